@@ -1,0 +1,216 @@
+package pebble
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"messenger/storage"
+)
+
+// Keys: conv\0<id> -> Conversation JSON; direct\0<pair> -> id;
+// member\0<conv>\0<user> -> Member JSON; userconv\0<user>\0<conv> -> "".
+
+// CreateConversation implements storage.Store.
+func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation, members []storage.Member) (storage.Conversation, bool, error) {
+	if c.DirectKey != "" {
+		defer s.lock("direct" + c.DirectKey)()
+		v, closer, err := s.db.Get(key("direct", c.DirectKey))
+		if err == nil {
+			id := string(v)
+			closer.Close()
+			var existing storage.Conversation
+			err := s.getJSON(ctx, key("conv", id), &existing)
+			return existing, false, err
+		}
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+		return c, false, err
+	}
+	if c.DirectKey != "" {
+		if err := b.Set(key("direct", c.DirectKey), []byte(c.ID), nil); err != nil {
+			return c, false, err
+		}
+	}
+	for _, m := range members {
+		m.ConversationID = c.ID
+		if err := setJSON(b, key("member", c.ID, m.UserID), m); err != nil {
+			return c, false, err
+		}
+		if err := b.Set(key("userconv", m.UserID, c.ID), nil, nil); err != nil {
+			return c, false, err
+		}
+	}
+	return c, true, b.Commit(s.wo)
+}
+
+// Conversations implements storage.Store.
+func (s *Store) Conversations(ctx context.Context, ids []string) (map[string]storage.Conversation, error) {
+	out := make(map[string]storage.Conversation, len(ids))
+	for _, id := range ids {
+		var c storage.Conversation
+		err := s.getJSON(ctx, key("conv", id), &c)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = c
+	}
+	return out, nil
+}
+
+func (s *Store) conversation(ctx context.Context, id string) (storage.Conversation, error) {
+	var c storage.Conversation
+	err := s.getJSON(ctx, key("conv", id), &c)
+	return c, err
+}
+
+// RenameConversation implements storage.Store.
+func (s *Store) RenameConversation(ctx context.Context, conversationID, title string, at time.Time) error {
+	defer s.lock(conversationID)()
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	c.Title = title
+	if at.After(c.LastActivityAt) {
+		c.LastActivityAt = at
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// Member implements storage.Store.
+func (s *Store) Member(ctx context.Context, conversationID, userID string) (storage.Member, error) {
+	var m storage.Member
+	err := s.getJSON(ctx, key("member", conversationID, userID), &m)
+	return m, err
+}
+
+// Members implements storage.Store.
+func (s *Store) Members(ctx context.Context, conversationID, afterUserID string, limit int) ([]storage.Member, error) {
+	p := prefix("member", conversationID)
+	lower := p
+	if afterUserID != "" {
+		lower = append(key("member", conversationID, afterUserID), 1)
+	}
+	var out []storage.Member
+	err := s.scan(ctx, lower, upper(p), false, func(_, v []byte) (bool, error) {
+		var m storage.Member
+		if err := json.Unmarshal(v, &m); err != nil {
+			return false, err
+		}
+		out = append(out, m)
+		return limit <= 0 || len(out) < limit, nil
+	})
+	return out, err
+}
+
+// AddMembers implements storage.Store.
+func (s *Store) AddMembers(ctx context.Context, conversationID string, members []storage.Member, at time.Time) ([]string, error) {
+	defer s.lock(conversationID)()
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	var added []string
+	seen := map[string]bool{}
+	for _, m := range members {
+		if seen[m.UserID] {
+			continue
+		}
+		seen[m.UserID] = true
+		already, err := s.exists(key("member", conversationID, m.UserID))
+		if err != nil {
+			return nil, err
+		}
+		if already {
+			continue
+		}
+		m.ConversationID = conversationID
+		m.JoinedAt = at
+		m.JoinedSeq, m.ReadSeq, m.DeliveredSeq = c.LastSeq, c.LastSeq, c.LastSeq
+		if err := setJSON(b, key("member", conversationID, m.UserID), m); err != nil {
+			return nil, err
+		}
+		if err := b.Set(key("userconv", m.UserID, conversationID), nil, nil); err != nil {
+			return nil, err
+		}
+		added = append(added, m.UserID)
+	}
+	if len(added) == 0 {
+		return nil, nil
+	}
+	if at.After(c.LastActivityAt) {
+		c.LastActivityAt = at
+	}
+	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+		return nil, err
+	}
+	return added, b.Commit(s.wo)
+}
+
+// RemoveMember implements storage.Store.
+func (s *Store) RemoveMember(ctx context.Context, conversationID, userID string, at time.Time) error {
+	defer s.lock(conversationID)()
+	if _, err := s.Member(ctx, conversationID, userID); err != nil {
+		return err
+	}
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	if at.After(c.LastActivityAt) {
+		c.LastActivityAt = at
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.Delete(key("member", conversationID, userID), nil); err != nil {
+		return err
+	}
+	if err := b.Delete(key("userconv", userID, conversationID), nil); err != nil {
+		return err
+	}
+	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// SetRole implements storage.Store.
+func (s *Store) SetRole(ctx context.Context, conversationID, userID string, role storage.Role) error {
+	defer s.lock(conversationID)()
+	m, err := s.Member(ctx, conversationID, userID)
+	if err != nil {
+		return err
+	}
+	m.Role = role
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := setJSON(b, key("member", conversationID, userID), m); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// UserConversationIDs implements storage.Store.
+func (s *Store) UserConversationIDs(ctx context.Context, userID string) ([]string, error) {
+	p := prefix("userconv", userID)
+	var out []string
+	err := s.scan(ctx, p, upper(p), false, func(k, _ []byte) (bool, error) {
+		out = append(out, lastPart(k))
+		return true, nil
+	})
+	return out, err
+}

@@ -1,0 +1,167 @@
+package pebble
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"messenger/storage"
+)
+
+// Keys: msg\0<conv>\0<seq hex> -> Message JSON;
+// idem\0<conv>\0<sender>\0<clientMessageID> -> seq hex;
+// hidden\0<user>\0<conv>\0<seq hex> -> "".
+
+// AppendMessage implements storage.Store.
+func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
+	defer s.lock(m.ConversationID)()
+	idem := key("idem", m.ConversationID, m.SenderID, m.ClientMessageID)
+	if v, closer, err := s.db.Get(idem); err == nil {
+		seq := string(v)
+		closer.Close()
+		var existing storage.Message
+		err := s.getJSON(ctx, key("msg", m.ConversationID, seq), &existing)
+		return existing, false, err
+	}
+	c, err := s.conversation(ctx, m.ConversationID)
+	if err != nil {
+		return m, false, err
+	}
+	m.Seq = c.LastSeq + 1
+	m.ID = storage.MessageID(m.ConversationID, m.Seq)
+	c.LastSeq = m.Seq
+	if m.SentAt.After(c.LastActivityAt) {
+		c.LastActivityAt = m.SentAt
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := setJSON(b, key("msg", m.ConversationID, seqKey(m.Seq)), m); err != nil {
+		return m, false, err
+	}
+	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+		return m, false, err
+	}
+	if m.ClientMessageID != "" {
+		if err := b.Set(idem, []byte(seqKey(m.Seq)), nil); err != nil {
+			return m, false, err
+		}
+	}
+	if err := b.Commit(s.wo); err != nil {
+		return m, false, err
+	}
+	return m, true, nil
+}
+
+// Messages implements storage.Store.
+func (s *Store) Messages(ctx context.Context, conversationID string, seqs []int64) (map[int64]storage.Message, error) {
+	out := make(map[int64]storage.Message, len(seqs))
+	for _, seq := range seqs {
+		var m storage.Message
+		err := s.getJSON(ctx, key("msg", conversationID, seqKey(seq)), &m)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[seq] = m
+	}
+	return out, nil
+}
+
+// MessageByID implements storage.Store.
+func (s *Store) MessageByID(ctx context.Context, id string) (storage.Message, error) {
+	conv, seq, err := storage.ParseMessageID(id)
+	if err != nil {
+		return storage.Message{}, err
+	}
+	var m storage.Message
+	err = s.getJSON(ctx, key("msg", conv, seqKey(seq)), &m)
+	return m, err
+}
+
+func (s *Store) hiddenSeqs(ctx context.Context, userID, conversationID string) (map[string]bool, error) {
+	p := prefix("hidden", userID, conversationID)
+	hidden := map[string]bool{}
+	err := s.scan(ctx, p, upper(p), false, func(k, _ []byte) (bool, error) {
+		hidden[lastPart(k)] = true
+		return true, nil
+	})
+	return hidden, err
+}
+
+// ListMessages implements storage.Store.
+func (s *Store) ListMessages(ctx context.Context, conversationID, viewerID string, afterSeq, beforeSeq int64, limit int, newestFirst bool) ([]storage.Message, error) {
+	hidden, err := s.hiddenSeqs(ctx, viewerID, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	p := prefix("msg", conversationID)
+	lower := key("msg", conversationID, seqKey(afterSeq+1))
+	up := upper(p)
+	if beforeSeq > 0 {
+		up = key("msg", conversationID, seqKey(beforeSeq))
+	}
+	var out []storage.Message
+	err = s.scan(ctx, lower, up, newestFirst, func(k, v []byte) (bool, error) {
+		if hidden[lastPart(k)] {
+			return true, nil
+		}
+		var m storage.Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return false, err
+		}
+		out = append(out, m)
+		return len(out) < limit, nil
+	})
+	return out, err
+}
+
+// UpdateMessage implements storage.Store.
+func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
+	defer s.lock(m.ConversationID)()
+	k := key("msg", m.ConversationID, seqKey(m.Seq))
+	var cur storage.Message
+	if err := s.getJSON(ctx, k, &cur); err != nil {
+		return err
+	}
+	cur.Body, cur.EditedAt, cur.DeletedAt = m.Body, m.EditedAt, m.DeletedAt
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := setJSON(b, k, cur); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// HideMessage implements storage.Store.
+func (s *Store) HideMessage(ctx context.Context, userID, conversationID string, seq int64) error {
+	return s.db.Set(key("hidden", userID, conversationID, seqKey(seq)), nil, s.wo)
+}
+
+// CountUnread implements storage.Store.
+func (s *Store) CountUnread(ctx context.Context, conversationID, userID string, afterSeq int64) (int, error) {
+	hidden, err := s.hiddenSeqs(ctx, userID, conversationID)
+	if err != nil {
+		return 0, err
+	}
+	p := prefix("msg", conversationID)
+	n := 0
+	err = s.scan(ctx, key("msg", conversationID, seqKey(afterSeq+1)), upper(p), false, func(k, v []byte) (bool, error) {
+		if hidden[lastPart(k)] {
+			return true, nil
+		}
+		var m struct {
+			SenderID  string
+			DeletedAt *json.RawMessage
+		}
+		if err := json.Unmarshal(v, &m); err != nil {
+			return false, err
+		}
+		if m.SenderID != userID && m.DeletedAt == nil {
+			n++
+		}
+		return true, nil
+	})
+	return n, err
+}

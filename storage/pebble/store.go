@@ -1,0 +1,178 @@
+// Package pebble is the embedded storage backend: one Pebble database in the
+// data directory, no server needed.
+//
+// Pebble has no multi-key transactions, so invariants that span keys (seq
+// allocation, idempotent sends, unique usernames) are protected by in-process
+// locks: one process owns the directory (Pebble itself takes a file lock).
+// Each mutation is one atomic batch.
+package pebble
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"messenger/storage"
+)
+
+var _ storage.Store = (*Store)(nil)
+
+// Config configures the embedded store.
+type Config struct {
+	// Dir is the database directory; it is created if missing. Required.
+	Dir string
+	// NoSync acknowledges writes once they are in the write-ahead log's OS
+	// buffers instead of after an fsync. The zero value (false) fsyncs every
+	// commit, so an acknowledged write survives a machine crash; concurrent
+	// commits share one fsync.
+	NoSync bool
+}
+
+// Store is the Pebble-backed storage.Store.
+type Store struct {
+	db    *pebble.DB
+	wo    *pebble.WriteOptions
+	users sync.Mutex
+	// stripes serialise mutations of one conversation (or one direct pair).
+	stripes [256]sync.Mutex
+}
+
+// Open opens (or creates) the store in cfg.Dir.
+func Open(cfg Config) (*Store, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("pebble: Config.Dir is required")
+	}
+	db, err := pebble.Open(cfg.Dir, &pebble.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("pebble: open %s: %w", cfg.Dir, err)
+	}
+	wo := pebble.Sync
+	if cfg.NoSync {
+		wo = pebble.NoSync
+	}
+	return &Store{db: db, wo: wo}, nil
+}
+
+// Close flushes the memtable and closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Flush(); err != nil {
+		return fmt.Errorf("pebble: flush: %w", err)
+	}
+	return s.db.Close()
+}
+
+func (s *Store) lock(id string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	m := &s.stripes[h.Sum32()%uint32(len(s.stripes))]
+	m.Lock()
+	return m.Unlock
+}
+
+// key joins parts with a zero byte, which no id, username or emoji contains,
+// so one key's prefix never matches another's parts.
+func key(parts ...string) []byte {
+	return []byte(strings.Join(parts, "\x00"))
+}
+
+// prefix is key(parts...) followed by the separator, for scans.
+func prefix(parts ...string) []byte {
+	return append(key(parts...), 0)
+}
+
+// upper is the smallest key greater than every key starting with p.
+func upper(p []byte) []byte {
+	u := append([]byte(nil), p...)
+	for i := len(u) - 1; i >= 0; i-- {
+		if u[i] < 0xff {
+			u[i]++
+			return u[:i+1]
+		}
+	}
+	return nil
+}
+
+func seqKey(seq int64) string { return fmt.Sprintf("%016x", seq) }
+
+func (s *Store) getJSON(ctx context.Context, k []byte, v any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b, closer, err := s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return storage.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("pebble: get: %w", err)
+	}
+	defer closer.Close()
+	return json.Unmarshal(b, v)
+}
+
+func (s *Store) exists(k []byte) (bool, error) {
+	_, closer, err := s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("pebble: get: %w", err)
+	}
+	closer.Close()
+	return true, nil
+}
+
+func setJSON(b *pebble.Batch, k []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Set(k, data, nil)
+}
+
+// scan calls fn for each key/value under p, in key order (reverse when
+// reverse is set), from lower (inclusive) to upperKey (exclusive), until fn
+// returns false.
+func (s *Store) scan(ctx context.Context, lower, upperKey []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upperKey})
+	if err != nil {
+		return fmt.Errorf("pebble: iterate: %w", err)
+	}
+	defer it.Close()
+	var ok bool
+	if reverse {
+		ok = it.Last()
+	} else {
+		ok = it.First()
+	}
+	for ; ok; func() {
+		if reverse {
+			ok = it.Prev()
+		} else {
+			ok = it.Next()
+		}
+	}() {
+		more, err := fn(it.Key(), it.Value())
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// lastPart returns the part of k after its last separator.
+func lastPart(k []byte) string {
+	i := strings.LastIndexByte(string(k), 0)
+	return string(k[i+1:])
+}

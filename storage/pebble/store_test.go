@@ -1,0 +1,51 @@
+package pebble_test
+
+import (
+	"context"
+	"time"
+
+	"testing"
+
+	"messenger/storage"
+	"messenger/storage/pebble"
+	"messenger/storage/storagetest"
+)
+
+func TestContract(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestDataSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := pebble.Open(pebble.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := storage.Conversation{ID: "c1", Kind: storage.Group, CreatedAt: time.Now()}
+	if _, _, err := s.CreateConversation(ctx, c, []storage.Member{{UserID: "u1", Role: storage.RoleOwner}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AppendMessage(ctx, storage.Message{ConversationID: "c1", SenderID: "u1", ClientMessageID: "k", Body: "kept", SentAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = pebble.Open(pebble.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m, err := s.MessageByID(ctx, storage.MessageID("c1", 1))
+	if err != nil || m.Body != "kept" {
+		t.Fatalf("after reopen: %+v, %v", m, err)
+	}
+}
