@@ -1,0 +1,70 @@
+// Package realtime is the per-user event log that drives subscriptions.
+//
+// Every user has one ordered log. Writers append an event to the logs of all
+// the users it concerns (fan-out on write); a subscriber reads its own user's
+// log from a cursor, so a client that reconnects with its last cursor gets
+// every event it missed, in order, none twice. Ephemeral signals (typing,
+// presence) bypass the log: they reach whoever is subscribed right now, at
+// most once, and carry no cursor.
+//
+// The embedded backend (NewMemory) keeps the logs in this process; the
+// distributed backend keeps them in Redis Streams.
+package realtime
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors of every Log implementation; test them with errors.Is.
+var (
+	// ErrBadCursor: the cursor was not made by this log.
+	ErrBadCursor = errors.New("realtime: malformed cursor")
+	// ErrCursorExpired: events after the cursor are no longer retained (or the
+	// log was reset), so resuming from it would leave a gap. The client must
+	// resync with queries and subscribe without a cursor.
+	ErrCursorExpired = errors.New("realtime: cursor expired")
+	// ErrSlowConsumer: the subscriber fell too far behind and was dropped; it
+	// may resume from the last cursor it received.
+	ErrSlowConsumer = errors.New("realtime: subscriber too slow")
+	// ErrUnavailable: the backend cannot be reached; retry later.
+	ErrUnavailable = errors.New("realtime: unavailable")
+)
+
+// Event is one entry of a user's log, or one ephemeral signal.
+type Event struct {
+	// Cursor is the event's position in the receiving user's log, set by the
+	// log; empty for signals.
+	Cursor string
+	// Type names the payload ("MessageAdded", "TypingUpdated", ...).
+	Type string
+	// Data is the payload, encoded by the writer. Logs never modify it, so
+	// one slice may be shared by every recipient.
+	Data []byte
+}
+
+// Log is a set of per-user ordered event logs.
+type Log interface {
+	// Append adds e to the log of every user in userIDs and returns once the
+	// event is retained in all of them. Appends to one user's log are
+	// totally ordered; a subscriber sees them in that order. Append never
+	// waits for subscribers.
+	Append(ctx context.Context, userIDs []string, e Event) error
+
+	// Subscribe streams userID's events. With after == "" it starts with the
+	// next event appended; otherwise with the first event after that cursor
+	// (ErrBadCursor for a cursor this log did not make, ErrCursorExpired
+	// when events after it are gone). Signals for userID are interleaved as
+	// they arrive. The channel is closed when ctx ends or the subscription
+	// fails; then errf reports why (nil after ctx ended, ErrSlowConsumer,
+	// ErrCursorExpired or ErrUnavailable).
+	Subscribe(ctx context.Context, userID, after string) (events <-chan Event, errf func() error, err error)
+
+	// Signal delivers e, without a cursor, to the current subscribers of
+	// each user in userIDs: at most once, never stored, never blocking on a
+	// slow subscriber (it may be dropped for that subscriber).
+	Signal(ctx context.Context, userIDs []string, e Event) error
+
+	// Close releases the log; open subscriptions end.
+	Close() error
+}
