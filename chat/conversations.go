@@ -1,0 +1,324 @@
+package chat
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"messenger/storage"
+)
+
+// CreateDirect returns the one-to-one conversation of me and other, creating
+// it on first use. Whoever asks, the pair always gets the same conversation.
+func (s *Service) CreateDirect(ctx context.Context, me, other string) (storage.Conversation, error) {
+	if me == other {
+		return storage.Conversation{}, badInput("userId", "cannot start a conversation with yourself")
+	}
+	if _, err := s.User(ctx, other); err != nil {
+		return storage.Conversation{}, err
+	}
+	pair := []string{me, other}
+	sort.Strings(pair)
+	now := s.now()
+	c := storage.Conversation{ID: uuid.NewString(), Kind: storage.Direct, CreatedBy: me, CreatedAt: now, LastActivityAt: now, DirectKey: strings.Join(pair, "|")}
+	members := []storage.Member{{UserID: me, Role: storage.RoleMember, JoinedAt: now}, {UserID: other, Role: storage.RoleMember, JoinedAt: now}}
+	c, created, err := s.store.CreateConversation(ctx, c, members)
+	if err != nil {
+		return c, fmt.Errorf("chat: create direct conversation: %w", err)
+	}
+	if created {
+		s.emit(ctx, pair, &ConversationUpdated{Conversation: &c})
+	}
+	return c, nil
+}
+
+func validTitle(title string) (string, error) {
+	title = strings.TrimSpace(title)
+	if title == "" || utf8.RuneCountInString(title) > 128 {
+		return "", badInput("title", "title must be 1-128 characters")
+	}
+	return title, nil
+}
+
+// CreateGroup creates a group owned by me with the given members.
+func (s *Service) CreateGroup(ctx context.Context, me, title string, memberIDs []string) (storage.Conversation, error) {
+	title, err := validTitle(title)
+	if err != nil {
+		return storage.Conversation{}, err
+	}
+	ids := dedupe(append([]string{me}, memberIDs...))
+	if len(ids) > s.cfg.MaxGroupMembers {
+		return storage.Conversation{}, badInput("memberIds", fmt.Sprintf("a group has at most %d members", s.cfg.MaxGroupMembers))
+	}
+	if err := s.mustExist(ctx, ids); err != nil {
+		return storage.Conversation{}, err
+	}
+	now := s.now()
+	c := storage.Conversation{ID: uuid.NewString(), Kind: storage.Group, Title: title, CreatedBy: me, CreatedAt: now, LastActivityAt: now}
+	members := make([]storage.Member, len(ids))
+	for i, id := range ids {
+		members[i] = storage.Member{UserID: id, Role: storage.RoleMember, JoinedAt: now}
+	}
+	members[0].Role = storage.RoleOwner
+	c, _, err = s.store.CreateConversation(ctx, c, members)
+	if err != nil {
+		return c, fmt.Errorf("chat: create group: %w", err)
+	}
+	s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
+	return c, nil
+}
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (s *Service) mustExist(ctx context.Context, userIDs []string) error {
+	us, err := s.store.Users(ctx, userIDs)
+	if err != nil {
+		return fmt.Errorf("chat: load users: %w", err)
+	}
+	for _, id := range userIDs {
+		if _, ok := us[id]; !ok {
+			return notFound("user")
+		}
+	}
+	return nil
+}
+
+// manager checks that me may manage the group: owner or admin.
+func (s *Service) manager(ctx context.Context, me, conversationID string) (storage.Member, storage.Conversation, error) {
+	m, err := s.member(ctx, conversationID, me)
+	if err != nil {
+		return m, storage.Conversation{}, err
+	}
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return m, c, err
+	}
+	if c.Kind != storage.Group {
+		return m, c, forbidden("direct conversations have no members to manage")
+	}
+	if m.Role != storage.RoleOwner && m.Role != storage.RoleAdmin {
+		return m, c, forbidden("only the group's owner or an admin may do this")
+	}
+	return m, c, nil
+}
+
+// AddMembers adds users to a group (owner or admin).
+func (s *Service) AddMembers(ctx context.Context, me, conversationID string, userIDs []string) (storage.Conversation, error) {
+	_, c, err := s.manager(ctx, me, conversationID)
+	if err != nil {
+		return c, err
+	}
+	userIDs = dedupe(userIDs)
+	if len(userIDs) == 0 {
+		return c, badInput("userIds", "give at least one user")
+	}
+	current, err := s.memberIDs(ctx, conversationID)
+	if err != nil {
+		return c, err
+	}
+	if len(current)+len(userIDs) > s.cfg.MaxGroupMembers {
+		return c, badInput("userIds", fmt.Sprintf("a group has at most %d members", s.cfg.MaxGroupMembers))
+	}
+	if err := s.mustExist(ctx, userIDs); err != nil {
+		return c, err
+	}
+	members := make([]storage.Member, len(userIDs))
+	for i, id := range userIDs {
+		members[i] = storage.Member{UserID: id, Role: storage.RoleMember}
+	}
+	added, err := s.store.AddMembers(ctx, conversationID, members, s.now())
+	if err != nil {
+		return c, fmt.Errorf("chat: add members: %w", err)
+	}
+	if c, err = s.conversation(ctx, conversationID); err != nil {
+		return c, err
+	}
+	everyone := append(current, added...)
+	for _, id := range added {
+		s.emit(ctx, everyone, &MemberJoined{Conversation: &c, UserID: id, ByID: me})
+	}
+	return c, nil
+}
+
+// RemoveMember removes a member (owner or admin; nobody removes the owner,
+// admins do not remove admins).
+func (s *Service) RemoveMember(ctx context.Context, me, conversationID, userID string) (storage.Conversation, error) {
+	mine, c, err := s.manager(ctx, me, conversationID)
+	if err != nil {
+		return c, err
+	}
+	target, err := s.store.Member(ctx, conversationID, userID)
+	if err != nil {
+		return c, notFound("member")
+	}
+	if target.Role == storage.RoleOwner || (target.Role == storage.RoleAdmin && mine.Role != storage.RoleOwner) {
+		return c, forbidden("you may not remove this member")
+	}
+	return c, s.leave(ctx, conversationID, userID, me)
+}
+
+// Leave ends my membership of a group.
+func (s *Service) Leave(ctx context.Context, me, conversationID string) error {
+	if _, err := s.member(ctx, conversationID, me); err != nil {
+		return err
+	}
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	if c.Kind != storage.Group {
+		return forbidden("you cannot leave a direct conversation")
+	}
+	return s.leave(ctx, conversationID, me, "")
+}
+
+func (s *Service) leave(ctx context.Context, conversationID, userID, by string) error {
+	before, err := s.memberIDs(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	if err := s.store.RemoveMember(ctx, conversationID, userID, s.now()); err != nil {
+		return fmt.Errorf("chat: remove member: %w", err)
+	}
+	// The leaver hears it too (their other devices drop the conversation);
+	// nothing after this reaches them.
+	s.emit(ctx, before, &MemberLeft{ConversationID: conversationID, UserID: userID, ByID: by})
+	return nil
+}
+
+// Rename sets a group's title (owner or admin).
+func (s *Service) Rename(ctx context.Context, me, conversationID, title string) (storage.Conversation, error) {
+	title, err := validTitle(title)
+	if err != nil {
+		return storage.Conversation{}, err
+	}
+	if _, _, err := s.manager(ctx, me, conversationID); err != nil {
+		return storage.Conversation{}, err
+	}
+	if err := s.store.RenameConversation(ctx, conversationID, title, s.now()); err != nil {
+		return storage.Conversation{}, fmt.Errorf("chat: rename: %w", err)
+	}
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return c, err
+	}
+	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
+		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
+	}
+	return c, nil
+}
+
+// SetRole changes a member's role (owner only; the owner's own role stays).
+func (s *Service) SetRole(ctx context.Context, me, conversationID, userID string, role storage.Role) (storage.Conversation, error) {
+	mine, c, err := s.manager(ctx, me, conversationID)
+	if err != nil {
+		return c, err
+	}
+	if mine.Role != storage.RoleOwner {
+		return c, forbidden("only the owner may change roles")
+	}
+	if role == storage.RoleOwner || userID == me {
+		return c, badInput("role", "ownership cannot be given or dropped this way")
+	}
+	if err := s.store.SetRole(ctx, conversationID, userID, role); err != nil {
+		return c, notFound("member")
+	}
+	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
+		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
+	}
+	return c, nil
+}
+
+// ConversationPage is one page of my conversations.
+type ConversationPage struct {
+	Conversations []storage.Conversation
+	Cursors       []string
+	HasNext       bool
+}
+
+// ConversationCursor is the opaque paging cursor of a conversation.
+func ConversationCursor(c storage.Conversation) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.LastActivityAt.UnixNano(), 10) + ":" + c.ID))
+}
+
+// Conversations pages my conversations, most recently active first. It
+// reads all my memberships (cost O(my conversations) per page).
+func (s *Service) Conversations(ctx context.Context, me string, first int, after string) (ConversationPage, error) {
+	var page ConversationPage
+	first, err := capFirst(first)
+	if err != nil {
+		return page, err
+	}
+	var afterTime time.Time
+	var afterID string
+	if after != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(after)
+		ns, id, ok := strings.Cut(string(raw), ":")
+		n, err2 := strconv.ParseInt(ns, 10, 64)
+		if err != nil || !ok || err2 != nil {
+			return page, badInput("after", "malformed cursor")
+		}
+		afterTime, afterID = time.Unix(0, n), id
+	}
+	ids, err := s.store.UserConversationIDs(ctx, me)
+	if err != nil {
+		return page, fmt.Errorf("chat: list conversations: %w", err)
+	}
+	byID, err := s.store.Conversations(ctx, ids)
+	if err != nil {
+		return page, fmt.Errorf("chat: load conversations: %w", err)
+	}
+	all := make([]storage.Conversation, 0, len(byID))
+	for _, c := range byID {
+		all = append(all, c)
+	}
+	newer := func(a, b storage.Conversation) bool {
+		if !a.LastActivityAt.Equal(b.LastActivityAt) {
+			return a.LastActivityAt.After(b.LastActivityAt)
+		}
+		return a.ID > b.ID
+	}
+	sort.Slice(all, func(i, j int) bool { return newer(all[i], all[j]) })
+	start := 0
+	if after != "" {
+		pivot := storage.Conversation{ID: afterID, LastActivityAt: afterTime}
+		start = sort.Search(len(all), func(i int) bool { return newer(pivot, all[i]) })
+	}
+	end := min(start+first, len(all))
+	page.Conversations = all[start:end]
+	page.HasNext = end < len(all)
+	for _, c := range page.Conversations {
+		page.Cursors = append(page.Cursors, ConversationCursor(c))
+	}
+	return page, nil
+}
+
+// MaxPage caps `first` and `last`.
+const MaxPage = 100
+
+func capFirst(n int) (int, error) {
+	if n < 0 {
+		return 0, badInput("first", "first must not be negative")
+	}
+	if n == 0 {
+		return 20, nil
+	}
+	return min(n, MaxPage), nil
+}

@@ -1,0 +1,273 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"messenger/realtime"
+	"messenger/storage"
+)
+
+// Event is something that happened that concerns a user. The GraphQL Event
+// interface is bound to it; every event type below implements it. Durable
+// events carry the Cursor of the receiving user's log; ephemeral ones
+// (typing, presence) have none.
+type Event interface {
+	// EventType names the event, as in the schema.
+	EventType() string
+}
+
+// Durable events.
+type (
+	// MessageAdded: a message was sent.
+	MessageAdded struct {
+		Cursor    string           `json:"-"`
+		Ephemeral bool             `json:"-"`
+		Message   *storage.Message `json:"message"`
+	}
+	// ConversationUpdated: a conversation was created or changed.
+	ConversationUpdated struct {
+		Cursor       string                `json:"-"`
+		Ephemeral    bool                  `json:"-"`
+		Conversation *storage.Conversation `json:"conversation"`
+	}
+	// MessageUpdated: a message was edited.
+	MessageUpdated struct {
+		Cursor    string           `json:"-"`
+		Ephemeral bool             `json:"-"`
+		Message   *storage.Message `json:"message"`
+	}
+	// MessageDeleted: deleted for everyone, or by the receiver for themself.
+	MessageDeleted struct {
+		Cursor         string `json:"-"`
+		Ephemeral      bool   `json:"-"`
+		ConversationID string `json:"conversationId"`
+		MessageID      string `json:"messageId"`
+		Seq            int64  `json:"seq"`
+		ForEveryone    bool   `json:"forEveryone"`
+	}
+	// ReactionUpdated: a reaction was added or removed.
+	ReactionUpdated struct {
+		Cursor    string           `json:"-"`
+		Ephemeral bool             `json:"-"`
+		Message   *storage.Message `json:"message"`
+		UserID    string           `json:"userId"`
+		Emoji     string           `json:"emoji"`
+		Added     bool             `json:"added"`
+	}
+	// ReadCursorMoved: a member read up to Seq.
+	ReadCursorMoved struct {
+		Cursor         string    `json:"-"`
+		Ephemeral      bool      `json:"-"`
+		ConversationID string    `json:"conversationId"`
+		UserID         string    `json:"userId"`
+		Seq            int64     `json:"seq"`
+		At             time.Time `json:"at"`
+	}
+	// DeliveryCursorMoved: messages up to Seq reached a member's device.
+	DeliveryCursorMoved struct {
+		Cursor         string    `json:"-"`
+		Ephemeral      bool      `json:"-"`
+		ConversationID string    `json:"conversationId"`
+		UserID         string    `json:"userId"`
+		Seq            int64     `json:"seq"`
+		At             time.Time `json:"at"`
+	}
+	// MemberJoined: a user joined a conversation.
+	MemberJoined struct {
+		Cursor       string                `json:"-"`
+		Ephemeral    bool                  `json:"-"`
+		Conversation *storage.Conversation `json:"conversation"`
+		UserID       string                `json:"userId"`
+		ByID         string                `json:"byId,omitempty"`
+	}
+	// MemberLeft: a user left or was removed.
+	MemberLeft struct {
+		Cursor         string `json:"-"`
+		Ephemeral      bool   `json:"-"`
+		ConversationID string `json:"conversationId"`
+		UserID         string `json:"userId"`
+		ByID           string `json:"byId,omitempty"`
+	}
+)
+
+// Ephemeral events.
+type (
+	// TypingUpdated: someone started or stopped typing.
+	TypingUpdated struct {
+		Cursor         string     `json:"-"`
+		Ephemeral      bool       `json:"-"`
+		ConversationID string     `json:"conversationId"`
+		UserID         string     `json:"userId"`
+		Typing         bool       `json:"typing"`
+		ExpiresAt      *time.Time `json:"expiresAt,omitempty"`
+	}
+	// PresenceUpdated: someone came online or went offline.
+	PresenceUpdated struct {
+		Cursor     string     `json:"-"`
+		Ephemeral  bool       `json:"-"`
+		UserID     string     `json:"userId"`
+		Online     bool       `json:"online"`
+		LastSeenAt *time.Time `json:"lastSeenAt,omitempty"`
+	}
+)
+
+// EventType implements Event.
+func (*MessageAdded) EventType() string        { return "MessageAdded" }
+func (*ConversationUpdated) EventType() string { return "ConversationUpdated" }
+func (*MessageUpdated) EventType() string      { return "MessageUpdated" }
+func (*MessageDeleted) EventType() string      { return "MessageDeleted" }
+func (*ReactionUpdated) EventType() string     { return "ReactionUpdated" }
+func (*ReadCursorMoved) EventType() string     { return "ReadCursorMoved" }
+func (*DeliveryCursorMoved) EventType() string { return "DeliveryCursorMoved" }
+func (*MemberJoined) EventType() string        { return "MemberJoined" }
+func (*MemberLeft) EventType() string          { return "MemberLeft" }
+func (*TypingUpdated) EventType() string       { return "TypingUpdated" }
+func (*PresenceUpdated) EventType() string     { return "PresenceUpdated" }
+
+func newEvent(typ string) Event {
+	switch typ {
+	case "MessageAdded":
+		return &MessageAdded{}
+	case "ConversationUpdated":
+		return &ConversationUpdated{}
+	case "MessageUpdated":
+		return &MessageUpdated{}
+	case "MessageDeleted":
+		return &MessageDeleted{}
+	case "ReactionUpdated":
+		return &ReactionUpdated{}
+	case "ReadCursorMoved":
+		return &ReadCursorMoved{}
+	case "DeliveryCursorMoved":
+		return &DeliveryCursorMoved{}
+	case "MemberJoined":
+		return &MemberJoined{}
+	case "MemberLeft":
+		return &MemberLeft{}
+	case "TypingUpdated":
+		return &TypingUpdated{}
+	case "PresenceUpdated":
+		return &PresenceUpdated{}
+	}
+	return nil
+}
+
+// setCursor stamps the receiving user's cursor (or marks it ephemeral).
+func setCursor(e Event, cursor string) {
+	eph := cursor == ""
+	switch e := e.(type) {
+	case *MessageAdded:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *ConversationUpdated:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *MessageUpdated:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *MessageDeleted:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *ReactionUpdated:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *ReadCursorMoved:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *DeliveryCursorMoved:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *MemberJoined:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *MemberLeft:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *TypingUpdated:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *PresenceUpdated:
+		e.Cursor, e.Ephemeral = cursor, eph
+	}
+}
+
+func encode(e Event) (realtime.Event, error) {
+	data, err := json.Marshal(e)
+	return realtime.Event{Type: e.EventType(), Data: data}, err
+}
+
+// emit appends a durable event to the logs of userIDs. The durable write it
+// reports has already happened, so a failure here is logged, not returned:
+// the caller's request succeeded and clients resync with queries.
+func (s *Service) emit(ctx context.Context, userIDs []string, e Event) {
+	ev, err := encode(e)
+	if err == nil {
+		err = s.log.Append(context.WithoutCancel(ctx), userIDs, ev)
+	}
+	if err != nil {
+		s.cfg.Logger.Error("event fan-out failed", "type", e.EventType(), "recipients", len(userIDs), "err", err)
+	}
+}
+
+// signal sends an ephemeral event to whoever of userIDs is subscribed now.
+func (s *Service) signal(ctx context.Context, userIDs []string, e Event) {
+	ev, err := encode(e)
+	if err == nil {
+		err = s.log.Signal(context.WithoutCancel(ctx), userIDs, ev)
+	}
+	if err != nil {
+		s.cfg.Logger.Warn("signal dropped", "type", e.EventType(), "err", err)
+	}
+}
+
+// Subscription is a live stream of my events.
+type Subscription struct {
+	// Events is closed when the subscription ends; then Err says why.
+	Events <-chan Event
+	// Err is nil after the caller's context ended, or the reason it failed
+	// (CURSOR_EXPIRED, slow consumer, backend unavailable).
+	Err func() error
+}
+
+// ErrSlowConsumer: the subscriber did not keep up and was dropped; it may
+// resume from its last cursor.
+var ErrSlowConsumer = errors.New("chat: subscriber too slow; resume from your last cursor")
+
+// Subscribe streams my events after the given cursor ("" = from now). While
+// it is open I count as online.
+func (s *Service) Subscribe(ctx context.Context, me, after string) (Subscription, error) {
+	raw, errf, err := s.log.Subscribe(ctx, me, after)
+	switch {
+	case errors.Is(err, realtime.ErrCursorExpired):
+		return Subscription{}, &Error{Code: CursorExpired, Message: "the cursor is too old: resync with queries, then subscribe without `after`", Field: "after"}
+	case errors.Is(err, realtime.ErrBadCursor):
+		return Subscription{}, badInput("after", "malformed cursor")
+	case err != nil:
+		return Subscription{}, fmt.Errorf("chat: subscribe: %w", err)
+	}
+	out := make(chan Event)
+	var final error
+	done := make(chan struct{})
+	s.online(ctx, me)
+	go func() {
+		defer close(done)
+		defer close(out)
+		defer s.offline(me)
+		for ev := range raw {
+			e := newEvent(ev.Type)
+			if e == nil || json.Unmarshal(ev.Data, e) != nil {
+				s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
+				continue
+			}
+			setCursor(e, ev.Cursor)
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+		switch err := errf(); {
+		case errors.Is(err, realtime.ErrSlowConsumer):
+			final = ErrSlowConsumer
+		case errors.Is(err, realtime.ErrCursorExpired):
+			final = &Error{Code: CursorExpired, Message: "events were lost while you were behind: resync with queries"}
+		case err != nil:
+			final = &Error{Code: Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
+		}
+	}()
+	return Subscription{Events: out, Err: func() error { <-done; return final }}, nil
+}

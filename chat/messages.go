@@ -1,0 +1,220 @@
+package chat
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"messenger/storage"
+)
+
+// Send appends a message to a conversation I am a member of and fans it out
+// to every member. A retry with the same clientMessageID returns the
+// original message and creates nothing.
+func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID, body string) (storage.Message, error) {
+	if clientMessageID == "" || len(clientMessageID) > 128 {
+		return storage.Message{}, badInput("clientMessageId", "clientMessageId must be 1-128 characters")
+	}
+	if err := s.validBody(body); err != nil {
+		return storage.Message{}, err
+	}
+	if _, err := s.member(ctx, conversationID, me); err != nil {
+		return storage.Message{}, err
+	}
+	m, created, err := s.store.AppendMessage(ctx, storage.Message{
+		ConversationID: conversationID, SenderID: me, ClientMessageID: clientMessageID, Body: body, SentAt: s.now(),
+	})
+	if err != nil {
+		return m, fmt.Errorf("chat: append message: %w", err)
+	}
+	if created {
+		if ids, err := s.memberIDs(ctx, conversationID); err == nil {
+			s.emit(ctx, ids, &MessageAdded{Message: &m})
+		} else {
+			s.cfg.Logger.Error("fan-out skipped", "conversation", conversationID, "seq", m.Seq, "err", err)
+		}
+	}
+	return m, nil
+}
+
+func (s *Service) validBody(body string) error {
+	if !utf8.ValidString(body) {
+		return badInput("body", "body must be valid UTF-8")
+	}
+	if strings.TrimSpace(body) == "" {
+		return badInput("body", "body must not be empty")
+	}
+	if n := utf8.RuneCountInString(body); n > s.cfg.MaxBodyRunes {
+		return badInput("body", fmt.Sprintf("body has %d characters; the limit is %d", n, s.cfg.MaxBodyRunes))
+	}
+	return nil
+}
+
+// Message returns a message of a conversation I am a member of and joined
+// before it was sent.
+func (s *Service) Message(ctx context.Context, me, messageID string) (storage.Message, error) {
+	m, err := s.store.MessageByID(ctx, messageID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return m, notFound("message")
+	}
+	if err != nil {
+		return m, fmt.Errorf("chat: load message: %w", err)
+	}
+	mem, err := s.member(ctx, m.ConversationID, me)
+	if err != nil || m.Seq <= mem.JoinedSeq {
+		return storage.Message{}, notFound("message")
+	}
+	return m, nil
+}
+
+// MessageCursor is the opaque paging cursor of a message.
+func MessageCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("seq:" + strconv.FormatInt(seq, 10)))
+}
+
+func parseMessageCursor(field, c string) (int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || !strings.HasPrefix(string(raw), "seq:") {
+		return 0, badInput(field, "malformed cursor")
+	}
+	seq, err := strconv.ParseInt(string(raw[4:]), 10, 64)
+	if err != nil || seq < 0 {
+		return 0, badInput(field, "malformed cursor")
+	}
+	return seq, nil
+}
+
+// MessagePage is one page of history, oldest first.
+type MessagePage struct {
+	Messages    []storage.Message
+	HasNext     bool
+	HasPrevious bool
+}
+
+// HistoryArgs are Relay paging arguments; nil means absent.
+type HistoryArgs struct {
+	First, Last   *int
+	After, Before *string
+}
+
+// History pages a conversation's messages as I see them: only those sent
+// after I joined, without those I deleted for myself.
+func (s *Service) History(ctx context.Context, me, conversationID string, a HistoryArgs) (MessagePage, error) {
+	var page MessagePage
+	if a.First != nil && a.Last != nil {
+		return page, badInput("first", "give first or last, not both")
+	}
+	mem, err := s.member(ctx, conversationID, me)
+	if err != nil {
+		return page, err
+	}
+	var afterSeq, beforeSeq int64
+	if a.After != nil {
+		if afterSeq, err = parseMessageCursor("after", *a.After); err != nil {
+			return page, err
+		}
+	}
+	if a.Before != nil {
+		if beforeSeq, err = parseMessageCursor("before", *a.Before); err != nil {
+			return page, err
+		}
+	}
+	afterSeq = max(afterSeq, mem.JoinedSeq)
+	forward := a.First != nil || (a.After != nil && a.Last == nil)
+	n := 20
+	if a.First != nil {
+		n = *a.First
+	} else if a.Last != nil {
+		n = *a.Last
+	}
+	if n < 0 {
+		return page, badInput("first", "first and last must not be negative")
+	}
+	n = min(n, MaxPage)
+	if n == 0 {
+		return page, nil
+	}
+	msgs, err := s.store.ListMessages(ctx, conversationID, me, afterSeq, beforeSeq, n+1, !forward)
+	if err != nil {
+		return page, fmt.Errorf("chat: list messages: %w", err)
+	}
+	more := len(msgs) > n
+	if more {
+		msgs = msgs[:n]
+	}
+	if forward {
+		page.HasNext, page.HasPrevious = more, afterSeq > mem.JoinedSeq
+	} else {
+		for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
+			msgs[i], msgs[j] = msgs[j], msgs[i]
+		}
+		page.HasPrevious, page.HasNext = more, beforeSeq > 0
+	}
+	page.Messages = msgs
+	return page, nil
+}
+
+// Edit replaces the body of my own message; every member gets MessageUpdated.
+func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage.Message, error) {
+	if err := s.validBody(body); err != nil {
+		return storage.Message{}, err
+	}
+	m, err := s.Message(ctx, me, messageID)
+	if err != nil {
+		return m, err
+	}
+	if m.SenderID != me {
+		return m, forbidden("only the sender may edit a message")
+	}
+	if m.DeletedAt != nil {
+		return m, badInput("messageId", "a deleted message cannot be edited")
+	}
+	now := s.now()
+	m.Body, m.EditedAt = body, &now
+	if err := s.store.UpdateMessage(ctx, m); err != nil {
+		return m, fmt.Errorf("chat: edit message: %w", err)
+	}
+	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
+		s.emit(ctx, ids, &MessageUpdated{Message: &m})
+	}
+	return m, nil
+}
+
+// Delete hides a message for me, or (forEveryone) turns my own message into a
+// tombstone within the recall window.
+func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone bool) (storage.Message, error) {
+	m, err := s.Message(ctx, me, messageID)
+	if err != nil {
+		return m, err
+	}
+	ev := &MessageDeleted{ConversationID: m.ConversationID, MessageID: m.ID, Seq: m.Seq, ForEveryone: forEveryone}
+	if !forEveryone {
+		if err := s.store.HideMessage(ctx, me, m.ConversationID, m.Seq); err != nil {
+			return m, fmt.Errorf("chat: hide message: %w", err)
+		}
+		s.emit(ctx, []string{me}, ev)
+		return m, nil
+	}
+	if m.SenderID != me {
+		return m, forbidden("only the sender may delete a message for everyone")
+	}
+	now := s.now()
+	if now.Sub(m.SentAt) > s.cfg.RecallWindow {
+		return m, forbidden(fmt.Sprintf("messages can be deleted for everyone only within %s of sending", s.cfg.RecallWindow))
+	}
+	if m.DeletedAt != nil {
+		return m, nil
+	}
+	m.Body, m.DeletedAt = "", &now
+	if err := s.store.UpdateMessage(ctx, m); err != nil {
+		return m, fmt.Errorf("chat: delete message: %w", err)
+	}
+	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
+		s.emit(ctx, ids, ev)
+	}
+	return m, nil
+}

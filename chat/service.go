@@ -1,0 +1,157 @@
+// Package chat holds the messenger's rules: who may do what, limits,
+// ordering, receipts and fan-out. It knows nothing of GraphQL or of any
+// database: it talks to a storage.Store for durable data and a realtime.Log
+// for events.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"messenger/auth"
+	"messenger/realtime"
+	"messenger/storage"
+)
+
+// Config configures the Service. Zero values are the documented defaults.
+type Config struct {
+	// Store holds the durable data. Required.
+	Store storage.Store
+	// Log carries events to subscribers. Required.
+	Log realtime.Log
+	// Tokens issues and checks session tokens. Required.
+	Tokens *auth.Tokens
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// RecallWindow is how long a sender may delete for everyone (default 24 h).
+	RecallWindow time.Duration
+	// MaxBodyRunes caps a message's length in characters (default 4000).
+	MaxBodyRunes int
+	// MaxGroupMembers caps a group's size (default 10,000).
+	MaxGroupMembers int
+	// TypingTTL is how long a typing signal lasts without renewal (default 6 s).
+	TypingTTL time.Duration
+	// Logger receives operational messages (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Service is the domain: every rule of the product lives behind its methods.
+// Methods take the acting user's id explicitly; authentication happens
+// before.
+type Service struct {
+	cfg      Config
+	store    storage.Store
+	log      realtime.Log
+	presence *presence
+}
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Log == nil || cfg.Tokens == nil {
+		return nil, errors.New("chat: Store, Log and Tokens are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RecallWindow <= 0 {
+		cfg.RecallWindow = 24 * time.Hour
+	}
+	if cfg.MaxBodyRunes <= 0 {
+		cfg.MaxBodyRunes = 4000
+	}
+	if cfg.MaxGroupMembers <= 0 {
+		cfg.MaxGroupMembers = 10000
+	}
+	if cfg.TypingTTL <= 0 {
+		cfg.TypingTTL = 6 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Service{cfg: cfg, store: cfg.Store, log: cfg.Log, presence: newPresence()}, nil
+}
+
+// Store exposes the store for read-only batch lookups by id (dataloaders).
+func (s *Service) Store() storage.Store { return s.store }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// member returns the caller's membership, or NOT_FOUND when they are not a
+// member: a conversation you cannot see does not exist for you.
+func (s *Service) member(ctx context.Context, conversationID, userID string) (storage.Member, error) {
+	m, err := s.store.Member(ctx, conversationID, userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return m, notFound("conversation")
+	}
+	if err != nil {
+		return m, fmt.Errorf("chat: membership of %s in %s: %w", userID, conversationID, err)
+	}
+	return m, nil
+}
+
+func (s *Service) conversation(ctx context.Context, id string) (storage.Conversation, error) {
+	cs, err := s.store.Conversations(ctx, []string{id})
+	if err != nil {
+		return storage.Conversation{}, fmt.Errorf("chat: load conversation %s: %w", id, err)
+	}
+	c, ok := cs[id]
+	if !ok {
+		return c, notFound("conversation")
+	}
+	return c, nil
+}
+
+// memberIDs lists every current member of a conversation.
+func (s *Service) memberIDs(ctx context.Context, conversationID string) ([]string, error) {
+	ms, err := s.store.Members(ctx, conversationID, "", 0)
+	if err != nil {
+		return nil, fmt.Errorf("chat: members of %s: %w", conversationID, err)
+	}
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.UserID
+	}
+	return out, nil
+}
+
+// Conversation returns a conversation the caller is a member of.
+func (s *Service) Conversation(ctx context.Context, me, id string) (storage.Conversation, error) {
+	if _, err := s.member(ctx, id, me); err != nil {
+		return storage.Conversation{}, err
+	}
+	return s.conversation(ctx, id)
+}
+
+// Membership returns the caller's membership of a conversation.
+func (s *Service) Membership(ctx context.Context, me, conversationID string) (storage.Member, error) {
+	return s.member(ctx, conversationID, me)
+}
+
+// MemberCount counts a conversation's current members.
+func (s *Service) MemberCount(ctx context.Context, conversationID string) (int, error) {
+	ids, err := s.memberIDs(ctx, conversationID)
+	return len(ids), err
+}
+
+// Members pages the members of a conversation I belong to, by user id.
+func (s *Service) Members(ctx context.Context, me, conversationID string, first int, afterUserID string) ([]storage.Member, bool, error) {
+	if _, err := s.member(ctx, conversationID, me); err != nil {
+		return nil, false, err
+	}
+	first, err := capFirst(first)
+	if err != nil {
+		return nil, false, err
+	}
+	ms, err := s.store.Members(ctx, conversationID, afterUserID, first+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("chat: members: %w", err)
+	}
+	more := len(ms) > first
+	if more {
+		ms = ms[:first]
+	}
+	return ms, more, nil
+}

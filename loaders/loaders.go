@@ -1,0 +1,108 @@
+// Package loaders batches and caches the lookups of one request (Relay-style
+// dataloaders), so a page of 50 conversations with their last messages and
+// senders costs one store call per kind of object (plus one per conversation
+// for its last message), not one per field.
+package loaders
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+
+	"messenger/storage"
+)
+
+// MsgKey names a message by conversation and seq.
+type MsgKey struct {
+	ConversationID string
+	Seq            int64
+}
+
+// Loaders are one request's loaders.
+type Loaders struct {
+	users         *dataloader.Loader[string, storage.User]
+	conversations *dataloader.Loader[string, storage.Conversation]
+	messages      *dataloader.Loader[MsgKey, storage.Message]
+	reactions     *dataloader.Loader[MsgKey, []storage.ReactionSummary]
+	counts        *dataloader.Loader[MsgKey, storage.MessageCounts]
+}
+
+// Options tune one set of loaders.
+type Options struct {
+	// NoCache turns caching off: for long-lived operations (subscriptions),
+	// where cached objects would go stale.
+	NoCache bool
+	// Wait is how long a batch collects keys (default 1 ms).
+	Wait time.Duration
+}
+
+type ctxKey struct{}
+
+// New returns loaders reading from store.
+func New(store storage.Store, o Options) *Loaders {
+	if o.Wait <= 0 {
+		o.Wait = time.Millisecond
+	}
+	r := &reader{store: store}
+	return &Loaders{
+		users:         newLoader(r.users, o),
+		conversations: newLoader(r.conversations, o),
+		messages:      newLoader(r.messages, o),
+		reactions:     newLoader(r.reactions, o),
+		counts:        newLoader(r.counts, o),
+	}
+}
+
+func newLoader[K comparable, V any](fn dataloader.BatchFunc[K, V], o Options) *dataloader.Loader[K, V] {
+	opts := []dataloader.Option[K, V]{dataloader.WithWait[K, V](o.Wait)}
+	if o.NoCache {
+		opts = append(opts, dataloader.WithCache[K, V](&dataloader.NoCache[K, V]{}))
+	}
+	return dataloader.NewBatchedLoader(fn, opts...)
+}
+
+// With returns ctx carrying l.
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the loaders of ctx's request.
+func For(ctx context.Context) *Loaders {
+	l, _ := ctx.Value(ctxKey{}).(*Loaders)
+	return l
+}
+
+// Middleware gives every HTTP request (and so every websocket connection) its
+// own loaders.
+func Middleware(store storage.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(store, Options{}))))
+	})
+}
+
+// User loads a user; storage.ErrNotFound if unknown.
+func (l *Loaders) User(ctx context.Context, id string) (storage.User, error) {
+	return l.users.Load(ctx, id)()
+}
+
+// Conversation loads a conversation; storage.ErrNotFound if unknown.
+func (l *Loaders) Conversation(ctx context.Context, id string) (storage.Conversation, error) {
+	return l.conversations.Load(ctx, id)()
+}
+
+// Message loads one message; storage.ErrNotFound if unknown.
+func (l *Loaders) Message(ctx context.Context, conversationID string, seq int64) (storage.Message, error) {
+	return l.messages.Load(ctx, MsgKey{conversationID, seq})()
+}
+
+// Reactions loads a message's reaction summaries.
+func (l *Loaders) Reactions(ctx context.Context, m storage.Message) ([]storage.ReactionSummary, error) {
+	return l.reactions.Load(ctx, MsgKey{m.ConversationID, m.Seq})()
+}
+
+// Counts loads a message's read and delivered counts.
+func (l *Loaders) Counts(ctx context.Context, m storage.Message) (storage.MessageCounts, error) {
+	return l.counts.Load(ctx, MsgKey{m.ConversationID, m.Seq})()
+}

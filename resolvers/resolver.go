@@ -1,0 +1,183 @@
+// Package resolvers connects the generated GraphQL layer to the domain: each
+// resolver reads its arguments and the caller, makes one call into the
+// domain (chat) or a loader, and returns. No rules live here.
+package resolvers
+
+import (
+	"errors"
+	"context"
+
+	"messenger/auth"
+	"messenger/chat"
+	"messenger/graph/model"
+	"messenger/ids"
+	"messenger/loaders"
+	"messenger/storage"
+)
+
+// Resolver is the root resolver.
+type Resolver struct {
+	Chat *chat.Service
+}
+
+// caller returns the authenticated user's id, or UNAUTHENTICATED.
+func caller(ctx context.Context) (string, error) {
+	id, ok := auth.FromContext(ctx)
+	if !ok {
+		return "", &chat.Error{Code: chat.Unauthenticated, Message: "sign in first: send a valid token as `Authorization: Bearer <token>`"}
+	}
+	return id.UserID, nil
+}
+
+func optInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func optString(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func user(ctx context.Context, id string) (*storage.User, error) {
+	u, err := loaders.For(ctx).User(ctx, id)
+	return &u, err
+}
+
+func optUser(ctx context.Context, id string) (*storage.User, error) {
+	if id == "" {
+		return nil, nil
+	}
+	return user(ctx, id)
+}
+
+func pageInfo(startCursor, endCursor string, hasPrev, hasNext bool) *model.PageInfo {
+	p := &model.PageInfo{HasPreviousPage: hasPrev, HasNextPage: hasNext}
+	if startCursor != "" {
+		p.StartCursor, p.EndCursor = &startCursor, &endCursor
+	}
+	return p
+}
+
+// userAtConnection pages receipts or reactions by user id (the cursor is
+// the user's global id).
+func userAtConnection(rs []storage.Receipt, more, hasPrev bool) *model.UserAtConnection {
+	c := &model.UserAtConnection{Edges: make([]*model.UserAtEdge, len(rs))}
+	for i := range rs {
+		c.Edges[i] = &model.UserAtEdge{Cursor: ids.Encode(ids.User, rs[i].UserID), Node: &rs[i]}
+	}
+	var start, end string
+	if len(rs) > 0 {
+		start, end = c.Edges[0].Cursor, c.Edges[len(rs)-1].Cursor
+	}
+	c.PageInfo = pageInfo(start, end, hasPrev, more)
+	return c
+}
+
+// afterUser decodes a user-id paging cursor.
+func afterUser(after *string) (string, error) {
+	if after == nil || *after == "" {
+		return "", nil
+	}
+	id, err := ids.DecodeAs(ids.User, *after)
+	if err != nil {
+		return "", &chat.Error{Code: chat.BadUserInput, Message: "malformed cursor", Field: "after"}
+	}
+	return id, nil
+}
+
+func role(r storage.Role) model.MemberRole { return model.MemberRole(r) }
+
+// callerAnd returns the caller and decodes one global id argument of type typ.
+func callerAnd(ctx context.Context, typ, global string) (me, id string, err error) {
+	if me, err = caller(ctx); err != nil {
+		return "", "", err
+	}
+	id, err = ids.DecodeAs(typ, global)
+	return me, id, err
+}
+
+func decodeAll(typ string, globals []string) ([]string, error) {
+	out := make([]string, len(globals))
+	for i, g := range globals {
+		id, err := ids.DecodeAs(typ, g)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = id
+	}
+	return out, nil
+}
+
+// node resolves any global id the caller may see; nil otherwise.
+func (r *Resolver) node(ctx context.Context, me, global string) (ids.Node, error) {
+	typ, id, err := ids.Decode(global)
+	if err != nil {
+		return nil, nil
+	}
+	var n ids.Node
+	switch typ {
+	case ids.User:
+		var u storage.User
+		u, err = loaders.For(ctx).User(ctx, id)
+		n = &u
+	case ids.Conversation:
+		var c storage.Conversation
+		c, err = r.Chat.Conversation(ctx, me, id)
+		n = &c
+	case ids.Message:
+		var m storage.Message
+		m, err = r.Chat.Message(ctx, me, id)
+		n = &m
+	default:
+		return nil, nil
+	}
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, chat.ErrNotFound) {
+		return nil, nil
+	}
+	return n, err
+}
+
+// events streams the caller's events. When the stream fails (slow consumer,
+// expired cursor, backend down) the reason is recorded on the connection so
+// the websocket layer can close with the matching code.
+func (r *Resolver) events(ctx context.Context, me, after string) (<-chan chat.Event, error) {
+	sub, err := r.Chat.Subscribe(ctx, me, after)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan chat.Event)
+	go func() {
+		defer close(out)
+		for e := range sub.Events {
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if err := sub.Err(); err != nil {
+			StreamEnded(ctx, err)
+		}
+	}()
+	return out, nil
+}
+
+type streamEndKey struct{}
+
+// WithStreamEnd returns ctx in which StreamEnded calls fn: the transport
+// uses it to close a connection whose event stream failed.
+func WithStreamEnd(ctx context.Context, fn func(error)) context.Context {
+	return context.WithValue(ctx, streamEndKey{}, fn)
+}
+
+// StreamEnded reports why a subscription's stream ended early.
+func StreamEnded(ctx context.Context, err error) {
+	if fn, ok := ctx.Value(streamEndKey{}).(func(error)); ok {
+		fn(err)
+	}
+}
