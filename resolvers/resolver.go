@@ -4,8 +4,8 @@
 package resolvers
 
 import (
-	"errors"
 	"context"
+	"errors"
 
 	"messenger/auth"
 	"messenger/chat"
