@@ -1,0 +1,135 @@
+// Command api runs the messenger's GraphQL API. With no configuration it
+// runs entirely embedded (data under ./data); MESSENGER_* variables switch
+// each concern to its server (see the README's configuration table).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"messenger/auth"
+	"messenger/chat"
+	"messenger/realtime"
+	"messenger/server"
+	"messenger/storage"
+	"messenger/storage/pebble"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	slog.SetDefault(logger)
+	if err := run(os.Args[1:], logger); err != nil {
+		fmt.Fprintln(os.Stderr, "api:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, logger *slog.Logger) error {
+	cfg, err := loadConfig(args)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			logger.Error("closing store", "err", err)
+		}
+	}()
+	log, err := openLog(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+
+	key := []byte(cfg.JWTSecret)
+	if len(key) == 0 {
+		if key, err = auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, "jwt.key")); err != nil {
+			return err
+		}
+	}
+	tokens, err := auth.NewTokens(auth.TokensConfig{Key: key, TTL: cfg.TokenTTL})
+	if err != nil {
+		return err
+	}
+	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	baseCtx, cancelConns := context.WithCancel(context.Background())
+	srv := &http.Server{
+		Handler:           server.New(server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground}),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+	}
+	url := "http://" + displayAddr(ln.Addr())
+	fmt.Printf("messenger API listening on %s\n", ln.Addr())
+	fmt.Printf("GraphQL endpoint: %s/graphql\n", url)
+	if cfg.Playground {
+		fmt.Printf("playground: %s/playground\n", url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		cancelConns()
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx) // stops accepting, waits for HTTP requests
+	cancelConns()                   // websockets end: their contexts derive from baseCtx
+	time.Sleep(100 * time.Millisecond)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// displayAddr turns ":8080" into "localhost:8080" for the printed URLs.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func openStore(ctx context.Context, cfg config) (storage.Store, error) {
+	if len(cfg.CassandraHosts) > 0 {
+		return openCassandra(ctx, cfg)
+	}
+	return pebble.Open(pebble.Config{Dir: filepath.Join(cfg.DataDir, "store"), NoSync: cfg.NoSync})
+}
+
+func openLog(ctx context.Context, cfg config) (realtime.Log, error) {
+	if len(cfg.RedisAddrs) > 0 {
+		return openRedis(ctx, cfg)
+	}
+	return realtime.NewMemory(realtime.MemoryConfig{}), nil
+}
