@@ -229,4 +229,3 @@ func (e *Events) ExpectNone(t testing.TB, typename string, d time.Duration) {
 		}
 	}
 }
-
