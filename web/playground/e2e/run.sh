@@ -56,7 +56,7 @@ API_PID=$!
 
 healthy() {
   if command -v curl >/dev/null 2>&1; then
-    curl -fsS -o /dev/null --max-time 2 "http://$ADDR/healthz"
+    curl -fsS -o /dev/null --max-time 2 "http://$ADDR/healthz" 2>/dev/null
   else
     node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "http://$ADDR/healthz"
   fi
