@@ -34,8 +34,14 @@ type Options struct {
 	// NoCache turns caching off: for long-lived operations (subscriptions),
 	// where cached objects would go stale.
 	NoCache bool
-	// Wait is how long a batch collects keys (default 1 ms).
+	// Wait is how long a batch collects keys (default 250 µs: gqlgen resolves
+	// a list's fields concurrently, so a page's keys arrive within
+	// microseconds; an idle Go runtime rounds timers up to about 1 ms).
 	Wait time.Duration
+	// Immediate fetches every key at once, without batching or waiting: for
+	// mutations and subscription events, which load one object at a time and
+	// where the batching timer would only add latency.
+	Immediate bool
 }
 
 type ctxKey struct{}
@@ -43,7 +49,7 @@ type ctxKey struct{}
 // New returns loaders reading from store.
 func New(store storage.Store, o Options) *Loaders {
 	if o.Wait <= 0 {
-		o.Wait = time.Millisecond
+		o.Wait = 250 * time.Microsecond
 	}
 	r := &reader{store: store}
 	return &Loaders{
@@ -57,6 +63,9 @@ func New(store storage.Store, o Options) *Loaders {
 
 func newLoader[K comparable, V any](fn dataloader.BatchFunc[K, V], o Options) *dataloader.Loader[K, V] {
 	opts := []dataloader.Option[K, V]{dataloader.WithWait[K, V](o.Wait)}
+	if o.Immediate {
+		opts = append(opts, dataloader.WithBatchCapacity[K, V](1))
+	}
 	if o.NoCache {
 		opts = append(opts, dataloader.WithCache[K, V](&dataloader.NoCache[K, V]{}))
 	}

@@ -137,7 +137,10 @@ func (m *Memory) Append(ctx context.Context, userIDs []string, e Event) error {
 			drop++
 		}
 		if drop > 0 {
-			l.entries = append(l.entries[:0:0], l.entries[drop:]...)
+			// Reslicing keeps trimming O(1); append copies only the live
+			// entries when it next grows the array.
+			clear(l.entries[:drop])
+			l.entries = l.entries[drop:]
 		}
 		close(l.wake)
 		l.wake = make(chan struct{})

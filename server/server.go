@@ -70,10 +70,18 @@ func New(cfg Config) http.Handler {
 	gql.SetErrorPresenter(presenter(cfg.Logger))
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		// A subscription lives for hours: its loaders batch but do not cache,
-		// so every event shows current names.
-		if op := graphql.GetOperationContext(ctx); op.Operation != nil && op.Operation.Operation == ast.Subscription {
-			ctx = loaders.With(ctx, loaders.New(cfg.Chat.Store(), loaders.Options{NoCache: true, Wait: 200 * time.Microsecond}))
+		// Queries batch their loads (a page of 50 conversations, one store
+		// call per kind). A mutation or a subscription event loads one object
+		// at a time: they fetch at once, since a batching timer would only
+		// add latency. A subscription lives for hours, so it does not cache
+		// either: every event shows current names.
+		if op := graphql.GetOperationContext(ctx); op.Operation != nil {
+			switch op.Operation.Operation {
+			case ast.Subscription:
+				ctx = loaders.With(ctx, loaders.New(cfg.Chat.Store(), loaders.Options{NoCache: true, Immediate: true}))
+			case ast.Mutation:
+				ctx = loaders.With(ctx, loaders.New(cfg.Chat.Store(), loaders.Options{Immediate: true}))
+			}
 		}
 		return next(ctx)
 	})

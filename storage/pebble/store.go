@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
+	"os"
 	"strings"
 	"sync"
 
@@ -48,7 +50,7 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("pebble: Config.Dir is required")
 	}
-	db, err := pebble.Open(cfg.Dir, &pebble.Options{})
+	db, err := pebble.Open(cfg.Dir, &pebble.Options{Logger: quietLogger{}})
 	if err != nil {
 		return nil, fmt.Errorf("pebble: open %s: %w", cfg.Dir, err)
 	}
@@ -175,4 +177,17 @@ func (s *Store) scan(ctx context.Context, lower, upperKey []byte, reverse bool, 
 func lastPart(k []byte) string {
 	i := strings.LastIndexByte(string(k), 0)
 	return string(k[i+1:])
+}
+
+// quietLogger drops Pebble's informational messages (they would interleave
+// with the API's structured logs) and keeps errors.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+func (quietLogger) Errorf(format string, args ...any) {
+	slog.Error(fmt.Sprintf("pebble: "+format, args...))
+}
+func (quietLogger) Fatalf(format string, args ...any) {
+	slog.Error(fmt.Sprintf("pebble: "+format, args...))
+	os.Exit(1)
 }

@@ -1,0 +1,446 @@
+package redislog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"messenger/realtime"
+)
+
+// sub is one subscription: a goroutine that reads its user's stream when
+// woken (or on its poll timer) and delivers to out.
+type sub struct {
+	l                        *Log
+	s                        *shard
+	user                     *localUser
+	stream, epochKey, chanID string
+
+	epoch string
+	pos   position
+
+	wake    chan struct{}       // a notice or an outage: read now
+	signals chan realtime.Event // signals for this user, dropped when full
+	out     chan realtime.Event
+}
+
+// errStopped: the subscriber's context ended; not an error for errf.
+var errStopped = errors.New("redislog: subscription context ended")
+
+// retryDelay is the pause between failed reads during an outage.
+const retryDelay = 200 * time.Millisecond
+
+// Subscribe implements realtime.Log. It returns once the user's notice
+// channel is subscribed on this instance (or Timeout passed, the poll then
+// covering the gap) and the start position is fixed.
+func (l *Log) Subscribe(ctx context.Context, userID, after string) (<-chan realtime.Event, func() error, error) {
+	var (
+		wantEpoch string
+		from      position
+	)
+	if after != "" {
+		var err error
+		if wantEpoch, from, err = parseCursor(after); err != nil {
+			return nil, nil, err
+		}
+	}
+	if l.closed() {
+		return nil, nil, errClosed
+	}
+	s := l.shardOf(userID)
+	sb := &sub{
+		l: l, s: s,
+		stream: l.streamKey(userID), epochKey: l.epochKey(userID), chanID: l.channel(userID),
+		wake:    make(chan struct{}, 1),
+		signals: make(chan realtime.Event, 16),
+		out:     make(chan realtime.Event, l.cfg.Buffer),
+	}
+	live, err := l.register(ctx, sb)
+	if err != nil {
+		return nil, nil, unavailable(ctx, "subscribe "+userID, err)
+	}
+	// Fix the start only once notices reach us: an append after this point
+	// wakes the subscriber instead of waiting for its poll.
+	t := time.NewTimer(l.cfg.Timeout)
+	select {
+	case <-live:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	t.Stop()
+	if err := sb.start(ctx, wantEpoch, from, after != ""); err != nil {
+		l.unregister(sb)
+		return nil, nil, err
+	}
+
+	var (
+		mu     sync.Mutex
+		result error
+	)
+	go func() {
+		defer close(sb.out)
+		err := sb.run(ctx)
+		l.unregister(sb)
+		mu.Lock()
+		result = err
+		mu.Unlock()
+	}()
+	return sb.out, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return result
+	}, nil
+}
+
+// start fixes the subscriber's epoch and position: the stream's end for a
+// new subscription, the cursor's position (checked for a reset, trimming
+// or loss) for a resumed one. The epoch is created here if the stream has
+// none yet, so every cursor handed out names one.
+func (sb *sub) start(ctx context.Context, wantEpoch string, from position, resume bool) error {
+	var (
+		get  *redis.StringCmd
+		info *redis.XInfoStreamCmd
+	)
+	_, err := sb.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SetNX(ctx, sb.epochKey, newEpoch(), 0)
+		get = p.Get(ctx, sb.epochKey)
+		info = p.XInfoStream(ctx, sb.stream)
+		return nil
+	})
+	if get == nil || get.Err() != nil {
+		if get != nil {
+			err = get.Err()
+		}
+		return unavailable(ctx, "subscribe "+sb.stream, err)
+	}
+	st, err := stateOf(info)
+	if err != nil {
+		return unavailable(ctx, "subscribe "+sb.stream, err)
+	}
+	sb.epoch = get.Val()
+	if !resume {
+		sb.pos = position{id: st.last, ord: st.added}
+		return nil
+	}
+	if wantEpoch != sb.epoch {
+		return fmt.Errorf("%w: the stream was reset", realtime.ErrCursorExpired)
+	}
+	if err := st.gap(from); err != nil {
+		return err
+	}
+	sb.pos = from
+	return nil
+}
+
+func (sb *sub) run(ctx context.Context) error {
+	cfg := sb.l.cfg
+	poll := time.NewTimer(jitter(cfg.PollInterval))
+	defer poll.Stop()
+	var failingSince time.Time
+	for {
+		msgs, more, err := sb.fetch(ctx)
+		switch {
+		case err == nil:
+			failingSince = time.Time{}
+		case ctx.Err() != nil:
+			return nil
+		case sb.l.closed():
+			return errClosed
+		case errors.Is(err, realtime.ErrCursorExpired):
+			return err
+		default:
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			if time.Since(failingSince) >= cfg.OutageGrace {
+				return err
+			}
+			if err := sb.pause(ctx, retryDelay); err != nil {
+				return stopErr(err)
+			}
+			continue
+		}
+		for _, m := range msgs {
+			if err := sb.send(ctx, sb.event(m)); err != nil {
+				return stopErr(err)
+			}
+		}
+		if more {
+			continue
+		}
+	wait:
+		for {
+			select {
+			case <-sb.wake:
+				break wait
+			case <-poll.C:
+				poll.Reset(jitter(cfg.PollInterval))
+				break wait
+			case ev := <-sb.signals:
+				if err := sb.send(ctx, ev); err != nil {
+					return stopErr(err)
+				}
+			case <-ctx.Done():
+				return nil
+			case <-sb.l.done:
+				return errClosed
+			}
+		}
+	}
+}
+
+func stopErr(err error) error {
+	if errors.Is(err, errStopped) {
+		return nil
+	}
+	return err
+}
+
+func (sb *sub) pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return errStopped
+	case <-sb.l.done:
+		return errClosed
+	}
+}
+
+// fetch returns the entries after the subscriber's position, and whether
+// more may follow at once. The common case is one pipelined GET + XRANGE
+// from the position itself: finding the entry at the position proves that
+// nothing after it was trimmed. Otherwise (the position's entry is gone, or
+// the position precedes the first entry) the check needs the stream's
+// counters, read in one MULTI with the range.
+func (sb *sub) fetch(ctx context.Context) ([]redis.XMessage, bool, error) {
+	n := sb.l.cfg.ReadCount + 1
+	start := sb.pos.id.String()
+	r := &readReq{epochKey: sb.epochKey, stream: sb.stream, start: start, count: n}
+	if err := sb.s.read(ctx, r); err != nil {
+		return nil, false, err
+	}
+	if r.epoch != sb.epoch {
+		return nil, false, fmt.Errorf("%w: the stream was reset", realtime.ErrCursorExpired)
+	}
+	switch {
+	case len(r.msgs) == 0:
+		// Nothing at or after the position: trimming never empties a stream
+		// (it follows an XADD whose entry it keeps), so nothing was missed.
+		return nil, false, nil
+	case r.msgs[0].ID == start:
+		return r.msgs[1:], int64(len(r.msgs)) == n, nil
+	}
+	return sb.fetchChecked(ctx, start, n)
+}
+
+func (sb *sub) fetchChecked(ctx context.Context, start string, n int64) ([]redis.XMessage, bool, error) {
+	var (
+		get  *redis.StringCmd
+		info *redis.XInfoStreamCmd
+		rng  *redis.XMessageSliceCmd
+	)
+	_, err := sb.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, sb.epochKey)
+		info = p.XInfoStream(ctx, sb.stream)
+		rng = p.XRangeN(ctx, sb.stream, start, "+", n)
+		return nil
+	})
+	if get == nil {
+		return nil, false, unavailable(ctx, "read "+sb.stream, err)
+	}
+	epoch, err := get.Result()
+	if errors.Is(err, redis.Nil) {
+		epoch, err = "", nil
+	}
+	if err != nil {
+		return nil, false, unavailable(ctx, "read "+sb.stream, err)
+	}
+	if epoch != sb.epoch {
+		return nil, false, fmt.Errorf("%w: the stream was reset", realtime.ErrCursorExpired)
+	}
+	st, err := stateOf(info)
+	if err != nil {
+		return nil, false, unavailable(ctx, "read "+sb.stream, err)
+	}
+	if err := st.gap(sb.pos); err != nil {
+		return nil, false, err
+	}
+	msgs, err := rng.Result()
+	if err != nil {
+		return nil, false, unavailable(ctx, "read "+sb.stream, err)
+	}
+	if len(msgs) > 0 && msgs[0].ID == start {
+		return msgs[1:], int64(len(msgs)) == n, nil
+	}
+	if st.length > 0 && !sb.pos.id.less(st.first) {
+		// The position's entry is missing although it is not older than the
+		// first one kept: the stream lost it.
+		return nil, false, fmt.Errorf("%w: the stream lost this cursor's event", realtime.ErrCursorExpired)
+	}
+	return msgs, int64(len(msgs)) == n, nil
+}
+
+// event turns the next stream entry into an Event and advances the position.
+func (sb *sub) event(m redis.XMessage) realtime.Event {
+	id, _ := parseID(m.ID)
+	sb.pos = position{id: id, ord: sb.pos.ord + 1}
+	typ, _ := m.Values["t"].(string)
+	data, _ := m.Values["d"].(string)
+	return realtime.Event{Cursor: cursor(sb.epoch, sb.pos), Type: typ, Data: []byte(data)}
+}
+
+// send delivers ev unless the subscriber has left its buffer full for longer
+// than SlowAfter: a slow reader is dropped rather than slowing anyone else.
+func (sb *sub) send(ctx context.Context, ev realtime.Event) error {
+	select {
+	case sb.out <- ev:
+		return nil
+	default:
+	}
+	t := time.NewTimer(sb.l.cfg.SlowAfter)
+	defer t.Stop()
+	select {
+	case sb.out <- ev:
+		return nil
+	case <-ctx.Done():
+		return errStopped
+	case <-sb.l.done:
+		return errClosed
+	case <-t.C:
+		return realtime.ErrSlowConsumer
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(mrand.Int64N(int64(d)))
+}
+
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// register adds sb to its user's local subscribers, subscribing the user's
+// channel if sb is the first; it returns a channel closed once notices flow.
+func (l *Log) register(ctx context.Context, sb *sub) (<-chan struct{}, error) {
+	l.mu.Lock()
+	if u := l.locals[sb.chanID]; u != nil {
+		u.subs[sb] = struct{}{}
+		sb.user = u
+		l.mu.Unlock()
+		return u.live, nil
+	}
+	l.mu.Unlock()
+	lis, err := sb.s.listenerFor(ctx, sb.chanID)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed() {
+		return nil, errClosed
+	}
+	u := l.locals[sb.chanID]
+	if u == nil {
+		u = &localUser{channel: sb.chanID, lis: lis, subs: map[*sub]struct{}{}, live: make(chan struct{})}
+		l.locals[sb.chanID] = u
+		lis.add(sb.chanID)
+	}
+	u.subs[sb] = struct{}{}
+	sb.user = u
+	return u.live, nil
+}
+
+func (l *Log) unregister(sb *sub) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	u := sb.user
+	delete(u.subs, sb)
+	if len(u.subs) == 0 && l.locals[u.channel] == u {
+		delete(l.locals, u.channel)
+		u.lis.remove(u.channel)
+	}
+}
+
+// deliver handles a notice received on channel.
+func (l *Log) deliver(channel, payload string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	u := l.locals[channel]
+	if u == nil || payload == "" {
+		return
+	}
+	switch payload[0] {
+	case 'n':
+		for sb := range u.subs {
+			poke(sb.wake)
+		}
+	case 's':
+		ev, ok := parseSignal(payload)
+		if !ok {
+			return
+		}
+		for sb := range u.subs {
+			select {
+			case sb.signals <- ev:
+			default: // a subscriber that is not keeping up loses signals
+			}
+		}
+	}
+}
+
+// markLive records that lis confirmed its subscription to channel.
+func (l *Log) markLive(channel string, lis *listener) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if u := l.locals[channel]; u != nil && u.lis == lis && !u.isLive {
+		u.isLive = true
+		close(u.live)
+	}
+}
+
+// markLost records that lis lost its connection: its users' subscribers may
+// have missed notices, so they read now (and learn whether Redis is down).
+func (l *Log) markLost(lis *listener) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, u := range l.locals {
+		if u.lis != lis {
+			continue
+		}
+		if u.isLive {
+			u.isLive = false
+			u.live = make(chan struct{})
+		}
+		for sb := range u.subs {
+			poke(sb.wake)
+		}
+	}
+}
+
+// move hands channel from one listener to another (a cluster slot moved).
+func (l *Log) move(channel string, from, to *listener) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	u := l.locals[channel]
+	if u == nil || u.lis != from {
+		return
+	}
+	from.remove(channel)
+	u.lis = to
+	if u.isLive {
+		u.isLive = false
+		u.live = make(chan struct{})
+	}
+	to.add(channel)
+}
