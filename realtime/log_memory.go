@@ -52,7 +52,8 @@ type userLog struct {
 	mu      sync.Mutex
 	entries []entry
 	next    uint64        // seq of the next append; the first event has seq 1
-	wake    chan struct{} // closed and replaced on every append
+	wake    chan struct{} // closed and replaced by an append when armed
+	armed   bool          // a reader holds wake: the next append must close it
 	subs    map[*memSub]struct{}
 }
 
@@ -142,8 +143,11 @@ func (m *Memory) Append(ctx context.Context, userIDs []string, e Event) error {
 			clear(l.entries[:drop])
 			l.entries = l.entries[drop:]
 		}
-		close(l.wake)
-		l.wake = make(chan struct{})
+		if l.armed { // no waiter, no wake-up to pay for
+			close(l.wake)
+			l.wake = make(chan struct{})
+			l.armed = false
+		}
 		l.mu.Unlock()
 	}
 	return nil
@@ -231,6 +235,7 @@ func (m *Memory) pump(ctx context.Context, l *userLog, sub *memSub, pos uint64, 
 		}
 		batch = append(batch[:0], l.entries[pos-l.first():]...)
 		wake := l.wake
+		l.armed = true
 		l.mu.Unlock()
 
 		for _, e := range batch {

@@ -1,6 +1,8 @@
 package realtime_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
 	"messenger/realtime"
@@ -13,4 +15,24 @@ func TestMemoryContract(t *testing.T) {
 		t.Cleanup(func() { l.Close() })
 		return l
 	})
+}
+
+func BenchmarkMemoryAppend(b *testing.B) {
+	for _, n := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("recipients=%d", n), func(b *testing.B) {
+			l := realtime.NewMemory(realtime.MemoryConfig{})
+			defer l.Close()
+			users := make([]string, n)
+			for i := range users {
+				users[i] = fmt.Sprint("u", i)
+			}
+			ev := realtime.Event{Type: "MessageAdded", Data: []byte(`{"message":{"body":"hello"}}`)}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := l.Append(context.Background(), users, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,0 +1,43 @@
+# The two commands a newcomer needs are `go run ./cmd/api` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+# Packages whose tests exercise concurrency run under the race detector.
+RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./auth/...
+
+.PHONY: run test test-in-env check-generated lint generate bench playground
+
+## run: start the API on embedded defaults (no servers needed)
+run:
+	$(GO) run ./cmd/api
+
+## test: install and start Redis, Cassandra, OpenSearch and MinIO as needed, run every test, stop them
+test:
+	./scripts/test.sh $(MAKE) --no-print-directory test-in-env
+
+# test-in-env runs inside scripts/test.sh, with the servers' MESSENGER_* variables set.
+test-in-env: check-generated lint
+	$(GO) test -count=1 -race $(RACE_PKGS)
+	$(GO) test -count=1 ./...
+	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage|Restart' ./storage/cassandra/ ./realtime/redislog/
+	./web/playground/e2e/run.sh
+
+## check-generated: fail when graph/ is stale against schema.graphqls
+check-generated:
+	$(GO) tool gqlgen generate
+	@git diff --exit-code --stat -- graph resolvers || { echo "generated code is stale: run 'make generate' and commit graph/"; exit 1; }
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^graph/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+## generate: regenerate graph/ (and resolver stubs) from schema.graphqls
+generate:
+	$(GO) tool gqlgen generate
+
+## bench: short Go benchmarks of every hot path (results go to docs/BENCHMARKS.md by hand)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/ ./storage/pebble/ ./realtime/
+
+## playground: rebuild web/playground/dist from the pinned lockfile
+playground:
+	./web/playground/build.sh
