@@ -96,7 +96,9 @@ func TestDataSurvivesARestart(t *testing.T) {
 	url, _ = startBinary(t, bin, data)
 	bob.URL = url // the token stays valid: the signing key is kept in the data dir
 	var hist struct {
-		Messages struct{ Edges []struct{ Node struct{ Body string } } }
+		Messages struct {
+			Edges []struct{ Node struct{ Body string } }
+		}
 	}
 	bob.Must(t, `query($c: ID!) { messages(conversationId: $c, last: 5) { edges { node { body } } } }`, map[string]any{"c": conv.CreateDirectConversation.ID}, &hist)
 	if len(hist.Messages.Edges) != 1 || hist.Messages.Edges[0].Node.Body != "still here?" {
