@@ -121,9 +121,125 @@ export const examples = [
         id
       }
     }
+    ... on ReadCursorMoved {
+      user {
+        username
+      }
+      seq
+    }
+    ... on ReactionUpdated {
+      emoji
+      added
+      user {
+        username
+      }
+    }
+    ... on TypingUpdated {
+      user {
+        username
+      }
+      typing
+    }
   }
 }
 `,
+  },
+  {
+    name: 'Group',
+    query: `mutation Group($memberIds: [ID!]!) {
+  createGroup(input: { title: "Team", memberIds: $memberIds }) {
+    id
+    title
+    myRole
+    memberCount
+  }
+}
+`,
+    variables: { memberIds: ['...'] },
+  },
+  {
+    name: 'Read receipts',
+    query: `mutation MarkRead($conversationId: ID!, $seq: Int!) {
+  markRead(conversationId: $conversationId, seq: $seq) {
+    unreadCount
+    myReadSeq
+  }
+}
+
+query Receipts($conversationId: ID!) {
+  messages(conversationId: $conversationId, last: 10) {
+    edges {
+      node {
+        seq
+        body
+        readCount
+        deliveredCount
+        readBy(first: 20) {
+          edges {
+            node {
+              user {
+                username
+              }
+              at
+            }
+          }
+        }
+      }
+    }
+  }
+}
+`,
+    variables: { conversationId: '...', seq: 1 },
+  },
+  {
+    name: 'Reactions',
+    query: `mutation React($messageId: ID!, $emoji: String!) {
+  addReaction(messageId: $messageId, emoji: $emoji) {
+    id
+    reactions {
+      emoji
+      count
+      reactedByMe
+      users(first: 10) {
+        edges {
+          node {
+            user {
+              username
+            }
+          }
+        }
+      }
+    }
+  }
+}
+`,
+    variables: { messageId: '...', emoji: '👍' },
+  },
+  {
+    name: 'Edit and delete',
+    query: `mutation Edit($messageId: ID!) {
+  editMessage(messageId: $messageId, body: "edited text") {
+    body
+    editedAt
+  }
+}
+
+mutation DeleteForEveryone($messageId: ID!) {
+  deleteMessage(messageId: $messageId, forEveryone: true) {
+    body
+    deletedAt
+  }
+}
+`,
+    variables: { messageId: '...' },
+  },
+  {
+    name: 'Typing',
+    query: `mutation Typing($conversationId: ID!) {
+  setTyping(conversationId: $conversationId, typing: true)
+}
+`,
+    variables: { conversationId: '...' },
   },
 ];
 
