@@ -1,0 +1,96 @@
+package cassandra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"messenger/storage"
+)
+
+// CreateUser implements storage.Store.
+//
+// The users row is written first, then the username is claimed with
+// INSERT ... IF NOT EXISTS (one Paxos transaction). On conflict the users
+// row is deleted again. A crash in between leaves at worst a users row no
+// username points to, under an id nobody was given; never a username that
+// is taken by nobody. A claim that already names this user id is this call's
+// own earlier try, and counts as success.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	u.CreatedAt = ms(u.CreatedAt)
+	err := s.query(ctx, `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Username, u.UsernameKey, u.DisplayName, u.PasswordHash, u.CreatedAt).Exec()
+	if err != nil {
+		return wrap(err, "create user %s", u.ID)
+	}
+	existing := map[string]any{}
+	applied, err := s.lwt(ctx, "INSERT INTO usernames (username_key, user_id) VALUES (?, ?) IF NOT EXISTS", u.UsernameKey, u.ID).MapScanCAS(existing)
+	if err != nil {
+		return wrap(err, "create user %s: claim username", u.ID)
+	}
+	if applied || existing["user_id"] == u.ID {
+		return nil
+	}
+	if err := s.query(ctx, "DELETE FROM users WHERE id = ?", u.ID).Exec(); err != nil {
+		return wrap(err, "create user %s: undo", u.ID)
+	}
+	return fmt.Errorf("cassandra: create user %s: username %q: %w", u.ID, u.UsernameKey, storage.ErrConflict)
+}
+
+// UserByUsername implements storage.Store: the username claim, then the user.
+func (s *Store) UserByUsername(ctx context.Context, usernameKey string) (storage.User, error) {
+	var id string
+	err := s.query(ctx, "SELECT user_id FROM usernames WHERE username_key = ?", usernameKey).Scan(&id)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return storage.User{}, fmt.Errorf("cassandra: username %q: %w", usernameKey, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.User{}, wrap(err, "find username %q", usernameKey)
+	}
+	return s.user(ctx, id)
+}
+
+func (s *Store) user(ctx context.Context, id string) (storage.User, error) {
+	u := storage.User{ID: id}
+	var createdAt time.Time
+	err := s.query(ctx, "SELECT username, username_key, display_name, password_hash, created_at FROM users WHERE id = ?", id).
+		Scan(&u.Username, &u.UsernameKey, &u.DisplayName, &u.PasswordHash, &createdAt)
+	if errors.Is(err, gocql.ErrNotFound) {
+		return storage.User{}, fmt.Errorf("cassandra: user %s: %w", id, storage.ErrNotFound)
+	}
+	if err != nil {
+		return storage.User{}, wrap(err, "read user %s", id)
+	}
+	u.CreatedAt = utc(createdAt)
+	return u, nil
+}
+
+// Users implements storage.Store: one single-partition read per id, in
+// parallel.
+func (s *Store) Users(ctx context.Context, ids []string) (map[string]storage.User, error) {
+	found := make([]*storage.User, len(ids))
+	err := parallel(ctx, len(ids), func(ctx context.Context, i int) error {
+		u, err := s.user(ctx, ids[i])
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found[i] = &u
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]storage.User, len(ids))
+	for _, u := range found {
+		if u != nil {
+			out[u.ID] = *u
+		}
+	}
+	return out, nil
+}
