@@ -2,17 +2,28 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"messenger/realtime"
 	"messenger/realtime/redislog"
 	"messenger/storage"
+	"messenger/storage/cassandra"
 )
 
-// openCassandra is wired when the Cassandra backend lands.
+// openCassandra switches durable data to Cassandra. A cluster that cannot
+// be reached fails the start after the store's bounded retry.
 func openCassandra(ctx context.Context, cfg config) (storage.Store, error) {
-	return nil, errors.New("MESSENGER_CASSANDRA_HOSTS is set but this build has no Cassandra backend yet")
+	s, err := cassandra.Open(ctx, cassandra.Config{
+		Hosts:       cfg.CassandraHosts,
+		Keyspace:    cfg.CassandraKeyspace,
+		Consistency: cfg.CassandraConsist,
+		Username:    cfg.CassandraUser,
+		Password:    cfg.CassandraPassword,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cassandra %v: %w", cfg.CassandraHosts, err)
+	}
+	return s, nil
 }
 
 // openRedis switches realtime events to Redis Streams.
