@@ -17,7 +17,7 @@ import (
 
 // startBinary runs the built API on a free port with dataDir and returns its
 // base URL; the process gets SIGTERM at cleanup unless stopped earlier.
-func startBinary(t *testing.T, bin, dataDir string) (string, *exec.Cmd) {
+func startBinary(t *testing.T, bin, dataDir string, env ...string) (string, *exec.Cmd) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -27,6 +27,7 @@ func startBinary(t *testing.T, bin, dataDir string) (string, *exec.Cmd) {
 	ln.Close()
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "MESSENGER_HTTP_ADDR="+addr, "MESSENGER_DATA_DIR="+dataDir)
+	cmd.Env = append(cmd.Env, env...)
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -57,16 +58,25 @@ func startBinary(t *testing.T, bin, dataDir string) (string, *exec.Cmd) {
 	}
 }
 
-func TestDataSurvivesARestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
+// embedded unsets the servers' variables a developer may have exported.
+var embedded = []string{"MESSENGER_CASSANDRA_HOSTS=", "MESSENGER_REDIS_ADDRS=", "MESSENGER_OPENSEARCH_URL=", "MESSENGER_S3_ENDPOINT="}
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "api")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	return bin
+}
+
+func TestDataSurvivesARestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
 	data := t.TempDir()
-	url, cmd := startBinary(t, bin, data)
+	url, cmd := startBinary(t, bin, data, embedded...)
 	alice, bob := apitest.SignUp(t, url, "alice"), apitest.SignUp(t, url, "bob")
 	var conv struct{ CreateDirectConversation struct{ ID string } }
 	alice.Must(t, `mutation($u: ID!) { createDirectConversation(userId: $u) { id } }`, map[string]any{"u": bob.UserID}, &conv)
@@ -93,7 +103,7 @@ func TestDataSurvivesARestart(t *testing.T) {
 		t.Fatal("API did not exit after SIGTERM")
 	}
 
-	url, _ = startBinary(t, bin, data)
+	url, _ = startBinary(t, bin, data, embedded...)
 	bob.URL = url // the token stays valid: the signing key is kept in the data dir
 	var hist struct {
 		Messages struct {
