@@ -1,8 +1,10 @@
 # The two commands a newcomer needs are `go run ./cmd/api` and `make test`.
 SHELL := /bin/bash
 GO ?= go
-# Packages whose tests exercise concurrency run under the race detector.
-RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./auth/...
+# Packages whose tests exercise concurrency run under the race detector; the
+# rest run once without it.
+RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./search/... ./media/... ./blob/...
+RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob)(/|$$)
 
 .PHONY: run test test-in-env check-generated lint generate bench playground
 
@@ -17,9 +19,10 @@ test:
 # test-in-env runs inside scripts/test.sh, with the servers' MESSENGER_* variables set.
 test-in-env: check-generated lint
 	$(GO) test -count=1 -race $(RACE_PKGS)
-	$(GO) test -count=1 ./...
-	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage|Restart' ./storage/cassandra/ ./realtime/redislog/
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -E '$(RACE_RE)')
+	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage|Restart' ./storage/cassandra/ ./realtime/redislog/ ./server/
 	./web/playground/e2e/run.sh
+	./test/graphql-http/run.sh
 
 ## check-generated: fail when graph/ is stale against schema.graphqls
 check-generated:
@@ -37,6 +40,7 @@ generate:
 ## bench: short Go benchmarks of every hot path (results go to docs/BENCHMARKS.md by hand)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/ ./storage/pebble/ ./realtime/
+	./cmd/loadgen/bench.sh
 
 ## playground: rebuild web/playground/dist from the pinned lockfile
 playground:

@@ -120,10 +120,10 @@ const EventsQuery = `subscription($after: String) { events(after: $after) {
   ... on ReactionUpdated { emoji added user { id } message { id reactions { emoji count } } }
   ... on ReadCursorMoved { conversationId seq user { id } }
   ... on DeliveryCursorMoved { conversationId seq user { id } }
-  ... on TypingUpdated { conversationId typing user { id } }
-  ... on PresenceUpdated { online user { id } }
-  ... on MemberJoined { user { id } conversation { id } }
-  ... on MemberLeft { user { id } conversationId }
+  ... on TypingUpdated { conversationId typing expiresAt user { id } }
+  ... on PresenceUpdated { online lastSeenAt user { id } }
+  ... on MemberJoined { user { id } conversation { id } by { id } }
+  ... on MemberLeft { user { id } conversationId by { id } }
 } }`
 
 // Event is one received event, decoded loosely.
@@ -173,26 +173,59 @@ func (e *Events) NextOrError(t testing.TB, timeout time.Duration) (Event, []Erro
 		m := e.Socket.Next(t, timeout)
 		switch m.Type {
 		case "next":
-			var p struct {
-				Data   map[string]json.RawMessage `json:"data"`
-				Errors []Error                    `json:"errors"`
-			}
-			if err := json.Unmarshal(m.Payload, &p); err != nil {
-				t.Fatalf("bad next payload %s", m.Payload)
-			}
-			if len(p.Errors) > 0 {
-				return Event{}, p.Errors
-			}
-			var ev Event
-			_ = json.Unmarshal(p.Data["events"], &ev)
-			ev.Raw = p.Data["events"]
-			return ev, nil
+			return decodeNext(t, m)
 		case "error":
 			var errs []Error
 			_ = json.Unmarshal(m.Payload, &errs)
 			return Event{}, errs
 		case "complete":
 			return Event{}, []Error{{Message: "complete", Extensions: map[string]any{"code": "COMPLETE"}}}
+		}
+	}
+}
+
+func decodeNext(t testing.TB, m Message) (Event, []Error) {
+	t.Helper()
+	var p struct {
+		Data   map[string]json.RawMessage `json:"data"`
+		Errors []Error                    `json:"errors"`
+	}
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		t.Fatalf("bad next payload %s", m.Payload)
+	}
+	if len(p.Errors) > 0 {
+		return Event{}, p.Errors
+	}
+	var ev Event
+	_ = json.Unmarshal(p.Data["events"], &ev)
+	ev.Raw = p.Data["events"]
+	return ev, nil
+}
+
+// Collect returns every event that arrives within d, in order. A
+// subscription error fails t.
+func (e *Events) Collect(t testing.TB, d time.Duration) []Event {
+	t.Helper()
+	var out []Event
+	deadline := time.After(d)
+	for {
+		select {
+		case m, ok := <-e.in:
+			if !ok {
+				return out
+			}
+			switch m.Type {
+			case "next":
+				ev, errs := decodeNext(t, m)
+				if errs != nil {
+					t.Fatalf("subscription error: %+v", errs)
+				}
+				out = append(out, ev)
+			case "error", "complete":
+				t.Fatalf("subscription ended: %s %s", m.Type, m.Payload)
+			}
+		case <-deadline:
+			return out
 		}
 	}
 }

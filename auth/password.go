@@ -13,24 +13,44 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Argon2id parameters (RFC 9106's second recommended option, with 64 MiB).
-const (
-	argonTime    = 1
-	argonMemory  = 64 * 1024
-	argonThreads = 2
-	argonKeyLen  = 32
-)
+// Argon2Params are argon2id's cost parameters. A hash records the
+// parameters it was made with, so CheckPassword verifies hashes of any cost.
+type Argon2Params struct {
+	// Time is the number of passes over the memory.
+	Time uint32
+	// MemoryKiB is the memory used, in KiB.
+	MemoryKiB uint32
+	// Threads is the degree of parallelism.
+	Threads uint8
+}
+
+// DefaultArgon2 is RFC 9106's second recommended option, with 64 MiB. Lower
+// costs exist for tests that create thousands of accounts; production keeps
+// this one.
+var DefaultArgon2 = Argon2Params{Time: 1, MemoryKiB: 64 * 1024, Threads: 2}
+
+const argonKeyLen = 32
 
 // HashPassword returns an encoded argon2id hash with a random salt, in the
-// PHC string format.
+// PHC string format, at the default cost.
 func HashPassword(password string) (string, error) {
+	return HashPasswordWith(password, DefaultArgon2)
+}
+
+// HashPasswordWith is HashPassword at the given cost; a zero p means
+// DefaultArgon2.
+func HashPasswordWith(password string, p Argon2Params) (string, error) {
+	if p == (Argon2Params{}) {
+		p = DefaultArgon2
+	}
+	p.Time, p.Threads = max(p.Time, 1), max(p.Threads, 1)
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // CheckPassword reports whether password matches an encoded hash made by

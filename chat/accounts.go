@@ -33,7 +33,7 @@ func (s *Service) SignUp(ctx context.Context, username, password, displayName st
 	case displayName == "" || utf8.RuneCountInString(displayName) > 64:
 		return Session{}, badInput("displayName", "displayName must be 1-64 characters")
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := auth.HashPasswordWith(password, s.cfg.PasswordCost)
 	if err != nil {
 		return Session{}, fmt.Errorf("chat: hash password: %w", err)
 	}
@@ -47,6 +47,7 @@ func (s *Service) SignUp(ctx context.Context, username, password, displayName st
 		}
 		return Session{}, fmt.Errorf("chat: create user: %w", err)
 	}
+	s.indexUser(u.ID)
 	return s.session(u)
 }
 

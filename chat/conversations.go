@@ -150,12 +150,28 @@ func (s *Service) AddMembers(ctx context.Context, me, conversationID string, use
 	if c, err = s.conversation(ctx, conversationID); err != nil {
 		return c, err
 	}
-	everyone := append(current, added...)
+	// One MemberJoined per newcomer to everyone, while that stays a few
+	// events. A bulk add would push that many events into every member's
+	// log, and out of it the events an offline member has yet to fetch:
+	// then the members get one ConversationUpdated (refetch the members)
+	// and each newcomer only their own MemberJoined.
+	if len(added) <= maxJoinEvents {
+		everyone := append(current, added...)
+		for _, id := range added {
+			s.emit(ctx, everyone, &MemberJoined{Conversation: &c, UserID: id, ByID: me})
+		}
+		return c, nil
+	}
+	s.emit(ctx, current, &ConversationUpdated{Conversation: &c})
 	for _, id := range added {
-		s.emit(ctx, everyone, &MemberJoined{Conversation: &c, UserID: id, ByID: me})
+		s.emit(ctx, []string{id}, &MemberJoined{Conversation: &c, UserID: id, ByID: me})
 	}
 	return c, nil
 }
+
+// maxJoinEvents is the most MemberJoined events one addMembers sends each
+// member.
+const maxJoinEvents = smallGroup
 
 // RemoveMember removes a member (owner or admin; nobody removes the owner,
 // admins do not remove admins).
@@ -190,9 +206,17 @@ func (s *Service) Leave(ctx context.Context, me, conversationID string) error {
 }
 
 func (s *Service) leave(ctx context.Context, conversationID, userID, by string) error {
-	before, err := s.memberIDs(ctx, conversationID)
+	ms, err := s.store.Members(ctx, conversationID, "", 0)
 	if err != nil {
-		return err
+		return fmt.Errorf("chat: members of %s: %w", conversationID, err)
+	}
+	before := make([]string, len(ms))
+	var leaver storage.Member
+	for i, m := range ms {
+		before[i] = m.UserID
+		if m.UserID == userID {
+			leaver = m
+		}
 	}
 	if err := s.store.RemoveMember(ctx, conversationID, userID, s.now()); err != nil {
 		return fmt.Errorf("chat: remove member: %w", err)
@@ -200,7 +224,55 @@ func (s *Service) leave(ctx context.Context, conversationID, userID, by string) 
 	// The leaver hears it too (their other devices drop the conversation);
 	// nothing after this reaches them.
 	s.emit(ctx, before, &MemberLeft{ConversationID: conversationID, UserID: userID, ByID: by})
+	if leaver.Role == storage.RoleOwner {
+		// The leaving is done; a failed handover is for the operators.
+		if err := s.handOver(ctx, conversationID, ms, userID); err != nil {
+			s.cfg.Logger.Error("group left without an owner", "conversation", conversationID, "err", err)
+		}
+	}
 	return nil
+}
+
+// handOver gives an owner's group to whoever has stood longest among its
+// admins, or else among its members, so a group is never left without
+// someone who may manage it. Everyone left hears the new roles.
+func (s *Service) handOver(ctx context.Context, conversationID string, ms []storage.Member, gone string) error {
+	var next *storage.Member
+	for i := range ms {
+		m := &ms[i]
+		if m.UserID == gone {
+			continue
+		}
+		if next == nil || successorBefore(*m, *next) {
+			next = m
+		}
+	}
+	if next == nil {
+		return nil // the last member left
+	}
+	if err := s.store.SetRole(ctx, conversationID, next.UserID, storage.RoleOwner); err != nil {
+		return fmt.Errorf("chat: hand the group over: %w", err)
+	}
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
+		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
+	}
+	return nil
+}
+
+// successorBefore orders candidates for ownership: admins first, then the
+// earliest to join, then by user id.
+func successorBefore(a, b storage.Member) bool {
+	if (a.Role == storage.RoleAdmin) != (b.Role == storage.RoleAdmin) {
+		return a.Role == storage.RoleAdmin
+	}
+	if !a.JoinedAt.Equal(b.JoinedAt) {
+		return a.JoinedAt.Before(b.JoinedAt)
+	}
+	return a.UserID < b.UserID
 }
 
 // Rename sets a group's title (owner or admin).

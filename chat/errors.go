@@ -26,6 +26,9 @@ type Error struct {
 	Message string
 	// Field names the offending argument, when there is one.
 	Field string
+	// Extensions are extra facts for the client (e.g. retryAt), added to
+	// the error's extensions beside code.
+	Extensions map[string]any
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

@@ -152,6 +152,10 @@ func newEvent(typ string) Event {
 		return &TypingUpdated{}
 	case "PresenceUpdated":
 		return &PresenceUpdated{}
+	case "StoryPosted":
+		return &StoryPosted{}
+	case "StoryReaction":
+		return &StoryReaction{}
 	}
 	return nil
 }
@@ -181,6 +185,10 @@ func setCursor(e Event, cursor string) {
 	case *TypingUpdated:
 		e.Cursor, e.Ephemeral = cursor, eph
 	case *PresenceUpdated:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *StoryPosted:
+		e.Cursor, e.Ephemeral = cursor, eph
+	case *StoryReaction:
 		e.Cursor, e.Ephemeral = cursor, eph
 	}
 }

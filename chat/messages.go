@@ -31,6 +31,7 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 	if err != nil {
 		return m, fmt.Errorf("chat: append message: %w", err)
 	}
+	s.indexMessages(conversationID, m.Seq)
 	if created {
 		if ids, err := s.memberIDs(ctx, conversationID); err == nil {
 			s.emit(ctx, ids, &MessageAdded{Message: &m})
@@ -163,6 +164,7 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	if err := s.validBody(body); err != nil {
 		return storage.Message{}, err
 	}
+	defer s.messages.lock(messageID)()
 	m, err := s.Message(ctx, me, messageID)
 	if err != nil {
 		return m, err
@@ -178,6 +180,7 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	if err := s.store.UpdateMessage(ctx, m); err != nil {
 		return m, fmt.Errorf("chat: edit message: %w", err)
 	}
+	s.indexMessages(m.ConversationID, m.Seq)
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
 		s.emit(ctx, ids, &MessageUpdated{Message: &m})
 	}
@@ -196,11 +199,18 @@ func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone 
 		if err := s.store.HideMessage(ctx, me, m.ConversationID, m.Seq); err != nil {
 			return m, fmt.Errorf("chat: hide message: %w", err)
 		}
+		s.indexHidden(m.ConversationID, m.Seq, me)
 		s.emit(ctx, []string{me}, ev)
 		return m, nil
 	}
 	if m.SenderID != me {
 		return m, forbidden("only the sender may delete a message for everyone")
+	}
+	// Re-read under the message's lock: an edit in flight either lands
+	// before the tombstone or sees it and is refused.
+	defer s.messages.lock(messageID)()
+	if m, err = s.Message(ctx, me, messageID); err != nil {
+		return m, err
 	}
 	now := s.now()
 	if now.Sub(m.SentAt) > s.cfg.RecallWindow {
@@ -213,6 +223,7 @@ func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone 
 	if err := s.store.UpdateMessage(ctx, m); err != nil {
 		return m, fmt.Errorf("chat: delete message: %w", err)
 	}
+	s.indexMessages(m.ConversationID, m.Seq)
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
 		s.emit(ctx, ids, ev)
 	}

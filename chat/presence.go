@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"hash/fnv"
 	"sync"
 	"time"
 )
@@ -12,6 +13,8 @@ type presence struct {
 	mu       sync.Mutex
 	live     map[string]int
 	lastSeen map[string]time.Time
+	// announcing serialises one user's announcements (striped by user).
+	announcing [64]sync.Mutex
 }
 
 func newPresence() *presence {
@@ -29,7 +32,7 @@ func (s *Service) online(ctx context.Context, me string) {
 	first := s.presence.live[me] == 1
 	s.presence.mu.Unlock()
 	if first {
-		go s.announcePresence(context.WithoutCancel(ctx), me, true, nil)
+		go s.announcePresence(context.WithoutCancel(ctx), me)
 	}
 }
 
@@ -45,7 +48,7 @@ func (s *Service) offline(me string) {
 	}
 	s.presence.mu.Unlock()
 	if last {
-		go s.announcePresence(context.Background(), me, false, &seen)
+		go s.announcePresence(context.Background(), me)
 	}
 }
 
@@ -62,11 +65,21 @@ func (s *Service) Presence(userID string) (online bool, lastSeen *time.Time) {
 	return false, nil
 }
 
-func (s *Service) announcePresence(ctx context.Context, me string, online bool, seen *time.Time) {
+// announcePresence tells my contacts whether I am online. It announces the
+// state as it is when it sends, one announcement of mine at a time: when I
+// come and go quickly the announcements of both changes race, and
+// whichever sends last must not be the stale one.
+func (s *Service) announcePresence(ctx context.Context, me string) {
+	h := fnv.New32a()
+	h.Write([]byte(me))
+	mu := &s.presence.announcing[h.Sum32()%uint32(len(s.presence.announcing))]
+	mu.Lock()
+	defer mu.Unlock()
 	to, err := s.contacts(ctx, me, maxPresenceAudience)
 	if err != nil || len(to) == 0 {
 		return
 	}
+	online, seen := s.Presence(me)
 	s.signal(ctx, to, &PresenceUpdated{UserID: me, Online: online, LastSeenAt: seen})
 }
 

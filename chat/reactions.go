@@ -41,6 +41,9 @@ func (s *Service) AddReaction(ctx context.Context, me, messageID, emoji string) 
 	if err := validEmoji(emoji); err != nil {
 		return storage.Message{}, err
 	}
+	// The cap check and the add are one step: two new emoji racing for
+	// the last free place must not both get it.
+	defer s.messages.lock(messageID)()
 	m, err := s.Message(ctx, me, messageID)
 	if err != nil {
 		return m, err
@@ -94,24 +97,6 @@ func (s *Service) reactionEvent(ctx context.Context, m storage.Message, me, emoj
 		return
 	}
 	s.emit(ctx, ids, &ReactionUpdated{Message: &m, UserID: me, Emoji: emoji, Added: added})
-}
-
-// ReactedBy reports whether userID reacted with emoji on a message.
-func (s *Service) ReactedBy(ctx context.Context, messageID, emoji, userID string) (bool, error) {
-	conv, seq, err := storage.ParseMessageID(messageID)
-	if err != nil {
-		return false, notFound("message")
-	}
-	mine, err := s.store.ReactionsBy(ctx, conv, []int64{seq}, userID)
-	if err != nil {
-		return false, fmt.Errorf("chat: my reactions: %w", err)
-	}
-	for _, e := range mine[seq] {
-		if e == emoji {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // ReactionUsers pages who reacted with emoji on a message, by user id.

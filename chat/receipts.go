@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -90,7 +91,19 @@ func (s *Service) cursorAudience(ctx context.Context, conversationID, me string,
 	for _, m := range msgs {
 		ids = append(ids, m.SenderID)
 	}
-	return dedupe(ids), nil
+	// Senders who have left hear nothing more from the conversation.
+	out := []string{me}
+	for _, id := range dedupe(ids)[1:] {
+		_, err := s.store.Member(ctx, conversationID, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 // UnreadCount counts my unread messages in one conversation.
@@ -130,9 +143,22 @@ type Receipt struct {
 	ReadAt      *time.Time
 }
 
-// ReceiptOf returns when a member got and read message m.
+// ReceiptOf returns when a member got and read message m. Like readBy and
+// readCount it answers for the current members who could see m: the
+// sender, members who joined after m was sent (their cursors start past it
+// without their having seen it) and non-members have no receipt.
 func (s *Service) ReceiptOf(ctx context.Context, m storage.Message, userID string) (Receipt, error) {
 	r := Receipt{UserID: userID}
+	if userID == m.SenderID {
+		return r, nil
+	}
+	mem, err := s.store.Member(ctx, m.ConversationID, userID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && mem.JoinedSeq >= m.Seq) {
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("chat: receipt: %w", err)
+	}
 	for _, k := range []storage.CursorKind{storage.Delivered, storage.Read} {
 		at, ok, err := s.store.ReceiptTime(ctx, m.ConversationID, userID, k, m.Seq)
 		if err != nil {

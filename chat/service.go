@@ -13,6 +13,7 @@ import (
 
 	"messenger/auth"
 	"messenger/realtime"
+	"messenger/search"
 	"messenger/storage"
 )
 
@@ -36,6 +37,17 @@ type Config struct {
 	TypingTTL time.Duration
 	// Logger receives operational messages (default slog.Default()).
 	Logger *slog.Logger
+	// PasswordCost is argon2id's cost for new passwords (default
+	// auth.DefaultArgon2). Only tests that create thousands of accounts
+	// lower it.
+	PasswordCost auth.Argon2Params
+	// Indexer is told, without blocking, about every change search must
+	// reflect (sent, edited, deleted and hidden messages; new users), after
+	// it is durable. Nil: nothing is indexed.
+	Indexer Indexer
+	// Search answers searchMessages and searchUsers. Nil: those refuse with
+	// UNAVAILABLE.
+	Search search.Index
 }
 
 // Service is the domain: every rule of the product lives behind its methods.
@@ -46,6 +58,7 @@ type Service struct {
 	store    storage.Store
 	log      realtime.Log
 	presence *presence
+	messages messageLocks
 }
 
 // New returns a Service.

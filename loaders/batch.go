@@ -76,3 +76,26 @@ func (r *reader) reactions(ctx context.Context, keys []MsgKey) []*dataloader.Res
 func (r *reader) counts(ctx context.Context, keys []MsgKey) []*dataloader.Result[storage.MessageCounts] {
 	return perConversation(ctx, keys, r.store.ReceiptCounts, nil)
 }
+
+// reactionsBy answers each user's emoji per message with one store call per
+// conversation and user.
+func (r *reader) reactionsBy(ctx context.Context, keys []userMsgKey) []*dataloader.Result[[]string] {
+	type group struct{ conv, user string }
+	seqs := map[group][]int64{}
+	for _, k := range keys {
+		g := group{k.ConversationID, k.UserID}
+		seqs[g] = append(seqs[g], k.Seq)
+	}
+	found := map[userMsgKey][]string{}
+	var err error
+	for g, ss := range seqs {
+		var got map[int64][]string
+		if got, err = r.store.ReactionsBy(ctx, g.conv, ss, g.user); err != nil {
+			break
+		}
+		for seq, emoji := range got {
+			found[userMsgKey{MsgKey{g.conv, seq}, g.user}] = emoji
+		}
+	}
+	return results(keys, found, err, nil)
+}

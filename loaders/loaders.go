@@ -7,6 +7,7 @@ package loaders
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -27,6 +28,13 @@ type Loaders struct {
 	messages      *dataloader.Loader[MsgKey, storage.Message]
 	reactions     *dataloader.Loader[MsgKey, []storage.ReactionSummary]
 	counts        *dataloader.Loader[MsgKey, storage.MessageCounts]
+	mine          *dataloader.Loader[userMsgKey, []string]
+}
+
+// userMsgKey names one user's view of one message.
+type userMsgKey struct {
+	MsgKey
+	UserID string
 }
 
 // Options tune one set of loaders.
@@ -58,6 +66,7 @@ func New(store storage.Store, o Options) *Loaders {
 		messages:      newLoader(r.messages, o),
 		reactions:     newLoader(r.reactions, o),
 		counts:        newLoader(r.counts, o),
+		mine:          newLoader(r.reactionsBy, o),
 	}
 }
 
@@ -114,4 +123,16 @@ func (l *Loaders) Reactions(ctx context.Context, m storage.Message) ([]storage.R
 // Counts loads a message's read and delivered counts.
 func (l *Loaders) Counts(ctx context.Context, m storage.Message) (storage.MessageCounts, error) {
 	return l.counts.Load(ctx, MsgKey{m.ConversationID, m.Seq})()
+}
+
+// ReactedBy reports whether userID reacted with emoji on the message with
+// the given storage id. A page of messages asks the store once per user, not
+// once per emoji shown.
+func (l *Loaders) ReactedBy(ctx context.Context, messageID, emoji, userID string) (bool, error) {
+	conv, seq, err := storage.ParseMessageID(messageID)
+	if err != nil {
+		return false, err
+	}
+	mine, err := l.mine.Load(ctx, userMsgKey{MsgKey{conv, seq}, userID})()
+	return slices.Contains(mine, emoji), err
 }

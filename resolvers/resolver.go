@@ -12,12 +12,15 @@ import (
 	"messenger/graph/model"
 	"messenger/ids"
 	"messenger/loaders"
+	"messenger/media"
 	"messenger/storage"
 )
 
 // Resolver is the root resolver.
 type Resolver struct {
 	Chat *chat.Service
+	// Media serves attachments and stories; nil disables them.
+	Media *media.Service
 }
 
 // caller returns the authenticated user's id, or UNAUTHENTICATED.

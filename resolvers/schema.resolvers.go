@@ -8,14 +8,33 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"maps"
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/graph"
 	"messenger/graph/model"
 	"messenger/ids"
 	"messenger/loaders"
+	"messenger/media"
+	"messenger/search"
 	"messenger/storage"
+	"slices"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
+
+func (r *attachmentResolver) ID(ctx context.Context, obj *media.Attachment) (string, error) {
+	return ids.Encode(uploadType, obj.ID), nil
+}
+
+func (r *attachmentResolver) Width(ctx context.Context, obj *media.Attachment) (*int, error) {
+	return positive(obj.Width), nil
+}
+
+func (r *attachmentResolver) Height(ctx context.Context, obj *media.Attachment) (*int, error) {
+	return positive(obj.Height), nil
+}
 
 func (r *conversationResolver) ID(ctx context.Context, obj *storage.Conversation) (string, error) {
 	return ids.Encode(ids.Conversation, obj.ID), nil
@@ -211,6 +230,18 @@ func (r *messageResolver) Reactions(ctx context.Context, obj *storage.Message) (
 	return out, err
 }
 
+func (r *messageResolver) Attachments(ctx context.Context, obj *storage.Message) ([]*media.Attachment, error) {
+	if r.Media == nil {
+		return []*media.Attachment{}, nil
+	}
+	as, err := r.Media.Attachments(ctx, obj)
+	out := make([]*media.Attachment, len(as))
+	for i := range as {
+		out[i] = &as[i]
+	}
+	return out, err
+}
+
 func (r *messageDeletedResolver) ConversationID(ctx context.Context, obj *chat.MessageDeleted) (string, error) {
 	return ids.Encode(ids.Conversation, obj.ConversationID), nil
 }
@@ -322,7 +353,15 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.Chat.Send(ctx, me, conv, input.ClientMessageID, input.Body)
+	if r.Media == nil {
+		m, err := r.Chat.Send(ctx, me, conv, input.ClientMessageID, input.Body)
+		return &m, err
+	}
+	uploads, err := decodeAll(uploadType, input.AttachmentIds)
+	if err != nil {
+		return nil, &chat.Error{Code: chat.NotFound, Message: "upload not found", Field: "attachmentIds"}
+	}
+	m, err := r.Media.Send(ctx, me, conv, input.ClientMessageID, input.Body, uploads)
 	return &m, err
 }
 
@@ -340,7 +379,11 @@ func (r *mutationResolver) DeleteMessage(ctx context.Context, messageID string, 
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.Chat.Delete(ctx, me, msg, forEveryone)
+	if r.Media == nil {
+		m, err := r.Chat.Delete(ctx, me, msg, forEveryone)
+		return &m, err
+	}
+	m, err := r.Media.Delete(ctx, me, msg, forEveryone)
 	return &m, err
 }
 
@@ -386,6 +429,78 @@ func (r *mutationResolver) SetTyping(ctx context.Context, conversationID string,
 		return false, err
 	}
 	return true, r.Chat.SetTyping(ctx, me, conv, typing)
+}
+
+func (r *mutationResolver) UploadFile(ctx context.Context, file graphql.Upload) (*media.Upload, error) {
+	m, err := r.media()
+	if err != nil {
+		return nil, err
+	}
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return upload(m.UploadFile(ctx, me, file.Filename, file.File))
+}
+
+func (r *mutationResolver) CreateUpload(ctx context.Context, input model.CreateUploadInput) (*model.PresignedUpload, error) {
+	m, err := r.media()
+	if err != nil {
+		return nil, err
+	}
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, form, err := m.CreateUpload(ctx, me, input.Filename, input.ContentType, int64(input.Size))
+	if err != nil {
+		return nil, err
+	}
+	p := &model.PresignedUpload{Upload: &u, URL: form.URL, ExpiresAt: form.Expires}
+	for _, k := range slices.Sorted(maps.Keys(form.Fields)) {
+		p.Fields = append(p.Fields, &model.FormField{Name: k, Value: form.Fields[k]})
+	}
+	return p, nil
+}
+
+func (r *mutationResolver) ConfirmUpload(ctx context.Context, id string) (*media.Upload, error) {
+	me, m, id, err := r.callerMedia(ctx, uploadType, id)
+	if err != nil {
+		return nil, err
+	}
+	return upload(m.ConfirmUpload(ctx, me, id))
+}
+
+func (r *mutationResolver) PostStory(ctx context.Context, uploadID string, caption *string) (*media.Story, error) {
+	me, m, id, err := r.callerMedia(ctx, uploadType, uploadID)
+	if err != nil {
+		return nil, err
+	}
+	return story(m.PostStory(ctx, me, id, optString(caption)))
+}
+
+func (r *mutationResolver) ViewStory(ctx context.Context, id string) (*media.Story, error) {
+	me, m, id, err := r.callerMedia(ctx, storyType, id)
+	if err != nil {
+		return nil, err
+	}
+	return story(m.ViewStory(ctx, me, id))
+}
+
+func (r *mutationResolver) ReactToStory(ctx context.Context, id string, emoji string) (*media.Story, error) {
+	me, m, id, err := r.callerMedia(ctx, storyType, id)
+	if err != nil {
+		return nil, err
+	}
+	return story(m.ReactToStory(ctx, me, id, emoji))
+}
+
+func (r *mutationResolver) DeleteStory(ctx context.Context, id string) (bool, error) {
+	me, m, id, err := r.callerMedia(ctx, storyType, id)
+	if err != nil {
+		return false, err
+	}
+	return err == nil, m.DeleteStory(ctx, me, id)
 }
 
 func (r *presenceUpdatedResolver) User(ctx context.Context, obj *chat.PresenceUpdated) (*storage.User, error) {
@@ -474,12 +589,95 @@ func (r *queryResolver) Messages(ctx context.Context, conversationID string, fir
 	return c, nil
 }
 
+func (r *queryResolver) SearchMessages(ctx context.Context, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) (*model.MessageSearchConnection, error) {
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args := chat.SearchArgs{Query: query, First: optInt(first), After: optString(after)}
+	if orderBy != nil {
+		args.Order = search.Order(*orderBy)
+	}
+	if conversationID != nil {
+		if args.ConversationID, err = ids.DecodeAs(ids.Conversation, *conversationID); err != nil {
+			return nil, err
+		}
+	}
+	p, err := r.Chat.SearchMessages(ctx, me, args)
+	if err != nil {
+		return nil, err
+	}
+	return searchConnection(p, args.After != ""), nil
+}
+
+func (r *queryResolver) SearchUsers(ctx context.Context, query string, first *int, after *string) (*model.UserConnection, error) {
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Chat.SearchUsers(ctx, me, query, optInt(first), optString(after))
+	if err != nil {
+		return nil, err
+	}
+	return userConnection(p, optString(after) != ""), nil
+}
+
+func (r *queryResolver) Upload(ctx context.Context, id string) (*media.Upload, error) {
+	me, m, id, err := r.callerMedia(ctx, uploadType, id)
+	if err != nil {
+		return nil, nil
+	}
+	u, err := m.Upload(ctx, me, id)
+	if errors.Is(err, chat.ErrNotFound) {
+		return nil, nil
+	}
+	return &u, err
+}
+
+func (r *queryResolver) Story(ctx context.Context, id string) (*media.Story, error) {
+	me, m, id, err := r.callerMedia(ctx, storyType, id)
+	if err != nil {
+		return nil, nil
+	}
+	st, err := m.Story(ctx, me, id)
+	if errors.Is(err, chat.ErrNotFound) {
+		return nil, nil
+	}
+	return &st, err
+}
+
+func (r *queryResolver) StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error) {
+	m, err := r.media()
+	if err != nil {
+		return nil, err
+	}
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.Feed(ctx, me, optInt(first), optString(after))
+	if err != nil {
+		return nil, err
+	}
+	c := &model.StoryFeedConnection{Edges: make([]*model.StoryGroupEdge, len(p.Groups))}
+	var start, end string
+	for i := range p.Groups {
+		c.Edges[i] = &model.StoryGroupEdge{Cursor: p.Groups[i].Cursor, Node: &p.Groups[i]}
+		if i == 0 {
+			start = p.Groups[i].Cursor
+		}
+		end = p.Groups[i].Cursor
+	}
+	c.PageInfo = pageInfo(start, end, optString(after) != "", p.HasNext)
+	return c, nil
+}
+
 func (r *reactionResolver) ReactedByMe(ctx context.Context, obj *storage.ReactionSummary) (bool, error) {
 	me, err := caller(ctx)
 	if err != nil {
 		return false, err
 	}
-	return r.Chat.ReactedBy(ctx, obj.MessageID, obj.Emoji, me)
+	return loaders.For(ctx).ReactedBy(ctx, obj.MessageID, obj.Emoji, me)
 }
 
 func (r *reactionResolver) Users(ctx context.Context, obj *storage.ReactionSummary, first *int, after *string) (*model.UserAtConnection, error) {
@@ -510,6 +708,136 @@ func (r *receiptResolver) User(ctx context.Context, obj *chat.Receipt) (*storage
 	return user(ctx, obj.UserID)
 }
 
+func (r *storyResolver) ID(ctx context.Context, obj *media.Story) (string, error) {
+	return storyID(obj.ID), nil
+}
+
+func (r *storyResolver) Author(ctx context.Context, obj *media.Story) (*storage.User, error) {
+	return user(ctx, obj.AuthorID)
+}
+
+func (r *storyResolver) URL(ctx context.Context, obj *media.Story) (string, error) {
+	u, err := r.Media.StoryVideo(ctx, *obj)
+	if err != nil {
+		return "", err
+	}
+	return r.Media.URL(ctx, u)
+}
+
+func (r *storyResolver) ContentType(ctx context.Context, obj *media.Story) (string, error) {
+	u, err := r.Media.StoryVideo(ctx, *obj)
+	return u.ContentType, err
+}
+
+func (r *storyResolver) DurationMs(ctx context.Context, obj *media.Story) (int, error) {
+	u, err := r.Media.StoryVideo(ctx, *obj)
+	return int(u.Duration.Milliseconds()), err
+}
+
+func (r *storyResolver) Caption(ctx context.Context, obj *media.Story) (*string, error) {
+	if obj.Caption == "" {
+		return nil, nil
+	}
+	return &obj.Caption, nil
+}
+
+func (r *storyResolver) SeenByMe(ctx context.Context, obj *media.Story) (bool, error) {
+	me, err := caller(ctx)
+	if err != nil {
+		return false, err
+	}
+	return r.Media.SeenByMe(ctx, me, *obj)
+}
+
+func (r *storyResolver) ViewCount(ctx context.Context, obj *media.Story) (int, error) {
+	me, err := caller(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.Media.ViewCount(ctx, me, *obj)
+}
+
+func (r *storyResolver) Viewers(ctx context.Context, obj *media.Story, first *int, after *string) (*model.UserAtConnection, error) {
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs, more, err := r.Media.Viewers(ctx, me, *obj, optInt(first), optString(after))
+	if err != nil {
+		return nil, err
+	}
+	c := &model.UserAtConnection{Edges: make([]*model.UserAtEdge, len(vs))}
+	var start, end string
+	for i, v := range vs {
+		c.Edges[i] = &model.UserAtEdge{Cursor: v.Cursor, Node: &storage.Receipt{UserID: v.UserID, At: v.At}}
+		if i == 0 {
+			start = v.Cursor
+		}
+		end = v.Cursor
+	}
+	c.PageInfo = pageInfo(start, end, optString(after) != "", more)
+	return c, nil
+}
+
+func (r *storyResolver) Reactions(ctx context.Context, obj *media.Story) ([]*media.ReactionCount, error) {
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := r.Media.StoryReactions(ctx, me, *obj)
+	out := make([]*media.ReactionCount, len(rs))
+	for i := range rs {
+		out[i] = &rs[i]
+	}
+	return out, err
+}
+
+func (r *storyGroupResolver) Author(ctx context.Context, obj *media.StoryGroup) (*storage.User, error) {
+	return user(ctx, obj.AuthorID)
+}
+
+func (r *storyGroupResolver) HasUnseen(ctx context.Context, obj *media.StoryGroup) (bool, error) {
+	me, err := caller(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, st := range obj.Stories {
+		seen, err := r.Media.SeenByMe(ctx, me, st)
+		if err != nil || !seen {
+			return !seen, err
+		}
+	}
+	return false, nil
+}
+
+func (r *storyGroupResolver) LatestAt(ctx context.Context, obj *media.StoryGroup) (*time.Time, error) {
+	return &obj.Latest, nil
+}
+
+func (r *storyPostedResolver) StoryID(ctx context.Context, obj *chat.StoryPosted) (string, error) {
+	return storyID(obj.StoryID), nil
+}
+
+func (r *storyPostedResolver) Story(ctx context.Context, obj *chat.StoryPosted) (*media.Story, error) {
+	return r.optStory(ctx, obj.StoryID)
+}
+
+func (r *storyReactionResolver) StoryID(ctx context.Context, obj *chat.StoryReaction) (string, error) {
+	return storyID(obj.StoryID), nil
+}
+
+func (r *storyReactionResolver) Story(ctx context.Context, obj *chat.StoryReaction) (*media.Story, error) {
+	return r.optStory(ctx, obj.StoryID)
+}
+
+func (r *storyReactionResolver) User(ctx context.Context, obj *chat.StoryReaction) (*storage.User, error) {
+	return user(ctx, obj.UserID)
+}
+
+func (r *storyReactionCountResolver) ReactedByMe(ctx context.Context, obj *media.ReactionCount) (bool, error) {
+	return obj.Mine, nil
+}
+
 func (r *subscriptionResolver) Events(ctx context.Context, after *string) (<-chan chat.Event, error) {
 	me, err := caller(ctx)
 	if err != nil {
@@ -524,6 +852,30 @@ func (r *typingUpdatedResolver) ConversationID(ctx context.Context, obj *chat.Ty
 
 func (r *typingUpdatedResolver) User(ctx context.Context, obj *chat.TypingUpdated) (*storage.User, error) {
 	return user(ctx, obj.UserID)
+}
+
+func (r *uploadedFileResolver) ID(ctx context.Context, obj *media.Upload) (string, error) {
+	return ids.Encode(uploadType, obj.ID), nil
+}
+
+func (r *uploadedFileResolver) Kind(ctx context.Context, obj *media.Upload) (*model.UploadKind, error) {
+	if obj.Kind == "" {
+		return nil, nil
+	}
+	k := model.UploadKind(obj.Kind)
+	return &k, nil
+}
+
+func (r *uploadedFileResolver) Width(ctx context.Context, obj *media.Upload) (*int, error) {
+	return positive(obj.Width), nil
+}
+
+func (r *uploadedFileResolver) Height(ctx context.Context, obj *media.Upload) (*int, error) {
+	return positive(obj.Height), nil
+}
+
+func (r *uploadedFileResolver) DurationMs(ctx context.Context, obj *media.Upload) (*int, error) {
+	return positive(int(obj.Duration.Milliseconds())), nil
 }
 
 func (r *userResolver) ID(ctx context.Context, obj *storage.User) (string, error) {
@@ -546,6 +898,8 @@ func (r *userResolver) TotalUnreadCount(ctx context.Context, obj *storage.User) 
 func (r *userAtResolver) User(ctx context.Context, obj *storage.Receipt) (*storage.User, error) {
 	return user(ctx, obj.UserID)
 }
+
+func (r *Resolver) Attachment() graph.AttachmentResolver { return &attachmentResolver{r} }
 
 func (r *Resolver) Conversation() graph.ConversationResolver { return &conversationResolver{r} }
 
@@ -583,15 +937,30 @@ func (r *Resolver) ReadCursorMoved() graph.ReadCursorMovedResolver {
 
 func (r *Resolver) Receipt() graph.ReceiptResolver { return &receiptResolver{r} }
 
+func (r *Resolver) Story() graph.StoryResolver { return &storyResolver{r} }
+
+func (r *Resolver) StoryGroup() graph.StoryGroupResolver { return &storyGroupResolver{r} }
+
+func (r *Resolver) StoryPosted() graph.StoryPostedResolver { return &storyPostedResolver{r} }
+
+func (r *Resolver) StoryReaction() graph.StoryReactionResolver { return &storyReactionResolver{r} }
+
+func (r *Resolver) StoryReactionCount() graph.StoryReactionCountResolver {
+	return &storyReactionCountResolver{r}
+}
+
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
 func (r *Resolver) TypingUpdated() graph.TypingUpdatedResolver { return &typingUpdatedResolver{r} }
+
+func (r *Resolver) UploadedFile() graph.UploadedFileResolver { return &uploadedFileResolver{r} }
 
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 func (r *Resolver) UserAt() graph.UserAtResolver { return &userAtResolver{r} }
 
 type (
+	attachmentResolver          struct{ *Resolver }
 	conversationResolver        struct{ *Resolver }
 	deliveryCursorMovedResolver struct{ *Resolver }
 	memberEdgeResolver          struct{ *Resolver }
@@ -606,8 +975,14 @@ type (
 	reactionUpdatedResolver     struct{ *Resolver }
 	readCursorMovedResolver     struct{ *Resolver }
 	receiptResolver             struct{ *Resolver }
+	storyResolver               struct{ *Resolver }
+	storyGroupResolver          struct{ *Resolver }
+	storyPostedResolver         struct{ *Resolver }
+	storyReactionResolver       struct{ *Resolver }
+	storyReactionCountResolver  struct{ *Resolver }
 	subscriptionResolver        struct{ *Resolver }
 	typingUpdatedResolver       struct{ *Resolver }
+	uploadedFileResolver        struct{ *Resolver }
 	userResolver                struct{ *Resolver }
 	userAtResolver              struct{ *Resolver }
 )

@@ -1,6 +1,6 @@
 // Package server assembles the HTTP API: GraphQL over HTTP (POST and GET)
 // and over websockets (graphql-transport-ws) on /graphql, the playground,
-// and health endpoints.
+// health endpoints and /metrics.
 package server
 
 import (
@@ -12,15 +12,17 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"messenger/auth"
 	"messenger/chat"
+	"messenger/gqlws"
 	"messenger/graph"
 	"messenger/loaders"
+	"messenger/persisted"
+	"messenger/ratelimit"
 	"messenger/resolvers"
 	"messenger/web/playground"
 )
@@ -35,85 +37,161 @@ type Config struct {
 	Logger *slog.Logger
 	// Playground serves /playground when true.
 	Playground bool
+	// Production turns introspection and field suggestions off.
+	Production bool
 	// Ready reports whether dependencies are reachable (default: always ready).
 	Ready func(ctx context.Context) error
 	// MaxBodyBytes caps a request body (default 1 MiB).
 	MaxBodyBytes int64
-	// ComplexityLimit caps a query's complexity (default 5,000).
+	// ComplexityLimit caps a query's complexity (default Limits.MaxComplexity).
 	ComplexityLimit int
+	// Limits bound operations: depth, complexity, aliases, tokens, timeout
+	// and rate limits (rate limits are off unless their rules are set).
+	Limits Limits
+	// AllowedOrigins are the browser origins (besides the API's own host)
+	// that may open websockets; "*" allows any. Requests without Origin
+	// (non-browser clients) are always allowed.
+	AllowedOrigins []string
+	// WebSocket tunes the websocket transport (its zero values are gqlws's
+	// defaults; Init, OperationContext and OnStreamEnd are set here).
+	WebSocket gqlws.Config
+	// APQCache stores automatic persisted queries (default: in memory,
+	// 10,000 documents).
+	APQCache graphql.Cache[string]
+	// Trusted is the manifest of trusted documents partners may run.
+	Trusted *persisted.Manifest
+	// PartnerKeys maps partner API keys (X-Api-Key, or apiKey in
+	// connection_init) to partner names.
+	PartnerKeys map[string]string
+	// ClientIPHeader names a header set by a trusted proxy with the client's
+	// IP (e.g. X-Real-IP); default: the connection's address.
+	ClientIPHeader string
+	// Uploads enables attachments and stories (see uploads.go).
+	Uploads Uploads
 }
 
+// Handler is the API's HTTP handler.
+type Handler struct {
+	http.Handler
+	ws *gqlws.Transport
+}
+
+// Shutdown closes every websocket with 1001 (going away); clients
+// reconnect elsewhere and resume from their cursors.
+func (h *Handler) Shutdown() { h.ws.Shutdown() }
+
 // New returns the API's HTTP handler.
-func New(cfg Config) http.Handler {
+func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
-	if cfg.ComplexityLimit <= 0 {
-		cfg.ComplexityLimit = 5000
+	if cfg.Limits.MaxComplexity <= 0 {
+		cfg.Limits.MaxComplexity = cfg.ComplexityLimit
 	}
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Chat: cfg.Chat}}))
-	gql.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 15 * time.Second,
-		PingPongInterval:      20 * time.Second,
-		InitFunc:              wsInit(cfg),
-	})
-	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
+	rates := cfg.Limits.Send.Rate > 0 || cfg.Limits.Auth.Rate > 0 || cfg.Limits.Expensive.Rate > 0
+	cfg.Limits.defaults()
+	if !rates {
+		cfg.Limits.Limiter = unlimited{}
+	}
+	if cfg.APQCache == nil {
+		cfg.APQCache = lru.New[string](10000)
+	}
+
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}}))
+	wsCfg := cfg.WebSocket
+	wsCfg.Init = wsInit(cfg)
+	wsCfg.OperationContext = resolvers.WithStreamEnd
+	wsCfg.OnStreamEnd = streamEnd(cfg.Logger)
+	if wsCfg.Logger == nil {
+		wsCfg.Logger = cfg.Logger
+	}
+	if wsCfg.CheckOrigin == nil {
+		wsCfg.CheckOrigin = gqlws.AllowOrigins(cfg.AllowedOrigins)
+	}
+	ws := gqlws.New(wsCfg)
+	m := newMetrics(ws)
+	store := observedStore{Store: cfg.Chat.Store(), m: m}
+	gql.AddTransport(ws)
+	gql.AddTransport(httpTransport{multipart: cfg.Uploads.transport()})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	gql.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
+	gql.SetParserTokenLimit(cfg.Limits.MaxTokens)
+	gql.SetDisableSuggestion(cfg.Production)
+	gql.Use(persisted.Extension{Cache: cfg.APQCache, Trusted: cfg.Trusted})
+	gql.Use(guard{limits: cfg.Limits, introspection: !cfg.Production, onLimiterErr: func(err error) {
+		cfg.Logger.Warn("rate limiter unavailable: letting the request through", "err", err)
+	}})
 	gql.SetErrorPresenter(presenter(cfg.Logger))
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
-	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		// Queries batch their loads (a page of 50 conversations, one store
-		// call per kind). A mutation or a subscription event loads one object
-		// at a time: they fetch at once, since a batching timer would only
-		// add latency. A subscription lives for hours, so it does not cache
-		// either: every event shows current names.
-		if op := graphql.GetOperationContext(ctx); op.Operation != nil {
-			switch op.Operation.Operation {
-			case ast.Subscription:
-				ctx = loaders.With(ctx, loaders.New(cfg.Chat.Store(), loaders.Options{NoCache: true, Immediate: true}))
-			case ast.Mutation:
-				ctx = loaders.With(ctx, loaders.New(cfg.Chat.Store(), loaders.Options{Immediate: true}))
-			}
+	gql.AroundResponses(m.observeResponses)
+	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		// A subscription lives for hours: each event gets fresh loaders (so
+		// it shows current names) that fetch at once (a batching timer
+		// would only add latency), and an idle subscription holds none.
+		if rc := graphql.GetOperationContext(ctx); rc != nil && rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+			ctx = loaders.With(ctx, loaders.New(store, loaders.Options{Immediate: true}))
 		}
 		return next(ctx)
 	})
+	gql.AroundFields(m.observeDelivery)
+	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		// Queries batch their loads (a page of 50 conversations, one store
+		// call per kind). A mutation loads one object at a time: it fetches
+		// at once, since a batching timer would only add latency.
+		// Every operation gets its own loaders, also on a websocket, where
+		// one socket runs many operations over hours.
+		op := graphql.GetOperationContext(ctx).Operation
+		switch op.Operation {
+		case ast.Subscription:
+			return next(ctx) // loaders come per event (below)
+		case ast.Mutation:
+			ctx = loaders.With(ctx, loaders.New(store, loaders.Options{Immediate: true}))
+		default:
+			ctx = loaders.With(ctx, loaders.New(store, loaders.Options{}))
+		}
+		// A query or mutation has Limits.Timeout; a subscription lives on.
+		ctx, cancel := context.WithTimeout(ctx, cfg.Limits.Timeout)
+		h := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			defer cancel()
+			return h(ctx)
+		}
+	})
 
 	mux := http.NewServeMux()
-	api := loaders.Middleware(cfg.Chat.Store(), withAuth(cfg.Tokens, gql))
-	mux.Handle("/graphql", limitBody(cfg.MaxBodyBytes, api))
+	api := withAuth(cfg.Tokens, withPartner(cfg.PartnerKeys, gql))
+	mux.Handle("/graphql", cfg.Uploads.wrap(limitBody(cfg.MaxBodyBytes, api), api))
+	cfg.Uploads.mount(mux)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Ready != nil {
-			if err := cfg.Ready(r.Context()); err != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := cfg.Ready(ctx); err != nil {
 				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 				return
 			}
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	if cfg.Playground {
 		mux.Handle("/playground", playground.Handler())
 		mux.Handle("/playground/", playground.Handler())
 		mux.Handle("/{$}", http.RedirectHandler("/playground", http.StatusFound))
 	}
-	return mux
+	return &Handler{Handler: withRequestInfo(cfg.ClientIPHeader, mux), ws: ws}
 }
 
 func limitBody(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > n {
-			http.Error(w, `{"errors":[{"message":"request body too large","extensions":{"code":"BAD_USER_INPUT"}}]}`, http.StatusRequestEntityTooLarge)
+			writeRefusal(w, mediaJSON, http.StatusRequestEntityTooLarge, codeBadRequest, "request body too large")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, n)
@@ -135,30 +213,62 @@ func withAuth(tokens *auth.Tokens, next http.Handler) http.Handler {
 	})
 }
 
-// wsInit authenticates a websocket from its connection_init payload
-// ("Authorization" or "authorization", with or without "Bearer "). A refused
-// token closes the socket with 4403. The connection's context ends when the
-// token expires, which closes the socket.
-func wsInit(cfg Config) transport.WebsocketInitFunc {
-	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		tok := p.Authorization()
+// withPartner marks requests carrying a partner's X-Api-Key; an unknown
+// key is refused with 401. A websocket may instead send apiKey in its
+// connection_init payload.
+func withPartner(keys map[string]string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if k := r.Header.Get("X-Api-Key"); k != "" {
+			name, ok := keys[k]
+			if !ok {
+				writeRefusal(w, mediaJSON, http.StatusUnauthorized, string(chat.Unauthenticated), "unknown API key")
+				return
+			}
+			r = r.WithContext(persisted.WithPartner(r.Context(), name))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// wsInit authenticates a websocket from its connection_init payload: a
+// token ("Authorization" or "authorization", with or without "Bearer ")
+// and optionally a partner's "apiKey". A refused token or key closes the
+// socket with 4403; the socket closes with 4403 when the token expires.
+// A socket without a token is anonymous, like an HTTP request without one.
+func wsInit(cfg Config) gqlws.InitFunc {
+	return func(ctx context.Context, p map[string]any) (context.Context, time.Time, error) {
+		if k, _ := p["apiKey"].(string); k != "" {
+			name, ok := cfg.PartnerKeys[k]
+			if !ok {
+				return nil, time.Time{}, &chat.Error{Code: chat.Forbidden, Message: "unknown API key"}
+			}
+			ctx = persisted.WithPartner(ctx, name)
+		}
+		tok, _ := p["Authorization"].(string)
 		if tok == "" {
 			tok, _ = p["authorization"].(string)
 		}
 		if tok == "" {
 			tok, _ = p["token"].(string)
 		}
-		id, exp, err := cfg.Tokens.Verify(strings.TrimSpace(tok))
-		if err != nil {
-			return transport.WithWebsocketCloseCode(ctx, 4403), nil, &chat.Error{Code: chat.Forbidden, Message: "Forbidden"}
+		tok = strings.TrimSpace(tok)
+		if tok == "" {
+			if id, ok := auth.FromContext(ctx); ok {
+				return ctx, id.Expires, nil // authenticated by the upgrade request's header
+			}
+			return ctx, time.Time{}, &chat.Error{Code: chat.Unauthenticated, Message: "connection_init needs a token"}
 		}
-		ctx = auth.WithIdentity(ctx, auth.Identity{UserID: id, Expires: exp})
-		ctx, cancel := context.WithDeadline(ctx, exp)
-		_ = cancel // released when the deadline passes or the connection ends
-		ctx = resolvers.WithStreamEnd(ctx, func(err error) {
-			cfg.Logger.Info("closing websocket: event stream ended", "user", id, "reason", err)
-			cancel()
-		})
-		return ctx, nil, nil
+		id, exp, err := cfg.Tokens.Verify(tok)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		return auth.WithIdentity(ctx, auth.Identity{UserID: id, Expires: exp}), exp, nil
 	}
+}
+
+// unlimited is the limiter when no rate rule is configured.
+type unlimited struct{}
+
+func (unlimited) Allow(context.Context, string, ratelimit.Rule) (bool, time.Duration, error) {
+	return true, 0, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"messenger/ratelimit"
 )
 
 // config is everything the API reads from flags and MESSENGER_* environment
@@ -29,6 +31,29 @@ type config struct {
 
 	RedisAddrs   []string
 	RedisCluster bool
+
+	// Production and partners (see the README's "Production and partners").
+	AllowedOrigins   []string
+	TrustedDocuments string
+	PartnerKeys      map[string]string
+	RateLimits       bool
+	RateSend         ratelimit.Rule
+	RateAuth         ratelimit.Rule
+	RateExpensive    ratelimit.Rule
+	MaxDepth         int
+	MaxComplexity    int
+	RequestTimeout   time.Duration
+	WSPingInterval   time.Duration
+	WSInitTimeout    time.Duration
+	WSMaxOperations  int
+	ClientIPHeader   string
+
+	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
+
+	OpenSearchURLs                     []string
+	OpenSearchUser, OpenSearchPassword string
+	OpenSearchInsecure                 bool
+	OpenSearchPrefix                   string
 }
 
 // configVar documents one setting: the README's configuration table is
@@ -53,6 +78,30 @@ var configVars = []configVar{
 	{"MESSENGER_CASSANDRA_PASSWORD", "cassandra-password", "", "Cassandra password"},
 	{"MESSENGER_REDIS_ADDRS", "redis-addrs", "", "comma-separated Redis addresses: switches realtime events to Redis Streams (several = sharded by user)"},
 	{"MESSENGER_REDIS_CLUSTER", "redis-cluster", "false", "treat MESSENGER_REDIS_ADDRS as a Redis Cluster"},
+	{"MESSENGER_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated browser origins (e.g. https://app.example.com) that may open websockets besides the API's own host; `*` allows any; clients that send no Origin are always allowed"},
+	{"MESSENGER_TRUSTED_DOCUMENTS", "trusted-documents", "", "path of a trusted documents manifest (Apollo persisted query manifest JSON); partner keys may run only these"},
+	{"MESSENGER_PARTNER_KEYS", "partner-keys", "", "comma-separated partner API keys as name:key (sent as X-Api-Key or apiKey in connection_init)"},
+	{"MESSENGER_RATE_LIMITS", "rate-limits", "true", "per-user and per-IP rate limits (false: off, e.g. for load tests); shared through Redis when MESSENGER_REDIS_ADDRS is set"},
+	{"MESSENGER_RATE_SEND", "rate-send", "20,40", "sendMessage per user: tokens per second,burst"},
+	{"MESSENGER_RATE_AUTH", "rate-auth", "2,20", "signUp and logIn per client IP: tokens per second,burst"},
+	{"MESSENGER_RATE_EXPENSIVE", "rate-expensive", "5,20", "operations costing over 1,000 per user: tokens per second,burst"},
+	{"MESSENGER_MAX_DEPTH", "max-depth", "12", "deepest field nesting an operation may have"},
+	{"MESSENGER_MAX_COMPLEXITY", "max-complexity", "5000", "highest operation cost (each field 1, lists times first/last)"},
+	{"MESSENGER_REQUEST_TIMEOUT", "request-timeout", "15s", "time limit of a query or mutation"},
+	{"MESSENGER_WS_PING_INTERVAL", "ws-ping-interval", "20s", "how often the server pings websockets; a socket silent for a whole interval after a ping is dropped"},
+	{"MESSENGER_WS_INIT_TIMEOUT", "ws-init-timeout", "10s", "time a websocket has to send connection_init (then 4408)"},
+	{"MESSENGER_WS_MAX_OPERATIONS", "ws-max-operations", "100", "operations one websocket may run at once (then 4429)"},
+	{"MESSENGER_CLIENT_IP_HEADER", "client-ip-header", "", "header a trusted proxy sets to the client's IP (e.g. X-Real-IP), for per-IP limits; default: the connection's address"},
+	{"MESSENGER_S3_ENDPOINT", "s3-endpoint", "", "S3 or MinIO URL (path-style): switches attachment and story files to S3 (default: <data>/blobs)"},
+	{"MESSENGER_S3_BUCKET", "s3-bucket", "messenger", "S3 bucket for files (created if missing)"},
+	{"MESSENGER_S3_REGION", "s3-region", "us-east-1", "S3 region"},
+	{"MESSENGER_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key"},
+	{"MESSENGER_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key"},
+	{"MESSENGER_OPENSEARCH_URL", "opensearch-url", "", "comma-separated OpenSearch node URLs: switches search to OpenSearch (default: bleve index in <data>/search)"},
+	{"MESSENGER_OPENSEARCH_USERNAME", "opensearch-username", "", "OpenSearch basic-auth user"},
+	{"MESSENGER_OPENSEARCH_PASSWORD", "opensearch-password", "", "OpenSearch basic-auth password"},
+	{"MESSENGER_OPENSEARCH_INSECURE", "opensearch-insecure", "false", "skip TLS certificate verification for OpenSearch (test clusters only)"},
+	{"MESSENGER_OPENSEARCH_PREFIX", "opensearch-prefix", "messenger-", "prefix of the OpenSearch index and alias names"},
 }
 
 func loadConfig(args []string) (config, error) {
@@ -93,6 +142,19 @@ func loadConfig(args []string) (config, error) {
 	c.CassandraKeyspace, c.CassandraConsist = get("MESSENGER_CASSANDRA_KEYSPACE"), get("MESSENGER_CASSANDRA_CONSISTENCY")
 	c.CassandraUser, c.CassandraPassword = get("MESSENGER_CASSANDRA_USERNAME"), get("MESSENGER_CASSANDRA_PASSWORD")
 	c.RedisAddrs = list(get("MESSENGER_REDIS_ADDRS"))
+	if err := loadProductionConfig(&c, get); err != nil {
+		return c, err
+	}
+	c.S3Endpoint, c.S3Region = get("MESSENGER_S3_ENDPOINT"), get("MESSENGER_S3_REGION")
+	c.S3AccessKey, c.S3SecretKey = get("MESSENGER_S3_ACCESS_KEY"), get("MESSENGER_S3_SECRET_KEY")
+	if c.S3Endpoint != "" {
+		c.S3Bucket = get("MESSENGER_S3_BUCKET")
+	}
+	c.OpenSearchURLs, c.OpenSearchPrefix = list(get("MESSENGER_OPENSEARCH_URL")), get("MESSENGER_OPENSEARCH_PREFIX")
+	c.OpenSearchUser, c.OpenSearchPassword = get("MESSENGER_OPENSEARCH_USERNAME"), get("MESSENGER_OPENSEARCH_PASSWORD")
+	if c.OpenSearchInsecure, err = strconv.ParseBool(get("MESSENGER_OPENSEARCH_INSECURE")); err != nil {
+		return c, fmt.Errorf("MESSENGER_OPENSEARCH_INSECURE: %w", err)
+	}
 	return c, nil
 }
 

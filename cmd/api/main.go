@@ -27,7 +27,14 @@ import (
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	slog.SetDefault(logger)
-	if err := run(os.Args[1:], logger); err != nil {
+	cmd := run
+	if len(os.Args) > 1 && os.Args[1] == "reindex" {
+		cmd, os.Args = runReindex, os.Args[1:]
+	}
+	if len(os.Args) > 1 && os.Args[1] == "manifest" {
+		cmd, os.Args = runManifest, os.Args[1:]
+	}
+	if err := cmd(os.Args[1:], logger); err != nil {
 		fmt.Fprintln(os.Stderr, "api:", err)
 		os.Exit(1)
 	}
@@ -56,6 +63,17 @@ func run(args []string, logger *slog.Logger) error {
 	}
 	defer log.Close()
 
+	index, err := openSearch(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer index.Close()
+	indexer, stopIndexer, err := startIndexer(ctx, index, store, logger)
+	if err != nil {
+		return err
+	}
+	defer stopIndexer() // before the store closes
+
 	key := []byte(cfg.JWTSecret)
 	if len(key) == 0 {
 		if key, err = auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, "jwt.key")); err != nil {
@@ -66,18 +84,32 @@ func run(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger})
+	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
+		Indexer: indexer, Search: index})
 	if err != nil {
 		return err
 	}
+
+	uploads, closeUploads, err := openUploads(ctx, cfg, svc, key)
+	if err != nil {
+		return err
+	}
+	defer closeUploads()
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
+	sc := server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground, Uploads: uploads}
+	closeRedis, err := production(ctx, cfg, &sc)
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	handler := server.New(sc)
 	baseCtx, cancelConns := context.WithCancel(context.Background())
 	srv := &http.Server{
-		Handler:           server.New(server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 	}
@@ -100,7 +132,8 @@ func run(args []string, logger *slog.Logger) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx) // stops accepting, waits for HTTP requests
-	cancelConns()                   // websockets end: their contexts derive from baseCtx
+	handler.Shutdown()              // websockets close with 1001: clients reconnect elsewhere and resume
+	cancelConns()
 	time.Sleep(100 * time.Millisecond)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

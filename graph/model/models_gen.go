@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"messenger/chat"
+	"messenger/media"
 	"messenger/storage"
 	"strconv"
 	"time"
@@ -43,6 +45,24 @@ type CreateGroupInput struct {
 	MemberIds []string `json:"memberIds"`
 }
 
+// A presigned upload slot to upload a file straight to storage.
+type CreateUploadInput struct {
+	// The file's name.
+	Filename string `json:"filename"`
+	// The declared type: only `video/*` matters (it selects the video size limit).
+	ContentType string `json:"contentType"`
+	// Exact size in bytes: the storage refuses a larger body. At most 5 MiB (32 MiB for videos).
+	Size int `json:"size"`
+}
+
+// One form field of a presigned upload.
+type FormField struct {
+	// Field name.
+	Name string `json:"name"`
+	// Field value.
+	Value string `json:"value"`
+}
+
 // Credentials to log in.
 type LogInInput struct {
 	// The username (any case).
@@ -75,6 +95,24 @@ type MessageEdge struct {
 	Node *storage.Message `json:"node"`
 }
 
+// A page of message search results.
+type MessageSearchConnection struct {
+	// The hits on this page, in the requested order.
+	Edges []*MessageSearchEdge `json:"edges"`
+	// Paging information (forward only: `first`/`after`).
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Number of messages that match, on all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// A message search hit in a connection.
+type MessageSearchEdge struct {
+	// Cursor of this hit, to continue with `after`.
+	Cursor string `json:"cursor"`
+	// The hit.
+	Node *chat.SearchHit `json:"node"`
+}
+
 type Mutation struct {
 }
 
@@ -98,6 +136,19 @@ type Presence struct {
 	LastSeenAt *time.Time `json:"lastSeenAt,omitempty"`
 }
 
+// Where and how to upload: POST multipart/form-data to `url` with every field
+// of `fields`, then the file as the last part named `file`; then `confirmUpload`.
+type PresignedUpload struct {
+	// The slot (not ready until confirmed).
+	Upload *media.Upload `json:"upload"`
+	// The URL to POST the form to.
+	URL string `json:"url"`
+	// The form fields to send before the file.
+	Fields []*FormField `json:"fields"`
+	// When the form stops being accepted.
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
 type Query struct {
 }
 
@@ -109,6 +160,8 @@ type SendMessageInput struct {
 	ClientMessageID string `json:"clientMessageId"`
 	// The text: 1 to 4000 characters.
 	Body string `json:"body"`
+	// Up to 5 of my confirmed IMAGE or DOCUMENT uploads; each can be attached once.
+	AttachmentIds []string `json:"attachmentIds,omitempty"`
 }
 
 // Fields to create an account.
@@ -119,6 +172,22 @@ type SignUpInput struct {
 	Password string `json:"password"`
 	// 1-64 characters shown to others.
 	DisplayName string `json:"displayName"`
+}
+
+// A page of the story feed.
+type StoryFeedConnection struct {
+	// Author groups, the one with the newest story first.
+	Edges []*StoryGroupEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An author group in the feed.
+type StoryGroupEdge struct {
+	// Cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The group.
+	Node *media.StoryGroup `json:"node"`
 }
 
 type Subscription struct {
@@ -138,6 +207,22 @@ type UserAtEdge struct {
 	Cursor string `json:"cursor"`
 	// The user and the time.
 	Node *storage.Receipt `json:"node"`
+}
+
+// A page of users.
+type UserConnection struct {
+	// The users on this page.
+	Edges []*UserEdge `json:"edges"`
+	// Paging information (forward only: `first`/`after`).
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A user in a connection.
+type UserEdge struct {
+	// Cursor of this edge, to continue with `after`.
+	Cursor string `json:"cursor"`
+	// The user.
+	Node *storage.User `json:"node"`
 }
 
 // Whether a conversation is one-to-one or a group.
@@ -254,6 +339,125 @@ func (e *MemberRole) UnmarshalJSON(b []byte) error {
 }
 
 func (e MemberRole) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The order of message search results.
+type SearchOrder string
+
+const (
+	// Most recently sent first.
+	SearchOrderNewest SearchOrder = "NEWEST"
+	// Best match first (BM25); ties newest first.
+	SearchOrderRelevance SearchOrder = "RELEVANCE"
+)
+
+var AllSearchOrder = []SearchOrder{
+	SearchOrderNewest,
+	SearchOrderRelevance,
+}
+
+func (e SearchOrder) IsValid() bool {
+	switch e {
+	case SearchOrderNewest, SearchOrderRelevance:
+		return true
+	}
+	return false
+}
+
+func (e SearchOrder) String() string {
+	return string(e)
+}
+
+func (e *SearchOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SearchOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SearchOrder", str)
+	}
+	return nil
+}
+
+func (e SearchOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SearchOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SearchOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What an upload may be used for, decided from its bytes.
+type UploadKind string
+
+const (
+	// jpg, png, gif, webp or svg: attachable, shown inline.
+	UploadKindImage UploadKind = "IMAGE"
+	// pdf, doc, docx, xls, xlsx or csv: attachable, served as a download.
+	UploadKindDocument UploadKind = "DOCUMENT"
+	// MP4 or QuickTime: for stories.
+	UploadKindVideo UploadKind = "VIDEO"
+)
+
+var AllUploadKind = []UploadKind{
+	UploadKindImage,
+	UploadKindDocument,
+	UploadKindVideo,
+}
+
+func (e UploadKind) IsValid() bool {
+	switch e {
+	case UploadKindImage, UploadKindDocument, UploadKindVideo:
+		return true
+	}
+	return false
+}
+
+func (e UploadKind) String() string {
+	return string(e)
+}
+
+func (e *UploadKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UploadKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid UploadKind", str)
+	}
+	return nil
+}
+
+func (e UploadKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *UploadKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UploadKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

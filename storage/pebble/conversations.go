@@ -35,6 +35,7 @@ func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation, 
 			return c, false, err
 		}
 	}
+	positions := posDeltas{}
 	for _, m := range members {
 		m.ConversationID = c.ID
 		if err := setJSON(b, key("member", c.ID, m.UserID), m); err != nil {
@@ -43,6 +44,13 @@ func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation, 
 		if err := b.Set(key("userconv", m.UserID, c.ID), nil, nil); err != nil {
 			return c, false, err
 		}
+		positions.add(m, 1)
+	}
+	if err := s.applyPositions(b, positions); err != nil {
+		return c, false, err
+	}
+	if err := b.Set(key("posbuilt", c.ID), nil, nil); err != nil {
+		return c, false, err
 	}
 	return c, true, b.Commit(s.wo)
 }
@@ -122,9 +130,14 @@ func (s *Store) AddMembers(ctx context.Context, conversationID string, members [
 	if err != nil {
 		return nil, err
 	}
+	kept, err := s.positionsKept(conversationID)
+	if err != nil {
+		return nil, err
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	var added []string
+	positions := posDeltas{}
 	seen := map[string]bool{}
 	for _, m := range members {
 		if seen[m.UserID] {
@@ -147,10 +160,16 @@ func (s *Store) AddMembers(ctx context.Context, conversationID string, members [
 		if err := b.Set(key("userconv", m.UserID, conversationID), nil, nil); err != nil {
 			return nil, err
 		}
+		positions.add(m, 1)
 		added = append(added, m.UserID)
 	}
 	if len(added) == 0 {
 		return nil, nil
+	}
+	if kept {
+		if err := s.applyPositions(b, positions); err != nil {
+			return nil, err
+		}
 	}
 	if at.After(c.LastActivityAt) {
 		c.LastActivityAt = at
@@ -164,7 +183,8 @@ func (s *Store) AddMembers(ctx context.Context, conversationID string, members [
 // RemoveMember implements storage.Store.
 func (s *Store) RemoveMember(ctx context.Context, conversationID, userID string, at time.Time) error {
 	defer s.lock(conversationID)()
-	if _, err := s.Member(ctx, conversationID, userID); err != nil {
+	m, err := s.Member(ctx, conversationID, userID)
+	if err != nil {
 		return err
 	}
 	c, err := s.conversation(ctx, conversationID)
@@ -174,8 +194,19 @@ func (s *Store) RemoveMember(ctx context.Context, conversationID, userID string,
 	if at.After(c.LastActivityAt) {
 		c.LastActivityAt = at
 	}
+	kept, err := s.positionsKept(conversationID)
+	if err != nil {
+		return err
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	if kept {
+		positions := posDeltas{}
+		positions.add(m, -1)
+		if err := s.applyPositions(b, positions); err != nil {
+			return err
+		}
+	}
 	if err := b.Delete(key("member", conversationID, userID), nil); err != nil {
 		return err
 	}

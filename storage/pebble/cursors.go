@@ -1,9 +1,14 @@
 package pebble
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"messenger/storage"
 )
@@ -26,9 +31,21 @@ func (s *Store) AdvanceCursor(ctx context.Context, conversationID, userID string
 	if seq <= *cur {
 		return false, nil
 	}
+	from := *cur
 	*cur = seq
+	kept, err := s.positionsKept(conversationID)
+	if err != nil {
+		return false, err
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
+	if kept {
+		positions := posDeltas{}
+		positions.move(conversationID, string(kind), from, seq)
+		if err := s.applyPositions(b, positions); err != nil {
+			return false, err
+		}
+	}
 	if err := setJSON(b, key("member", conversationID, userID), m); err != nil {
 		return false, err
 	}
@@ -41,18 +58,38 @@ func (s *Store) AdvanceCursor(ctx context.Context, conversationID, userID string
 
 // ReceiptTime implements storage.Store.
 func (s *Store) ReceiptTime(ctx context.Context, conversationID, userID string, kind storage.CursorKind, seq int64) (time.Time, bool, error) {
-	p := prefix("cursor", conversationID, userID, string(kind))
-	var at time.Time
-	found := false
-	err := s.scan(ctx, key("cursor", conversationID, userID, string(kind), seqKey(seq)), upper(p), false, func(_, v []byte) (bool, error) {
-		ns, err := strconv.ParseInt(string(v), 10, 64)
-		if err != nil {
-			return false, err
-		}
-		at, found = time.Unix(0, ns).UTC(), true
-		return false, nil
-	})
-	return at, found, err
+	it, err := s.cursorIter(ctx, conversationID)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	defer it.Close()
+	return receiptAt(it, conversationID, userID, kind, seq)
+}
+
+// cursorIter iterates over the cursor moves of one conversation.
+func (s *Store) cursorIter(ctx context.Context, conversationID string) (*pebble.Iterator, error) {
+	p := prefix("cursor", conversationID)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: p, UpperBound: upper(p)})
+	if err != nil {
+		return nil, fmt.Errorf("pebble: iterate: %w", err)
+	}
+	return it, nil
+}
+
+// receiptAt seeks it to the first move of userID's cursor at or after seq:
+// the moment the cursor first reached seq.
+func receiptAt(it *pebble.Iterator, conversationID, userID string, kind storage.CursorKind, seq int64) (time.Time, bool, error) {
+	if !it.SeekGE(key("cursor", conversationID, userID, string(kind), seqKey(seq))) {
+		return time.Time{}, false, it.Error()
+	}
+	if !bytes.HasPrefix(it.Key(), prefix("cursor", conversationID, userID, string(kind))) {
+		return time.Time{}, false, nil
+	}
+	ns, err := strconv.ParseInt(string(it.Value()), 10, 64)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return time.Unix(0, ns).UTC(), true, nil
 }
 
 func cursorOf(m storage.Member, kind storage.CursorKind) int64 {
@@ -72,6 +109,11 @@ func (s *Store) Receipts(ctx context.Context, conversationID string, seq int64, 
 	if !ok {
 		return nil, storage.ErrNotFound
 	}
+	it, err := s.cursorIter(ctx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
 	var out []storage.Receipt
 	after := afterUserID
 	for len(out) < limit {
@@ -80,10 +122,10 @@ func (s *Store) Receipts(ctx context.Context, conversationID string, seq int64, 
 			return nil, err
 		}
 		for _, m := range page {
-			if m.UserID == msg.SenderID || cursorOf(m, kind) < seq {
-				continue
+			if m.UserID == msg.SenderID || m.JoinedSeq >= seq || cursorOf(m, kind) < seq {
+				continue // the sender, those who joined after it, those not there yet
 			}
-			at, ok, err := s.ReceiptTime(ctx, conversationID, m.UserID, kind, seq)
+			at, ok, err := receiptAt(it, conversationID, m.UserID, kind, seq)
 			if err != nil {
 				return nil, err
 			}
@@ -103,32 +145,60 @@ func (s *Store) Receipts(ctx context.Context, conversationID string, seq int64, 
 	return out, nil
 }
 
-// ReceiptCounts implements storage.Store.
+// ReceiptCounts implements storage.Store. It reads the messages (for their
+// senders), the senders' memberships and the position histogram from the
+// oldest asked seq on (see positions.go): not the members.
 func (s *Store) ReceiptCounts(ctx context.Context, conversationID string, seqs []int64) (map[int64]storage.MessageCounts, error) {
-	msgs, err := s.Messages(ctx, conversationID, seqs)
-	if err != nil {
-		return nil, err
-	}
-	members, err := s.Members(ctx, conversationID, "", 0)
-	if err != nil {
-		return nil, err
-	}
 	out := make(map[int64]storage.MessageCounts, len(seqs))
-	for _, seq := range seqs {
-		msg, ok := msgs[seq]
-		if !ok {
+	msgs, err := s.Messages(ctx, conversationID, seqs)
+	if err != nil || len(msgs) == 0 {
+		return out, err
+	}
+	kept, err := s.positionsKept(conversationID)
+	if err != nil {
+		return nil, err
+	}
+	if !kept {
+		if err := s.buildPositions(ctx, conversationID); err != nil {
+			return nil, err
+		}
+	}
+	found := make([]int64, 0, len(msgs))
+	for seq := range msgs {
+		found = append(found, seq)
+	}
+	pos, err := s.atOrAfter(ctx, conversationID, found)
+	if err != nil {
+		return nil, err
+	}
+	senders := map[string]*storage.Member{}
+	for _, m := range msgs {
+		if _, ok := senders[m.SenderID]; ok {
 			continue
 		}
-		var c storage.MessageCounts
-		for _, m := range members {
-			if m.UserID == msg.SenderID {
-				continue
+		mem, err := s.Member(ctx, conversationID, m.SenderID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			senders[m.SenderID] = nil
+		case err != nil:
+			return nil, err
+		default:
+			senders[m.SenderID] = &mem
+		}
+	}
+	for seq, m := range msgs {
+		// Cursors never trail the join point, so everyone who joined at
+		// seq or later is also counted at seq or beyond: subtract them.
+		c := storage.MessageCounts{
+			Read:      int(pos[string(storage.Read)][seq] - pos[joined][seq]),
+			Delivered: int(pos[string(storage.Delivered)][seq] - pos[joined][seq]),
+		}
+		if sender := senders[m.SenderID]; sender != nil && sender.JoinedSeq < seq {
+			if sender.ReadSeq >= seq {
+				c.Read--
 			}
-			if m.ReadSeq >= seq {
-				c.Read++
-			}
-			if m.DeliveredSeq >= seq {
-				c.Delivered++
+			if sender.DeliveredSeq >= seq {
+				c.Delivered--
 			}
 		}
 		out[seq] = c

@@ -1,0 +1,237 @@
+// Package folder is the embedded blob store: objects are files in a folder
+// of the data directory, and presigned URLs point at the API itself, which
+// serves them with Handler (GET downloads and POST form uploads), checking
+// an HMAC signature and an expiry like S3 does.
+package folder
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"messenger/blob"
+)
+
+var _ blob.Store = (*Store)(nil)
+
+// Config configures the folder store. Zero values are documented defaults.
+type Config struct {
+	// Dir holds the objects; it is created if missing. Required.
+	Dir string
+	// Secret signs presigned URLs and forms (32+ bytes). Required.
+	Secret []byte
+	// BaseURL is the API's public URL used in presigned URLs when the
+	// request context carries none (blob.WithBaseURL). Default "" gives
+	// host-relative URLs.
+	BaseURL string
+	// Prefix is the path Handler is mounted under (default "/blobs/").
+	Prefix string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Store keeps objects as files: data/<key> with its metadata in meta/<key>.
+type Store struct {
+	cfg Config
+}
+
+type meta struct {
+	ContentType string `json:"contentType"`
+}
+
+// Open creates the folder layout and returns the store.
+func Open(cfg Config) (*Store, error) {
+	if cfg.Dir == "" || len(cfg.Secret) < 32 {
+		return nil, errors.New("folder: Config.Dir and a 32-byte Config.Secret are required")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "/blobs/"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	for _, d := range []string{"data", "meta", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o750); err != nil {
+			return nil, fmt.Errorf("folder: %w", err)
+		}
+	}
+	return &Store{cfg: cfg}, nil
+}
+
+func (s *Store) path(kind, key string) string {
+	return filepath.Join(s.cfg.Dir, kind, filepath.FromSlash(key))
+}
+
+// Put writes to a temporary file and renames it into place, so readers
+// never see a partial object and a refused stream leaves nothing.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, max int64, contentType string) (int64, error) {
+	if err := blob.ValidKey(key); err != nil {
+		return 0, err
+	}
+	tmp, err := os.CreateTemp(filepath.Join(s.cfg.Dir, "tmp"), "put-")
+	if err != nil {
+		return 0, fmt.Errorf("folder: put %s: %w", key, err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	src := r
+	if max > 0 {
+		src = &blob.LimitedReader{R: r, N: max}
+	}
+	n, err := io.Copy(tmp, readerCtx{ctx, src})
+	if errors.Is(err, blob.ErrTooLarge) {
+		_ = s.Delete(ctx, key)
+		return 0, blob.ErrTooLarge
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err == nil {
+		err = tmp.Close()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("folder: put %s: %w", key, err)
+	}
+	m, _ := json.Marshal(meta{ContentType: contentType})
+	for _, kind := range []string{"data", "meta"} {
+		if err := os.MkdirAll(filepath.Dir(s.path(kind, key)), 0o750); err != nil {
+			return 0, fmt.Errorf("folder: put %s: %w", key, err)
+		}
+	}
+	if err := os.WriteFile(s.path("meta", key), m, 0o640); err != nil {
+		return 0, fmt.Errorf("folder: put %s: %w", key, err)
+	}
+	if err := os.Rename(tmp.Name(), s.path("data", key)); err != nil {
+		return 0, fmt.Errorf("folder: put %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// readerCtx stops a copy when ctx ends.
+type readerCtx struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r readerCtx) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+// Get opens the object's file.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, blob.Info, error) {
+	info, err := s.Stat(ctx, key)
+	if err != nil {
+		return nil, info, err
+	}
+	f, err := os.Open(s.path("data", key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, info, blob.ErrNotFound
+	}
+	if err != nil {
+		return nil, info, fmt.Errorf("folder: get %s: %w", key, err)
+	}
+	return f, info, nil
+}
+
+// Stat reads the object's size and metadata.
+func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
+	if err := blob.ValidKey(key); err != nil {
+		return blob.Info{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return blob.Info{}, err
+	}
+	fi, err := os.Stat(s.path("data", key))
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.IsDir()) {
+		return blob.Info{}, blob.ErrNotFound
+	}
+	if err != nil {
+		return blob.Info{}, fmt.Errorf("folder: stat %s: %w", key, err)
+	}
+	var m meta
+	if b, err := os.ReadFile(s.path("meta", key)); err == nil {
+		_ = json.Unmarshal(b, &m)
+	}
+	return blob.Info{Key: key, Size: fi.Size(), ContentType: m.ContentType, ModTime: fi.ModTime()}, nil
+}
+
+// Delete removes the object's file and metadata.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := blob.ValidKey(key); err != nil {
+		return err
+	}
+	for _, kind := range []string{"data", "meta"} {
+		if err := os.Remove(s.path(kind, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("folder: delete %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) sign(parts ...string) string {
+	h := hmac.New(sha256.New, s.cfg.Secret)
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (s *Store) base(ctx context.Context) string {
+	return blob.BaseURL(ctx, s.cfg.BaseURL) + s.cfg.Prefix
+}
+
+// PresignGet signs key, expiry and response headers into the URL.
+func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration, opts blob.GetOptions) (string, error) {
+	if err := blob.ValidKey(key); err != nil {
+		return "", err
+	}
+	exp := strconv.FormatInt(s.cfg.Now().Add(ttl).Unix(), 10)
+	q := url.Values{}
+	q.Set("exp", exp)
+	if opts.ContentType != "" {
+		q.Set("ct", opts.ContentType)
+	}
+	if opts.ContentDisposition != "" {
+		q.Set("cd", opts.ContentDisposition)
+	}
+	q.Set("sig", s.sign("GET", key, exp, opts.ContentType, opts.ContentDisposition))
+	return s.base(ctx) + "o/" + key + "?" + q.Encode(), nil
+}
+
+// policy is what a presigned form allows; signed as its base64 text.
+type policy struct {
+	Key     string `json:"key"`
+	Max     int64  `json:"max"`
+	Expires int64  `json:"exp"`
+}
+
+// PresignPost returns a form posting to the API's upload endpoint.
+func (s *Store) PresignPost(ctx context.Context, key string, max int64, ttl time.Duration) (blob.PostForm, error) {
+	if err := blob.ValidKey(key); err != nil {
+		return blob.PostForm{}, err
+	}
+	exp := s.cfg.Now().Add(ttl)
+	p, _ := json.Marshal(policy{Key: key, Max: max, Expires: exp.Unix()})
+	enc := base64.StdEncoding.EncodeToString(p)
+	return blob.PostForm{
+		URL:     s.base(ctx) + "upload",
+		Fields:  map[string]string{"key": key, "policy": enc, "x-signature": s.sign("POST", enc)},
+		Expires: exp,
+	}, nil
+}

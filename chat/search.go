@@ -1,0 +1,261 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"messenger/search"
+	"messenger/storage"
+)
+
+// Indexer is told about changes that search must reflect, once they are
+// durable. Implementations must not block (record and return): the calls
+// run inside requests, and a slow or unreachable search engine must never
+// slow sending. Losing a call may delay search but must not corrupt it: the
+// implementation re-reads the current state from the store.
+type Indexer interface {
+	// MessagesChanged: messages were sent, edited or deleted for everyone.
+	MessagesChanged(conversationID string, seqs ...int64)
+	// MessageHidden: userID deleted a message for themself.
+	MessageHidden(conversationID string, seq int64, userID string)
+	// UserChanged: a user was created or changed their name.
+	UserChanged(userID string)
+}
+
+func (s *Service) indexMessages(conversationID string, seqs ...int64) {
+	if s.cfg.Indexer != nil {
+		s.cfg.Indexer.MessagesChanged(conversationID, seqs...)
+	}
+}
+
+func (s *Service) indexHidden(conversationID string, seq int64, userID string) {
+	if s.cfg.Indexer != nil {
+		s.cfg.Indexer.MessageHidden(conversationID, seq, userID)
+	}
+}
+
+func (s *Service) indexUser(userID string) {
+	if s.cfg.Indexer != nil {
+		s.cfg.Indexer.UserChanged(userID)
+	}
+}
+
+// SearchArgs are the arguments of a message search.
+type SearchArgs struct {
+	// Query is the user's text: every word must occur (see search.ParseQuery).
+	Query string
+	// ConversationID limits the search to one conversation ("" = all mine).
+	ConversationID string
+	// Order is search.Newest (default) or search.Relevance.
+	Order search.Order
+	// First is the page size (default 20, at most MaxPage).
+	First int
+	// After is the cursor of the last hit of the previous page.
+	After string
+}
+
+// SearchHit is one message found, with its conversation and snippets.
+type SearchHit struct {
+	Message      storage.Message
+	Conversation storage.Conversation
+	// Highlights are HTML-escaped snippets with the matching words wrapped
+	// in <mark>…</mark>.
+	Highlights []string
+	Cursor     string
+}
+
+// SearchPage is one page of search hits.
+type SearchPage struct {
+	Hits    []SearchHit
+	HasNext bool
+	// Total counts every hit of the search.
+	Total int
+}
+
+// maxQueryRunes caps a search query's length.
+const maxQueryRunes = 256
+
+// membershipLookups bounds concurrent membership reads while scoping a search.
+const membershipLookups = 16
+
+func (s *Service) searchIndex() (search.Index, error) {
+	if s.cfg.Search == nil {
+		return nil, &Error{Code: Unavailable, Message: "search is not configured on this server"}
+	}
+	return s.cfg.Search, nil
+}
+
+func searchError(err error) error {
+	switch {
+	case errors.Is(err, search.ErrBadCursor):
+		return badInput("after", "malformed cursor")
+	case errors.Is(err, search.ErrUnavailable):
+		return &Error{Code: Unavailable, Message: "search is unavailable right now; try again shortly"}
+	}
+	return fmt.Errorf("chat: search: %w", err)
+}
+
+// SearchMessages finds messages I may see: in conversations I am a member
+// of now, sent after I joined, neither hidden by me nor deleted for
+// everyone. Membership is read from the store at every search, so leaving a
+// conversation takes effect at once; the text, edits, deletes and hides
+// reach the index within seconds. A hit whose message changed since it was
+// indexed and no longer matches is dropped from its page.
+func (s *Service) SearchMessages(ctx context.Context, me string, a SearchArgs) (SearchPage, error) {
+	var page SearchPage
+	idx, err := s.searchIndex()
+	if err != nil {
+		return page, err
+	}
+	text := strings.TrimSpace(a.Query)
+	if n := utf8.RuneCountInString(text); n == 0 || n > maxQueryRunes {
+		return page, badInput("query", fmt.Sprintf("query must be 1-%d characters", maxQueryRunes))
+	}
+	q := search.ParseQuery(text)
+	if q.Empty() {
+		return page, badInput("query", "query has no words to search for")
+	}
+	if a.Order == "" {
+		a.Order = search.Newest
+	}
+	first, err := capFirst(a.First)
+	if err != nil {
+		return page, err
+	}
+	scopes, err := s.searchScopes(ctx, me, a.ConversationID)
+	if err != nil {
+		return page, err
+	}
+	res, err := idx.SearchMessages(ctx, search.MessageQuery{Viewer: me, Query: q, Scopes: scopes, Order: a.Order, First: first, After: a.After})
+	if err != nil {
+		return page, searchError(err)
+	}
+	page.HasNext, page.Total = res.HasNext, res.Total
+	bySeq := map[string][]int64{}
+	for _, h := range res.Hits {
+		bySeq[h.ConversationID] = append(bySeq[h.ConversationID], h.Seq)
+	}
+	msgs := make(map[string]map[int64]storage.Message, len(bySeq))
+	ids := make([]string, 0, len(bySeq))
+	for c, seqs := range bySeq {
+		ms, err := s.store.Messages(ctx, c, seqs)
+		if err != nil {
+			return page, fmt.Errorf("chat: search: load messages: %w", err)
+		}
+		msgs[c] = ms
+		ids = append(ids, c)
+	}
+	convs, err := s.store.Conversations(ctx, ids)
+	if err != nil {
+		return page, fmt.Errorf("chat: search: load conversations: %w", err)
+	}
+	for _, h := range res.Hits {
+		m, ok := msgs[h.ConversationID][h.Seq]
+		if !ok || m.DeletedAt != nil || !q.Matches(m.Body) {
+			continue // changed since indexed; the index catches up within seconds
+		}
+		page.Hits = append(page.Hits, SearchHit{
+			Message: m, Conversation: convs[h.ConversationID], Cursor: h.Cursor,
+			Highlights: search.Highlights(m.Body, q, 3, 60),
+		})
+	}
+	return page, nil
+}
+
+// searchScopes lists what I may search: one conversation, or all of mine,
+// each from the first message after I joined.
+func (s *Service) searchScopes(ctx context.Context, me, conversationID string) ([]search.Scope, error) {
+	if conversationID != "" {
+		m, err := s.member(ctx, conversationID, me)
+		if err != nil {
+			return nil, err
+		}
+		return []search.Scope{{ConversationID: conversationID, AfterSeq: m.JoinedSeq}}, nil
+	}
+	ids, err := s.store.UserConversationIDs(ctx, me)
+	if err != nil {
+		return nil, fmt.Errorf("chat: search: my conversations: %w", err)
+	}
+	// The store has no batch read of one user's memberships: read them
+	// concurrently (a few ms for thousands on the embedded store).
+	scopes := make([]search.Scope, len(ids))
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		sem      = make(chan struct{}, membershipLookups)
+	)
+	for i, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			m, err := s.store.Member(ctx, id, me)
+			switch {
+			case errors.Is(err, storage.ErrNotFound):
+				scopes[i] = search.Scope{} // left between the two reads
+			case err != nil:
+				mu.Lock()
+				firstErr = errors.Join(firstErr, err)
+				mu.Unlock()
+			default:
+				scopes[i] = search.Scope{ConversationID: id, AfterSeq: m.JoinedSeq}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, fmt.Errorf("chat: search: my memberships: %w", firstErr)
+	}
+	out := scopes[:0]
+	for _, sc := range scopes {
+		if sc.ConversationID != "" {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+// UserSearchPage is one page of users found.
+type UserSearchPage struct {
+	Users   []storage.User
+	Cursors []string
+	HasNext bool
+}
+
+// SearchUsers finds users whose username or a word of whose display name
+// starts with query (case and accents ignored), ordered by username.
+func (s *Service) SearchUsers(ctx context.Context, me, query string, first int, after string) (UserSearchPage, error) {
+	var page UserSearchPage
+	idx, err := s.searchIndex()
+	if err != nil {
+		return page, err
+	}
+	query = strings.TrimSpace(query)
+	if n := utf8.RuneCountInString(query); n == 0 || n > 64 {
+		return page, badInput("query", "query must be 1-64 characters")
+	}
+	if first, err = capFirst(first); err != nil {
+		return page, err
+	}
+	res, err := idx.SearchUsers(ctx, search.UserQuery{Prefix: query, First: first, After: after})
+	if err != nil {
+		return page, searchError(err)
+	}
+	us, err := s.store.Users(ctx, res.IDs)
+	if err != nil {
+		return page, fmt.Errorf("chat: search users: %w", err)
+	}
+	for i, id := range res.IDs {
+		if u, ok := us[id]; ok {
+			page.Users = append(page.Users, u)
+			page.Cursors = append(page.Cursors, res.Cursors[i])
+		}
+	}
+	page.HasNext = res.HasNext
+	return page, nil
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"messenger/blob"
+	"messenger/blob/folder"
+	"messenger/blob/s3blob"
+	"messenger/chat"
+	"messenger/media"
+	"messenger/server"
+)
+
+// openUploads wires attachments and stories: blobs in S3 when
+// MESSENGER_S3_ENDPOINT or MESSENGER_S3_BUCKET is set, else in
+// <data>/blobs served by the API itself; metadata in <data>/media. The
+// sweeper (unattached uploads, expired stories) runs until ctx ends. The
+// returned close function releases the metadata store.
+func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey []byte) (server.Uploads, func() error, error) {
+	var up server.Uploads
+	var blobs blob.Store
+	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
+		s, err := s3blob.Open(ctx, s3blob.Config{
+			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
+			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, CreateBucket: true,
+		})
+		if err != nil {
+			return up, nil, err
+		}
+		blobs = s
+	} else {
+		// A key of its own, derived from the token key: a download URL
+		// must never be usable as a token, nor the reverse.
+		k := sha256.Sum256(append([]byte("messenger blob urls\x00"), signingKey...))
+		f, err := folder.Open(folder.Config{Dir: filepath.Join(cfg.DataDir, "blobs"), Secret: k[:]})
+		if err != nil {
+			return up, nil, err
+		}
+		blobs, up.Blobs = f, f.Handler()
+	}
+	tmp := filepath.Join(cfg.DataDir, "tmp")
+	if err := os.MkdirAll(tmp, 0o750); err != nil {
+		return up, nil, fmt.Errorf("media temp dir: %w", err)
+	}
+	store, err := media.OpenPebble(filepath.Join(cfg.DataDir, "media"))
+	if err != nil {
+		return up, nil, err
+	}
+	m, err := media.New(media.Config{Chat: svc, Store: store, Blobs: blobs, TempDir: tmp})
+	if err != nil {
+		store.Close()
+		return up, nil, err
+	}
+	go m.Run(ctx)
+	up.Media = m
+	return up, store.Close, nil
+}

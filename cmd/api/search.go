@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"messenger/search"
+	"messenger/storage"
+)
+
+// openSearch opens the search index: OpenSearch when
+// MESSENGER_OPENSEARCH_URL is set, else bleve under <data>/search.
+func openSearch(ctx context.Context, cfg config) (search.Rebuilder, error) {
+	if len(cfg.OpenSearchURLs) > 0 {
+		idx, err := search.NewOpenSearch(ctx, search.OpenSearchConfig{
+			URLs: cfg.OpenSearchURLs, Username: cfg.OpenSearchUser, Password: cfg.OpenSearchPassword,
+			InsecureSkipVerify: cfg.OpenSearchInsecure, Prefix: cfg.OpenSearchPrefix,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("opensearch %v: %w", cfg.OpenSearchURLs, err)
+		}
+		return idx, nil
+	}
+	return search.NewBleve(search.BleveConfig{Dir: filepath.Join(cfg.DataDir, "search")})
+}
+
+// startIndexer runs the search indexer until ctx ends or stop is called;
+// stop returns once it has stopped (call it before closing the store).
+func startIndexer(ctx context.Context, idx search.Index, store storage.Store, logger *slog.Logger) (ix *search.Indexer, stop func(), err error) {
+	ix, err = search.NewIndexer(search.IndexerConfig{Index: idx, Store: store, Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ix.Run(ctx); err != nil {
+			logger.Error("search indexer stopped", "err", err)
+		}
+	}()
+	return ix, func() { cancel(); <-done }, nil
+}
+
+// runReindex is `api reindex`: it rebuilds the search index from durable
+// storage into a new generation and switches to it. With the embedded
+// store and index the API must be stopped first (each locks its directory).
+func runReindex(args []string, logger *slog.Logger) error {
+	cfg, err := loadConfig(args)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	idx, err := openSearch(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer idx.Close()
+	st, err := search.Rebuild(ctx, idx, store, nil, logger)
+	if err != nil {
+		return errors.Join(errors.New("reindex failed; the previous index is still live"), err)
+	}
+	fmt.Printf("reindexed into %s: %d conversations, %d messages, %d hides, %d users\n", st.Generation, st.Conversations, st.Messages, st.Hides, st.Users)
+	return nil
+}

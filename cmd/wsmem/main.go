@@ -1,0 +1,242 @@
+// Command wsmem measures the API's memory per idle websocket: it runs the
+// API in this process (embedded backends, a temporary data directory),
+// starts a copy of itself as the client process, which opens N
+// graphql-transport-ws sockets (acknowledged, optionally subscribed), and
+// reports how much the server's heap and stacks grew per socket.
+//
+//	go run ./cmd/wsmem -n 5000 -subscribe
+//	go run ./cmd/wsmem -n 5000 -transport gqlgen   # gqlgen's stock transport, for comparison
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+
+	"messenger/auth"
+	"messenger/chat"
+	"messenger/graph"
+	"messenger/loaders"
+	"messenger/realtime"
+	"messenger/resolvers"
+	"messenger/server"
+	"messenger/storage/pebble"
+)
+
+func main() {
+	n := flag.Int("n", 5000, "sockets to open")
+	subscribe := flag.Bool("subscribe", false, "subscribe to events on every socket")
+	impl := flag.String("transport", "gqlws", "gqlws (ours) or gqlgen (stock transport.Websocket)")
+	heap := flag.String("memprofile", "", "write a heap profile of the server with the sockets open")
+	dial := flag.String("dial", "", "internal: run as the client process against this URL")
+	token := flag.String("token", "", "internal: the token the client process uses")
+	flag.Parse()
+	if *dial != "" {
+		if err := clients(*dial, *token, *n, *subscribe); err != nil {
+			fmt.Fprintln(os.Stderr, "wsmem client:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := measure(*n, *subscribe, *impl, *heap); err != nil {
+		fmt.Fprintln(os.Stderr, "wsmem:", err)
+		os.Exit(1)
+	}
+}
+
+func measure(n int, subscribe bool, impl, heap string) error {
+	dir, err := os.MkdirTemp("", "wsmem")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	store, err := pebble.Open(pebble.Config{Dir: dir, NoSync: true})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	log := realtime.NewMemory(realtime.MemoryConfig{})
+	defer log.Close()
+	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("m", 32))})
+	if err != nil {
+		return err
+	}
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, Logger: quiet})
+	if err != nil {
+		return err
+	}
+	sess, err := svc.SignUp(context.Background(), "idle", "idle-password-1", "Idle")
+	if err != nil {
+		return err
+	}
+	var h http.Handler
+	switch impl {
+	case "gqlws":
+		h = server.New(server.Config{Chat: svc, Tokens: tokens, Logger: quiet})
+	case "gqlgen":
+		h = stock(svc, tokens)
+	default:
+		return fmt.Errorf("unknown transport %q", impl)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	before := snapshot()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	args := []string{"-dial", "http://" + ln.Addr().String(), "-token", sess.Token, "-n", fmt.Sprint(n)}
+	if subscribe {
+		args = append(args, "-subscribe")
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { stdin.Close(); cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "ready" {
+		return fmt.Errorf("client process: %q %v", line, err)
+	}
+	opened := time.Since(start)
+	time.Sleep(2 * time.Second) // let the last subscriptions settle
+	after := snapshot()
+	if heap != "" {
+		f, err := os.Create(heap)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			return err
+		}
+	}
+	per := func(a, b uint64) float64 { return float64(int64(a)-int64(b)) / float64(n) }
+	res := map[string]any{
+		"transport":           impl,
+		"sockets":             n,
+		"subscribed":          subscribe,
+		"open_seconds":        opened.Seconds(),
+		"heap_per_socket":     per(after.HeapInuse, before.HeapInuse),
+		"stack_per_socket":    per(after.StackInuse, before.StackInuse),
+		"total_per_socket":    per(after.HeapInuse+after.StackInuse, before.HeapInuse+before.StackInuse),
+		"goroutines_per_sock": float64(after.goroutines-before.goroutines) / float64(n),
+	}
+	b, _ := json.Marshal(res)
+	fmt.Printf("%s: %d sockets%s: %.0f bytes/socket (heap %.0f + stacks %.0f), %.1f goroutines/socket\n%s\n",
+		impl, n, map[bool]string{true: " subscribed", false: " acknowledged"}[subscribe],
+		res["total_per_socket"], res["heap_per_socket"], res["stack_per_socket"], res["goroutines_per_sock"], b)
+	return nil
+}
+
+type mem struct {
+	runtime.MemStats
+	goroutines int
+}
+
+func snapshot() mem {
+	runtime.GC()
+	runtime.GC()
+	var m mem
+	runtime.ReadMemStats(&m.MemStats)
+	m.goroutines = runtime.NumGoroutine()
+	return m
+}
+
+// stock is the API's GraphQL handler with gqlgen's own websocket transport,
+// as it was before gqlws.
+func stock(svc *chat.Service, tokens *auth.Tokens) http.Handler {
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Chat: svc}}))
+	gql.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 15 * time.Second,
+		PingPongInterval:      20 * time.Second,
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			id, exp, err := tokens.Verify(p.Authorization())
+			if err != nil {
+				return ctx, nil, err
+			}
+			ctx = auth.WithIdentity(ctx, auth.Identity{UserID: id, Expires: exp})
+			return ctx, nil, nil
+		},
+	})
+	gql.AddTransport(transport.POST{})
+	return loaders.Middleware(svc.Store(), gql)
+}
+
+// clients opens n sockets, prints "ready", and holds them until stdin
+// closes.
+func clients(url, token string, n int, subscribe bool) error {
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+	ws := "ws" + strings.TrimPrefix(url, "http") + "/graphql"
+	sub, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription { events { __typename cursor } }"}})
+	conns := make([]*websocket.Conn, 0, n)
+	for i := 0; i < n; i++ {
+		c, _, err := d.Dial(ws, nil)
+		if err != nil {
+			return fmt.Errorf("socket %d: %w", i, err)
+		}
+		init, _ := json.Marshal(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+		if err := c.WriteMessage(websocket.TextMessage, init); err != nil {
+			return err
+		}
+		if _, b, err := c.ReadMessage(); err != nil || !strings.Contains(string(b), "connection_ack") {
+			return fmt.Errorf("socket %d: no ack: %s %v", i, b, err)
+		}
+		if subscribe {
+			if err := c.WriteMessage(websocket.TextMessage, sub); err != nil {
+				return err
+			}
+		}
+		conns = append(conns, c)
+		// Answer pings so the server keeps the socket.
+		go func(c *websocket.Conn) {
+			for {
+				_, b, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				if strings.Contains(string(b), `"ping"`) {
+					_ = c.WriteMessage(websocket.TextMessage, []byte(`{"type":"pong"}`))
+				}
+			}
+		}(c)
+	}
+	fmt.Println("ready")
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+	for _, c := range conns {
+		c.Close()
+	}
+	return nil
+}

@@ -1,0 +1,331 @@
+// Package gqlws serves GraphQL over websockets with the graphql-transport-ws
+// protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md), as a gqlgen
+// transport that drives gqlgen's executor.
+//
+// It is built to hold tens of thousands of mostly idle sockets: one reading
+// goroutine per socket (none while writing: writes happen under a mutex from
+// whichever goroutine produced the message), a small read buffer, pooled
+// write buffers, timers instead of goroutines for the init timeout and token
+// expiry, and one pinger for all sockets of a Transport.
+//
+// Close codes (the protocol's, plus 1013 and 1001):
+//
+//	4400  invalid message (bad JSON, unknown type, missing id)
+//	4401  subscribe before connection_ack
+//	4403  connection_init refused, or the credentials expired while open
+//	4406  the client did not ask for the graphql-transport-ws subprotocol
+//	4408  no connection_init within InitTimeout
+//	4409  "Subscriber for <id> already exists"
+//	4429  a second connection_init; too many subscriptions or messages
+//	4500  internal error
+//	1013  try again later: a subscription's event stream failed in a way a
+//	      reconnect (resuming from the last cursor) fixes
+//	1001  going away: server shutdown, or the peer stopped answering pings
+package gqlws
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Subprotocol is the only websocket subprotocol served.
+const Subprotocol = "graphql-transport-ws"
+
+// Close codes sent by the server.
+const (
+	CloseGoingAway           = 1001
+	CloseTryAgainLater       = 1013
+	CloseBadRequest          = 4400
+	CloseUnauthorized        = 4401
+	CloseForbidden           = 4403
+	CloseSubprotocol         = 4406
+	CloseInitTimeout         = 4408
+	CloseSubscriberExists    = 4409
+	CloseTooManyRequests     = 4429
+	CloseInternalServerError = 4500
+)
+
+// InitFunc authenticates a connection from its connection_init payload (nil
+// when the client sent none). It returns the context operations on this
+// socket run in, and when the credentials expire (zero: never); the socket
+// is closed with 4403 then. An error refuses the connection with 4403.
+type InitFunc func(ctx context.Context, payload map[string]any) (context.Context, time.Time, error)
+
+// StreamEnd says what to do when an operation's event stream failed. Either
+// Errors is set (sent as an `error` message for that operation; the socket
+// stays open) or CloseCode is (the socket is closed with it and Reason).
+type StreamEnd struct {
+	Errors    gqlerror.List
+	CloseCode int
+	Reason    string
+}
+
+// Config configures a Transport. Zero values are the documented defaults.
+type Config struct {
+	// Init authenticates connection_init. Default: accept everyone.
+	Init InitFunc
+	// CheckOrigin decides whether to accept the upgrade request's Origin;
+	// a refusal answers 403. Default: no Origin header, or one whose host is
+	// the request's Host.
+	CheckOrigin func(r *http.Request) bool
+	// InitTimeout is how long a socket may wait before connection_init
+	// (default 10 s).
+	InitTimeout time.Duration
+	// PingInterval is how often the server pings; a peer that sent nothing
+	// since the previous ping is dropped (default 20 s).
+	PingInterval time.Duration
+	// WriteTimeout bounds one write to the socket (default 10 s).
+	WriteTimeout time.Duration
+	// MaxMessageBytes caps one inbound message (default 64 KiB).
+	MaxMessageBytes int64
+	// MaxOperations caps the operations active at once on one socket
+	// (default 100); one more closes the socket with 4429.
+	MaxOperations int
+	// MessageRate and MessageBurst bound inbound messages per socket, as a
+	// token bucket (default 20/s, burst 100); exceeding it closes with 4429.
+	MessageRate  float64
+	MessageBurst float64
+	// ReadBufferSize is the per-socket read buffer (default 512 bytes;
+	// larger messages are read in several fills).
+	ReadBufferSize int
+	// OperationContext, when set, wraps each operation's context; end is
+	// to be called with the reason its event stream failed.
+	OperationContext func(ctx context.Context, end func(error)) context.Context
+	// OnStreamEnd maps a failed stream's reason to what the client is told.
+	// Default: close with 4500.
+	OnStreamEnd func(err error) StreamEnd
+	// Logger receives connection-level problems (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Stats are a Transport's live counts.
+type Stats struct {
+	// Connections is the number of open sockets.
+	Connections int64
+	// Operations is the number of operations running (subscriptions and
+	// in-flight single-result operations).
+	Operations int64
+	// Messages is the number of next messages sent since start.
+	Messages int64
+	// Closes counts sockets closed by the server, by close code.
+	Closes map[int]int64
+}
+
+// Transport is a gqlgen transport for graphql-transport-ws.
+type Transport struct {
+	cfg      Config
+	upgrader websocket.Upgrader
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+	once  sync.Once
+	stop  chan struct{}
+	down  bool
+
+	nConns, nOps, nMsgs atomic.Int64
+	closeMu             sync.Mutex
+	closes              map[int]int64
+}
+
+var _ graphql.Transport = (*Transport)(nil)
+
+// New returns a Transport. Its pinger starts with the first socket.
+func New(cfg Config) *Transport {
+	if cfg.Init == nil {
+		cfg.Init = func(ctx context.Context, _ map[string]any) (context.Context, time.Time, error) {
+			return ctx, time.Time{}, nil
+		}
+	}
+	if cfg.CheckOrigin == nil {
+		cfg.CheckOrigin = SameHost
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.InitTimeout, 10*time.Second)
+	def(&cfg.PingInterval, 20*time.Second)
+	def(&cfg.WriteTimeout, 10*time.Second)
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 64 << 10
+	}
+	if cfg.MaxOperations <= 0 {
+		cfg.MaxOperations = 100
+	}
+	if cfg.MessageRate <= 0 {
+		cfg.MessageRate = 20
+	}
+	if cfg.MessageBurst <= 0 {
+		cfg.MessageBurst = 100
+	}
+	if cfg.ReadBufferSize <= 0 {
+		cfg.ReadBufferSize = 512
+	}
+	if cfg.OnStreamEnd == nil {
+		cfg.OnStreamEnd = func(error) StreamEnd {
+			return StreamEnd{CloseCode: CloseInternalServerError, Reason: "Internal server error"}
+		}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	t := &Transport{cfg: cfg, conns: map[*conn]struct{}{}, stop: make(chan struct{}), closes: map[int]int64{}}
+	t.upgrader = websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   cfg.ReadBufferSize,
+		WriteBufferPool:  &sync.Pool{},
+		// The subprotocol is checked after the upgrade, so that a client
+		// that did not ask for it learns why (4406) rather than seeing a
+		// failed handshake.
+		Subprotocols: []string{Subprotocol},
+		CheckOrigin:  cfg.CheckOrigin,
+	}
+	return t
+}
+
+// SameHost accepts requests without an Origin header (non-browser clients)
+// and those whose Origin's host equals the request's Host.
+func SameHost(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	_, host, ok := strings.Cut(o, "://")
+	return ok && strings.EqualFold(host, r.Host)
+}
+
+// AllowOrigins returns an origin check accepting SameHost requests and the
+// listed origins ("https://app.example.com"; "*" accepts any).
+func AllowOrigins(origins []string) func(*http.Request) bool {
+	allowed := map[string]bool{}
+	for _, o := range origins {
+		allowed[strings.ToLower(strings.TrimRight(o, "/"))] = true
+	}
+	return func(r *http.Request) bool {
+		return allowed["*"] || SameHost(r) || allowed[strings.ToLower(r.Header.Get("Origin"))]
+	}
+}
+
+// Supports reports whether r asks for a websocket upgrade.
+func (t *Transport) Supports(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// Do upgrades the request and starts the socket's reader. It returns at
+// once, so that the HTTP server's per-request state (its buffers, the
+// request, a stack grown by the middleware) is released: an idle socket
+// keeps only its reader's small stack and its own state. The socket's
+// context keeps the request context's values but not its cancellation;
+// Shutdown closes every socket.
+func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ws, err := t.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered with an HTTP error
+	}
+	c := newConn(t, ws, exec, context.WithoutCancel(r.Context()))
+	if ws.Subprotocol() != Subprotocol {
+		c.close(CloseSubprotocol, "Subprotocol not acceptable")
+	} else if !t.add(c) {
+		c.close(CloseGoingAway, "server shutting down")
+	}
+	go func() {
+		c.readLoop()
+		t.remove(c)
+	}()
+}
+
+// Shutdown closes every socket with 1001 and stops the pinger. New sockets
+// are closed at once.
+func (t *Transport) Shutdown() {
+	t.mu.Lock()
+	if t.down {
+		t.mu.Unlock()
+		return
+	}
+	t.down = true
+	close(t.stop)
+	conns := make([]*conn, 0, len(t.conns))
+	for c := range t.conns {
+		conns = append(conns, c)
+	}
+	t.mu.Unlock()
+	for _, c := range conns {
+		c.close(CloseGoingAway, "server shutting down")
+	}
+}
+
+// Stats returns the live counts.
+func (t *Transport) Stats() Stats {
+	s := Stats{Connections: t.nConns.Load(), Operations: t.nOps.Load(), Messages: t.nMsgs.Load(), Closes: map[int]int64{}}
+	t.closeMu.Lock()
+	for k, v := range t.closes {
+		s.Closes[k] = v
+	}
+	t.closeMu.Unlock()
+	return s
+}
+
+func (t *Transport) add(c *conn) bool {
+	t.once.Do(func() { go t.pinger() })
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.down {
+		return false
+	}
+	t.conns[c] = struct{}{}
+	t.nConns.Add(1)
+	return true
+}
+
+func (t *Transport) remove(c *conn) {
+	t.mu.Lock()
+	if _, ok := t.conns[c]; ok {
+		delete(t.conns, c)
+		t.nConns.Add(-1)
+	}
+	t.mu.Unlock()
+}
+
+func (t *Transport) countClose(code int) {
+	t.closeMu.Lock()
+	t.closes[code]++
+	t.closeMu.Unlock()
+}
+
+// pinger is the one goroutine that keeps every socket alive: each
+// PingInterval it drops the sockets that sent nothing since the previous
+// ping and pings the others. A ping that cannot be written within a second
+// (the peer stopped reading) drops the socket too.
+func (t *Transport) pinger() {
+	tick := time.NewTicker(t.cfg.PingInterval)
+	defer tick.Stop()
+	var batch []*conn
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-tick.C:
+		}
+		batch = batch[:0]
+		t.mu.Lock()
+		for c := range t.conns {
+			batch = append(batch, c)
+		}
+		t.mu.Unlock()
+		now := time.Now().UnixNano()
+		for _, c := range batch {
+			c.heartbeat(now)
+		}
+		clear(batch)
+	}
+}

@@ -1,0 +1,93 @@
+package media_test
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"messenger/media"
+	"messenger/media/mediatest"
+)
+
+func inspect(b []byte) (media.Content, error) {
+	return media.Inspect(bytes.NewReader(b), int64(len(b)))
+}
+
+func TestAcceptedTypesAreRecognisedFromTheirBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data []byte
+		ct   string
+		kind media.Kind
+		w, h int
+	}{
+		{"png", mediatest.PNG(3, 2), "image/png", media.Image, 3, 2},
+		{"jpeg", mediatest.JPEG(4, 5), "image/jpeg", media.Image, 4, 5},
+		{"gif", mediatest.GIF(6, 7), "image/gif", media.Image, 6, 7},
+		{"webp", mediatest.WebPLossless(9, 8), "image/webp", media.Image, 9, 8},
+		{"svg", mediatest.SVG(), "image/svg+xml", media.Image, 0, 0},
+		{"pdf", mediatest.PDF(), "application/pdf", media.Document, 0, 0},
+		{"doc", mediatest.OLE2("WordDocument"), "application/msword", media.Document, 0, 0},
+		{"xls", mediatest.OLE2("Workbook"), "application/vnd.ms-excel", media.Document, 0, 0},
+		{"docx", mediatest.DOCX(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", media.Document, 0, 0},
+		{"xlsx", mediatest.XLSX(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", media.Document, 0, 0},
+		{"csv", mediatest.CSV(), "text/csv", media.Document, 0, 0},
+		{"mp4", mediatest.MP4(12*time.Second, 100, false), "video/mp4", media.Video, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := inspect(tc.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ContentType != tc.ct || c.Kind != tc.kind || c.Width != tc.w || c.Height != tc.h {
+				t.Fatalf("got %+v", c)
+			}
+		})
+	}
+}
+
+func TestVideoDurationIsReadFromTheMovieHeader(t *testing.T) {
+	for _, large := range []bool{false, true} {
+		c, err := inspect(mediatest.MP4(61*time.Second+500*time.Millisecond, 64, large))
+		if err != nil || c.Duration != 61500*time.Millisecond {
+			t.Fatalf("64-bit mdat %v: %+v, %v", large, c, err)
+		}
+	}
+}
+
+func TestRefusedContent(t *testing.T) {
+	for _, tc := range []struct {
+		name, why string
+		data      []byte
+	}{
+		{"exe renamed png", "not accepted", mediatest.EXE()},
+		{"html", "HTML", mediatest.HTML()},
+		{"svg with script", "<script>", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)},
+		{"svg with onload", "event handlers", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`)},
+		{"svg with external image", "external", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><image href="https://evil.example/x.png"/></svg>`)},
+		{"svg with css import", "styles", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(https://x/y.css);</style></svg>`)},
+		{"svg with entities", "DOCTYPE", []byte(`<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>`)},
+		{"svg with javascript href", "javascript", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><a href="java&#x09;script:alert(1)"><rect/></a></svg>`)},
+		{"docx zip bomb", "zip bomb", mediatest.DOCXBomb(16)},
+		{"plain zip", "docx or xlsx", []byte{}},
+		{"truncated mp4", "truncated", mediatest.TruncatedMP4(10 * time.Second)},
+		{"webm", "WebM", []byte("\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01")},
+		{"ppt-like ole2", "Word and Excel", mediatest.OLE2("PowerPoint Document")},
+		{"truncated pdf", "truncated", []byte("%PDF-1.4\n1 0 obj")},
+		{"binary with NUL", "NUL", []byte("a,b\n\x00\x00")},
+		{"empty", "empty", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := tc.data
+			if tc.name == "plain zip" {
+				data = zipWith("readme.txt")
+			}
+			_, err := inspect(data)
+			if !errors.Is(err, media.ErrRefused) || !strings.Contains(err.Error(), tc.why) {
+				t.Fatalf("Inspect = %v, want a refusal mentioning %q", err, tc.why)
+			}
+		})
+	}
+}

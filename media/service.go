@@ -1,0 +1,133 @@
+// Package media holds the rules of attachments and stories: what may be
+// uploaded (decided from the bytes, see Inspect), size and count limits,
+// who may attach or see what, story visibility, quotas and expiry. Bytes
+// live in a blob.Store; metadata in a media Store; messages, memberships
+// and events go through the chat domain. It knows nothing of GraphQL.
+package media
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"messenger/blob"
+	"messenger/chat"
+)
+
+// Limits from the product rules.
+const (
+	// MaxFileBytes caps an attachment: 5 MiB.
+	MaxFileBytes = 5 * 1024 * 1024
+	// MaxAttachments caps the files of one message.
+	MaxAttachments = 5
+	// MaxVideoBytes caps a story video: 32 MiB, enough for 60 s of 720p
+	// at about 4 Mbit/s.
+	MaxVideoBytes = 32 * 1024 * 1024
+	// MaxVideoDuration caps a story video's length.
+	MaxVideoDuration = 60 * time.Second
+)
+
+// Config configures the Service. Zero values are the documented defaults.
+type Config struct {
+	// Chat is the messaging domain (membership, messages, events). Required.
+	Chat *chat.Service
+	// Store keeps upload and story metadata. Required.
+	Store Store
+	// Blobs keeps the bytes. Required.
+	Blobs blob.Store
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// TempDir spools uploads while they are checked (default os.TempDir()).
+	TempDir string
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+	// URLTTL is how long download URLs work (default 15 min).
+	URLTTL time.Duration
+	// UploadTTL: unattached uploads are removed after it (default 24 h).
+	UploadTTL time.Duration
+	// StoryTTL: how long a story is visible (default 24 h).
+	StoryTTL time.Duration
+	// StoriesPerDay caps posts in any rolling StoryTTL window (default 10).
+	StoriesPerDay int
+	// MaxAudience caps the contacts a story is fanned out to (default 10,000).
+	MaxAudience int
+	// SweepEvery is the sweeper's period (default 1 min).
+	SweepEvery time.Duration
+}
+
+// Service applies the rules.
+type Service struct {
+	cfg   Config
+	store Store
+	blobs blob.Store
+	chat  *chat.Service
+	posts stripes // one author's quota check and post are one step
+}
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Chat == nil || cfg.Store == nil || cfg.Blobs == nil {
+		return nil, errors.New("media: Chat, Store and Blobs are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TempDir == "" {
+		cfg.TempDir = os.TempDir()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.URLTTL, 15*time.Minute)
+	def(&cfg.UploadTTL, 24*time.Hour)
+	def(&cfg.StoryTTL, 24*time.Hour)
+	def(&cfg.SweepEvery, time.Minute)
+	if cfg.StoriesPerDay <= 0 {
+		cfg.StoriesPerDay = 10
+	}
+	if cfg.MaxAudience <= 0 {
+		cfg.MaxAudience = 10000
+	}
+	return &Service{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, chat: cfg.Chat}, nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// BlobKey is where an upload's bytes are stored.
+func BlobKey(uploadID string) string { return "uploads/" + uploadID }
+
+func badInput(field, msg string) error {
+	return &chat.Error{Code: chat.BadUserInput, Message: msg, Field: field}
+}
+
+func notFound(what string) error {
+	return &chat.Error{Code: chat.NotFound, Message: what + " not found"}
+}
+
+func forbidden(msg string) error { return &chat.Error{Code: chat.Forbidden, Message: msg} }
+
+// refusal turns an Inspect refusal into BAD_USER_INPUT.
+func refusal(field string, err error) error {
+	if errors.Is(err, ErrRefused) {
+		return badInput(field, err.Error()[len(ErrRefused.Error())+2:])
+	}
+	return err
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *chat.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return fmt.Errorf("media: %s: %w", what, err)
+}

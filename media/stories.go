@@ -1,0 +1,307 @@
+package media
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"messenger/chat"
+)
+
+// MaxCaptionRunes caps a story's caption.
+const MaxCaptionRunes = 500
+
+// PostStory posts one of my video uploads as a story, visible to my
+// contacts (everyone who shares a conversation with me now) until
+// StoryTTL has passed. The video must be at most MaxVideoDuration long, as
+// read from its container when it was uploaded. At most StoriesPerDay
+// stories in any rolling StoryTTL window (deleted ones count): the next one
+// is RATE_LIMITED with extensions.retryAt.
+func (s *Service) PostStory(ctx context.Context, me, uploadID, caption string) (Story, error) {
+	if !utf8.ValidString(caption) || utf8.RuneCountInString(caption) > MaxCaptionRunes {
+		return Story{}, badInput("caption", fmt.Sprintf("the caption must be at most %d characters", MaxCaptionRunes))
+	}
+	u, err := s.Upload(ctx, me, uploadID)
+	switch {
+	case err != nil:
+		return Story{}, err
+	case !u.Ready:
+		return Story{}, badInput("uploadId", "the upload is not confirmed yet: call confirmUpload first")
+	case u.Kind != Video:
+		return Story{}, badInput("uploadId", "a story must be a video (MP4 or QuickTime), not "+u.ContentType)
+	case u.Duration > MaxVideoDuration:
+		return Story{}, badInput("uploadId", fmt.Sprintf("the video is %.1f s long; stories are at most %d s", u.Duration.Seconds(), int(MaxVideoDuration/time.Second)))
+	case u.Claim != "":
+		return Story{}, badInput("uploadId", "this upload is already used")
+	}
+	defer s.posts.lock(me)()
+	now := s.now()
+	times, err := s.store.PostTimes(ctx, me, now.Add(-s.cfg.StoryTTL))
+	if err != nil {
+		return Story{}, fmt.Errorf("media: count stories: %w", err)
+	}
+	if len(times) >= s.cfg.StoriesPerDay {
+		next := times[len(times)-s.cfg.StoriesPerDay].Add(s.cfg.StoryTTL)
+		return Story{}, chat.RateLimitedUntil(fmt.Sprintf("at most %d stories in 24 hours; the next one is allowed at %s", s.cfg.StoriesPerDay, next.Format(time.RFC3339)), next)
+	}
+	st := Story{ID: uuid.NewString(), AuthorID: me, UploadID: u.ID, Caption: caption, PostedAt: now, ExpiresAt: now.Add(s.cfg.StoryTTL)}
+	if err := s.store.Claim(ctx, []string{u.ID}, "s:"+st.ID); err != nil {
+		return Story{}, badInput("uploadId", "this upload is already used")
+	}
+	audience, err := s.contacts(ctx, me)
+	if err != nil {
+		return Story{}, err
+	}
+	if err := s.store.PutStory(ctx, st, audience); err != nil {
+		return Story{}, fmt.Errorf("media: store story: %w", err)
+	}
+	s.chat.Publish(ctx, audience, &chat.StoryPosted{StoryID: st.ID, AuthorID: me})
+	return st, nil
+}
+
+// contacts lists everyone who shares a conversation with me, up to MaxAudience.
+func (s *Service) contacts(ctx context.Context, me string) ([]string, error) {
+	st := s.chat.Store()
+	convs, err := st.UserConversationIDs(ctx, me)
+	if err != nil {
+		return nil, fmt.Errorf("media: my conversations: %w", err)
+	}
+	seen := map[string]bool{me: true}
+	var out []string
+	for _, c := range convs {
+		ms, err := st.Members(ctx, c, "", 0)
+		if err != nil {
+			return nil, fmt.Errorf("media: members of %s: %w", c, err)
+		}
+		for _, m := range ms {
+			if !seen[m.UserID] && len(out) < s.cfg.MaxAudience {
+				seen[m.UserID] = true
+				out = append(out, m.UserID)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Story returns a story I may see (mine, or one whose audience I am in),
+// until it expires.
+func (s *Service) Story(ctx context.Context, me, id string) (Story, error) {
+	st, err := s.store.Story(ctx, id)
+	if err != nil || !s.now().Before(st.ExpiresAt) {
+		return Story{}, notFound("story")
+	}
+	if st.AuthorID == me {
+		return st, nil
+	}
+	ok, err := s.store.InAudience(ctx, id, me)
+	if err != nil {
+		return Story{}, fmt.Errorf("media: story audience: %w", err)
+	}
+	if !ok {
+		return Story{}, notFound("story")
+	}
+	return st, nil
+}
+
+// ViewStory records my first view of a story (the poster's own views are
+// not counted).
+func (s *Service) ViewStory(ctx context.Context, me, id string) (Story, error) {
+	st, err := s.Story(ctx, me, id)
+	if err != nil || st.AuthorID == me {
+		return st, err
+	}
+	if _, err := s.store.AddView(ctx, id, me, s.now()); err != nil {
+		return st, fmt.Errorf("media: record view: %w", err)
+	}
+	return st, nil
+}
+
+// ReactToStory adds my emoji reaction (message rules: exactly one emoji;
+// the same one twice is a no-op). The poster gets a StoryReaction event.
+func (s *Service) ReactToStory(ctx context.Context, me, id, emoji string) (Story, error) {
+	if err := chat.ValidEmoji(emoji); err != nil {
+		return Story{}, err
+	}
+	st, err := s.Story(ctx, me, id)
+	if err != nil {
+		return st, err
+	}
+	added, err := s.store.AddStoryReaction(ctx, id, me, emoji, s.now())
+	if err != nil {
+		return st, fmt.Errorf("media: react: %w", err)
+	}
+	if added && st.AuthorID != me {
+		s.chat.Publish(ctx, []string{st.AuthorID}, &chat.StoryReaction{StoryID: id, UserID: me, Emoji: emoji})
+	}
+	return st, nil
+}
+
+// DeleteStory removes my story and its video.
+func (s *Service) DeleteStory(ctx context.Context, me, id string) error {
+	st, err := s.Story(ctx, me, id)
+	if err != nil {
+		return err
+	}
+	if st.AuthorID != me {
+		return forbidden("only the poster may delete a story")
+	}
+	if err := s.store.DeleteStory(ctx, id); err != nil {
+		return fmt.Errorf("media: delete story: %w", err)
+	}
+	return s.dropUpload(ctx, st.UploadID)
+}
+
+func (s *Service) dropUpload(ctx context.Context, id string) error {
+	if err := s.blobs.Delete(ctx, BlobKey(id)); err != nil {
+		return fmt.Errorf("media: delete upload bytes: %w", err)
+	}
+	return wrap("delete upload", s.store.DeleteUpload(ctx, id))
+}
+
+// Viewers pages who viewed my story, in the order they first viewed it.
+func (s *Service) Viewers(ctx context.Context, me string, st Story, first int, after string) ([]View, bool, error) {
+	if st.AuthorID != me {
+		return nil, false, forbidden("only the poster sees who viewed a story")
+	}
+	if first < 0 || first > 100 {
+		return nil, false, badInput("first", "first must be 0-100")
+	}
+	var cur string
+	if after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(after)
+		if err != nil {
+			return nil, false, badInput("after", "malformed cursor")
+		}
+		cur = string(b)
+	}
+	vs, err := s.store.Views(ctx, st.ID, cur, first+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("media: views: %w", err)
+	}
+	more := len(vs) > first
+	if more {
+		vs = vs[:first]
+	}
+	for i := range vs {
+		vs[i].Cursor = base64.RawURLEncoding.EncodeToString([]byte(vs[i].Cursor))
+	}
+	return vs, more, nil
+}
+
+// ViewCount counts a story's viewers (for the poster).
+func (s *Service) ViewCount(ctx context.Context, me string, st Story) (int, error) {
+	if st.AuthorID != me {
+		return 0, nil
+	}
+	return s.store.CountViews(ctx, st.ID)
+}
+
+// SeenByMe reports whether I viewed the story (my own: always).
+func (s *Service) SeenByMe(ctx context.Context, me string, st Story) (bool, error) {
+	if st.AuthorID == me {
+		return true, nil
+	}
+	m, err := s.store.Seen(ctx, me, []string{st.ID})
+	return m[st.ID], wrap("seen", err)
+}
+
+// StoryReactions counts a story's reactions per emoji.
+func (s *Service) StoryReactions(ctx context.Context, me string, st Story) ([]ReactionCount, error) {
+	rs, err := s.store.StoryReactions(ctx, st.ID, me)
+	return rs, wrap("story reactions", err)
+}
+
+// StoryVideo returns a story's upload (for its URL and duration).
+func (s *Service) StoryVideo(ctx context.Context, st Story) (Upload, error) {
+	us, err := s.store.Uploads(ctx, []string{st.UploadID})
+	if err != nil {
+		return Upload{}, fmt.Errorf("media: story video: %w", err)
+	}
+	u, ok := us[st.UploadID]
+	if !ok {
+		return Upload{}, notFound("story")
+	}
+	return u, nil
+}
+
+// StoryGroup is one author's live stories in my feed.
+type StoryGroup struct {
+	AuthorID string
+	// Stories in the order they were posted (playback order).
+	Stories []Story
+	// Latest is when the newest was posted.
+	Latest time.Time
+	Cursor string
+}
+
+// FeedPage is one page of my story feed.
+type FeedPage struct {
+	Groups  []StoryGroup
+	HasNext bool
+}
+
+// Feed pages my contacts' live stories grouped by author, the author with
+// the newest story first.
+func (s *Service) Feed(ctx context.Context, me string, first int, after string) (FeedPage, error) {
+	if first < 0 || first > 100 {
+		return FeedPage{}, badInput("first", "first must be 0-100")
+	}
+	sts, err := s.store.Feed(ctx, me)
+	if err != nil {
+		return FeedPage{}, fmt.Errorf("media: feed: %w", err)
+	}
+	now := s.now()
+	by := map[string]*StoryGroup{}
+	for _, st := range sts {
+		if !now.Before(st.ExpiresAt) {
+			continue
+		}
+		g := by[st.AuthorID]
+		if g == nil {
+			g = &StoryGroup{AuthorID: st.AuthorID}
+			by[st.AuthorID] = g
+		}
+		g.Stories = append(g.Stories, st)
+		if st.PostedAt.After(g.Latest) {
+			g.Latest = st.PostedAt
+		}
+	}
+	groups := make([]StoryGroup, 0, len(by))
+	for _, g := range by {
+		sort.Slice(g.Stories, func(i, j int) bool { return g.Stories[i].PostedAt.Before(g.Stories[j].PostedAt) })
+		g.Cursor = base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%019d|%s", g.Latest.UnixNano(), g.AuthorID)))
+		groups = append(groups, *g)
+	}
+	sort.Slice(groups, func(i, j int) bool {
+		if !groups[i].Latest.Equal(groups[j].Latest) {
+			return groups[i].Latest.After(groups[j].Latest)
+		}
+		return groups[i].AuthorID < groups[j].AuthorID
+	})
+	if after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(after)
+		ns, author, ok := strings.Cut(string(b), "|")
+		n, perr := strconv.ParseInt(ns, 10, 64)
+		if err != nil || !ok || perr != nil {
+			return FeedPage{}, badInput("after", "malformed cursor")
+		}
+		at := time.Unix(0, n)
+		i := sort.Search(len(groups), func(i int) bool {
+			g := groups[i]
+			return g.Latest.Before(at) || (g.Latest.Equal(at) && g.AuthorID > author)
+		})
+		groups = groups[i:]
+	}
+	p := FeedPage{Groups: groups}
+	if len(groups) > first {
+		p.Groups, p.HasNext = groups[:first], true
+	}
+	return p, nil
+}

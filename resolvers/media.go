@@ -1,0 +1,77 @@
+package resolvers
+
+import (
+	"context"
+
+	"messenger/chat"
+	"messenger/ids"
+	"messenger/media"
+)
+
+// Global id types of media objects.
+const (
+	uploadType = "Upload"
+	storyType  = "Story"
+)
+
+// media returns the media service, or UNAVAILABLE when this server was
+// assembled without one.
+func (r *Resolver) media() (*media.Service, error) {
+	if r.Media == nil {
+		return nil, &chat.Error{Code: chat.Unavailable, Message: "uploads and stories are not configured on this server"}
+	}
+	return r.Media, nil
+}
+
+// callerMedia returns the caller, the media service and the decoded id.
+func (r *Resolver) callerMedia(ctx context.Context, typ, global string) (string, *media.Service, string, error) {
+	m, err := r.media()
+	if err != nil {
+		return "", nil, "", err
+	}
+	me, id, err := callerAnd(ctx, typ, global)
+	if err != nil {
+		return "", nil, "", &chat.Error{Code: chat.NotFound, Message: typ + " not found"}
+	}
+	return me, m, id, nil
+}
+
+func positive(n int) *int {
+	if n <= 0 {
+		return nil
+	}
+	return &n
+}
+
+func story(st media.Story, err error) (*media.Story, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// optStory resolves an event's story: null when it is gone or hidden.
+func (r *Resolver) optStory(ctx context.Context, id string) (*media.Story, error) {
+	m, err := r.media()
+	if err != nil {
+		return nil, err
+	}
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.Story(ctx, me, id)
+	if err != nil {
+		return nil, nil
+	}
+	return &st, nil
+}
+
+func upload(u media.Upload, err error) (*media.Upload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+func storyID(id string) string { return ids.Encode(storyType, id) }

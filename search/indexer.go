@@ -1,0 +1,447 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"messenger/storage"
+)
+
+// IndexerConfig configures an Indexer. Zero values are the documented
+// defaults.
+type IndexerConfig struct {
+	// Index receives the writes. Required.
+	Index Index
+	// Store is read for the current state of what changed. Required.
+	Store storage.Store
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+	// FlushDelay is how long a change waits for others to share its bulk
+	// request (default 50 ms).
+	FlushDelay time.Duration
+	// BatchSize caps the messages written per bulk request (default 2,000).
+	BatchSize int
+	// ScanInterval is how often every indexed conversation's LastSeq is
+	// compared with its watermark, to find messages whose notification was
+	// lost (default 1 min; also run at start and after an outage ends).
+	ScanInterval time.Duration
+	// MaxBackoff caps the wait between retries while the index is down
+	// (default 5 s).
+	MaxBackoff time.Duration
+}
+
+// Indexer keeps an Index up to date from durable storage. The domain tells
+// it what changed (MessagesChanged, MessageHidden, UserChanged): those calls
+// only record the change in memory and never block. A worker then reads the
+// current state from the store and writes it in bulk, so the index converges
+// to the store whatever order notifications arrive in.
+//
+// Nothing is skipped after an outage: per conversation, the index holds a
+// watermark, the seq up to which every message has been written, and the
+// worker always writes the whole range (watermark, LastSeq]. While the
+// index is down, pending changes stay in memory and are retried with
+// backoff; when it is back, a scan compares every watermarked
+// conversation's LastSeq with its watermark. So new messages are recovered
+// even if the process restarted meanwhile; edits, deletes and hides of
+// older messages are recovered from memory (a restart during an outage
+// loses those until `reindex`).
+type Indexer struct {
+	cfg  IndexerConfig
+	log  *slog.Logger
+	wake chan struct{}
+	scan chan struct{}
+
+	mu      sync.Mutex
+	pending map[string]*pendingConv // by conversation id
+	users   map[string]bool
+	// wm caches watermarks this process read or wrote.
+	wm map[string]int64
+	// busy counts rounds in flight, for Idle.
+	busy int
+}
+
+type pendingConv struct {
+	seqs  map[int64]bool // edited or deleted messages (new ones are covered by the tail)
+	hides []Hide
+}
+
+// NewIndexer returns an Indexer; call Run to start its worker.
+func NewIndexer(cfg IndexerConfig) (*Indexer, error) {
+	if cfg.Index == nil || cfg.Store == nil {
+		return nil, errors.New("search: IndexerConfig.Index and Store are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.FlushDelay <= 0 {
+		cfg.FlushDelay = 50 * time.Millisecond
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 2000
+	}
+	if cfg.ScanInterval <= 0 {
+		cfg.ScanInterval = time.Minute
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 5 * time.Second
+	}
+	return &Indexer{
+		cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), scan: make(chan struct{}, 1),
+		pending: map[string]*pendingConv{}, users: map[string]bool{}, wm: map[string]int64{},
+	}, nil
+}
+
+func (x *Indexer) conv(id string) *pendingConv {
+	p := x.pending[id]
+	if p == nil {
+		p = &pendingConv{seqs: map[int64]bool{}}
+		x.pending[id] = p
+	}
+	return p
+}
+
+func (x *Indexer) poke() {
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+}
+
+// MessagesChanged records that messages of a conversation were sent,
+// edited or deleted for everyone. It never blocks.
+func (x *Indexer) MessagesChanged(conversationID string, seqs ...int64) {
+	x.mu.Lock()
+	p := x.conv(conversationID)
+	for _, s := range seqs {
+		p.seqs[s] = true
+	}
+	x.mu.Unlock()
+	x.poke()
+}
+
+// MessageHidden records that userID deleted a message for themself. It
+// never blocks.
+func (x *Indexer) MessageHidden(conversationID string, seq int64, userID string) {
+	x.mu.Lock()
+	p := x.conv(conversationID)
+	p.hides = append(p.hides, Hide{Key: Key{ConversationID: conversationID, Seq: seq}, UserID: userID})
+	x.mu.Unlock()
+	x.poke()
+}
+
+// UserChanged records that a user was created or changed. It never blocks.
+func (x *Indexer) UserChanged(userID string) {
+	x.mu.Lock()
+	x.users[userID] = true
+	x.mu.Unlock()
+	x.poke()
+}
+
+// Idle reports whether nothing is pending or being written.
+func (x *Indexer) Idle() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.pending) == 0 && len(x.users) == 0 && x.busy == 0
+}
+
+// Run works until ctx ends: it writes pending changes in bulk and scans for
+// missed messages. It returns nil when ctx ends.
+func (x *Indexer) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		x.scanLoop(ctx)
+	}()
+	defer wg.Wait()
+	backoff := time.Duration(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-x.wake:
+		}
+		// Let concurrent changes join this bulk request.
+		if !sleep(ctx, x.cfg.FlushDelay) {
+			return nil
+		}
+		for !x.Idle() {
+			err := x.round(ctx)
+			if err == nil {
+				if backoff > 0 {
+					x.log.Info("search index reachable again; scanning for missed messages")
+					x.requestScan()
+				}
+				backoff = 0
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			backoff = min(max(2*backoff, 100*time.Millisecond), x.cfg.MaxBackoff)
+			x.log.Warn("search indexing failed; will retry", "err", err, "retry_in", backoff)
+			if !sleep(ctx, backoff) {
+				return nil
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func (x *Indexer) requestScan() {
+	select {
+	case x.scan <- struct{}{}:
+	default:
+	}
+}
+
+func (x *Indexer) scanLoop(ctx context.Context) {
+	t := time.NewTicker(x.cfg.ScanInterval)
+	defer t.Stop()
+	for {
+		if err := x.Scan(ctx); err != nil && ctx.Err() == nil {
+			x.log.Warn("search catch-up scan failed; will retry", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-x.scan:
+		}
+	}
+}
+
+// Scan compares every watermarked conversation's LastSeq with its
+// watermark and queues those that are behind. Its cost is one read of each
+// indexed conversation, in pages of 1,000.
+func (x *Indexer) Scan(ctx context.Context) error {
+	after := ""
+	behind := 0
+	for {
+		ids, err := x.cfg.Index.WatermarkedConversations(ctx, after, 1000)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		after = ids[len(ids)-1]
+		convs, err := x.cfg.Store.Conversations(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("search: scan: load conversations: %w", err)
+		}
+		wms, err := x.cfg.Index.Watermarks(ctx, ids)
+		if err != nil {
+			return err
+		}
+		x.mu.Lock()
+		for _, id := range ids {
+			c, ok := convs[id]
+			if ok && c.LastSeq > wms[id] {
+				x.conv(id)
+				behind++
+			}
+			x.wm[id] = wms[id]
+		}
+		x.mu.Unlock()
+		if len(ids) < 1000 {
+			break
+		}
+	}
+	if behind > 0 {
+		x.log.Info("search catch-up: conversations behind their last message", "count", behind)
+		x.poke()
+	}
+	return nil
+}
+
+// take removes up to about BatchSize messages' worth of pending work.
+func (x *Indexer) take() (map[string]*pendingConv, []string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	convs := map[string]*pendingConv{}
+	budget := x.cfg.BatchSize
+	for id, p := range x.pending {
+		if budget <= 0 {
+			break
+		}
+		convs[id] = p
+		delete(x.pending, id)
+		budget -= 1 + len(p.seqs) + len(p.hides)
+	}
+	var users []string
+	for id := range x.users {
+		if len(users) == x.cfg.BatchSize {
+			break
+		}
+		users = append(users, id)
+		delete(x.users, id)
+	}
+	x.busy++
+	return convs, users
+}
+
+// putBack returns work that could not be written.
+func (x *Indexer) putBack(convs map[string]*pendingConv, users []string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for id, p := range convs {
+		q := x.conv(id)
+		for s := range p.seqs {
+			q.seqs[s] = true
+		}
+		q.hides = append(p.hides, q.hides...)
+	}
+	for _, u := range users {
+		x.users[u] = true
+	}
+}
+
+// round writes one bulk request's worth of pending work.
+func (x *Indexer) round(ctx context.Context) (err error) {
+	convs, users := x.take()
+	defer func() {
+		if err != nil {
+			x.putBack(convs, users)
+		}
+		x.mu.Lock()
+		x.busy--
+		x.mu.Unlock()
+	}()
+	b, more, err := x.batch(ctx, convs, users)
+	if err != nil {
+		return err
+	}
+	if !b.Empty() {
+		if err := x.cfg.Index.Apply(ctx, b); err != nil {
+			return err
+		}
+	}
+	x.mu.Lock()
+	for c, w := range b.Watermarks {
+		x.wm[c] = w
+	}
+	for _, c := range more {
+		x.conv(c) // the rest of a long tail goes in the next round
+	}
+	x.mu.Unlock()
+	if len(more) > 0 {
+		x.poke()
+	}
+	return nil
+}
+
+// batch reads the current state of the pending work from the store.
+func (x *Indexer) batch(ctx context.Context, convs map[string]*pendingConv, users []string) (Batch, []string, error) {
+	var b Batch
+	ids := make([]string, 0, len(convs))
+	for id := range convs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	wms, err := x.watermarks(ctx, ids)
+	if err != nil {
+		return b, nil, err
+	}
+	stored, err := x.cfg.Store.Conversations(ctx, ids)
+	if err != nil {
+		return b, nil, fmt.Errorf("search: load conversations: %w", err)
+	}
+	budget := x.cfg.BatchSize
+	var more []string
+	for _, id := range ids {
+		p, c := convs[id], stored[id]
+		w := wms[id]
+		hi := min(c.LastSeq, w+int64(max(budget, 100)))
+		if hi < c.LastSeq {
+			more = append(more, id)
+		}
+		var seqs []int64
+		for s := w + 1; s <= hi; s++ {
+			seqs = append(seqs, s)
+		}
+		for s := range p.seqs {
+			if s <= w {
+				seqs = append(seqs, s)
+			}
+		}
+		budget -= len(seqs)
+		for len(seqs) > 0 {
+			n := min(len(seqs), 1000)
+			ms, err := x.cfg.Store.Messages(ctx, id, seqs[:n])
+			if err != nil {
+				return b, nil, fmt.Errorf("search: load messages of %s: %w", id, err)
+			}
+			for _, s := range seqs[:n] {
+				m, ok := ms[s]
+				if !ok || m.DeletedAt != nil {
+					b.Deletes = append(b.Deletes, Key{ConversationID: id, Seq: s})
+					continue
+				}
+				b.Upserts = append(b.Upserts, Message{ConversationID: id, Seq: s, SenderID: m.SenderID, Body: m.Body, SentAt: m.SentAt})
+			}
+			seqs = seqs[n:]
+		}
+		b.Hides = append(b.Hides, p.hides...)
+		if hi > w {
+			if b.Watermarks == nil {
+				b.Watermarks = map[string]int64{}
+			}
+			b.Watermarks[id] = hi
+		}
+	}
+	if len(users) > 0 {
+		us, err := x.cfg.Store.Users(ctx, users)
+		if err != nil {
+			return b, nil, fmt.Errorf("search: load users: %w", err)
+		}
+		for _, u := range us {
+			b.Users = append(b.Users, User{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName})
+		}
+	}
+	return b, more, nil
+}
+
+// watermarks returns the watermarks of ids, from the cache or the index.
+func (x *Indexer) watermarks(ctx context.Context, ids []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(ids))
+	var missing []string
+	x.mu.Lock()
+	for _, id := range ids {
+		if w, ok := x.wm[id]; ok {
+			out[id] = w
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	x.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := x.cfg.Index.Watermarks(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	for _, id := range missing {
+		out[id] = got[id]
+		x.wm[id] = got[id]
+	}
+	x.mu.Unlock()
+	return out, nil
+}

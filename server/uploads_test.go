@@ -1,0 +1,489 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/uuid"
+
+	"messenger/apitest"
+	"messenger/auth"
+	"messenger/blob"
+	"messenger/blob/blobtest"
+	"messenger/blob/folder"
+	"messenger/blob/s3blob"
+	"messenger/chat"
+	"messenger/media"
+	"messenger/media/mediatest"
+	"messenger/realtime"
+	"messenger/server"
+	"messenger/storage/pebble"
+)
+
+// testClock is a settable test clock.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time            { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration)       { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newTestClock() *testClock                 { return &testClock{t: time.Now()} }
+func (m *mediaAPI) blobCount(t *testing.T) int { return m.count(t) }
+
+type mediaAPI struct {
+	url   string
+	media *media.Service
+	clock *testClock
+	count func(t *testing.T) int
+}
+
+// newMediaAPI starts the API with attachments and stories: blobs in a
+// folder served by the API, or in MinIO when s3 is set (skipped without
+// MESSENGER_S3_ENDPOINT).
+func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := pebble.Open(pebble.Config{Dir: filepath.Join(dir, "store"), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	log := realtime.NewMemory(realtime.MemoryConfig{})
+	t.Cleanup(func() { log.Close() })
+	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("t", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newTestClock()
+	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &mediaAPI{clock: clk}
+	var up server.Uploads
+	var blobs blob.Store
+	if s3 {
+		blobs, api.count = minioStore(t)
+	} else {
+		f, err := folder.Open(folder.Config{Dir: filepath.Join(dir, "blobs"), Secret: []byte(strings.Repeat("b", 32)), Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs, up.Blobs = f, f.Handler()
+		api.count = func(t *testing.T) int { return countFiles(t, filepath.Join(dir, "blobs", "data")) }
+	}
+	meta, err := media.OpenPebble(filepath.Join(dir, "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { meta.Close() })
+	m, err := media.New(media.Config{Chat: svc, Store: meta, Blobs: blobs, Now: clk.Now, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.Media = m
+	api.media = m
+	srv := httptest.NewServer(server.New(server.Config{Chat: svc, Tokens: tokens, Uploads: up}))
+	t.Cleanup(srv.Close)
+	api.url = srv.URL
+	return api
+}
+
+func minioStore(t *testing.T) (blob.Store, func(t *testing.T) int) {
+	endpoint := os.Getenv("MESSENGER_S3_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("MESSENGER_S3_ENDPOINT is unset: start MinIO with `eval \"$(scripts/services.sh up minio)\"`")
+	}
+	bucket := os.Getenv("MESSENGER_S3_BUCKET")
+	if bucket == "" {
+		bucket = "messenger"
+	}
+	prefix := "test-" + uuid.NewString() + "/"
+	s, err := s3blob.Open(context.Background(), s3blob.Config{
+		Endpoint: endpoint, Bucket: bucket, Region: os.Getenv("MESSENGER_S3_REGION"), Prefix: prefix,
+		AccessKey: os.Getenv("MESSENGER_S3_ACCESS_KEY"), SecretKey: os.Getenv("MESSENGER_S3_SECRET_KEY"),
+		CreateBucket: true, TempDir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func() []string {
+		var keys []string
+		out, err := s.Client().ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range out.Contents {
+			keys = append(keys, *o.Key)
+		}
+		return keys
+	}
+	t.Cleanup(func() {
+		for _, k := range list() {
+			_ = s.Delete(context.Background(), strings.TrimPrefix(k, prefix))
+		}
+	})
+	return s, func(t *testing.T) int { return len(list()) }
+}
+
+func countFiles(t *testing.T, dir string) int {
+	n := 0
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// uploadFile posts a GraphQL multipart request (the spec's operations, map
+// and file parts) and returns the response.
+func uploadFile(t *testing.T, c *apitest.Client, filename string, data []byte, preflight bool) apitest.Response {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	ops, _ := json.Marshal(map[string]any{
+		"query":     `mutation($f: Upload!) { uploadFile(file: $f) { id filename contentType kind size width height durationMs ready } }`,
+		"variables": map[string]any{"f": nil},
+	})
+	_ = w.WriteField("operations", string(ops))
+	_ = w.WriteField("map", `{"0":["variables.f"]}`)
+	fw, _ := w.CreateFormFile("0", filename)
+	_, _ = fw.Write(data)
+	_ = w.Close()
+	req, _ := http.NewRequest(http.MethodPost, c.URL+"/graphql", &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if preflight {
+		req.Header.Set("GraphQL-Require-Preflight", "1")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r apitest.Response
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("status %d, body %s", resp.StatusCode, body)
+	}
+	r.Status = resp.StatusCode
+	return r
+}
+
+type uploaded struct {
+	ID, Filename, ContentType, Kind string
+	Size                            int
+	Width, Height, DurationMs       *int
+	Ready                           bool
+}
+
+func mustUpload(t *testing.T, c *apitest.Client, name string, data []byte) uploaded {
+	t.Helper()
+	r := uploadFile(t, c, name, data, true)
+	if len(r.Errors) > 0 {
+		t.Fatalf("uploadFile(%s): %+v", name, r.Errors)
+	}
+	var out struct{ UploadFile uploaded }
+	_ = json.Unmarshal(r.Data, &out)
+	return out.UploadFile
+}
+
+func refusedUpload(t *testing.T, api *mediaAPI, c *apitest.Client, name string, data []byte, why string) {
+	t.Helper()
+	r := uploadFile(t, c, name, data, true)
+	if r.Code() != "BAD_USER_INPUT" || !strings.Contains(r.Errors[0].Message, why) {
+		t.Fatalf("uploadFile(%s) = %s %+v, want BAD_USER_INPUT mentioning %q", name, r.Data, r.Errors, why)
+	}
+	if n := api.blobCount(t); n != 0 {
+		t.Fatalf("a refused upload left %d objects behind", n)
+	}
+}
+
+const sendWithFiles = `mutation($i: SendMessageInput!) { sendMessage(input: $i) { id attachments { id filename contentType size url width height } } }`
+
+func conversation(t *testing.T, a, b *apitest.Client) string {
+	var out struct{ CreateDirectConversation struct{ ID string } }
+	a.Must(t, `mutation($u: ID!) { createDirectConversation(userId: $u) { id } }`, map[string]any{"u": b.UserID}, &out)
+	return out.CreateDirectConversation.ID
+}
+
+func sendFiles(conv string, ids ...string) map[string]any {
+	return map[string]any{"i": map[string]any{"conversationId": conv, "clientMessageId": uuid.NewString(), "body": "files", "attachmentIds": ids}}
+}
+
+func TestMultipartRequestWithoutPreflightHeaderIsRefused(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a := apitest.SignUp(t, api.url, "pf")
+	r := uploadFile(t, a, "a.png", mediatest.PNG(2, 2), false)
+	if r.Status != http.StatusBadRequest || !strings.Contains(r.Errors[0].Message, "Preflight") {
+		t.Fatalf("status %d %+v", r.Status, r.Errors)
+	}
+	if api.blobCount(t) != 0 {
+		t.Fatal("a refused request stored a file")
+	}
+}
+
+func TestRefusedUploadsLeaveNothingBehind(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a := apitest.SignUp(t, api.url, "bad")
+	big := append(mediatest.PNG(2, 2), make([]byte, media.MaxFileBytes)...)
+	refusedUpload(t, api, a, "big.png", big[:media.MaxFileBytes+1], "larger than 5242880 bytes")
+	refusedUpload(t, api, a, "setup.png", mediatest.EXE(), "not accepted")
+	refusedUpload(t, api, a, "page.png", mediatest.HTML(), "HTML")
+	refusedUpload(t, api, a, "x.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), "<script>")
+	refusedUpload(t, api, a, "y.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>`), "event handlers")
+	refusedUpload(t, api, a, "bomb.docx", mediatest.DOCXBomb(16), "zip bomb")
+	refusedUpload(t, api, a, "cut.mp4", mediatest.TruncatedMP4(10*time.Second), "truncated")
+}
+
+func TestAttachmentRules(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a, b := apitest.SignUp(t, api.url, "ra"), apitest.SignUp(t, api.url, "rb")
+	conv := conversation(t, a, b)
+	var six []string
+	for i := 0; i < 6; i++ {
+		six = append(six, mustUpload(t, a, fmt.Sprintf("p%d.png", i), mediatest.PNG(2, 2)).ID)
+	}
+	e := a.Refused(t, "BAD_USER_INPUT", sendWithFiles, sendFiles(conv, six...))
+	if !strings.Contains(e.Message, "at most 5") {
+		t.Fatal(e.Message)
+	}
+	// Someone else's upload.
+	theirs := mustUpload(t, b, "b.png", mediatest.PNG(2, 2)).ID
+	a.Refused(t, "FORBIDDEN", sendWithFiles, sendFiles(conv, theirs))
+	// Nothing was sent by the refused calls.
+	var hist struct {
+		Messages struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
+	}
+	a.Must(t, `query($c: ID!) { messages(conversationId: $c, last: 10) { edges { node { id } } } }`, map[string]any{"c": conv}, &hist)
+	if len(hist.Messages.Edges) != 0 {
+		t.Fatalf("refused sends wrote %d messages", len(hist.Messages.Edges))
+	}
+	// Five is fine; each upload once.
+	var out struct {
+		SendMessage struct{ Attachments []struct{ ID string } }
+	}
+	a.Must(t, sendWithFiles, sendFiles(conv, six[:5]...), &out)
+	if len(out.SendMessage.Attachments) != 5 {
+		t.Fatalf("attachments = %+v", out.SendMessage.Attachments)
+	}
+	a.Refused(t, "BAD_USER_INPUT", sendWithFiles, sendFiles(conv, six[0]))
+}
+
+func TestPresignedUploadThatExceedsItsSizeIsRefused(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a := apitest.SignUp(t, api.url, "ps")
+	png := mediatest.PNG(3, 3)
+	var out struct {
+		CreateUpload struct {
+			Upload    struct{ ID string }
+			URL       string
+			Fields    []struct{ Name, Value string }
+			ExpiresAt time.Time
+		}
+	}
+	a.Must(t, `mutation($i: CreateUploadInput!) { createUpload(input: $i) { upload { id } url fields { name value } expiresAt } }`,
+		map[string]any{"i": map[string]any{"filename": "a.png", "contentType": "image/png", "size": len(png) - 1}}, &out)
+	form := blob.PostForm{URL: out.CreateUpload.URL, Fields: map[string]string{}}
+	for _, f := range out.CreateUpload.Fields {
+		form.Fields[f.Name] = f.Value
+	}
+	if status, body := blobtest.PostForm(t, form, "a.png", png); status/100 == 2 {
+		t.Fatalf("a body larger than declared was accepted: %d %s", status, body)
+	}
+	a.Refused(t, "BAD_USER_INPUT", `mutation($id: ID!) { confirmUpload(id: $id) { id } }`, map[string]any{"id": out.CreateUpload.Upload.ID})
+	if api.blobCount(t) != 0 {
+		t.Fatal("the refused presigned upload left an object")
+	}
+}
+
+func TestStoryRules(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a, b := apitest.SignUp(t, api.url, "sa"), apitest.SignUp(t, api.url, "sb")
+	conversation(t, a, b)
+	post := `mutation($u: ID!) { postStory(uploadId: $u, caption: "hi") { id durationMs } }`
+	png := mustUpload(t, a, "p.png", mediatest.PNG(2, 2))
+	a.Refused(t, "BAD_USER_INPUT", post, map[string]any{"u": png.ID})
+	long := mustUpload(t, a, "long.mp4", mediatest.MP4(61*time.Second, 64, false))
+	if long.Kind != "VIDEO" || *long.DurationMs != 61000 {
+		t.Fatalf("video = %+v", long)
+	}
+	e := a.Refused(t, "BAD_USER_INPUT", post, map[string]any{"u": long.ID})
+	if !strings.Contains(e.Message, "at most 60 s") {
+		t.Fatal(e.Message)
+	}
+	var first string
+	for i := 0; i < 10; i++ {
+		v := mustUpload(t, a, "v.mp4", mediatest.MP4(5*time.Second, 64, i%2 == 0))
+		var out struct{ PostStory struct{ ID string } }
+		a.Must(t, post, map[string]any{"u": v.ID}, &out)
+		if i == 0 {
+			first = out.PostStory.ID
+		}
+		api.clock.Add(time.Minute)
+	}
+	v := mustUpload(t, a, "v.mp4", mediatest.MP4(5*time.Second, 64, false))
+	e = a.Refused(t, "RATE_LIMITED", post, map[string]any{"u": v.ID})
+	retry, err := time.Parse(time.RFC3339Nano, fmt.Sprint(e.Extensions["retryAt"]))
+	if err != nil || retry.Before(api.clock.Now().Add(23*time.Hour)) {
+		t.Fatalf("retryAt = %v (%v)", e.Extensions["retryAt"], err)
+	}
+	// The contact sees the stories, views one, reacts; the poster sees it.
+	var feed struct {
+		StoryFeed struct {
+			Edges []struct {
+				Node struct {
+					Author    struct{ ID string }
+					HasUnseen bool
+					Stories   []struct {
+						ID       string
+						SeenByMe bool
+						URL      string
+					}
+				}
+			}
+		}
+	}
+	feedQ := `{ storyFeed { edges { node { author { id } hasUnseen stories { id seenByMe url } } } } }`
+	b.Must(t, feedQ, nil, &feed)
+	if len(feed.StoryFeed.Edges) != 1 || len(feed.StoryFeed.Edges[0].Node.Stories) != 10 || feed.StoryFeed.Edges[0].Node.Author.ID != a.UserID {
+		t.Fatalf("feed = %+v", feed)
+	}
+	b.Must(t, `mutation($s: ID!) { viewStory(id: $s) { id } reactToStory(id: $s, emoji: "🔥") { id } }`, map[string]any{"s": first}, nil)
+	b.Refused(t, "BAD_USER_INPUT", `mutation($s: ID!) { reactToStory(id: $s, emoji: "ab") { id } }`, map[string]any{"s": first})
+	var mine struct {
+		Story struct {
+			ViewCount int
+			Viewers   struct {
+				Edges []struct {
+					Node struct{ User struct{ ID string } }
+				}
+			}
+			Reactions []struct {
+				Emoji string
+				Count int
+			}
+		}
+	}
+	a.Must(t, `query($s: ID!) { story(id: $s) { viewCount viewers { edges { node { user { id } } } } reactions { emoji count } } }`, map[string]any{"s": first}, &mine)
+	if mine.Story.ViewCount != 1 || mine.Story.Viewers.Edges[0].Node.User.ID != b.UserID || mine.Story.Reactions[0].Emoji != "🔥" {
+		t.Fatalf("story = %+v", mine)
+	}
+	b.Refused(t, "FORBIDDEN", `query($s: ID!) { story(id: $s) { viewers { edges { cursor } } } }`, map[string]any{"s": first})
+	// A stranger sees nothing; after 24 h nobody does, and the sweeper
+	// removes the videos.
+	c := apitest.SignUp(t, api.url, "sc")
+	var none struct{ Story *struct{ ID string } }
+	c.Must(t, `query($s: ID!) { story(id: $s) { id } }`, map[string]any{"s": first}, &none)
+	if none.Story != nil {
+		t.Fatal("a stranger sees the story")
+	}
+	api.clock.Add(25 * time.Hour) // every story expired, every unused upload a day old
+	b.Must(t, feedQ, nil, &feed)
+	if len(feed.StoryFeed.Edges) != 0 {
+		t.Fatalf("expired stories still in the feed: %+v", feed)
+	}
+	if _, _, err := api.media.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := api.blobCount(t); n != 0 {
+		t.Fatalf("%d objects left after expiry and sweep", n)
+	}
+}
+
+func TestAttachmentsEndToEnd(t *testing.T) {
+	for _, backend := range []string{"folder", "minio"} {
+		t.Run(backend, func(t *testing.T) {
+			api := newMediaAPI(t, backend == "minio")
+			a, b := apitest.SignUp(t, api.url, "ea"), apitest.SignUp(t, api.url, "eb")
+			conv := conversation(t, a, b)
+			img := mustUpload(t, a, "photo.png", mediatest.PNG(7, 5))
+			doc := mustUpload(t, a, "notes.docx", mediatest.DOCX())
+			if img.ContentType != "image/png" || *img.Width != 7 || doc.Kind != "DOCUMENT" {
+				t.Fatalf("uploads = %+v %+v", img, doc)
+			}
+			var sent struct {
+				SendMessage struct {
+					ID          string
+					Attachments []struct {
+						ID, Filename, ContentType, URL string
+						Size                           int
+					}
+				}
+			}
+			a.Must(t, sendWithFiles, sendFiles(conv, img.ID, doc.ID), &sent)
+			var got struct {
+				Node struct {
+					Attachments []struct{ ContentType, URL string }
+				}
+			}
+			b.Must(t, `query($m: ID!) { node(id: $m) { ... on Message { attachments { contentType url } } } }`, map[string]any{"m": sent.SendMessage.ID}, &got)
+			if len(got.Node.Attachments) != 2 {
+				t.Fatalf("receiver sees %+v", got)
+			}
+			resp, err := http.Get(got.Node.Attachments[1].URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !bytes.Equal(body, mediatest.DOCX()) ||
+				!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") ||
+				resp.Header.Get("Content-Type") != doc.ContentType {
+				t.Fatalf("download: %d %v", resp.StatusCode, resp.Header)
+			}
+			if backend == "folder" && resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Fatalf("no nosniff: %v", resp.Header)
+			}
+			a.Must(t, `mutation($m: ID!) { deleteMessage(messageId: $m, forEveryone: true) { id } }`, map[string]any{"m": sent.SendMessage.ID}, nil)
+			resp, err = http.Get(got.Node.Attachments[0].URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("an attachment of a message deleted for everyone answers %d", resp.StatusCode)
+			}
+			b.Must(t, `query($m: ID!) { node(id: $m) { ... on Message { attachments { contentType url } } } }`, map[string]any{"m": sent.SendMessage.ID}, &got)
+			if len(got.Node.Attachments) != 0 {
+				t.Fatalf("deleted message still lists %+v", got)
+			}
+		})
+	}
+}
+
+func TestUnattachedUploadsAreRemovedAfterADay(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a := apitest.SignUp(t, api.url, "sw")
+	mustUpload(t, a, "p.png", mediatest.PNG(2, 2))
+	api.clock.Add(23 * time.Hour)
+	if u, _, _ := api.media.Sweep(context.Background()); u != 0 {
+		t.Fatal("swept a fresh upload")
+	}
+	api.clock.Add(2 * time.Hour)
+	if u, _, err := api.media.Sweep(context.Background()); u != 1 || err != nil {
+		t.Fatalf("swept %d, %v", u, err)
+	}
+	if api.blobCount(t) != 0 {
+		t.Fatal("bytes left behind")
+	}
+}
