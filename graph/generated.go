@@ -2627,6 +2627,7 @@ input SendMessageInput {
   body: String!
 }
 
+"Reads. Everything except signUp/logIn needs a token."
 type Query {
   "The signed-in user."
   me: User!
@@ -2660,6 +2661,7 @@ type Query {
   searchUsers(query: String!, first: Int, after: String): UserConnection!
 }
 
+"Writes. A refused mutation changes nothing and says why in ` + "`" + `extensions.code` + "`" + `."
 type Mutation {
   "Create an account and sign in."
   signUp(input: SignUpInput!): AuthPayload!
@@ -2701,6 +2703,7 @@ type Mutation {
   setTyping(conversationId: ID!, typing: Boolean!): Boolean!
 }
 
+"Live events over graphql-transport-ws (token in the ` + "`" + `connection_init` + "`" + ` payload)."
 type Subscription {
   """
   My events, in order. Pass the ` + "`" + `cursor` + "`" + ` of the last event you received as ` + "`" + `after` + "`" + `

@@ -113,6 +113,7 @@ type MessageSearchEdge struct {
 	Node *chat.SearchHit `json:"node"`
 }
 
+// Writes. A refused mutation changes nothing and says why in `extensions.code`.
 type Mutation struct {
 }
 
@@ -149,6 +150,7 @@ type PresignedUpload struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// Reads. Everything except signUp/logIn needs a token.
 type Query struct {
 }
 
@@ -190,6 +192,7 @@ type StoryGroupEdge struct {
 	Node *media.StoryGroup `json:"node"`
 }
 
+// Live events over graphql-transport-ws (token in the `connection_init` payload).
 type Subscription struct {
 }
 
