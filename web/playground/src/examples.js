@@ -241,6 +241,44 @@ mutation DeleteForEveryone($messageId: ID!) {
 `,
     variables: { conversationId: '...' },
   },
+  {
+    name: 'Search',
+    query: `query Search($query: String!) {
+  searchMessages(query: $query, first: 10) {
+    totalCount
+    edges {
+      node {
+        highlights
+        message {
+          seq
+          body
+          sender {
+            username
+          }
+        }
+        conversation {
+          id
+          title
+        }
+      }
+    }
+  }
+}
+
+query FindPeople($prefix: String!) {
+  searchUsers(query: $prefix, first: 10) {
+    edges {
+      node {
+        id
+        username
+        displayName
+      }
+    }
+  }
+}
+`,
+    variables: { query: 'hello', prefix: 'a' },
+  },
 ];
 
 /** GraphiQL `defaultTabs` built from {@link examples}. */
