@@ -251,7 +251,7 @@ func (s *Service) Subscribe(ctx context.Context, me, after string) (Subscription
 	var final error
 	done := make(chan struct{})
 	s.online(ctx, me)
-	go func() {
+	s.goBackground(func() {
 		defer close(done)
 		defer close(out)
 		defer s.offline(me)
@@ -276,6 +276,6 @@ func (s *Service) Subscribe(ctx context.Context, me, after string) (Subscription
 		case err != nil:
 			final = &Error{Code: Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
 		}
-	}()
+	})
 	return Subscription{Events: out, Err: func() error { <-done; return final }}, nil
 }

@@ -32,7 +32,7 @@ func (s *Service) online(ctx context.Context, me string) {
 	first := s.presence.live[me] == 1
 	s.presence.mu.Unlock()
 	if first {
-		go s.announcePresence(context.WithoutCancel(ctx), me)
+		s.goBackground(func() { s.announcePresence(context.WithoutCancel(ctx), me) })
 	}
 }
 
@@ -48,7 +48,7 @@ func (s *Service) offline(me string) {
 	}
 	s.presence.mu.Unlock()
 	if last {
-		go s.announcePresence(context.Background(), me)
+		s.goBackground(func() { s.announcePresence(context.Background(), me) })
 	}
 }
 

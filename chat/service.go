@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"messenger/auth"
@@ -59,6 +60,55 @@ type Service struct {
 	log      realtime.Log
 	presence *presence
 	messages messageLocks
+	// background counts goroutines that outlive a request (subscriptions and
+	// their presence announcements); Close waits for them so they never
+	// touch a closed store. Not a WaitGroup: work may start while Close waits.
+	background struct {
+		sync.Mutex
+		running int
+		idle    chan struct{} // closed when running drops to zero, if set
+	}
+}
+
+// Close waits (at most 10 s) for background work started by requests:
+// subscriptions whose contexts have ended and the presence announcements
+// they make. Call it after closing connections and before closing the store
+// and the log, so nothing touches a closed store.
+func (s *Service) Close() {
+	bg := &s.background
+	bg.Lock()
+	if bg.running == 0 {
+		bg.Unlock()
+		return
+	}
+	idle := make(chan struct{})
+	bg.idle = idle
+	bg.Unlock()
+	select {
+	case <-idle:
+	case <-time.After(10 * time.Second):
+		s.cfg.Logger.Warn("chat: background work still running at close")
+	}
+}
+
+// goBackground runs fn in a goroutine that Close waits for.
+func (s *Service) goBackground(fn func()) {
+	bg := &s.background
+	bg.Lock()
+	bg.running++
+	bg.Unlock()
+	go func() {
+		defer func() {
+			bg.Lock()
+			bg.running--
+			if bg.running == 0 && bg.idle != nil {
+				close(bg.idle)
+				bg.idle = nil
+			}
+			bg.Unlock()
+		}()
+		fn()
+	}()
 }
 
 // New returns a Service.

@@ -56,6 +56,7 @@ func startAPI(tb testing.TB, cfg testAPIConfig) *testAPI {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(svc.Close) // after the server closes, before the store does
 	srv := httptest.NewServer(server.New(server.Config{Chat: svc, Tokens: tokens}))
 	tb.Cleanup(srv.Close)
 	return &testAPI{URL: srv.URL, Store: store}

@@ -48,10 +48,11 @@ func startProd(t *testing.T, o prodOptions) *prodAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := chat.New(chat.Config{Store: db, Log: log, Tokens: tokens})
+	svc, err := chat.New(chat.Config{Store: db, Log: log, Tokens: tokens, PasswordCost: cheapPasswords})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(svc.Close) // after the server closes, before the store does
 	cfg := server.Config{Chat: svc, Tokens: tokens}
 	if o.config != nil {
 		o.config(&cfg)

@@ -81,6 +81,7 @@ func startSearchAPI(t testing.TB, cfg searchAPIConfig) *searchAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(a.Chat.Close) // after the server closes, before the store does
 	a.startIndexer(t)
 	srv := httptest.NewServer(server.New(server.Config{Chat: a.Chat, Tokens: a.Tokens}))
 	t.Cleanup(srv.Close)

@@ -36,10 +36,11 @@ func newAPI(t *testing.T, o apiOptions) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := chat.New(chat.Config{Store: o.store, Log: log, Tokens: tokens, Now: o.now})
+	svc, err := chat.New(chat.Config{Store: o.store, Log: log, Tokens: tokens, Now: o.now, PasswordCost: cheapPasswords})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(svc.Close) // after the server closes, before the store does
 	srv := httptest.NewServer(server.New(server.Config{Chat: svc, Tokens: tokens, Playground: true}))
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -70,10 +70,11 @@ func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
 		t.Fatal(err)
 	}
 	clk := newTestClock()
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, Now: clk.Now})
+	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, Now: clk.Now, PasswordCost: cheapPasswords})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(svc.Close) // after the server closes, before the store does
 	api := &mediaAPI{clock: clk}
 	var up server.Uploads
 	var blobs blob.Store

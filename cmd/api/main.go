@@ -134,7 +134,7 @@ func run(args []string, logger *slog.Logger) error {
 	err = srv.Shutdown(shutdownCtx) // stops accepting, waits for HTTP requests
 	handler.Shutdown()              // websockets close with 1001: clients reconnect elsewhere and resume
 	cancelConns()
-	time.Sleep(100 * time.Millisecond)
+	svc.Close() // subscriptions have ended: wait for their last presence updates, then the store closes
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
