@@ -54,7 +54,6 @@ type config struct {
 	StepFactor   float64
 	MaxRate      float64
 	IdleWindow   time.Duration
-	ConnsPerUser int
 	HistoryConvs int
 	HistoryMsgs  int
 	PageSize     int
@@ -71,8 +70,8 @@ func main() {
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "API base URL")
 	fs.StringVar(&c.Scenario, "scenario", "direct", "idle | direct | group | storm | history")
 	fs.StringVar(&c.Label, "label", "", "free text stored in the result (e.g. embedded, redis+cassandra)")
-	fs.DurationVar(&c.Duration, "duration", 30*time.Second, "measured time of the run (idle: time held open before the CPU window)")
-	fs.DurationVar(&c.Warmup, "warmup", 3*time.Second, "load before measuring starts (not recorded)")
+	fs.DurationVar(&c.Duration, "duration", 30*time.Second, "measured time of a direct, group or history run")
+	fs.DurationVar(&c.Warmup, "warmup", 3*time.Second, "load before measuring starts (not recorded); idle: settling time before memory is read")
 	fs.DurationVar(&c.Drain, "drain", 5*time.Second, "how long to wait for outstanding deliveries after the last send")
 	fs.Float64Var(&c.Rate, "rate", 0, "messages/s (direct 5000, group 100), connections/s (storm 500), pages/s (history 200)")
 	fs.IntVar(&c.Conns, "conns", 0, "connections (idle 15000, storm 2000)")
