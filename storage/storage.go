@@ -213,13 +213,15 @@ type Store interface {
 	// ReceiptTime returns when userID's cursor of the given kind first reached
 	// seq; ok is false when it has not reached it.
 	ReceiptTime(ctx context.Context, conversationID, userID string, kind CursorKind, seq int64) (at time.Time, ok bool, err error)
-	// Receipts lists the current members, other than the message's sender,
+	// Receipts lists the current members, other than the message's sender and
+	// those who joined at or after seq (JoinedSeq >= seq: they never saw it),
 	// whose cursor of the given kind has reached seq, ordered by user id,
 	// after afterUserID, at most limit, each with the time it got there.
 	Receipts(ctx context.Context, conversationID string, seq int64, kind CursorKind, afterUserID string, limit int) ([]Receipt, error)
 	// ReceiptCounts counts, for each seq, the current members other than the
-	// sender whose read and delivered cursors have reached it. Its cost is one
-	// read of the conversation's member cursors however many seqs are asked.
+	// sender, and other than those who joined at or after seq, whose read and
+	// delivered cursors have reached it. Its cost must not grow with the number
+	// of seqs asked: at most one read of the conversation's member cursors.
 	ReceiptCounts(ctx context.Context, conversationID string, seqs []int64) (map[int64]MessageCounts, error)
 
 	// AddReaction records that userID reacted with emoji; adding the same

@@ -126,7 +126,9 @@ func (s *Store) Receipts(ctx context.Context, conversationID string, seq int64, 
 			}
 			rows++
 			after = r.UserID
-			if r.active && r.UserID != msg.SenderID && cursorOf(r.Member, kind) >= seq {
+			// A member who joined at or after seq never saw the message:
+			// their cursor starts past it without them having read it.
+			if r.active && r.UserID != msg.SenderID && r.JoinedSeq < seq && cursorOf(r.Member, kind) >= seq {
 				candidates = append(candidates, r.UserID)
 			}
 		}
@@ -188,8 +190,8 @@ func (s *Store) ReceiptCounts(ctx context.Context, conversationID string, seqs [
 		}
 		var c storage.MessageCounts
 		for _, m := range members {
-			if m.UserID == msg.SenderID {
-				continue
+			if m.UserID == msg.SenderID || m.JoinedSeq >= seq {
+				continue // the sender, and members who joined after it was sent
 			}
 			if m.ReadSeq >= seq {
 				c.Read++

@@ -360,3 +360,33 @@ func testCopies(t *testing.T, s storage.Store) {
 		t.Fatalf("caller mutation reached the store: %q", again.Body)
 	}
 }
+
+func testLateJoiners(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	a, b, late := mustUser(t, s), mustUser(t, s), mustUser(t, s)
+	conv := mustGroup(t, s, a.ID, b.ID)
+	mustSend(t, s, conv.ID, a.ID, "before late joined")
+	if _, err := s.AddMembers(ctx, conv.ID, []storage.Member{{UserID: late.ID, Role: storage.RoleMember}}, now()); err != nil {
+		t.Fatal(err)
+	}
+	mustSend(t, s, conv.ID, a.ID, "after late joined")
+	s.AdvanceCursor(ctx, conv.ID, late.ID, storage.Read, 2, now())
+	counts, err := s.ReceiptCounts(ctx, conv.ID, []int64{1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[1].Read != 0 || counts[1].Delivered != 0 {
+		t.Fatalf("message 1 counts %+v: a member who joined after it was sent never read it", counts[1])
+	}
+	if counts[2].Read != 1 {
+		t.Fatalf("message 2 counts %+v: the late member read it", counts[2])
+	}
+	rs, err := s.Receipts(ctx, conv.ID, 1, storage.Read, "", 10)
+	if err != nil || len(rs) != 0 {
+		t.Fatalf("Receipts(read, 1) = %+v, %v; want none", rs, err)
+	}
+	rs, _ = s.Receipts(ctx, conv.ID, 2, storage.Read, "", 10)
+	if len(rs) != 1 || rs[0].UserID != late.ID {
+		t.Fatalf("Receipts(read, 2) = %+v; want the late member", rs)
+	}
+}

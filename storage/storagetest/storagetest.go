@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"MembersJoinLeaveAndPage", testMembers},
 		{"CursorsOnlyMoveForward", testCursorsForward},
 		{"ReceiptsAnswerWhoReadWhen", testReceipts},
+		{"LateJoinersAreNotReadersOfEarlierMessages", testLateJoiners},
 		{"UnreadExcludesOwnAndDeleted", testUnread},
 		{"ReactionsAreSetsPerEmoji", testReactions},
 		{"EditAndTombstone", testUpdateMessage},
