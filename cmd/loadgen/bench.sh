@@ -28,7 +28,7 @@ trap cleanup EXIT
 $GO build -o "$work/bin/api" ./cmd/api
 $GO build -o "$work/bin/loadgen" ./cmd/loadgen
 
-MESSENGER_HTTP_ADDR=127.0.0.1:0 MESSENGER_DATA_DIR="$work/data" MESSENGER_NO_SYNC=true \
+MESSENGER_HTTP_ADDR=127.0.0.1:0 MESSENGER_DATA_DIR="$work/data" MESSENGER_NO_SYNC=true MESSENGER_RATE_LIMITS=false \
 	"$work/bin/api" >"$work/api.log" 2>&1 &
 api_pid=$!
 url=
