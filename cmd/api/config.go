@@ -28,6 +28,10 @@ type config struct {
 	CassandraConsist  string
 	CassandraUser     string
 	CassandraPassword string
+	CassandraRF       int
+	CassandraDCs      map[string]int
+	CassandraLocalDC  string
+	CassandraTLSCA    string
 
 	RedisAddrs   []string
 	RedisCluster bool
@@ -76,6 +80,9 @@ var configVars = []configVar{
 	{"MESSENGER_CASSANDRA_CONSISTENCY", "cassandra-consistency", "LOCAL_QUORUM", "Cassandra consistency level"},
 	{"MESSENGER_CASSANDRA_USERNAME", "cassandra-username", "", "Cassandra user"},
 	{"MESSENGER_CASSANDRA_PASSWORD", "cassandra-password", "", "Cassandra password"},
+	{"MESSENGER_CASSANDRA_REPLICATION", "cassandra-replication", "1", "replication when the keyspace is created: a number (SimpleStrategy) or dc1:3,dc2:3 (NetworkTopologyStrategy)"},
+	{"MESSENGER_CASSANDRA_LOCAL_DC", "cassandra-local-dc", "", "data centre whose nodes are preferred (token-aware, DC-aware routing)"},
+	{"MESSENGER_CASSANDRA_TLS_CA", "cassandra-tls-ca", "", "CA certificate file: turns TLS on for Cassandra connections"},
 	{"MESSENGER_REDIS_ADDRS", "redis-addrs", "", "comma-separated Redis addresses: switches realtime events to Redis Streams (several = sharded by user)"},
 	{"MESSENGER_REDIS_CLUSTER", "redis-cluster", "false", "treat MESSENGER_REDIS_ADDRS as a Redis Cluster"},
 	{"MESSENGER_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated browser origins (e.g. https://app.example.com) that may open websockets besides the API's own host; `*` allows any; clients that send no Origin are always allowed"},
@@ -141,6 +148,10 @@ func loadConfig(args []string) (config, error) {
 	c.CassandraHosts = list(get("MESSENGER_CASSANDRA_HOSTS"))
 	c.CassandraKeyspace, c.CassandraConsist = get("MESSENGER_CASSANDRA_KEYSPACE"), get("MESSENGER_CASSANDRA_CONSISTENCY")
 	c.CassandraUser, c.CassandraPassword = get("MESSENGER_CASSANDRA_USERNAME"), get("MESSENGER_CASSANDRA_PASSWORD")
+	c.CassandraLocalDC, c.CassandraTLSCA = get("MESSENGER_CASSANDRA_LOCAL_DC"), get("MESSENGER_CASSANDRA_TLS_CA")
+	if c.CassandraRF, c.CassandraDCs, err = parseReplication(get("MESSENGER_CASSANDRA_REPLICATION")); err != nil {
+		return c, fmt.Errorf("MESSENGER_CASSANDRA_REPLICATION: %w", err)
+	}
 	c.RedisAddrs = list(get("MESSENGER_REDIS_ADDRS"))
 	if err := loadProductionConfig(&c, get); err != nil {
 		return c, err
@@ -166,4 +177,25 @@ func list(s string) []string {
 		}
 	}
 	return out
+}
+
+// parseReplication reads "3" (SimpleStrategy) or "dc1:3,dc2:3"
+// (NetworkTopologyStrategy).
+func parseReplication(v string) (int, map[string]int, error) {
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 1 {
+			return 0, nil, fmt.Errorf("replication factor %d must be at least 1", n)
+		}
+		return n, nil, nil
+	}
+	dcs := map[string]int{}
+	for _, part := range list(v) {
+		dc, n, ok := strings.Cut(part, ":")
+		rf, err := strconv.Atoi(n)
+		if !ok || dc == "" || err != nil || rf < 1 {
+			return 0, nil, fmt.Errorf("%q is not a number or dc:factor,...", v)
+		}
+		dcs[dc] = rf
+	}
+	return 0, dcs, nil
 }

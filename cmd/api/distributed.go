@@ -14,11 +14,15 @@ import (
 // be reached fails the start after the store's bounded retry.
 func openCassandra(ctx context.Context, cfg config) (storage.Store, error) {
 	s, err := cassandra.Open(ctx, cassandra.Config{
-		Hosts:       cfg.CassandraHosts,
-		Keyspace:    cfg.CassandraKeyspace,
-		Consistency: cfg.CassandraConsist,
-		Username:    cfg.CassandraUser,
-		Password:    cfg.CassandraPassword,
+		Hosts:             cfg.CassandraHosts,
+		Keyspace:          cfg.CassandraKeyspace,
+		Consistency:       cfg.CassandraConsist,
+		Username:          cfg.CassandraUser,
+		Password:          cfg.CassandraPassword,
+		ReplicationFactor: cfg.CassandraRF,
+		DataCenters:       cfg.CassandraDCs,
+		LocalDC:           cfg.CassandraLocalDC,
+		TLS:               cassandra.TLSConfig{Enabled: cfg.CassandraTLSCA != "", CAFile: cfg.CassandraTLSCA},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cassandra %v: %w", cfg.CassandraHosts, err)
