@@ -184,3 +184,17 @@ func StreamEnded(ctx context.Context, err error) {
 		fn(err)
 	}
 }
+
+// receipts pages the members whose cursor of kind reached m (readBy and
+// deliveredTo).
+func (r *Resolver) receipts(ctx context.Context, m *storage.Message, kind storage.CursorKind, first *int, after *string) (*model.UserAtConnection, error) {
+	afterID, err := afterUser(after)
+	if err != nil {
+		return nil, err
+	}
+	rs, more, err := r.Chat.Receipts(ctx, *m, kind, optInt(first), afterID)
+	if err != nil {
+		return nil, err
+	}
+	return userAtConnection(rs, more, afterID != ""), nil
+}

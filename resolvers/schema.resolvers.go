@@ -198,27 +198,11 @@ func (r *messageResolver) Receipt(ctx context.Context, obj *storage.Message, use
 }
 
 func (r *messageResolver) ReadBy(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error) {
-	afterID, err := afterUser(after)
-	if err != nil {
-		return nil, err
-	}
-	rs, more, err := r.Chat.Receipts(ctx, *obj, storage.Read, optInt(first), afterID)
-	if err != nil {
-		return nil, err
-	}
-	return userAtConnection(rs, more, afterID != ""), nil
+	return r.receipts(ctx, obj, storage.Read, first, after)
 }
 
 func (r *messageResolver) DeliveredTo(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error) {
-	afterID, err := afterUser(after)
-	if err != nil {
-		return nil, err
-	}
-	rs, more, err := r.Chat.Receipts(ctx, *obj, storage.Delivered, optInt(first), afterID)
-	if err != nil {
-		return nil, err
-	}
-	return userAtConnection(rs, more, afterID != ""), nil
+	return r.receipts(ctx, obj, storage.Delivered, first, after)
 }
 
 func (r *messageResolver) Reactions(ctx context.Context, obj *storage.Message) ([]*storage.ReactionSummary, error) {
