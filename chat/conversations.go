@@ -382,6 +382,16 @@ func (s *Service) Conversations(ctx context.Context, me string, first int, after
 	return page, nil
 }
 
+// trimPage cuts a store result read with limit n+1 back to n items and
+// reports whether there were more: the one extra row is how every page
+// knows hasNextPage without a count.
+func trimPage[T any](items []T, n int) ([]T, bool) {
+	if len(items) > n {
+		return items[:n], true
+	}
+	return items, false
+}
+
 // MaxPage caps `first` and `last`.
 const MaxPage = 100
 

@@ -143,10 +143,7 @@ func (s *Service) History(ctx context.Context, me, conversationID string, a Hist
 	if err != nil {
 		return page, fmt.Errorf("chat: list messages: %w", err)
 	}
-	more := len(msgs) > n
-	if more {
-		msgs = msgs[:n]
-	}
+	msgs, more := trimPage(msgs, n)
 	if forward {
 		page.HasNext, page.HasPrevious = more, afterSeq > mem.JoinedSeq
 	} else {

@@ -112,9 +112,6 @@ func (s *Service) ReactionUsers(ctx context.Context, messageID, emoji string, fi
 	if err != nil {
 		return nil, false, fmt.Errorf("chat: reaction users: %w", err)
 	}
-	more := len(rs) > first
-	if more {
-		rs = rs[:first]
-	}
+	rs, more := trimPage(rs, first)
 	return rs, more, nil
 }

@@ -186,9 +186,6 @@ func (s *Service) Receipts(ctx context.Context, m storage.Message, kind storage.
 	if err != nil {
 		return nil, false, fmt.Errorf("chat: receipts: %w", err)
 	}
-	more := len(rs) > first
-	if more {
-		rs = rs[:first]
-	}
+	rs, more := trimPage(rs, first)
 	return rs, more, nil
 }

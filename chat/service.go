@@ -212,9 +212,6 @@ func (s *Service) Members(ctx context.Context, me, conversationID string, first 
 	if err != nil {
 		return nil, false, fmt.Errorf("chat: members: %w", err)
 	}
-	more := len(ms) > first
-	if more {
-		ms = ms[:first]
-	}
+	ms, more := trimPage(ms, first)
 	return ms, more, nil
 }
