@@ -250,11 +250,11 @@ func (s *Service) Subscribe(ctx context.Context, me, after string) (Subscription
 	out := make(chan Event)
 	var final error
 	done := make(chan struct{})
-	s.online(ctx, me)
+	handle := s.online(ctx, me)
 	s.goBackground(func() {
 		defer close(done)
 		defer close(out)
-		defer s.offline(me)
+		defer s.offline(me, handle)
 		for ev := range raw {
 			e := newEvent(ev.Type)
 			if e == nil || json.Unmarshal(ev.Data, e) != nil {

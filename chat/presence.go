@@ -5,20 +5,16 @@ import (
 	"hash/fnv"
 	"sync"
 	"time"
+
+	"messenger/presence"
 )
 
-// presence counts this process's live subscriptions per user. A user is
-// online while the count is above zero.
-type presence struct {
-	mu       sync.Mutex
-	live     map[string]int
-	lastSeen map[string]time.Time
+// presence holds who is online (a presence.Tracker: in-process, or shared
+// through Redis by a fleet) and serialises each user's announcements.
+type presenceState struct {
+	tracker presence.Tracker
 	// announcing serialises one user's announcements (striped by user).
 	announcing [64]sync.Mutex
-}
-
-func newPresence() *presence {
-	return &presence{live: map[string]int{}, lastSeen: map[string]time.Time{}}
 }
 
 // maxPresenceAudience bounds one presence change's fan-out: it goes to the
@@ -26,43 +22,42 @@ func newPresence() *presence {
 // members, at most this many users. Large groups show presence by query.
 const maxPresenceAudience = 500
 
-func (s *Service) online(ctx context.Context, me string) {
-	s.presence.mu.Lock()
-	s.presence.live[me]++
-	first := s.presence.live[me] == 1
-	s.presence.mu.Unlock()
+// online records a live subscription of mine and returns its handle; the
+// first one makes me online for my contacts.
+func (s *Service) online(ctx context.Context, me string) string {
+	h, first, err := s.presence.tracker.Connect(ctx, me)
+	if err != nil {
+		s.cfg.Logger.Warn("presence: connect", "user", me, "err", err)
+		return h
+	}
 	if first {
 		s.goBackground(func() { s.announcePresence(context.WithoutCancel(ctx), me) })
 	}
+	return h
 }
 
-func (s *Service) offline(me string) {
-	s.presence.mu.Lock()
-	s.presence.live[me]--
-	last := s.presence.live[me] <= 0
-	var seen time.Time
-	if last {
-		delete(s.presence.live, me)
-		seen = s.now()
-		s.presence.lastSeen[me] = seen
+// offline ends the subscription with handle h; the last one makes me
+// offline, last seen now.
+func (s *Service) offline(me, h string) {
+	last, err := s.presence.tracker.Disconnect(context.Background(), me, h, s.now())
+	if err != nil {
+		s.cfg.Logger.Warn("presence: disconnect", "user", me, "err", err)
+		return
 	}
-	s.presence.mu.Unlock()
 	if last {
 		s.goBackground(func() { s.announcePresence(context.Background(), me) })
 	}
 }
 
 // Presence reports whether a user is online and when they were last seen.
-func (s *Service) Presence(userID string) (online bool, lastSeen *time.Time) {
-	s.presence.mu.Lock()
-	defer s.presence.mu.Unlock()
-	if s.presence.live[userID] > 0 {
-		return true, nil
+// When the tracker cannot answer, the user shows as offline.
+func (s *Service) Presence(ctx context.Context, userID string) (online bool, lastSeen *time.Time) {
+	online, lastSeen, err := s.presence.tracker.State(ctx, userID)
+	if err != nil {
+		s.cfg.Logger.Warn("presence: state", "user", userID, "err", err)
+		return false, nil
 	}
-	if t, ok := s.presence.lastSeen[userID]; ok {
-		return false, &t
-	}
-	return false, nil
+	return online, lastSeen
 }
 
 // announcePresence tells my contacts whether I am online. It announces the
@@ -79,7 +74,7 @@ func (s *Service) announcePresence(ctx context.Context, me string) {
 	if err != nil || len(to) == 0 {
 		return
 	}
-	online, seen := s.Presence(me)
+	online, seen := s.Presence(ctx, me)
 	s.signal(ctx, to, &PresenceUpdated{UserID: me, Online: online, LastSeenAt: seen})
 }
 

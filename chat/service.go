@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"messenger/auth"
+	"messenger/presence"
 	"messenger/realtime"
 	"messenger/search"
 	"messenger/storage"
@@ -36,6 +37,9 @@ type Config struct {
 	MaxGroupMembers int
 	// TypingTTL is how long a typing signal lasts without renewal (default 6 s).
 	TypingTTL time.Duration
+	// Presence tracks who is online (default: in this process only; a fleet
+	// shares presence.Redis).
+	Presence presence.Tracker
 	// Logger receives operational messages (default slog.Default()).
 	Logger *slog.Logger
 	// PasswordCost is argon2id's cost for new passwords (default
@@ -58,7 +62,7 @@ type Service struct {
 	cfg      Config
 	store    storage.Store
 	log      realtime.Log
-	presence *presence
+	presence *presenceState
 	messages messageLocks
 	// background counts goroutines that outlive a request (subscriptions and
 	// their presence announcements); Close waits for them so they never
@@ -134,7 +138,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, store: cfg.Store, log: cfg.Log, presence: newPresence()}, nil
+	if cfg.Presence == nil {
+		cfg.Presence = presence.NewMemory()
+	}
+	return &Service{cfg: cfg, store: cfg.Store, log: cfg.Log, presence: &presenceState{tracker: cfg.Presence}}, nil
 }
 
 // Store exposes the store for read-only batch lookups by id (dataloaders).

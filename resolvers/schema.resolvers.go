@@ -867,7 +867,7 @@ func (r *userResolver) ID(ctx context.Context, obj *storage.User) (string, error
 }
 
 func (r *userResolver) Presence(ctx context.Context, obj *storage.User) (*model.Presence, error) {
-	online, seen := r.Chat.Presence(obj.ID)
+	online, seen := r.Chat.Presence(ctx, obj.ID)
 	return &model.Presence{Online: online, LastSeenAt: seen}, nil
 }
 

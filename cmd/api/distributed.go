@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"messenger/presence"
 	"messenger/realtime"
 	"messenger/realtime/redislog"
 	"messenger/storage"
@@ -37,4 +38,14 @@ func openRedis(ctx context.Context, cfg config) (realtime.Log, error) {
 		return nil, fmt.Errorf("redis %v: %w", cfg.RedisAddrs, err)
 	}
 	return l, nil
+}
+
+// openPresence shares who is online through Redis when Redis is configured
+// (the first address, or the cluster), and keeps it in this process
+// otherwise.
+func openPresence(ctx context.Context, cfg config) (presence.Tracker, error) {
+	if len(cfg.RedisAddrs) == 0 {
+		return presence.NewMemory(), nil
+	}
+	return presence.NewRedis(ctx, presence.RedisConfig{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster})
 }

@@ -47,6 +47,15 @@ func TestFleetSubscriberSurvivesItsInstanceDying(t *testing.T) {
 	events := bob.Subscribe(context.Background(), t, "")
 	time.Sleep(300 * time.Millisecond)
 
+	// Presence is shared by the fleet: bob subscribed on A, alice asks B.
+	var who struct {
+		User struct{ Presence struct{ Online bool } }
+	}
+	alice.Must(t, `query($u: ID!) { user(id: $u) { presence { online } } }`, map[string]any{"u": bob.UserID}, &who)
+	if !who.User.Presence.Online {
+		t.Fatal("bob is subscribed on instance A but instance B says he is offline")
+	}
+
 	const total = 120
 	sent := make(chan int, total)
 	go func() {

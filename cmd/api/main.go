@@ -62,6 +62,11 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 	defer log.Close()
+	tracker, err := openPresence(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer tracker.Close()
 
 	index, err := openSearch(ctx, cfg)
 	if err != nil {
@@ -85,7 +90,7 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
-		Indexer: indexer, Search: index})
+		Indexer: indexer, Search: index, Presence: tracker})
 	if err != nil {
 		return err
 	}
