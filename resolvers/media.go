@@ -23,6 +23,17 @@ func (r *Resolver) media() (*media.Service, error) {
 	return r.Media, nil
 }
 
+// callerAndMedia returns the caller and the media service (UNAVAILABLE when
+// uploads are not configured).
+func (r *Resolver) callerAndMedia(ctx context.Context) (string, *media.Service, error) {
+	m, err := r.media()
+	if err != nil {
+		return "", nil, err
+	}
+	me, err := caller(ctx)
+	return me, m, err
+}
+
 // callerMedia returns the caller, the media service and the decoded id.
 func (r *Resolver) callerMedia(ctx context.Context, typ, global string) (string, *media.Service, string, error) {
 	m, err := r.media()
@@ -52,11 +63,7 @@ func story(st media.Story, err error) (*media.Story, error) {
 
 // optStory resolves an event's story: null when it is gone or hidden.
 func (r *Resolver) optStory(ctx context.Context, id string) (*media.Story, error) {
-	m, err := r.media()
-	if err != nil {
-		return nil, err
-	}
-	me, err := caller(ctx)
+	me, m, err := r.callerAndMedia(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -416,11 +416,7 @@ func (r *mutationResolver) SetTyping(ctx context.Context, conversationID string,
 }
 
 func (r *mutationResolver) UploadFile(ctx context.Context, file graphql.Upload) (*media.Upload, error) {
-	m, err := r.media()
-	if err != nil {
-		return nil, err
-	}
-	me, err := caller(ctx)
+	me, m, err := r.callerAndMedia(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -428,11 +424,7 @@ func (r *mutationResolver) UploadFile(ctx context.Context, file graphql.Upload) 
 }
 
 func (r *mutationResolver) CreateUpload(ctx context.Context, input model.CreateUploadInput) (*model.PresignedUpload, error) {
-	m, err := r.media()
-	if err != nil {
-		return nil, err
-	}
-	me, err := caller(ctx)
+	me, m, err := r.callerAndMedia(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -631,11 +623,7 @@ func (r *queryResolver) Story(ctx context.Context, id string) (*media.Story, err
 }
 
 func (r *queryResolver) StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error) {
-	m, err := r.media()
-	if err != nil {
-		return nil, err
-	}
-	me, err := caller(ctx)
+	me, m, err := r.callerAndMedia(ctx)
 	if err != nil {
 		return nil, err
 	}
