@@ -14,6 +14,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Errors of every Log implementation; test them with errors.Is.
@@ -36,6 +37,11 @@ type Event struct {
 	// Cursor is the event's position in the receiving user's log, set by the
 	// log; empty for signals.
 	Cursor string
+	// ID, when set, names the event across retries of its fan-out, so
+	// AppendOnce can tell whether a user's log already has it. Logs keep it
+	// with the event and return it to subscribers. Empty for signals and
+	// for events that are never replayed.
+	ID string
 	// Type names the payload ("MessageAdded", "TypingUpdated", ...).
 	Type string
 	// Data is the payload, encoded by the writer. Logs never modify it, so
@@ -50,6 +56,16 @@ type Log interface {
 	// totally ordered; a subscriber sees them in that order. Append never
 	// waits for subscribers.
 	Append(ctx context.Context, userIDs []string, e Event) error
+
+	// AppendOnce is Append for replaying a fan-out that may have partly
+	// happened (an outbox): it adds e to the log of every user in userIDs
+	// unless that log already holds an event with e.ID appended at or after
+	// since (the time the event was first produced, minus any clock skew).
+	// The check and the append are atomic per user, so concurrent replays of
+	// one event add it once. e.ID must be set. If a log has already trimmed
+	// every event since then, the check cannot see the earlier copy and the
+	// event is added again: a duplicate is preferred to a loss.
+	AppendOnce(ctx context.Context, userIDs []string, e Event, since time.Time) error
 
 	// Subscribe streams userID's events. With after == "" it starts with the
 	// next event appended; otherwise with the first event after that cursor

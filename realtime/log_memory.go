@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -131,26 +132,64 @@ func (m *Memory) Append(ctx context.Context, userIDs []string, e Event) error {
 	for _, u := range userIDs {
 		l := m.log(u)
 		l.mu.Lock()
-		l.entries = append(l.entries, entry{seq: l.next, at: now, ev: e})
-		l.next++
-		drop := max(len(l.entries)-m.cfg.MaxEvents, 0)
-		for drop < len(l.entries)-1 && now.Sub(l.entries[drop].at) > m.cfg.MaxAge {
-			drop++
-		}
-		if drop > 0 {
-			// Reslicing keeps trimming O(1); append copies only the live
-			// entries when it next grows the array.
-			clear(l.entries[:drop])
-			l.entries = l.entries[drop:]
-		}
-		if l.armed { // no waiter, no wake-up to pay for
-			close(l.wake)
-			l.wake = make(chan struct{})
-			l.armed = false
+		m.add(l, e, now)
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+// add appends e to l (locked), trims it and wakes its waiting reader.
+func (m *Memory) add(l *userLog, e Event, now time.Time) {
+	l.entries = append(l.entries, entry{seq: l.next, at: now, ev: e})
+	l.next++
+	drop := max(len(l.entries)-m.cfg.MaxEvents, 0)
+	for drop < len(l.entries)-1 && now.Sub(l.entries[drop].at) > m.cfg.MaxAge {
+		drop++
+	}
+	if drop > 0 {
+		// Reslicing keeps trimming O(1); append copies only the live
+		// entries when it next grows the array.
+		clear(l.entries[:drop])
+		l.entries = l.entries[drop:]
+	}
+	if l.armed { // no waiter, no wake-up to pay for
+		close(l.wake)
+		l.wake = make(chan struct{})
+		l.armed = false
+	}
+}
+
+// AppendOnce implements Log.
+func (m *Memory) AppendOnce(ctx context.Context, userIDs []string, e Event, since time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if e.ID == "" {
+		return errors.New("realtime: AppendOnce needs an event id")
+	}
+	now := time.Now()
+	e.Cursor = ""
+	for _, u := range userIDs {
+		l := m.log(u)
+		l.mu.Lock()
+		if !l.holds(e.ID, since) {
+			m.add(l, e, now)
 		}
 		l.mu.Unlock()
 	}
 	return nil
+}
+
+// holds reports whether the log retains an event with this id appended at or
+// after since. It scans from the newest entry back: replays are rare and
+// look for recent events.
+func (l *userLog) holds(id string, since time.Time) bool {
+	for i := len(l.entries) - 1; i >= 0 && !l.entries[i].at.Before(since); i-- {
+		if l.entries[i].ev.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Signal implements Log.

@@ -41,6 +41,8 @@ func Run(t *testing.T, newLog Factory) {
 		{"SignalsReachSubscribersButAreNotLogged", testSignals},
 		{"SlowSubscriberIsDroppedWithoutBlockingAppend", testSlow},
 		{"SeveralSubscribersOfOneUserAllReceive", testTwoDevices},
+		{"ReplayAddsAnEventOnlyWhereItIsMissing", testAppendOnce},
+		{"ConcurrentReplaysAddAnEventOnce", testConcurrentAppendOnce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newLog) })
@@ -267,5 +269,57 @@ func testTwoDevices(t *testing.T, newLog Factory) {
 		if p.Cursor != q.Cursor || string(p.Data) != string(q.Data) {
 			t.Fatalf("devices disagree: %+v vs %+v", p, q)
 		}
+	}
+}
+
+func testAppendOnce(t *testing.T, newLog Factory) {
+	l := newLog(t, Options{})
+	had, lacked := user(), user()
+	since := time.Now().Add(-time.Minute)
+	e := realtime.Event{ID: "m-" + uuid.NewString(), Type: "Test", Data: []byte(`{"i":1}`)}
+	if err := l.Append(context.Background(), []string{had}, e); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	chHad, _ := subscribe(t, l, had, "")
+	chLacked, _ := subscribe(t, l, lacked, "")
+	// A replay of the same fan-out, then one more ordinary event, so each
+	// subscriber's next event shows whether the replay added anything.
+	if err := l.AppendOnce(context.Background(), []string{had, lacked}, e, since); err != nil {
+		t.Fatalf("AppendOnce: %v", err)
+	}
+	appendN(t, l, []string{had, lacked}, 2, 3)
+	if got := next(t, chHad); string(got.Data) != string(ev(2).Data) {
+		t.Fatalf("the user whose log had the event got %s %s again; want only the next event", got.ID, got.Data)
+	}
+	got := next(t, chLacked)
+	if got.ID != e.ID || string(got.Data) != string(e.Data) {
+		t.Fatalf("the user whose log lacked the event got %q %s, want the replayed event %q", got.ID, got.Data, e.ID)
+	}
+	if got := next(t, chLacked); string(got.Data) != string(ev(2).Data) {
+		t.Fatalf("after the replay: got %s, want the next event", got.Data)
+	}
+}
+
+func testConcurrentAppendOnce(t *testing.T, newLog Factory) {
+	l := newLog(t, Options{})
+	u := user()
+	ch, _ := subscribe(t, l, u, "")
+	e := realtime.Event{ID: "m-" + uuid.NewString(), Type: "Test", Data: []byte(`{"i":1}`)}
+	since := time.Now().Add(-time.Minute)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() { errs <- l.AppendOnce(context.Background(), []string{u}, e, since) }()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatalf("AppendOnce: %v", err)
+		}
+	}
+	appendN(t, l, []string{u}, 2, 3)
+	if got := next(t, ch); got.ID != e.ID {
+		t.Fatalf("first event %q %s, want the replayed event", got.ID, got.Data)
+	}
+	if got := next(t, ch); string(got.Data) != string(ev(2).Data) {
+		t.Fatalf("8 concurrent replays added the event more than once: then got %q %s", got.ID, got.Data)
 	}
 }

@@ -8,7 +8,7 @@
 // user id picks the node by rendezvous hashing over the configured
 // addresses):
 //
-//	<prefix>{u:<id>}:events   the stream; entry fields t (type) and d (data)
+//	<prefix>{u:<id>}:events   the stream; entry fields i (event id, optional), t (type) and d (data)
 //	<prefix>{u:<id>}:epoch    random value, SET NX, no TTL: names this life of the stream
 //	<prefix>{u:<id>}:wake     pub/sub channel: "new events" notices and signals
 //
@@ -20,7 +20,12 @@
 // cluster mode SPUBLISH, sharded pub/sub, so the notice stays on the node
 // that owns the user's slot). The notice is sent after the XADD on the same
 // connection, so whoever receives it finds the entry. A sixteenth of the
-// appends (at random) also trims by age (XTRIM MINID ~). Signals are only a
+// appends (at random) also trims by age (XTRIM MINID ~). AppendOnce, the
+// replay of a fan-out an outbox found unconfirmed, runs instead a small Lua
+// script per recipient that scans the entries added since the event was
+// produced for its id (field i) and adds it only if absent; being one
+// script on the stream's node, two replays of one event add it once, and
+// only replays pay for the scan. Signals are only a
 // PUBLISH on the same channels: never stored.
 //
 // # Read path

@@ -225,6 +225,9 @@ func (l *Log) Append(ctx context.Context, userIDs []string, e realtime.Event) er
 		return nil
 	}
 	values := []any{"t", e.Type, "d", e.Data}
+	if e.ID != "" {
+		values = append([]any{"i", e.ID}, values...)
+	}
 	var minID string
 	if mrand.IntN(ageTrimOneIn) == 0 {
 		minID = strconv.FormatInt(time.Now().Add(-l.cfg.MaxAge).UnixMilli(), 10)

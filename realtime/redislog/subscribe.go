@@ -294,7 +294,8 @@ func (sb *sub) event(m redis.XMessage) realtime.Event {
 	sb.pos = position{id: id, ord: sb.pos.ord + 1}
 	typ, _ := m.Values["t"].(string)
 	data, _ := m.Values["d"].(string)
-	return realtime.Event{Cursor: cursor(sb.epoch, sb.pos), Type: typ, Data: []byte(data)}
+	eventID, _ := m.Values["i"].(string)
+	return realtime.Event{Cursor: cursor(sb.epoch, sb.pos), ID: eventID, Type: typ, Data: []byte(data)}
 }
 
 // send delivers ev unless the subscriber has left its buffer full for longer
