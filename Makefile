@@ -21,6 +21,7 @@ test-in-env: check-generated lint
 	$(GO) test -count=1 -race $(RACE_PKGS)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v -E '$(RACE_RE)')
 	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage|Restart' ./storage/cassandra/ ./realtime/redislog/ ./server/
+	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage' ./cmd/api/
 	./web/playground/e2e/run.sh
 	./test/graphql-http/run.sh
 

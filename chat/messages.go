@@ -32,12 +32,12 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 		return m, fmt.Errorf("chat: append message: %w", err)
 	}
 	s.indexMessages(conversationID, m.Seq)
-	if created {
-		if ids, err := s.memberIDs(ctx, conversationID); err == nil {
-			s.emit(ctx, ids, &MessageAdded{Message: &m})
-		} else {
-			s.cfg.Logger.Error("fan-out skipped", "conversation", conversationID, "seq", m.Seq, "err", err)
-		}
+	// The message is durable and pending in the outbox: fan it out now, and
+	// confirm only if every member's log has it. Otherwise, and if this
+	// process dies first, a sweeper replays it (see outbox.go). A retry
+	// (created=false) leaves an unconfirmed original to the sweeper too.
+	if created && s.emitMessage(ctx, m) {
+		s.confirmFanOut(m)
 	}
 	return m, nil
 }

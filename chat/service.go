@@ -53,6 +53,15 @@ type Config struct {
 	// Search answers searchMessages and searchUsers. Nil: those refuse with
 	// UNAVAILABLE.
 	Search search.Index
+	// FanOutGrace is how long after a message was sent its fan-out may
+	// still be unconfirmed before the outbox sweeper replays it (default
+	// 10 s). It must exceed the time a send takes from SentAt to its
+	// fan-out, or sends in flight are replayed needlessly (harmless: a
+	// replay adds an event only where it is missing).
+	FanOutGrace time.Duration
+	// FanOutSweep is how often this instance looks for unconfirmed
+	// fan-outs (default 2 s; negative: never, for tests that sweep by hand).
+	FanOutSweep time.Duration
 }
 
 // Service is the domain: every rule of the product lives behind its methods.
@@ -64,6 +73,9 @@ type Service struct {
 	log      realtime.Log
 	presence *presenceState
 	messages messageLocks
+	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
+	stopSweep, swept chan struct{}
+	closeOnce        sync.Once
 	// background counts goroutines that outlive a request (subscriptions and
 	// their presence announcements); Close waits for them so they never
 	// touch a closed store. Not a WaitGroup: work may start while Close waits.
@@ -79,6 +91,10 @@ type Service struct {
 // they make. Call it after closing connections and before closing the store
 // and the log, so nothing touches a closed store.
 func (s *Service) Close() {
+	s.closeOnce.Do(func() {
+		close(s.stopSweep)
+		<-s.swept
+	})
 	bg := &s.background
 	bg.Lock()
 	if bg.running == 0 {
@@ -141,7 +157,23 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Presence == nil {
 		cfg.Presence = presence.NewMemory()
 	}
-	return &Service{cfg: cfg, store: cfg.Store, log: cfg.Log, presence: &presenceState{tracker: cfg.Presence}}, nil
+	if cfg.FanOutGrace <= 0 {
+		cfg.FanOutGrace = 10 * time.Second
+	}
+	if cfg.FanOutSweep == 0 {
+		cfg.FanOutSweep = 2 * time.Second
+	}
+	s := &Service{
+		cfg: cfg, store: cfg.Store, log: cfg.Log, presence: &presenceState{tracker: cfg.Presence},
+		stopSweep: make(chan struct{}), swept: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.swept)
+		if cfg.FanOutSweep > 0 {
+			s.sweepLoop(s.stopSweep)
+		}
+	}()
+	return s, nil
 }
 
 // Store exposes the store for read-only batch lookups by id (dataloaders).

@@ -111,6 +111,19 @@ type Message struct {
 	DeletedAt       *time.Time
 }
 
+// PendingFanOut names a message whose event may not have reached every
+// member's event log yet. SentAt is the message's SentAt as stored.
+type PendingFanOut struct {
+	ConversationID string
+	Seq            int64
+	SentAt         time.Time
+}
+
+// PendingFanOutOf is the pending fan-out of a created message.
+func PendingFanOutOf(m Message) PendingFanOut {
+	return PendingFanOut{ConversationID: m.ConversationID, Seq: m.Seq, SentAt: m.SentAt}
+}
+
 // Receipt is the time a member's cursor first reached a message.
 type Receipt struct {
 	UserID string
@@ -184,7 +197,19 @@ type Store interface {
 	// conversation. When the sender
 	// already sent a message with this ClientMessageID in this conversation,
 	// it returns that message and created=false and writes nothing.
+	//
+	// A created message is also recorded as a pending fan-out (the outbox):
+	// written with the message, so whenever the message exists, either its
+	// fan-out was confirmed with FanOutDone or PendingFanOuts lists it.
 	AppendMessage(ctx context.Context, m Message) (msg Message, created bool, err error)
+	// PendingFanOuts lists, oldest first, at most limit created messages sent
+	// before sentBefore whose fan-out was not confirmed with FanOutDone.
+	// Every process may read it (and replay what it finds): the list is the
+	// same for all of them.
+	PendingFanOuts(ctx context.Context, sentBefore time.Time, limit int) ([]PendingFanOut, error)
+	// FanOutDone confirms a message's fan-out, so PendingFanOuts stops
+	// listing it. Confirming twice, or a message never pending, is no error.
+	FanOutDone(ctx context.Context, p PendingFanOut) error
 	// Messages returns the messages with the given seqs of one conversation;
 	// unknown seqs are absent from the map.
 	Messages(ctx context.Context, conversationID string, seqs []int64) (map[int64]Message, error)

@@ -22,6 +22,8 @@ type config struct {
 	TokenTTL     time.Duration
 	RecallWindow time.Duration
 	NoSync       bool
+	// FanOutGrace and FanOutSweep tune the fan-out outbox (chat.Config).
+	FanOutGrace, FanOutSweep time.Duration
 
 	CassandraHosts    []string
 	CassandraKeyspace string
@@ -74,6 +76,8 @@ var configVars = []configVar{
 	{"MESSENGER_JWT_SECRET", "jwt-secret", "", "HMAC key for tokens (32+ bytes); default: generated once into the data directory"},
 	{"MESSENGER_TOKEN_TTL", "token-ttl", "168h", "how long a token is valid"},
 	{"MESSENGER_RECALL_WINDOW", "recall-window", "24h", "how long a sender may delete a message for everyone"},
+	{"MESSENGER_FANOUT_GRACE", "fanout-grace", "10s", "how long a message's fan-out may stay unconfirmed before the outbox sweeper replays it (e.g. after the event log was down)"},
+	{"MESSENGER_FANOUT_SWEEP", "fanout-sweep", "2s", "how often each instance sweeps the fan-out outbox"},
 	{"MESSENGER_NO_SYNC", "no-sync", "false", "embedded store: acknowledge before fsync (faster; a machine crash may lose the last writes)"},
 	{"MESSENGER_CASSANDRA_HOSTS", "cassandra-hosts", "", "comma-separated host:port list: switches durable data to Cassandra"},
 	{"MESSENGER_CASSANDRA_KEYSPACE", "cassandra-keyspace", "messenger", "Cassandra keyspace (created with migrations at start)"},
@@ -135,7 +139,8 @@ func loadConfig(args []string) (config, error) {
 			return c, fmt.Errorf("MESSENGER_PLAYGROUND: %w", err)
 		}
 	}
-	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow} {
+	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow,
+		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep} {
 		if *d, err = time.ParseDuration(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}

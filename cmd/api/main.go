@@ -90,7 +90,7 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
-		Indexer: indexer, Search: index, Presence: tracker})
+		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep})
 	if err != nil {
 		return err
 	}

@@ -320,8 +320,8 @@ func (s *Store) readHead(ctx context.Context, conversationID string) (head, erro
 }
 
 // persist writes a claimed message where readers find it: its messages
-// row, its message_ids row and the conversation's LastSeq and
-// LastActivityAt registers. Every write reuses the claim's timestamps, so
+// row, its message_ids row, its fan-out outbox row and the conversation's
+// LastSeq and LastActivityAt registers. Every write reuses the claim's timestamps, so
 // running it twice, from anywhere, writes the same cells.
 func (s *Store) persist(ctx context.Context, h head) error {
 	m := h.msg
@@ -330,6 +330,7 @@ func (s *Store) persist(ctx context.Context, h head) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
 			m.ConversationID, bucketOf(m.Seq), m.Seq, m.SenderID, m.ClientMessageID, m.Body, m.SentAt, h.writeTS),
 	}
+	writes = append(writes, s.outboxInsert(ctx, h))
 	if m.ClientMessageID != "" {
 		writes = append(writes, s.query(ctx, `INSERT INTO message_ids (conversation_id, sender_id, client_message_id, seq)
 			VALUES (?, ?, ?, ?) USING TIMESTAMP ?`, m.ConversationID, m.SenderID, m.ClientMessageID, m.Seq, h.writeTS))

@@ -138,6 +138,7 @@ type Store struct {
 	// compete with other processes only, not with our own goroutines.
 	sendLocks [1024]chan struct{}
 	heads     headCache
+	outbox    outboxState
 }
 
 // Open connects to Cassandra, creates the keyspace when missing and applies

@@ -46,6 +46,9 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 			return m, false, err
 		}
 	}
+	if err := b.Set(fanOutKey(storage.PendingFanOutOf(m)), nil, nil); err != nil {
+		return m, false, err
+	}
 	if err := b.Commit(s.wo); err != nil {
 		return m, false, err
 	}

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"EditAndTombstone", testUpdateMessage},
 		{"RenameAndRoles", testRenameAndRoles},
 		{"ReturnedValuesAreCopies", testCopies},
+		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

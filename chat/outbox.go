@@ -1,0 +1,149 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"messenger/storage"
+)
+
+// The fan-out outbox. The store records every created message as pending
+// in the same write as the message (storage.Store.AppendMessage). Send
+// fans the message out at once and then confirms it; a sweeper in every
+// instance replays, with realtime.Log.AppendOnce, the messages still
+// pending after FanOutGrace: their fan-out failed (the log was down), or the
+// instance that wrote them died before fanning out or before confirming.
+// AppendOnce adds the event only to the logs that lack it, so a replay of a
+// fan-out that did happen, or two instances replaying at once, duplicate
+// nothing.
+
+// clockSkew is how far the clocks of API instances and of the log may
+// differ: a replay looks for the event among those appended since the
+// message's send time minus this.
+const clockSkew = time.Minute
+
+// sweepBatch bounds the pending fan-outs one sweep reads.
+const sweepBatch = 500
+
+// emitMessage fans a created message out to the conversation's members and
+// reports whether every log has it; the caller then confirms it.
+func (s *Service) emitMessage(ctx context.Context, m storage.Message) bool {
+	ids, err := s.memberIDs(ctx, m.ConversationID)
+	if err != nil {
+		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "err", err)
+		return false
+	}
+	ev, err := encode(&MessageAdded{Message: &m})
+	if err != nil {
+		s.cfg.Logger.Error("fan-out: encode", "message", m.ID, "err", err)
+		return false
+	}
+	ev.ID = m.ID
+	if err := s.log.Append(context.WithoutCancel(ctx), ids, ev); err != nil {
+		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "recipients", len(ids), "err", err)
+		return false
+	}
+	return true
+}
+
+// confirmFanOut marks a message's fan-out done, in the background: the
+// sender need not wait for it, and if it is lost the sweeper's replay adds
+// nothing.
+func (s *Service) confirmFanOut(m storage.Message) {
+	s.goBackground(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.store.FanOutDone(ctx, storage.PendingFanOutOf(m)); err != nil {
+			s.cfg.Logger.Warn("fan-out confirmation failed; the outbox will replay it", "message", m.ID, "err", err)
+		}
+	})
+}
+
+// sweepLoop replays pending fan-outs every FanOutSweep until stop closes.
+func (s *Service) sweepLoop(stop <-chan struct{}) {
+	t := time.NewTicker(s.cfg.FanOutSweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		n, err := s.SweepFanOuts(ctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("fan-out sweep failed", "replayed", n, "err", err)
+		} else if n > 0 {
+			s.cfg.Logger.Info("fan-out sweep replayed messages", "replayed", n)
+		}
+	}
+}
+
+// SweepFanOuts replays the fan-outs still pending FanOutGrace after their
+// message was sent and confirms them; it returns how many it replayed.
+// Every instance runs it periodically; it is exported for the reindex-like
+// maintenance commands and for tests.
+func (s *Service) SweepFanOuts(ctx context.Context) (int, error) {
+	// The real clock, not cfg.Now: grace is about time really elapsed since
+	// the send, and a test clock set ahead must not make fresh sends look old.
+	pending, err := s.store.PendingFanOuts(ctx, time.Now().Add(-s.cfg.FanOutGrace), sweepBatch)
+	if err != nil {
+		return 0, fmt.Errorf("chat: read the fan-out outbox: %w", err)
+	}
+	done := 0
+	for _, p := range pending {
+		if err := s.replay(ctx, p); err != nil {
+			return done, err
+		}
+		done++
+	}
+	return done, nil
+}
+
+// replay appends one pending message's event to the logs of the members
+// that should have it and lack it, then confirms it.
+func (s *Service) replay(ctx context.Context, p storage.PendingFanOut) error {
+	id := storage.MessageID(p.ConversationID, p.Seq)
+	got, err := s.store.Messages(ctx, p.ConversationID, []int64{p.Seq})
+	if err != nil {
+		return fmt.Errorf("chat: replay %s: %w", id, err)
+	}
+	m, ok := got[p.Seq]
+	if !ok {
+		// Claimed but not yet written (a Cassandra send that died half-way):
+		// the next send to the conversation writes it, then a later sweep
+		// fans it out. Keep it pending.
+		return nil
+	}
+	members, err := s.store.Members(ctx, p.ConversationID, "", 0)
+	if err != nil {
+		return fmt.Errorf("chat: replay %s: members: %w", id, err)
+	}
+	var ids []string
+	for _, mem := range members {
+		if mem.JoinedSeq < m.Seq { // who joined later never sees it
+			ids = append(ids, mem.UserID)
+		}
+	}
+	ev, err := encode(&MessageAdded{Message: &m})
+	if err != nil {
+		return fmt.Errorf("chat: replay %s: %w", id, err)
+	}
+	ev.ID = m.ID
+	if err := s.log.AppendOnce(ctx, ids, ev, m.SentAt.Add(-clockSkew)); err != nil {
+		return fmt.Errorf("chat: replay %s: %w", id, err)
+	}
+	if err := s.store.FanOutDone(ctx, p); err != nil {
+		return fmt.Errorf("chat: replay %s: confirm: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package cassandra
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"slices"
+	"sync"
+	"time"
+
+	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"messenger/storage"
+)
+
+const (
+	// outboxShards splits each minute of the outbox into this many
+	// partitions, so one minute of a busy cluster is not one hot partition.
+	// A sweep reads minutes × outboxShards small partitions.
+	outboxShards = 4
+	// checkpointLag: a minute is skipped by later sweeps only once it ended
+	// this long before sentBefore, so a send whose outbox row lands late
+	// (a slow Paxos round, retries) is still inside the scanned window.
+	checkpointLag = 5 * time.Minute
+	// firstLookback: where the first sweep of a fresh cluster starts.
+	firstLookback = time.Hour
+)
+
+// outboxState caches the checkpoint of fanout_checkpoint.
+type outboxState struct {
+	mu     sync.Mutex
+	loaded bool
+	minute int64
+}
+
+func minuteOf(t time.Time) int64 { return t.UnixMilli() / 60000 }
+
+func outboxShard(conversationID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(conversationID))
+	return int(h.Sum32() % outboxShards)
+}
+
+// outboxInsert is the outbox row of a created message, written by persist
+// with the message's write timestamp: rewriting it cannot undo a delete.
+func (s *Store) outboxInsert(ctx context.Context, h head) *gocql.Query {
+	m := h.msg
+	return s.query(ctx, `INSERT INTO fanout_outbox (minute, shard, conversation_id, seq, sent_at) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?`,
+		minuteOf(m.SentAt), outboxShard(m.ConversationID), m.ConversationID, m.Seq, m.SentAt, h.writeTS)
+}
+
+// PendingFanOuts implements storage.Store: it reads the outbox partitions
+// of every minute from the checkpoint to sentBefore, oldest minute first
+// (within a minute, by conversation), and moves the checkpoint past minutes
+// that are empty and old enough.
+func (s *Store) PendingFanOuts(ctx context.Context, sentBefore time.Time, limit int) ([]storage.PendingFanOut, error) {
+	from, err := s.outboxCheckpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	last := minuteOf(sentBefore)
+	settled := minuteOf(sentBefore.Add(-checkpointLag)) // minutes before this one may be skipped once empty
+	var out []storage.PendingFanOut
+	advance := from
+	for minute := from; minute <= last && len(out) < limit; minute++ {
+		rows, err := s.outboxMinute(ctx, minute, sentBefore, limit-len(out))
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) == 0 && advance == minute && minute < settled {
+			advance = minute + 1
+		}
+		out = append(out, rows...)
+	}
+	if advance > from {
+		if err := s.query(ctx, "UPDATE fanout_checkpoint USING TIMESTAMP ? SET minute = ? WHERE id = 'all'", advance, advance).Exec(); err != nil {
+			return nil, wrap(err, "move the fan-out checkpoint")
+		}
+		s.outbox.mu.Lock()
+		s.outbox.minute = max(s.outbox.minute, advance)
+		s.outbox.mu.Unlock()
+	}
+	return out, nil
+}
+
+// outboxMinute reads one minute's shards, keeping rows sent before sentBefore.
+func (s *Store) outboxMinute(ctx context.Context, minute int64, sentBefore time.Time, limit int) ([]storage.PendingFanOut, error) {
+	var (
+		mu  sync.Mutex
+		out []storage.PendingFanOut
+	)
+	err := parallel(ctx, outboxShards, func(ctx context.Context, shard int) error {
+		iter := s.query(ctx, "SELECT conversation_id, seq, sent_at FROM fanout_outbox WHERE minute = ? AND shard = ? LIMIT ?",
+			minute, shard, limit).Iter()
+		var (
+			p    storage.PendingFanOut
+			rows []storage.PendingFanOut
+		)
+		for iter.Scan(&p.ConversationID, &p.Seq, &p.SentAt) {
+			if p.SentAt.Before(sentBefore) {
+				p.SentAt = p.SentAt.UTC()
+				rows = append(rows, p)
+			}
+		}
+		if err := iter.Close(); err != nil {
+			return wrap(err, "read the fan-out outbox")
+		}
+		mu.Lock()
+		out = append(out, rows...)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b storage.PendingFanOut) int { return a.SentAt.Compare(b.SentAt) })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// outboxCheckpoint returns the first minute a sweep must read.
+func (s *Store) outboxCheckpoint(ctx context.Context) (int64, error) {
+	st := &s.outbox
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.loaded {
+		return st.minute, nil
+	}
+	var minute int64
+	err := s.query(ctx, "SELECT minute FROM fanout_checkpoint WHERE id = 'all'").Scan(&minute)
+	switch {
+	case errors.Is(err, gocql.ErrNotFound):
+		// No sweep ever ran on this cluster, so no process that writes
+		// outbox rows has run for long: look back an hour.
+		minute = minuteOf(time.Now().Add(-firstLookback))
+	case err != nil:
+		return 0, wrap(err, "read the fan-out checkpoint")
+	}
+	st.loaded, st.minute = true, minute
+	return minute, nil
+}
+
+// FanOutDone implements storage.Store.
+func (s *Store) FanOutDone(ctx context.Context, p storage.PendingFanOut) error {
+	err := s.query(ctx, "DELETE FROM fanout_outbox WHERE minute = ? AND shard = ? AND conversation_id = ? AND seq = ?",
+		minuteOf(p.SentAt), outboxShard(p.ConversationID), p.ConversationID, p.Seq).Exec()
+	return wrap(err, "fan-out of %s done", storage.MessageID(p.ConversationID, p.Seq))
+}

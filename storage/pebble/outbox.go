@@ -1,0 +1,65 @@
+package pebble
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"messenger/storage"
+)
+
+// Keys: fanout\0<sent at, unix ms, hex>\0<conv>\0<seq hex> -> "".
+// AppendMessage sets the key in the batch that creates the message, so a
+// message and its pending fan-out are written together or not at all;
+// the time first in the key lets PendingFanOuts read the oldest first and
+// stop at sentBefore.
+
+func fanOutKey(p storage.PendingFanOut) []byte {
+	return key("fanout", fmt.Sprintf("%016x", p.SentAt.UnixMilli()), p.ConversationID, seqKey(p.Seq))
+}
+
+// PendingFanOuts implements storage.Store.
+func (s *Store) PendingFanOuts(ctx context.Context, sentBefore time.Time, limit int) ([]storage.PendingFanOut, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lo := prefix("fanout")
+	hi := prefix("fanout", fmt.Sprintf("%016x", sentBefore.UnixMilli()))
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return nil, fmt.Errorf("pebble: pending fan-outs: %w", err)
+	}
+	defer it.Close()
+	var out []storage.PendingFanOut
+	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
+		parts := strings.Split(string(it.Key()[len(lo):]), "\x00")
+		if len(parts) != 3 {
+			continue
+		}
+		ms, err1 := strconv.ParseInt(parts[0], 16, 64)
+		seq, err2 := strconv.ParseInt(parts[2], 16, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		out = append(out, storage.PendingFanOut{ConversationID: parts[1], Seq: seq, SentAt: time.UnixMilli(ms).UTC()})
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("pebble: pending fan-outs: %w", err)
+	}
+	return out, nil
+}
+
+// FanOutDone implements storage.Store.
+func (s *Store) FanOutDone(ctx context.Context, p storage.PendingFanOut) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.db.Delete(fanOutKey(p), s.wo); err != nil {
+		return fmt.Errorf("pebble: fan-out of %s done: %w", storage.MessageID(p.ConversationID, p.Seq), err)
+	}
+	return nil
+}
