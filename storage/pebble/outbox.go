@@ -17,6 +17,17 @@ import (
 // message and its pending fan-out are written together or not at all;
 // the time first in the key lets PendingFanOuts read the oldest first and
 // stop at sentBefore.
+//
+// Confirmed fan-outs are deleted, and until compaction drops them an
+// iterator steps over their tombstones; so PendingFanOuts starts at a floor
+// rather than at the first key. The first call after Open reads from the
+// start (a crash leaves pending keys of any age); later calls start at the
+// oldest pending key found, or at floorLag before sentBefore if there was
+// none: a send is stamped (SentAt) moments before its batch commits, far
+// less than floorLag.
+
+// floorLag is how far behind sentBefore the floor stays when nothing is pending.
+const floorLag = 5 * time.Minute
 
 func fanOutKey(p storage.PendingFanOut) []byte {
 	return key("fanout", fmt.Sprintf("%016x", p.SentAt.UnixMilli()), p.ConversationID, seqKey(p.Seq))
@@ -28,8 +39,9 @@ func (s *Store) PendingFanOuts(ctx context.Context, sentBefore time.Time, limit 
 		return nil, err
 	}
 	lo := prefix("fanout")
+	floor := s.fanOutFloor.Load()
 	hi := prefix("fanout", fmt.Sprintf("%016x", sentBefore.UnixMilli()))
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix("fanout", fmt.Sprintf("%016x", floor)), UpperBound: hi})
 	if err != nil {
 		return nil, fmt.Errorf("pebble: pending fan-outs: %w", err)
 	}
@@ -49,6 +61,13 @@ func (s *Store) PendingFanOuts(ctx context.Context, sentBefore time.Time, limit 
 	}
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("pebble: pending fan-outs: %w", err)
+	}
+	next := sentBefore.Add(-floorLag).UnixMilli()
+	if len(out) > 0 {
+		next = min(next, out[0].SentAt.UnixMilli())
+	}
+	if next > floor {
+		s.fanOutFloor.CompareAndSwap(floor, next)
 	}
 	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -46,6 +47,8 @@ type Store struct {
 	users sync.Mutex
 	// stripes serialise mutations of one conversation (or one direct pair).
 	stripes [256]sync.Mutex
+	// fanOutFloor (unix ms) is where PendingFanOuts starts reading.
+	fanOutFloor atomic.Int64
 }
 
 // Open opens (or creates) the store in cfg.Dir.
