@@ -8,12 +8,12 @@ import (
 )
 
 // messageLocks serialise the read-check-write steps on one message within
-// this process: an edit against a recall (an edit that read the message
-// before the recall must not write its body back over the tombstone, nor
-// broadcast it), and the cap on distinct emoji against concurrent new
-// emoji. The store has no compare-and-set for these, so across several API
-// processes sharing a distributed store the races remain; closing them there
-// needs conditional writes in the store (see the storage notes).
+// this process: an edit against a recall, and the cap on distinct emoji
+// against concurrent new emoji. Across processes sharing a distributed
+// store, an edit racing a recall is settled by the store (a tombstone is
+// final, see storage.Store.UpdateMessage, and Edit re-reads after writing);
+// the emoji cap may be exceeded by the few emoji added at the same moment
+// through different processes.
 type messageLocks struct {
 	stripes [256]sync.Mutex
 }

@@ -161,6 +161,8 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	if err := s.validBody(body); err != nil {
 		return storage.Message{}, err
 	}
+	// The lock orders an edit and a recall within this process; across
+	// processes the store's final tombstone does (see UpdateMessage).
 	defer s.messages.lock(messageID)()
 	m, err := s.Message(ctx, me, messageID)
 	if err != nil {
@@ -176,6 +178,11 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	m.Body, m.EditedAt = body, &now
 	if err := s.store.UpdateMessage(ctx, m); err != nil {
 		return m, fmt.Errorf("chat: edit message: %w", err)
+	}
+	// A recall from another process may have landed between our read and
+	// write; the store keeps the tombstone then, and so must we.
+	if after, err := s.store.Messages(ctx, m.ConversationID, []int64{m.Seq}); err == nil && after[m.Seq].DeletedAt != nil {
+		return after[m.Seq], badInput("messageId", "a deleted message cannot be edited")
 	}
 	s.indexMessages(m.ConversationID, m.Seq)
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {

@@ -220,8 +220,12 @@ type Store interface {
 	// skipping those viewerID hid for themself, newest first when newestFirst,
 	// at most limit of them. Pages are full whenever enough messages exist.
 	ListMessages(ctx context.Context, conversationID, viewerID string, afterSeq, beforeSeq int64, limit int, newestFirst bool) ([]Message, error)
-	// UpdateMessage replaces Body, EditedAt and DeletedAt of an existing
-	// message (matched by ConversationID and Seq), or returns ErrNotFound.
+	// UpdateMessage edits an existing message (matched by ConversationID and
+	// Seq; ErrNotFound otherwise): with DeletedAt set it becomes a tombstone
+	// (Body and DeletedAt are written), else Body and EditedAt are replaced.
+	// A tombstone is final: once a message has DeletedAt, updates change
+	// nothing and return nil, so an edit racing a recall, from any process,
+	// cannot bring the text back. Callers re-read to learn which won.
 	UpdateMessage(ctx context.Context, m Message) error
 	// HideMessage hides one message from one user's history and unread count.
 	// Hiding twice is a no-op.

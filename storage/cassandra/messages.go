@@ -226,36 +226,50 @@ func (s *Store) listDown(ctx context.Context, conversationID string, b, afterSeq
 // timestamp above every earlier write of the row, so a late replay of the
 // original send (see persist) can never undo an edit, whatever the clocks.
 func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
+	id := storage.MessageID(m.ConversationID, m.Seq)
 	var sender string
-	var wts [4]*int64
-	err := s.query(ctx, `SELECT sender_id, writetime(sender_id), writetime(body), writetime(edited_at), writetime(deleted_at)
+	var deletedAt *time.Time
+	var wts [3]*int64
+	err := s.query(ctx, `SELECT sender_id, deleted_at, writetime(sender_id), writetime(body), writetime(edited_at)
 		FROM messages WHERE conversation_id = ? AND bucket = ? AND seq = ?`, m.ConversationID, bucketOf(m.Seq), m.Seq).
-		Scan(&sender, &wts[0], &wts[1], &wts[2], &wts[3])
+		Scan(&sender, &deletedAt, &wts[0], &wts[1], &wts[2])
 	if errors.Is(err, gocql.ErrNotFound) || err == nil && sender == "" {
-		return fmt.Errorf("cassandra: update message %s: %w", storage.MessageID(m.ConversationID, m.Seq), storage.ErrNotFound)
+		return fmt.Errorf("cassandra: update message %s: %w", id, storage.ErrNotFound)
 	}
 	if err != nil {
-		return wrap(err, "update message %s", storage.MessageID(m.ConversationID, m.Seq))
+		return wrap(err, "update message %s", id)
 	}
+	if deletedAt != nil {
+		return nil // a tombstone is final
+	}
+	if m.DeletedAt != nil {
+		err = s.query(ctx, "UPDATE messages USING TIMESTAMP ? SET body = ?, deleted_at = ? WHERE conversation_id = ? AND bucket = ? AND seq = ?",
+			tombstoneTS, m.Body, ms(*m.DeletedAt), m.ConversationID, bucketOf(m.Seq), m.Seq).Exec()
+		return wrap(err, "delete message %s for everyone", id)
+	}
+	// An edit: newer than every earlier write of these cells (clocks of
+	// several processes may disagree), but never as new as a tombstone.
 	ts := time.Now().UnixMicro()
 	for _, w := range wts {
-		if w != nil && *w >= ts {
+		if w != nil && *w >= ts && *w < tombstoneTS {
 			ts = *w + 1
 		}
 	}
-	var edited, deleted *time.Time
+	var edited *time.Time
 	if m.EditedAt != nil {
 		t := ms(*m.EditedAt)
 		edited = &t
 	}
-	if m.DeletedAt != nil {
-		t := ms(*m.DeletedAt)
-		deleted = &t
-	}
-	err = s.query(ctx, "UPDATE messages USING TIMESTAMP ? SET body = ?, edited_at = ?, deleted_at = ? WHERE conversation_id = ? AND bucket = ? AND seq = ?",
-		ts, m.Body, edited, deleted, m.ConversationID, bucketOf(m.Seq), m.Seq).Exec()
-	return wrap(err, "update message %s", storage.MessageID(m.ConversationID, m.Seq))
+	err = s.query(ctx, "UPDATE messages USING TIMESTAMP ? SET body = ?, edited_at = ? WHERE conversation_id = ? AND bucket = ? AND seq = ?",
+		ts, m.Body, edited, m.ConversationID, bucketOf(m.Seq), m.Seq).Exec()
+	return wrap(err, "update message %s", id)
 }
+
+// tombstoneTS is the write timestamp of a recall's cells (body, deleted_at):
+// far above any clock, so an edit that read the message before a recall from
+// another process landed, and writes after it, loses to the tombstone
+// without a Paxos round.
+const tombstoneTS = int64(1) << 60
 
 // HideMessage implements storage.Store: the viewer joins the message's
 // hidden_by set (adding to a set is idempotent).

@@ -128,7 +128,14 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 	if err := s.getJSON(ctx, k, &cur); err != nil {
 		return err
 	}
-	cur.Body, cur.EditedAt, cur.DeletedAt = m.Body, m.EditedAt, m.DeletedAt
+	switch {
+	case cur.DeletedAt != nil:
+		return nil // a tombstone is final
+	case m.DeletedAt != nil:
+		cur.Body, cur.DeletedAt = m.Body, m.DeletedAt
+	default:
+		cur.Body, cur.EditedAt = m.Body, m.EditedAt
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	if err := setJSON(b, k, cur); err != nil {

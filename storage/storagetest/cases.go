@@ -316,6 +316,18 @@ func testUpdateMessage(t *testing.T, s storage.Store) {
 	if got.Body != "" || got.DeletedAt == nil || got.SenderID != a.ID {
 		t.Fatalf("tombstone: %+v", got)
 	}
+	// An edit that read the message before the recall and writes after it
+	// (another process, say) must not bring the text back.
+	late := m
+	lateAt := now().Add(time.Second)
+	late.Body, late.EditedAt, late.DeletedAt = "resurrected", &lateAt, nil
+	if err := s.UpdateMessage(ctx, late); err != nil {
+		t.Fatalf("an edit after the tombstone: %v (want nil and no change)", err)
+	}
+	got, _ = s.MessageByID(ctx, m.ID)
+	if got.Body != "" || got.DeletedAt == nil || !got.DeletedAt.Equal(deleted) {
+		t.Fatalf("an edit after the tombstone changed it: %+v", got)
+	}
 	missing := storage.Message{ConversationID: c.ID, Seq: 42}
 	if err := s.UpdateMessage(ctx, missing); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("updating a missing message: %v", err)
