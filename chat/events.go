@@ -199,15 +199,20 @@ func encode(e Event) (realtime.Event, error) {
 }
 
 // emit appends a durable event to the logs of userIDs. The durable write it
-// reports has already happened, so a failure here is logged, not returned:
-// the caller's request succeeded and clients resync with queries.
+// reports has already happened, so a failure here is not returned: the
+// event is deferred to the outbox, whose sweeper appends it when the log is
+// back (see outbox.go). The event gets an id first, so that replay adds it
+// only where a partly failed append did not.
 func (s *Service) emit(ctx context.Context, userIDs []string, e Event) {
 	ev, err := encode(e)
-	if err == nil {
-		err = s.log.Append(context.WithoutCancel(ctx), userIDs, ev)
-	}
 	if err != nil {
-		s.cfg.Logger.Error("event fan-out failed", "type", e.EventType(), "recipients", len(userIDs), "err", err)
+		s.cfg.Logger.Error("event not encodable", "type", e.EventType(), "err", err)
+		return
+	}
+	ev.ID = newEventID()
+	ctx = context.WithoutCancel(ctx)
+	if err := s.log.Append(ctx, userIDs, ev); err != nil {
+		s.deferFanOut(ctx, userIDs, ev, err)
 	}
 }
 

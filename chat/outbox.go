@@ -2,14 +2,19 @@ package chat
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
+	"messenger/realtime"
 	"messenger/storage"
 )
 
 // The fan-out outbox. The store records every created message as pending
-// in the same write as the message (storage.Store.AppendMessage). Send
+// in the same write as the message (storage.Store.AppendMessage); any other
+// event whose append fails is recorded then (DeferFanOut). Send
 // fans the message out at once and then confirms it; a sweeper in every
 // instance replays, with realtime.Log.AppendOnce, the messages still
 // pending after FanOutGrace: their fan-out failed (the log was down), or the
@@ -109,9 +114,41 @@ func (s *Service) SweepFanOuts(ctx context.Context) (int, error) {
 	return done, nil
 }
 
+// newEventID names an event for AppendOnce: unique enough among one user's
+// events of the last minutes (96 random bits).
+func newEventID() string {
+	var b [12]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint32(b[8:], rand.Uint32())
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// deferFanOut records an event whose append failed, for the sweeper.
+func (s *Service) deferFanOut(ctx context.Context, userIDs []string, ev realtime.Event, cause error) {
+	err := s.store.DeferFanOut(ctx, storage.PendingFanOut{
+		SentAt: time.Now().UTC().Truncate(time.Millisecond), EventID: ev.ID, UserIDs: userIDs, Type: ev.Type, Data: ev.Data,
+	})
+	if err != nil {
+		s.cfg.Logger.Error("event lost: fan-out failed and could not be deferred", "type", ev.Type, "recipients", len(userIDs), "cause", cause, "err", err)
+		return
+	}
+	s.cfg.Logger.Warn("fan-out deferred to the outbox", "type", ev.Type, "recipients", len(userIDs), "err", cause)
+}
+
 // replay appends one pending message's event to the logs of the members
-// that should have it and lack it, then confirms it.
+// that should have it and lack it (or a deferred event to its recipients'
+// logs), then confirms it.
 func (s *Service) replay(ctx context.Context, p storage.PendingFanOut) error {
+	if p.EventID != "" {
+		ev := realtime.Event{ID: p.EventID, Type: p.Type, Data: p.Data}
+		if err := s.log.AppendOnce(ctx, p.UserIDs, ev, p.SentAt.Add(-clockSkew)); err != nil {
+			return fmt.Errorf("chat: replay event %s: %w", p.EventID, err)
+		}
+		if err := s.store.FanOutDone(ctx, p); err != nil {
+			return fmt.Errorf("chat: replay event %s: confirm: %w", p.EventID, err)
+		}
+		return nil
+	}
 	id := storage.MessageID(p.ConversationID, p.Seq)
 	got, err := s.store.Messages(ctx, p.ConversationID, []int64{p.Seq})
 	if err != nil {

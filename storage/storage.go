@@ -112,11 +112,19 @@ type Message struct {
 }
 
 // PendingFanOut names a message whose event may not have reached every
-// member's event log yet. SentAt is the message's SentAt as stored.
+// member's event log yet (SentAt is the message's SentAt as stored), or,
+// when EventID is set, an event whose fan-out failed and was deferred with
+// DeferFanOut (Seq is 0; SentAt is when it was deferred).
 type PendingFanOut struct {
 	ConversationID string
 	Seq            int64
 	SentAt         time.Time
+	// EventID, UserIDs, Type and Data are a deferred event: its id, the
+	// users whose logs should have it, and its encoded form.
+	EventID string
+	UserIDs []string
+	Type    string
+	Data    []byte
 }
 
 // PendingFanOutOf is the pending fan-out of a created message.
@@ -210,6 +218,10 @@ type Store interface {
 	// FanOutDone confirms a message's fan-out, so PendingFanOuts stops
 	// listing it. Confirming twice, or a message never pending, is no error.
 	FanOutDone(ctx context.Context, p PendingFanOut) error
+	// DeferFanOut records an event whose fan-out failed (p.EventID, UserIDs,
+	// Type, Data and SentAt set), so PendingFanOuts lists it until it is
+	// confirmed with FanOutDone. Deferring one EventID twice records it once.
+	DeferFanOut(ctx context.Context, p PendingFanOut) error
 	// Messages returns the messages with the given seqs of one conversation;
 	// unknown seqs are absent from the map.
 	Messages(ctx context.Context, conversationID string, seqs []int64) (map[int64]Message, error)

@@ -17,7 +17,8 @@ import (
 // through instance A still succeed (they are durable in Cassandra); A then
 // dies (kill -9) without ever fanning them out. When Redis is back, the
 // outbox sweeper of another instance replays them, and a client resuming
-// from its last cursor receives every acknowledged message once, in order.
+// from its last cursor receives every acknowledged message once, in order,
+// and the edit made during the outage.
 // It stops the shared Redis of scripts/services.sh, so it only runs with
 // MESSENGER_TEST_OUTAGE=1.
 func TestOutageRedisDownThenCrashLosesNoMessage(t *testing.T) {
@@ -49,13 +50,13 @@ func TestOutageRedisDownThenCrashLosesNoMessage(t *testing.T) {
 	bob := apitest.SignUp(t, urlA, "bob")
 	var conv struct{ CreateDirectConversation struct{ ID string } }
 	alice.Must(t, `mutation($u: ID!) { createDirectConversation(userId: $u) { id } }`, map[string]any{"u": bob.UserID}, &conv)
+	messageIDs := map[int]string{}
 	send := func(i int) {
 		t.Helper()
-		r := alice.Do(t, `mutation($c: ID!, $k: String!, $b: String!) { sendMessage(input: {conversationId: $c, clientMessageId: $k, body: $b}) { seq } }`,
-			map[string]any{"c": conv.CreateDirectConversation.ID, "k": fmt.Sprint("m", i), "b": fmt.Sprint("message ", i)})
-		if len(r.Errors) > 0 {
-			t.Fatalf("send %d: %+v", i, r.Errors)
-		}
+		var out struct{ SendMessage struct{ ID string } }
+		alice.Must(t, `mutation($c: ID!, $k: String!, $b: String!) { sendMessage(input: {conversationId: $c, clientMessageId: $k, body: $b}) { id } }`,
+			map[string]any{"c": conv.CreateDirectConversation.ID, "k": fmt.Sprint("m", i), "b": fmt.Sprint("message ", i)}, &out)
+		messageIDs[i] = out.SendMessage.ID
 	}
 
 	events := bob.Subscribe(context.Background(), t, "")
@@ -74,6 +75,9 @@ func TestOutageRedisDownThenCrashLosesNoMessage(t *testing.T) {
 	for i := 4; i <= 8; i++ {
 		send(i) // acknowledged: durable, though no event log is reachable
 	}
+	// Not only messages: an edit made now is deferred to the outbox too.
+	alice.Must(t, `mutation($m: ID!) { editMessage(messageId: $m, body: "edited while Redis was down") { id } }`,
+		map[string]any{"m": messageIDs[2]}, nil)
 	// The instance that took them dies before Redis is back: only the
 	// outbox in Cassandra knows they were never fanned out.
 	if err := cmdA.Process.Signal(syscall.SIGKILL); err != nil {
@@ -85,19 +89,27 @@ func TestOutageRedisDownThenCrashLosesNoMessage(t *testing.T) {
 	urlB, _ := startBinary(t, bin, t.TempDir(), env...)
 	bob.URL = urlB
 	resumed := bob.Subscribe(context.Background(), t, last)
-	var got []int
-	for len(got) < 5 {
+	var got []string
+	for len(got) < 6 {
 		ev, errs := resumed.NextOrError(t, 20*time.Second)
 		if errs != nil {
 			t.Fatalf("after %v: %+v", got, errs)
 		}
-		if ev.Typename == "MessageAdded" {
-			got = append(got, ev.Message.Seq)
+		switch ev.Typename {
+		case "MessageAdded":
+			got = append(got, fmt.Sprint("added ", ev.Message.Seq))
+		case "MessageUpdated":
+			got = append(got, fmt.Sprintf("updated %d %q", ev.Message.Seq, ev.Message.Body))
 		}
 	}
-	if fmt.Sprint(got) != "[4 5 6 7 8]" {
-		t.Fatalf("resumed subscriber got seqs %v, want [4 5 6 7 8]", got)
+	want := `[added 4 added 5 added 6 added 7 added 8 updated 2 "edited while Redis was down"]`
+	if fmt.Sprint(got) != want {
+		t.Fatalf("resumed subscriber got %v\nwant %s", got, want)
 	}
 	// Further sweeps (every 200 ms) must not replay them again.
-	resumed.ExpectNone(t, "MessageAdded", 2*time.Second)
+	for _, ev := range resumed.Collect(t, 2*time.Second) {
+		if ev.Typename == "MessageAdded" || ev.Typename == "MessageUpdated" {
+			t.Fatalf("replayed twice: %s seq %d", ev.Typename, ev.Message.Seq)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package cassandra
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"slices"
 	"sync"
@@ -35,9 +36,10 @@ type outboxState struct {
 
 func minuteOf(t time.Time) int64 { return t.UnixMilli() / 60000 }
 
-func outboxShard(conversationID string) int {
+func outboxShard(p storage.PendingFanOut) int {
 	h := fnv.New32a()
-	h.Write([]byte(conversationID))
+	h.Write([]byte(p.ConversationID))
+	h.Write([]byte(p.EventID))
 	return int(h.Sum32() % outboxShards)
 }
 
@@ -45,8 +47,8 @@ func outboxShard(conversationID string) int {
 // with the message's write timestamp: rewriting it cannot undo a delete.
 func (s *Store) outboxInsert(ctx context.Context, h head) *gocql.Query {
 	m := h.msg
-	return s.query(ctx, `INSERT INTO fanout_outbox (minute, shard, conversation_id, seq, sent_at) VALUES (?, ?, ?, ?, ?) USING TIMESTAMP ?`,
-		minuteOf(m.SentAt), outboxShard(m.ConversationID), m.ConversationID, m.Seq, m.SentAt, h.writeTS)
+	return s.query(ctx, `INSERT INTO fanout_outbox (minute, shard, conversation_id, seq, event_id, sent_at) VALUES (?, ?, ?, ?, '', ?) USING TIMESTAMP ?`,
+		minuteOf(m.SentAt), outboxShard(storage.PendingFanOutOf(m)), m.ConversationID, m.Seq, m.SentAt, h.writeTS)
 }
 
 // PendingFanOuts implements storage.Store: it reads the outbox partitions
@@ -90,13 +92,14 @@ func (s *Store) outboxMinute(ctx context.Context, minute int64, sentBefore time.
 		out []storage.PendingFanOut
 	)
 	err := parallel(ctx, outboxShards, func(ctx context.Context, shard int) error {
-		iter := s.query(ctx, "SELECT conversation_id, seq, sent_at FROM fanout_outbox WHERE minute = ? AND shard = ? LIMIT ?",
+		iter := s.query(ctx, "SELECT conversation_id, seq, event_id, sent_at, user_ids, type, data FROM fanout_outbox WHERE minute = ? AND shard = ? LIMIT ?",
 			minute, shard, limit).Iter()
-		var (
-			p    storage.PendingFanOut
-			rows []storage.PendingFanOut
-		)
-		for iter.Scan(&p.ConversationID, &p.Seq, &p.SentAt) {
+		var rows []storage.PendingFanOut
+		for {
+			var p storage.PendingFanOut
+			if !iter.Scan(&p.ConversationID, &p.Seq, &p.EventID, &p.SentAt, &p.UserIDs, &p.Type, &p.Data) {
+				break
+			}
 			if p.SentAt.Before(sentBefore) {
 				p.SentAt = p.SentAt.UTC()
 				rows = append(rows, p)
@@ -144,7 +147,29 @@ func (s *Store) outboxCheckpoint(ctx context.Context) (int64, error) {
 
 // FanOutDone implements storage.Store.
 func (s *Store) FanOutDone(ctx context.Context, p storage.PendingFanOut) error {
-	err := s.query(ctx, "DELETE FROM fanout_outbox WHERE minute = ? AND shard = ? AND conversation_id = ? AND seq = ?",
-		minuteOf(p.SentAt), outboxShard(p.ConversationID), p.ConversationID, p.Seq).Exec()
-	return wrap(err, "fan-out of %s done", storage.MessageID(p.ConversationID, p.Seq))
+	err := s.query(ctx, "DELETE FROM fanout_outbox WHERE minute = ? AND shard = ? AND conversation_id = ? AND seq = ? AND event_id = ?",
+		minuteOf(p.SentAt), outboxShard(p), p.ConversationID, p.Seq, p.EventID).Exec()
+	return wrap(err, "fan-out of %s done", describe(p))
+}
+
+// DeferFanOut implements storage.Store. The row is written at the time the
+// event was deferred; a checkpoint already past it would skip it, so the
+// checkpoint lags sweeps by checkpointLag, far more than the moments
+// between the failed append and this write.
+func (s *Store) DeferFanOut(ctx context.Context, p storage.PendingFanOut) error {
+	if p.EventID == "" {
+		return fmt.Errorf("cassandra: defer fan-out: no event id")
+	}
+	p.SentAt = ms(p.SentAt)
+	err := s.query(ctx, `INSERT INTO fanout_outbox (minute, shard, conversation_id, seq, event_id, sent_at, user_ids, type, data)
+		VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)`,
+		minuteOf(p.SentAt), outboxShard(p), p.ConversationID, p.EventID, p.SentAt, p.UserIDs, p.Type, p.Data).Exec()
+	return wrap(err, "defer fan-out of %s", describe(p))
+}
+
+func describe(p storage.PendingFanOut) string {
+	if p.EventID != "" {
+		return "event " + p.EventID
+	}
+	return storage.MessageID(p.ConversationID, p.Seq)
 }

@@ -88,3 +88,45 @@ func testOutbox(t *testing.T, s storage.Store) {
 		t.Fatalf("after confirming seq 2, pending = %v, want [1 3]", seqs)
 	}
 }
+
+func testDeferredEvents(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	conv := id()
+	ev := storage.PendingFanOut{ConversationID: conv, SentAt: now().Add(-time.Second), EventID: id(),
+		UserIDs: []string{"u1", "u2"}, Type: "MessageUpdated", Data: []byte(`{"x":1}`)}
+	for range 2 { // deferring twice records it once
+		if err := s.DeferFanOut(ctx, ev); err != nil {
+			t.Fatalf("DeferFanOut: %v", err)
+		}
+	}
+	var found []storage.PendingFanOut
+	all, err := s.PendingFanOuts(ctx, now().Add(time.Second), 1_000_000)
+	if err != nil {
+		t.Fatalf("PendingFanOuts: %v", err)
+	}
+	for _, p := range all {
+		if p.EventID == ev.EventID {
+			found = append(found, p)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("deferred event listed %d times, want once", len(found))
+	}
+	got := found[0]
+	if got.ConversationID != conv || got.Seq != 0 || !got.SentAt.Equal(ev.SentAt) || got.Type != ev.Type ||
+		string(got.Data) != string(ev.Data) || !slices.Equal(got.UserIDs, ev.UserIDs) {
+		t.Fatalf("deferred event read back as %+v, want %+v", got, ev)
+	}
+	if err := s.FanOutDone(ctx, got); err != nil {
+		t.Fatalf("FanOutDone: %v", err)
+	}
+	all, err = s.PendingFanOuts(ctx, now().Add(time.Second), 1_000_000)
+	if err != nil {
+		t.Fatalf("PendingFanOuts: %v", err)
+	}
+	for _, p := range all {
+		if p.EventID == ev.EventID {
+			t.Fatalf("a confirmed deferred event is still pending")
+		}
+	}
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"RenameAndRoles", testRenameAndRoles},
 		{"ReturnedValuesAreCopies", testCopies},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
+		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
