@@ -3,9 +3,9 @@ package realtime
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
