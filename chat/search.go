@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -104,7 +105,8 @@ func searchError(err error) error {
 // everyone. Membership is read from the store at every search, so leaving a
 // conversation takes effect at once; the text, edits, deletes and hides
 // reach the index within seconds. A hit whose message changed since it was
-// indexed and no longer matches is dropped from its page.
+// indexed (hidden by me, deleted, or no longer matching) is dropped from
+// its page and reported to the indexer for repair.
 func (s *Service) SearchMessages(ctx context.Context, me string, a SearchArgs) (SearchPage, error) {
 	var page SearchPage
 	idx, err := s.searchIndex()
@@ -135,35 +137,75 @@ func (s *Service) SearchMessages(ctx context.Context, me string, a SearchArgs) (
 		return page, searchError(err)
 	}
 	page.HasNext, page.Total = res.HasNext, res.Total
-	bySeq := map[string][]int64{}
-	for _, h := range res.Hits {
-		bySeq[h.ConversationID] = append(bySeq[h.ConversationID], h.Seq)
+	msgs, err := s.searchHitsAsISeeThem(ctx, me, res.Hits)
+	if err != nil {
+		return page, err
 	}
-	msgs := make(map[string]map[int64]storage.Message, len(bySeq))
-	ids := make([]string, 0, len(bySeq))
-	for c, seqs := range bySeq {
-		ms, err := s.store.Messages(ctx, c, seqs)
-		if err != nil {
-			return page, fmt.Errorf("chat: search: load messages: %w", err)
+	var ids []string
+	for _, h := range res.Hits {
+		if !slices.Contains(ids, h.ConversationID) {
+			ids = append(ids, h.ConversationID)
 		}
-		msgs[c] = ms
-		ids = append(ids, c)
 	}
 	convs, err := s.store.Conversations(ctx, ids)
 	if err != nil {
 		return page, fmt.Errorf("chat: search: load conversations: %w", err)
 	}
-	for _, h := range res.Hits {
-		m, ok := msgs[h.ConversationID][h.Seq]
-		if !ok || m.DeletedAt != nil || !q.Matches(m.Body) {
-			continue // changed since indexed; the index catches up within seconds
+	for i, h := range res.Hits {
+		m := msgs[i]
+		// The index lags the store by about a second, longer when a change
+		// was lost (see search.Indexer): never show what the store says is
+		// hidden, deleted or no longer matching, and tell the indexer, so
+		// the stale document is repaired.
+		switch {
+		case m == nil:
+			s.indexHidden(h.ConversationID, h.Seq, me)
+			continue
+		case m.DeletedAt != nil || !q.Matches(m.Body):
+			s.indexMessages(h.ConversationID, h.Seq)
+			continue
 		}
 		page.Hits = append(page.Hits, SearchHit{
-			Message: m, Conversation: convs[h.ConversationID], Cursor: h.Cursor,
+			Message: *m, Conversation: convs[h.ConversationID], Cursor: h.Cursor,
 			Highlights: search.Highlights(m.Body, q, 3, 60),
 		})
 	}
 	return page, nil
+}
+
+// searchHitsAsISeeThem reads each hit's message from the store as my
+// history shows it: nil when I hid it (or it does not exist). One
+// single-message read per hit, at most membershipLookups at a time.
+func (s *Service) searchHitsAsISeeThem(ctx context.Context, me string, hits []search.MessageHit) ([]*storage.Message, error) {
+	out := make([]*storage.Message, len(hits))
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		sem      = make(chan struct{}, membershipLookups)
+	)
+	for i, h := range hits {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ms, err := s.store.ListMessages(ctx, h.ConversationID, me, h.Seq-1, h.Seq+1, 1, false)
+			if err != nil {
+				mu.Lock()
+				firstErr = errors.Join(firstErr, err)
+				mu.Unlock()
+				return
+			}
+			if len(ms) == 1 && ms[0].Seq == h.Seq {
+				out[i] = &ms[0]
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, fmt.Errorf("chat: search: load messages: %w", firstErr)
+	}
+	return out, nil
 }
 
 // searchScopes lists what I may search: one conversation, or all of mine,

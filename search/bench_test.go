@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -14,20 +15,33 @@ import (
 	"messenger/search"
 )
 
-// BenchmarkCorpus indexes a generated corpus (MESSENGER_SEARCH_CORPUS
-// messages, default 20,000, over 2,000 conversations, words drawn from a
-// Zipf distribution over a 20,000-word vocabulary) through Apply in bulk
-// batches of 2,000, reporting indexing throughput; then it searches one or
-// two words as a member of 200 conversations (newest first, 20 per page),
-// reporting latency percentiles.
+// corpusSize is the number of messages BenchmarkCorpus generates; the flag
+// wins over MESSENGER_SEARCH_CORPUS, and the default is 20,000.
+var corpusSize = flag.Int("corpus", 0, "messages in BenchmarkCorpus's generated corpus (default $MESSENGER_SEARCH_CORPUS, else 20000)")
+
+// BenchmarkCorpus indexes a generated corpus (-corpus or
+// MESSENGER_SEARCH_CORPUS messages, default 20,000, over 2,000
+// conversations, words drawn from a Zipf distribution over a 20,000-word
+// vocabulary) through Apply in bulk batches of 2,000, reporting indexing
+// throughput; then it searches one or two words as a member of 200
+// conversations (newest first, 20 per page), reporting latency
+// percentiles. MESSENGER_SEARCH_BACKENDS (e.g. "bleve") limits the
+// backends; the load average is logged before and after each.
 //
-//	go test ./search -run '^$' -bench Corpus -benchtime 2000x
+//	go test ./search -run '^$' -bench Corpus -benchtime 2000x -timeout 1h -args -corpus 1000000
 func BenchmarkCorpus(b *testing.B) {
 	n := 20000
 	if v, err := strconv.Atoi(os.Getenv("MESSENGER_SEARCH_CORPUS")); err == nil && v > 0 {
 		n = v
 	}
-	for _, backend := range []string{"bleve", "opensearch"} {
+	if *corpusSize > 0 {
+		n = *corpusSize
+	}
+	backends := []string{"bleve", "opensearch"}
+	if v := os.Getenv("MESSENGER_SEARCH_BACKENDS"); v != "" {
+		backends = strings.Split(v, ",")
+	}
+	for _, backend := range backends {
 		b.Run(backend, func(b *testing.B) {
 			benchCorpus(b, backend, n)
 		})
@@ -75,6 +89,7 @@ func benchCorpus(b *testing.B, backend string, n int) {
 		lat = append(lat, time.Since(t0))
 	}
 	b.StopTimer()
+	b.Logf("%s: %d searches over %d messages; load average %s", backend, b.N, n, loadAverage())
 	slices.Sort(lat)
 	b.ReportMetric(float64(n)/c.took.Seconds(), "indexed-msgs/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
@@ -109,6 +124,7 @@ func buildCorpus(b *testing.B, backend string, n int) *corpus {
 				idx = o
 			}
 			ctx := context.Background()
+			b.Logf("%s: indexing %d messages; load average %s", backend, n, loadAverage())
 			rng := rand.New(rand.NewPCG(1, 2))
 			zipf := rand.NewZipf(rng, 1.1, 1, 19999)
 			word := func() string { return "w" + strconv.FormatUint(zipf.Uint64(), 36) }
@@ -144,8 +160,21 @@ func buildCorpus(b *testing.B, backend string, n int) *corpus {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			b.Logf("%s: indexed %d messages in %v", backend, n, took.Round(time.Millisecond))
+			b.Logf("%s: indexed %d messages in %v (%.0f msg/s); load average %s", backend, n, took.Round(time.Millisecond), float64(n)/took.Seconds(), loadAverage())
 			return &corpus{idx: idx, dir: dir, took: took, scopes: scopes, word: word}
 		}
 	}
+}
+
+// loadAverage is the first three fields of /proc/loadavg ("?" elsewhere).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }

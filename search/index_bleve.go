@@ -273,11 +273,16 @@ func (b *Bleve) apply(ctx context.Context, g *bleveGen, batch Batch) error {
 			return fmt.Errorf("search: bleve users batch: %w", err)
 		}
 	}
-	if len(batch.Watermarks) > 0 {
+	if len(batch.Watermarks) > 0 || !batch.SyncedAt.IsZero() {
 		wb := g.messages.NewBatch()
 		for c, seq := range batch.Watermarks {
 			if err := wb.Index(wmID(c), map[string]any{"kind": "wm", "conv": c, "wm": float64(seq)}); err != nil {
 				return fmt.Errorf("search: bleve watermark %s: %w", c, err)
+			}
+		}
+		if !batch.SyncedAt.IsZero() {
+			if err := wb.Index(syncedID, map[string]any{"kind": "sync", "wm": float64(batch.SyncedAt.UnixMilli())}); err != nil {
+				return fmt.Errorf("search: bleve synced-at: %w", err)
 			}
 		}
 		if err := g.messages.Batch(wb); err != nil {
@@ -306,6 +311,10 @@ func messageDoc(id string, m *Message, hidden []string) map[string]any {
 }
 
 func wmID(conversationID string) string { return "wm:" + conversationID }
+
+// syncedID is the document holding Batch.SyncedAt (in unix ms, in the
+// watermark field: no mapping change). Message ids always contain a dot.
+const syncedID = "sync:indexer"
 
 func contains(ss []string, s string) bool {
 	for _, x := range ss {
@@ -366,6 +375,25 @@ func (b *Bleve) Watermarks(ctx context.Context, conversationIDs []string) (map[s
 		})
 	}
 	return out, nil
+}
+
+// SyncedAt implements Index.
+func (b *Bleve) SyncedAt(ctx context.Context) (time.Time, error) {
+	d, err := b.live().messages.Document(syncedID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("search: bleve synced-at: %w", err)
+	}
+	var at time.Time
+	if d != nil {
+		d.VisitFields(func(f index.Field) {
+			if nf, ok := f.(index.NumericField); ok && f.Name() == "wm" {
+				if v, err := nf.Number(); err == nil {
+					at = time.UnixMilli(int64(v)).UTC()
+				}
+			}
+		})
+	}
+	return at, nil
 }
 
 // WatermarkedConversations implements Index.
@@ -581,33 +609,6 @@ func (b *Bleve) Hides(ctx context.Context, fn func(Hide) error) error {
 				if err := fn(Hide{Key: k, UserID: u}); err != nil {
 					return err
 				}
-			}
-			after = h.ID
-		}
-		if len(res.Hits) < 1000 {
-			return nil
-		}
-	}
-}
-
-// UserIDs implements Rebuilder.
-func (b *Bleve) UserIDs(ctx context.Context, fn func(string) error) error {
-	g := b.live()
-	after := ""
-	for {
-		req := bleve.NewSearchRequestOptions(query.NewMatchAllQuery(), 1000, 0, false)
-		req.SortBy([]string{"_id"})
-		req.Score = "none"
-		if after != "" {
-			req.SetSearchAfter([]string{after})
-		}
-		res, err := g.users.SearchInContext(ctx, req)
-		if err != nil {
-			return fmt.Errorf("search: bleve list users: %w", err)
-		}
-		for _, h := range res.Hits {
-			if err := fn(h.ID); err != nil {
-				return err
 			}
 			after = h.ID
 		}

@@ -336,7 +336,33 @@ func (o *OpenSearch) apply(ctx context.Context, msgs, users string, b Batch) err
 			line(map[string]any{"index": map[string]any{"_index": msgs, "_id": wmID(c)}}),
 			line(map[string]any{"kind": "wm", "conv": c, "wm": seq}))
 	}
+	if !b.SyncedAt.IsZero() {
+		lines = append(lines,
+			line(map[string]any{"index": map[string]any{"_index": msgs, "_id": syncedID}}),
+			line(map[string]any{"kind": "sync", "wm": b.SyncedAt.UnixMilli()}))
+	}
 	return o.bulk(ctx, lines)
+}
+
+// SyncedAt implements Index.
+func (o *OpenSearch) SyncedAt(ctx context.Context) (time.Time, error) {
+	var got struct {
+		Found  bool `json:"found"`
+		Source struct {
+			WM int64 `json:"wm"`
+		} `json:"_source"`
+	}
+	status, err := o.do(ctx, http.MethodGet, "/"+o.msgs+"/_doc/"+syncedID, nil, &got)
+	if status == http.StatusNotFound {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("search: read synced-at: %w", err)
+	}
+	if !got.Found {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(got.Source.WM).UTC(), nil
 }
 
 // applyHides adds users to hidden-for sets. The test distribution has no
@@ -613,13 +639,6 @@ func (o *OpenSearch) Hides(ctx context.Context, fn func(Hide) error) error {
 			}
 		}
 		return nil
-	})
-}
-
-// UserIDs implements Rebuilder.
-func (o *OpenSearch) UserIDs(ctx context.Context, fn func(string) error) error {
-	return o.scan(ctx, o.users, map[string]any{"match_all": map[string]any{}}, "uid", nil, func(id string, _ json.RawMessage) error {
-		return fn(id)
 	})
 }
 

@@ -33,6 +33,11 @@ type IndexerConfig struct {
 	// MaxBackoff caps the wait between retries while the index is down
 	// (default 5 s).
 	MaxBackoff time.Duration
+	// RecheckWindow is how far before the index was last known to be in
+	// sync the catch-up after a restart (or an outage) re-reads messages to
+	// find edits and deletes whose notification was lost (default 24 h: the
+	// recall window, so every delete for everyone is found). See Indexer.
+	RecheckWindow time.Duration
 }
 
 // Indexer keeps an Index up to date from durable storage. The domain tells
@@ -41,20 +46,36 @@ type IndexerConfig struct {
 // current state from the store and writes it in bulk, so the index converges
 // to the store whatever order notifications arrive in.
 //
-// Nothing is skipped after an outage: per conversation, the index holds a
-// watermark, the seq up to which every message has been written, and the
-// worker always writes the whole range (watermark, LastSeq]. While the
-// index is down, pending changes stay in memory and are retried with
-// backoff; when it is back, a scan compares every watermarked
-// conversation's LastSeq with its watermark. So new messages are recovered
-// even if the process restarted meanwhile; edits, deletes and hides of
-// older messages are recovered from memory (a restart during an outage
-// loses those until `reindex`).
+// Nothing is skipped after an outage or a crash (see catchup.go):
+//
+//   - New messages: per conversation, the index holds a watermark, the seq
+//     up to which every message has been written, and the worker always
+//     writes the whole range (watermark, LastSeq]. A scan (at start, after
+//     an outage, and every ScanInterval) walks every conversation of the
+//     store and queues those whose LastSeq is ahead of their watermark.
+//   - Edits and deletes for everyone of older messages: while the index is
+//     down they are retried from memory. A restart loses that memory, so
+//     the index also records SyncedAt, a time before which every change
+//     this process was told of has been written; the scan at start re-reads
+//     the messages sent within RecheckWindow (24 h) before it and re-indexes
+//     those edited or deleted since. The cost is one read of a day's
+//     messages per start; an edit, during an outage and a restart, of a
+//     message older than that is found by its new text only after
+//     `reindex` (its old text is never shown: see chat.SearchMessages).
+//   - Users: users are never changed after sign-up, so the start scan
+//     re-indexes the users created since SyncedAt (one read of every user).
+//   - Hides (delete for me): the store cannot list who hid what, so a hide
+//     lost that way is repaired when the hider's search meets the message
+//     (chat.SearchMessages checks every hit against the store and reports
+//     the stale ones back through MessageHidden / MessagesChanged).
 type Indexer struct {
 	cfg  IndexerConfig
 	log  *slog.Logger
 	wake chan struct{}
 	scan chan struct{}
+	// started is when this indexer was made: changes from before then may
+	// have been told to a predecessor that died with them.
+	started time.Time
 
 	mu      sync.Mutex
 	pending map[string]*pendingConv // by conversation id
@@ -63,6 +84,7 @@ type Indexer struct {
 	wm map[string]int64
 	// busy counts rounds in flight, for Idle.
 	busy int
+	sync syncState
 }
 
 type pendingConv struct {
@@ -90,10 +112,18 @@ func NewIndexer(cfg IndexerConfig) (*Indexer, error) {
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 5 * time.Second
 	}
-	return &Indexer{
+	if cfg.RecheckWindow <= 0 {
+		cfg.RecheckWindow = 24 * time.Hour
+	}
+	x := &Indexer{
 		cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), scan: make(chan struct{}, 1),
+		started: time.Now(),
 		pending: map[string]*pendingConv{}, users: map[string]bool{}, wm: map[string]int64{},
-	}, nil
+	}
+	// A new process knows nothing of what its predecessor was told: the
+	// first scan rechecks from the index's SyncedAt.
+	x.sync.recheckDue, x.sync.epoch = true, 1
+	return x, nil
 }
 
 func (x *Indexer) conv(id string) *pendingConv {
@@ -160,6 +190,7 @@ func (x *Indexer) Run(ctx context.Context) error {
 	}()
 	defer wg.Wait()
 	backoff := time.Duration(0)
+	var failingSince time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -175,6 +206,7 @@ func (x *Indexer) Run(ctx context.Context) error {
 			if err == nil {
 				if backoff > 0 {
 					x.log.Info("search index reachable again; scanning for missed messages")
+					x.writesRecovered(time.Since(failingSince))
 					x.requestScan()
 				}
 				backoff = 0
@@ -182,6 +214,10 @@ func (x *Indexer) Run(ctx context.Context) error {
 			}
 			if ctx.Err() != nil {
 				return nil
+			}
+			if backoff == 0 {
+				failingSince = time.Now()
+				x.writesFailing()
 			}
 			backoff = min(max(2*backoff, 100*time.Millisecond), x.cfg.MaxBackoff)
 			x.log.Warn("search indexing failed; will retry", "err", err, "retry_in", backoff)
@@ -224,50 +260,6 @@ func (x *Indexer) scanLoop(ctx context.Context) {
 		case <-x.scan:
 		}
 	}
-}
-
-// Scan compares every watermarked conversation's LastSeq with its
-// watermark and queues those that are behind. Its cost is one read of each
-// indexed conversation, in pages of 1,000.
-func (x *Indexer) Scan(ctx context.Context) error {
-	after := ""
-	behind := 0
-	for {
-		ids, err := x.cfg.Index.WatermarkedConversations(ctx, after, 1000)
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			break
-		}
-		after = ids[len(ids)-1]
-		convs, err := x.cfg.Store.Conversations(ctx, ids)
-		if err != nil {
-			return fmt.Errorf("search: scan: load conversations: %w", err)
-		}
-		wms, err := x.cfg.Index.Watermarks(ctx, ids)
-		if err != nil {
-			return err
-		}
-		x.mu.Lock()
-		for _, id := range ids {
-			c, ok := convs[id]
-			if ok && c.LastSeq > wms[id] {
-				x.conv(id)
-				behind++
-			}
-			x.wm[id] = wms[id]
-		}
-		x.mu.Unlock()
-		if len(ids) < 1000 {
-			break
-		}
-	}
-	if behind > 0 {
-		x.log.Info("search catch-up: conversations behind their last message", "count", behind)
-		x.poke()
-	}
-	return nil
 }
 
 // take removes up to about BatchSize messages' worth of pending work.
@@ -314,7 +306,9 @@ func (x *Indexer) putBack(convs map[string]*pendingConv, users []string) {
 
 // round writes one bulk request's worth of pending work.
 func (x *Indexer) round(ctx context.Context) (err error) {
+	t0 := time.Now()
 	convs, users := x.take()
+	synced, write := x.syncCandidate(t0)
 	defer func() {
 		if err != nil {
 			x.putBack(convs, users)
@@ -327,11 +321,15 @@ func (x *Indexer) round(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if synced && write {
+		b.SyncedAt = t0
+	}
 	if !b.Empty() {
 		if err := x.cfg.Index.Apply(ctx, b); err != nil {
 			return err
 		}
 	}
+	x.synced(t0, synced, synced && write)
 	x.mu.Lock()
 	for c, w := range b.Watermarks {
 		x.wm[c] = w

@@ -72,11 +72,16 @@ type Batch struct {
 	// Watermarks record, per conversation, the seq up to which every message
 	// has been written (see Index.Watermarks).
 	Watermarks map[string]int64
+	// SyncedAt, when set, records that every change the Indexer was told
+	// of before that time has been written (see Index.SyncedAt). It is
+	// written with the watermarks, at millisecond precision.
+	SyncedAt time.Time
 }
 
 // Empty reports a batch with nothing to write.
 func (b *Batch) Empty() bool {
-	return len(b.Upserts) == 0 && len(b.Deletes) == 0 && len(b.Hides) == 0 && len(b.Users) == 0 && len(b.Watermarks) == 0
+	return len(b.Upserts) == 0 && len(b.Deletes) == 0 && len(b.Hides) == 0 && len(b.Users) == 0 &&
+		len(b.Watermarks) == 0 && b.SyncedAt.IsZero()
 }
 
 // Order is the order of message search results.
@@ -163,6 +168,10 @@ type Index interface {
 	// WatermarkedConversations pages, ordered by id, the conversations that
 	// have a watermark: the ones the index knows about.
 	WatermarkedConversations(ctx context.Context, afterID string, limit int) ([]string, error)
+	// SyncedAt returns the last Batch.SyncedAt written (the last writer
+	// wins), or the zero time when none was. The Indexer's catch-up after a
+	// restart re-reads what changed since then (see Indexer).
+	SyncedAt(ctx context.Context) (time.Time, error)
 	// SearchMessages returns one page of the messages of q.Scopes that match
 	// q.Query and that q.Viewer did not hide. The filter is part of the
 	// engine query: pages are full whenever enough hits exist, and Total is
@@ -186,8 +195,6 @@ type Rebuilder interface {
 	// them over: durable storage answers "is it hidden for me", not "who
 	// hid it").
 	Hides(ctx context.Context, fn func(Hide) error) error
-	// UserIDs lists every indexed user id.
-	UserIDs(ctx context.Context, fn func(id string) error) error
 }
 
 // Generation is a new index being filled by a rebuild.

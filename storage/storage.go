@@ -279,6 +279,16 @@ type Store interface {
 	// id, after afterUserID, at most limit, each with the reaction's time.
 	ReactionUsers(ctx context.Context, conversationID string, seq int64, emoji, afterUserID string, limit int) ([]Receipt, error)
 
+	// ConversationIDs pages through the ids of every conversation, at most
+	// limit of them (limit <= 0 gives none), after afterID ("" = from the
+	// start), in an order that is the backend's own but stable: paging with
+	// the last id of each page lists every conversation that existed
+	// throughout exactly once. A page shorter than limit is the last. Its
+	// cost is a scan: for background work (search catch-up), not requests.
+	ConversationIDs(ctx context.Context, afterID string, limit int) ([]string, error)
+	// UserIDs pages through the ids of every user like ConversationIDs.
+	UserIDs(ctx context.Context, afterID string, limit int) ([]string, error)
+
 	// Close flushes and releases the store.
 	Close() error
 }

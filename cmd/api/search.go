@@ -64,7 +64,7 @@ func runReindex(args []string, logger *slog.Logger) error {
 		return err
 	}
 	defer idx.Close()
-	st, err := search.Rebuild(ctx, idx, store, nil, logger)
+	st, err := search.Rebuild(ctx, idx, store, logger)
 	if err != nil {
 		return errors.Join(errors.New("reindex failed; the previous index is still live"), err)
 	}

@@ -35,6 +35,7 @@ func Run(t *testing.T, newIndex func(t *testing.T) search.Index) {
 		{"ThousandsOfScopesStayExact", thousandsOfScopesStayExact},
 		{"BadCursorIsRefused", badCursorIsRefused},
 		{"WatermarksAreKeptAndListed", watermarksAreKeptAndListed},
+		{"SyncedAtIsKeptAndNeverFound", syncedAtIsKeptAndNeverFound},
 		{"UsersAreFoundByPrefix", usersAreFoundByPrefix},
 		{"RebuildIsInvisibleUntilPromoted", rebuildIsInvisibleUntilPromoted},
 	} {
@@ -380,6 +381,28 @@ func watermarksAreKeptAndListed(t *testing.T, idx search.Index) {
 		}
 		if len(all) != 25 || !slices.IsSorted(all) || all[0] != "wmconv000" {
 			return fmt.Sprintf("listed %v", all)
+		}
+		return ""
+	})
+}
+
+func syncedAtIsKeptAndNeverFound(t *testing.T, idx search.Index) {
+	ctx := context.Background()
+	if at, err := idx.SyncedAt(ctx); err != nil || !at.IsZero() {
+		t.Fatalf("SyncedAt of a new index = %v, %v; want the zero time", at, err)
+	}
+	c := conv()
+	first := base.Add(time.Hour).Add(123 * time.Millisecond)
+	apply(t, idx, search.Batch{Upserts: []search.Message{msg(c, 1, "sync marker")}, Watermarks: map[string]int64{c: 1}, SyncedAt: first})
+	later := first.Add(time.Minute)
+	apply(t, idx, search.Batch{SyncedAt: later})
+	if at, err := idx.SyncedAt(ctx); err != nil || !at.Equal(later) {
+		t.Fatalf("SyncedAt = %v, %v; want %v", at, err, later)
+	}
+	expect(t, idx, "bob", "sync", whole(c), c+".1")
+	eventually(t, func() string {
+		if ids, err := idx.WatermarkedConversations(ctx, "", 1000); err != nil || !slices.Equal(ids, []string{c}) {
+			return fmt.Sprintf("WatermarkedConversations = %v, %v; want only %s", ids, err, c)
 		}
 		return ""
 	})

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"EditAndTombstone", testUpdateMessage},
 		{"RenameAndRoles", testRenameAndRoles},
 		{"ReturnedValuesAreCopies", testCopies},
+		{"ListingPagesEveryConversationAndUserOnce", testListing},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
 	}
