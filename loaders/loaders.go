@@ -29,6 +29,9 @@ type Loaders struct {
 	reactions     *dataloader.Loader[MsgKey, []storage.ReactionSummary]
 	counts        *dataloader.Loader[MsgKey, storage.MessageCounts]
 	mine          *dataloader.Loader[userMsgKey, []string]
+
+	opts            Options
+	attachmentLoads // see Attachments and Page
 }
 
 // userMsgKey names one user's view of one message.
@@ -67,6 +70,7 @@ func New(store storage.Store, o Options) *Loaders {
 		reactions:     newLoader(r.reactions, o),
 		counts:        newLoader(r.counts, o),
 		mine:          newLoader(r.reactionsBy, o),
+		opts:          o,
 	}
 }
 

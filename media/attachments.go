@@ -83,11 +83,11 @@ func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone 
 	if err != nil || !forEveryone {
 		return m, err
 	}
-	ids, err := s.store.Attachments(ctx, m.ID)
+	byMsg, err := s.store.Attachments(ctx, []string{m.ID})
 	if err != nil {
 		return m, fmt.Errorf("media: load attachments: %w", err)
 	}
-	for _, id := range ids {
+	for _, id := range byMsg[m.ID] {
 		if err := s.blobs.Delete(context.WithoutCancel(ctx), BlobKey(id)); err != nil {
 			return m, fmt.Errorf("media: delete attachment: %w", err)
 		}
@@ -99,28 +99,59 @@ func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone 
 // message was deleted for everyone. The caller has already checked that
 // the viewer may see the message.
 func (s *Service) Attachments(ctx context.Context, m *storage.Message) ([]Attachment, error) {
-	if m.DeletedAt != nil {
-		return []Attachment{}, nil
+	byMsg, err := s.AttachmentsOf(ctx, []storage.Message{*m})
+	return byMsg[m.ID], err
+}
+
+// AttachmentsOf lists the files of several messages (a page of history)
+// with fresh URLs, keyed by message id, in two store calls however many
+// messages there are: their upload ids, then the uploads. Every message has
+// an entry, empty when it has no files or was deleted for everyone. The
+// caller has already checked that the viewer may see the messages.
+func (s *Service) AttachmentsOf(ctx context.Context, msgs []storage.Message) (map[string][]Attachment, error) {
+	out := make(map[string][]Attachment, len(msgs))
+	var live []string
+	for _, m := range msgs {
+		out[m.ID] = []Attachment{}
+		if m.DeletedAt == nil {
+			live = append(live, m.ID)
+		}
 	}
-	ids, err := s.store.Attachments(ctx, m.ID)
-	if err != nil || len(ids) == 0 {
-		return []Attachment{}, wrap("load attachments", err)
+	if len(live) == 0 {
+		return out, nil
 	}
-	us, err := s.store.Uploads(ctx, ids)
+	byMsg, err := s.store.Attachments(ctx, live)
 	if err != nil {
 		return nil, fmt.Errorf("media: load attachments: %w", err)
 	}
-	out := make([]Attachment, 0, len(ids))
-	for _, id := range ids {
-		u, ok := us[id]
-		if !ok {
+	var all []string
+	for _, ids := range byMsg {
+		all = append(all, ids...)
+	}
+	if len(all) == 0 {
+		return out, nil
+	}
+	us, err := s.store.Uploads(ctx, all)
+	if err != nil {
+		return nil, fmt.Errorf("media: load attachments: %w", err)
+	}
+	for msgID, ids := range byMsg {
+		if _, ok := out[msgID]; !ok {
 			continue
 		}
-		url, err := s.URL(ctx, u)
-		if err != nil {
-			return nil, err
+		as := make([]Attachment, 0, len(ids))
+		for _, id := range ids {
+			u, ok := us[id]
+			if !ok {
+				continue
+			}
+			url, err := s.URL(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			as = append(as, Attachment{Upload: u, URL: url})
 		}
-		out = append(out, Attachment{Upload: u, URL: url})
+		out[msgID] = as
 	}
 	return out, nil
 }

@@ -63,7 +63,6 @@ type Service struct {
 	store Store
 	blobs blob.Store
 	chat  *chat.Service
-	posts stripes // one author's quota check and post are one step
 }
 
 // New returns a Service.

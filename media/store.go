@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -12,7 +13,25 @@ var (
 	ErrNotFound = errors.New("media: not found")
 	// ErrClaimed: an upload is already claimed by another message or story.
 	ErrClaimed = errors.New("media: upload already used")
+	// ErrQuota: the author has used up their posts for now (see QuotaError).
+	ErrQuota = errors.New("media: story quota used up")
+	// ErrBadCursor: a paging cursor this store did not make.
+	ErrBadCursor = errors.New("media: malformed cursor")
 )
+
+// QuotaError is ReservePost's refusal: it says when the next post will be
+// allowed. errors.Is(err, ErrQuota) holds.
+type QuotaError struct {
+	RetryAt time.Time
+}
+
+// Error says until when posting is refused.
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("%v until %s", ErrQuota, e.RetryAt.Format(time.RFC3339))
+}
+
+// Unwrap makes errors.Is(err, ErrQuota) hold.
+func (e *QuotaError) Unwrap() error { return ErrQuota }
 
 // Upload is one uploaded file (or, before confirmation, a presigned upload
 // slot). Its bytes are the blob at BlobKey(ID).
@@ -69,9 +88,18 @@ type ReactionCount struct {
 // live in a blob.Store). storage.Store is not extended for it: attachments
 // are indexed here by message id, so the chat store stays as it is and a
 // message's attachments are one lookup away. Methods honour ctx and are
-// safe for concurrent use.
+// safe for concurrent use, also from several processes sharing one
+// distributed backend: the invariants that span requests (an upload is
+// claimed once, the posting quota) are decided by the store itself.
+//
+// Expiry: a backend with time-to-live (Cassandra) drops a story and
+// everything about it from every query once it expires; the embedded one
+// keeps it until the sweeper calls SweepStory. Callers therefore check
+// Story.ExpiresAt themselves, and must not rely on expired stories being
+// either present or absent.
 type Store interface {
-	// PutUpload creates or replaces an upload.
+	// PutUpload creates an upload or replaces its description; Claim and
+	// MessageID are left as they are (only Claim and Attach set them).
 	PutUpload(ctx context.Context, u Upload) error
 	// Uploads returns the uploads with these ids; unknown ids are absent.
 	Uploads(ctx context.Context, ids []string) (map[string]Upload, error)
@@ -79,27 +107,41 @@ type Store interface {
 	DeleteUpload(ctx context.Context, id string) error
 	// Claim marks every upload as used by claim, all or none: when one is
 	// missing it returns ErrNotFound, when one is claimed by something else
-	// ErrClaimed, and changes nothing. Claiming again with the same claim
-	// is a no-op (a retried send).
+	// ErrClaimed, and leaves every upload as it was. Claiming again with the
+	// same claim is a no-op (a retried send). Of concurrent claims on one
+	// upload, from any number of processes, exactly one wins.
 	Claim(ctx context.Context, ids []string, claim string) error
 	// Attach records the ordered uploads of a message and sets their MessageID.
 	Attach(ctx context.Context, messageID string, ids []string) error
-	// Attachments lists a message's upload ids in order (nil when none).
-	Attachments(ctx context.Context, messageID string) ([]string, error)
-	// StaleUploads lists up to limit unclaimed uploads created before t.
+	// Attachments lists the upload ids of each message, in attachment order;
+	// messages without attachments are absent. One call serves a whole
+	// page of messages.
+	Attachments(ctx context.Context, messageIDs []string) (map[string][]string, error)
+	// StaleUploads lists up to limit unclaimed uploads created before t, the
+	// oldest first as far as the backend's index allows. Removing them is
+	// the caller's job (DeleteUpload), so an upload listed but not removed
+	// is listed again. CreatedAt is assumed to be about the time of the
+	// PutUpload call.
 	StaleUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error)
 
-	// PutStory stores a story visible to audience, and records the post in
-	// the author's posting log (kept for a day even if the story is deleted,
-	// so deleting does not reset the daily quota).
+	// ReservePost records that authorID posts storyID at time at, provided
+	// fewer than limit posts were recorded in (at-window, at]; otherwise it
+	// records nothing and returns a *QuotaError (errors.Is ErrQuota) with
+	// the time the next post will be allowed. Reservations outlive deleted
+	// stories, so deleting does not reset the quota. Concurrent
+	// reservations, from any number of processes, never exceed limit.
+	ReservePost(ctx context.Context, authorID, storyID string, at time.Time, window time.Duration, limit int) error
+	// ReleasePost forgets the reservation of a story that was never stored
+	// (its upload could not be claimed); unknown is not an error.
+	ReleasePost(ctx context.Context, authorID, storyID string, at time.Time) error
+	// PutStory stores a story visible to audience until s.ExpiresAt.
 	PutStory(ctx context.Context, s Story, audience []string) error
 	// Story returns a story, or ErrNotFound.
 	Story(ctx context.Context, id string) (Story, error)
 	// DeleteStory removes a story with its audience, views and reactions.
 	DeleteStory(ctx context.Context, id string) error
-	// PostTimes lists when the author posted since t (deleted stories too), oldest first.
-	PostTimes(ctx context.Context, authorID string, since time.Time) ([]time.Time, error)
-	// Feed lists the stories whose audience includes viewerID, expired or not.
+	// Feed lists the stories whose audience includes viewerID (expired ones
+	// may be among them, see Expiry above).
 	Feed(ctx context.Context, viewerID string) ([]Story, error)
 	// InAudience reports whether userID may see the story.
 	InAudience(ctx context.Context, storyID, userID string) (bool, error)
@@ -107,7 +149,8 @@ type Store interface {
 	AddView(ctx context.Context, storyID, userID string, at time.Time) (bool, error)
 	// Seen reports which of the stories viewerID has viewed.
 	Seen(ctx context.Context, viewerID string, storyIDs []string) (map[string]bool, error)
-	// Views pages a story's views in time order after cursor ("" = start).
+	// Views pages a story's views in time order after cursor ("" = start,
+	// else a View.Cursor it returned; anything else is ErrBadCursor).
 	Views(ctx context.Context, storyID, after string, limit int) ([]View, error)
 	// CountViews counts a story's viewers.
 	CountViews(ctx context.Context, storyID string) (int, error)
@@ -115,11 +158,11 @@ type Store interface {
 	AddStoryReaction(ctx context.Context, storyID, userID, emoji string, at time.Time) (bool, error)
 	// StoryReactions counts a story's reactions per emoji, by first use.
 	StoryReactions(ctx context.Context, storyID, userID string) ([]ReactionCount, error)
-	// ExpiredStories lists up to limit stories (and posting-log entries of
-	// deleted ones) that expired before t; SweepStory forgets one for good.
+	// ExpiredStories lists up to limit stories (deleted ones too, so their
+	// leftovers can be swept) that expired before t; SweepStory forgets one
+	// for good, so a story listed but not swept is listed again.
 	ExpiredStories(ctx context.Context, before time.Time, limit int) ([]Story, error)
-	// SweepStory removes everything left of an expired story, including its
-	// posting-log entry.
+	// SweepStory removes everything left of an expired story.
 	SweepStory(ctx context.Context, s Story) error
 
 	// Close releases the store.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -102,8 +103,20 @@ func (s *PebbleStore) commit(b *pebble.Batch) error {
 	return nil
 }
 
-// PutUpload implements Store.
+// PutUpload implements Store. Claim and MessageID are kept as they are:
+// only Claim and Attach change them.
 func (s *PebbleStore) PutUpload(ctx context.Context, u Upload) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var old Upload
+	switch err := s.get(ctx, k("u", u.ID), &old); {
+	case err == nil:
+		u.Claim, u.MessageID = old.Claim, old.MessageID
+	case errors.Is(err, ErrNotFound):
+		u.Claim, u.MessageID = "", ""
+	default:
+		return err
+	}
 	b := s.db.NewBatch()
 	set(b, k("u", u.ID), u)
 	set(b, k("uc", ts(u.CreatedAt), u.ID), nil)
@@ -182,12 +195,20 @@ func (s *PebbleStore) Attach(ctx context.Context, messageID string, ids []string
 }
 
 // Attachments implements Store.
-func (s *PebbleStore) Attachments(ctx context.Context, messageID string) ([]string, error) {
-	var ids []string
-	if err := s.get(ctx, k("ma", messageID), &ids); err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
+func (s *PebbleStore) Attachments(ctx context.Context, messageIDs []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(messageIDs))
+	for _, m := range messageIDs {
+		var ids []string
+		err := s.get(ctx, k("ma", m), &ids)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[m] = ids
 	}
-	return ids, nil
+	return out, nil
 }
 
 // StaleUploads implements Store.
@@ -222,7 +243,6 @@ func (s *PebbleStore) PutStory(ctx context.Context, st Story, audience []string)
 	b := s.db.NewBatch()
 	set(b, k("s", st.ID), st)
 	set(b, k("se", ts(st.ExpiresAt), st.ID), st)
-	set(b, k("sp", st.AuthorID, ts(st.PostedAt), st.ID), nil)
 	for _, u := range audience {
 		set(b, k("f", u, st.ID), nil)
 		set(b, k("fa", st.ID, u), nil)
@@ -258,13 +278,42 @@ func (s *PebbleStore) DeleteStory(ctx context.Context, id string) error {
 	return s.commit(b)
 }
 
-// PostTimes implements Store.
-func (s *PebbleStore) PostTimes(ctx context.Context, authorID string, since time.Time) ([]time.Time, error) {
+// ReservePost implements Store. The posting log ("sp") keeps one entry per
+// post; entries older than the window are pruned here, so a reservation
+// whose story was never stored does not linger.
+func (s *PebbleStore) ReservePost(ctx context.Context, authorID, storyID string, at time.Time, window time.Duration, limit int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	since := at.Add(-window)
+	times, err := s.postTimes(ctx, authorID, since)
+	if err != nil {
+		return err
+	}
+	if len(times) >= limit {
+		return &QuotaError{RetryAt: times[len(times)-limit].Add(window)}
+	}
+	b := s.db.NewBatch()
+	_ = b.DeleteRange(pfx("sp", authorID), k("sp", authorID, ts(since)), nil)
+	set(b, k("sp", authorID, ts(at), storyID), nil)
+	return s.commit(b)
+}
+
+// ReleasePost implements Store.
+func (s *PebbleStore) ReleasePost(ctx context.Context, authorID, storyID string, at time.Time) error {
+	b := s.db.NewBatch()
+	_ = b.Delete(k("sp", authorID, ts(at), storyID), nil)
+	return s.commit(b)
+}
+
+// postTimes lists when the author posted after since, oldest first.
+func (s *PebbleStore) postTimes(ctx context.Context, authorID string, since time.Time) ([]time.Time, error) {
 	var out []time.Time
 	err := s.scan(ctx, pfx("sp", authorID), k("sp", authorID, ts(since)), func(key, _ []byte) bool {
 		var n int64
 		_, _ = fmt.Sscanf(string(bytes.Split(key, []byte{0})[2]), "%x", &n)
-		out = append(out, time.Unix(0, n).UTC())
+		if t := time.Unix(0, n).UTC(); t.After(since) {
+			out = append(out, t)
+		}
 		return true
 	})
 	return out, err
@@ -335,6 +384,10 @@ func (s *PebbleStore) Seen(ctx context.Context, viewerID string, storyIDs []stri
 func (s *PebbleStore) Views(ctx context.Context, storyID, after string, limit int) ([]View, error) {
 	var afterKey []byte
 	if after != "" {
+		at, user, ok := strings.Cut(after, "\x00")
+		if _, err := strconv.ParseUint(at, 16, 64); !ok || err != nil || len(at) != 16 || user == "" {
+			return nil, ErrBadCursor
+		}
 		afterKey = append(pfx("vt", storyID), after...)
 	}
 	var out []View

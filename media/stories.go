@@ -3,6 +3,7 @@ package media
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -41,19 +42,26 @@ func (s *Service) PostStory(ctx context.Context, me, uploadID, caption string) (
 	case u.Claim != "":
 		return Story{}, badInput("uploadId", "this upload is already used")
 	}
-	defer s.posts.lock(me)()
+	// The store decides the quota (one post slot per story, reserved
+	// atomically across every API process), then the upload is claimed; a
+	// post whose upload was taken meanwhile gives its slot back.
 	now := s.now()
-	times, err := s.store.PostTimes(ctx, me, now.Add(-s.cfg.StoryTTL))
-	if err != nil {
-		return Story{}, fmt.Errorf("media: count stories: %w", err)
-	}
-	if len(times) >= s.cfg.StoriesPerDay {
-		next := times[len(times)-s.cfg.StoriesPerDay].Add(s.cfg.StoryTTL)
-		return Story{}, chat.RateLimitedUntil(fmt.Sprintf("at most %d stories in 24 hours; the next one is allowed at %s", s.cfg.StoriesPerDay, next.Format(time.RFC3339)), next)
-	}
 	st := Story{ID: uuid.NewString(), AuthorID: me, UploadID: u.ID, Caption: caption, PostedAt: now, ExpiresAt: now.Add(s.cfg.StoryTTL)}
+	var quota *QuotaError
+	switch err := s.store.ReservePost(ctx, me, st.ID, now, s.cfg.StoryTTL, s.cfg.StoriesPerDay); {
+	case errors.As(err, &quota):
+		return Story{}, chat.RateLimitedUntil(fmt.Sprintf("at most %d stories in 24 hours; the next one is allowed at %s", s.cfg.StoriesPerDay, quota.RetryAt.Format(time.RFC3339)), quota.RetryAt)
+	case err != nil:
+		return Story{}, fmt.Errorf("media: reserve story slot: %w", err)
+	}
 	if err := s.store.Claim(ctx, []string{u.ID}, "s:"+st.ID); err != nil {
-		return Story{}, badInput("uploadId", "this upload is already used")
+		if rerr := s.store.ReleasePost(context.WithoutCancel(ctx), me, st.ID, now); rerr != nil {
+			s.cfg.Logger.Warn("media: story slot not released", "story", st.ID, "err", rerr)
+		}
+		if errors.Is(err, ErrClaimed) || errors.Is(err, ErrNotFound) {
+			return Story{}, badInput("uploadId", "this upload is already used")
+		}
+		return Story{}, fmt.Errorf("media: claim story video: %w", err)
 	}
 	audience, err := s.contacts(ctx, me)
 	if err != nil {
@@ -182,6 +190,9 @@ func (s *Service) Viewers(ctx context.Context, me string, st Story, first int, a
 		cur = string(b)
 	}
 	vs, err := s.store.Views(ctx, st.ID, cur, first+1)
+	if errors.Is(err, ErrBadCursor) {
+		return nil, false, badInput("after", "malformed cursor")
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("media: views: %w", err)
 	}

@@ -5,7 +5,9 @@ import (
 
 	"messenger/chat"
 	"messenger/ids"
+	"messenger/loaders"
 	"messenger/media"
+	"messenger/storage"
 )
 
 // Global id types of media objects.
@@ -45,6 +47,20 @@ func (r *Resolver) callerMedia(ctx context.Context, typ, global string) (string,
 		return "", nil, "", &chat.Error{Code: chat.NotFound, Message: typ + " not found"}
 	}
 	return me, m, id, nil
+}
+
+// attachments resolves Message.attachments through the request's loader,
+// so a page of messages makes one lookup (none without media configured).
+func (r *Resolver) attachments(ctx context.Context, m *storage.Message) ([]*media.Attachment, error) {
+	if r.Media == nil {
+		return []*media.Attachment{}, nil
+	}
+	as, err := loaders.For(ctx).Attachments(ctx, r.Media, *m)
+	out := make([]*media.Attachment, len(as))
+	for i := range as {
+		out[i] = &as[i]
+	}
+	return out, err
 }
 
 func positive(n int) *int {

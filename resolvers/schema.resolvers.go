@@ -215,15 +215,7 @@ func (r *messageResolver) Reactions(ctx context.Context, obj *storage.Message) (
 }
 
 func (r *messageResolver) Attachments(ctx context.Context, obj *storage.Message) ([]*media.Attachment, error) {
-	if r.Media == nil {
-		return []*media.Attachment{}, nil
-	}
-	as, err := r.Media.Attachments(ctx, obj)
-	out := make([]*media.Attachment, len(as))
-	for i := range as {
-		out[i] = &as[i]
-	}
-	return out, err
+	return r.attachments(ctx, obj)
 }
 
 func (r *messageDeletedResolver) ConversationID(ctx context.Context, obj *chat.MessageDeleted) (string, error) {
@@ -553,6 +545,7 @@ func (r *queryResolver) Messages(ctx context.Context, conversationID string, fir
 	if err != nil {
 		return nil, err
 	}
+	loaders.For(ctx).Page(p.Messages)
 	c := &model.MessageConnection{Edges: make([]*model.MessageEdge, len(p.Messages))}
 	for i := range p.Messages {
 		c.Edges[i] = &model.MessageEdge{Cursor: chat.MessageCursor(p.Messages[i].Seq), Node: &p.Messages[i]}

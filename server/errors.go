@@ -79,6 +79,26 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	return gerr
 }
 
+// errorCode is the code the presenter would give err, for metrics and
+// spans that see an error before it is presented (without logging it).
+func errorCode(err error) string {
+	var ce *chat.Error
+	var ge *gqlerror.Error
+	switch {
+	case errors.As(err, &ce):
+		return string(ce.Code)
+	case errors.As(err, &ge) && ge.Extensions != nil:
+		if c, ok := ge.Extensions["code"].(string); ok {
+			return c
+		}
+	case errors.Is(err, ids.ErrMalformed), errors.Is(err, storage.ErrNotFound):
+		return string(chat.NotFound)
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, realtime.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return string(chat.Unavailable)
+	}
+	return "INTERNAL"
+}
+
 func recoverer(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
 		id := errorID()

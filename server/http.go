@@ -302,6 +302,13 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 	_, _ = w.Write(b)
 }
 
+// writeRefusal refuses a request before GraphQL runs, with the request's
+// id in extensions.requestId like every other error: withRequestInfo has
+// already set it as the X-Request-Id response header.
 func writeRefusal(w http.ResponseWriter, media string, status int, code, msg string) {
-	writeResponse(w, media, status, &graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: map[string]any{"code": code}}}})
+	ext := map[string]any{"code": code}
+	if id := w.Header().Get("X-Request-Id"); id != "" {
+		ext["requestId"] = id
+	}
+	writeResponse(w, media, status, &graphql.Response{Errors: gqlerror.List{{Message: msg, Extensions: ext}}})
 }

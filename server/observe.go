@@ -8,12 +8,19 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"messenger/gqlws"
 	"messenger/storage"
@@ -30,7 +37,8 @@ type requestInfo struct {
 // withRequestInfo gives every request an id (the client's X-Request-Id
 // when it is sane, else a new one), echoed in the response, put in error
 // extensions as requestId and in log lines; and the client's IP (from
-// ipHeader when set, for a trusted proxy in front).
+// ipHeader when set, for a trusted proxy in front). It also continues the
+// caller's trace (W3C traceparent) when tracing is on.
 func withRequestInfo(ipHeader string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
@@ -47,8 +55,12 @@ func withRequestInfo(ipHeader string, next http.Handler) http.Handler {
 				ip = strings.TrimSpace(ip)
 			}
 		}
+		// Refusals written before GraphQL runs read the id back from this
+		// header (see writeRefusal), so it is set before anything else.
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, requestInfo{id: id, ip: ip})))
+		// With tracing off the global propagator is a no-op.
+		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, requestInfoKey{}, requestInfo{id: id, ip: ip})))
 	})
 }
 
@@ -81,50 +93,89 @@ func clientIP(ctx context.Context) string {
 	return ri.ip
 }
 
-// metrics are the API's Prometheus series.
-type metrics struct {
-	reg       *prometheus.Registry
-	requests  *prometheus.CounterVec
-	duration  *prometheus.HistogramVec
-	events    *prometheus.CounterVec
-	delivery  prometheus.Histogram
-	batches   *prometheus.HistogramVec
-	batchTime *prometheus.HistogramVec
+// Observer holds the API's Prometheus series and times its backends'
+// calls (see observe_backends.go). Wrap the backends with one Observer
+// before building the chat service and hand the same Observer to New in
+// Config.Observer: /metrics then shows them all. One Observer serves one
+// Handler. Spans go to OpenTelemetry's global tracer provider (a no-op
+// unless package tracing started one).
+type Observer struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	events      *prometheus.CounterVec
+	delivered   *prometheus.CounterVec
+	appended    *prometheus.CounterVec
+	delivery    prometheus.Histogram
+	batches     *prometheus.HistogramVec
+	batchTime   *prometheus.HistogramVec
+	backendTime *prometheus.HistogramVec
+	backendErrs *prometheus.CounterVec
+	tracer      trace.Tracer
+	watched     atomic.Bool
 }
 
-func newMetrics(ws *gqlws.Transport) *metrics {
-	m := &metrics{reg: prometheus.NewRegistry()}
-	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+// NewObserver returns an Observer with its series registered (all zero).
+func NewObserver() *Observer {
+	o := &Observer{reg: prometheus.NewRegistry(), tracer: otel.Tracer("messenger/server")}
+	o.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "messenger_graphql_requests_total",
 		Help: "GraphQL operations (queries and mutations, and subscription starts) by type, root field and result code (OK or the first error's code).",
 	}, []string{"type", "field", "code"})
-	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	o.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "messenger_graphql_request_duration_seconds",
 		Help:    "Time from receiving a query or mutation to its response.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"type", "field"})
-	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{
+	o.events = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "messenger_subscription_events_total",
 		Help: "Subscription events sent to clients, by result code (OK or the first error's code).",
 	}, []string{"code"})
-	m.delivery = prometheus.NewHistogram(prometheus.HistogramOpts{
+	o.delivered = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "messenger_events_delivered_total",
+		Help: "Events sent to subscribers, by GraphQL event type (unknown when the client selected no field of it but __typename).",
+	}, []string{"type"})
+	o.appended = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "messenger_events_appended_total",
+		Help: "Events appended to users' event logs (one per recipient), by event type.",
+	}, []string{"type"})
+	o.delivery = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "messenger_message_delivery_seconds",
 		Help:    "Time from a message's sentAt to its MessageAdded event being encoded for a subscriber (send to deliver).",
 		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5},
 	})
-	m.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	o.batches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "messenger_dataloader_batch_size",
 		Help:    "Keys per dataloader batch, by loader.",
 		Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500},
 	}, []string{"loader"})
-	m.batchTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	o.batchTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "messenger_storage_batch_duration_seconds",
 		Help:    "Latency of the store's batched reads made by the dataloaders, by loader.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 	}, []string{"loader"})
+	o.backendTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "messenger_backend_call_duration_seconds",
+		Help:    "Latency of calls to a backend (storage, event_log, presence, search, blob, redis), by backend and operation.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"backend", "op"})
+	o.backendErrs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "messenger_backend_call_errors_total",
+		Help: "Failed backend calls (not-found and cancelled calls excluded), by backend and operation.",
+	}, []string{"backend", "op"})
+	o.reg.MustRegister(o.requests, o.duration, o.events, o.delivered, o.appended, o.delivery, o.batches, o.batchTime,
+		o.backendTime, o.backendErrs,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return o
+}
+
+// watchWebsockets exports ws's gauges and counters; once per Observer.
+func (o *Observer) watchWebsockets(ws *gqlws.Transport) {
+	if o.watched.Swap(true) {
+		panic("server: one Observer was given to two Handlers")
+	}
 	stat := func(f func(gqlws.Stats) float64) func() float64 { return func() float64 { return f(ws.Stats()) } }
-	m.reg.MustRegister(m.requests, m.duration, m.events, m.delivery, m.batches, m.batchTime,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	o.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "messenger_websocket_connections", Help: "Open graphql-transport-ws sockets."},
 			stat(func(s gqlws.Stats) float64 { return float64(s.Connections) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "messenger_websocket_operations", Help: "Operations (mostly subscriptions) running on websockets."},
@@ -133,7 +184,6 @@ func newMetrics(ws *gqlws.Transport) *metrics {
 			stat(func(s gqlws.Stats) float64 { return float64(s.Messages) })),
 		&closeCollector{ws: ws, desc: prometheus.NewDesc("messenger_websocket_server_closes_total", "Sockets closed by the server, by close code.", []string{"code"}, nil)},
 	)
-	return m
 }
 
 // closeCollector exports the transport's close counts.
@@ -149,23 +199,43 @@ func (c *closeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// observeResponses counts every response (refusals before execution too)
-// and times queries and mutations.
-func (m *metrics) observeResponses(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+// responseCode is a response's result code: OK, or its first error's code.
+func responseCode(resp *graphql.Response) string {
+	if len(resp.Errors) == 0 {
+		return "OK"
+	}
+	if c, ok := resp.Errors[0].Extensions["code"].(string); ok {
+		return c
+	}
+	return "ERROR"
+}
+
+// eventTypeKey marks a subscription event's response; observeFields notes
+// in it the GraphQL type of the event being encoded.
+type eventTypeKey struct{}
+
+type eventType struct{ name atomic.Pointer[string] }
+
+// observeResponses counts every response (refusals before execution too),
+// times queries and mutations, and counts events delivered by type.
+func (o *Observer) observeResponses(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	var rc *graphql.OperationContext
+	if graphql.HasOperationContext(ctx) {
+		rc = graphql.GetOperationContext(ctx)
+	}
+	var et *eventType
+	if rc != nil && rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+		et = &eventType{}
+		ctx = context.WithValue(ctx, eventTypeKey{}, et)
+	}
 	resp := next(ctx)
 	if resp == nil {
 		return nil
 	}
-	code := "OK"
-	if len(resp.Errors) > 0 {
-		code = "ERROR"
-		if c, ok := resp.Errors[0].Extensions["code"].(string); ok {
-			code = c
-		}
-	}
+	code := responseCode(resp)
 	typ, field := "unknown", ""
 	var start time.Time
-	if rc := graphql.GetOperationContext(ctx); rc != nil {
+	if rc != nil {
 		start = rc.Stats.OperationStart
 		if rc.Operation != nil {
 			typ = string(rc.Operation.Operation)
@@ -178,59 +248,181 @@ func (m *metrics) observeResponses(ctx context.Context, next graphql.ResponseHan
 		}
 	}
 	if typ == string(ast.Subscription) && resp.Data != nil {
-		m.events.WithLabelValues(code).Inc()
+		o.events.WithLabelValues(code).Inc()
+		name := "unknown"
+		if p := et.name.Load(); p != nil {
+			name = *p
+		}
+		o.delivered.WithLabelValues(name).Inc()
 		return resp
 	}
-	m.requests.WithLabelValues(typ, field, code).Inc()
+	o.requests.WithLabelValues(typ, field, code).Inc()
 	if !start.IsZero() && typ != string(ast.Subscription) {
-		m.duration.WithLabelValues(typ, field).Observe(time.Since(start).Seconds())
+		o.duration.WithLabelValues(typ, field).Observe(time.Since(start).Seconds())
 	}
 	return resp
 }
 
-// observeDelivery times send to deliver on MessageAdded.message.
-func (m *metrics) observeDelivery(ctx context.Context, next graphql.Resolver) (any, error) {
+// observeFields times send to deliver on MessageAdded.message, notes the
+// type of each subscription event, and records why a subscription was
+// refused as it started on its span.
+func (o *Observer) observeFields(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc != nil && fc.Parent == nil {
+		// Only an event's own fields have no parent field (root fields
+		// have their operation type's): the first one names the event.
+		if et, ok := ctx.Value(eventTypeKey{}).(*eventType); ok {
+			et.name.CompareAndSwap(nil, &fc.Object)
+		}
+	}
 	res, err := next(ctx)
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "MessageAdded" && fc.Field.Name == "message" {
+	if fc == nil {
+		return res, err
+	}
+	if fc.Object == "MessageAdded" && fc.Field.Name == "message" {
 		if msg, ok := res.(*storage.Message); ok && msg != nil && !msg.SentAt.IsZero() {
-			m.delivery.Observe(time.Since(msg.SentAt).Seconds())
+			o.delivery.Observe(time.Since(msg.SentAt).Seconds())
+		}
+	}
+	if err != nil && fc.Object == "Subscription" {
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetAttributes(attrResultCode.String(errorCode(err)))
 		}
 	}
 	return res, err
 }
 
+// Span attributes of GraphQL operations besides the semantic conventions'.
+const (
+	attrResultCode = attribute.Key("messenger.result_code")
+	attrRequestID  = attribute.Key("messenger.request_id")
+)
+
+// operationTracer is the gqlgen extension that makes one span per GraphQL
+// operation, named "<type> <operation name>" ("graphql" for a request
+// refused before its document was understood), with the operation type,
+// result code and request id as attributes. A query or mutation's span
+// lasts until its response is complete, a subscription's until it has
+// started (an event stream lasts hours: its events get no span); a refusal
+// before execution gets a span too. Inside these spans the backend calls
+// become child spans.
+type operationTracer struct{ tracer trace.Tracer }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+	graphql.ResponseInterceptor
+} = operationTracer{}
+
+func (operationTracer) ExtensionName() string                   { return "OperationTracer" }
+func (operationTracer) Validate(graphql.ExecutableSchema) error { return nil }
+
+// subscriptionTracedKey marks the responses of a subscription whose start
+// was traced: its events.
+type subscriptionTracedKey struct{}
+
+func (t operationTracer) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	rc := graphql.GetOperationContext(ctx)
+	if rc.Operation == nil || rc.Operation.Operation != ast.Subscription {
+		return next(ctx) // traced as its response is made
+	}
+	ctx, span := t.start(ctx, rc)
+	span.SetAttributes(attrResultCode.String("OK")) // observeFields overwrites it on a refusal
+	h := next(context.WithValue(ctx, subscriptionTracedKey{}, true))
+	span.End()
+	return h
+}
+
+func (t operationTracer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if ctx.Value(subscriptionTracedKey{}) != nil || !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	ctx, span := t.start(ctx, graphql.GetOperationContext(ctx))
+	defer span.End()
+	resp := next(ctx)
+	if resp != nil && span.IsRecording() {
+		code := responseCode(resp)
+		span.SetAttributes(attrResultCode.String(code))
+		if code == "INTERNAL" || code == "UNAVAILABLE" {
+			span.SetStatus(codes.Error, code)
+		}
+	}
+	return resp
+}
+
+func (t operationTracer) start(ctx context.Context, rc *graphql.OperationContext) (context.Context, trace.Span) {
+	name, typ, opName := "graphql", "", ""
+	if op := rc.Operation; op != nil {
+		typ, opName = string(op.Operation), op.Name
+		name = typ
+		if opName != "" {
+			name += " " + opName
+		}
+	}
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+	if !rc.Stats.OperationStart.IsZero() {
+		opts = append(opts, trace.WithTimestamp(rc.Stats.OperationStart))
+	}
+	ctx, span := t.tracer.Start(ctx, name, opts...)
+	if span.IsRecording() {
+		attrs := make([]attribute.KeyValue, 0, 3)
+		if typ != "" {
+			attrs = append(attrs, semconv.GraphQLOperationTypeKey.String(typ))
+		}
+		if opName != "" {
+			attrs = append(attrs, semconv.GraphQLOperationName(opName))
+		}
+		if id := requestID(ctx); id != "" {
+			attrs = append(attrs, attrRequestID.String(id))
+		}
+		span.SetAttributes(attrs...)
+	}
+	return ctx, span
+}
+
 // observedStore records the dataloaders' batch sizes and store latency.
 type observedStore struct {
 	storage.Store
-	m *metrics
+	o *Observer
 }
 
-func (s observedStore) observe(loader string, n int, start time.Time) {
-	s.m.batches.WithLabelValues(loader).Observe(float64(n))
-	s.m.batchTime.WithLabelValues(loader).Observe(time.Since(start).Seconds())
+func (s observedStore) observe(c call, loader string, n int, err error) {
+	d := c.end(err)
+	s.o.batches.WithLabelValues(loader).Observe(float64(n))
+	s.o.batchTime.WithLabelValues(loader).Observe(d.Seconds())
 }
 
 func (s observedStore) Users(ctx context.Context, ids []string) (map[string]storage.User, error) {
-	defer s.observe("users", len(ids), time.Now())
-	return s.Store.Users(ctx, ids)
+	ctx, c := s.o.begin(ctx, "storage", "users")
+	res, err := s.Store.Users(ctx, ids)
+	s.observe(c, "users", len(ids), err)
+	return res, err
 }
 
 func (s observedStore) Conversations(ctx context.Context, ids []string) (map[string]storage.Conversation, error) {
-	defer s.observe("conversations", len(ids), time.Now())
-	return s.Store.Conversations(ctx, ids)
+	ctx, c := s.o.begin(ctx, "storage", "conversations")
+	res, err := s.Store.Conversations(ctx, ids)
+	s.observe(c, "conversations", len(ids), err)
+	return res, err
 }
 
 func (s observedStore) Messages(ctx context.Context, conv string, seqs []int64) (map[int64]storage.Message, error) {
-	defer s.observe("messages", len(seqs), time.Now())
-	return s.Store.Messages(ctx, conv, seqs)
+	ctx, c := s.o.begin(ctx, "storage", "messages")
+	res, err := s.Store.Messages(ctx, conv, seqs)
+	s.observe(c, "messages", len(seqs), err)
+	return res, err
 }
 
 func (s observedStore) ReceiptCounts(ctx context.Context, conv string, seqs []int64) (map[int64]storage.MessageCounts, error) {
-	defer s.observe("receipt_counts", len(seqs), time.Now())
-	return s.Store.ReceiptCounts(ctx, conv, seqs)
+	ctx, c := s.o.begin(ctx, "storage", "receipt_counts")
+	res, err := s.Store.ReceiptCounts(ctx, conv, seqs)
+	s.observe(c, "receipt_counts", len(seqs), err)
+	return res, err
 }
 
 func (s observedStore) Reactions(ctx context.Context, conv string, seqs []int64) (map[int64][]storage.ReactionSummary, error) {
-	defer s.observe("reactions", len(seqs), time.Now())
-	return s.Store.Reactions(ctx, conv, seqs)
+	ctx, c := s.o.begin(ctx, "storage", "reactions")
+	res, err := s.Store.Reactions(ctx, conv, seqs)
+	s.observe(c, "reactions", len(seqs), err)
+	return res, err
 }

@@ -68,6 +68,9 @@ type Config struct {
 	ClientIPHeader string
 	// Uploads enables attachments and stories (see uploads.go).
 	Uploads Uploads
+	// Observer holds the metrics served on /metrics; pass the one that
+	// wrapped the backends (default: a new one, seeing only GraphQL).
+	Observer *Observer
 }
 
 // Handler is the API's HTTP handler.
@@ -112,13 +115,18 @@ func New(cfg Config) *Handler {
 		wsCfg.CheckOrigin = gqlws.AllowOrigins(cfg.AllowedOrigins)
 	}
 	ws := gqlws.New(wsCfg)
-	m := newMetrics(ws)
-	store := observedStore{Store: cfg.Chat.Store(), m: m}
+	m := cfg.Observer
+	if m == nil {
+		m = NewObserver()
+	}
+	m.watchWebsockets(ws)
+	store := observedStore{Store: cfg.Chat.Store(), o: m}
 	gql.AddTransport(ws)
 	gql.AddTransport(httpTransport{multipart: cfg.Uploads.transport()})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	gql.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	gql.SetDisableSuggestion(cfg.Production)
+	gql.Use(operationTracer{tracer: m.tracer}) // first: its span covers the other extensions
 	gql.Use(persisted.Extension{Cache: cfg.APQCache, Trusted: cfg.Trusted})
 	gql.Use(guard{limits: cfg.Limits, introspection: !cfg.Production, onLimiterErr: func(err error) {
 		cfg.Logger.Warn("rate limiter unavailable: letting the request through", "err", err)
@@ -135,7 +143,7 @@ func New(cfg Config) *Handler {
 		}
 		return next(ctx)
 	})
-	gql.AroundFields(m.observeDelivery)
+	gql.AroundFields(m.observeFields)
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		// Queries batch their loads (a page of 50 conversations, one store
 		// call per kind). A mutation loads one object at a time: it fetches

@@ -60,6 +60,9 @@ type config struct {
 	OpenSearchUser, OpenSearchPassword string
 	OpenSearchInsecure                 bool
 	OpenSearchPrefix                   string
+
+	// OTLPEndpoint is the OTLP/HTTP collector traces go to (see package tracing).
+	OTLPEndpoint string
 }
 
 // configVar documents one setting: the README's configuration table is
@@ -113,6 +116,7 @@ var configVars = []configVar{
 	{"MESSENGER_OPENSEARCH_PASSWORD", "opensearch-password", "", "OpenSearch basic-auth password"},
 	{"MESSENGER_OPENSEARCH_INSECURE", "opensearch-insecure", "false", "skip TLS certificate verification for OpenSearch (test clusters only)"},
 	{"MESSENGER_OPENSEARCH_PREFIX", "opensearch-prefix", "messenger-", "prefix of the OpenSearch index and alias names"},
+	{"MESSENGER_OTLP_ENDPOINT", "otlp-endpoint", "", "OTLP/HTTP collector base URL (e.g. http://localhost:4318): send traces to <url>/v1/traces; default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing"},
 }
 
 func loadConfig(args []string) (config, error) {
@@ -171,6 +175,7 @@ func loadConfig(args []string) (config, error) {
 	if c.OpenSearchInsecure, err = strconv.ParseBool(get("MESSENGER_OPENSEARCH_INSECURE")); err != nil {
 		return c, fmt.Errorf("MESSENGER_OPENSEARCH_INSECURE: %w", err)
 	}
+	c.OTLPEndpoint = get("MESSENGER_OTLP_ENDPOINT")
 	return c, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"messenger/server"
 	"messenger/storage"
 	"messenger/storage/pebble"
+	"messenger/tracing"
 )
 
 func main() {
@@ -47,6 +48,18 @@ func run(args []string, logger *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	stopTracing, err := tracing.Start(ctx, tracing.Config{Endpoint: cfg.OTLPEndpoint, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer func() { // last: flush the spans of everything before, shutdown included
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(ctx); err != nil {
+			logger.Error("flushing traces", "err", err)
+		}
+	}()
+	obs := server.NewObserver() // wraps each backend: /metrics times their calls
 
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -62,17 +75,20 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 	defer log.Close()
+	log = obs.Log(log)
 	tracker, err := openPresence(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer tracker.Close()
+	tracker = obs.Presence(tracker)
 
 	index, err := openSearch(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer index.Close()
+	index = obs.Index(index)
 	indexer, stopIndexer, err := startIndexer(ctx, index, store, logger)
 	if err != nil {
 		return err
@@ -95,7 +111,7 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 
-	uploads, closeUploads, err := openUploads(ctx, cfg, svc, key)
+	uploads, closeUploads, err := openUploads(ctx, cfg, svc, key, obs)
 	if err != nil {
 		return err
 	}
@@ -105,7 +121,7 @@ func run(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	sc := server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground, Uploads: uploads}
+	sc := server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
 	closeRedis, err := production(ctx, cfg, &sc)
 	if err != nil {
 		return err

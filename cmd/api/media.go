@@ -17,10 +17,13 @@ import (
 
 // openUploads wires attachments and stories: blobs in S3 when
 // MESSENGER_S3_ENDPOINT or MESSENGER_S3_BUCKET is set, else in
-// <data>/blobs served by the API itself; metadata in <data>/media. The
+// <data>/blobs served by the API itself; metadata in Cassandra when
+// MESSENGER_CASSANDRA_HOSTS is set (see openMediaStore), else in
+// <data>/media. The
 // sweeper (unattached uploads, expired stories) runs until ctx ends. The
-// returned close function releases the metadata store.
-func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey []byte) (server.Uploads, func() error, error) {
+// returned close function releases the metadata store. obs times the blob
+// store's calls.
+func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey []byte, obs *server.Observer) (server.Uploads, func() error, error) {
 	var up server.Uploads
 	var blobs blob.Store
 	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
@@ -46,11 +49,11 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey 
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
 		return up, nil, fmt.Errorf("media temp dir: %w", err)
 	}
-	store, err := media.OpenPebble(filepath.Join(cfg.DataDir, "media"))
+	store, err := openMediaStore(ctx, cfg)
 	if err != nil {
 		return up, nil, err
 	}
-	m, err := media.New(media.Config{Chat: svc, Store: store, Blobs: blobs, TempDir: tmp})
+	m, err := media.New(media.Config{Chat: svc, Store: store, Blobs: obs.Blobs(blobs), TempDir: tmp})
 	if err != nil {
 		store.Close()
 		return up, nil, err

@@ -86,6 +86,9 @@ func production(ctx context.Context, cfg config, sc *server.Config) (func() erro
 	} else {
 		rdb = redis.NewClient(&redis.Options{Addr: cfg.RedisAddrs[0]})
 	}
+	if sc.Observer != nil {
+		rdb.AddHook(sc.Observer.RedisHook()) // command latency and errors on /metrics
+	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
 		return nil, fmt.Errorf("redis %v (APQ cache, rate limits): %w", cfg.RedisAddrs, err)

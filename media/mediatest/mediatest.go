@@ -1,6 +1,7 @@
-// Package mediatest makes test files in memory (no binary fixtures are
-// committed): images, Office files, videos with a chosen duration, and the
-// hostile ones the upload checks must refuse.
+// Package mediatest holds what media tests share: the contract suite every
+// media.Store backend passes (RunStore), and test files made in memory (no
+// binary fixtures are committed): images, Office files, videos with a
+// chosen duration, and the hostile ones the upload checks must refuse.
 package mediatest
 
 import (

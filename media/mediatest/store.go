@@ -1,0 +1,520 @@
+package mediatest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"messenger/media"
+)
+
+// StoreFactory returns a media.Store for one test; closing it is the
+// factory's job (t.Cleanup).
+type StoreFactory func(t *testing.T) media.Store
+
+// RunStore is the contract suite every media.Store passes. It uses only the
+// interface, and every test makes its own random ids, so backends may share
+// one server (one keyspace) between tests.
+func RunStore(t *testing.T, newStore StoreFactory) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s media.Store)
+	}{
+		{"UploadsRoundTrip", testUploadsRoundTrip},
+		{"ClaimIsAllOrNone", testClaimAllOrNone},
+		{"ClaimIsExclusiveUnderConcurrency", func(t *testing.T, s media.Store) { RaceClaims(t, s) }},
+		{"AttachmentsKeepOrderAndComeInOneCall", testAttachments},
+		{"StaleUploadsAreOldAndUnclaimed", testStaleUploads},
+		{"QuotaCountsARollingWindow", testQuotaWindow},
+		{"QuotaHoldsUnderConcurrentPosts", func(t *testing.T, s media.Store) { RacePosts(t, s) }},
+		{"StoriesReachTheirAudienceOnly", testAudience},
+		{"ViewsAreRecordedOnceAndPaged", testViews},
+		{"StoryReactionsCountPerEmoji", testStoryReactions},
+		{"ExpiredStoriesAreListedUntilSwept", testExpiredStories},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
+	}
+}
+
+func id() string { return uuid.NewString() }
+
+// now is truncated to milliseconds: the precision every backend keeps.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+func newUpload(t *testing.T, s media.Store, owner string, created time.Time) media.Upload {
+	t.Helper()
+	u := media.Upload{ID: id(), OwnerID: owner, Filename: "photo.png", Kind: media.Image, ContentType: "image/png",
+		Width: 7, Height: 5, Size: 1234, Ready: true, CreatedAt: created}
+	if err := s.PutUpload(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func claims(t *testing.T, s media.Store, ids ...string) []string {
+	t.Helper()
+	us, err := s.Uploads(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = us[id].Claim
+	}
+	return out
+}
+
+func testUploadsRoundTrip(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	v := media.Upload{ID: id(), OwnerID: id(), Filename: "clip.mp4", Kind: media.Video, ContentType: "video/mp4",
+		Duration: 12500 * time.Millisecond, Size: 99, Ready: true, CreatedAt: now()}
+	if err := s.PutUpload(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	slot := media.Upload{ID: id(), OwnerID: v.OwnerID, Filename: "later.pdf", Size: 500, CreatedAt: now()}
+	if err := s.PutUpload(ctx, slot); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Uploads(ctx, []string{v.ID, slot.ID, id()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !reflect.DeepEqual(got[v.ID], v) || !reflect.DeepEqual(got[slot.ID], slot) {
+		t.Fatalf("Uploads = %+v\nwant %+v and %+v", got, v, slot)
+	}
+	// Confirming replaces the description but keeps a claim.
+	if err := s.Claim(ctx, []string{slot.ID}, "m:c|u|1"); err != nil {
+		t.Fatal(err)
+	}
+	slot.Ready, slot.Kind, slot.ContentType, slot.Size = true, media.Document, "application/pdf", 480
+	if err := s.PutUpload(ctx, slot); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Uploads(ctx, []string{slot.ID})
+	slot.Claim = "m:c|u|1"
+	if !reflect.DeepEqual(got[slot.ID], slot) {
+		t.Fatalf("after replace: %+v, want %+v", got[slot.ID], slot)
+	}
+	if err := s.DeleteUpload(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUpload(ctx, v.ID); err != nil {
+		t.Fatalf("deleting twice: %v", err)
+	}
+	if got, _ := s.Uploads(ctx, []string{v.ID}); len(got) != 0 {
+		t.Fatalf("deleted upload still there: %+v", got)
+	}
+}
+
+func testClaimAllOrNone(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	owner := id()
+	a, b, c := newUpload(t, s, owner, now()), newUpload(t, s, owner, now()), newUpload(t, s, owner, now())
+	if err := s.Claim(ctx, []string{a.ID, id()}, "m:1"); !errors.Is(err, media.ErrNotFound) {
+		t.Fatalf("claim with a missing upload = %v, want ErrNotFound", err)
+	}
+	if err := s.Claim(ctx, []string{b.ID}, "s:story"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Claim(ctx, []string{a.ID, b.ID, c.ID}, "m:2"); !errors.Is(err, media.ErrClaimed) {
+		t.Fatalf("claim over someone else's = %v, want ErrClaimed", err)
+	}
+	if got := claims(t, s, a.ID, b.ID, c.ID); !reflect.DeepEqual(got, []string{"", "s:story", ""}) {
+		t.Fatalf("claims after refused claims = %q: a refused claim changed something", got)
+	}
+	if err := s.Claim(ctx, []string{c.ID, a.ID}, "m:3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Claim(ctx, []string{a.ID, c.ID}, "m:3"); err != nil {
+		t.Fatalf("a retried claim = %v, want nil", err)
+	}
+	if got := claims(t, s, a.ID, c.ID); !reflect.DeepEqual(got, []string{"m:3", "m:3"}) {
+		t.Fatalf("claims = %q", got)
+	}
+}
+
+// RaceClaims has 8 claimants race for the same three uploads, and 8 more
+// for one shared upload plus one of their own each, spread over stores
+// (several stores sharing one backend stand for several API processes).
+// Exactly one claimant wins each race, and the losers change nothing.
+func RaceClaims(t *testing.T, stores ...media.Store) {
+	t.Helper()
+	ctx := context.Background()
+	owner := id()
+	s := stores[0]
+	var shared []string
+	for range 3 {
+		shared = append(shared, newUpload(t, s, owner, now()).ID)
+	}
+	race := func(n int, ids func(i int) []string) []error {
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = stores[i%len(stores)].Claim(ctx, ids(i), fmt.Sprintf("m:claimant%d", i))
+			}()
+		}
+		wg.Wait()
+		return errs
+	}
+	winner := func(errs []error) int {
+		w := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && w >= 0:
+				t.Fatalf("claimants %d and %d both won", w, i)
+			case err == nil:
+				w = i
+			case !errors.Is(err, media.ErrClaimed):
+				t.Fatalf("claimant %d: %v, want ErrClaimed", i, err)
+			}
+		}
+		if w < 0 {
+			t.Fatal("nobody won the claim")
+		}
+		return w
+	}
+	errs := race(8, func(i int) []string {
+		if i%2 == 1 { // another order
+			return []string{shared[2], shared[0], shared[1]}
+		}
+		return shared
+	})
+	w := fmt.Sprintf("m:claimant%d", winner(errs))
+	if got := claims(t, s, shared...); !reflect.DeepEqual(got, []string{w, w, w}) {
+		t.Fatalf("claims = %q, want all %q", got, w)
+	}
+
+	one := newUpload(t, s, owner, now()).ID
+	own := make([]string, 8)
+	for i := range own {
+		own[i] = newUpload(t, s, owner, now()).ID
+	}
+	errs = race(8, func(i int) []string { return []string{own[i], one} })
+	wi := winner(errs)
+	got := claims(t, s, own...)
+	for i, c := range got {
+		if want := map[bool]string{true: fmt.Sprintf("m:claimant%d", wi), false: ""}[i == wi]; c != want {
+			t.Fatalf("claimant %d's own upload has claim %q, want %q", i, c, want)
+		}
+	}
+}
+
+func testAttachments(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	owner := id()
+	a, b := newUpload(t, s, owner, now()), newUpload(t, s, owner, now())
+	m1, m2 := id(), id()
+	if err := s.Claim(ctx, []string{a.ID, b.ID}, "m:x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Attach(ctx, m1, []string{b.ID, a.ID}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Attachments(ctx, []string{m1, m2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string][]string{m1: {b.ID, a.ID}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Attachments = %v, want %v", got, want)
+	}
+	us, _ := s.Uploads(ctx, []string{a.ID, b.ID})
+	if us[a.ID].MessageID != m1 || us[b.ID].MessageID != m1 {
+		t.Fatalf("uploads not bound to the message: %+v", us)
+	}
+	if got, err := s.Attachments(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("Attachments(none) = %v, %v", got, err)
+	}
+}
+
+func testStaleUploads(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	owner := id()
+	t0 := now()
+	old := newUpload(t, s, owner, t0.Add(-48*time.Hour))
+	oldUsed := newUpload(t, s, owner, t0.Add(-47*time.Hour))
+	fresh := newUpload(t, s, owner, t0.Add(-time.Hour))
+	if err := s.Claim(ctx, []string{oldUsed.ID}, "m:used"); err != nil {
+		t.Fatal(err)
+	}
+	listed := func() map[string]bool {
+		us, err := s.StaleUploads(ctx, t0.Add(-24*time.Hour), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, u := range us {
+			out[u.ID] = true
+		}
+		return out
+	}
+	got := listed()
+	if !got[old.ID] || got[oldUsed.ID] || got[fresh.ID] {
+		t.Fatalf("stale = %v; want the old unclaimed %s only (not claimed %s, not fresh %s)", got, old.ID, oldUsed.ID, fresh.ID)
+	}
+	if !listed()[old.ID] {
+		t.Fatal("an upload listed but not removed is not listed again")
+	}
+	if err := s.DeleteUpload(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	if listed()[old.ID] {
+		t.Fatal("a removed upload is still listed")
+	}
+	if us, _ := s.Uploads(ctx, []string{oldUsed.ID}); us[oldUsed.ID].Claim != "m:used" {
+		t.Fatal("the sweep's listing touched a claimed upload")
+	}
+}
+
+func testQuotaWindow(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	author, day := id(), 24*time.Hour
+	t0 := now()
+	for i := range 3 {
+		if err := s.ReservePost(ctx, author, fmt.Sprint("s", i), t0.Add(time.Duration(i)*time.Minute), day, 3); err != nil {
+			t.Fatalf("post %d: %v", i, err)
+		}
+	}
+	var q *media.QuotaError
+	err := s.ReservePost(ctx, author, "s3", t0.Add(time.Hour), day, 3)
+	if !errors.As(err, &q) || !errors.Is(err, media.ErrQuota) || !q.RetryAt.Equal(t0.Add(day)) {
+		t.Fatalf("4th post = %v, want a QuotaError until %s", err, t0.Add(day))
+	}
+	// Releasing a reservation (its story was never stored) gives it back.
+	if err := s.ReleasePost(ctx, author, "s2", t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReservePost(ctx, author, "s4", t0.Add(time.Hour), day, 3); err != nil {
+		t.Fatalf("post after a release: %v", err)
+	}
+	if err := s.ReservePost(ctx, author, "s5", t0.Add(day-time.Millisecond), day, 3); !errors.As(err, &q) || !q.RetryAt.Equal(t0.Add(day)) {
+		t.Fatalf("post just before the first one leaves the window = %v", err)
+	}
+	// At RetryAt the first post has left the window: one more is allowed.
+	if err := s.ReservePost(ctx, author, "s6", t0.Add(day), day, 3); err != nil {
+		t.Fatalf("post at RetryAt: %v", err)
+	}
+	if err := s.ReservePost(ctx, author, "s7", t0.Add(day), day, 3); !errors.As(err, &q) || !q.RetryAt.Equal(t0.Add(time.Minute+day)) {
+		t.Fatalf("the next post = %v, want a QuotaError until %s", err, t0.Add(time.Minute+day))
+	}
+	if err := s.ReservePost(ctx, id(), "other", t0, day, 3); err != nil {
+		t.Fatalf("another author's quota is their own: %v", err)
+	}
+}
+
+// RacePosts has 24 posts by one author race for a quota of 10, spread over
+// stores (standing for API processes): exactly 10 are reserved, and every
+// other one is refused with ErrQuota.
+func RacePosts(t *testing.T, stores ...media.Store) {
+	t.Helper()
+	ctx := context.Background()
+	author, at := id(), now()
+	errs := make([]error, 24)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = stores[i%len(stores)].ReservePost(ctx, author, fmt.Sprint("story", i), at.Add(time.Duration(i)*time.Millisecond), 24*time.Hour, 10)
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, media.ErrQuota):
+			t.Fatalf("post %d: %v, want nil or ErrQuota", i, err)
+		}
+	}
+	if ok != 10 {
+		t.Fatalf("%d concurrent posts were reserved, want exactly 10", ok)
+	}
+	if err := stores[0].ReservePost(ctx, author, "late", at.Add(time.Second), 24*time.Hour, 10); !errors.Is(err, media.ErrQuota) {
+		t.Fatalf("a post after the race = %v, want ErrQuota", err)
+	}
+}
+
+func newStory(t *testing.T, s media.Store, posted time.Time, audience ...string) media.Story {
+	t.Helper()
+	st := media.Story{ID: id(), AuthorID: id(), UploadID: id(), Caption: "hi", PostedAt: posted, ExpiresAt: posted.Add(24 * time.Hour)}
+	if err := s.PutStory(context.Background(), st, audience); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func feedIDs(t *testing.T, s media.Store, viewer string) map[string]media.Story {
+	t.Helper()
+	sts, err := s.Feed(context.Background(), viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]media.Story{}
+	for _, st := range sts {
+		out[st.ID] = st
+	}
+	return out
+}
+
+func testAudience(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	b, c, stranger := id(), id(), id()
+	st := newStory(t, s, now(), b, c)
+	other := newStory(t, s, now(), c)
+	got, err := s.Story(ctx, st.ID)
+	if err != nil || !reflect.DeepEqual(got, st) {
+		t.Fatalf("Story = %+v, %v; want %+v", got, err, st)
+	}
+	if _, err := s.Story(ctx, id()); !errors.Is(err, media.ErrNotFound) {
+		t.Fatalf("unknown story: %v", err)
+	}
+	if f := feedIDs(t, s, b); len(f) != 1 || !reflect.DeepEqual(f[st.ID], st) {
+		t.Fatalf("b's feed = %+v", f)
+	}
+	if f := feedIDs(t, s, c); len(f) != 2 {
+		t.Fatalf("c's feed = %+v", f)
+	}
+	if f := feedIDs(t, s, stranger); len(f) != 0 {
+		t.Fatalf("a stranger's feed = %+v", f)
+	}
+	for user, want := range map[string]bool{b: true, c: true, stranger: false} {
+		if in, err := s.InAudience(ctx, st.ID, user); err != nil || in != want {
+			t.Fatalf("InAudience(%s) = %v, %v; want %v", user, in, err, want)
+		}
+	}
+	if _, err := s.AddView(ctx, st.ID, b, now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteStory(ctx, st.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Story(ctx, st.ID); !errors.Is(err, media.ErrNotFound) {
+		t.Fatalf("deleted story: %v", err)
+	}
+	if f := feedIDs(t, s, c); len(f) != 1 || f[other.ID].ID != other.ID {
+		t.Fatalf("c's feed after the delete = %+v", f)
+	}
+	if in, _ := s.InAudience(ctx, st.ID, b); in {
+		t.Fatal("the audience outlived the story")
+	}
+	if n, _ := s.CountViews(ctx, st.ID); n != 0 {
+		t.Fatal("the views outlived the story")
+	}
+}
+
+func testViews(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	b, c, d := id(), id(), id()
+	t0 := now()
+	st := newStory(t, s, t0, b, c, d)
+	other := newStory(t, s, t0, b)
+	for i, u := range []string{b, c, d} {
+		if first, err := s.AddView(ctx, st.ID, u, t0.Add(time.Duration(i+1)*time.Second)); err != nil || !first {
+			t.Fatalf("first view by %d = %v, %v", i, first, err)
+		}
+	}
+	if first, err := s.AddView(ctx, st.ID, b, t0.Add(time.Minute)); err != nil || first {
+		t.Fatalf("second view = %v, %v; want a no-op", first, err)
+	}
+	page, err := s.Views(ctx, st.ID, "", 2)
+	if err != nil || len(page) != 2 || page[0].UserID != b || page[1].UserID != c || !page[0].At.Equal(t0.Add(time.Second)) {
+		t.Fatalf("first page = %+v, %v", page, err)
+	}
+	rest, err := s.Views(ctx, st.ID, page[1].Cursor, 2)
+	if err != nil || len(rest) != 1 || rest[0].UserID != d {
+		t.Fatalf("second page = %+v, %v", rest, err)
+	}
+	if _, err := s.Views(ctx, st.ID, "not a cursor", 2); !errors.Is(err, media.ErrBadCursor) {
+		t.Fatalf("bad cursor: %v, want ErrBadCursor", err)
+	}
+	if n, err := s.CountViews(ctx, st.ID); err != nil || n != 3 {
+		t.Fatalf("CountViews = %d, %v", n, err)
+	}
+	seen, err := s.Seen(ctx, b, []string{st.ID, other.ID})
+	if err != nil || !seen[st.ID] || seen[other.ID] {
+		t.Fatalf("Seen = %v, %v", seen, err)
+	}
+}
+
+func testStoryReactions(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	b, c := id(), id()
+	t0 := now()
+	st := newStory(t, s, t0, b, c)
+	for i, r := range []struct {
+		user, emoji string
+		added       bool
+	}{{b, "🔥", true}, {b, "🔥", false}, {c, "🔥", true}, {b, "👍", true}} {
+		added, err := s.AddStoryReaction(ctx, st.ID, r.user, r.emoji, t0.Add(time.Duration(i)*time.Second))
+		if err != nil || added != r.added {
+			t.Fatalf("reaction %d = %v, %v; want %v", i, added, err, r.added)
+		}
+	}
+	got, err := s.StoryReactions(ctx, st.ID, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []media.ReactionCount{{Emoji: "🔥", Count: 2, FirstAt: t0, Mine: true}, {Emoji: "👍", Count: 1, FirstAt: t0.Add(3 * time.Second)}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("StoryReactions = %+v, want %+v", got, want)
+	}
+}
+
+func testExpiredStories(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	t0 := now()
+	expired := newStory(t, s, t0.Add(-25*time.Hour), id())
+	deleted := newStory(t, s, t0.Add(-26*time.Hour), id())
+	live := newStory(t, s, t0, id())
+	if err := s.DeleteStory(ctx, deleted.ID); err != nil {
+		t.Fatal(err)
+	}
+	listed := func() map[string]media.Story {
+		sts, err := s.ExpiredStories(ctx, t0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]media.Story{}
+		for _, st := range sts {
+			out[st.ID] = st
+		}
+		return out
+	}
+	got := listed()
+	e, ok := got[expired.ID]
+	if !ok || e.UploadID != expired.UploadID || e.AuthorID != expired.AuthorID || !e.ExpiresAt.Equal(expired.ExpiresAt) {
+		t.Fatalf("expired story listed as %+v (%v), want %+v", e, ok, expired)
+	}
+	if _, ok := got[deleted.ID]; !ok {
+		t.Fatal("a deleted story's leftovers are not listed for the sweeper")
+	}
+	if _, ok := got[live.ID]; ok {
+		t.Fatal("a live story is listed as expired")
+	}
+	for _, st := range []media.Story{expired, deleted} {
+		if err := s.SweepStory(ctx, got[st.ID]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got = listed()
+	if _, ok := got[expired.ID]; ok {
+		t.Fatal("a swept story is still listed")
+	}
+	if _, err := s.Story(ctx, expired.ID); !errors.Is(err, media.ErrNotFound) {
+		t.Fatalf("swept story: %v", err)
+	}
+	if _, err := s.Story(ctx, live.ID); err != nil {
+		t.Fatalf("the live story was swept too: %v", err)
+	}
+}
