@@ -31,6 +31,8 @@ type RedisConfig struct {
 	TTL time.Duration
 	// Timeout bounds each Redis call (default 1 s).
 	Timeout time.Duration
+	// Hooks are added to the Redis client (metrics, tracing).
+	Hooks []redis.Hook
 }
 
 // Redis is the Tracker shared by a fleet. Each user has a sorted set,
@@ -72,6 +74,9 @@ func NewRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
 	} else {
 		rdb = redis.NewClient(&redis.Options{Addr: cfg.Addrs[0], Password: cfg.Password,
 			DialTimeout: cfg.Timeout, ReadTimeout: cfg.Timeout, WriteTimeout: cfg.Timeout})
+	}
+	for _, h := range cfg.Hooks {
+		rdb.AddHook(h)
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()

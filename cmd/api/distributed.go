@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/redis/go-redis/v9"
+
 	"messenger/presence"
 	"messenger/realtime"
 	"messenger/realtime/redislog"
@@ -31,9 +33,10 @@ func openCassandra(ctx context.Context, cfg config) (storage.Store, error) {
 	return s, nil
 }
 
-// openRedis switches realtime events to Redis Streams.
-func openRedis(ctx context.Context, cfg config) (realtime.Log, error) {
-	l, err := redislog.New(ctx, redislog.Config{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster})
+// openRedis switches realtime events to Redis Streams; hooks see every
+// Redis command (metrics).
+func openRedis(ctx context.Context, cfg config, hooks ...redis.Hook) (realtime.Log, error) {
+	l, err := redislog.New(ctx, redislog.Config{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster, Hooks: hooks})
 	if err != nil {
 		return nil, fmt.Errorf("redis %v: %w", cfg.RedisAddrs, err)
 	}
@@ -43,9 +46,9 @@ func openRedis(ctx context.Context, cfg config) (realtime.Log, error) {
 // openPresence shares who is online through Redis when Redis is configured
 // (the first address, or the cluster), and keeps it in this process
 // otherwise.
-func openPresence(ctx context.Context, cfg config) (presence.Tracker, error) {
+func openPresence(ctx context.Context, cfg config, hooks ...redis.Hook) (presence.Tracker, error) {
 	if len(cfg.RedisAddrs) == 0 {
 		return presence.NewMemory(), nil
 	}
-	return presence.NewRedis(ctx, presence.RedisConfig{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster})
+	return presence.NewRedis(ctx, presence.RedisConfig{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster, Hooks: hooks})
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -108,4 +110,16 @@ func TestFleetSubscriberSurvivesItsInstanceDying(t *testing.T) {
 		}
 	}
 	resumed.ExpectNone(t, "MessageAdded", 500*time.Millisecond)
+
+	// The event log's Redis commands are timed on /metrics (B appended every
+	// message as one pipeline per send).
+	res, err := http.Get(urlB + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(body), `messenger_backend_call_duration_seconds_count{backend="redis",op="pipeline"}`) {
+		t.Errorf("/metrics of instance B has no timings of its Redis pipelines")
+	}
 }

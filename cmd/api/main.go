@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/realtime"
@@ -70,13 +72,13 @@ func run(args []string, logger *slog.Logger) error {
 			logger.Error("closing store", "err", err)
 		}
 	}()
-	log, err := openLog(ctx, cfg)
+	log, err := openLog(ctx, cfg, obs.RedisHook())
 	if err != nil {
 		return err
 	}
 	defer log.Close()
 	log = obs.Log(log)
-	tracker, err := openPresence(ctx, cfg)
+	tracker, err := openPresence(ctx, cfg, obs.RedisHook())
 	if err != nil {
 		return err
 	}
@@ -181,9 +183,9 @@ func openStore(ctx context.Context, cfg config) (storage.Store, error) {
 	return pebble.Open(pebble.Config{Dir: filepath.Join(cfg.DataDir, "store"), NoSync: cfg.NoSync})
 }
 
-func openLog(ctx context.Context, cfg config) (realtime.Log, error) {
+func openLog(ctx context.Context, cfg config, hooks ...redis.Hook) (realtime.Log, error) {
 	if len(cfg.RedisAddrs) > 0 {
-		return openRedis(ctx, cfg)
+		return openRedis(ctx, cfg, hooks...)
 	}
 	return realtime.NewMemory(realtime.MemoryConfig{}), nil
 }

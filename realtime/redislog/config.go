@@ -55,6 +55,8 @@ type Config struct {
 	OutageGrace time.Duration
 	// ReadCount is the most entries one read fetches (default 100).
 	ReadCount int64
+	// Hooks are added to every Redis client of the log (metrics, tracing).
+	Hooks []redis.Hook
 }
 
 const (

@@ -70,6 +70,9 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 	}
 	if cfg.Cluster {
 		cc := redis.NewClusterClient(cfg.clusterOptions(l.name))
+		for _, h := range cfg.Hooks {
+			cc.AddHook(h)
+		}
 		l.shards = []*shard{l.newShard("cluster", cc, nil, cc)}
 	} else {
 		for _, addr := range cfg.Addrs {
@@ -79,6 +82,9 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 				return nil, err
 			}
 			c := redis.NewClient(opt)
+			for _, h := range cfg.Hooks {
+				c.AddHook(h)
+			}
 			l.shards = append(l.shards, l.newShard(addr, c, c, nil))
 		}
 	}
