@@ -917,6 +917,8 @@ start_one() {
   stop_one "$svc" # leftovers of a partly alive service hold its ports
   t0=$(now)
   "start_$(fn_name "$svc")" 0
+  # A state left by an interrupted 'up' (no ports, say) starts nothing.
+  is_running "$svc" || die "did not start from its saved state $(state_file "$svc"): use 'down $svc' then 'up $svc'"
   log "started again in $(($(now) - t0))s"
 }
 
