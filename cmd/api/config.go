@@ -37,6 +37,11 @@ type config struct {
 
 	RedisAddrs   []string
 	RedisCluster bool
+	// EventsMaxLen and EventsMaxAge bound each user's event log (in
+	// process or a Redis stream): a cursor older than both gets
+	// CURSOR_EXPIRED.
+	EventsMaxLen int
+	EventsMaxAge time.Duration
 
 	// Production and partners (see the README's "Production and partners").
 	AllowedOrigins   []string
@@ -92,6 +97,8 @@ var configVars = []configVar{
 	{"MESSENGER_CASSANDRA_TLS_CA", "cassandra-tls-ca", "", "CA certificate file: turns TLS on for Cassandra connections"},
 	{"MESSENGER_REDIS_ADDRS", "redis-addrs", "", "comma-separated Redis addresses: switches realtime events to Redis Streams (several = sharded by user)"},
 	{"MESSENGER_REDIS_CLUSTER", "redis-cluster", "false", "treat MESSENGER_REDIS_ADDRS as a Redis Cluster"},
+	{"MESSENGER_EVENTS_MAX_LEN", "events-max-len", "1000", "events kept per user (each user's Redis stream is trimmed to about this many, or the in-process log); resuming from an older cursor gives CURSOR_EXPIRED"},
+	{"MESSENGER_EVENTS_MAX_AGE", "events-max-age", "1h", "how long events are kept per user, whatever their number"},
 	{"MESSENGER_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated browser origins (e.g. https://app.example.com) that may open websockets besides the API's own host; `*` allows any; clients that send no Origin are always allowed"},
 	{"MESSENGER_TRUSTED_DOCUMENTS", "trusted-documents", "", "path of a trusted documents manifest (Apollo persisted query manifest JSON); partner keys may run only these"},
 	{"MESSENGER_PARTNER_KEYS", "partner-keys", "", "comma-separated partner API keys as name:key (sent as X-Api-Key or apiKey in connection_init)"},
@@ -144,7 +151,7 @@ func loadConfig(args []string) (config, error) {
 		}
 	}
 	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow,
-		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep} {
+		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep, "MESSENGER_EVENTS_MAX_AGE": &c.EventsMaxAge} {
 		if *d, err = time.ParseDuration(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
@@ -162,6 +169,12 @@ func loadConfig(args []string) (config, error) {
 		return c, fmt.Errorf("MESSENGER_CASSANDRA_REPLICATION: %w", err)
 	}
 	c.RedisAddrs = list(get("MESSENGER_REDIS_ADDRS"))
+	if c.EventsMaxLen, err = strconv.Atoi(get("MESSENGER_EVENTS_MAX_LEN")); err != nil || c.EventsMaxLen < 1 {
+		return c, fmt.Errorf("MESSENGER_EVENTS_MAX_LEN: want a positive number of events, got %q", get("MESSENGER_EVENTS_MAX_LEN"))
+	}
+	if c.EventsMaxAge <= 0 {
+		return c, fmt.Errorf("MESSENGER_EVENTS_MAX_AGE: want a positive duration, got %q", get("MESSENGER_EVENTS_MAX_AGE"))
+	}
 	if err := loadProductionConfig(&c, get); err != nil {
 		return c, err
 	}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
+
+	"messenger/apitest"
 )
 
 func TestCassandraReplicationSettingIsParsed(t *testing.T) {
@@ -32,3 +36,45 @@ func TestNoConfigurationMeansEmbeddedDefaults(t *testing.T) {
 }
 
 func fmtRF(rf int, dcs map[string]int) string { return fmt.Sprint(rf, " ", dcs) }
+
+func TestEventRetentionIsConfigurableAndChecked(t *testing.T) {
+	t.Setenv("MESSENGER_EVENTS_MAX_LEN", "50")
+	t.Setenv("MESSENGER_EVENTS_MAX_AGE", "10m")
+	c, err := loadConfig(nil)
+	if err != nil || c.EventsMaxLen != 50 || c.EventsMaxAge != 10*time.Minute {
+		t.Fatalf("retention = %d %v, %v; want 50 10m", c.EventsMaxLen, c.EventsMaxAge, err)
+	}
+	for k, bad := range map[string]string{"MESSENGER_EVENTS_MAX_LEN": "0", "MESSENGER_EVENTS_MAX_AGE": "-1h"} {
+		t.Run(k, func(t *testing.T) {
+			t.Setenv(k, bad)
+			if _, err := loadConfig(nil); err == nil {
+				t.Fatalf("%s=%s accepted", k, bad)
+			}
+		})
+	}
+}
+
+// The retention setting reaches the running API's event log: with room for
+// 3 events per user, a cursor 5 events back is refused as expired.
+func TestEventRetentionSettingExpiresOldCursors(t *testing.T) {
+	bin := buildBinary(t)
+	url, _ := startBinary(t, bin, t.TempDir(), append(embedded, "MESSENGER_EVENTS_MAX_LEN=3", "MESSENGER_RATE_LIMITS=false")...)
+	alice := apitest.SignUp(t, url, "alice")
+	bob := apitest.SignUp(t, url, "bob")
+	var conv struct{ CreateDirectConversation struct{ ID string } }
+	alice.Must(t, `mutation($u: ID!) { createDirectConversation(userId: $u) { id } }`, map[string]any{"u": bob.UserID}, &conv)
+	events := bob.Subscribe(context.Background(), t, "")
+	time.Sleep(200 * time.Millisecond)
+	var first string
+	for i := 1; i <= 5; i++ {
+		alice.Must(t, `mutation($c: ID!, $k: String!) { sendMessage(input: {conversationId: $c, clientMessageId: $k, body: "hi"}) { seq } }`,
+			map[string]any{"c": conv.CreateDirectConversation.ID, "k": fmt.Sprint("m", i)}, nil)
+		if ev := events.NextOfType(t, "MessageAdded"); i == 1 {
+			first = ev.Cursor
+		}
+	}
+	_, errs := bob.Subscribe(context.Background(), t, first).NextOrError(t, 5*time.Second)
+	if len(errs) == 0 || errs[0].Code() != "CURSOR_EXPIRED" {
+		t.Fatalf("resuming 4 events back with 3 kept: %+v, want CURSOR_EXPIRED", errs)
+	}
+}

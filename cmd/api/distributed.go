@@ -36,7 +36,8 @@ func openCassandra(ctx context.Context, cfg config) (storage.Store, error) {
 // openRedis switches realtime events to Redis Streams; hooks see every
 // Redis command (metrics).
 func openRedis(ctx context.Context, cfg config, hooks ...redis.Hook) (realtime.Log, error) {
-	l, err := redislog.New(ctx, redislog.Config{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster, Hooks: hooks})
+	l, err := redislog.New(ctx, redislog.Config{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster, Hooks: hooks,
+		MaxLen: int64(cfg.EventsMaxLen), MaxAge: cfg.EventsMaxAge})
 	if err != nil {
 		return nil, fmt.Errorf("redis %v: %w", cfg.RedisAddrs, err)
 	}

@@ -187,5 +187,5 @@ func openLog(ctx context.Context, cfg config, hooks ...redis.Hook) (realtime.Log
 	if len(cfg.RedisAddrs) > 0 {
 		return openRedis(ctx, cfg, hooks...)
 	}
-	return realtime.NewMemory(realtime.MemoryConfig{}), nil
+	return realtime.NewMemory(realtime.MemoryConfig{MaxEvents: cfg.EventsMaxLen, MaxAge: cfg.EventsMaxAge}), nil
 }
