@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -12,14 +11,10 @@ import (
 	"github.com/google/uuid"
 
 	"messenger/apitest"
-	"messenger/auth"
 	"messenger/blob/folder"
-	"messenger/chat"
 	"messenger/media"
 	"messenger/media/mediatest"
-	"messenger/realtime"
 	"messenger/server"
-	"messenger/storage/pebble"
 )
 
 // countingMediaStore counts the media store's lookups of attachments and
@@ -44,22 +39,7 @@ func (s *countingMediaStore) Uploads(ctx context.Context, ids []string) (map[str
 func startCountedMediaAPI(t *testing.T) (string, *countingMediaStore) {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := pebble.Open(pebble.Config{Dir: filepath.Join(dir, "store"), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := realtime.NewMemory(realtime.MemoryConfig{})
-	t.Cleanup(func() { log.Close() })
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("t", 32))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, PasswordCost: cheapPasswords})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
+	e := newEmbedded(t, apiOptions{})
 	blobs, err := folder.Open(folder.Config{Dir: filepath.Join(dir, "blobs"), Secret: []byte(strings.Repeat("b", 32))})
 	if err != nil {
 		t.Fatal(err)
@@ -70,13 +50,12 @@ func startCountedMediaAPI(t *testing.T) (string, *countingMediaStore) {
 	}
 	t.Cleanup(func() { pebbleMeta.Close() })
 	meta := &countingMediaStore{Store: pebbleMeta}
-	m, err := media.New(media.Config{Chat: svc, Store: meta, Blobs: blobs, TempDir: t.TempDir()})
+	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Blobs: blobs, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Config{Chat: svc, Tokens: tokens, Uploads: server.Uploads{Media: m, Blobs: blobs.Handler()}}))
-	t.Cleanup(srv.Close)
-	return srv.URL, meta
+	_, url := e.serve(t, server.Config{Uploads: server.Uploads{Media: m, Blobs: blobs.Handler()}})
+	return url, meta
 }
 
 // A page of 50 messages, half of them with files, shows every file in

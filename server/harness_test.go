@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
@@ -13,11 +12,8 @@ import (
 
 	"messenger/apitest"
 	"messenger/auth"
-	"messenger/chat"
-	"messenger/realtime"
 	"messenger/server"
 	"messenger/storage"
-	"messenger/storage/pebble"
 )
 
 // testAPI is the whole API on embedded backends, like newAPI, for tests and
@@ -40,26 +36,9 @@ var cheapPasswords = auth.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1}
 
 func startAPI(tb testing.TB, cfg testAPIConfig) *testAPI {
 	tb.Helper()
-	db, err := pebble.Open(pebble.Config{Dir: tb.TempDir(), NoSync: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	store := &countingStore{Store: db}
-	log := realtime.NewMemory(realtime.MemoryConfig{})
-	tb.Cleanup(func() { log.Close() })
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("t", 32))})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, Now: cfg.now, PasswordCost: cheapPasswords})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(svc.Close) // after the server closes, before the store does
-	srv := httptest.NewServer(server.New(server.Config{Chat: svc, Tokens: tokens}))
-	tb.Cleanup(srv.Close)
-	return &testAPI{URL: srv.URL, Store: store}
+	store := &countingStore{Store: embeddedStore(tb)}
+	_, url := newEmbedded(tb, apiOptions{store: store, now: cfg.now}).serve(tb, server.Config{})
+	return &testAPI{URL: url, Store: store}
 }
 
 // signUp creates one user.

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"messenger/apitest"
-	"messenger/auth"
 	"messenger/blob/folder"
 	"messenger/chat"
 	"messenger/persisted"
@@ -25,7 +23,6 @@ import (
 	"messenger/realtime"
 	"messenger/search"
 	"messenger/server"
-	"messenger/storage/pebble"
 )
 
 // observedAPI is the API wired as cmd/api wires it: every backend wrapped
@@ -42,41 +39,21 @@ type observedOptions struct {
 
 func startObserved(t *testing.T, o observedOptions) *observedAPI {
 	t.Helper()
-	db, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if o.log == nil {
-		mem := realtime.NewMemory(realtime.MemoryConfig{})
-		t.Cleanup(func() { mem.Close() })
-		o.log = mem
-	}
 	idx, err := search.NewBleve(search.BleveConfig{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("t", 32))})
-	if err != nil {
-		t.Fatal(err)
-	}
 	obs := server.NewObserver()
-	svc, err := chat.New(chat.Config{Store: db, Log: obs.Log(o.log), Tokens: tokens, PasswordCost: cheapPasswords,
-		Presence: obs.Presence(presence.NewMemory()), Search: obs.Index(idx)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
-	cfg := server.Config{Chat: svc, Tokens: tokens, Observer: obs}
+	e := newEmbedded(t, apiOptions{log: o.log, chat: func(c *chat.Config) {
+		c.Log, c.Presence, c.Search = obs.Log(c.Log), obs.Presence(presence.NewMemory()), obs.Index(idx)
+	}})
+	cfg := server.Config{Observer: obs}
 	if o.config != nil {
 		o.config(&cfg)
 	}
-	h := server.New(cfg)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	t.Cleanup(h.Shutdown)
-	return &observedAPI{URL: srv.URL, Obs: obs}
+	_, url := e.serve(t, cfg)
+	return &observedAPI{URL: url, Obs: obs}
 }
 
 // scrape reads /metrics as Prometheus would.

@@ -2,48 +2,27 @@ package server_test
 
 import (
 	"context"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"messenger/apitest"
-	"messenger/auth"
 	"messenger/chat"
 	"messenger/ids"
-	"messenger/realtime"
 	"messenger/server"
 	"messenger/storage"
-	"messenger/storage/pebble"
 )
 
 // A message made durable by a process that died before fanning it out is
 // delivered by the outbox sweeper, once: sweeping again, or replaying a
 // message that was already delivered, adds nothing.
 func TestOutboxDeliversAMessageWhoseSenderDiedBeforeFanOut(t *testing.T) {
-	store, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := realtime.NewMemory(realtime.MemoryConfig{})
-	t.Cleanup(func() { log.Close() })
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("t", 32))})
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Sweeps run by hand here; every unconfirmed fan-out is old enough.
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, PasswordCost: cheapPasswords,
-		FanOutSweep: -1, FanOutGrace: time.Nanosecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close)
-	srv := httptest.NewServer(server.New(server.Config{Chat: svc, Tokens: tokens}))
-	t.Cleanup(srv.Close)
+	e := newEmbedded(t, apiOptions{chat: func(c *chat.Config) { c.FanOutSweep, c.FanOutGrace = -1, time.Nanosecond }})
+	store, svc := e.Store, e.Chat
+	_, url := e.serve(t, server.Config{})
 
-	alice := apitest.SignUp(t, srv.URL, "alice")
-	bob := apitest.SignUp(t, srv.URL, "bob")
+	alice := apitest.SignUp(t, url, "alice")
+	bob := apitest.SignUp(t, url, "bob")
 	var conv struct{ CreateDirectConversation struct{ ID string } }
 	alice.Must(t, `mutation($u: ID!) { createDirectConversation(userId: $u) { id } }`, map[string]any{"u": bob.UserID}, &conv)
 	convID := conv.CreateDirectConversation.ID

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,11 +14,8 @@ import (
 	"github.com/coder/websocket"
 
 	"messenger/apitest"
-	"messenger/auth"
 	"messenger/chat"
-	"messenger/realtime"
 	"messenger/server"
-	"messenger/storage/pebble"
 )
 
 // prodAPI is the API with a configuration a test chooses: limits, partner
@@ -37,31 +33,13 @@ type prodOptions struct {
 
 func startProd(t *testing.T, o prodOptions) *prodAPI {
 	t.Helper()
-	db, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	log := realtime.NewMemory(realtime.MemoryConfig{})
-	t.Cleanup(func() { log.Close() })
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("t", 32)), TTL: o.tokenTTL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := chat.New(chat.Config{Store: db, Log: log, Tokens: tokens, PasswordCost: cheapPasswords})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close) // after the server closes, before the store does
-	cfg := server.Config{Chat: svc, Tokens: tokens}
+	e := newEmbedded(t, apiOptions{tokenTTL: o.tokenTTL})
+	var cfg server.Config
 	if o.config != nil {
 		o.config(&cfg)
 	}
-	h := server.New(cfg)
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	t.Cleanup(h.Shutdown)
-	return &prodAPI{URL: srv.URL, Chat: svc, H: h}
+	h, url := e.serve(t, cfg)
+	return &prodAPI{URL: url, Chat: e.Chat, H: h}
 }
 
 // lastSeq is a conversation's last sequence number as c sees it: the

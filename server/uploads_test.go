@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,17 +20,13 @@ import (
 	"github.com/google/uuid"
 
 	"messenger/apitest"
-	"messenger/auth"
 	"messenger/blob"
 	"messenger/blob/blobtest"
 	"messenger/blob/folder"
 	"messenger/blob/s3blob"
-	"messenger/chat"
 	"messenger/media"
 	"messenger/media/mediatest"
-	"messenger/realtime"
 	"messenger/server"
-	"messenger/storage/pebble"
 )
 
 // testClock is a settable test clock.
@@ -58,23 +53,8 @@ type mediaAPI struct {
 func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
 	t.Helper()
 	dir := t.TempDir()
-	store, err := pebble.Open(pebble.Config{Dir: filepath.Join(dir, "store"), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	log := realtime.NewMemory(realtime.MemoryConfig{})
-	t.Cleanup(func() { log.Close() })
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("t", 32))})
-	if err != nil {
-		t.Fatal(err)
-	}
 	clk := newTestClock()
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, Now: clk.Now, PasswordCost: cheapPasswords})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Close) // after the server closes, before the store does
+	e := newEmbedded(t, apiOptions{now: clk.Now})
 	api := &mediaAPI{clock: clk}
 	var up server.Uploads
 	var blobs blob.Store
@@ -93,15 +73,13 @@ func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { meta.Close() })
-	m, err := media.New(media.Config{Chat: svc, Store: meta, Blobs: blobs, Now: clk.Now, TempDir: t.TempDir()})
+	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Blobs: blobs, Now: clk.Now, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	up.Media = m
 	api.media = m
-	srv := httptest.NewServer(server.New(server.Config{Chat: svc, Tokens: tokens, Uploads: up}))
-	t.Cleanup(srv.Close)
-	api.url = srv.URL
+	_, api.url = e.serve(t, server.Config{Uploads: up})
 	return api
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"messenger/cql"
 	"messenger/presence"
 	"messenger/realtime"
 	"messenger/realtime/redislog"
@@ -13,20 +14,26 @@ import (
 	"messenger/storage/cassandra"
 )
 
+// cassandraConn is how to reach Cassandra, from the MESSENGER_CASSANDRA_*
+// settings: the chat store and the media store both connect with it.
+func (c config) cassandraConn() cql.Config {
+	return cql.Config{
+		Hosts:             c.CassandraHosts,
+		Keyspace:          c.CassandraKeyspace,
+		Consistency:       c.CassandraConsist,
+		Username:          c.CassandraUser,
+		Password:          c.CassandraPassword,
+		ReplicationFactor: c.CassandraRF,
+		DataCenters:       c.CassandraDCs,
+		LocalDC:           c.CassandraLocalDC,
+		TLS:               cql.TLSConfig{Enabled: c.CassandraTLSCA != "", CAFile: c.CassandraTLSCA},
+	}
+}
+
 // openCassandra switches durable data to Cassandra. A cluster that cannot
 // be reached fails the start after the store's bounded retry.
 func openCassandra(ctx context.Context, cfg config) (storage.Store, error) {
-	s, err := cassandra.Open(ctx, cassandra.Config{
-		Hosts:             cfg.CassandraHosts,
-		Keyspace:          cfg.CassandraKeyspace,
-		Consistency:       cfg.CassandraConsist,
-		Username:          cfg.CassandraUser,
-		Password:          cfg.CassandraPassword,
-		ReplicationFactor: cfg.CassandraRF,
-		DataCenters:       cfg.CassandraDCs,
-		LocalDC:           cfg.CassandraLocalDC,
-		TLS:               cassandra.TLSConfig{Enabled: cfg.CassandraTLSCA != "", CAFile: cfg.CassandraTLSCA},
-	})
+	s, err := cassandra.Open(ctx, cfg.cassandraConn())
 	if err != nil {
 		return nil, fmt.Errorf("cassandra %v: %w", cfg.CassandraHosts, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"messenger/cql"
 )
 
 // queue is one of the sweeper's time-ordered queues: rows keyed
@@ -42,9 +44,9 @@ func (s *Store) due(ctx context.Context, q *queue, before time.Time, limit int, 
 	var mu sync.Mutex
 	for ; !b.After(last) && n < limit; b = b.Add(time.Hour) {
 		want := limit - n
-		err := parallel(ctx, s.shards, func(ctx context.Context, shard int) error {
+		err := cql.Parallel(ctx, s.shards, func(ctx context.Context, shard int) error {
 			iter := s.query(ctx, "SELECT "+cols+" FROM "+q.table+" WHERE bucket = ? AND shard = ? AND at < ? LIMIT ?",
-				b, shard, ms(before), want).Iter()
+				b, shard, cql.Timestamp(before), want).Iter()
 			mu.Lock()
 			defer mu.Unlock()
 			for n < limit && iter.Scan(dest()...) {
@@ -81,7 +83,7 @@ func (s *Store) due(ctx context.Context, q *queue, before time.Time, limit int, 
 // enqueue is the statement adding an entry.
 func (s *Store) enqueue(q *queue, at time.Time, id string, ttlSeconds int, extra string, extraArgs ...any) stmt {
 	cols, marks := "bucket, shard, at, id", "?, ?, ?, ?"
-	args := []any{hour(at), s.shard(id), ms(at), id}
+	args := []any{hour(at), s.shard(id), cql.Timestamp(at), id}
 	if extra != "" {
 		cols += ", " + extra
 		for range extraArgs {
@@ -96,5 +98,5 @@ func (s *Store) enqueue(q *queue, at time.Time, id string, ttlSeconds int, extra
 // dequeue is the statement removing an entry.
 func (s *Store) dequeue(q *queue, at time.Time, id string) stmt {
 	return stmt{"DELETE FROM " + q.table + " WHERE bucket = ? AND shard = ? AND at = ? AND id = ?",
-		[]any{hour(at), s.shard(id), ms(at), id}}
+		[]any{hour(at), s.shard(id), cql.Timestamp(at), id}}
 }

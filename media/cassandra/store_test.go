@@ -2,32 +2,22 @@ package cassandra
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"messenger/cql"
+	"messenger/cql/cqltest"
 	"messenger/media"
 	"messenger/media/mediatest"
 	"messenger/storage"
 )
 
-// testConfig points at the Cassandra in MESSENGER_CASSANDRA_HOSTS with a
-// fresh random keyspace, or skips the test when there is none.
-func testConfig(t testing.TB) Config {
-	hosts := os.Getenv("MESSENGER_CASSANDRA_HOSTS")
-	if hosts == "" {
-		t.Skip("MESSENGER_CASSANDRA_HOSTS is not set: no Cassandra to test against (start one with: eval \"$(scripts/services.sh up cassandra)\")")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	return Config{Hosts: strings.Split(hosts, ","), Keyspace: "test_media_" + hex.EncodeToString(b), StartupTimeout: 2 * time.Minute}
-}
+// testConfig points at the test run's Cassandra with a fresh random
+// keyspace, or skips the test when there is none.
+func testConfig(t testing.TB) Config { return Config{Config: cqltest.Config(t, "test_media_")} }
 
 // openTestStore opens a store on cfg's keyspace, closed at the end of the
 // test.
@@ -46,13 +36,7 @@ func openTestStore(t testing.TB, cfg Config) *Store {
 // dropKeyspaceAtEnd drops cfg's keyspace when t ends.
 func dropKeyspaceAtEnd(t testing.TB, cfg Config) {
 	s := openTestStore(t, cfg)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := s.session.Query("DROP KEYSPACE IF EXISTS " + cfg.Keyspace).WithContext(ctx).Exec(); err != nil {
-			t.Logf("drop keyspace %s: %v", cfg.Keyspace, err)
-		}
-	})
+	t.Cleanup(func() { cqltest.DropKeyspace(t, s.session, cfg.Keyspace) })
 }
 
 // TestContract runs the media.Store contract suite; each test gets its own
@@ -127,7 +111,7 @@ func TestStoriesVanishByTTL(t *testing.T) {
 }
 
 func TestOpenGivesUpOnAnUnreachableCluster(t *testing.T) {
-	_, err := Open(context.Background(), Config{Hosts: []string{"127.0.0.1:1"}, StartupTimeout: 2 * time.Second, ConnectTimeout: time.Second})
+	_, err := Open(context.Background(), Config{Config: cql.Config{Hosts: []string{"127.0.0.1:1"}, StartupTimeout: 2 * time.Second, ConnectTimeout: time.Second}})
 	if !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("Open = %v, want it to give up", err)
 	}

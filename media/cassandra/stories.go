@@ -9,6 +9,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/media"
 )
 
@@ -28,7 +29,7 @@ func (s *Store) slots(ctx context.Context, authorID string, serial bool) ([]slot
 	var out []slot
 	var sl slot
 	for iter.Scan(&sl.n, &sl.storyID, &sl.postedAt) {
-		sl.postedAt = ms(sl.postedAt)
+		sl.postedAt = cql.Timestamp(sl.postedAt)
 		out = append(out, sl)
 	}
 	return out, wrap(iter.Close(), "read story slots of %s", authorID)
@@ -44,7 +45,7 @@ const maxSlotAttempts = 50
 // at a time and only a transaction on it changes it, so however many
 // processes post at once, at most limit posts are in any window.
 func (s *Store) ReservePost(ctx context.Context, authorID, storyID string, at time.Time, window time.Duration, limit int) error {
-	at = ms(at)
+	at = cql.Timestamp(at)
 	life := int((window + time.Hour).Seconds()) // the TTL only collects stale slots
 	serial := false
 	for attempt := 0; attempt < maxSlotAttempts; attempt++ {
@@ -86,7 +87,7 @@ func (s *Store) ReservePost(ctx context.Context, authorID, storyID string, at ti
 		if err == nil && applied {
 			return nil
 		}
-		if err != nil && !unavailable(err) {
+		if err != nil && !cql.Unavailable(err) {
 			return wrap(err, "reserve story slot of %s", authorID)
 		}
 		// Lost the slot to another post, or the outcome is unknown: look
@@ -122,9 +123,9 @@ func (s *Store) PutStory(ctx context.Context, st media.Story, audience []string)
 	life := ttl(st.PostedAt, st.ExpiresAt)
 	qs := []stmt{
 		s.enqueue(&s.storyQ, st.ExpiresAt, st.ID, life+int(queueTTL.Seconds()),
-			"author_id, upload_id, posted_at", st.AuthorID, st.UploadID, ms(st.PostedAt)),
+			"author_id, upload_id, posted_at", st.AuthorID, st.UploadID, cql.Timestamp(st.PostedAt)),
 		{"INSERT INTO media_stories (id, author_id, upload_id, caption, posted_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?",
-			[]any{st.ID, st.AuthorID, st.UploadID, st.Caption, ms(st.PostedAt), ms(st.ExpiresAt), life}},
+			[]any{st.ID, st.AuthorID, st.UploadID, st.Caption, cql.Timestamp(st.PostedAt), cql.Timestamp(st.ExpiresAt), life}},
 	}
 	for _, q := range qs {
 		if err := s.query(ctx, q.cql, q.args...).Exec(); err != nil {
@@ -146,7 +147,7 @@ func (s *Store) PutStory(ctx context.Context, st media.Story, audience []string)
 	feed := make([]stmt, len(audience))
 	for i, u := range audience {
 		feed[i] = stmt{`INSERT INTO media_story_feed (viewer_id, story_id, author_id, upload_id, caption, posted_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?`, []any{u, st.ID, st.AuthorID, st.UploadID, st.Caption, ms(st.PostedAt), ms(st.ExpiresAt), life}}
+			VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?`, []any{u, st.ID, st.AuthorID, st.UploadID, st.Caption, cql.Timestamp(st.PostedAt), cql.Timestamp(st.ExpiresAt), life}}
 	}
 	return wrap(s.exec(ctx, feed), "put feeds of story %s", st.ID)
 }
@@ -158,7 +159,7 @@ func scanStory(st *media.Story) []any {
 }
 
 func tidy(st media.Story) media.Story {
-	st.PostedAt, st.ExpiresAt = ms(st.PostedAt), ms(st.ExpiresAt)
+	st.PostedAt, st.ExpiresAt = cql.Timestamp(st.PostedAt), cql.Timestamp(st.ExpiresAt)
 	return st
 }
 

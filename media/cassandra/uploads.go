@@ -9,6 +9,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/media"
 )
 
@@ -29,7 +30,7 @@ func scanUpload() ([]any, func() media.Upload) {
 		out := u
 		out.Kind = media.Kind(kind)
 		out.Duration = time.Duration(durMS) * time.Millisecond
-		out.CreatedAt = ms(out.CreatedAt)
+		out.CreatedAt = cql.Timestamp(out.CreatedAt)
 		return out
 	}
 }
@@ -41,7 +42,7 @@ func (s *Store) PutUpload(ctx context.Context, u media.Upload) error {
 	err := s.exec(ctx, []stmt{
 		{`INSERT INTO media_uploads (id, owner_id, filename, kind, content_type, width, height, duration_ms, size, ready, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			[]any{u.ID, u.OwnerID, u.Filename, string(u.Kind), u.ContentType, u.Width, u.Height, u.Duration.Milliseconds(), u.Size, u.Ready, ms(u.CreatedAt)}},
+			[]any{u.ID, u.OwnerID, u.Filename, string(u.Kind), u.ContentType, u.Width, u.Height, u.Duration.Milliseconds(), u.Size, u.Ready, cql.Timestamp(u.CreatedAt)}},
 		s.enqueue(&s.uploadQ, u.CreatedAt, u.ID, int(queueTTL.Seconds()), ""),
 	})
 	return wrap(err, "put upload %s", u.ID)
@@ -51,7 +52,7 @@ func (s *Store) PutUpload(ctx context.Context, u media.Upload) error {
 func (s *Store) Uploads(ctx context.Context, ids []string) (map[string]media.Upload, error) {
 	out := make(map[string]media.Upload, len(ids))
 	var mu sync.Mutex
-	err := parallel(ctx, len(ids), func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(ids), func(ctx context.Context, i int) error {
 		dest, finish := scanUpload()
 		err := s.query(ctx, "SELECT "+uploadColumns+" FROM media_uploads WHERE id = ?", ids[i]).Scan(dest...)
 		if errors.Is(err, gocql.ErrNotFound) {
@@ -168,7 +169,7 @@ func (s *Store) Attach(ctx context.Context, messageID string, ids []string) erro
 func (s *Store) Attachments(ctx context.Context, messageIDs []string) (map[string][]string, error) {
 	out := make(map[string][]string, len(messageIDs))
 	var mu sync.Mutex
-	err := parallel(ctx, len(messageIDs), func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(messageIDs), func(ctx context.Context, i int) error {
 		var ids []string
 		err := s.query(ctx, "SELECT upload_ids FROM media_message_attachments WHERE message_id = ?", messageIDs[i]).Scan(&ids)
 		if errors.Is(err, gocql.ErrNotFound) || (err == nil && len(ids) == 0) {

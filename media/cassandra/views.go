@@ -12,6 +12,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/media"
 )
 
@@ -25,7 +26,7 @@ func (s *Store) AddView(ctx context.Context, storyID, userID string, at time.Tim
 	}
 	life := ttl(at, expires)
 	applied, err := s.lwt(ctx, "INSERT INTO media_story_views (story_id, user_id, at) VALUES (?, ?, ?) IF NOT EXISTS USING TTL ?",
-		storyID, userID, ms(at), life).MapScanCAS(map[string]any{})
+		storyID, userID, cql.Timestamp(at), life).MapScanCAS(map[string]any{})
 	if err != nil {
 		// Unknown outcome: if the view is there now, it is ours or an
 		// earlier one; either way the time index must have it.
@@ -34,12 +35,12 @@ func (s *Store) AddView(ctx context.Context, storyID, userID string, at time.Tim
 			Consistency(s.serial).Scan(&first); rerr != nil {
 			return false, wrap(err, "record view of story %s", storyID)
 		}
-		at, applied = first, ms(first).Equal(ms(at))
+		at, applied = first, cql.Timestamp(first).Equal(cql.Timestamp(at))
 	} else if !applied {
 		return false, nil
 	}
 	err = s.query(ctx, "INSERT INTO media_story_views_by_time (story_id, at, user_id) VALUES (?, ?, ?) USING TTL ?",
-		storyID, ms(at), userID, life).Exec()
+		storyID, cql.Timestamp(at), userID, life).Exec()
 	return applied, wrap(err, "index view of story %s", storyID)
 }
 
@@ -47,7 +48,7 @@ func (s *Store) AddView(ctx context.Context, storyID, userID string, at time.Tim
 func (s *Store) Seen(ctx context.Context, viewerID string, storyIDs []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(storyIDs))
 	var mu sync.Mutex
-	err := parallel(ctx, len(storyIDs), func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(storyIDs), func(ctx context.Context, i int) error {
 		var at time.Time
 		err := s.query(ctx, "SELECT at FROM media_story_views WHERE story_id = ? AND user_id = ?", storyIDs[i], viewerID).Scan(&at)
 		if err != nil && !errors.Is(err, gocql.ErrNotFound) {
@@ -93,7 +94,7 @@ func (s *Store) Views(ctx context.Context, storyID, after string, limit int) ([]
 	var out []media.View
 	var v media.View
 	for iter.Scan(&v.At, &v.UserID) {
-		v.At = ms(v.At)
+		v.At = cql.Timestamp(v.At)
 		v.Cursor = viewCursor(v.At, v.UserID)
 		out = append(out, v)
 	}
@@ -115,12 +116,12 @@ func (s *Store) AddStoryReaction(ctx context.Context, storyID, userID, emoji str
 		return false, err
 	}
 	applied, err := s.lwt(ctx, "INSERT INTO media_story_reactions (story_id, user_id, emoji, at) VALUES (?, ?, ?, ?) IF NOT EXISTS USING TTL ?",
-		storyID, userID, emoji, ms(at), ttl(at, expires)).MapScanCAS(map[string]any{})
+		storyID, userID, emoji, cql.Timestamp(at), ttl(at, expires)).MapScanCAS(map[string]any{})
 	if err != nil {
 		var first time.Time
 		if rerr := s.query(ctx, "SELECT at FROM media_story_reactions WHERE story_id = ? AND user_id = ? AND emoji = ?", storyID, userID, emoji).
 			Consistency(s.serial).Scan(&first); rerr == nil {
-			return ms(first).Equal(ms(at)), nil
+			return cql.Timestamp(first).Equal(cql.Timestamp(at)), nil
 		}
 		return false, wrap(err, "react to story %s", storyID)
 	}
@@ -134,7 +135,7 @@ func (s *Store) StoryReactions(ctx context.Context, storyID, userID string) ([]m
 	var user, emoji string
 	var at time.Time
 	for iter.Scan(&user, &emoji, &at) {
-		at = ms(at)
+		at = cql.Timestamp(at)
 		rc := by[emoji]
 		if rc == nil {
 			rc = &media.ReactionCount{Emoji: emoji, FirstAt: at}

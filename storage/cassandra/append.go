@@ -9,6 +9,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/storage"
 )
 
@@ -92,7 +93,7 @@ type head struct {
 // attempt (which returns the new head), the three writes that make its
 // message durable, and the lookup again if it sent more than one.
 func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
-	m.SentAt = ms(m.SentAt)
+	m.SentAt = cql.Timestamp(m.SentAt)
 	m.EditedAt, m.DeletedAt = nil, nil
 	unlock, err := s.lockSend(ctx, m.ConversationID)
 	if err != nil {
@@ -145,7 +146,7 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 		if err != nil {
 			// The transaction may or may not have applied: ask again (the
 			// idempotency row tells), a few times, while ctx allows.
-			if !unavailable(err) || ctx.Err() != nil || unknown == 3 {
+			if !cql.Unavailable(err) || ctx.Err() != nil || unknown == 3 {
 				return m, false, wrap(err, "append message to %s: claim seq %d", m.ConversationID, n)
 			}
 			unknown++
@@ -335,7 +336,7 @@ func (s *Store) persist(ctx context.Context, h head) error {
 		writes = append(writes, s.query(ctx, `INSERT INTO message_ids (conversation_id, sender_id, client_message_id, seq)
 			VALUES (?, ?, ?, ?) USING TIMESTAMP ?`, m.ConversationID, m.SenderID, m.ClientMessageID, m.Seq, h.writeTS))
 	}
-	err := parallel(ctx, len(writes)+1, func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(writes)+1, func(ctx context.Context, i int) error {
 		if i < len(writes) {
 			return writes[i].WithContext(ctx).Exec()
 		}
@@ -353,7 +354,7 @@ func (s *Store) bumpConversation(ctx context.Context, conversationID string, seq
 		stmts = append(stmts, stmt{"UPDATE conversations USING TIMESTAMP ? SET last_seq = ? WHERE id = ?", []any{seq, seq, conversationID}})
 	}
 	if !at.IsZero() {
-		at = ms(at)
+		at = cql.Timestamp(at)
 		stmts = append(stmts, stmt{"UPDATE conversations USING TIMESTAMP ? SET last_activity_at = ? WHERE id = ?", []any{at.UnixMicro(), at, conversationID}})
 	}
 	if len(stmts) == 0 {

@@ -9,6 +9,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/storage"
 )
 
@@ -30,11 +31,11 @@ type directSpec struct {
 // creators of one pair all get one conversation, and a crash cannot leave a
 // pair that can never be created.
 func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation, members []storage.Member) (storage.Conversation, bool, error) {
-	c.CreatedAt, c.LastActivityAt, c.LastSeq = ms(c.CreatedAt), ms(c.LastActivityAt), 0
+	c.CreatedAt, c.LastActivityAt, c.LastSeq = cql.Timestamp(c.CreatedAt), cql.Timestamp(c.LastActivityAt), 0
 	members = append([]storage.Member(nil), members...)
 	for i := range members {
 		members[i].ConversationID = c.ID
-		members[i].JoinedAt = ms(members[i].JoinedAt)
+		members[i].JoinedAt = cql.Timestamp(members[i].JoinedAt)
 	}
 	writeTS := time.Now().UnixMicro()
 	if c.DirectKey == "" {
@@ -108,7 +109,7 @@ func (s *Store) writeConversation(ctx context.Context, c storage.Conversation, m
 	for i := 0; i < len(members); i += memberChunk {
 		chunks = append(chunks, members[i:min(i+memberChunk, len(members))])
 	}
-	err := parallel(ctx, len(chunks)+len(members), func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(chunks)+len(members), func(ctx context.Context, i int) error {
 		if i < len(chunks) {
 			var stmts []stmt
 			for _, m := range chunks[i] {
@@ -159,7 +160,7 @@ func cursorStmts(conversationID, userID string, readSeq, deliveredSeq int64) []s
 // Conversations implements storage.Store.
 func (s *Store) Conversations(ctx context.Context, ids []string) (map[string]storage.Conversation, error) {
 	found := make([]*storage.Conversation, len(ids))
-	err := parallel(ctx, len(ids), func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(ids), func(ctx context.Context, i int) error {
 		c, err := s.conversation(ctx, ids[i])
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil

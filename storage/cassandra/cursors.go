@@ -8,6 +8,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/storage"
 )
 
@@ -41,7 +42,7 @@ func (s *Store) AdvanceCursor(ctx context.Context, conversationID, userID string
 		return false, nil
 	}
 	if err := s.query(ctx, "INSERT INTO cursor_history (conversation_id, user_id, kind, seq, at) VALUES (?, ?, ?, ?, ?)",
-		conversationID, userID, string(kind), seq, ms(at)).Exec(); err != nil {
+		conversationID, userID, string(kind), seq, cql.Timestamp(at)).Exec(); err != nil {
 		return false, wrap(err, "move %s cursor of %s in %s", kind, userID, conversationID)
 	}
 	err = s.query(ctx, "UPDATE members USING TIMESTAMP ? SET "+cursorColumn(kind)+" = ? WHERE conversation_id = ? AND user_id = ?",
@@ -75,7 +76,7 @@ func (s *Store) ReceiptTime(ctx context.Context, conversationID, userID string, 
 		found   bool
 		reached bool
 	)
-	err := parallel(ctx, 2, func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, 2, func(ctx context.Context, i int) error {
 		if i == 0 {
 			var err error
 			at, found, err = s.firstReached(ctx, conversationID, userID, kind, seq)
@@ -140,7 +141,7 @@ func (s *Store) Receipts(ctx context.Context, conversationID string, seq int64, 
 			chunk := candidates[:n]
 			candidates = candidates[n:]
 			times := make([]*time.Time, n)
-			err := parallel(ctx, n, func(ctx context.Context, i int) error {
+			err := cql.Parallel(ctx, n, func(ctx context.Context, i int) error {
 				at, ok, err := s.firstReached(ctx, conversationID, chunk[i], kind, seq)
 				if ok {
 					times[i] = &at
@@ -170,7 +171,7 @@ func (s *Store) ReceiptCounts(ctx context.Context, conversationID string, seqs [
 		msgs    map[int64]storage.Message
 		members []storage.Member
 	)
-	err := parallel(ctx, 2, func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, 2, func(ctx context.Context, i int) error {
 		var err error
 		if i == 0 {
 			msgs, err = s.Messages(ctx, conversationID, seqs)

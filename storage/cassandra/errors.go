@@ -1,63 +1,10 @@
 package cassandra
 
-import (
-	"context"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"strings"
-	"syscall"
-
-	gocql "github.com/apache/cassandra-gocql-driver/v2"
-
-	"messenger/storage"
-)
+import "messenger/cql"
 
 // wrap adds what was being done to a driver error, and marks errors that
-// mean "Cassandra cannot answer now" with storage.ErrUnavailable.
+// mean "Cassandra cannot answer now" with storage.ErrUnavailable (see
+// cql.Wrap).
 func wrap(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	what := fmt.Sprintf(format, args...)
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrUnavailable) {
-		return fmt.Errorf("cassandra: %s: %w", what, err)
-	}
-	if unavailable(err) {
-		return fmt.Errorf("cassandra: %s: %w: %w", what, storage.ErrUnavailable, err)
-	}
-	return fmt.Errorf("cassandra: %s: %w", what, err)
-}
-
-// unavailable reports whether err means the cluster could not answer now
-// (down, overloaded, timed out) rather than that the request was wrong.
-func unavailable(err error) bool {
-	for _, e := range []error{
-		gocql.ErrNoConnections, gocql.ErrNoConnectionsStarted, gocql.ErrConnectionClosed,
-		gocql.ErrTimeoutNoResponse, gocql.ErrNoStreams, gocql.ErrTooManyTimeouts,
-		gocql.ErrUnavailable, gocql.ErrSessionClosed, gocql.ErrHostQueryFailed,
-		context.DeadlineExceeded, io.EOF, io.ErrUnexpectedEOF, syscall.ECONNREFUSED, syscall.ECONNRESET,
-	} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	var reqErr gocql.RequestError
-	if errors.As(err, &reqErr) {
-		switch reqErr.Code() {
-		case gocql.ErrCodeUnavailable, gocql.ErrCodeOverloaded, gocql.ErrCodeBootstrapping,
-			gocql.ErrCodeWriteTimeout, gocql.ErrCodeReadTimeout, gocql.ErrCodeCASWriteUnknown:
-			return true
-		}
-		return false
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return true
-	}
-	// The driver flattens some connection errors into text.
-	msg := err.Error()
-	return strings.Contains(msg, "no connections") || strings.Contains(msg, "connection refused") ||
-		strings.Contains(msg, "unable to create session")
+	return cql.Wrap(err, "cassandra: "+format, args...)
 }

@@ -7,6 +7,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/storage"
 )
 
@@ -99,7 +100,7 @@ func (s *Store) Members(ctx context.Context, conversationID, afterUserID string,
 // written first: a crash in between leaves a listed conversation the user is
 // not a member of (refused by membership checks), and the retry completes it.
 func (s *Store) AddMembers(ctx context.Context, conversationID string, members []storage.Member, at time.Time) ([]string, error) {
-	at = ms(at)
+	at = cql.Timestamp(at)
 	c, err := s.conversation(ctx, conversationID)
 	if err != nil {
 		return nil, err
@@ -162,7 +163,7 @@ func (s *Store) joinChunk(ctx context.Context, c storage.Conversation, chunk []s
 		if len(join) == 0 {
 			return nil, nil
 		}
-		err := parallel(ctx, len(join), func(ctx context.Context, i int) error {
+		err := cql.Parallel(ctx, len(join), func(ctx context.Context, i int) error {
 			return s.query(ctx, "INSERT INTO user_conversations (user_id, conversation_id) VALUES (?, ?)", join[i].UserID, c.ID).Exec()
 		})
 		if err != nil {
@@ -208,7 +209,7 @@ func (s *Store) RemoveMember(ctx context.Context, conversationID, userID string,
 	if !applied {
 		return fmt.Errorf("cassandra: remove member %s from %s: %w", userID, conversationID, storage.ErrNotFound)
 	}
-	return wrap(s.bumpConversation(ctx, conversationID, 0, ms(at)), "remove member %s from %s", userID, conversationID)
+	return wrap(s.bumpConversation(ctx, conversationID, 0, cql.Timestamp(at)), "remove member %s from %s", userID, conversationID)
 }
 
 // SetRole implements storage.Store.

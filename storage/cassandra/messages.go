@@ -9,6 +9,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/storage"
 )
 
@@ -42,7 +43,7 @@ func (r messageRow) hiddenFor(userID string) bool { return slices.Contains(r.hid
 func (s *Store) Messages(ctx context.Context, conversationID string, seqs []int64) (map[int64]storage.Message, error) {
 	buckets, byBucket := seqsByBucket(seqs)
 	found := make([][]storage.Message, len(buckets))
-	err := parallel(ctx, len(buckets), func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(buckets), func(ctx context.Context, i int) error {
 		iter := s.query(ctx, "SELECT "+messageColumns+" FROM messages WHERE conversation_id = ? AND bucket = ? AND seq IN ?",
 			conversationID, buckets[i], byBucket[buckets[i]]).Iter()
 		for {
@@ -244,7 +245,7 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 	}
 	if m.DeletedAt != nil {
 		err = s.query(ctx, "UPDATE messages USING TIMESTAMP ? SET body = ?, deleted_at = ? WHERE conversation_id = ? AND bucket = ? AND seq = ?",
-			tombstoneTS, m.Body, ms(*m.DeletedAt), m.ConversationID, bucketOf(m.Seq), m.Seq).Exec()
+			tombstoneTS, m.Body, cql.Timestamp(*m.DeletedAt), m.ConversationID, bucketOf(m.Seq), m.Seq).Exec()
 		return wrap(err, "delete message %s for everyone", id)
 	}
 	// An edit: newer than every earlier write of these cells (clocks of
@@ -257,7 +258,7 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 	}
 	var edited *time.Time
 	if m.EditedAt != nil {
-		t := ms(*m.EditedAt)
+		t := cql.Timestamp(*m.EditedAt)
 		edited = &t
 	}
 	err = s.query(ctx, "UPDATE messages USING TIMESTAMP ? SET body = ?, edited_at = ? WHERE conversation_id = ? AND bucket = ? AND seq = ?",

@@ -2,7 +2,6 @@ package cassandra
 
 import (
 	"context"
-	"crypto/sha1"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
+
+	"messenger/cql"
 )
 
 //go:embed migrations/*.cql
@@ -42,7 +43,7 @@ func loadMigrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, migration{version: version, name: base, statements: splitCQL(string(text))})
+		out = append(out, migration{version: version, name: base, statements: cql.Statements(string(text))})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
 	for i := 1; i < len(out); i++ {
@@ -51,33 +52,6 @@ func loadMigrations() ([]migration, error) {
 		}
 	}
 	return out, nil
-}
-
-// splitCQL splits a file into statements at semicolons that end a line,
-// dropping "--" comment lines. Statements never contain ";" mid-line here.
-func splitCQL(text string) []string {
-	var out []string
-	var cur strings.Builder
-	for _, line := range strings.Split(text, "\n") {
-		trimmed := strings.TrimSpace(line)
-		if trimmed == "" || strings.HasPrefix(trimmed, "--") {
-			continue
-		}
-		if i := strings.Index(line, "--"); i >= 0 {
-			line = line[:i]
-		}
-		cur.WriteString(line)
-		cur.WriteString("\n")
-		if strings.HasSuffix(strings.TrimSpace(line), ";") {
-			stmt := strings.TrimSuffix(strings.TrimSpace(cur.String()), ";")
-			out = append(out, stmt)
-			cur.Reset()
-		}
-	}
-	if rest := strings.TrimSpace(cur.String()); rest != "" {
-		out = append(out, rest)
-	}
-	return out
 }
 
 // leaseTTL bounds how long a migrator that died keeps others waiting.
@@ -208,15 +182,10 @@ func (s *Store) applyMigrations(ctx context.Context, owner string, pending []mig
 	return nil
 }
 
-// tableID derives a stable table id (a name-based UUID) from the keyspace
-// and table names.
+// tableID derives a stable table id from the keyspace and table names
+// (see cql.TableID).
 func tableID(keyspace, table string) string {
-	sum := sha1.Sum([]byte("messenger.cassandra/" + keyspace + "." + table))
-	sum[6] = sum[6]&0x0f | 0x50
-	sum[8] = sum[8]&0x3f | 0x80
-	var u gocql.UUID
-	copy(u[:], sum[:16])
-	return u.String()
+	return cql.TableID("messenger.cassandra", keyspace, table)
 }
 
 func ownerID() string {

@@ -11,6 +11,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/storage"
 )
 
@@ -91,7 +92,7 @@ func (s *Store) outboxMinute(ctx context.Context, minute int64, sentBefore time.
 		mu  sync.Mutex
 		out []storage.PendingFanOut
 	)
-	err := parallel(ctx, outboxShards, func(ctx context.Context, shard int) error {
+	err := cql.Parallel(ctx, outboxShards, func(ctx context.Context, shard int) error {
 		iter := s.query(ctx, "SELECT conversation_id, seq, event_id, sent_at, user_ids, type, data FROM fanout_outbox WHERE minute = ? AND shard = ? LIMIT ?",
 			minute, shard, limit).Iter()
 		var rows []storage.PendingFanOut
@@ -160,7 +161,7 @@ func (s *Store) DeferFanOut(ctx context.Context, p storage.PendingFanOut) error 
 	if p.EventID == "" {
 		return fmt.Errorf("cassandra: defer fan-out: no event id")
 	}
-	p.SentAt = ms(p.SentAt)
+	p.SentAt = cql.Timestamp(p.SentAt)
 	err := s.query(ctx, `INSERT INTO fanout_outbox (minute, shard, conversation_id, seq, event_id, sent_at, user_ids, type, data)
 		VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)`,
 		minuteOf(p.SentAt), outboxShard(p), p.ConversationID, p.EventID, p.SentAt, p.UserIDs, p.Type, p.Data).Exec()

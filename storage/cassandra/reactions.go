@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"messenger/cql"
 	"messenger/storage"
 )
 
@@ -13,7 +14,7 @@ import (
 // concurrency; the reactions_by_user row follows, and is rewritten on
 // "already there" too, which repairs a crash between the two writes.
 func (s *Store) AddReaction(ctx context.Context, conversationID string, seq int64, userID, emoji string, at time.Time) (bool, error) {
-	at = ms(at)
+	at = cql.Timestamp(at)
 	b := bucketOf(seq)
 	applied, err := s.lwt(ctx, "INSERT INTO reactions (conversation_id, bucket, seq, emoji, user_id, reacted_at) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS",
 		conversationID, b, seq, emoji, userID, at).MapScanCAS(map[string]any{})
@@ -69,7 +70,7 @@ func seqsByBucket(seqs []int64) ([]int64, map[int64][]int64) {
 func (s *Store) Reactions(ctx context.Context, conversationID string, seqs []int64) (map[int64][]storage.ReactionSummary, error) {
 	buckets, by := seqsByBucket(seqs)
 	found := make([][]storage.ReactionSummary, len(buckets))
-	err := parallel(ctx, len(buckets), func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(buckets), func(ctx context.Context, i int) error {
 		iter := s.query(ctx, `SELECT seq, emoji, count(*), min(reacted_at) FROM reactions
 			WHERE conversation_id = ? AND bucket = ? AND seq IN ? GROUP BY seq, emoji`,
 			conversationID, buckets[i], by[buckets[i]]).Iter()
@@ -108,7 +109,7 @@ func (s *Store) Reactions(ctx context.Context, conversationID string, seqs []int
 func (s *Store) ReactionsBy(ctx context.Context, conversationID string, seqs []int64, userID string) (map[int64][]string, error) {
 	buckets, by := seqsByBucket(seqs)
 	found := make([]map[int64][]string, len(buckets))
-	err := parallel(ctx, len(buckets), func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(buckets), func(ctx context.Context, i int) error {
 		iter := s.query(ctx, "SELECT seq, emoji FROM reactions_by_user WHERE conversation_id = ? AND user_id = ? AND bucket = ? AND seq IN ?",
 			conversationID, userID, buckets[i], by[buckets[i]]).Iter()
 		found[i] = map[int64][]string{}

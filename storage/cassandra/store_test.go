@@ -2,12 +2,8 @@ package cassandra
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,21 +11,14 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/google/uuid"
 
+	"messenger/cql/cqltest"
 	"messenger/storage"
 	"messenger/storage/storagetest"
 )
 
-// testConfig points at the Cassandra in MESSENGER_CASSANDRA_HOSTS with a
-// fresh random keyspace, or skips the test when there is none.
-func testConfig(t testing.TB) Config {
-	hosts := os.Getenv("MESSENGER_CASSANDRA_HOSTS")
-	if hosts == "" {
-		t.Skip("MESSENGER_CASSANDRA_HOSTS is not set: no Cassandra to test against (start one with: eval \"$(scripts/services.sh up cassandra)\")")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	return Config{Hosts: strings.Split(hosts, ","), Keyspace: "test_" + hex.EncodeToString(b), StartupTimeout: 2 * time.Minute}
-}
+// testConfig points at the test run's Cassandra with a fresh random
+// keyspace, or skips the test when there is none.
+func testConfig(t testing.TB) Config { return cqltest.Config(t, "test_") }
 
 // openTestStore opens a store on cfg's keyspace and drops the keyspace at
 // the end of the test (when dropKeyspace is set: the last store of it).
@@ -43,11 +32,7 @@ func openTestStore(t testing.TB, cfg Config, dropKeyspace bool) *Store {
 	}
 	t.Cleanup(func() {
 		if dropKeyspace {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := s.session.Query("DROP KEYSPACE IF EXISTS " + cfg.Keyspace).WithContext(ctx).Exec(); err != nil {
-				t.Logf("drop keyspace %s: %v", cfg.Keyspace, err)
-			}
+			cqltest.DropKeyspace(t, s.session, cfg.Keyspace)
 		}
 		s.Close()
 	})

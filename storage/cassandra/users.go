@@ -8,6 +8,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
+	"messenger/cql"
 	"messenger/storage"
 )
 
@@ -20,7 +21,7 @@ import (
 // is taken by nobody. A claim that already names this user id is this call's
 // own earlier try, and counts as success.
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
-	u.CreatedAt = ms(u.CreatedAt)
+	u.CreatedAt = cql.Timestamp(u.CreatedAt)
 	err := s.query(ctx, `INSERT INTO users (id, username, username_key, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		u.ID, u.Username, u.UsernameKey, u.DisplayName, u.PasswordHash, u.CreatedAt).Exec()
 	if err != nil {
@@ -72,7 +73,7 @@ func (s *Store) user(ctx context.Context, id string) (storage.User, error) {
 // parallel.
 func (s *Store) Users(ctx context.Context, ids []string) (map[string]storage.User, error) {
 	found := make([]*storage.User, len(ids))
-	err := parallel(ctx, len(ids), func(ctx context.Context, i int) error {
+	err := cql.Parallel(ctx, len(ids), func(ctx context.Context, i int) error {
 		u, err := s.user(ctx, ids[i])
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
