@@ -15,6 +15,10 @@ import (
 // variables. A flag wins over its variable; nothing is required.
 type config struct {
 	HTTPAddr     string
+	DebugAddr    string
+	// SearchFlush is how long the search indexer gathers changes into one
+	// bulk write (search.IndexerConfig.FlushDelay).
+	SearchFlush time.Duration
 	DataDir      string
 	Env          string
 	Playground   bool
@@ -78,6 +82,7 @@ type configVar struct {
 
 var configVars = []configVar{
 	{"MESSENGER_HTTP_ADDR", "http-addr", ":8080", "address to listen on"},
+	{"MESSENGER_DEBUG_ADDR", "debug-addr", "", "address of a separate listener serving Go's profiler at /debug/pprof/ (keep it private; default: none)"},
 	{"MESSENGER_DATA_DIR", "data-dir", "./data", "directory of the embedded store and the generated signing key"},
 	{"MESSENGER_ENV", "env", "development", "`production` turns the playground off unless MESSENGER_PLAYGROUND=true"},
 	{"MESSENGER_PLAYGROUND", "playground", "", "serve /playground (default: on, off in production)"},
@@ -118,6 +123,7 @@ var configVars = []configVar{
 	{"MESSENGER_S3_REGION", "s3-region", "us-east-1", "S3 region"},
 	{"MESSENGER_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key"},
 	{"MESSENGER_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key"},
+	{"MESSENGER_SEARCH_FLUSH", "search-flush", "500ms", "how long the search indexer gathers changes into one bulk write: longer costs less CPU per message (each write is a new bleve segment to merge), shorter makes messages searchable sooner"},
 	{"MESSENGER_OPENSEARCH_URL", "opensearch-url", "", "comma-separated OpenSearch node URLs: switches search to OpenSearch (default: bleve index in <data>/search)"},
 	{"MESSENGER_OPENSEARCH_USERNAME", "opensearch-username", "", "OpenSearch basic-auth user"},
 	{"MESSENGER_OPENSEARCH_PASSWORD", "opensearch-password", "", "OpenSearch basic-auth password"},
@@ -143,6 +149,7 @@ func loadConfig(args []string) (config, error) {
 	var c config
 	var err error
 	c.HTTPAddr, c.DataDir, c.Env = get("MESSENGER_HTTP_ADDR"), get("MESSENGER_DATA_DIR"), get("MESSENGER_ENV")
+	c.DebugAddr = get("MESSENGER_DEBUG_ADDR")
 	c.JWTSecret = get("MESSENGER_JWT_SECRET")
 	c.Playground = c.Env != "production"
 	if p := get("MESSENGER_PLAYGROUND"); p != "" {
@@ -151,7 +158,8 @@ func loadConfig(args []string) (config, error) {
 		}
 	}
 	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow,
-		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep, "MESSENGER_EVENTS_MAX_AGE": &c.EventsMaxAge} {
+		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep, "MESSENGER_EVENTS_MAX_AGE": &c.EventsMaxAge,
+		"MESSENGER_SEARCH_FLUSH": &c.SearchFlush} {
 		if *d, err = time.ParseDuration(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}

@@ -91,7 +91,7 @@ func run(args []string, logger *slog.Logger) error {
 	}
 	defer index.Close()
 	index = obs.Index(index)
-	indexer, stopIndexer, err := startIndexer(ctx, index, store, logger)
+	indexer, stopIndexer, err := startIndexer(ctx, index, store, cfg.SearchFlush, logger)
 	if err != nil {
 		return err
 	}
@@ -122,6 +122,13 @@ func run(args []string, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	if cfg.DebugAddr != "" {
+		closeDebug, err := serveDebug(cfg.DebugAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer closeDebug()
 	}
 	sc := server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
 	closeRedis, err := production(ctx, cfg, &sc)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"messenger/search"
 	"messenger/storage"
@@ -29,8 +30,8 @@ func openSearch(ctx context.Context, cfg config) (search.Rebuilder, error) {
 
 // startIndexer runs the search indexer until ctx ends or stop is called;
 // stop returns once it has stopped (call it before closing the store).
-func startIndexer(ctx context.Context, idx search.Index, store storage.Store, logger *slog.Logger) (ix *search.Indexer, stop func(), err error) {
-	ix, err = search.NewIndexer(search.IndexerConfig{Index: idx, Store: store, Logger: logger})
+func startIndexer(ctx context.Context, idx search.Index, store storage.Store, flush time.Duration, logger *slog.Logger) (ix *search.Indexer, stop func(), err error) {
+	ix, err = search.NewIndexer(search.IndexerConfig{Index: idx, Store: store, Logger: logger, FlushDelay: flush})
 	if err != nil {
 		return nil, nil, err
 	}
