@@ -14,11 +14,11 @@ import (
 // config is everything the API reads from flags and MESSENGER_* environment
 // variables. A flag wins over its variable; nothing is required.
 type config struct {
-	HTTPAddr     string
-	DebugAddr    string
+	HTTPAddr  string
+	DebugAddr string
 	// SearchFlush is how long the search indexer gathers changes into one
 	// bulk write (search.IndexerConfig.FlushDelay).
-	SearchFlush time.Duration
+	SearchFlush  time.Duration
 	DataDir      string
 	Env          string
 	Playground   bool
