@@ -160,42 +160,73 @@ func newEvent(typ string) Event {
 	return nil
 }
 
-// setCursor stamps the receiving user's cursor (or marks it ephemeral).
-func setCursor(e Event, cursor string) {
+// withCursor returns a copy of e stamped with the receiving user's cursor
+// (or marked ephemeral). e itself may be shared by every recipient of the
+// event (the in-process log hands out the value the writer made), so it is
+// copied, never changed; the copy shares e's pointers, which resolvers only
+// read.
+func withCursor(e Event, cursor string) Event {
 	eph := cursor == ""
 	switch e := e.(type) {
 	case *MessageAdded:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *ConversationUpdated:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *MessageUpdated:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *MessageDeleted:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *ReactionUpdated:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *ReadCursorMoved:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *DeliveryCursorMoved:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *MemberJoined:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *MemberLeft:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *TypingUpdated:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *PresenceUpdated:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *StoryPosted:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	case *StoryReaction:
-		e.Cursor, e.Ephemeral = cursor, eph
+		c := *e
+		c.Cursor, c.Ephemeral = cursor, eph
+		return &c
 	}
+	return e
 }
 
 func encode(e Event) (realtime.Event, error) {
 	data, err := json.Marshal(e)
-	return realtime.Event{Type: e.EventType(), Data: data}, err
+	return realtime.Event{Type: e.EventType(), Data: data, Value: e}, err
 }
 
 // emit appends a durable event to the logs of userIDs. The durable write it
@@ -261,12 +292,17 @@ func (s *Service) Subscribe(ctx context.Context, me, after string) (Subscription
 		defer close(out)
 		defer s.offline(me, handle)
 		for ev := range raw {
-			e := newEvent(ev.Type)
-			if e == nil || json.Unmarshal(ev.Data, e) != nil {
-				s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
-				continue
+			// In process, the writer's value travels with the event: decode
+			// only what came over the wire (once per subscriber).
+			e, ok := ev.Value.(Event)
+			if !ok {
+				e = newEvent(ev.Type)
+				if e == nil || json.Unmarshal(ev.Data, e) != nil {
+					s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
+					continue
+				}
 			}
-			setCursor(e, ev.Cursor)
+			e = withCursor(e, ev.Cursor)
 			select {
 			case out <- e:
 			case <-ctx.Done():

@@ -47,6 +47,12 @@ type Event struct {
 	// Data is the payload, encoded by the writer. Logs never modify it, so
 	// one slice may be shared by every recipient.
 	Data []byte
+	// Value is the payload as the writer had it before encoding, or nil.
+	// A log that keeps events in this process may hand it to subscribers
+	// with the event (so they need not decode Data); one that stores
+	// events elsewhere drops it. Readers must treat it as read-only: it is
+	// shared by every recipient.
+	Value any
 }
 
 // Log is a set of per-user ordered event logs.
