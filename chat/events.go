@@ -292,15 +292,10 @@ func (s *Service) Subscribe(ctx context.Context, me, after string) (Subscription
 		defer close(out)
 		defer s.offline(me, handle)
 		for ev := range raw {
-			// In process, the writer's value travels with the event: decode
-			// only what came over the wire (once per subscriber).
-			e, ok := ev.Value.(Event)
-			if !ok {
-				e = newEvent(ev.Type)
-				if e == nil || json.Unmarshal(ev.Data, e) != nil {
-					s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
-					continue
-				}
+			e := s.decoded.decode(ev)
+			if e == nil {
+				s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
+				continue
 			}
 			e = withCursor(e, ev.Cursor)
 			select {

@@ -73,6 +73,7 @@ type Service struct {
 	log      realtime.Log
 	presence *presenceState
 	messages messageLocks
+	decoded  decodeCache
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
 	stopSweep, swept chan struct{}
 	closeOnce        sync.Once
