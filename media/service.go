@@ -6,6 +6,7 @@
 package media
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +38,10 @@ type Config struct {
 	Store Store
 	// Blobs keeps the bytes. Required.
 	Blobs blob.Store
+	// Downloads signs the URLs of documents (default Blobs). Set it when
+	// Blobs cannot send X-Content-Type-Options: nosniff (S3): blob/relay
+	// serves them through the API instead.
+	Downloads URLSigner
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// TempDir spools uploads while they are checked (default os.TempDir()).
@@ -57,6 +62,11 @@ type Config struct {
 	SweepEvery time.Duration
 }
 
+// URLSigner signs download URLs with the contract of blob.Store.PresignGet.
+type URLSigner interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration, opts blob.GetOptions) (string, error)
+}
+
 // Service applies the rules.
 type Service struct {
 	cfg   Config
@@ -72,6 +82,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Downloads == nil {
+		cfg.Downloads = cfg.Blobs
 	}
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()

@@ -188,13 +188,16 @@ func (s *Service) Upload(ctx context.Context, me, id string) (Upload, error) {
 
 // URL is a short-lived signed download URL of an upload's bytes. Images
 // and videos are served inline with their detected type; documents as a
-// download (Content-Disposition: attachment) with their detected type.
+// download (Content-Disposition: attachment) with their detected type,
+// signed by Config.Downloads so they also get nosniff.
 func (s *Service) URL(ctx context.Context, u Upload) (string, error) {
 	opts := blob.GetOptions{ContentType: u.ContentType, ContentDisposition: blob.ContentDisposition("inline", u.Filename)}
+	var signer URLSigner = s.blobs
 	if u.Kind == Document {
 		opts.ContentDisposition = blob.ContentDisposition("attachment", u.Filename)
+		signer = s.cfg.Downloads
 	}
-	url, err := s.blobs.PresignGet(ctx, BlobKey(u.ID), s.cfg.URLTTL, opts)
+	url, err := signer.PresignGet(ctx, BlobKey(u.ID), s.cfg.URLTTL, opts)
 	if err != nil {
 		return "", fmt.Errorf("media: sign url: %w", err)
 	}

@@ -16,8 +16,9 @@ import (
 type Uploads struct {
 	// Media is the attachments and stories domain.
 	Media *media.Service
-	// Blobs serves the embedded blob store's signed URLs under /blobs/
-	// (nil with S3, whose URLs point at S3 itself).
+	// Blobs serves signed URLs the API hands out under /blobs/: the
+	// embedded blob store's, or with S3 the documents relayed by the API
+	// (blob/relay) so they get nosniff.
 	Blobs http.Handler
 	// MaxRequestBytes caps a multipart request (default: the video limit
 	// plus 1 MiB for the operation and the multipart framing).

@@ -23,6 +23,7 @@ import (
 	"messenger/blob"
 	"messenger/blob/blobtest"
 	"messenger/blob/folder"
+	"messenger/blob/relay"
 	"messenger/blob/s3blob"
 	"messenger/media"
 	"messenger/media/mediatest"
@@ -58,8 +59,14 @@ func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
 	api := &mediaAPI{clock: clk}
 	var up server.Uploads
 	var blobs blob.Store
+	var downloads media.URLSigner
 	if s3 {
 		blobs, api.count = minioStore(t)
+		r, err := relay.New(relay.Config{Store: blobs, Secret: []byte(strings.Repeat("r", 32)), Now: clk.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		downloads, up.Blobs = r, r.Handler()
 	} else {
 		f, err := folder.Open(folder.Config{Dir: filepath.Join(dir, "blobs"), Secret: []byte(strings.Repeat("b", 32)), Now: clk.Now})
 		if err != nil {
@@ -73,7 +80,7 @@ func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { meta.Close() })
-	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Blobs: blobs, Now: clk.Now, TempDir: t.TempDir()})
+	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Blobs: blobs, Downloads: downloads, Now: clk.Now, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +125,16 @@ func minioStore(t *testing.T) (blob.Store, func(t *testing.T) int) {
 		}
 	})
 	return s, func(t *testing.T) int { return len(list()) }
+}
+
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func countFiles(t *testing.T, dir string) int {
@@ -430,9 +447,21 @@ func TestAttachmentsEndToEnd(t *testing.T) {
 				resp.Header.Get("Content-Type") != doc.ContentType {
 				t.Fatalf("download: %d %v", resp.StatusCode, resp.Header)
 			}
-			if backend == "folder" && resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 				t.Fatalf("no nosniff: %v", resp.Header)
 			}
+			if backend == "minio" && strings.Contains(got.Node.Attachments[0].URL, "/blobs/") {
+				t.Fatalf("an image is relayed, not served by S3: %s", got.Node.Attachments[0].URL)
+			}
+			docURL := got.Node.Attachments[1].URL
+			if status := getStatus(t, strings.Replace(docURL, "attachment", "inline", 1)); status != http.StatusForbidden {
+				t.Fatalf("a tampered document URL answers %d", status)
+			}
+			api.clock.Add(time.Hour)
+			if status := getStatus(t, docURL); status != http.StatusForbidden {
+				t.Fatalf("an expired document URL answers %d", status)
+			}
+			api.clock.Add(-time.Hour)
 			a.Must(t, `mutation($m: ID!) { deleteMessage(messageId: $m, forEveryone: true) { id } }`, map[string]any{"m": sent.SendMessage.ID}, nil)
 			resp, err = http.Get(got.Node.Attachments[0].URL)
 			if err != nil {

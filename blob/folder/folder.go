@@ -6,22 +6,18 @@ package folder
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"messenger/blob"
+	"messenger/blob/relay"
 )
 
 var _ blob.Store = (*Store)(nil)
@@ -45,6 +41,8 @@ type Config struct {
 // Store keeps objects as files: data/<key> with its metadata in meta/<key>.
 type Store struct {
 	cfg Config
+	// dl signs and serves downloads, the same code that relays S3's.
+	dl *relay.Relay
 }
 
 type meta struct {
@@ -67,7 +65,13 @@ func Open(cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("folder: %w", err)
 		}
 	}
-	return &Store{cfg: cfg}, nil
+	s := &Store{cfg: cfg}
+	dl, err := relay.New(relay.Config{Store: s, Secret: cfg.Secret, BaseURL: cfg.BaseURL, Prefix: cfg.Prefix, Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("folder: %w", err)
+	}
+	s.dl = dl
+	return s, nil
 }
 
 func (s *Store) path(kind, key string) string {
@@ -183,35 +187,15 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-func (s *Store) sign(parts ...string) string {
-	h := hmac.New(sha256.New, s.cfg.Secret)
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
+func (s *Store) sign(parts ...string) string { return relay.Sign(s.cfg.Secret, parts...) }
 
 func (s *Store) base(ctx context.Context) string {
 	return blob.BaseURL(ctx, s.cfg.BaseURL) + s.cfg.Prefix
 }
 
-// PresignGet signs key, expiry and response headers into the URL.
+// PresignGet returns a URL the API serves itself (see Handler).
 func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration, opts blob.GetOptions) (string, error) {
-	if err := blob.ValidKey(key); err != nil {
-		return "", err
-	}
-	exp := strconv.FormatInt(s.cfg.Now().Add(ttl).Unix(), 10)
-	q := url.Values{}
-	q.Set("exp", exp)
-	if opts.ContentType != "" {
-		q.Set("ct", opts.ContentType)
-	}
-	if opts.ContentDisposition != "" {
-		q.Set("cd", opts.ContentDisposition)
-	}
-	q.Set("sig", s.sign("GET", key, exp, opts.ContentType, opts.ContentDisposition))
-	return s.base(ctx) + "o/" + key + "?" + q.Encode(), nil
+	return s.dl.PresignGet(ctx, key, ttl, opts)
 }
 
 // policy is what a presigned form allows; signed as its base64 text.

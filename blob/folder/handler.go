@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,65 +15,25 @@ import (
 
 // Handler serves the store's presigned URLs under Config.Prefix:
 //
-//	GET  <prefix>o/<key>?exp=&ct=&cd=&sig=   download (Range supported)
+//	GET  <prefix>o/<key>?exp=&ct=&cd=&sig=   download (blob/relay: Range, nosniff)
 //	POST <prefix>upload                       form upload (fields, then "file")
 //
 // Like S3 it answers 403 for a bad or expired signature, 404 for a missing
 // object, 400 EntityTooLarge / EntityTooSmall for a body outside the
 // policy, and 204 after an upload.
 func (s *Store) Handler() http.Handler {
+	get := s.dl.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, s.cfg.Prefix)
 		switch {
 		case ok && strings.HasPrefix(rest, "o/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-			s.serveGet(w, r, strings.TrimPrefix(rest, "o/"))
+			get.ServeHTTP(w, r)
 		case ok && rest == "upload" && r.Method == http.MethodPost:
 			s.servePost(w, r)
 		default:
 			http.NotFound(w, r)
 		}
 	})
-}
-
-func (s *Store) serveGet(w http.ResponseWriter, r *http.Request, key string) {
-	q := r.URL.Query()
-	exp, err := strconv.ParseInt(q.Get("exp"), 10, 64)
-	want := s.sign("GET", key, q.Get("exp"), q.Get("ct"), q.Get("cd"))
-	if err != nil || !hmac.Equal([]byte(want), []byte(q.Get("sig"))) || s.cfg.Now().Unix() > exp {
-		http.Error(w, "AccessDenied: bad or expired signature", http.StatusForbidden)
-		return
-	}
-	rc, info, err := s.Get(r.Context(), key)
-	if err != nil {
-		code := http.StatusInternalServerError
-		if errors.Is(err, blob.ErrNotFound) || errors.Is(err, blob.ErrBadKey) {
-			code = http.StatusNotFound
-		}
-		http.Error(w, http.StatusText(code), code)
-		return
-	}
-	defer rc.Close()
-	h := w.Header()
-	ct := q.Get("ct")
-	if ct == "" {
-		ct = info.ContentType
-	}
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	h.Set("Content-Type", ct)
-	if cd := q.Get("cd"); cd != "" {
-		h.Set("Content-Disposition", cd)
-	}
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-	h.Set("Cache-Control", "private, max-age=300")
-	if rs, ok := rc.(io.ReadSeeker); ok {
-		http.ServeContent(w, r, "", info.ModTime, rs)
-		return
-	}
-	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
-	_, _ = io.Copy(w, rc)
 }
 
 func (s *Store) servePost(w http.ResponseWriter, r *http.Request) {

@@ -9,15 +9,19 @@ import (
 
 	"messenger/blob"
 	"messenger/blob/folder"
+	"messenger/blob/relay"
 	"messenger/blob/s3blob"
 	"messenger/chat"
 	"messenger/media"
 	"messenger/server"
 )
 
+var _ media.URLSigner = (*relay.Relay)(nil)
+
 // openUploads wires attachments and stories: blobs in S3 when
 // MESSENGER_S3_ENDPOINT or MESSENGER_S3_BUCKET is set, else in
-// <data>/blobs served by the API itself; metadata in Cassandra when
+// <data>/blobs served by the API itself (with S3, documents are
+// relayed by the API, see blob/relay); metadata in Cassandra when
 // MESSENGER_CASSANDRA_HOSTS is set (see openMediaStore), else in
 // <data>/media. The
 // sweeper (unattached uploads, expired stories) runs until ctx ends. The
@@ -26,6 +30,10 @@ import (
 func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey []byte, obs *server.Observer) (server.Uploads, func() error, error) {
 	var up server.Uploads
 	var blobs blob.Store
+	var downloads media.URLSigner
+	// A key of its own, derived from the token key: a download URL must
+	// never be usable as a token, nor the reverse.
+	k := sha256.Sum256(append([]byte("messenger blob urls\x00"), signingKey...))
 	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
 		s, err := s3blob.Open(ctx, s3blob.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
@@ -34,16 +42,19 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey 
 		if err != nil {
 			return up, nil, err
 		}
-		blobs = s
+		blobs = obs.Blobs(s)
+		// S3 cannot add nosniff: documents are relayed by the API.
+		r, err := relay.New(relay.Config{Store: blobs, Secret: k[:]})
+		if err != nil {
+			return up, nil, err
+		}
+		downloads, up.Blobs = r, r.Handler()
 	} else {
-		// A key of its own, derived from the token key: a download URL
-		// must never be usable as a token, nor the reverse.
-		k := sha256.Sum256(append([]byte("messenger blob urls\x00"), signingKey...))
 		f, err := folder.Open(folder.Config{Dir: filepath.Join(cfg.DataDir, "blobs"), Secret: k[:]})
 		if err != nil {
 			return up, nil, err
 		}
-		blobs, up.Blobs = f, f.Handler()
+		blobs, up.Blobs = obs.Blobs(f), f.Handler()
 	}
 	tmp := filepath.Join(cfg.DataDir, "tmp")
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
@@ -53,7 +64,7 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey 
 	if err != nil {
 		return up, nil, err
 	}
-	m, err := media.New(media.Config{Chat: svc, Store: store, Blobs: obs.Blobs(blobs), TempDir: tmp})
+	m, err := media.New(media.Config{Chat: svc, Store: store, Blobs: blobs, Downloads: downloads, TempDir: tmp})
 	if err != nil {
 		store.Close()
 		return up, nil, err
