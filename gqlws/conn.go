@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -21,50 +23,82 @@ const (
 	stateAcked
 )
 
-// conn is one socket. Its reader is the goroutine that called Do; writes
-// come from any goroutine under wmu; timers (init timeout, credential
-// expiry) and the Transport's pinger may close it.
+// closeDrain is how long a socket we closed waits for the peer's close
+// frame before its connection is dropped.
+const closeDrain = 2 * time.Second
+
+var connIDs atomic.Uint64
+
+// conn is one socket. Reading happens on a goroutine that exists only while
+// the socket has something to read (the process's poller starts it; see
+// poll_linux.go), or for the socket's whole life where there is no poller.
+// Writes come from any goroutine through the queue in write.go. Timers
+// (init timeout, credential expiry, close drain) and the Transport's pinger
+// may close it.
 type conn struct {
 	t    *Transport
-	ws   *websocket.Conn
+	nc   net.Conn
+	raw  syscall.RawConn // nil: the poller cannot watch it (not a plain socket)
+	id   uint64          // the poller's key
 	exec graphql.GraphExecutor
 
-	ctx    context.Context // the socket's life; cancelled when it closes
-	cancel context.CancelFunc
-	opCtx  context.Context // ctx plus what Init added; set once acked
+	ctx   context.Context // the upgrade request's values; never cancelled
+	opCtx context.Context // ctx plus what Init added; set once acked
 
 	state    atomic.Int32
-	closing  atomic.Bool
-	lastRead atomic.Int64 // unix nanos of the last inbound message
-	pingedAt int64        // owned by the pinger
+	closing  atomic.Bool // a close frame was queued, or the socket failed
+	finished atomic.Bool // the connection is closed
+	lastRead atomic.Int64
+	pingedAt int64 // owned by the pinger
 
-	wmu sync.Mutex
+	// writing (write.go)
+	wmu      sync.Mutex
+	wcond    *sync.Cond // made when a producer first waits for the queue to drain
+	wq       *[]byte    // queued frames; nil while empty
+	flushing bool       // a goroutine is writing the queue
+	wdone    bool       // the close frame is queued or the socket failed: queue nothing more
 
-	mu  sync.Mutex
-	ops map[string]*op
+	mu        sync.Mutex
+	ops       []*op
+	opsClosed bool // the socket is closing: start no operation
 
 	timerMu sync.Mutex
 	initT   *time.Timer
 	expiryT *time.Timer
+	drainT  *time.Timer
 
-	// token bucket for inbound messages; owned by the reader
-	tokens float64
-	filled int64
+	// The reader's state: one reader at a time, serialised by rmu (which
+	// also orders one reader's writes before the next reader's reads).
+	rmu     sync.Mutex
+	rbuf    *[]byte // bytes of a partial frame; nil while none
+	need    int     // bytes the partial frame at the start of rbuf takes
+	frag    []byte  // a fragmented message being assembled
+	fragOp  byte
+	watched bool    // registered with the poller
+	tokens  float64 // inbound message bucket
+	filled  int64
 }
 
 // op is one running operation.
 type op struct {
 	id      string
+	prefix  []byte // `{"id":"<id>","type":"`
+	ctx     context.Context
 	cancel  context.CancelFunc
 	stopped bool // the client completed it: send nothing more (under wmu)
-	end     atomic.Pointer[error]
+	reason  atomic.Pointer[func() error]
 }
 
-func newConn(t *Transport, ws *websocket.Conn, exec graphql.GraphExecutor, parent context.Context) *conn {
-	ctx, cancel := context.WithCancel(parent)
-	c := &conn{t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel, tokens: t.cfg.MessageBurst, filled: time.Now().UnixNano()}
-	ws.SetReadLimit(t.cfg.MaxMessageBytes)
-	c.lastRead.Store(c.filled)
+func newConn(t *Transport, nc net.Conn, exec graphql.GraphExecutor, ctx context.Context) *conn {
+	now := time.Now().UnixNano()
+	c := &conn{t: t, nc: nc, exec: exec, ctx: ctx, id: connIDs.Add(1), tokens: t.cfg.MessageBurst, filled: now}
+	switch nc := nc.(type) {
+	case *net.TCPConn:
+		c.raw, _ = nc.SyscallConn()
+	case *net.UnixConn:
+		c.raw, _ = nc.SyscallConn()
+	}
+	c.lastRead.Store(now)
 	c.initT = time.AfterFunc(t.cfg.InitTimeout, func() {
 		if c.state.Load() == stateNew {
 			c.close(CloseInitTimeout, "Connection initialisation timeout")
@@ -73,10 +107,39 @@ func newConn(t *Transport, ws *websocket.Conn, exec graphql.GraphExecutor, paren
 	return c
 }
 
+// start begins reading: through the poller when it can watch the socket,
+// else on a goroutine of its own.
+func (c *conn) start(pre []byte) {
+	p := c.t.poller()
+	if len(pre) == 0 && p != nil && c.raw != nil {
+		c.rmu.Lock()
+		ok := p.watch(c)
+		c.rmu.Unlock()
+		if ok {
+			return
+		}
+	}
+	if len(pre) > 0 {
+		b := getBuf()
+		*b = append(*b, pre...)
+		c.rbuf = b
+	}
+	go c.serve(p == nil || c.raw == nil)
+}
+
 var (
 	msgAck  = []byte(`{"type":"connection_ack"}`)
 	msgPing = []byte(`{"type":"ping"}`)
 	msgPong = []byte(`{"type":"pong"}`)
+
+	pongPayload  = []byte(`{"type":"pong","payload":`)
+	nextData     = []byte(`next","payload":{"data":`)
+	nextPayload  = []byte(`next","payload":`)
+	errorPayload = []byte(`error","payload":`)
+	completeMsg  = []byte(`complete"}`)
+	closeBrace   = []byte(`}`)
+	closeBraces  = []byte(`}}`)
+	jsonNull     = []byte(`null`)
 )
 
 type inbound struct {
@@ -97,41 +160,160 @@ type subscribePayload struct {
 // top-level documentId (trusted documents) is handed to the executor.
 const DocumentIDKey = "documentId"
 
-func (c *conn) readLoop() {
-	defer c.finish()
+// serve reads the socket and handles its frames. With block it runs for
+// the socket's whole life; otherwise (the poller saw the socket readable)
+// it returns, having re-armed the poller, as soon as no partial frame is
+// buffered: an idle socket has no goroutine and no read buffer.
+func (c *conn) serve(block bool) {
+	c.rmu.Lock()
+	read := c.rbuf == nil // bytes that came with the handshake are handled first
 	for {
-		_, b, err := c.ws.ReadMessage()
-		if err != nil {
-			return // peer closed, deadline after our close, or a broken socket
+		if read && !c.fill() {
+			break
 		}
-		now := time.Now().UnixNano()
-		c.lastRead.Store(now)
-		if c.closing.Load() {
-			continue // draining until the peer answers our close
+		read = true
+		if !c.consume() || c.finished.Load() {
+			break
 		}
-		if !c.allow(now) {
-			c.close(CloseTooManyRequests, "Too many messages")
-			continue
+		if block || len(*c.rbuf) > 0 {
+			continue // a frame is incomplete: wait for the rest here
 		}
-		c.handle(b)
+		c.release()
+		if p := c.t.poller(); p != nil && p.watch(c) {
+			c.rmu.Unlock()
+			return
+		}
+		if c.finished.Load() {
+			break
+		}
+		block = true // the poller refused the socket: read it here
+	}
+	c.release()
+	c.rmu.Unlock()
+	c.finish()
+}
+
+// fill reads what the socket has into rbuf; false when the socket ended.
+func (c *conn) fill() bool {
+	if c.rbuf == nil {
+		c.rbuf = getBuf()
+	}
+	b := *c.rbuf
+	if c.need > cap(b) {
+		nb := make([]byte, len(b), c.need)
+		copy(nb, b)
+		putBuf(c.rbuf)
+		c.rbuf, b = &nb, nb
+	}
+	n, err := c.nc.Read(b[len(b):cap(b)])
+	if n > 0 {
+		*c.rbuf = b[:len(b)+n]
+		c.lastRead.Store(time.Now().UnixNano())
+	}
+	return err == nil || n > 0
+}
+
+// release returns an empty read buffer to the pool.
+func (c *conn) release() {
+	if c.rbuf != nil && len(*c.rbuf) == 0 {
+		putBuf(c.rbuf)
+		c.rbuf = nil
 	}
 }
 
-// finish releases everything once the reader has stopped.
-func (c *conn) finish() {
-	c.closing.Store(true)
-	c.cancel()
-	c.stopTimers()
-	_ = c.ws.NetConn().Close()
+// consume handles every complete frame in rbuf and keeps the rest; false
+// when the socket is done.
+func (c *conn) consume() bool {
+	b := *c.rbuf
+	off := 0
+	c.need = 0
+	for off < len(b) {
+		limit := c.t.cfg.MaxMessageBytes
+		if b[off]&0x0f == opContinuation {
+			limit -= int64(len(c.frag))
+		}
+		f, n, need, code := parseFrame(b[off:], limit)
+		if code != 0 {
+			c.fail(code)
+			return false
+		}
+		if n == 0 {
+			c.need = need
+			break
+		}
+		off += n
+		if !c.frame(f) {
+			return false
+		}
+	}
+	*c.rbuf = b[:copy(b, b[off:])]
+	return true
 }
 
-func (c *conn) stopTimers() {
-	c.timerMu.Lock()
-	defer c.timerMu.Unlock()
-	c.initT.Stop()
-	if c.expiryT != nil {
-		c.expiryT.Stop()
+// frame handles one frame; false when the socket is done.
+func (c *conn) frame(f frame) bool {
+	switch f.op {
+	case opText, opBinary:
+		if c.fragOp != 0 {
+			c.fail(closeProtocolError)
+			return false
+		}
+		if !f.fin {
+			c.fragOp = f.op
+			c.frag = append([]byte(nil), f.payload...)
+			return true
+		}
+		c.message(f.payload)
+	case opContinuation:
+		if c.fragOp == 0 {
+			c.fail(closeProtocolError)
+			return false
+		}
+		c.frag = append(c.frag, f.payload...)
+		if f.fin {
+			msg := c.frag
+			c.frag, c.fragOp = nil, 0
+			c.message(msg)
+		}
+	case opPing:
+		c.sendFrame(nil, opPong, time.Second, f.payload)
+	case opPong:
+	case opClose:
+		code := peerCloseCode(f.payload)
+		if code == 0 {
+			c.fail(closeProtocolError)
+			return false
+		}
+		if c.closing.CompareAndSwap(false, true) {
+			// The peer is closing: answer with its code (RFC 6455 5.5.1).
+			c.cancelOps()
+			echo := closePayload(code, "")
+			c.queueClose(echo)
+		}
+		return false
 	}
+	return true
+}
+
+// message handles one complete data message.
+func (c *conn) message(b []byte) {
+	if c.closing.Load() {
+		return // draining until the peer answers our close
+	}
+	if !c.allow(time.Now().UnixNano()) {
+		c.close(CloseTooManyRequests, "Too many messages")
+		return
+	}
+	c.handle(b)
+}
+
+// fail closes the connection after a framing violation.
+func (c *conn) fail(code int) {
+	reason := "protocol error"
+	if code == closeTooBig {
+		reason = "message too big"
+	}
+	c.close(code, reason)
 }
 
 // allow takes one token from the socket's message bucket.
@@ -158,10 +340,10 @@ func (c *conn) handle(b []byte) {
 	case "connection_init":
 		c.init(m.Payload)
 	case "ping":
-		if len(m.Payload) > 0 && !bytes.Equal(m.Payload, []byte("null")) {
-			c.write(nil, envelope("", "pong", m.Payload))
+		if len(m.Payload) > 0 && !bytes.Equal(m.Payload, jsonNull) {
+			c.send(nil, pongPayload, m.Payload, closeBrace)
 		} else {
-			c.write(nil, msgPong)
+			c.send(nil, msgPong)
 		}
 	case "pong":
 	case "subscribe":
@@ -185,8 +367,7 @@ func (c *conn) handle(b []byte) {
 			return
 		}
 		c.mu.Lock()
-		o := c.ops[*m.ID]
-		delete(c.ops, *m.ID)
+		o := c.takeOp(*m.ID, nil)
 		c.mu.Unlock()
 		if o != nil {
 			c.wmu.Lock()
@@ -219,32 +400,56 @@ func (c *conn) init(payload json.RawMessage) {
 	c.opCtx = ctx
 	c.timerMu.Lock()
 	c.initT.Stop()
+	c.initT = nil
 	if !expires.IsZero() && !c.closing.Load() {
 		c.expiryT = time.AfterFunc(time.Until(expires), func() { c.close(CloseForbidden, "Forbidden: credentials expired") })
 	}
 	c.timerMu.Unlock()
 	c.state.Store(stateAcked)
-	c.write(nil, msgAck)
+	c.send(nil, msgAck)
+}
+
+// takeOp removes the operation id (only if it is o, when o is set) from
+// the socket's list; c.mu is held.
+func (c *conn) takeOp(id string, o *op) *op {
+	for i, x := range c.ops {
+		if x.id == id && (o == nil || x == o) {
+			c.ops[i] = c.ops[len(c.ops)-1]
+			c.ops[len(c.ops)-1] = nil
+			c.ops = c.ops[:len(c.ops)-1]
+			return x
+		}
+	}
+	return nil
 }
 
 func (c *conn) subscribe(id string, p *subscribePayload) {
 	c.mu.Lock()
-	if _, dup := c.ops[id]; dup {
+	if c.opsClosed {
 		c.mu.Unlock()
-		c.close(CloseSubscriberExists, "Subscriber for "+truncate(id)+" already exists")
 		return
+	}
+	for _, x := range c.ops {
+		if x.id == id {
+			c.mu.Unlock()
+			c.close(CloseSubscriberExists, "Subscriber for "+truncate(id)+" already exists")
+			return
+		}
 	}
 	if len(c.ops) >= c.t.cfg.MaxOperations {
 		c.mu.Unlock()
 		c.close(CloseTooManyRequests, "Too many operations")
 		return
 	}
-	ctx, cancel := context.WithCancel(c.opCtx)
-	o := &op{id: id, cancel: cancel}
-	if c.ops == nil {
-		c.ops = map[string]*op{}
-	}
-	c.ops[id] = o
+	// The operation's context is cancelled by the socket (cancelOps), not
+	// through a parent context: a child of a cancellable parent costs the
+	// parent a map of children for as long as it runs.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(c.opCtx))
+	idJSON, _ := json.Marshal(id)
+	prefix := make([]byte, 0, len(idJSON)+16)
+	prefix = append(append(append(prefix, `{"id":`...), idJSON...), `,"type":"`...)
+	o := &op{id: id, prefix: prefix, ctx: ctx, cancel: cancel}
+	c.ops = append(c.ops, o)
 	c.mu.Unlock()
 
 	params := &graphql.RawParams{Query: p.Query, OperationName: p.OperationName, Variables: p.Variables, Extensions: p.Extensions}
@@ -256,27 +461,31 @@ func (c *conn) subscribe(id string, p *subscribePayload) {
 	}
 	params.ReadTime = graphql.TraceTiming{Start: graphql.Now(), End: graphql.Now()}
 	c.t.nOps.Add(1)
-	go c.run(ctx, o, params)
+	go c.run(o, params)
+}
+
+// cancelOps ends every operation and lets no new one start.
+func (c *conn) cancelOps() {
+	c.mu.Lock()
+	ops := c.ops
+	c.ops, c.opsClosed = nil, true
+	c.mu.Unlock()
+	for _, o := range ops {
+		o.cancel()
+	}
 }
 
 // run executes one operation and reports its results on the socket.
-func (c *conn) run(ctx context.Context, o *op, params *graphql.RawParams) {
+func (c *conn) run(o *op, params *graphql.RawParams) {
+	streaming := false
 	defer func() {
-		if r := recover(); r != nil {
-			c.t.cfg.Logger.Error("websocket operation panicked", "panic", fmt.Sprint(r))
-			c.close(CloseInternalServerError, "Internal server error")
+		if !streaming {
+			c.done(o, recover())
 		}
-		c.mu.Lock()
-		if c.ops[o.id] == o {
-			delete(c.ops, o.id)
-		}
-		c.mu.Unlock()
-		o.cancel()
-		c.t.nOps.Add(-1)
 	}()
-	ctx = graphql.StartOperationTrace(ctx)
+	ctx := graphql.StartOperationTrace(o.ctx)
 	if f := c.t.cfg.OperationContext; f != nil {
-		ctx = f(ctx, func(err error) { o.end.Store(&err) })
+		ctx = f(ctx, func(reason func() error) { o.reason.Store(&reason) })
 	}
 	rc, errs := c.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
@@ -285,30 +494,81 @@ func (c *conn) run(ctx context.Context, o *op, params *graphql.RawParams) {
 		return
 	}
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)
+	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+		// A subscription waits for events for hours: it does so on a
+		// fresh goroutine, whose stack has not grown through parsing and
+		// validation (a goroutine's stack shrinks only slowly, over
+		// garbage collections).
+		streaming = true
+		go func() {
+			defer func() { c.done(o, recover()) }()
+			c.results(o, ctx, responses)
+		}()
+		return
+	}
+	c.results(o, ctx, responses)
+}
+
+// done ends an operation's bookkeeping; r is what its goroutine recovered.
+func (c *conn) done(o *op, r any) {
+	if r != nil {
+		c.t.cfg.Logger.Error("websocket operation panicked", "panic", fmt.Sprint(r))
+		c.close(CloseInternalServerError, "Internal server error")
+	}
+	c.mu.Lock()
+	c.takeOp(o.id, o)
+	c.mu.Unlock()
+	o.cancel()
+	c.t.nOps.Add(-1)
+}
+
+// results sends an operation's results, then complete, or what its
+// stream's end calls for.
+func (c *conn) results(o *op, ctx context.Context, responses graphql.ResponseHandler) {
 	for {
 		resp := responses(ctx)
 		if resp == nil {
 			break
 		}
+		if !c.next(o, resp) {
+			return
+		}
+	}
+	if p := o.reason.Load(); p != nil && o.ctx.Err() == nil {
+		if err := (*p)(); err != nil {
+			se := c.t.cfg.OnStreamEnd(err)
+			if len(se.Errors) > 0 {
+				c.sendErrors(o, se.Errors)
+				return
+			}
+			c.close(se.CloseCode, se.Reason)
+			return
+		}
+	}
+	c.send(o, o.prefix, completeMsg)
+}
+
+// next sends one result. The common result, data alone, is framed as it
+// is (gqlgen wrote it as JSON, so encoding/json's validation and
+// compaction of it would be wasted); anything else is encoded as a whole.
+func (c *conn) next(o *op, resp *graphql.Response) bool {
+	if len(resp.Errors) == 0 && resp.Label == "" && resp.Path == nil && resp.HasNext == nil && len(resp.Extensions) == 0 {
+		data := resp.Data
+		if len(data) == 0 {
+			data = jsonNull
+		}
+		c.sendResult(o, o.prefix, nextData, data, closeBraces)
+	} else {
 		b, err := json.Marshal(resp)
 		if err != nil {
 			c.t.cfg.Logger.Error("websocket: encoding a response", "err", err)
 			c.close(CloseInternalServerError, "Internal server error")
-			return
+			return false
 		}
-		c.write(o, envelope(o.id, "next", b))
-		c.t.nMsgs.Add(1)
+		c.sendResult(o, o.prefix, nextPayload, b, closeBrace)
 	}
-	if p := o.end.Load(); p != nil && *p != nil {
-		se := c.t.cfg.OnStreamEnd(*p)
-		if len(se.Errors) > 0 {
-			c.sendErrors(o, se.Errors)
-			return
-		}
-		c.close(se.CloseCode, se.Reason)
-		return
-	}
-	c.write(o, envelope(o.id, "complete", nil))
+	c.t.nMsgs.Add(1)
+	return true
 }
 
 func (c *conn) sendErrors(o *op, errs gqlerror.List) {
@@ -316,66 +576,55 @@ func (c *conn) sendErrors(o *op, errs gqlerror.List) {
 	if err != nil {
 		b = []byte(`[{"message":"internal error","extensions":{"code":"INTERNAL"}}]`)
 	}
-	c.write(o, envelope(o.id, "error", b))
+	c.send(o, o.prefix, errorPayload, b, closeBrace)
 }
 
-// envelope builds {"id":…,"type":…,"payload":…} around an encoded payload.
-func envelope(id, typ string, payload []byte) []byte {
-	b := make([]byte, 0, len(payload)+len(id)+40)
-	if id != "" {
-		b = append(b, `{"id":`...)
-		idj, _ := json.Marshal(id)
-		b = append(b, idj...)
-		b = append(b, `,"type":"`...)
-	} else {
-		b = append(b, `{"type":"`...)
-	}
-	b = append(b, typ...)
-	b = append(b, '"')
-	if len(payload) > 0 {
-		b = append(b, `,"payload":`...)
-		b = append(b, payload...)
-	}
-	return append(b, '}')
-}
-
-// write sends one message unless the socket is closing or o was completed
-// by the client. A failed write (the peer stopped reading) ends the socket.
-func (c *conn) write(o *op, msg []byte) {
-	c.writeWithin(o, msg, c.t.cfg.WriteTimeout)
-}
-
-func (c *conn) writeWithin(o *op, msg []byte, timeout time.Duration) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.closing.Load() || (o != nil && o.stopped) {
-		return
-	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(timeout))
-	if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
-		c.abort()
-	}
-}
-
-// abort drops a socket that can no longer be written to.
-func (c *conn) abort() {
-	if c.closing.CompareAndSwap(false, true) {
-		c.t.countClose(1006)
-		c.cancel()
-		_ = c.ws.NetConn().Close()
-	}
-}
-
-// close sends a close frame and ends every operation; the reader then
-// drains until the peer answers (or for 2 s) and releases the socket.
+// close sends a close frame and ends every operation; the connection is
+// dropped when the peer answers, or after closeDrain.
 func (c *conn) close(code int, reason string) {
 	if !c.closing.CompareAndSwap(false, true) {
 		return
 	}
 	c.t.countClose(code)
-	c.cancel()
-	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-	_ = c.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+	c.cancelOps()
+	c.timerMu.Lock()
+	if !c.finished.Load() {
+		c.drainT = time.AfterFunc(closeDrain, c.finish)
+	}
+	c.timerMu.Unlock()
+	c.queueClose(closePayload(code, reason))
+}
+
+// abort drops a socket that can no longer be written to.
+func (c *conn) abort() {
+	if c.closing.CompareAndSwap(false, true) {
+		c.t.countClose(closeAbnormal)
+	}
+	c.finish()
+}
+
+// finish closes the connection and releases everything but the reader's
+// buffer (its reader, if one runs, releases that as it returns).
+func (c *conn) finish() {
+	if !c.finished.CompareAndSwap(false, true) {
+		return
+	}
+	c.closing.Store(true)
+	c.cancelOps()
+	c.timerMu.Lock()
+	for _, t := range []*time.Timer{c.initT, c.expiryT, c.drainT} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	c.initT, c.expiryT, c.drainT = nil, nil, nil
+	c.timerMu.Unlock()
+	if p := c.t.poller(); p != nil {
+		p.forget(c)
+	}
+	_ = c.nc.Close()
+	c.dropQueue()
+	c.t.remove(c)
 }
 
 // heartbeat runs on the pinger: it drops a socket that sent nothing since
@@ -389,11 +638,13 @@ func (c *conn) heartbeat(now int64) {
 		return
 	}
 	c.pingedAt = now
-	if !c.wmu.TryLock() {
+	c.wmu.Lock()
+	busy := c.flushing
+	c.wmu.Unlock()
+	if busy {
 		return // a write is in progress: the socket is busy, not idle
 	}
-	c.wmu.Unlock()
-	c.writeWithin(nil, msgPing, time.Second)
+	c.sendFrame(nil, opText, time.Second, msgPing)
 }
 
 func truncate(s string) string {

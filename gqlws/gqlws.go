@@ -1,14 +1,22 @@
 // Package gqlws serves GraphQL over websockets with the graphql-transport-ws
 // protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md), as a gqlgen
-// transport that drives gqlgen's executor.
+// transport that drives gqlgen's executor. It speaks RFC 6455 itself.
 //
-// It is built to hold tens of thousands of mostly idle sockets: one reading
-// goroutine per socket (none while writing: writes happen under a mutex from
-// whichever goroutine produced the message), a small read buffer, pooled
-// write buffers, timers instead of goroutines for the init timeout and token
-// expiry, and one pinger for all sockets of a Transport.
+// It is built to hold tens of thousands of mostly idle sockets. An idle
+// socket has no goroutine of its own and no buffers: on Linux one epoll
+// instance per process watches every idle socket, and a goroutine exists
+// only while a socket has something to read (poll_linux.go; elsewhere each
+// socket has a reading goroutine). Read and write buffers come from a pool
+// and go back as soon as they are empty. Writes are queued and written by
+// whichever goroutine finds no write in progress, so results produced
+// during a write leave together in one system call (write.go). Timers serve
+// the init timeout and token expiry, and one pinger serves all sockets of a
+// Transport. What remains per idle subscription is what the operation
+// itself holds: its goroutine parked in gqlgen's executor, and the event
+// stream behind it.
 //
-// Close codes (the protocol's, plus 1013 and 1001):
+// Close codes (the protocol's, plus 1013 and 1001, and RFC 6455's 1002 and
+// 1009 for framing errors):
 //
 //	4400  invalid message (bad JSON, unknown type, missing id)
 //	4401  subscribe before connection_ack
@@ -21,6 +29,8 @@
 //	1013  try again later: a subscription's event stream failed in a way a
 //	      reconnect (resuming from the last cursor) fixes
 //	1001  going away: server shutdown, or the peer stopped answering pings
+//	1002  a frame broke RFC 6455 (unmasked, reserved bits, bad fragmentation)
+//	1009  a message longer than MaxMessageBytes
 package gqlws
 
 import (
@@ -33,7 +43,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -94,12 +103,16 @@ type Config struct {
 	// token bucket (default 20/s, burst 100); exceeding it closes with 4429.
 	MessageRate  float64
 	MessageBurst float64
-	// ReadBufferSize is the per-socket read buffer (default 512 bytes;
-	// larger messages are read in several fills).
+	// ReadBufferSize is ignored: reads use pooled 4 KiB buffers, held only
+	// while a socket has a partial frame. Kept for compatibility.
 	ReadBufferSize int
-	// OperationContext, when set, wraps each operation's context; end is
-	// to be called with the reason its event stream failed.
-	OperationContext func(ctx context.Context, end func(error)) context.Context
+	// OperationContext, when set, wraps each operation's context. A
+	// subscription resolver calls end (from the operation's goroutine,
+	// before its stream starts) with a function that says, once the
+	// stream's channel has closed, why it ended: nil for a normal end, else
+	// the reason handed to OnStreamEnd. It may block until the producer of
+	// the stream has finished.
+	OperationContext func(ctx context.Context, end func(reason func() error)) context.Context
 	// OnStreamEnd maps a failed stream's reason to what the client is told.
 	// Default: close with 4500.
 	OnStreamEnd func(err error) StreamEnd
@@ -122,8 +135,8 @@ type Stats struct {
 
 // Transport is a gqlgen transport for graphql-transport-ws.
 type Transport struct {
-	cfg      Config
-	upgrader websocket.Upgrader
+	cfg    Config
+	noPoll bool // tests: read every socket on a goroutine of its own
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -168,9 +181,6 @@ func New(cfg Config) *Transport {
 	if cfg.MessageBurst <= 0 {
 		cfg.MessageBurst = 100
 	}
-	if cfg.ReadBufferSize <= 0 {
-		cfg.ReadBufferSize = 512
-	}
 	if cfg.OnStreamEnd == nil {
 		cfg.OnStreamEnd = func(error) StreamEnd {
 			return StreamEnd{CloseCode: CloseInternalServerError, Reason: "Internal server error"}
@@ -179,18 +189,16 @@ func New(cfg Config) *Transport {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	t := &Transport{cfg: cfg, conns: map[*conn]struct{}{}, stop: make(chan struct{}), closes: map[int]int64{}}
-	t.upgrader = websocket.Upgrader{
-		HandshakeTimeout: 10 * time.Second,
-		ReadBufferSize:   cfg.ReadBufferSize,
-		WriteBufferPool:  &sync.Pool{},
-		// The subprotocol is checked after the upgrade, so that a client
-		// that did not ask for it learns why (4406) rather than seeing a
-		// failed handshake.
-		Subprotocols: []string{Subprotocol},
-		CheckOrigin:  cfg.CheckOrigin,
+	return &Transport{cfg: cfg, conns: map[*conn]struct{}{}, stop: make(chan struct{}), closes: map[int]int64{}}
+}
+
+// poller returns the process's poller, or nil when sockets are read by a
+// goroutine each.
+func (t *Transport) poller() *poller {
+	if t.noPoll {
+		return nil
 	}
-	return t
+	return processPoller()
 }
 
 // SameHost accepts requests without an Origin header (non-browser clients)
@@ -221,27 +229,25 @@ func (t *Transport) Supports(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// Do upgrades the request and starts the socket's reader. It returns at
+// Do upgrades the request and starts watching the socket. It returns at
 // once, so that the HTTP server's per-request state (its buffers, the
 // request, a stack grown by the middleware) is released: an idle socket
-// keeps only its reader's small stack and its own state. The socket's
-// context keeps the request context's values but not its cancellation;
-// Shutdown closes every socket.
+// keeps only its own state. The socket's context keeps the request
+// context's values but not its cancellation; Shutdown closes every socket.
+// The subprotocol is checked after the upgrade, so that a client that did
+// not ask for it learns why (4406) rather than seeing a failed handshake.
 func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ws, err := t.upgrader.Upgrade(w, r, nil)
+	nc, pre, proto, err := upgrade(w, r, t.cfg.CheckOrigin)
 	if err != nil {
-		return // the upgrader has answered with an HTTP error
+		return // the handshake was refused with an HTTP error
 	}
-	c := newConn(t, ws, exec, context.WithoutCancel(r.Context()))
-	if ws.Subprotocol() != Subprotocol {
+	c := newConn(t, nc, exec, context.WithoutCancel(r.Context()))
+	if proto != Subprotocol {
 		c.close(CloseSubprotocol, "Subprotocol not acceptable")
 	} else if !t.add(c) {
 		c.close(CloseGoingAway, "server shutting down")
 	}
-	go func() {
-		c.readLoop()
-		t.remove(c)
-	}()
+	c.start(pre)
 }
 
 // Shutdown closes every socket with 1001 and stops the pinger. New sockets

@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -90,10 +91,32 @@ func With(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
+// Lazy returns ctx whose loaders (For) are made by New on first use: for
+// contexts most of which resolve no related object, such as each event of
+// a subscription or a mutation answering with its own fields, where making
+// the loaders cost more than the rest of the work.
+func Lazy(ctx context.Context, store storage.Store, o Options) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &lazy{store: store, o: o})
+}
+
+// lazy makes a context's loaders on first use.
+type lazy struct {
+	once  sync.Once
+	store storage.Store
+	o     Options
+	l     *Loaders
+}
+
 // For returns the loaders of ctx's request.
 func For(ctx context.Context) *Loaders {
-	l, _ := ctx.Value(ctxKey{}).(*Loaders)
-	return l
+	switch l := ctx.Value(ctxKey{}).(type) {
+	case *Loaders:
+		return l
+	case *lazy:
+		l.once.Do(func() { l.l = New(l.store, l.o) })
+		return l.l
+	}
+	return nil
 }
 
 // Middleware gives every HTTP request (and so every websocket connection) its

@@ -145,43 +145,34 @@ func (r *Resolver) node(ctx context.Context, me, global string) (ids.Node, error
 	return n, err
 }
 
-// events streams the caller's events. When the stream fails (slow consumer,
-// expired cursor, backend down) the reason is recorded on the connection so
-// the websocket layer can close with the matching code.
+// events streams the caller's events: the domain's channel itself, with no
+// goroutine of ours in between (an idle subscription costs one goroutine
+// less). Why the stream ended (slow consumer, expired cursor, backend down)
+// is handed to the transport, which asks once the channel has closed and
+// closes the connection with the matching code.
 func (r *Resolver) events(ctx context.Context, me, after string) (<-chan chat.Event, error) {
 	sub, err := r.Chat.Subscribe(ctx, me, after)
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan chat.Event)
-	go func() {
-		defer close(out)
-		for e := range sub.Events {
-			select {
-			case out <- e:
-			case <-ctx.Done():
-				return
-			}
-		}
-		if err := sub.Err(); err != nil {
-			StreamEnded(ctx, err)
-		}
-	}()
-	return out, nil
+	streamEnds(ctx, sub.Err)
+	return sub.Events, nil
 }
 
 type streamEndKey struct{}
 
-// WithStreamEnd returns ctx in which StreamEnded calls fn: the transport
-// uses it to close a connection whose event stream failed.
-func WithStreamEnd(ctx context.Context, fn func(error)) context.Context {
+// WithStreamEnd returns ctx in which a subscription resolver hands fn the
+// function that says, once its stream's channel has closed, why the stream
+// ended (nil: normally, or because ctx ended): the transport uses it to
+// close a connection whose event stream failed.
+func WithStreamEnd(ctx context.Context, fn func(reason func() error)) context.Context {
 	return context.WithValue(ctx, streamEndKey{}, fn)
 }
 
-// StreamEnded reports why a subscription's stream ended early.
-func StreamEnded(ctx context.Context, err error) {
-	if fn, ok := ctx.Value(streamEndKey{}).(func(error)); ok {
-		fn(err)
+// streamEnds registers reason with the transport, if it asked for it.
+func streamEnds(ctx context.Context, reason func() error) {
+	if fn, ok := ctx.Value(streamEndKey{}).(func(func() error)); ok {
+		fn(reason)
 	}
 }
 

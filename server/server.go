@@ -137,9 +137,10 @@ func New(cfg Config) *Handler {
 	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		// A subscription lives for hours: each event gets fresh loaders (so
 		// it shows current names) that fetch at once (a batching timer
-		// would only add latency), and an idle subscription holds none.
+		// would only add latency), made only if the event resolves a
+		// related object, so an idle subscription holds none.
 		if rc := graphql.GetOperationContext(ctx); rc != nil && rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
-			ctx = loaders.With(ctx, loaders.New(store, loaders.Options{Immediate: true}))
+			ctx = loaders.Lazy(ctx, store, loaders.Options{Immediate: true})
 		}
 		return next(ctx)
 	})
@@ -155,7 +156,7 @@ func New(cfg Config) *Handler {
 		case ast.Subscription:
 			return next(ctx) // loaders come per event (below)
 		case ast.Mutation:
-			ctx = loaders.With(ctx, loaders.New(store, loaders.Options{Immediate: true}))
+			ctx = loaders.Lazy(ctx, store, loaders.Options{Immediate: true})
 		default:
 			ctx = loaders.With(ctx, loaders.New(store, loaders.Options{}))
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"messenger/auth"
@@ -59,8 +60,9 @@ func startInProcess(ctx context.Context, addr, dir string) (string, func(), erro
 		return "", nil, err
 	}
 	baseCtx, cancel := context.WithCancel(context.Background())
+	h := server.New(server.Config{Chat: svc, Tokens: tokens, Logger: logger})
 	srv := &http.Server{
-		Handler:           server.New(server.Config{Chat: svc, Tokens: tokens, Logger: logger}),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 	}
@@ -73,6 +75,18 @@ func startInProcess(ctx context.Context, addr, dir string) (string, func(), erro
 		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
 		defer c()
 		_ = srv.Shutdown(sctx)
+		h.Shutdown() // websockets: the HTTP server no longer tracks them
+		// Closing sockets end subscriptions, which record presence in the
+		// background: let that settle before the service and store close.
+		for n, i := runtime.NumGoroutine(), 0; i < 50; i++ {
+			time.Sleep(50 * time.Millisecond)
+			m := runtime.NumGoroutine()
+			if m == n {
+				break
+			}
+			n = m
+		}
+		svc.Close()
 		cancel()
 		log.Close()
 		store.Close()

@@ -43,6 +43,7 @@ func main() {
 	subscribe := flag.Bool("subscribe", false, "subscribe to events on every socket")
 	impl := flag.String("transport", "gqlws", "gqlws (ours) or gqlgen (stock transport.Websocket)")
 	heap := flag.String("memprofile", "", "write a heap profile of the server with the sockets open")
+	buffer := flag.Int("event-buffer", 0, "events the in-process log buffers per subscriber (0: its default)")
 	dial := flag.String("dial", "", "internal: run as the client process against this URL")
 	token := flag.String("token", "", "internal: the token the client process uses")
 	flag.Parse()
@@ -53,13 +54,16 @@ func main() {
 		}
 		return
 	}
-	if err := measure(*n, *subscribe, *impl, *heap); err != nil {
+	if *heap != "" {
+		runtime.MemProfileRate = 512 // fine enough to attribute a few KiB per socket
+	}
+	if err := measure(*n, *subscribe, *impl, *heap, *buffer); err != nil {
 		fmt.Fprintln(os.Stderr, "wsmem:", err)
 		os.Exit(1)
 	}
 }
 
-func measure(n int, subscribe bool, impl, heap string) error {
+func measure(n int, subscribe bool, impl, heap string, buffer int) error {
 	dir, err := os.MkdirTemp("", "wsmem")
 	if err != nil {
 		return err
@@ -70,7 +74,7 @@ func measure(n int, subscribe bool, impl, heap string) error {
 		return err
 	}
 	defer store.Close()
-	log := realtime.NewMemory(realtime.MemoryConfig{})
+	log := realtime.NewMemory(realtime.MemoryConfig{Buffer: buffer})
 	defer log.Close()
 	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("m", 32))})
 	if err != nil {
@@ -81,6 +85,7 @@ func measure(n int, subscribe bool, impl, heap string) error {
 	if err != nil {
 		return err
 	}
+	defer svc.Close() // before the store closes: closing sockets still record presence
 	sess, err := svc.SignUp(context.Background(), "idle", "idle-password-1", "Idle")
 	if err != nil {
 		return err
@@ -125,7 +130,15 @@ func measure(n int, subscribe bool, impl, heap string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	defer func() { stdin.Close(); cmd.Wait() }()
+	defer func() {
+		stdin.Close()
+		cmd.Wait()
+		// Let the server notice the closed sockets and end their
+		// subscriptions before the service and the store close.
+		for i := 0; i < 100 && runtime.NumGoroutine() > before.goroutines+10; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "ready" {
 		return fmt.Errorf("client process: %q %v", line, err)

@@ -1,0 +1,442 @@
+package gqlws
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// These tests speak raw RFC 6455 to the transport, to reach what a
+// well-behaved client library never sends (unmasked or oversized frames,
+// fragments with control frames between them, bytes glued to the
+// handshake). The protocol above the frames is tested against the real
+// API in server/wsproto_test.go.
+
+// executor is a stand-in for gqlgen's: a query answers with its own text;
+// a subscription streams what the test puts on events.
+type executor struct {
+	events    chan json.RawMessage
+	streamErr error // what the stream's end reason reports
+}
+
+type endKey struct{}
+
+func (e *executor) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
+	kind := ast.Query
+	if strings.HasPrefix(p.Query, "subscription") {
+		kind = ast.Subscription
+	}
+	return &graphql.OperationContext{RawQuery: p.Query, Operation: &ast.OperationDefinition{Operation: kind}}, nil
+}
+
+func (e *executor) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
+	if rc.Operation.Operation != ast.Subscription {
+		q, _ := json.Marshal(rc.RawQuery)
+		return graphql.OneShot(&graphql.Response{Data: q}), ctx
+	}
+	if end, ok := ctx.Value(endKey{}).(func(func() error)); ok {
+		end(func() error { return e.streamErr })
+	}
+	return func(ctx context.Context) *graphql.Response {
+		select {
+		case d, ok := <-e.events:
+			if !ok {
+				return nil
+			}
+			return &graphql.Response{Data: d}
+		case <-ctx.Done():
+			return nil
+		}
+	}, ctx
+}
+
+func (e *executor) DispatchError(ctx context.Context, list gqlerror.List) *graphql.Response {
+	return &graphql.Response{Errors: list}
+}
+
+// start serves a Transport; poll false reads every socket on a goroutine.
+func start(t *testing.T, poll bool, cfg Config, exec *executor) (string, *Transport) {
+	t.Helper()
+	cfg.OperationContext = func(ctx context.Context, end func(func() error)) context.Context {
+		return context.WithValue(ctx, endKey{}, end)
+	}
+	tr := New(cfg)
+	tr.noPoll = !poll
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tr.Do(w, r, exec) }))
+	t.Cleanup(func() { tr.Shutdown(); srv.Close() })
+	return srv.Listener.Addr().String(), tr
+}
+
+// both runs a test with the poller and with a goroutine per socket.
+func both(t *testing.T, f func(t *testing.T, poll bool)) {
+	t.Run("poller", func(t *testing.T) { f(t, true) })
+	t.Run("goroutine", func(t *testing.T) { f(t, false) })
+}
+
+type client struct {
+	t  *testing.T
+	nc net.Conn
+	br *bufio.Reader
+}
+
+const handshake = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+
+// dial opens a socket; extra is written in the same write as the handshake.
+func dial(t *testing.T, addr string, extra []byte) *client {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := nc.Write(append([]byte(handshake), extra...)); err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, nc: nc, br: bufio.NewReader(nc)}
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Sec-WebSocket-Accept") != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" ||
+		resp.Header.Get("Sec-WebSocket-Protocol") != Subprotocol {
+		t.Fatalf("handshake answered %d %v", resp.StatusCode, resp.Header)
+	}
+	return c
+}
+
+// clientFrame encodes one client frame (masked unless unmasked).
+func clientFrame(fin bool, op byte, payload []byte, unmasked bool) []byte {
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	b := []byte{b0}
+	mask := byte(0x80)
+	if unmasked {
+		mask = 0
+	}
+	switch n := len(payload); {
+	case n <= 125:
+		b = append(b, mask|byte(n))
+	case n <= 0xffff:
+		b = append(b, mask|126, byte(n>>8), byte(n))
+	default:
+		b = binary.BigEndian.AppendUint64(append(b, mask|127), uint64(n))
+	}
+	if unmasked {
+		return append(b, payload...)
+	}
+	key := make([]byte, 4)
+	_, _ = rand.Read(key)
+	b = append(b, key...)
+	p := append([]byte(nil), payload...)
+	unmask(key, p)
+	return append(b, p...)
+}
+
+func text(s string) []byte { return clientFrame(true, opText, []byte(s), false) }
+
+func (c *client) write(b ...[]byte) {
+	c.t.Helper()
+	for _, p := range b {
+		if _, err := c.nc.Write(p); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+// read returns the next server frame.
+func (c *client) read() (op byte, payload []byte) {
+	c.t.Helper()
+	var h [2]byte
+	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+		c.t.Fatalf("reading a frame: %v", err)
+	}
+	if h[0]&0x80 == 0 || h[0]&0x70 != 0 || h[1]&0x80 != 0 {
+		c.t.Fatalf("server frame not final, with reserved bits or masked: %x", h)
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var l [2]byte
+		_, _ = io.ReadFull(c.br, l[:])
+		n = uint64(binary.BigEndian.Uint16(l[:]))
+	case 127:
+		var l [8]byte
+		_, _ = io.ReadFull(c.br, l[:])
+		n = binary.BigEndian.Uint64(l[:])
+	}
+	payload = make([]byte, n)
+	if _, err := io.ReadFull(c.br, payload); err != nil {
+		c.t.Fatal(err)
+	}
+	return h[0] & 0x0f, payload
+}
+
+type message struct {
+	ID      string          `json:"id"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"`
+}
+
+// next returns the next protocol message, skipping server pings.
+func (c *client) next() message {
+	c.t.Helper()
+	for {
+		op, p := c.read()
+		if op == opClose {
+			c.t.Fatalf("closed: %d %s", binary.BigEndian.Uint16(p), p[2:])
+		}
+		var m message
+		if err := json.Unmarshal(p, &m); err != nil {
+			c.t.Fatalf("%q: %v", p, err)
+		}
+		if m.Type != "ping" {
+			return m
+		}
+	}
+}
+
+// closed expects a close frame and returns its code and reason.
+func (c *client) closed() (int, string) {
+	c.t.Helper()
+	for {
+		op, p := c.read()
+		if op == opClose {
+			if len(p) < 2 {
+				return closeNoStatus, ""
+			}
+			return int(binary.BigEndian.Uint16(p)), string(p[2:])
+		}
+	}
+}
+
+const initMsg = `{"type":"connection_init"}`
+
+func TestFragmentsAroundAPingAreReassembledAndThePingAnswered(t *testing.T) {
+	both(t, func(t *testing.T, poll bool) {
+		addr, _ := start(t, poll, Config{}, &executor{})
+		c := dial(t, addr, nil)
+		msg := []byte(initMsg)
+		var stream []byte
+		stream = append(stream, clientFrame(false, opText, msg[:5], false)...)
+		stream = append(stream, clientFrame(true, opPing, []byte("are you there"), false)...)
+		stream = append(stream, clientFrame(false, opContinuation, msg[5:12], false)...)
+		stream = append(stream, clientFrame(true, opContinuation, msg[12:], false)...)
+		// One byte per write: the server sees frames cut anywhere.
+		for i := range stream {
+			c.write(stream[i : i+1])
+		}
+		if op, p := c.read(); op != opPong || string(p) != "are you there" {
+			t.Fatalf("want a pong echoing the ping, got op %d %q", op, p)
+		}
+		if m := c.next(); m.Type != "connection_ack" {
+			t.Fatalf("want connection_ack, got %+v", m)
+		}
+	})
+}
+
+func TestBytesSentWithTheHandshakeAreRead(t *testing.T) {
+	both(t, func(t *testing.T, poll bool) {
+		addr, _ := start(t, poll, Config{}, &executor{})
+		c := dial(t, addr, append(text(initMsg), text(`{"type":"ping"}`)...))
+		if m := c.next(); m.Type != "connection_ack" {
+			t.Fatalf("want connection_ack, got %+v", m)
+		}
+		if m := c.next(); m.Type != "pong" {
+			t.Fatalf("want pong, got %+v", m)
+		}
+	})
+}
+
+func TestFramingViolationsCloseTheConnection(t *testing.T) {
+	for name, tc := range map[string]struct {
+		frame []byte
+		code  int
+	}{
+		"unmasked":              {clientFrame(true, opText, []byte(initMsg), true), closeProtocolError},
+		"reserved bit":          {append([]byte{0x80 | 0x40 | opText}, clientFrame(true, opText, []byte(initMsg), false)[1:]...), closeProtocolError},
+		"unknown opcode":        {clientFrame(true, 0x3, []byte("x"), false), closeProtocolError},
+		"fragmented control":    {clientFrame(false, opPing, []byte("x"), false), closeProtocolError},
+		"continuation alone":    {clientFrame(true, opContinuation, []byte("x"), false), closeProtocolError},
+		"longer than the limit": {clientFrame(true, opText, []byte(`{"type":"ping","payload":"`+strings.Repeat("x", 2000)+`"}`), false), closeTooBig},
+	} {
+		t.Run(name, func(t *testing.T) {
+			both(t, func(t *testing.T, poll bool) {
+				addr, tr := start(t, poll, Config{MaxMessageBytes: 1024}, &executor{})
+				c := dial(t, addr, nil)
+				c.write(tc.frame)
+				if code, _ := c.closed(); code != tc.code {
+					t.Fatalf("closed with %d, want %d", code, tc.code)
+				}
+				if _, err := c.br.ReadByte(); err == nil {
+					t.Fatal("the connection stayed open")
+				}
+				if n := tr.Stats().Closes[tc.code]; n != 1 {
+					t.Fatalf("closes counted for %d: %d", tc.code, n)
+				}
+			})
+		})
+	}
+}
+
+func TestThePeersCloseIsAnsweredWithItsCode(t *testing.T) {
+	both(t, func(t *testing.T, poll bool) {
+		addr, tr := start(t, poll, Config{}, &executor{})
+		c := dial(t, addr, text(initMsg))
+		c.next()
+		c.write(clientFrame(true, opClose, []byte{0x03, 0xe8, 'b', 'y', 'e'}, false))
+		if code, _ := c.closed(); code != closeNormal {
+			t.Fatalf("answered with %d, want 1000", code)
+		}
+		if _, err := c.br.ReadByte(); err == nil {
+			t.Fatal("the connection stayed open")
+		}
+		for deadline := time.Now().Add(5 * time.Second); tr.Stats().Connections != 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := tr.Stats().Connections; n != 0 {
+			t.Fatalf("%d connections still counted", n)
+		}
+	})
+}
+
+func TestSubscriptionResultsArriveInOrderThenComplete(t *testing.T) {
+	both(t, func(t *testing.T, poll bool) {
+		exec := &executor{events: make(chan json.RawMessage)}
+		addr, _ := start(t, poll, Config{}, exec)
+		c := dial(t, addr, text(initMsg))
+		c.next()
+		c.write(text(`{"id":"s","type":"subscribe","payload":{"query":"subscription { x }"}}`))
+		const n = 500
+		go func() {
+			for i := 0; i < n; i++ {
+				exec.events <- json.RawMessage(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("y", i)))
+			}
+			close(exec.events)
+		}()
+		for i := 0; i < n; i++ {
+			m := c.next()
+			var p struct {
+				Data struct{ N int } `json:"data"`
+			}
+			if err := json.Unmarshal(m.Payload, &p); err != nil || m.Type != "next" || m.ID != "s" || p.Data.N != i {
+				t.Fatalf("result %d: got %+v (%v)", i, m, err)
+			}
+		}
+		if m := c.next(); m.Type != "complete" || m.ID != "s" {
+			t.Fatalf("want complete, got %+v", m)
+		}
+	})
+}
+
+func TestAFailedStreamGetsWhatOnStreamEndSays(t *testing.T) {
+	both(t, func(t *testing.T, poll bool) {
+		exec := &executor{events: make(chan json.RawMessage), streamErr: errors.New("lost")}
+		cfg := Config{OnStreamEnd: func(err error) StreamEnd {
+			return StreamEnd{CloseCode: CloseTryAgainLater, Reason: "try again: " + err.Error()}
+		}}
+		addr, _ := start(t, poll, cfg, exec)
+		c := dial(t, addr, text(initMsg))
+		c.next()
+		c.write(text(`{"id":"s","type":"subscribe","payload":{"query":"subscription { x }"}}`))
+		exec.events <- json.RawMessage(`{"n":1}`)
+		if m := c.next(); m.Type != "next" {
+			t.Fatalf("want next, got %+v", m)
+		}
+		close(exec.events)
+		if code, reason := c.closed(); code != CloseTryAgainLater || reason != "try again: lost" {
+			t.Fatalf("closed with %d %q", code, reason)
+		}
+	})
+}
+
+func TestHandshakesThatAreNotWebsocketsAreRefused(t *testing.T) {
+	addr, _ := start(t, true, Config{}, &executor{})
+	for name, tc := range map[string]struct {
+		req  string
+		want int
+	}{
+		"POST":        {strings.Replace(handshake, "GET", "POST", 1), http.StatusMethodNotAllowed},
+		"version 8":   {strings.Replace(handshake, "Version: 13", "Version: 8", 1), http.StatusBadRequest},
+		"no key":      {strings.Replace(handshake, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "", 1), http.StatusBadRequest},
+		"no upgrade":  {strings.Replace(handshake, "Connection: Upgrade", "Connection: keep-alive", 1), http.StatusBadRequest},
+		"foreign key": {strings.Replace(handshake, "dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ=", 1), http.StatusBadRequest},
+	} {
+		t.Run(name, func(t *testing.T) {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			_, _ = nc.Write([]byte(tc.req))
+			resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseFrameWaitsForTheWholeFrame(t *testing.T) {
+	f := clientFrame(true, opText, []byte(strings.Repeat("z", 300)), false)
+	for i := 0; i < len(f); i++ {
+		if _, n, need, code := parseFrame(append([]byte(nil), f[:i]...), 1<<20); n != 0 || code != 0 || need <= i {
+			t.Fatalf("%d of %d bytes: n %d need %d code %d", i, len(f), n, need, code)
+		}
+	}
+	got, n, _, code := parseFrame(f, 1<<20)
+	if n != len(f) || code != 0 || string(got.payload) != strings.Repeat("z", 300) || !got.fin || got.op != opText {
+		t.Fatalf("n %d code %d frame %+v", n, code, got)
+	}
+}
+
+func TestClosedSocketsLeaveNothingWithThePoller(t *testing.T) {
+	p := processPoller()
+	if p == nil {
+		t.Skip("no poller on this platform")
+	}
+	addr, tr := start(t, true, Config{}, &executor{})
+	var clients []*client
+	for i := 0; i < 20; i++ {
+		c := dial(t, addr, text(initMsg))
+		c.next()
+		clients = append(clients, c)
+	}
+	for _, c := range clients {
+		c.nc.Close()
+	}
+	for deadline := time.Now().Add(5 * time.Second); tr.Stats().Connections != 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := tr.Stats().Connections; n != 0 {
+		t.Fatalf("%d connections still counted", n)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		if c.t == tr {
+			t.Fatalf("connection %d is still registered", c.id)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package gqlws
+
+import (
+	"sync"
+	"time"
+)
+
+// Writing: every frame is appended to the socket's queue, and one goroutine
+// at a time (the flusher: whichever sender found no write in progress)
+// writes the whole queue with one write(2). Frames queued by other senders
+// while a write is in progress (results of other operations, pongs, pings)
+// leave together with the next write rather than one system call each.
+// The flusher is never a goroutine started for the purpose: at moderate
+// load, waking another thread for every write cost more than the write. A
+// sender of results waits while maxQueued bytes are already queued, so a
+// peer that stops reading slows its operations down (and the event log
+// eventually drops them as slow consumers) instead of growing the queue.
+// The queue's buffer comes from a pool and goes back once written: an idle
+// socket holds no write buffer.
+
+// maxQueued is how many bytes may wait for one socket before producers of
+// results wait.
+const maxQueued = 32 << 10
+
+// bufSize is the size of pooled read and write buffers; larger ones are
+// made as needed and not pooled beyond maxPooled.
+const (
+	bufSize   = 4 << 10
+	maxPooled = 64 << 10
+)
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, bufSize); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) > maxPooled {
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}
+
+// send queues a text message (the concatenation of parts) and, unless
+// another goroutine is already writing the queue, writes it before
+// returning. Nothing is sent once the socket is closing, nor for an
+// operation the client completed.
+func (c *conn) send(o *op, parts ...[]byte) {
+	c.sendFrame(o, opText, c.t.cfg.WriteTimeout, parts...)
+}
+
+// sendFrame is send for any opcode, with the write deadline to use.
+func (c *conn) sendFrame(o *op, opcode byte, timeout time.Duration, parts ...[]byte) {
+	if c.enqueue(o, opcode, false, parts...) {
+		c.flush(timeout)
+	}
+}
+
+// sendResult queues a result, first waiting while the queue is full, and
+// writes it unless another goroutine is writing the queue.
+func (c *conn) sendResult(o *op, parts ...[]byte) {
+	if c.enqueue(o, opText, true, parts...) {
+		c.flush(c.t.cfg.WriteTimeout)
+	}
+}
+
+// enqueue appends one frame and reports whether the caller must flush (no
+// flusher is running; the caller is the flusher now). With wait it first
+// waits while the queue is full.
+func (c *conn) enqueue(o *op, opcode byte, wait bool, parts ...[]byte) bool {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for wait && c.flushing && c.wq != nil && len(*c.wq) >= maxQueued && !c.wdone && !c.closing.Load() && (o == nil || !o.stopped) {
+		if c.wcond == nil {
+			c.wcond = sync.NewCond(&c.wmu)
+		}
+		c.wcond.Wait()
+	}
+	if c.wdone || c.closing.Load() || (o != nil && o.stopped) {
+		return false
+	}
+	if c.wq == nil {
+		c.wq = getBuf()
+	}
+	b := appendHeader(*c.wq, opcode, n)
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	*c.wq = b
+	if c.flushing {
+		return false
+	}
+	c.flushing = true
+	return true
+}
+
+// queueClose queues the close frame, after which nothing more is queued,
+// and writes it unless a flusher is running.
+func (c *conn) queueClose(payload []byte) {
+	c.wmu.Lock()
+	if c.wdone {
+		c.wmu.Unlock()
+		return
+	}
+	if c.wq == nil {
+		c.wq = getBuf()
+	}
+	*c.wq = append(appendHeader(*c.wq, opClose, len(payload)), payload...)
+	c.wdone = true
+	start := !c.flushing
+	c.flushing = true
+	if c.wcond != nil {
+		c.wcond.Broadcast()
+	}
+	c.wmu.Unlock()
+	if start {
+		c.flush(time.Second)
+	}
+}
+
+// flush writes the queue until it is empty. A failed write (the peer
+// stopped reading within the deadline, or the connection broke) drops the
+// socket.
+func (c *conn) flush(timeout time.Duration) {
+	c.wmu.Lock()
+	for c.wq != nil && len(*c.wq) > 0 && !c.finished.Load() {
+		q := c.wq
+		c.wq = nil
+		c.wmu.Unlock()
+		_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
+		_, err := c.nc.Write(*q)
+		putBuf(q)
+		c.wmu.Lock()
+		if c.wcond != nil {
+			c.wcond.Broadcast()
+		}
+		if err != nil {
+			c.flushing = false
+			c.wmu.Unlock()
+			c.abort()
+			return
+		}
+	}
+	c.flushing = false
+	c.wmu.Unlock()
+}
+
+// dropQueue discards what was not written; nothing more is queued.
+func (c *conn) dropQueue() {
+	c.wmu.Lock()
+	c.wdone = true
+	if c.wq != nil {
+		putBuf(c.wq)
+		c.wq = nil
+	}
+	if c.wcond != nil {
+		c.wcond.Broadcast()
+	}
+	c.wmu.Unlock()
+}
