@@ -22,7 +22,9 @@ type MemoryConfig struct {
 	MaxEvents int
 	// MaxAge is how long an event is retained (default 1 h).
 	MaxAge time.Duration
-	// Buffer is how many events may wait for one subscriber (default 64).
+	// Buffer is how many events may wait for one subscriber (default 8:
+	// the pump refills it as the subscriber reads, so a larger buffer only
+	// costs memory per idle subscription).
 	Buffer int
 	// SlowAfter is how long a subscriber may leave its buffer full before it
 	// is dropped with ErrSlowConsumer (default 5 s).
@@ -71,7 +73,7 @@ func NewMemory(cfg MemoryConfig) *Memory {
 		cfg.MaxAge = time.Hour
 	}
 	if cfg.Buffer <= 0 {
-		cfg.Buffer = 64
+		cfg.Buffer = 8
 	}
 	if cfg.SlowAfter <= 0 {
 		cfg.SlowAfter = 5 * time.Second
@@ -230,7 +232,7 @@ func (m *Memory) Subscribe(ctx context.Context, userID, after string) (<-chan Ev
 			return nil, nil, ErrCursorExpired
 		}
 	}
-	sub := &memSub{signals: make(chan Event, 16)}
+	sub := &memSub{signals: make(chan Event, 4)} // signals beyond this are dropped, as allowed
 	l.subs[sub] = struct{}{}
 	l.mu.Unlock()
 
