@@ -3,9 +3,7 @@ package chat_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -17,6 +15,7 @@ import (
 
 	"messenger/auth"
 	"messenger/chat"
+	"messenger/netcut"
 	"messenger/realtime"
 	"messenger/search"
 	"messenger/storage"
@@ -137,9 +136,9 @@ func newSearchEnv(t *testing.T, backend string, realOutage bool) *searchEnv {
 		e.index, e.setDown = f, func(_ *testing.T, down bool) { f.down.Store(down) }
 	default:
 		url := os.Getenv("MESSENGER_OPENSEARCH_URL")
-		var proxy *tcpProxy
+		var proxy *netcut.Proxy
 		if !realOutage {
-			proxy = newTCPProxy(t, strings.TrimPrefix(url, "http://"))
+			proxy = netcut.New(t, strings.TrimPrefix(url, "http://"))
 			url = "http://" + proxy.Addr()
 		}
 		idx, err := search.NewOpenSearch(context.Background(), search.OpenSearchConfig{
@@ -341,62 +340,4 @@ func (f *unreachableIndex) SearchMessages(ctx context.Context, q search.MessageQ
 		return search.MessagePage{}, err
 	}
 	return f.Index.SearchMessages(ctx, q)
-}
-
-// tcpProxy forwards connections to a server until it is set down, which
-// closes every connection and refuses new ones.
-type tcpProxy struct {
-	ln    net.Listener
-	up    atomic.Bool
-	mu    sync.Mutex
-	conns map[net.Conn]bool
-}
-
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{ln: ln, conns: map[net.Conn]bool{}}
-	p.up.Store(true)
-	t.Cleanup(func() { ln.Close(); p.SetUp(false) })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if !p.up.Load() {
-				c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[s] = true, true
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *tcpProxy) Addr() string { return p.ln.Addr().String() }
-
-// SetUp lets connections through (true) or drops them all (false).
-func (p *tcpProxy) SetUp(up bool) {
-	p.up.Store(up)
-	if up {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
 }

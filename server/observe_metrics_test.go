@@ -18,6 +18,7 @@ import (
 	"messenger/apitest"
 	"messenger/blob/folder"
 	"messenger/chat"
+	"messenger/netcut"
 	"messenger/persisted"
 	"messenger/presence"
 	"messenger/realtime"
@@ -176,7 +177,7 @@ func TestMetricsTimeBlobCallsAndDoNotCountNotFoundAsAnError(t *testing.T) {
 // real Redis behind a proxy, through the API, then cuts the proxy.
 func TestMetricsCountRedisCommandsAndTheirFailures(t *testing.T) {
 	addr := firstRedis(t)
-	proxy := newTCPProxy(t, addr)
+	proxy := netcut.New(t, addr)
 	var obs *server.Observer
 	rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr(), MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"messenger/apitest"
+	"messenger/netcut"
 	"messenger/realtime/redislog"
 )
 
@@ -16,7 +17,7 @@ import (
 // /metrics counts the close. The outage is real: the event log runs on the
 // development Redis behind a TCP proxy that the test cuts.
 func TestSubscriberIsToldToTryAgainLaterWhenTheEventStreamIsLost(t *testing.T) {
-	proxy := newTCPProxy(t, firstRedis(t))
+	proxy := netcut.New(t, firstRedis(t))
 	log, err := redislog.New(context.Background(), redislog.Config{
 		Addrs:     []string{proxy.Addr()},
 		KeyPrefix: "t1013:" + randomSuffix() + ":",

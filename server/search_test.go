@@ -3,9 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -21,6 +19,7 @@ import (
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/ids"
+	"messenger/netcut"
 	"messenger/realtime"
 	"messenger/search"
 	"messenger/server"
@@ -39,7 +38,7 @@ type searchAPI struct {
 	hook   *switchableIndexer
 	// osURL is the OpenSearch URL the index talks to (through proxy when set).
 	osURL string
-	proxy *tcpProxy
+	proxy *netcut.Proxy
 }
 
 type searchAPIConfig struct {
@@ -107,7 +106,7 @@ func (a *searchAPI) openIndex(t testing.TB, cfg searchAPIConfig) search.Index {
 	}
 	a.osURL = os.Getenv("MESSENGER_OPENSEARCH_URL")
 	if cfg.viaProxy {
-		a.proxy = newTCPProxy(t, strings.TrimPrefix(a.osURL, "http://"))
+		a.proxy = netcut.New(t, strings.TrimPrefix(a.osURL, "http://"))
 		a.osURL = "http://" + a.proxy.Addr()
 	}
 	idx, err := search.NewOpenSearch(context.Background(), search.OpenSearchConfig{
@@ -193,65 +192,6 @@ func (f *flakyIndex) WatermarkedConversations(ctx context.Context, after string,
 		return nil, fmt.Errorf("flaky: %w", search.ErrUnavailable)
 	}
 	return f.Index.WatermarkedConversations(ctx, after, limit)
-}
-
-// tcpProxy forwards connections to a server until it is set down, which
-// closes every connection and refuses new ones: the API sees the server
-// as unreachable.
-type tcpProxy struct {
-	ln     net.Listener
-	target string
-	up     atomic.Bool
-	mu     sync.Mutex
-	conns  map[net.Conn]bool
-}
-
-func newTCPProxy(t testing.TB, target string) *tcpProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	p.up.Store(true)
-	t.Cleanup(func() { ln.Close(); p.SetUp(false) })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if !p.up.Load() {
-				c.Close()
-				continue
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[s] = true, true
-			p.mu.Unlock()
-			go func() { io.Copy(s, c); s.Close() }()
-			go func() { io.Copy(c, s); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *tcpProxy) Addr() string { return p.ln.Addr().String() }
-
-func (p *tcpProxy) SetUp(up bool) {
-	p.up.Store(up)
-	if up {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
 }
 
 func (a *searchAPI) signUp(t testing.TB, prefix string) *apitest.Client {

@@ -2,8 +2,6 @@ package redislog
 
 import (
 	"errors"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"messenger/netcut"
 	"messenger/realtime"
 )
 
@@ -171,11 +170,11 @@ func TestRedisRestartLosesNothingAcknowledged(t *testing.T) {
 // end with it, and resuming afterwards misses nothing acknowledged.
 func TestCutConnectionEndsSubscriptionsAndResumes(t *testing.T) {
 	cfg := singleConfig(t)
-	p := newProxy(t, cfg.Addrs[0])
-	cfg.Addrs = []string{p.addr()}
+	p := netcut.New(t, cfg.Addrs[0])
+	cfg.Addrs = []string{p.Addr()}
 	writer := open(t, cfg)
 	reader := sameKeys(t, writer)
-	outageRun(t, writer, reader, p.cut, p.restore)
+	outageRun(t, writer, reader, p.Cut, p.Restore)
 }
 
 // sameKeys opens a second instance (a second API process) on l's keys.
@@ -187,69 +186,4 @@ func sameKeys(t *testing.T, l *Log) *Log {
 	}
 	t.Cleanup(func() { _ = other.Close() })
 	return other
-}
-
-// proxy forwards TCP to a Redis until cut: then it drops every connection
-// and refuses new ones, as a dead node would.
-type proxy struct {
-	t      *testing.T
-	target string
-	ln     net.Listener
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]struct{}
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{t: t, target: target, ln: ln, conns: map[net.Conn]struct{}{}}
-	t.Cleanup(func() { _ = ln.Close(); p.cut() })
-	go p.serve()
-	return p
-}
-
-func (p *proxy) addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.down {
-			p.mu.Unlock()
-			_ = c.Close()
-			continue
-		}
-		up, err := net.DialTimeout("tcp", p.target, time.Second)
-		if err != nil {
-			p.mu.Unlock()
-			_ = c.Close()
-			continue
-		}
-		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-		p.mu.Unlock()
-		go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
-		go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
-	}
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	clear(p.conns)
-}
-
-func (p *proxy) restore() {
-	p.mu.Lock()
-	p.down = false
-	p.mu.Unlock()
 }
