@@ -3,8 +3,8 @@ SHELL := /bin/bash
 GO ?= go
 # Packages whose tests exercise concurrency run under the race detector; the
 # rest run once without it.
-RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./search/... ./media/... ./blob/... ./presence/...
-RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob|presence)(/|$$)
+RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./search/... ./media/... ./blob/... ./presence/... ./gqlws/... ./cql/...
+RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob|presence|gqlws|cql)(/|$$)
 
 .PHONY: run test test-in-env check-generated lint generate bench playground
 
