@@ -178,34 +178,46 @@ func (s *Service) SearchMessages(ctx context.Context, me string, a SearchArgs) (
 // single-message read per hit, at most membershipLookups at a time.
 func (s *Service) searchHitsAsISeeThem(ctx context.Context, me string, hits []search.MessageHit) ([]*storage.Message, error) {
 	out := make([]*storage.Message, len(hits))
+	err := boundedEach(len(hits), membershipLookups, func(i int) error {
+		h := hits[i]
+		ms, err := s.store.ListMessages(ctx, h.ConversationID, me, h.Seq-1, h.Seq+1, 1, false)
+		if err != nil {
+			return err
+		}
+		if len(ms) == 1 && ms[0].Seq == h.Seq {
+			out[i] = &ms[0]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: search: load messages: %w", err)
+	}
+	return out, nil
+}
+
+// boundedEach runs fn(0..n-1) with at most limit running at once, and
+// returns every error joined.
+func boundedEach(n, limit int, fn func(i int) error) error {
 	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		sem      = make(chan struct{}, membershipLookups)
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs error
+		sem  = make(chan struct{}, limit)
 	)
-	for i, h := range hits {
+	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			ms, err := s.store.ListMessages(ctx, h.ConversationID, me, h.Seq-1, h.Seq+1, 1, false)
-			if err != nil {
+			if err := fn(i); err != nil {
 				mu.Lock()
-				firstErr = errors.Join(firstErr, err)
+				errs = errors.Join(errs, err)
 				mu.Unlock()
-				return
-			}
-			if len(ms) == 1 && ms[0].Seq == h.Seq {
-				out[i] = &ms[0]
 			}
 		}()
 	}
 	wg.Wait()
-	if firstErr != nil {
-		return nil, fmt.Errorf("chat: search: load messages: %w", firstErr)
-	}
-	return out, nil
+	return errs
 }
 
 // searchScopes lists what I may search: one conversation, or all of mine,
@@ -225,33 +237,19 @@ func (s *Service) searchScopes(ctx context.Context, me, conversationID string) (
 	// The store has no batch read of one user's memberships: read them
 	// concurrently (a few ms for thousands on the embedded store).
 	scopes := make([]search.Scope, len(ids))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		sem      = make(chan struct{}, membershipLookups)
-	)
-	for i, id := range ids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			m, err := s.store.Member(ctx, id, me)
-			switch {
-			case errors.Is(err, storage.ErrNotFound):
-				scopes[i] = search.Scope{} // left between the two reads
-			case err != nil:
-				mu.Lock()
-				firstErr = errors.Join(firstErr, err)
-				mu.Unlock()
-			default:
-				scopes[i] = search.Scope{ConversationID: id, AfterSeq: m.JoinedSeq}
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, fmt.Errorf("chat: search: my memberships: %w", firstErr)
+	err = boundedEach(len(ids), membershipLookups, func(i int) error {
+		m, err := s.store.Member(ctx, ids[i], me)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return nil // left between the two reads
+		case err != nil:
+			return err
+		}
+		scopes[i] = search.Scope{ConversationID: ids[i], AfterSeq: m.JoinedSeq}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chat: search: my memberships: %w", err)
 	}
 	out := scopes[:0]
 	for _, sc := range scopes {

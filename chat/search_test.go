@@ -18,6 +18,7 @@ import (
 	"messenger/netcut"
 	"messenger/realtime"
 	"messenger/search"
+	"messenger/search/searchtest"
 	"messenger/storage"
 	"messenger/storage/pebble"
 )
@@ -109,7 +110,7 @@ type searchEnv struct {
 	chat  *chat.Service
 	store storage.Store
 	index search.Index
-	hook  *switchableIndexer
+	hook  *searchtest.Hook
 	// setDown cuts or restores the index.
 	setDown func(t *testing.T, down bool)
 	stop    func()
@@ -117,7 +118,7 @@ type searchEnv struct {
 
 func newSearchEnv(t *testing.T, backend string, realOutage bool) *searchEnv {
 	t.Helper()
-	e := &searchEnv{hook: &switchableIndexer{}}
+	e := &searchEnv{hook: &searchtest.Hook{}}
 	db, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +205,7 @@ func (e *searchEnv) startIndexer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); ix.Run(ctx) }()
-	e.hook.cur.Store(ix)
+	e.hook.Set(ix)
 	var once sync.Once
 	e.stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(e.stop)
@@ -213,7 +214,7 @@ func (e *searchEnv) startIndexer(t *testing.T) {
 // stopIndexer kills the running Indexer: what it had not written is lost,
 // and notifications go nowhere until startIndexer.
 func (e *searchEnv) stopIndexer() {
-	e.hook.cur.Store(nil)
+	e.hook.Set(nil)
 	e.stop()
 }
 
@@ -273,30 +274,6 @@ func eventually(t *testing.T, check func() string) {
 			t.Fatal(msg)
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// switchableIndexer forwards the domain's notifications to the current
-// Indexer; none drops them, as a dead process would.
-type switchableIndexer struct {
-	cur atomic.Pointer[search.Indexer]
-}
-
-func (s *switchableIndexer) MessagesChanged(c string, seqs ...int64) {
-	if ix := s.cur.Load(); ix != nil {
-		ix.MessagesChanged(c, seqs...)
-	}
-}
-
-func (s *switchableIndexer) MessageHidden(c string, seq int64, u string) {
-	if ix := s.cur.Load(); ix != nil {
-		ix.MessageHidden(c, seq, u)
-	}
-}
-
-func (s *switchableIndexer) UserChanged(u string) {
-	if ix := s.cur.Load(); ix != nil {
-		ix.UserChanged(u)
 	}
 }
 

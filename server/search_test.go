@@ -22,6 +22,7 @@ import (
 	"messenger/netcut"
 	"messenger/realtime"
 	"messenger/search"
+	"messenger/search/searchtest"
 	"messenger/server"
 	"messenger/storage"
 	"messenger/storage/pebble"
@@ -35,7 +36,7 @@ type searchAPI struct {
 	Store  storage.Store
 	Tokens *auth.Tokens
 	Index  search.Index
-	hook   *switchableIndexer
+	hook   *searchtest.Hook
 	// osURL is the OpenSearch URL the index talks to (through proxy when set).
 	osURL string
 	proxy *netcut.Proxy
@@ -63,7 +64,7 @@ func withSearchBackends(t *testing.T, fn func(t *testing.T, backend string)) {
 
 func startSearchAPI(t testing.TB, cfg searchAPIConfig) *searchAPI {
 	t.Helper()
-	a := &searchAPI{hook: &switchableIndexer{}}
+	a := &searchAPI{hook: &searchtest.Hook{}}
 	db, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -136,34 +137,11 @@ func (a *searchAPI) startIndexer(t testing.TB) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); ix.Run(ctx) }()
-	a.hook.set(ix)
+	a.hook.Set(ix)
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
 	return stop
-}
-
-// switchableIndexer forwards the domain's notifications to the current
-// Indexer; nil drops them, as a crashed process would.
-type switchableIndexer struct {
-	cur atomic.Pointer[search.Indexer]
-}
-
-func (s *switchableIndexer) set(ix *search.Indexer) { s.cur.Store(ix) }
-func (s *switchableIndexer) MessagesChanged(c string, seqs ...int64) {
-	if ix := s.cur.Load(); ix != nil {
-		ix.MessagesChanged(c, seqs...)
-	}
-}
-func (s *switchableIndexer) MessageHidden(c string, seq int64, u string) {
-	if ix := s.cur.Load(); ix != nil {
-		ix.MessageHidden(c, seq, u)
-	}
-}
-func (s *switchableIndexer) UserChanged(u string) {
-	if ix := s.cur.Load(); ix != nil {
-		ix.UserChanged(u)
-	}
 }
 
 // flakyIndex is the embedded index with a switch that makes writes fail
