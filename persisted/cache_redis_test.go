@@ -4,26 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"messenger/persisted"
+	"messenger/redistest"
 )
 
 func TestRedisCacheIsSharedByInstances(t *testing.T) {
-	addrs := os.Getenv("MESSENGER_REDIS_ADDRS")
-	if addrs == "" {
-		t.Skip("MESSENGER_REDIS_ADDRS not set")
-	}
-	first, _, _ := strings.Cut(addrs, ",")
-	var c redis.UniversalClient = redis.NewClient(&redis.Options{Addr: first})
-	if os.Getenv("MESSENGER_REDIS_CLUSTER") == "true" {
-		c = redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
-	}
-	defer c.Close()
+	c := redistest.Client(t)
 	prefix := fmt.Sprintf("test:%d:", rand.Int64())
 	one, two := &persisted.RedisCache{Client: c, Prefix: prefix}, &persisted.RedisCache{Client: c, Prefix: prefix}
 	ctx := context.Background()

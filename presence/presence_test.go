@@ -12,6 +12,7 @@ import (
 
 	"messenger/presence"
 	"messenger/presence/presencetest"
+	"messenger/redistest"
 )
 
 func TestMemoryContract(t *testing.T) {
@@ -64,10 +65,7 @@ func TestRedisContract(t *testing.T) {
 
 // An instance that dies stops refreshing: its users go offline within the TTL.
 func TestRedisCrashedInstanceLapses(t *testing.T) {
-	addrs := os.Getenv("MESSENGER_REDIS_ADDRS")
-	if addrs == "" {
-		t.Skip("set MESSENGER_REDIS_ADDRS (make test does) to run against a real Redis")
-	}
+	addrs := redistest.Addrs(t)
 	prefix := fmt.Sprintf("ptest%d:", rand.Int64())
 	crashed := redisTracker(t, addrs, false, prefix, 600*time.Millisecond)
 	other := redisTracker(t, addrs, false, prefix, 600*time.Millisecond)
@@ -94,10 +92,7 @@ func TestRedisCrashedInstanceLapses(t *testing.T) {
 
 // A live instance keeps its users online past the TTL by refreshing.
 func TestRedisLiveInstanceRefreshes(t *testing.T) {
-	addrs := os.Getenv("MESSENGER_REDIS_ADDRS")
-	if addrs == "" {
-		t.Skip("set MESSENGER_REDIS_ADDRS (make test does) to run against a real Redis")
-	}
+	addrs := redistest.Addrs(t)
 	tr := redisTracker(t, addrs, false, fmt.Sprintf("ptest%d:", rand.Int64()), 600*time.Millisecond)
 	u := "user-" + fmt.Sprint(rand.Int64())
 	if _, _, err := tr.Connect(context.Background(), u); err != nil {

@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"messenger/ratelimit"
+	"messenger/redistest"
 )
 
 // run is the contract every Limiter meets.
@@ -40,15 +37,5 @@ func run(t *testing.T, l ratelimit.Limiter) {
 func TestMemoryLimiter(t *testing.T) { run(t, ratelimit.NewMemory()) }
 
 func TestRedisLimiter(t *testing.T) {
-	addrs := os.Getenv("MESSENGER_REDIS_ADDRS")
-	if addrs == "" {
-		t.Skip("MESSENGER_REDIS_ADDRS not set")
-	}
-	first, _, _ := strings.Cut(addrs, ",")
-	var c redis.UniversalClient = redis.NewClient(&redis.Options{Addr: first})
-	if os.Getenv("MESSENGER_REDIS_CLUSTER") == "true" {
-		c = redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
-	}
-	defer c.Close()
-	run(t, &ratelimit.Redis{Client: c})
+	run(t, &ratelimit.Redis{Client: redistest.Client(t)})
 }

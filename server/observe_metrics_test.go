@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -22,6 +21,7 @@ import (
 	"messenger/persisted"
 	"messenger/presence"
 	"messenger/realtime"
+	"messenger/redistest"
 	"messenger/search"
 	"messenger/server"
 )
@@ -223,12 +223,7 @@ func TestMetricsCountRedisCommandsAndTheirFailures(t *testing.T) {
 // firstRedis is the development Redis (scripts/services.sh env), or skips.
 func firstRedis(t *testing.T) string {
 	t.Helper()
-	addrs := os.Getenv("MESSENGER_REDIS_ADDRS")
-	if addrs == "" {
-		t.Skip("set MESSENGER_REDIS_ADDRS (make test does) to run against a real Redis")
-	}
-	addr, _, _ := strings.Cut(addrs, ",")
-	return strings.TrimSpace(addr)
+	return redistest.First(t)
 }
 
 func randomSuffix() string {
