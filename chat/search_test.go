@@ -264,17 +264,7 @@ func (e *searchEnv) eventuallyFinds(t *testing.T, me, text string, want ...strin
 // eventually retries check until it returns "" or 30 s pass.
 func eventually(t *testing.T, check func() string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		msg := check()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(msg)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	searchtest.Eventually(t, 30*time.Second, check)
 }
 
 // unreachableIndex is the embedded index with a switch that makes every

@@ -89,7 +89,15 @@ func keys(t *testing.T, idx search.Index, q search.MessageQuery) (search.Message
 // eventually retries check until it returns "" or 10 s pass.
 func eventually(t *testing.T, check func() string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	Eventually(t, 10*time.Second, check)
+}
+
+// Eventually retries check every 50 ms until it returns "" (done) or
+// within has passed; then it fails t with check's last message. Indexing
+// is asynchronous, so search tests wait for it this way.
+func Eventually(t testing.TB, within time.Duration, check func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for {
 		msg := check()
 		if msg == "" {
