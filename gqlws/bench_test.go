@@ -1,7 +1,6 @@
-package gqlws_test
+package gqlws
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,40 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/gorilla/websocket"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"messenger/gqlws"
 )
-
-// streamExec is an executor whose every operation is a subscription
-// streaming what is put on its channel: it leaves the transport's own cost
-// (framing, encoding, writing) to measure.
-type streamExec struct{ events chan json.RawMessage }
-
-func (e *streamExec) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
-	return &graphql.OperationContext{RawQuery: p.Query, Operation: &ast.OperationDefinition{Operation: ast.Subscription}}, nil
-}
-
-func (e *streamExec) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
-	return func(ctx context.Context) *graphql.Response {
-		select {
-		case d, ok := <-e.events:
-			if !ok {
-				return nil
-			}
-			return &graphql.Response{Data: d}
-		case <-ctx.Done():
-			return nil
-		}
-	}, ctx
-}
-
-func (e *streamExec) DispatchError(ctx context.Context, list gqlerror.List) *graphql.Response {
-	return &graphql.Response{Errors: list}
-}
 
 // BenchmarkResults: one subscription per socket on -sockets sockets (1
 // and 100), results of a typical event's size sent to them in turn; a
@@ -56,13 +23,13 @@ func BenchmarkResults(b *testing.B) {
 }
 
 func benchResults(b *testing.B, sockets int) {
-	tr := gqlws.New(gqlws.Config{})
-	execs := make([]*streamExec, sockets)
+	tr := New(Config{})
+	execs := make([]*executor, sockets)
 	var next sync.Mutex
 	n := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.Lock()
-		e := &streamExec{events: make(chan json.RawMessage, 16)}
+		e := &executor{events: make(chan json.RawMessage, 16)}
 		execs[n] = e
 		n++
 		next.Unlock()
@@ -70,7 +37,7 @@ func benchResults(b *testing.B, sockets int) {
 	}))
 	defer srv.Close()
 	defer tr.Shutdown()
-	d := websocket.Dialer{Subprotocols: []string{gqlws.Subprotocol}}
+	d := websocket.Dialer{Subprotocols: []string{Subprotocol}}
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
 	data := json.RawMessage(`{"events":{"__typename":"MessageAdded","cursor":"ZWU3ZjJmMGE4ZjlkLjEyMzQ1","message":{"id":"TWVzc2FnZTowMTkzYjdlMi1hYmNkLTc4OTAtYWJjZC0wMTIzNDU2Nzg5YWI=","seq":12345,"body":"` + strings.Repeat("x", 80) + `"}}}`)
 	var wg sync.WaitGroup
@@ -106,7 +73,7 @@ func benchResults(b *testing.B, sockets int) {
 		}(c, per[i])
 	}
 	next.Lock()
-	targets := append([]*streamExec(nil), execs...)
+	targets := append([]*executor(nil), execs...)
 	next.Unlock()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
