@@ -3,8 +3,6 @@ package chat
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
 
 	"messenger/realtime"
@@ -256,62 +254,4 @@ func (s *Service) signal(ctx context.Context, userIDs []string, e Event) {
 	if err != nil {
 		s.cfg.Logger.Warn("signal dropped", "type", e.EventType(), "err", err)
 	}
-}
-
-// Subscription is a live stream of my events.
-type Subscription struct {
-	// Events is closed when the subscription ends; then Err says why.
-	Events <-chan Event
-	// Err is nil after the caller's context ended, or the reason it failed
-	// (CURSOR_EXPIRED, slow consumer, backend unavailable).
-	Err func() error
-}
-
-// ErrSlowConsumer: the subscriber did not keep up and was dropped; it may
-// resume from its last cursor.
-var ErrSlowConsumer = errors.New("chat: subscriber too slow; resume from your last cursor")
-
-// Subscribe streams my events after the given cursor ("" = from now). While
-// it is open I count as online.
-func (s *Service) Subscribe(ctx context.Context, me, after string) (Subscription, error) {
-	raw, errf, err := s.log.Subscribe(ctx, me, after)
-	switch {
-	case errors.Is(err, realtime.ErrCursorExpired):
-		return Subscription{}, &Error{Code: CursorExpired, Message: "the cursor is too old: resync with queries, then subscribe without `after`", Field: "after"}
-	case errors.Is(err, realtime.ErrBadCursor):
-		return Subscription{}, badInput("after", "malformed cursor")
-	case err != nil:
-		return Subscription{}, fmt.Errorf("chat: subscribe: %w", err)
-	}
-	out := make(chan Event)
-	var final error
-	done := make(chan struct{})
-	handle := s.online(ctx, me)
-	s.goBackground(func() {
-		defer close(done)
-		defer close(out)
-		defer s.offline(me, handle)
-		for ev := range raw {
-			e := s.decoded.decode(ev)
-			if e == nil {
-				s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
-				continue
-			}
-			e = withCursor(e, ev.Cursor)
-			select {
-			case out <- e:
-			case <-ctx.Done():
-				return
-			}
-		}
-		switch err := errf(); {
-		case errors.Is(err, realtime.ErrSlowConsumer):
-			final = ErrSlowConsumer
-		case errors.Is(err, realtime.ErrCursorExpired):
-			final = &Error{Code: CursorExpired, Message: "events were lost while you were behind: resync with queries"}
-		case err != nil:
-			final = &Error{Code: Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
-		}
-	})
-	return Subscription{Events: out, Err: func() error { <-done; return final }}, nil
 }

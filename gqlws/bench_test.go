@@ -1,6 +1,7 @@
 package gqlws
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -23,13 +24,15 @@ func BenchmarkResults(b *testing.B) {
 }
 
 func benchResults(b *testing.B, sockets int) {
-	tr := New(Config{})
+	tr := New(Config{OperationContext: func(ctx context.Context, ready func(), register func(func(), func() error)) context.Context {
+		return context.WithValue(ctx, hooksKey{}, hooks{ready, register})
+	}})
 	execs := make([]*executor, sockets)
 	var next sync.Mutex
 	n := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.Lock()
-		e := &executor{events: make(chan json.RawMessage, 16)}
+		e := newExecutor(true, 16, nil)
 		execs[n] = e
 		n++
 		next.Unlock()
@@ -79,7 +82,7 @@ func benchResults(b *testing.B, sockets int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		targets[i%sockets].events <- data
+		targets[i%sockets].send(data)
 	}
 	wg.Wait()
 }

@@ -87,6 +87,16 @@ type op struct {
 	cancel  context.CancelFunc
 	stopped bool // the client completed it: send nothing more (under wmu)
 	reason  atomic.Pointer[func() error]
+
+	// A pushed subscription (see Config.OperationContext) has no
+	// goroutine while it waits: its stream says when a result is ready.
+	c         *conn
+	taken     func()                  // set by the resolver; nil: not pushed
+	responses graphql.ResponseHandler // set before armed
+	rctx      context.Context         // the context responses run in
+	armed     atomic.Bool             // responses is set: results may be read
+	pending   atomic.Int64            // results the stream has said are ready
+	running   atomic.Bool             // a goroutine is reading results
 }
 
 func newConn(t *Transport, nc net.Conn, exec graphql.GraphExecutor, ctx context.Context) *conn {
@@ -448,7 +458,7 @@ func (c *conn) subscribe(id string, p *subscribePayload) {
 	idJSON, _ := json.Marshal(id)
 	prefix := make([]byte, 0, len(idJSON)+16)
 	prefix = append(append(append(prefix, `{"id":`...), idJSON...), `,"type":"`...)
-	o := &op{id: id, prefix: prefix, ctx: ctx, cancel: cancel}
+	o := &op{id: id, prefix: prefix, ctx: ctx, cancel: cancel, c: c}
 	c.ops = append(c.ops, o)
 	c.mu.Unlock()
 
@@ -485,7 +495,10 @@ func (c *conn) run(o *op, params *graphql.RawParams) {
 	}()
 	ctx := graphql.StartOperationTrace(o.ctx)
 	if f := c.t.cfg.OperationContext; f != nil {
-		ctx = f(ctx, func(reason func() error) { o.reason.Store(&reason) })
+		ctx = f(ctx, o.ready, func(taken func(), reason func() error) {
+			o.taken = taken
+			o.reason.Store(&reason)
+		})
 	}
 	rc, errs := c.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
@@ -495,11 +508,20 @@ func (c *conn) run(o *op, params *graphql.RawParams) {
 	}
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)
 	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+		streaming = true
+		if o.taken != nil {
+			// The resolver registered a pushed stream (while
+			// DispatchOperation ran it, on this goroutine): results are
+			// read as the stream says they are ready.
+			o.responses, o.rctx = responses, ctx
+			o.armed.Store(true)
+			o.kick()
+			return
+		}
 		// A subscription waits for events for hours: it does so on a
 		// fresh goroutine, whose stack has not grown through parsing and
 		// validation (a goroutine's stack shrinks only slowly, over
 		// garbage collections).
-		streaming = true
 		go func() {
 			defer func() { c.done(o, recover()) }()
 			c.results(o, ctx, responses)
@@ -534,6 +556,12 @@ func (c *conn) results(o *op, ctx context.Context, responses graphql.ResponseHan
 			return
 		}
 	}
+	c.endStream(o)
+}
+
+// endStream sends what the end of an operation's results calls for:
+// complete, or what its stream's failure calls for.
+func (c *conn) endStream(o *op) {
 	if p := o.reason.Load(); p != nil && o.ctx.Err() == nil {
 		if err := (*p)(); err != nil {
 			se := c.t.cfg.OnStreamEnd(err)

@@ -106,13 +106,19 @@ type Config struct {
 	// ReadBufferSize is ignored: reads use pooled 4 KiB buffers, held only
 	// while a socket has a partial frame. Kept for compatibility.
 	ReadBufferSize int
-	// OperationContext, when set, wraps each operation's context. A
-	// subscription resolver calls end (from the operation's goroutine,
-	// before its stream starts) with a function that says, once the
-	// stream's channel has closed, why it ended: nil for a normal end, else
-	// the reason handed to OnStreamEnd. It may block until the producer of
-	// the stream has finished.
-	OperationContext func(ctx context.Context, end func(reason func() error)) context.Context
+	// OperationContext, when set, wraps each operation's context so that
+	// a subscription resolver can push its stream instead of having a
+	// goroutine wait on its channel:
+	//   - the resolver calls register, on the operation's goroutine and
+	//     before it returns its channel, with taken (called by the
+	//     transport after each value it reads from the channel) and reason
+	//     (once the channel has closed, why the stream ended: nil for a
+	//     normal end, else the reason handed to OnStreamEnd);
+	//   - the stream calls ready, from any goroutine and without blocking,
+	//     after each value it puts on the channel and after closing it.
+	// A resolver that does not register, or registers a nil taken, is read
+	// by a goroutine of its own (blocking on its channel).
+	OperationContext func(ctx context.Context, ready func(), register func(taken func(), reason func() error)) context.Context
 	// OnStreamEnd maps a failed stream's reason to what the client is told.
 	// Default: close with 4500.
 	OnStreamEnd func(err error) StreamEnd

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,13 +29,52 @@ import (
 // API in server/wsproto_test.go.
 
 // executor is a stand-in for gqlgen's: a query answers with its own text;
-// a subscription streams what the test puts on events.
+// a subscription streams what the test sends. A pushed stream registers
+// with the transport as the API's resolvers do (results are read when the
+// stream says they are ready); otherwise the transport blocks on it.
 type executor struct {
 	events    chan json.RawMessage
-	streamErr error // what the stream's end reason reports
+	streamErr error       // what the stream's end reason reports
+	push      bool        // register a pushed stream
+	readyc    chan func() // push: the dispatched subscription's ready
+	taken     atomic.Int64
 }
 
-type endKey struct{}
+func newExecutor(push bool, buffer int, streamErr error) *executor {
+	return &executor{events: make(chan json.RawMessage, buffer), streamErr: streamErr, push: push, readyc: make(chan func(), 1)}
+}
+
+// send streams d to the subscription (waiting for it to be dispatched).
+func (e *executor) send(d json.RawMessage) {
+	if !e.push {
+		e.events <- d
+		return
+	}
+	ready := e.ready()
+	e.events <- d
+	ready()
+}
+
+// end ends the stream.
+func (e *executor) end() {
+	close(e.events)
+	if e.push {
+		e.ready()()
+	}
+}
+
+func (e *executor) ready() func() {
+	r := <-e.readyc
+	e.readyc <- r
+	return r
+}
+
+type hooksKey struct{}
+
+type hooks struct {
+	ready    func()
+	register func(taken func(), reason func() error)
+}
 
 func (e *executor) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
 	kind := ast.Query
@@ -49,8 +89,14 @@ func (e *executor) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 		q, _ := json.Marshal(rc.RawQuery)
 		return graphql.OneShot(&graphql.Response{Data: q}), ctx
 	}
-	if end, ok := ctx.Value(endKey{}).(func(func() error)); ok {
-		end(func() error { return e.streamErr })
+	if h, ok := ctx.Value(hooksKey{}).(hooks); ok {
+		reason := func() error { return e.streamErr }
+		if e.push {
+			h.register(func() { e.taken.Add(1) }, reason)
+			e.readyc <- h.ready
+		} else {
+			h.register(nil, reason)
+		}
 	}
 	return func(ctx context.Context) *graphql.Response {
 		select {
@@ -72,8 +118,8 @@ func (e *executor) DispatchError(ctx context.Context, list gqlerror.List) *graph
 // start serves a Transport; poll false reads every socket on a goroutine.
 func start(t *testing.T, poll bool, cfg Config, exec *executor) (string, *Transport) {
 	t.Helper()
-	cfg.OperationContext = func(ctx context.Context, end func(func() error)) context.Context {
-		return context.WithValue(ctx, endKey{}, end)
+	cfg.OperationContext = func(ctx context.Context, ready func(), register func(func(), func() error)) context.Context {
+		return context.WithValue(ctx, hooksKey{}, hooks{ready, register})
 	}
 	tr := New(cfg)
 	tr.noPoll = !poll
@@ -86,6 +132,15 @@ func start(t *testing.T, poll bool, cfg Config, exec *executor) (string, *Transp
 func both(t *testing.T, f func(t *testing.T, poll bool)) {
 	t.Run("poller", func(t *testing.T) { f(t, true) })
 	t.Run("goroutine", func(t *testing.T) { f(t, false) })
+}
+
+// streams runs a subscription test with the poller and without, each with
+// a pushed stream and with one the transport blocks on.
+func streams(t *testing.T, f func(t *testing.T, poll, push bool)) {
+	both(t, func(t *testing.T, poll bool) {
+		t.Run("pushed", func(t *testing.T) { f(t, poll, true) })
+		t.Run("blocking", func(t *testing.T) { f(t, poll, false) })
+	})
 }
 
 type client struct {
@@ -232,7 +287,7 @@ const initMsg = `{"type":"connection_init"}`
 
 func TestFragmentsAroundAPingAreReassembledAndThePingAnswered(t *testing.T) {
 	both(t, func(t *testing.T, poll bool) {
-		addr, _ := start(t, poll, Config{}, &executor{})
+		addr, _ := start(t, poll, Config{}, newExecutor(false, 0, nil))
 		c := dial(t, addr, nil)
 		msg := []byte(initMsg)
 		var stream []byte
@@ -255,7 +310,7 @@ func TestFragmentsAroundAPingAreReassembledAndThePingAnswered(t *testing.T) {
 
 func TestBytesSentWithTheHandshakeAreRead(t *testing.T) {
 	both(t, func(t *testing.T, poll bool) {
-		addr, _ := start(t, poll, Config{}, &executor{})
+		addr, _ := start(t, poll, Config{}, newExecutor(false, 0, nil))
 		c := dial(t, addr, append(text(initMsg), text(`{"type":"ping"}`)...))
 		if m := c.next(); m.Type != "connection_ack" {
 			t.Fatalf("want connection_ack, got %+v", m)
@@ -280,7 +335,7 @@ func TestFramingViolationsCloseTheConnection(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			both(t, func(t *testing.T, poll bool) {
-				addr, tr := start(t, poll, Config{MaxMessageBytes: 1024}, &executor{})
+				addr, tr := start(t, poll, Config{MaxMessageBytes: 1024}, newExecutor(false, 0, nil))
 				c := dial(t, addr, nil)
 				c.write(tc.frame)
 				if code, _ := c.closed(); code != tc.code {
@@ -299,7 +354,7 @@ func TestFramingViolationsCloseTheConnection(t *testing.T) {
 
 func TestThePeersCloseIsAnsweredWithItsCode(t *testing.T) {
 	both(t, func(t *testing.T, poll bool) {
-		addr, tr := start(t, poll, Config{}, &executor{})
+		addr, tr := start(t, poll, Config{}, newExecutor(false, 0, nil))
 		c := dial(t, addr, text(initMsg))
 		c.next()
 		c.write(clientFrame(true, opClose, []byte{0x03, 0xe8, 'b', 'y', 'e'}, false))
@@ -319,8 +374,11 @@ func TestThePeersCloseIsAnsweredWithItsCode(t *testing.T) {
 }
 
 func TestSubscriptionResultsArriveInOrderThenComplete(t *testing.T) {
-	both(t, func(t *testing.T, poll bool) {
-		exec := &executor{events: make(chan json.RawMessage)}
+	streams(t, func(t *testing.T, poll, push bool) {
+		exec := newExecutor(push, 0, nil)
+		if push {
+			exec = newExecutor(push, 16, nil)
+		}
 		addr, _ := start(t, poll, Config{}, exec)
 		c := dial(t, addr, text(initMsg))
 		c.next()
@@ -328,9 +386,9 @@ func TestSubscriptionResultsArriveInOrderThenComplete(t *testing.T) {
 		const n = 500
 		go func() {
 			for i := 0; i < n; i++ {
-				exec.events <- json.RawMessage(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("y", i)))
+				exec.send(json.RawMessage(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("y", i))))
 			}
-			close(exec.events)
+			exec.end()
 		}()
 		for i := 0; i < n; i++ {
 			m := c.next()
@@ -344,12 +402,15 @@ func TestSubscriptionResultsArriveInOrderThenComplete(t *testing.T) {
 		if m := c.next(); m.Type != "complete" || m.ID != "s" {
 			t.Fatalf("want complete, got %+v", m)
 		}
+		if push && exec.taken.Load() != n {
+			t.Fatalf("the transport reported %d results taken, want %d", exec.taken.Load(), n)
+		}
 	})
 }
 
 func TestAFailedStreamGetsWhatOnStreamEndSays(t *testing.T) {
-	both(t, func(t *testing.T, poll bool) {
-		exec := &executor{events: make(chan json.RawMessage), streamErr: errors.New("lost")}
+	streams(t, func(t *testing.T, poll, push bool) {
+		exec := newExecutor(push, 1, errors.New("lost"))
 		cfg := Config{OnStreamEnd: func(err error) StreamEnd {
 			return StreamEnd{CloseCode: CloseTryAgainLater, Reason: "try again: " + err.Error()}
 		}}
@@ -357,11 +418,11 @@ func TestAFailedStreamGetsWhatOnStreamEndSays(t *testing.T) {
 		c := dial(t, addr, text(initMsg))
 		c.next()
 		c.write(text(`{"id":"s","type":"subscribe","payload":{"query":"subscription { x }"}}`))
-		exec.events <- json.RawMessage(`{"n":1}`)
+		exec.send(json.RawMessage(`{"n":1}`))
 		if m := c.next(); m.Type != "next" {
 			t.Fatalf("want next, got %+v", m)
 		}
-		close(exec.events)
+		exec.end()
 		if code, reason := c.closed(); code != CloseTryAgainLater || reason != "try again: lost" {
 			t.Fatalf("closed with %d %q", code, reason)
 		}
@@ -369,7 +430,7 @@ func TestAFailedStreamGetsWhatOnStreamEndSays(t *testing.T) {
 }
 
 func TestHandshakesThatAreNotWebsocketsAreRefused(t *testing.T) {
-	addr, _ := start(t, true, Config{}, &executor{})
+	addr, _ := start(t, true, Config{}, newExecutor(false, 0, nil))
 	for name, tc := range map[string]struct {
 		req  string
 		want int
@@ -416,7 +477,7 @@ func TestClosedSocketsLeaveNothingWithThePoller(t *testing.T) {
 	if p == nil {
 		t.Skip("no poller on this platform")
 	}
-	addr, tr := start(t, true, Config{}, &executor{})
+	addr, tr := start(t, true, Config{}, newExecutor(false, 0, nil))
 	var clients []*client
 	for i := 0; i < 20; i++ {
 		c := dial(t, addr, text(initMsg))

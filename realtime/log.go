@@ -73,14 +73,20 @@ type Log interface {
 	// event is added again: a duplicate is preferred to a loss.
 	AppendOnce(ctx context.Context, userIDs []string, e Event, since time.Time) error
 
-	// Subscribe streams userID's events. With after == "" it starts with the
-	// next event appended; otherwise with the first event after that cursor
-	// (ErrBadCursor for a cursor this log did not make, ErrCursorExpired
-	// when events after it are gone). Signals for userID are interleaved as
-	// they arrive. The channel is closed when ctx ends or the subscription
-	// fails; then errf reports why (nil after ctx ended, ErrSlowConsumer,
-	// ErrCursorExpired or ErrUnavailable).
-	Subscribe(ctx context.Context, userID, after string) (events <-chan Event, errf func() error, err error)
+	// Subscribe streams userID's events to sink, without a goroutine of its
+	// own while the subscriber is idle (where the backend can). With
+	// after == "" it starts with the next event appended; otherwise with
+	// the first event after that cursor (ErrBadCursor for a cursor this log
+	// did not make, ErrCursorExpired when events after it are gone).
+	// Signals for userID are interleaved as they arrive. The subscription
+	// ends when ctx ends or it fails; sink.End then says why.
+	//
+	// Backpressure: when sink.Offer refuses an event, the log keeps that
+	// event and those after it and offers them again after the subscriber
+	// calls the returned resume. A subscriber that leaves an event refused
+	// for longer than the log's slow-consumer limit is ended with
+	// ErrSlowConsumer. Signals refused are dropped (they are at most once).
+	Subscribe(ctx context.Context, userID, after string, sink Sink) (resume func(), err error)
 
 	// Signal delivers e, without a cursor, to the current subscribers of
 	// each user in userIDs: at most once, never stored, never blocking on a
@@ -89,4 +95,18 @@ type Log interface {
 
 	// Close releases the log; open subscriptions end.
 	Close() error
+}
+
+// Sink receives one subscription's events. A Log calls its methods one at a
+// time, never concurrently, in log order; possibly while holding locks of
+// its own, so neither may block or call back into the log (resume
+// included).
+type Sink interface {
+	// Offer hands over the next event. It returns false when the
+	// subscriber has no room for it now (see Log.Subscribe).
+	Offer(e Event) bool
+	// End is the last call: the subscription is over. err is nil after
+	// the subscriber's ctx ended, else ErrSlowConsumer, ErrCursorExpired or
+	// ErrUnavailable.
+	End(err error)
 }

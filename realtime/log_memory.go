@@ -22,12 +22,8 @@ type MemoryConfig struct {
 	MaxEvents int
 	// MaxAge is how long an event is retained (default 1 h).
 	MaxAge time.Duration
-	// Buffer is how many events may wait for one subscriber (default 8:
-	// the pump refills it as the subscriber reads, so a larger buffer only
-	// costs memory per idle subscription).
-	Buffer int
-	// SlowAfter is how long a subscriber may leave its buffer full before it
-	// is dropped with ErrSlowConsumer (default 5 s).
+	// SlowAfter is how long a subscriber may leave an event refused before
+	// it is dropped with ErrSlowConsumer (default 5 s).
 	SlowAfter time.Duration
 }
 
@@ -54,14 +50,20 @@ type entry struct {
 type userLog struct {
 	mu      sync.Mutex
 	entries []entry
-	next    uint64        // seq of the next append; the first event has seq 1
-	wake    chan struct{} // closed and replaced by an append when armed
-	armed   bool          // a reader holds wake: the next append must close it
-	subs    map[*memSub]struct{}
+	next    uint64    // seq of the next append; the first event has seq 1
+	subs    []*memSub // replaced, never modified in place, so a loop over it survives an end
 }
 
+// memSub is one subscription. It has no goroutine: appends, signals and
+// resume offer it events under its log's lock.
 type memSub struct {
-	signals chan Event
+	sink    Sink
+	pos     uint64 // seq of the next event to offer
+	waiting bool   // an offer was refused: wait for resume
+	ended   bool
+	refusal uint64      // counts refusals, so a stale slow timer does nothing
+	slow    *time.Timer // running while waiting
+	stop    func() bool // unregisters from the subscriber's ctx
 }
 
 // NewMemory returns an empty in-process log.
@@ -71,9 +73,6 @@ func NewMemory(cfg MemoryConfig) *Memory {
 	}
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = time.Hour
-	}
-	if cfg.Buffer <= 0 {
-		cfg.Buffer = 8
 	}
 	if cfg.SlowAfter <= 0 {
 		cfg.SlowAfter = 5 * time.Second
@@ -95,7 +94,7 @@ func (m *Memory) log(userID string) *userLog {
 	defer sh.Unlock()
 	l, ok := sh.users[userID]
 	if !ok {
-		l = &userLog{next: 1, wake: make(chan struct{}), subs: map[*memSub]struct{}{}}
+		l = &userLog{next: 1}
 		sh.users[userID] = l
 	}
 	return l
@@ -140,7 +139,7 @@ func (m *Memory) Append(ctx context.Context, userIDs []string, e Event) error {
 	return nil
 }
 
-// add appends e to l (locked), trims it and wakes its waiting reader.
+// add appends e to l (locked), trims it and offers it to l's subscribers.
 func (m *Memory) add(l *userLog, e Event, now time.Time) {
 	l.entries = append(l.entries, entry{seq: l.next, at: now, ev: e})
 	l.next++
@@ -154,11 +153,78 @@ func (m *Memory) add(l *userLog, e Event, now time.Time) {
 		clear(l.entries[:drop])
 		l.entries = l.entries[drop:]
 	}
-	if l.armed { // no waiter, no wake-up to pay for
-		close(l.wake)
-		l.wake = make(chan struct{})
-		l.armed = false
+	for _, s := range l.subs {
+		m.feed(l, s)
 	}
+}
+
+// feed offers s the events of l from its position on, until one is refused
+// (locked).
+func (m *Memory) feed(l *userLog, s *memSub) {
+	if s.waiting || s.ended {
+		return
+	}
+	first := l.first()
+	if s.pos < first {
+		m.end(l, s, ErrCursorExpired)
+		return
+	}
+	for s.pos < l.next {
+		e := l.entries[s.pos-first]
+		ev := e.ev
+		ev.Cursor = m.cursor(e.seq)
+		if !s.sink.Offer(ev) {
+			s.waiting = true
+			s.refusal++
+			n := s.refusal
+			s.slow = time.AfterFunc(m.cfg.SlowAfter, func() { m.expire(l, s, n) })
+			return
+		}
+		s.pos++
+	}
+}
+
+// expire drops s if it still has not taken the event it refused (refusal n).
+func (m *Memory) expire(l *userLog, s *memSub, n uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s.waiting && s.refusal == n {
+		m.end(l, s, ErrSlowConsumer)
+	}
+}
+
+// resume offers s what it refused and what followed.
+func (m *Memory) resume(l *userLog, s *memSub) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !s.waiting || s.ended {
+		return
+	}
+	s.waiting = false
+	s.slow.Stop()
+	m.feed(l, s)
+}
+
+// end ends s with err (locked); a second end does nothing.
+func (m *Memory) end(l *userLog, s *memSub, err error) {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	if s.slow != nil {
+		s.slow.Stop()
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	subs := make([]*memSub, 0, len(l.subs))
+	for _, x := range l.subs {
+		if x != s {
+			subs = append(subs, x)
+		}
+	}
+	l.subs = subs
+	s.sink.End(err)
 }
 
 // AppendOnce implements Log.
@@ -200,10 +266,9 @@ func (m *Memory) Signal(ctx context.Context, userIDs []string, e Event) error {
 	for _, u := range userIDs {
 		l := m.log(u)
 		l.mu.Lock()
-		for s := range l.subs {
-			select {
-			case s.signals <- e:
-			default: // a subscriber that is not keeping up loses signals, never blocks us
+		for _, s := range l.subs {
+			if !s.waiting {
+				s.sink.Offer(e) // refused: dropped, as signals may be
 			}
 		}
 		l.mu.Unlock()
@@ -211,51 +276,42 @@ func (m *Memory) Signal(ctx context.Context, userIDs []string, e Event) error {
 	return nil
 }
 
-// Subscribe implements Log.
-func (m *Memory) Subscribe(ctx context.Context, userID, after string) (<-chan Event, func() error, error) {
+// Subscribe implements Log. The backlog after the cursor is offered before
+// it returns.
+func (m *Memory) Subscribe(ctx context.Context, userID, after string, sink Sink) (func(), error) {
 	l := m.log(userID)
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-m.done: // checked under the lock, so Close sees every subscriber
+		return nil, ErrUnavailable
+	default:
+	}
 	pos := l.next
 	if after != "" {
 		seq, err := m.parseCursor(after)
 		if err != nil {
-			l.mu.Unlock()
-			return nil, nil, err
+			return nil, err
 		}
 		if seq >= l.next {
-			l.mu.Unlock()
-			return nil, nil, fmt.Errorf("%w: cursor is ahead of the log", ErrBadCursor)
+			return nil, fmt.Errorf("%w: cursor is ahead of the log", ErrBadCursor)
 		}
 		pos = seq + 1
 		if pos < l.first() {
-			l.mu.Unlock()
-			return nil, nil, ErrCursorExpired
+			return nil, ErrCursorExpired
 		}
 	}
-	sub := &memSub{signals: make(chan Event, 4)} // signals beyond this are dropped, as allowed
-	l.subs[sub] = struct{}{}
-	l.mu.Unlock()
-
-	ch := make(chan Event, m.cfg.Buffer)
-	var (
-		errMu  sync.Mutex
-		result error
-	)
-	go func() {
-		defer close(ch)
-		err := m.pump(ctx, l, sub, pos, ch)
+	s := &memSub{sink: sink, pos: pos}
+	l.subs = append(l.subs[:len(l.subs):len(l.subs)], s)
+	// When ctx is already done, AfterFunc runs at once on its own
+	// goroutine, which waits for this lock.
+	s.stop = context.AfterFunc(ctx, func() {
 		l.mu.Lock()
-		delete(l.subs, sub)
-		l.mu.Unlock()
-		errMu.Lock()
-		result = err
-		errMu.Unlock()
-	}()
-	return ch, func() error {
-		errMu.Lock()
-		defer errMu.Unlock()
-		return result
-	}, nil
+		defer l.mu.Unlock()
+		m.end(l, s, nil)
+	})
+	m.feed(l, s)
+	return func() { m.resume(l, s) }, nil
 }
 
 func (l *userLog) first() uint64 {
@@ -265,69 +321,26 @@ func (l *userLog) first() uint64 {
 	return l.entries[0].seq
 }
 
-// pump copies events from the log to ch, from seq pos on, until ctx ends.
-func (m *Memory) pump(ctx context.Context, l *userLog, sub *memSub, pos uint64, ch chan<- Event) error {
-	var batch []entry
-	for {
-		l.mu.Lock()
-		if pos < l.first() {
-			l.mu.Unlock()
-			return ErrCursorExpired
-		}
-		batch = append(batch[:0], l.entries[pos-l.first():]...)
-		wake := l.wake
-		l.armed = true
-		l.mu.Unlock()
-
-		for _, e := range batch {
-			ev := e.ev
-			ev.Cursor = m.cursor(e.seq)
-			if err := m.send(ctx, ch, ev); err != nil {
-				return err
-			}
-			pos = e.seq + 1
-		}
-		if len(batch) > 0 {
-			continue
-		}
-		select {
-		case <-wake:
-		case s := <-sub.signals:
-			if err := m.send(ctx, ch, s); err != nil {
-				return err
-			}
-		case <-ctx.Done():
-			return nil
-		case <-m.done:
-			return ErrUnavailable
-		}
-	}
-}
-
-// send delivers ev unless the subscriber has left its buffer full for longer
-// than SlowAfter: a slow reader is dropped rather than slowing anyone else.
-func (m *Memory) send(ctx context.Context, ch chan<- Event, ev Event) error {
-	select {
-	case ch <- ev:
-		return nil
-	default:
-	}
-	t := time.NewTimer(m.cfg.SlowAfter)
-	defer t.Stop()
-	select {
-	case ch <- ev:
-		return nil
-	case <-ctx.Done():
-		return nil
-	case <-m.done:
-		return ErrUnavailable
-	case <-t.C:
-		return ErrSlowConsumer
-	}
-}
-
 // Close implements Log: open subscriptions end with ErrUnavailable.
 func (m *Memory) Close() error {
-	m.once.Do(func() { close(m.done) })
+	m.once.Do(func() {
+		close(m.done)
+		for i := range m.shards {
+			sh := &m.shards[i]
+			sh.Lock()
+			logs := make([]*userLog, 0, len(sh.users))
+			for _, l := range sh.users {
+				logs = append(logs, l)
+			}
+			sh.Unlock()
+			for _, l := range logs {
+				l.mu.Lock()
+				for _, s := range l.subs {
+					m.end(l, s, ErrUnavailable)
+				}
+				l.mu.Unlock()
+			}
+		}
+	})
 	return nil
 }

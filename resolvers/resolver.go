@@ -150,32 +150,6 @@ func (r *Resolver) node(ctx context.Context, me, global string) (ids.Node, error
 // less). Why the stream ended (slow consumer, expired cursor, backend down)
 // is handed to the transport, which asks once the channel has closed and
 // closes the connection with the matching code.
-func (r *Resolver) events(ctx context.Context, me, after string) (<-chan chat.Event, error) {
-	sub, err := r.Chat.Subscribe(ctx, me, after)
-	if err != nil {
-		return nil, err
-	}
-	streamEnds(ctx, sub.Err)
-	return sub.Events, nil
-}
-
-type streamEndKey struct{}
-
-// WithStreamEnd returns ctx in which a subscription resolver hands fn the
-// function that says, once its stream's channel has closed, why the stream
-// ended (nil: normally, or because ctx ended): the transport uses it to
-// close a connection whose event stream failed.
-func WithStreamEnd(ctx context.Context, fn func(reason func() error)) context.Context {
-	return context.WithValue(ctx, streamEndKey{}, fn)
-}
-
-// streamEnds registers reason with the transport, if it asked for it.
-func streamEnds(ctx context.Context, reason func() error) {
-	if fn, ok := ctx.Value(streamEndKey{}).(func(func() error)); ok {
-		fn(reason)
-	}
-}
-
 // receipts pages the members whose cursor of kind reached m (readBy and
 // deliveredTo).
 func (r *Resolver) receipts(ctx context.Context, m *storage.Message, kind storage.CursorKind, first *int, after *string) (*model.UserAtConnection, error) {

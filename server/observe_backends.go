@@ -109,12 +109,12 @@ func (l observedLog) Signal(ctx context.Context, userIDs []string, e realtime.Ev
 	return err
 }
 
-func (l observedLog) Subscribe(ctx context.Context, userID, after string) (<-chan realtime.Event, func() error, error) {
+func (l observedLog) Subscribe(ctx context.Context, userID, after string, sink realtime.Sink) (func(), error) {
 	// The stream outlives the span: it keeps the caller's ctx.
 	_, c := l.o.begin(ctx, "event_log", "subscribe")
-	ch, errf, err := l.Log.Subscribe(ctx, userID, after)
+	resume, err := l.Log.Subscribe(ctx, userID, after, sink)
 	c.end(err)
-	return ch, errf, err
+	return resume, err
 }
 
 // eventLabel bounds the type label: event types are names the code

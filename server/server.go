@@ -106,7 +106,7 @@ func New(cfg Config) *Handler {
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}}))
 	wsCfg := cfg.WebSocket
 	wsCfg.Init = wsInit(cfg)
-	wsCfg.OperationContext = resolvers.WithStreamEnd
+	wsCfg.OperationContext = resolvers.WithStream
 	wsCfg.OnStreamEnd = streamEnd(cfg.Logger)
 	if wsCfg.Logger == nil {
 		wsCfg.Logger = cfg.Logger

@@ -43,7 +43,6 @@ func main() {
 	subscribe := flag.Bool("subscribe", false, "subscribe to events on every socket")
 	impl := flag.String("transport", "gqlws", "gqlws (ours) or gqlgen (stock transport.Websocket)")
 	heap := flag.String("memprofile", "", "write a heap profile of the server with the sockets open")
-	buffer := flag.Int("event-buffer", 0, "events the in-process log buffers per subscriber (0: its default)")
 	dial := flag.String("dial", "", "internal: run as the client process against this URL")
 	token := flag.String("token", "", "internal: the token the client process uses")
 	flag.Parse()
@@ -57,13 +56,13 @@ func main() {
 	if *heap != "" {
 		runtime.MemProfileRate = 512 // fine enough to attribute a few KiB per socket
 	}
-	if err := measure(*n, *subscribe, *impl, *heap, *buffer); err != nil {
+	if err := measure(*n, *subscribe, *impl, *heap); err != nil {
 		fmt.Fprintln(os.Stderr, "wsmem:", err)
 		os.Exit(1)
 	}
 }
 
-func measure(n int, subscribe bool, impl, heap string, buffer int) error {
+func measure(n int, subscribe bool, impl, heap string) error {
 	dir, err := os.MkdirTemp("", "wsmem")
 	if err != nil {
 		return err
@@ -74,7 +73,7 @@ func measure(n int, subscribe bool, impl, heap string, buffer int) error {
 		return err
 	}
 	defer store.Close()
-	log := realtime.NewMemory(realtime.MemoryConfig{Buffer: buffer})
+	log := realtime.NewMemory(realtime.MemoryConfig{})
 	defer log.Close()
 	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("m", 32))})
 	if err != nil {

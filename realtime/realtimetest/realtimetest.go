@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +43,8 @@ func Run(t *testing.T, newLog Factory) {
 		{"SignalsReachSubscribersButAreNotLogged", testSignals},
 		{"SlowSubscriberIsDroppedWithoutBlockingAppend", testSlow},
 		{"SeveralSubscribersOfOneUserAllReceive", testTwoDevices},
+		{"RefusedEventsAreOfferedAgainAfterResume", testRefused},
+		{"SinkIsCalledOneAtATime", testSinkSerial},
 		{"ReplayAddsAnEventOnlyWhereItIsMissing", testAppendOnce},
 		{"ConcurrentReplaysAddAnEventOnce", testConcurrentAppendOnce},
 	}
@@ -61,7 +65,7 @@ func subscribe(t *testing.T, l realtime.Log, u, after string) (<-chan realtime.E
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	ch, errf, err := l.Subscribe(ctx, u, after)
+	ch, errf, err := realtime.Chan(ctx, l, u, after)
 	if err != nil {
 		t.Fatalf("Subscribe(after=%q): %v", after, err)
 	}
@@ -124,7 +128,7 @@ func testResume(t *testing.T, newLog Factory) {
 	l := newLog(t, Options{})
 	u := user()
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, _, err := l.Subscribe(ctx, u, "")
+	ch, _, err := realtime.Chan(ctx, l, u, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +159,7 @@ func testExpired(t *testing.T, newLog Factory) {
 	appendN(t, l, []string{u}, 0, 1)
 	first := next(t, ch).Cursor
 	appendN(t, l, []string{u}, 1, 40)
-	_, _, err := l.Subscribe(context.Background(), u, first)
+	_, _, err := realtime.Chan(context.Background(), l, u, first)
 	if !errors.Is(err, realtime.ErrCursorExpired) {
 		t.Fatalf("resuming from a trimmed cursor: err = %v, want ErrCursorExpired", err)
 	}
@@ -164,7 +168,7 @@ func testExpired(t *testing.T, newLog Factory) {
 func testBadCursor(t *testing.T, newLog Factory) {
 	l := newLog(t, Options{})
 	for _, c := range []string{"garbage", "!!!", "bm90LWEtY3Vyc29y"} {
-		_, _, err := l.Subscribe(context.Background(), user(), c)
+		_, _, err := realtime.Chan(context.Background(), l, user(), c)
 		if !errors.Is(err, realtime.ErrBadCursor) && !errors.Is(err, realtime.ErrCursorExpired) {
 			t.Errorf("cursor %q: err = %v, want ErrBadCursor or ErrCursorExpired", c, err)
 		}
@@ -321,5 +325,144 @@ func testConcurrentAppendOnce(t *testing.T, newLog Factory) {
 	}
 	if got := next(t, ch); string(got.Data) != string(ev(2).Data) {
 		t.Fatalf("8 concurrent replays added the event more than once: then got %q %s", got.ID, got.Data)
+	}
+}
+
+// gateSink takes events until it holds room of them, then refuses until
+// the test takes them; it fails the test on an overlapping call.
+type gateSink struct {
+	t       *testing.T
+	mu      sync.Mutex
+	busy    atomic.Bool
+	room    int
+	held    []realtime.Event
+	refused int
+	ended   chan error
+}
+
+func (s *gateSink) enter() {
+	if !s.busy.CompareAndSwap(false, true) {
+		s.t.Error("the log called the sink concurrently")
+	}
+}
+
+func (s *gateSink) Offer(e realtime.Event) bool {
+	s.enter()
+	defer s.busy.Store(false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.held) >= s.room {
+		s.refused++
+		return false
+	}
+	s.held = append(s.held, e)
+	return true
+}
+
+func (s *gateSink) End(err error) {
+	s.enter()
+	defer s.busy.Store(false)
+	s.ended <- err
+}
+
+// take waits until the sink holds n events and returns them.
+func (s *gateSink) take(t *testing.T, n int) []realtime.Event {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		s.mu.Lock()
+		if len(s.held) >= n {
+			got := s.held[:n:n]
+			s.held = s.held[n:]
+			s.mu.Unlock()
+			return got
+		}
+		s.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("the sink did not receive %d events within %v", n, wait)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func testRefused(t *testing.T, newLog Factory) {
+	l := newLog(t, Options{SlowAfter: 10 * time.Second})
+	u := user()
+	s := &gateSink{t: t, room: 3, ended: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	resume, err := l.Subscribe(ctx, u, "", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, []string{u}, 0, 10)
+	var got []realtime.Event
+	for len(got) < 10 {
+		got = append(got, s.take(t, min(3, 10-len(got)))...)
+		resume() // room again: the log offers what was refused
+	}
+	for i, e := range got {
+		if string(e.Data) != string(ev(i).Data) {
+			t.Fatalf("event %d = %s, want %s (every event once, in order)", i, e.Data, ev(i).Data)
+		}
+	}
+	s.mu.Lock()
+	refused := s.refused
+	s.mu.Unlock()
+	if refused == 0 {
+		t.Fatal("the sink never refused an event: the test did not exercise resume")
+	}
+	resume() // a resume with nothing refused is harmless
+	appendN(t, l, []string{u}, 10, 11)
+	if e := s.take(t, 1)[0]; string(e.Data) != string(ev(10).Data) {
+		t.Fatalf("live event after resume = %s", e.Data)
+	}
+	cancel()
+	select {
+	case err := <-s.ended:
+		if err != nil {
+			t.Fatalf("End after ctx ended: %v, want nil", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("End was not called after the subscriber's ctx ended")
+	}
+}
+
+func testSinkSerial(t *testing.T, newLog Factory) {
+	l := newLog(t, Options{})
+	u := user()
+	s := &gateSink{t: t, room: 1 << 30, ended: make(chan error, 1)}
+	if _, err := l.Subscribe(t.Context(), u, "", s); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			appendN(t, l, []string{u}, w*50, w*50+50)
+		}()
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				_ = l.Signal(context.Background(), []string{u}, realtime.Event{Type: "Typing", Data: []byte(`{}`)})
+			}
+		}()
+	}
+	wg.Wait()
+	seen := 0
+	deadline := time.Now().Add(wait)
+	for seen < 200 && time.Now().Before(deadline) {
+		s.mu.Lock()
+		for _, e := range s.held {
+			if e.Cursor != "" {
+				seen++
+			}
+		}
+		s.held = s.held[:0]
+		s.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if seen != 200 {
+		t.Fatalf("received %d of 200 logged events", seen)
 	}
 }

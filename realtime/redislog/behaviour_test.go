@@ -107,7 +107,7 @@ func testBigAppend(t *testing.T, cfg Config) {
 	// A few recipients are watching, so we also see the event arrive.
 	var subs []<-chan realtime.Event
 	for _, u := range recipients[:3] {
-		ch, _, err := l.Subscribe(t.Context(), u, "")
+		ch, _, err := realtime.Chan(t.Context(), l, u, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestTwoThousandSubscribersShareAHandfulOfConnections(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ch, _, err := l.Subscribe(t.Context(), u, "")
+			ch, _, err := realtime.Chan(t.Context(), l, u, "")
 			if err != nil {
 				errs <- err
 				return
@@ -208,7 +208,7 @@ func TestTwoThousandSubscribersShareAHandfulOfConnections(t *testing.T) {
 func TestCursorBeforeFirstKeptEntryResumesOneOlderExpires(t *testing.T) {
 	l := open(t, Config{Addrs: singleConfig(t).Addrs, MaxLen: 5})
 	u := users(1)
-	ch, _, err := l.Subscribe(t.Context(), u[0], "")
+	ch, _, err := realtime.Chan(t.Context(), l, u[0], "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,14 +220,14 @@ func TestCursorBeforeFirstKeptEntryResumesOneOlderExpires(t *testing.T) {
 		cursors = append(cursors, recv(t, ch).Cursor)
 	}
 	// Kept: events 5..9. Cursor of event 4 resumes at 5.
-	ch2, _, err := l.Subscribe(t.Context(), u[0], cursors[4])
+	ch2, _, err := realtime.Chan(t.Context(), l, u[0], cursors[4])
 	if err != nil {
 		t.Fatalf("resume from the entry before the first kept: %v", err)
 	}
 	if e := recv(t, ch2); string(e.Data) != "5" {
 		t.Fatalf("resumed at %s, want 5", e.Data)
 	}
-	if _, _, err := l.Subscribe(t.Context(), u[0], cursors[3]); !errors.Is(err, realtime.ErrCursorExpired) {
+	if _, _, err := realtime.Chan(t.Context(), l, u[0], cursors[3]); !errors.Is(err, realtime.ErrCursorExpired) {
 		t.Fatalf("resume from a trimmed-past cursor: %v, want ErrCursorExpired", err)
 	}
 }
@@ -240,7 +240,7 @@ func TestLostStreamExpiresCursorsInsteadOfSkipping(t *testing.T) {
 	l := open(t, cfg)
 	u := users(1)
 	ctx := t.Context()
-	ch, errf, err := l.Subscribe(ctx, u[0], "")
+	ch, errf, err := realtime.Chan(ctx, l, u[0], "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestLostStreamExpiresCursorsInsteadOfSkipping(t *testing.T) {
 	if err := errf(); !errors.Is(err, realtime.ErrCursorExpired) {
 		t.Fatalf("live subscription ended with %v, want ErrCursorExpired", err)
 	}
-	if _, _, err := l.Subscribe(ctx, u[0], c0); !errors.Is(err, realtime.ErrCursorExpired) {
+	if _, _, err := realtime.Chan(ctx, l, u[0], c0); !errors.Is(err, realtime.ErrCursorExpired) {
 		t.Fatalf("resume after reset: %v, want ErrCursorExpired", err)
 	}
 }
@@ -271,7 +271,7 @@ func TestSubscriberOnOneInstanceReceivesAppendsThroughAnother(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	u := users(1)
-	ch, _, err := a.Subscribe(t.Context(), u[0], "")
+	ch, _, err := realtime.Chan(t.Context(), a, u[0], "")
 	if err != nil {
 		t.Fatal(err)
 	}

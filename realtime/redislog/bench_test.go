@@ -77,7 +77,7 @@ func BenchmarkAppendToReceive(b *testing.B) {
 		u := users(1)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		ch, _, err := reader.Subscribe(ctx, u[0], "")
+		ch, _, err := realtime.Chan(ctx, reader, u[0], "")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -41,10 +41,8 @@ type Config struct {
 	// Timeout bounds dialing, each read and write, and waiting for a pooled
 	// connection (default 1 s).
 	Timeout time.Duration
-	// Buffer is how many events may wait for one subscriber (default 64).
-	Buffer int
-	// SlowAfter is how long a subscriber may leave its buffer full before it
-	// is dropped with ErrSlowConsumer (default 5 s).
+	// SlowAfter is how long a subscriber may leave an event refused before
+	// it is dropped with ErrSlowConsumer (default 5 s).
 	SlowAfter time.Duration
 	// PollInterval is how often an idle subscriber reads its stream even
 	// without a notice (default 5 s, jittered): the bound on the delay a
@@ -90,9 +88,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = time.Second
-	}
-	if c.Buffer <= 0 {
-		c.Buffer = 64
 	}
 	if c.SlowAfter <= 0 {
 		c.SlowAfter = 5 * time.Second

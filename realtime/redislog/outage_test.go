@@ -20,7 +20,7 @@ import (
 func outageRun(t *testing.T, writer, reader *Log, down, up func()) {
 	ctx := t.Context()
 	u := users(1)[0]
-	ch, errf, err := reader.Subscribe(ctx, u, "")
+	ch, errf, err := realtime.Chan(ctx, reader, u, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func outageRun(t *testing.T, writer, reader *Log, down, up func()) {
 	// Resume from the last cursor, retrying while Redis warms up.
 	var ch2 <-chan realtime.Event
 	for {
-		ch2, _, err = reader.Subscribe(ctx, u, last)
+		ch2, _, err = realtime.Chan(ctx, reader, u, last)
 		if err == nil {
 			break
 		}

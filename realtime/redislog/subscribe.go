@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,7 +13,7 @@ import (
 )
 
 // sub is one subscription: a goroutine that reads its user's stream when
-// woken (or on its poll timer) and delivers to out.
+// woken (or on its poll timer) and offers the entries to sink.
 type sub struct {
 	l                        *Log
 	s                        *shard
@@ -26,7 +25,8 @@ type sub struct {
 
 	wake    chan struct{}       // a notice or an outage: read now
 	signals chan realtime.Event // signals for this user, dropped when full
-	out     chan realtime.Event
+	resumed chan struct{}       // the sink has room again
+	sink    realtime.Sink
 }
 
 // errStopped: the subscriber's context ended; not an error for errf.
@@ -38,7 +38,7 @@ const retryDelay = 200 * time.Millisecond
 // Subscribe implements realtime.Log. It returns once the user's notice
 // channel is subscribed on this instance (or Timeout passed, the poll then
 // covering the gap) and the start position is fixed.
-func (l *Log) Subscribe(ctx context.Context, userID, after string) (<-chan realtime.Event, func() error, error) {
+func (l *Log) Subscribe(ctx context.Context, userID, after string, sink realtime.Sink) (func(), error) {
 	var (
 		wantEpoch string
 		from      position
@@ -46,11 +46,11 @@ func (l *Log) Subscribe(ctx context.Context, userID, after string) (<-chan realt
 	if after != "" {
 		var err error
 		if wantEpoch, from, err = parseCursor(after); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if l.closed() {
-		return nil, nil, errClosed
+		return nil, errClosed
 	}
 	s := l.shardOf(userID)
 	sb := &sub{
@@ -58,11 +58,12 @@ func (l *Log) Subscribe(ctx context.Context, userID, after string) (<-chan realt
 		stream: l.streamKey(userID), epochKey: l.epochKey(userID), chanID: l.channel(userID),
 		wake:    make(chan struct{}, 1),
 		signals: make(chan realtime.Event, 16),
-		out:     make(chan realtime.Event, l.cfg.Buffer),
+		resumed: make(chan struct{}, 1),
+		sink:    sink,
 	}
 	live, err := l.register(ctx, sb)
 	if err != nil {
-		return nil, nil, unavailable(ctx, "subscribe "+userID, err)
+		return nil, unavailable(ctx, "subscribe "+userID, err)
 	}
 	// Fix the start only once notices reach us: an append after this point
 	// wakes the subscriber instead of waiting for its poll.
@@ -75,26 +76,14 @@ func (l *Log) Subscribe(ctx context.Context, userID, after string) (<-chan realt
 	t.Stop()
 	if err := sb.start(ctx, wantEpoch, from, after != ""); err != nil {
 		l.unregister(sb)
-		return nil, nil, err
+		return nil, err
 	}
-
-	var (
-		mu     sync.Mutex
-		result error
-	)
 	go func() {
-		defer close(sb.out)
 		err := sb.run(ctx)
 		l.unregister(sb)
-		mu.Lock()
-		result = err
-		mu.Unlock()
+		sink.End(err)
 	}()
-	return sb.out, func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		return result
-	}, nil
+	return func() { poke(sb.resumed) }, nil
 }
 
 // start fixes the subscriber's epoch and position: the stream's end for a
@@ -182,9 +171,7 @@ func (sb *sub) run(ctx context.Context) error {
 				poll.Reset(jitter(cfg.PollInterval))
 				break wait
 			case ev := <-sb.signals:
-				if err := sb.send(ctx, ev); err != nil {
-					return stopErr(err)
-				}
+				sb.sink.Offer(ev) // refused: dropped, as signals may be
 			case <-ctx.Done():
 				return nil
 			case <-sb.l.done:
@@ -298,25 +285,28 @@ func (sb *sub) event(m redis.XMessage) realtime.Event {
 	return realtime.Event{Cursor: cursor(sb.epoch, sb.pos), ID: eventID, Type: typ, Data: []byte(data)}
 }
 
-// send delivers ev unless the subscriber has left its buffer full for longer
-// than SlowAfter: a slow reader is dropped rather than slowing anyone else.
+// send offers ev until the sink takes it, waiting for resume between
+// refusals; a sink that refuses for longer than SlowAfter is dropped rather
+// than slowing anyone else.
 func (sb *sub) send(ctx context.Context, ev realtime.Event) error {
-	select {
-	case sb.out <- ev:
+	if sb.sink.Offer(ev) {
 		return nil
-	default:
 	}
 	t := time.NewTimer(sb.l.cfg.SlowAfter)
 	defer t.Stop()
-	select {
-	case sb.out <- ev:
-		return nil
-	case <-ctx.Done():
-		return errStopped
-	case <-sb.l.done:
-		return errClosed
-	case <-t.C:
-		return realtime.ErrSlowConsumer
+	for {
+		select {
+		case <-sb.resumed:
+			if sb.sink.Offer(ev) {
+				return nil
+			}
+		case <-ctx.Done():
+			return errStopped
+		case <-sb.l.done:
+			return errClosed
+		case <-t.C:
+			return realtime.ErrSlowConsumer
+		}
 	}
 }
 
