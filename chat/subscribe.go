@@ -36,12 +36,15 @@ var ErrSlowConsumer = errors.New("chat: subscriber too slow; resume from your la
 //
 // No goroutine waits for an idle subscription: the event log puts events on
 // Events as they are appended, and calls ready (if not nil) after each one
-// and after closing Events, so a reader can read only when a read will not
-// block. ready runs on the log's goroutine, possibly under its locks: it
-// must not block.
-func (s *Service) Subscribe(ctx context.Context, me, after string, ready func()) (Subscription, error) {
+// and after closing Events (with nil), so a reader can read only when a
+// read will not block. ready gets the event as every recipient on this
+// instance shares it (the value on Events is a copy with this
+// subscriber's cursor): readers may use it as a key for work they share.
+// ready runs on the log's goroutine, possibly under its locks: it must not
+// block.
+func (s *Service) Subscribe(ctx context.Context, me, after string, ready func(shared Event, cursor string)) (Subscription, error) {
 	if ready == nil {
-		ready = func() {}
+		ready = func(Event, string) {}
 	}
 	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), ready: ready}
 	st.handle = s.online(ctx, me)
@@ -68,7 +71,7 @@ type stream struct {
 	me     string
 	handle string // presence
 	out    chan Event
-	ready  func()
+	ready  func(shared Event, cursor string)
 	resume func()
 	// refused is set when the log's offer found out full: the next read
 	// resumes the log.
@@ -84,10 +87,10 @@ func (st *stream) Offer(ev realtime.Event) bool {
 		st.s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
 		return true
 	}
-	e = withCursor(e, ev.Cursor)
+	mine := withCursor(e, ev.Cursor)
 	select {
-	case st.out <- e:
-		st.ready()
+	case st.out <- mine:
+		st.ready(e, ev.Cursor)
 		return true
 	default:
 	}
@@ -95,8 +98,8 @@ func (st *stream) Offer(ev realtime.Event) bool {
 	// between then resumes the log, so no wake-up is lost.
 	st.refused.Store(true)
 	select {
-	case st.out <- e:
-		st.ready()
+	case st.out <- mine:
+		st.ready(e, ev.Cursor)
 		return true
 	default:
 		return false
@@ -113,7 +116,7 @@ func (st *stream) End(err error) {
 		st.final = &Error{Code: Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
 	}
 	close(st.out)
-	st.ready()
+	st.ready(nil, "")
 	// Presence may call a server: not under the log's locks.
 	st.s.goBackground(func() { st.s.offline(st.me, st.handle) })
 }

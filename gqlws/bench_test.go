@@ -1,7 +1,6 @@
 package gqlws
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -24,9 +23,7 @@ func BenchmarkResults(b *testing.B) {
 }
 
 func benchResults(b *testing.B, sockets int) {
-	tr := New(Config{OperationContext: func(ctx context.Context, ready func(), register func(func(), func() error)) context.Context {
-		return context.WithValue(ctx, hooksKey{}, hooks{ready, register})
-	}})
+	tr := New(Config{OperationContext: withHooks})
 	execs := make([]*executor, sockets)
 	var next sync.Mutex
 	n := 0

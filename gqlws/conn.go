@@ -91,12 +91,16 @@ type op struct {
 	// A pushed subscription (see Config.OperationContext) has no
 	// goroutine while it waits: its stream says when a result is ready.
 	c         *conn
+	doc       string                  // operation name and document: the render cache's scope
 	taken     func()                  // set by the resolver; nil: not pushed
+	skip      func()                  // set by the resolver; nil: never reuse a rendering
 	responses graphql.ResponseHandler // set before armed
 	rctx      context.Context         // the context responses run in
 	armed     atomic.Bool             // responses is set: results may be read
-	pending   atomic.Int64            // results the stream has said are ready
 	running   atomic.Bool             // a goroutine is reading results
+	qmu       sync.Mutex
+	queue     []readied // results the stream has said are ready, in order
+	head      int
 }
 
 func newConn(t *Transport, nc net.Conn, exec graphql.GraphExecutor, ctx context.Context) *conn {
@@ -458,7 +462,7 @@ func (c *conn) subscribe(id string, p *subscribePayload) {
 	idJSON, _ := json.Marshal(id)
 	prefix := make([]byte, 0, len(idJSON)+16)
 	prefix = append(append(append(prefix, `{"id":`...), idJSON...), `,"type":"`...)
-	o := &op{id: id, prefix: prefix, ctx: ctx, cancel: cancel, c: c}
+	o := &op{id: id, prefix: prefix, ctx: ctx, cancel: cancel, c: c, doc: p.OperationName + "\x00" + p.Query}
 	c.ops = append(c.ops, o)
 	c.mu.Unlock()
 
@@ -495,8 +499,8 @@ func (c *conn) run(o *op, params *graphql.RawParams) {
 	}()
 	ctx := graphql.StartOperationTrace(o.ctx)
 	if f := c.t.cfg.OperationContext; f != nil {
-		ctx = f(ctx, o.ready, func(taken func(), reason func() error) {
-			o.taken = taken
+		ctx = f(ctx, o.ready, func(taken func(), reason func() error, skip func()) {
+			o.taken, o.skip = taken, skip
 			o.reason.Store(&reason)
 		})
 	}

@@ -111,14 +111,29 @@ type Config struct {
 	// goroutine wait on its channel:
 	//   - the resolver calls register, on the operation's goroutine and
 	//     before it returns its channel, with taken (called by the
-	//     transport after each value it reads from the channel) and reason
+	//     transport after each value it reads from the channel), reason
 	//     (once the channel has closed, why the stream ended: nil for a
-	//     normal end, else the reason handed to OnStreamEnd);
+	//     normal end, else the reason handed to OnStreamEnd) and skip
+	//     (see below; may be nil);
 	//   - the stream calls ready, from any goroutine and without blocking,
 	//     after each value it puts on the channel and after closing it.
 	// A resolver that does not register, or registers a nil taken, is read
 	// by a goroutine of its own (blocking on its channel).
-	OperationContext func(ctx context.Context, ready func(), register func(taken func(), reason func() error)) context.Context
+	//
+	// Shared renderings: ready's key, when not nil (and comparable), says
+	// that the value renders exactly as every other value with an equal
+	// key does for an operation with the same name and document (whatever
+	// its variables), except that the string patch (if not empty) appears
+	// in its place. The transport may then send a rendering it kept instead
+	// of executing the operation for the value: it calls skip, which takes
+	// the value off the channel (and counts as taken), and OnReuse. A
+	// message to a group of a thousand members is then rendered once per
+	// distinct subscription document, not once per member.
+	OperationContext func(ctx context.Context, ready func(key any, patch string), register func(taken func(), reason func() error, skip func())) context.Context
+	// OnReuse, when set, is called for each result sent from a kept
+	// rendering (extensions and field middleware that observe results do
+	// not see those), with the operation's context and the value's key.
+	OnReuse func(ctx context.Context, key any)
 	// OnStreamEnd maps a failed stream's reason to what the client is told.
 	// Default: close with 4500.
 	OnStreamEnd func(err error) StreamEnd
@@ -135,6 +150,9 @@ type Stats struct {
 	Operations int64
 	// Messages is the number of next messages sent since start.
 	Messages int64
+	// Reused is how many of them were sent from a kept rendering instead
+	// of an execution (see Config.OperationContext).
+	Reused int64
 	// Closes counts sockets closed by the server, by close code.
 	Closes map[int]int64
 }
@@ -150,9 +168,10 @@ type Transport struct {
 	stop  chan struct{}
 	down  bool
 
-	nConns, nOps, nMsgs atomic.Int64
-	closeMu             sync.Mutex
-	closes              map[int]int64
+	nConns, nOps, nMsgs, nReused atomic.Int64
+	renders                      renderCache
+	closeMu                      sync.Mutex
+	closes                       map[int]int64
 }
 
 var _ graphql.Transport = (*Transport)(nil)
@@ -278,7 +297,7 @@ func (t *Transport) Shutdown() {
 
 // Stats returns the live counts.
 func (t *Transport) Stats() Stats {
-	s := Stats{Connections: t.nConns.Load(), Operations: t.nOps.Load(), Messages: t.nMsgs.Load(), Closes: map[int]int64{}}
+	s := Stats{Connections: t.nConns.Load(), Operations: t.nOps.Load(), Messages: t.nMsgs.Load(), Reused: t.nReused.Load(), Closes: map[int]int64{}}
 	t.closeMu.Lock()
 	for k, v := range t.closes {
 		s.Closes[k] = v

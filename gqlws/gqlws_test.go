@@ -34,14 +34,14 @@ import (
 // stream says they are ready); otherwise the transport blocks on it.
 type executor struct {
 	events    chan json.RawMessage
-	streamErr error       // what the stream's end reason reports
-	push      bool        // register a pushed stream
-	readyc    chan func() // push: the dispatched subscription's ready
+	streamErr error                            // what the stream's end reason reports
+	push      bool                             // register a pushed stream
+	readyc    chan func(key any, patch string) // push: the dispatched subscription's ready
 	taken     atomic.Int64
 }
 
 func newExecutor(push bool, buffer int, streamErr error) *executor {
-	return &executor{events: make(chan json.RawMessage, buffer), streamErr: streamErr, push: push, readyc: make(chan func(), 1)}
+	return &executor{events: make(chan json.RawMessage, buffer), streamErr: streamErr, push: push, readyc: make(chan func(any, string), 1)}
 }
 
 // send streams d to the subscription (waiting for it to be dispatched).
@@ -52,18 +52,18 @@ func (e *executor) send(d json.RawMessage) {
 	}
 	ready := e.ready()
 	e.events <- d
-	ready()
+	ready(nil, "")
 }
 
 // end ends the stream.
 func (e *executor) end() {
 	close(e.events)
 	if e.push {
-		e.ready()()
+		e.ready()(nil, "")
 	}
 }
 
-func (e *executor) ready() func() {
+func (e *executor) ready() func(any, string) {
 	r := <-e.readyc
 	e.readyc <- r
 	return r
@@ -72,8 +72,8 @@ func (e *executor) ready() func() {
 type hooksKey struct{}
 
 type hooks struct {
-	ready    func()
-	register func(taken func(), reason func() error)
+	ready    func(key any, patch string)
+	register func(taken func(), reason func() error, skip func())
 }
 
 func (e *executor) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
@@ -92,10 +92,10 @@ func (e *executor) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 	if h, ok := ctx.Value(hooksKey{}).(hooks); ok {
 		reason := func() error { return e.streamErr }
 		if e.push {
-			h.register(func() { e.taken.Add(1) }, reason)
+			h.register(func() { e.taken.Add(1) }, reason, nil)
 			e.readyc <- h.ready
 		} else {
-			h.register(nil, reason)
+			h.register(nil, reason, nil)
 		}
 	}
 	return func(ctx context.Context) *graphql.Response {
@@ -118,14 +118,16 @@ func (e *executor) DispatchError(ctx context.Context, list gqlerror.List) *graph
 // start serves a Transport; poll false reads every socket on a goroutine.
 func start(t *testing.T, poll bool, cfg Config, exec *executor) (string, *Transport) {
 	t.Helper()
-	cfg.OperationContext = func(ctx context.Context, ready func(), register func(func(), func() error)) context.Context {
-		return context.WithValue(ctx, hooksKey{}, hooks{ready, register})
-	}
+	cfg.OperationContext = withHooks
 	tr := New(cfg)
 	tr.noPoll = !poll
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tr.Do(w, r, exec) }))
 	t.Cleanup(func() { tr.Shutdown(); srv.Close() })
 	return srv.Listener.Addr().String(), tr
+}
+
+func withHooks(ctx context.Context, ready func(any, string), register func(func(), func() error, func())) context.Context {
+	return context.WithValue(ctx, hooksKey{}, hooks{ready, register})
 }
 
 // both runs a test with the poller and with a goroutine per socket.

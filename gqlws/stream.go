@@ -1,16 +1,48 @@
 package gqlws
 
+import "github.com/99designs/gqlgen/graphql"
+
+// readied is one result a pushed stream has made ready (or its end).
+type readied struct {
+	key   any // a shared rendering's key; nil: none
+	patch string
+}
+
 // ready is called by a pushed stream after each result it makes ready and
 // after it ends.
-func (o *op) ready() {
-	o.pending.Add(1)
+func (o *op) ready(key any, patch string) {
+	o.qmu.Lock()
+	o.queue = append(o.queue, readied{key, patch})
+	o.qmu.Unlock()
 	o.kick()
+}
+
+// pop takes the oldest readied result.
+func (o *op) pop() (readied, bool) {
+	o.qmu.Lock()
+	defer o.qmu.Unlock()
+	if o.head == len(o.queue) {
+		return readied{}, false
+	}
+	r := o.queue[o.head]
+	o.queue[o.head] = readied{}
+	o.head++
+	if o.head == len(o.queue) { // keep the array: the next result reuses it
+		o.queue, o.head = o.queue[:0], 0
+	}
+	return r, true
+}
+
+func (o *op) queued() bool {
+	o.qmu.Lock()
+	defer o.qmu.Unlock()
+	return o.head < len(o.queue)
 }
 
 // kick starts a goroutine to read the ready results, unless one runs or the
 // operation is not armed yet (run kicks once it is).
 func (o *op) kick() {
-	if o.armed.Load() && o.pending.Load() > 0 && o.running.CompareAndSwap(false, true) {
+	if o.armed.Load() && o.queued() && o.running.CompareAndSwap(false, true) {
 		go o.c.drain(o)
 	}
 }
@@ -24,25 +56,81 @@ func (c *conn) drain(o *op) {
 		}
 	}()
 	for {
-		for o.pending.Load() > 0 {
-			o.pending.Add(-1)
-			resp := o.responses(o.rctx)
-			if resp == nil { // the stream ended (or the operation was stopped)
-				c.endStream(o)
-				c.done(o, nil)
-				return // running stays set: nothing reads again
-			}
-			o.taken()
-			if !c.next(o, resp) {
-				c.done(o, nil)
+		r, ok := o.pop()
+		if !ok {
+			o.running.Store(false)
+			// A result made ready after the last pop, whose kick saw
+			// running still set, is read here.
+			if !o.queued() || !o.running.CompareAndSwap(false, true) {
 				return
 			}
+			continue
 		}
-		o.running.Store(false)
-		// A result made ready after the loop's last check, whose kick saw
-		// running still set, is read here.
-		if o.pending.Load() == 0 || !o.running.CompareAndSwap(false, true) {
+		var kept *rendering
+		if r.key != nil && o.skip != nil {
+			k, mine := c.t.renders.lookup(o.doc, r.key)
+			if !mine {
+				<-k.done
+				if k.ok {
+					c.reuse(o, k, r)
+					continue
+				}
+			} else {
+				kept = k
+			}
+		}
+		if !c.execute(o, kept, r.patch) {
 			return
 		}
 	}
+}
+
+// reuse sends a kept rendering, patched, in place of the stream's next
+// value, which it takes off the channel unexecuted.
+func (c *conn) reuse(o *op, k *rendering, r readied) {
+	o.skip()
+	if f := c.t.cfg.OnReuse; f != nil {
+		f(o.rctx, r.key)
+	}
+	c.sendResult(o, o.prefix, nextData, k.data[:k.at], []byte(r.patch), k.data[k.at+k.n:], closeBraces)
+	c.t.nMsgs.Add(1)
+	c.t.nReused.Add(1)
+}
+
+// execute executes the operation for the stream's next value and sends the
+// result, keeping it in kept (if not nil) for the other subscribers. It
+// reports whether the operation goes on.
+func (c *conn) execute(o *op, kept *rendering, patch string) bool {
+	// kept is settled before the result is written (a slow peer must not
+	// hold up the others), and also if execution panics.
+	settled := kept == nil
+	settle := func(data []byte) {
+		if !settled {
+			settled = true
+			kept.settle(data, patch)
+		}
+	}
+	defer settle(nil)
+	resp := o.responses(o.rctx)
+	if resp == nil { // the stream ended (or the operation was stopped)
+		settle(nil)
+		c.endStream(o)
+		c.done(o, nil)
+		return false // running stays set: nothing reads again
+	}
+	o.taken()
+	if plain(resp) {
+		settle(resp.Data)
+	}
+	settle(nil)
+	if !c.next(o, resp) {
+		c.done(o, nil)
+		return false
+	}
+	return true
+}
+
+// plain reports whether resp is data alone (what a kept rendering holds).
+func plain(resp *graphql.Response) bool {
+	return len(resp.Errors) == 0 && resp.Label == "" && resp.Path == nil && resp.HasNext == nil && len(resp.Extensions) == 0 && len(resp.Data) > 0
 }

@@ -22,6 +22,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"messenger/chat"
 	"messenger/gqlws"
 	"messenger/storage"
 )
@@ -182,6 +183,8 @@ func (o *Observer) watchWebsockets(ws *gqlws.Transport) {
 			stat(func(s gqlws.Stats) float64 { return float64(s.Operations) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "messenger_websocket_messages_total", Help: "next messages sent on websockets."},
 			stat(func(s gqlws.Stats) float64 { return float64(s.Messages) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "messenger_websocket_results_reused_total", Help: "next messages sent from a rendering shared by the subscribers of one event, without executing the subscription."},
+			stat(func(s gqlws.Stats) float64 { return float64(s.Reused) })),
 		&closeCollector{ws: ws, desc: prometheus.NewDesc("messenger_websocket_server_closes_total", "Sockets closed by the server, by close code.", []string{"code"}, nil)},
 	)
 }
@@ -261,6 +264,22 @@ func (o *Observer) observeResponses(ctx context.Context, next graphql.ResponseHa
 		o.duration.WithLabelValues(typ, field).Observe(time.Since(start).Seconds())
 	}
 	return resp
+}
+
+// reused counts an event the websocket transport sent from a rendering it
+// kept (observeResponses and observeFields do not see those), as they
+// would have: one event delivered, and for a message its send-to-deliver
+// time.
+func (o *Observer) reused(_ context.Context, key any) {
+	e, ok := key.(chat.Event)
+	if !ok {
+		return
+	}
+	o.events.WithLabelValues("OK").Inc()
+	o.delivered.WithLabelValues(eventLabel(e.EventType())).Inc()
+	if m, ok := e.(*chat.MessageAdded); ok && m.Message != nil && !m.Message.SentAt.IsZero() {
+		o.delivery.Observe(time.Since(m.Message.SentAt).Seconds())
+	}
 }
 
 // observeFields times send to deliver on MessageAdded.message, notes the

@@ -114,11 +114,12 @@ func New(cfg Config) *Handler {
 	if wsCfg.CheckOrigin == nil {
 		wsCfg.CheckOrigin = gqlws.AllowOrigins(cfg.AllowedOrigins)
 	}
-	ws := gqlws.New(wsCfg)
 	m := cfg.Observer
 	if m == nil {
 		m = NewObserver()
 	}
+	wsCfg.OnReuse = m.reused
+	ws := gqlws.New(wsCfg)
 	m.watchWebsockets(ws)
 	store := observedStore{Store: cfg.Chat.Store(), o: m}
 	gql.AddTransport(ws)
