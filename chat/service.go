@@ -209,15 +209,11 @@ func (s *Service) conversation(ctx context.Context, id string) (storage.Conversa
 
 // memberIDs lists every current member of a conversation.
 func (s *Service) memberIDs(ctx context.Context, conversationID string) ([]string, error) {
-	ms, err := s.store.Members(ctx, conversationID, "", 0)
+	ids, err := s.store.MemberIDs(ctx, conversationID)
 	if err != nil {
 		return nil, fmt.Errorf("chat: members of %s: %w", conversationID, err)
 	}
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = m.UserID
-	}
-	return out, nil
+	return ids, nil
 }
 
 // Conversation returns a conversation the caller is a member of.

@@ -185,6 +185,10 @@ type Store interface {
 	// Members returns up to limit members ordered by user id, starting after
 	// afterUserID ("" = from the start). limit <= 0 means all.
 	Members(ctx context.Context, conversationID, afterUserID string, limit int) ([]Member, error)
+	// MemberIDs returns the user id of every member, ordered: Members
+	// without the rest of each row, for a message's fan-out to a large
+	// group. An unknown conversation has none.
+	MemberIDs(ctx context.Context, conversationID string) ([]string, error)
 	// AddMembers adds members, setting their JoinedSeq to the conversation's
 	// LastSeq at that moment. Users who are already members are left as they
 	// are. It returns the ids actually added, in input order.

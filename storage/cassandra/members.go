@@ -92,6 +92,22 @@ func (s *Store) Members(ctx context.Context, conversationID, afterUserID string,
 	return out, err
 }
 
+// MemberIDs implements storage.Store, reading two columns of each row.
+func (s *Store) MemberIDs(ctx context.Context, conversationID string) ([]string, error) {
+	iter := s.query(ctx, "SELECT user_id, active FROM members WHERE conversation_id = ?", conversationID).PageSize(5000).Iter()
+	var (
+		out    []string
+		id     string
+		active bool
+	)
+	for iter.Scan(&id, &active) {
+		if active {
+			out = append(out, id)
+		}
+	}
+	return out, wrap(iter.Close(), "read member ids of %s", conversationID)
+}
+
 // AddMembers implements storage.Store.
 //
 // Joining is a conditional batch (IF active != true per row, one Paxos

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"messenger/storage"
+
+	"github.com/cockroachdb/pebble/v2"
 )
 
 // Keys: conv\0<id> -> Conversation JSON; direct\0<pair> -> id;
@@ -121,6 +124,22 @@ func (s *Store) Members(ctx context.Context, conversationID, afterUserID string,
 		return limit <= 0 || len(out) < limit, nil
 	})
 	return out, err
+}
+
+// MemberIDs implements storage.Store: member keys end with the user id, so
+// no row is decoded.
+func (s *Store) MemberIDs(ctx context.Context, conversationID string) ([]string, error) {
+	p := prefix("member", conversationID)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: p, UpperBound: upper(p)})
+	if err != nil {
+		return nil, fmt.Errorf("pebble: iterate: %w", err)
+	}
+	defer it.Close()
+	var out []string
+	for ok := it.First(); ok; ok = it.Next() {
+		out = append(out, string(it.Key()[len(p):]))
+	}
+	return out, it.Error()
 }
 
 // AddMembers implements storage.Store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,6 +118,9 @@ func testMembers(t *testing.T, s storage.Store) {
 			t.Fatalf("Members not ordered by user id")
 		}
 	}
+	if ids, err := s.MemberIDs(ctx, conv.ID); err != nil || !reflect.DeepEqual(ids, []string{all[0].UserID, all[1].UserID, all[2].UserID}) {
+		t.Fatalf("MemberIDs = %v, %v; want the user ids of Members", ids, err)
+	}
 	page, _ := s.Members(ctx, conv.ID, all[0].UserID, 1)
 	if len(page) != 1 || page[0].UserID != all[1].UserID {
 		t.Fatalf("Members after %s = %v", all[0].UserID, page)
@@ -129,6 +133,12 @@ func testMembers(t *testing.T, s storage.Store) {
 	}
 	if err := s.RemoveMember(ctx, conv.ID, d.ID, now()); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("removing a non-member: %v, want ErrNotFound", err)
+	}
+	if ids, err := s.MemberIDs(ctx, conv.ID); err != nil || len(ids) != 2 || slices.Contains(ids, b.ID) {
+		t.Fatalf("MemberIDs after removing %s = %v, %v", b.ID, ids, err)
+	}
+	if ids, err := s.MemberIDs(ctx, "no-such-conversation"); err != nil || len(ids) != 0 {
+		t.Fatalf("MemberIDs of an unknown conversation = %v, %v; want none", ids, err)
 	}
 	ids, _ := s.UserConversationIDs(ctx, b.ID)
 	if len(ids) != 0 {
