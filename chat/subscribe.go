@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"messenger/realtime"
@@ -47,11 +48,7 @@ func (s *Service) Subscribe(ctx context.Context, me, after string, ready func(sh
 		ready = func(Event, string) {}
 	}
 	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), ready: ready}
-	st.handle = s.online(ctx, me)
 	resume, err := s.log.Subscribe(ctx, me, after, st)
-	if err != nil {
-		s.offline(me, st.handle)
-	}
 	switch {
 	case errors.Is(err, realtime.ErrCursorExpired):
 		return Subscription{}, &Error{Code: CursorExpired, Message: "the cursor is too old: resync with queries, then subscribe without `after`", Field: "after"}
@@ -61,15 +58,24 @@ func (s *Service) Subscribe(ctx context.Context, me, after string, ready func(sh
 		return Subscription{}, fmt.Errorf("chat: subscribe: %w", err)
 	}
 	st.resume = resume
+	// Online only once the stream is live: whoever sees me online may
+	// send me something and expect it to arrive.
+	st.connected(s.online(ctx, me))
 	return Subscription{Events: st.out, Err: st.err, Taken: st.taken}, nil
 }
 
 // stream is a subscription's realtime.Sink: it turns log events into chat
 // events on a buffered channel.
 type stream struct {
-	s      *Service
-	me     string
-	handle string // presence
+	s  *Service
+	me string
+	// presence: the handle of my connection, once online; the stream may
+	// end before that (its ctx ended at once), and then goes offline then.
+	mu       sync.Mutex
+	handle   string
+	isOnline bool
+	ended    bool
+
 	out    chan Event
 	ready  func(shared Event, cursor string)
 	resume func()
@@ -117,8 +123,30 @@ func (st *stream) End(err error) {
 	}
 	close(st.out)
 	st.ready(nil, "")
-	// Presence may call a server: not under the log's locks.
-	st.s.goBackground(func() { st.s.offline(st.me, st.handle) })
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.ended = true
+	if st.isOnline {
+		st.goOffline()
+	}
+}
+
+// connected records my presence handle; if the stream has already ended,
+// I go offline again.
+func (st *stream) connected(handle string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.handle, st.isOnline = handle, true
+	if st.ended {
+		st.goOffline()
+	}
+}
+
+// goOffline ends my presence on a goroutine of its own: presence may call a
+// server, and End runs under the log's locks.
+func (st *stream) goOffline() {
+	h := st.handle
+	st.s.goBackground(func() { st.s.offline(st.me, h) })
 }
 
 func (st *stream) taken() {
