@@ -80,7 +80,7 @@ type stream struct {
 	ready  func(shared Event, cursor string)
 	resume func()
 	// refused is set when the log's offer found out full: the next read
-	// resumes the log.
+	// resumes the log (realtime.TrySend).
 	refused atomic.Bool
 	final   error // set before out is closed
 }
@@ -93,23 +93,11 @@ func (st *stream) Offer(ev realtime.Event) bool {
 		st.s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
 		return true
 	}
-	mine := withCursor(e, ev.Cursor)
-	select {
-	case st.out <- mine:
-		st.ready(e, ev.Cursor)
-		return true
-	default:
-	}
-	// Record the refusal before trying again: a read that makes room in
-	// between then resumes the log, so no wake-up is lost.
-	st.refused.Store(true)
-	select {
-	case st.out <- mine:
-		st.ready(e, ev.Cursor)
-		return true
-	default:
+	if !realtime.TrySend(st.out, withCursor(e, ev.Cursor), &st.refused) {
 		return false
 	}
+	st.ready(e, ev.Cursor)
+	return true
 }
 
 func (st *stream) End(err error) {

@@ -584,7 +584,7 @@ func (c *conn) endStream(o *op) {
 // is (gqlgen wrote it as JSON, so encoding/json's validation and
 // compaction of it would be wasted); anything else is encoded as a whole.
 func (c *conn) next(o *op, resp *graphql.Response) bool {
-	if len(resp.Errors) == 0 && resp.Label == "" && resp.Path == nil && resp.HasNext == nil && len(resp.Extensions) == 0 {
+	if dataOnly(resp) {
 		data := resp.Data
 		if len(data) == 0 {
 			data = jsonNull

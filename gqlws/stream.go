@@ -119,10 +119,11 @@ func (c *conn) execute(o *op, kept *rendering, patch string) bool {
 		return false // running stays set: nothing reads again
 	}
 	o.taken()
-	if plain(resp) {
+	if dataOnly(resp) && len(resp.Data) > 0 {
 		settle(resp.Data)
+	} else {
+		settle(nil)
 	}
-	settle(nil)
 	if !c.next(o, resp) {
 		c.done(o, nil)
 		return false
@@ -130,7 +131,8 @@ func (c *conn) execute(o *op, kept *rendering, patch string) bool {
 	return true
 }
 
-// plain reports whether resp is data alone (what a kept rendering holds).
-func plain(resp *graphql.Response) bool {
-	return len(resp.Errors) == 0 && resp.Label == "" && resp.Path == nil && resp.HasNext == nil && len(resp.Extensions) == 0 && len(resp.Data) > 0
+// dataOnly reports whether resp is data alone: the common result, which
+// next frames as it is and a kept rendering may hold.
+func dataOnly(resp *graphql.Response) bool {
+	return len(resp.Errors) == 0 && resp.Label == "" && resp.Path == nil && resp.HasNext == nil && len(resp.Extensions) == 0
 }

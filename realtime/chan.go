@@ -31,17 +31,22 @@ type chanSink struct {
 	err     error
 }
 
-func (s *chanSink) Offer(e Event) bool {
+func (s *chanSink) Offer(e Event) bool { return TrySend(s.in, e, &s.refused) }
+
+// TrySend puts v on ch if it has room, without blocking: the body of a
+// Sink's Offer that buffers in a channel. When ch is full it sets refused
+// before trying once more, so that a reader that makes room in between sees
+// the refusal and resumes the log: no wake-up is lost. The reader clears
+// refused (CompareAndSwap) after each read and resumes if it was set.
+func TrySend[T any](ch chan<- T, v T, refused *atomic.Bool) bool {
 	select {
-	case s.in <- e:
+	case ch <- v:
 		return true
 	default:
 	}
-	// Record the refusal before the second try: a reader that makes room
-	// in between then resumes the log, so no wake-up is lost.
-	s.refused.Store(true)
+	refused.Store(true)
 	select {
-	case s.in <- e:
+	case ch <- v:
 		return true
 	default:
 		return false
