@@ -111,8 +111,12 @@ func TestConversationPageCostsBoundedStoreReads(t *testing.T) {
 	// The 50 senders are fetched in batches (one, or a few when a slow or
 	// loaded machine spreads the keys over several batching windows: never
 	// one per conversation), the conversations in one, the last messages one
-	// call per conversation (one partition each).
-	if calls["Users"] > n/5 || calls["Conversations"] > 2 || calls["Messages"] > n {
+	// call per conversation (one partition each). The senders' keys arrive
+	// as those 50 message reads finish: on an idle machine in 4 batches of
+	// 250 µs, under CI's parallel packages and the race detector once in 11
+	// (2026-11-23), so the bound only separates batching from one call per
+	// sender.
+	if calls["Users"] >= n/2 || calls["Conversations"] > 2 || calls["Messages"] > n {
 		t.Fatalf("dataloaders are not batching: %v", calls)
 	}
 }
