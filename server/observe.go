@@ -277,8 +277,15 @@ func (o *Observer) reused(_ context.Context, key any) {
 	}
 	o.events.WithLabelValues("OK").Inc()
 	o.delivered.WithLabelValues(eventLabel(e.EventType())).Inc()
-	if m, ok := e.(*chat.MessageAdded); ok && m.Message != nil && !m.Message.SentAt.IsZero() {
-		o.delivery.Observe(time.Since(m.Message.SentAt).Seconds())
+	if m, ok := e.(*chat.MessageAdded); ok {
+		o.messageDelivered(m.Message)
+	}
+}
+
+// messageDelivered records a message's send-to-deliver time.
+func (o *Observer) messageDelivered(msg *storage.Message) {
+	if msg != nil && !msg.SentAt.IsZero() {
+		o.delivery.Observe(time.Since(msg.SentAt).Seconds())
 	}
 }
 
@@ -299,8 +306,8 @@ func (o *Observer) observeFields(ctx context.Context, next graphql.Resolver) (an
 		return res, err
 	}
 	if fc.Object == "MessageAdded" && fc.Field.Name == "message" {
-		if msg, ok := res.(*storage.Message); ok && msg != nil && !msg.SentAt.IsZero() {
-			o.delivery.Observe(time.Since(msg.SentAt).Seconds())
+		if msg, ok := res.(*storage.Message); ok {
+			o.messageDelivered(msg)
 		}
 	}
 	if err != nil && fc.Object == "Subscription" {

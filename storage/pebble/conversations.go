@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"messenger/storage"
-
-	"github.com/cockroachdb/pebble/v2"
 )
 
 // Keys: conv\0<id> -> Conversation JSON; direct\0<pair> -> id;
@@ -130,16 +127,12 @@ func (s *Store) Members(ctx context.Context, conversationID, afterUserID string,
 // no row is decoded.
 func (s *Store) MemberIDs(ctx context.Context, conversationID string) ([]string, error) {
 	p := prefix("member", conversationID)
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: p, UpperBound: upper(p)})
-	if err != nil {
-		return nil, fmt.Errorf("pebble: iterate: %w", err)
-	}
-	defer it.Close()
 	var out []string
-	for ok := it.First(); ok; ok = it.Next() {
-		out = append(out, string(it.Key()[len(p):]))
-	}
-	return out, it.Error()
+	err := s.scan(ctx, p, upper(p), false, func(k, _ []byte) (bool, error) {
+		out = append(out, string(k[len(p):]))
+		return true, nil
+	})
+	return out, err
 }
 
 // AddMembers implements storage.Store.
