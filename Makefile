@@ -25,7 +25,7 @@ test-in-env: check-generated lint
 	./web/playground/e2e/run.sh
 	./test/graphql-http/run.sh
 
-## check-generated: fail when graph/ is stale against schema.graphqls
+## check-generated: fail when graph/ is stale against schema/*.graphqls
 check-generated:
 	$(GO) tool gqlgen generate
 	@git diff --exit-code --stat -- graph resolvers || { echo "generated code is stale: run 'make generate' and commit graph/"; exit 1; }
@@ -34,7 +34,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^graph/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 
-## generate: regenerate graph/ (and resolver stubs) from schema.graphqls
+## generate: regenerate graph/ (and resolver stubs) from schema/*.graphqls
 generate:
 	$(GO) tool gqlgen generate
 

@@ -502,13 +502,8 @@ type MutationResolver interface {
 	LeaveConversation(ctx context.Context, conversationID string) (bool, error)
 	RenameConversation(ctx context.Context, conversationID string, title string) (*storage.Conversation, error)
 	SetMemberRole(ctx context.Context, conversationID string, userID string, role model.MemberRole) (*storage.Conversation, error)
-	SendMessage(ctx context.Context, input model.SendMessageInput) (*storage.Message, error)
-	EditMessage(ctx context.Context, messageID string, body string) (*storage.Message, error)
-	DeleteMessage(ctx context.Context, messageID string, forEveryone bool) (*storage.Message, error)
 	MarkRead(ctx context.Context, conversationID string, seq int) (*storage.Conversation, error)
 	MarkDelivered(ctx context.Context, conversationID string, seq int) (*storage.Conversation, error)
-	AddReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
-	RemoveReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
 	SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error)
 	UploadFile(ctx context.Context, file graphql.Upload) (*media.Upload, error)
 	CreateUpload(ctx context.Context, input model.CreateUploadInput) (*model.PresignedUpload, error)
@@ -517,22 +512,27 @@ type MutationResolver interface {
 	ViewStory(ctx context.Context, id string) (*media.Story, error)
 	ReactToStory(ctx context.Context, id string, emoji string) (*media.Story, error)
 	DeleteStory(ctx context.Context, id string) (bool, error)
+	SendMessage(ctx context.Context, input model.SendMessageInput) (*storage.Message, error)
+	EditMessage(ctx context.Context, messageID string, body string) (*storage.Message, error)
+	DeleteMessage(ctx context.Context, messageID string, forEveryone bool) (*storage.Message, error)
+	AddReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
+	RemoveReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
 }
 type PresenceUpdatedResolver interface {
 	User(ctx context.Context, obj *chat.PresenceUpdated) (*storage.User, error)
 }
 type QueryResolver interface {
-	Me(ctx context.Context) (*storage.User, error)
-	User(ctx context.Context, id string) (*storage.User, error)
 	Node(ctx context.Context, id string) (ids.Node, error)
 	Conversation(ctx context.Context, id string) (*storage.Conversation, error)
 	Conversations(ctx context.Context, first *int, after *string) (*model.ConversationConnection, error)
-	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error)
-	SearchMessages(ctx context.Context, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) (*model.MessageSearchConnection, error)
-	SearchUsers(ctx context.Context, query string, first *int, after *string) (*model.UserConnection, error)
 	Upload(ctx context.Context, id string) (*media.Upload, error)
 	Story(ctx context.Context, id string) (*media.Story, error)
 	StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error)
+	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error)
+	SearchMessages(ctx context.Context, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) (*model.MessageSearchConnection, error)
+	Me(ctx context.Context) (*storage.User, error)
+	User(ctx context.Context, id string) (*storage.User, error)
+	SearchUsers(ctx context.Context, query string, first *int, after *string) (*model.UserConnection, error)
 }
 type ReactionResolver interface {
 	ReactedByMe(ctx context.Context, obj *storage.ReactionSummary) (bool, error)
@@ -2345,60 +2345,7 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `"""
-An instant in time, in RFC 3339 format with nanoseconds (UTC).
-"""
-scalar Time
-
-"""
-An object with a globally unique, opaque id (Relay's Node interface).
-"""
-interface Node {
-  "The object's globally unique, opaque id."
-  id: ID!
-}
-
-"""
-Paging information of a connection (Relay cursor connections).
-"""
-type PageInfo {
-  "True when more items follow the last edge (paging forward with ` + "`" + `first` + "`" + `)."
-  hasNextPage: Boolean!
-  "True when more items precede the first edge (paging backward with ` + "`" + `last` + "`" + `)."
-  hasPreviousPage: Boolean!
-  "Cursor of the first edge, to page backward with ` + "`" + `before` + "`" + `."
-  startCursor: String
-  "Cursor of the last edge, to page forward with ` + "`" + `after` + "`" + `."
-  endCursor: String
-}
-
-"""
-A person with an account.
-"""
-type User implements Node {
-  "Opaque global id."
-  id: ID!
-  "Unique name used to log in (unique ignoring case)."
-  username: String!
-  "Name shown to other people."
-  displayName: String!
-  "When the account was created."
-  createdAt: Time!
-  "Whether the user has a live subscription now, and when they were last seen."
-  presence: Presence!
-  "Unread messages over all my conversations. Only set on ` + "`" + `me` + "`" + `; null for other users."
-  totalUnreadCount: Int
-}
-
-"""
-Online status: a user is online while at least one of their subscriptions is live.
-"""
-type Presence {
-  "True while the user has at least one live ` + "`" + `events` + "`" + ` subscription."
-  online: Boolean!
-  "When the user's last subscription ended; null while online or if never seen."
-  lastSeenAt: Time
-}
+	{Name: "../schema/conversations.graphqls", Input: `# Conversations, members, cursors and typing.
 
 "Whether a conversation is one-to-one or a group."
 enum ConversationKind {
@@ -2468,105 +2415,6 @@ type MemberEdge {
   joinedAt: Time!
 }
 
-"""
-A message. Its ` + "`" + `seq` + "`" + ` orders it within its conversation: 1, 2, 3, ... with no gaps,
-the same for every member and device.
-"""
-type Message implements Node {
-  "Opaque global id."
-  id: ID!
-  "Position in the conversation: contiguous from 1."
-  seq: Int!
-  "The conversation it belongs to."
-  conversation: Conversation!
-  "Who sent it."
-  sender: User!
-  "The text; null once deleted for everyone."
-  body: String
-  "The id the sending client chose; a retry with the same id returns this message."
-  clientMessageId: String!
-  "When the server accepted it."
-  sentAt: Time!
-  "When the sender last edited it; null if never."
-  editedAt: Time
-  "When the sender deleted it for everyone; null if not deleted."
-  deletedAt: Time
-  "Number of members other than the sender who have read it."
-  readCount: Int!
-  "Number of members other than the sender it was delivered to."
-  deliveredCount: Int!
-  "One member's delivery and read times for this message."
-  receipt(userId: ID!): Receipt!
-  "Members who read it, with when, ordered by user id; ` + "`" + `first` + "`" + ` capped at 100."
-  readBy(first: Int = 50, after: String): UserAtConnection!
-  "Members it was delivered to, with when; ` + "`" + `first` + "`" + ` capped at 100."
-  deliveredTo(first: Int = 50, after: String): UserAtConnection!
-  "Emoji reactions, one entry per emoji, in the order they were first used."
-  reactions: [Reaction!]!
-}
-
-"One member's receipt for one message."
-type Receipt {
-  "The member."
-  user: User!
-  "When the message was delivered to one of their devices; null if not yet."
-  deliveredAt: Time
-  "When they read it; null if not yet."
-  readAt: Time
-}
-
-"A user and a time (who read, who reacted, ...)."
-type UserAt {
-  "The user."
-  user: User!
-  "When."
-  at: Time!
-}
-
-"A page of users with times."
-type UserAtConnection {
-  "The entries on this page."
-  edges: [UserAtEdge!]!
-  "Paging information."
-  pageInfo: PageInfo!
-}
-
-"An entry of a UserAtConnection."
-type UserAtEdge {
-  "Cursor of this edge."
-  cursor: String!
-  "The user and the time."
-  node: UserAt!
-}
-
-"All reactions with one emoji on one message."
-type Reaction {
-  "The emoji."
-  emoji: String!
-  "How many users reacted with it."
-  count: Int!
-  "Whether I am one of them."
-  reactedByMe: Boolean!
-  "Who reacted with it, ordered by user id; ` + "`" + `first` + "`" + ` capped at 100."
-  users(first: Int = 20, after: String): UserAtConnection!
-}
-
-"A page of messages."
-type MessageConnection {
-  "The messages on this page, oldest first."
-  edges: [MessageEdge!]!
-  "Paging information."
-  pageInfo: PageInfo!
-}
-
-"A message in a connection."
-type MessageEdge {
-  "Cursor of this edge."
-  cursor: String!
-  "The message."
-  node: Message!
-}
-
 "A page of conversations, most recently active first."
 type ConversationConnection {
   "The conversations on this page."
@@ -2583,32 +2431,6 @@ type ConversationEdge {
   node: Conversation!
 }
 
-"A token and the user it belongs to."
-type AuthPayload {
-  "A JWT to send as ` + "`" + `Authorization: Bearer <token>` + "`" + ` and in the websocket ` + "`" + `connection_init` + "`" + ` payload."
-  token: String!
-  "The signed-in user."
-  user: User!
-}
-
-"Fields to create an account."
-input SignUpInput {
-  "3-32 characters: letters, digits, '_', '.', '-'. Unique ignoring case."
-  username: String!
-  "At least 8 characters."
-  password: String!
-  "1-64 characters shown to others."
-  displayName: String!
-}
-
-"Credentials to log in."
-input LogInInput {
-  "The username (any case)."
-  username: String!
-  "The password."
-  password: String!
-}
-
 "Fields to create a group."
 input CreateGroupInput {
   "1-128 characters."
@@ -2617,56 +2439,14 @@ input CreateGroupInput {
   memberIds: [ID!]!
 }
 
-"A message to send."
-input SendMessageInput {
-  "The conversation to send to."
-  conversationId: ID!
-  "An id the client chooses (1-128 characters); retrying with the same id never creates a duplicate."
-  clientMessageId: String!
-  "The text: 1 to 4000 characters."
-  body: String!
-}
-
-"Reads. Everything except signUp/logIn needs a token."
-type Query {
-  "The signed-in user."
-  me: User!
-  "A user by id, or null."
-  user(id: ID!): User
-  "Any object by its global id, or null if it does not exist or I may not see it."
-  node(id: ID!): Node
+extend type Query {
   "A conversation I am a member of."
   conversation(id: ID!): Conversation
   "My conversations, most recently active first; ` + "`" + `first` + "`" + ` capped at 100."
   conversations(first: Int = 20, after: String): ConversationConnection!
-  """
-  A conversation's history. Page backward from the newest with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `
-  (the usual chat screen), or forward from the oldest with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `.
-  Edges are always oldest first. ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` are capped at 100.
-  """
-  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String): MessageConnection!
-  """
-  Full-text search over the messages I may see: those of conversations I am a
-  member of now, sent after I joined, not deleted for everyone and not deleted
-  by me for myself. Every word of ` + "`" + `query` + "`" + ` must occur (case and accents are
-  ignored; Chinese, Japanese and Thai text matches as a phrase). Edits,
-  deletions and new messages reach search within a couple of seconds;
-  membership changes apply at once. ` + "`" + `first` + "`" + ` is capped at 100.
-  """
-  searchMessages(query: String!, conversationId: ID, orderBy: SearchOrder = NEWEST, first: Int, after: String): MessageSearchConnection!
-  """
-  Users whose username, or a word of whose display name, starts with ` + "`" + `query` + "`" + `
-  (case and accents ignored), ordered by username. ` + "`" + `first` + "`" + ` is capped at 100.
-  """
-  searchUsers(query: String!, first: Int, after: String): UserConnection!
 }
 
-"Writes. A refused mutation changes nothing and says why in ` + "`" + `extensions.code` + "`" + `."
-type Mutation {
-  "Create an account and sign in."
-  signUp(input: SignUpInput!): AuthPayload!
-  "Sign in. Wrong credentials give UNAUTHENTICATED without saying which part was wrong."
-  logIn(input: LogInInput!): AuthPayload!
+extend type Mutation {
   "The one-to-one conversation with a user: created on first call, the same one afterwards, whoever asks."
   createDirectConversation(userId: ID!): Conversation!
   "Create a group; I become its owner."
@@ -2681,27 +2461,15 @@ type Mutation {
   renameConversation(conversationId: ID!, title: String!): Conversation!
   "Change a member's role (owner only)."
   setMemberRole(conversationId: ID!, userId: ID!, role: MemberRole!): Conversation!
-  "Send a message. Idempotent on ` + "`" + `clientMessageId` + "`" + `."
-  sendMessage(input: SendMessageInput!): Message!
-  "Edit my own message."
-  editMessage(messageId: ID!, body: String!): Message!
-  """
-  Delete a message: for myself (any message; hidden from my history and unread count),
-  or for everyone (my own message, within the recall window: 24 h by default), which
-  leaves a tombstone with no body.
-  """
-  deleteMessage(messageId: ID!, forEveryone: Boolean!): Message!
   "Move my read cursor forward to ` + "`" + `seq` + "`" + ` (never backward). Reading implies delivered."
   markRead(conversationId: ID!, seq: Int!): Conversation!
   "Move my delivered cursor forward to ` + "`" + `seq` + "`" + ` (never backward)."
   markDelivered(conversationId: ID!, seq: Int!): Conversation!
-  "React with one emoji; adding the same emoji twice is a no-op."
-  addReaction(messageId: ID!, emoji: String!): Message!
-  "Remove my reaction with this emoji; removing an absent one is a no-op."
-  removeReaction(messageId: ID!, emoji: String!): Message!
   "Tell the other members I am typing (expires by itself after a few seconds) or stopped."
   setTyping(conversationId: ID!, typing: Boolean!): Boolean!
 }
+`, BuiltIn: false},
+	{Name: "../schema/events.graphqls", Input: `# Live events (the events subscription).
 
 "Live events over graphql-transport-ws (token in the ` + "`" + `connection_init` + "`" + ` payload)."
 type Subscription {
@@ -2876,6 +2644,8 @@ type MemberLeft implements Event {
   "Who removed them; null when they left by themselves."
   by: User
 }
+`, BuiltIn: false},
+	{Name: "../schema/media.graphqls", Input: `# Attachments, uploads and stories (the media package).
 
 # ---- Attachments and stories (media package) ----
 
@@ -3102,6 +2872,192 @@ extend type Mutation {
   "Delete my story."
   deleteStory(id: ID!): Boolean!
 }
+`, BuiltIn: false},
+	{Name: "../schema/messages.graphqls", Input: `# Messages, receipts and reactions.
+
+"""
+A message. Its ` + "`" + `seq` + "`" + ` orders it within its conversation: 1, 2, 3, ... with no gaps,
+the same for every member and device.
+"""
+type Message implements Node {
+  "Opaque global id."
+  id: ID!
+  "Position in the conversation: contiguous from 1."
+  seq: Int!
+  "The conversation it belongs to."
+  conversation: Conversation!
+  "Who sent it."
+  sender: User!
+  "The text; null once deleted for everyone."
+  body: String
+  "The id the sending client chose; a retry with the same id returns this message."
+  clientMessageId: String!
+  "When the server accepted it."
+  sentAt: Time!
+  "When the sender last edited it; null if never."
+  editedAt: Time
+  "When the sender deleted it for everyone; null if not deleted."
+  deletedAt: Time
+  "Number of members other than the sender who have read it."
+  readCount: Int!
+  "Number of members other than the sender it was delivered to."
+  deliveredCount: Int!
+  "One member's delivery and read times for this message."
+  receipt(userId: ID!): Receipt!
+  "Members who read it, with when, ordered by user id; ` + "`" + `first` + "`" + ` capped at 100."
+  readBy(first: Int = 50, after: String): UserAtConnection!
+  "Members it was delivered to, with when; ` + "`" + `first` + "`" + ` capped at 100."
+  deliveredTo(first: Int = 50, after: String): UserAtConnection!
+  "Emoji reactions, one entry per emoji, in the order they were first used."
+  reactions: [Reaction!]!
+}
+
+"One member's receipt for one message."
+type Receipt {
+  "The member."
+  user: User!
+  "When the message was delivered to one of their devices; null if not yet."
+  deliveredAt: Time
+  "When they read it; null if not yet."
+  readAt: Time
+}
+
+"A user and a time (who read, who reacted, ...)."
+type UserAt {
+  "The user."
+  user: User!
+  "When."
+  at: Time!
+}
+
+"A page of users with times."
+type UserAtConnection {
+  "The entries on this page."
+  edges: [UserAtEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+}
+
+"An entry of a UserAtConnection."
+type UserAtEdge {
+  "Cursor of this edge."
+  cursor: String!
+  "The user and the time."
+  node: UserAt!
+}
+
+"All reactions with one emoji on one message."
+type Reaction {
+  "The emoji."
+  emoji: String!
+  "How many users reacted with it."
+  count: Int!
+  "Whether I am one of them."
+  reactedByMe: Boolean!
+  "Who reacted with it, ordered by user id; ` + "`" + `first` + "`" + ` capped at 100."
+  users(first: Int = 20, after: String): UserAtConnection!
+}
+
+"A page of messages."
+type MessageConnection {
+  "The messages on this page, oldest first."
+  edges: [MessageEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+}
+
+"A message in a connection."
+type MessageEdge {
+  "Cursor of this edge."
+  cursor: String!
+  "The message."
+  node: Message!
+}
+
+"A message to send."
+input SendMessageInput {
+  "The conversation to send to."
+  conversationId: ID!
+  "An id the client chooses (1-128 characters); retrying with the same id never creates a duplicate."
+  clientMessageId: String!
+  "The text: 1 to 4000 characters."
+  body: String!
+}
+
+extend type Query {
+  """
+  A conversation's history. Page backward from the newest with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `
+  (the usual chat screen), or forward from the oldest with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `.
+  Edges are always oldest first. ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` are capped at 100.
+  """
+  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String): MessageConnection!
+}
+
+extend type Mutation {
+  "Send a message. Idempotent on ` + "`" + `clientMessageId` + "`" + `."
+  sendMessage(input: SendMessageInput!): Message!
+  "Edit my own message."
+  editMessage(messageId: ID!, body: String!): Message!
+  """
+  Delete a message: for myself (any message; hidden from my history and unread count),
+  or for everyone (my own message, within the recall window: 24 h by default), which
+  leaves a tombstone with no body.
+  """
+  deleteMessage(messageId: ID!, forEveryone: Boolean!): Message!
+  "React with one emoji; adding the same emoji twice is a no-op."
+  addReaction(messageId: ID!, emoji: String!): Message!
+  "Remove my reaction with this emoji; removing an absent one is a no-op."
+  removeReaction(messageId: ID!, emoji: String!): Message!
+}
+`, BuiltIn: false},
+	{Name: "../schema/schema.graphqls", Input: `# Shared scalars, the Node interface, paging and the root query.
+
+"""
+An instant in time, in RFC 3339 format with nanoseconds (UTC).
+"""
+scalar Time
+
+"""
+An object with a globally unique, opaque id (Relay's Node interface).
+"""
+interface Node {
+  "The object's globally unique, opaque id."
+  id: ID!
+}
+
+"""
+Paging information of a connection (Relay cursor connections).
+"""
+type PageInfo {
+  "True when more items follow the last edge (paging forward with ` + "`" + `first` + "`" + `)."
+  hasNextPage: Boolean!
+  "True when more items precede the first edge (paging backward with ` + "`" + `last` + "`" + `)."
+  hasPreviousPage: Boolean!
+  "Cursor of the first edge, to page backward with ` + "`" + `before` + "`" + `."
+  startCursor: String
+  "Cursor of the last edge, to page forward with ` + "`" + `after` + "`" + `."
+  endCursor: String
+}
+
+"Reads. Everything except signUp/logIn needs a token."
+type Query {
+  "Any object by its global id, or null if it does not exist or I may not see it."
+  node(id: ID!): Node
+}
+`, BuiltIn: false},
+	{Name: "../schema/search.graphqls", Input: `# Message search.
+
+extend type Query {
+  """
+  Full-text search over the messages I may see: those of conversations I am a
+  member of now, sent after I joined, not deleted for everyone and not deleted
+  by me for myself. Every word of ` + "`" + `query` + "`" + ` must occur (case and accents are
+  ignored; Chinese, Japanese and Thai text matches as a phrase). Edits,
+  deletions and new messages reach search within a couple of seconds;
+  membership changes apply at once. ` + "`" + `first` + "`" + ` is capped at 100.
+  """
+  searchMessages(query: String!, conversationId: ID, orderBy: SearchOrder = NEWEST, first: Int, after: String): MessageSearchConnection!
+}
 
 "The order of message search results."
 enum SearchOrder {
@@ -3140,6 +3096,82 @@ type MessageSearchHit {
   each matching word wrapped in ` + "`" + `<mark>` + "`" + ` and ` + "`" + `</mark>` + "`" + `, "…" where text was cut.
   """
   highlights: [String!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/users.graphqls", Input: `# Users, accounts and sign-in.
+
+"""
+A person with an account.
+"""
+type User implements Node {
+  "Opaque global id."
+  id: ID!
+  "Unique name used to log in (unique ignoring case)."
+  username: String!
+  "Name shown to other people."
+  displayName: String!
+  "When the account was created."
+  createdAt: Time!
+  "Whether the user has a live subscription now, and when they were last seen."
+  presence: Presence!
+  "Unread messages over all my conversations. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  totalUnreadCount: Int
+}
+
+"""
+Online status: a user is online while at least one of their subscriptions is live.
+"""
+type Presence {
+  "True while the user has at least one live ` + "`" + `events` + "`" + ` subscription."
+  online: Boolean!
+  "When the user's last subscription ended; null while online or if never seen."
+  lastSeenAt: Time
+}
+
+"A token and the user it belongs to."
+type AuthPayload {
+  "A JWT to send as ` + "`" + `Authorization: Bearer <token>` + "`" + ` and in the websocket ` + "`" + `connection_init` + "`" + ` payload."
+  token: String!
+  "The signed-in user."
+  user: User!
+}
+
+"Fields to create an account."
+input SignUpInput {
+  "3-32 characters: letters, digits, '_', '.', '-'. Unique ignoring case."
+  username: String!
+  "At least 8 characters."
+  password: String!
+  "1-64 characters shown to others."
+  displayName: String!
+}
+
+"Credentials to log in."
+input LogInInput {
+  "The username (any case)."
+  username: String!
+  "The password."
+  password: String!
+}
+
+extend type Query {
+  "The signed-in user."
+  me: User!
+  "A user by id, or null."
+  user(id: ID!): User
+  """
+  Users whose username, or a word of whose display name, starts with ` + "`" + `query` + "`" + `
+  (case and accents ignored), ordered by username. ` + "`" + `first` + "`" + ` is capped at 100.
+  """
+  searchUsers(query: String!, first: Int, after: String): UserConnection!
+}
+
+"Writes. A refused mutation changes nothing and says why in ` + "`" + `extensions.code` + "`" + `."
+type Mutation {
+  "Create an account and sign in."
+  signUp(input: SignUpInput!): AuthPayload!
+  "Sign in. Wrong credentials give UNAUTHENTICATED without saying which part was wrong."
+  logIn(input: LogInInput!): AuthPayload!
 }
 
 "A page of users."
@@ -7488,138 +7520,6 @@ func (ec *executionContext) fieldContext_Mutation_setMemberRole(ctx context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_sendMessage(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SendMessage(ctx, fc.Args["input"].(model.SendMessageInput))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
-			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Message(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_sendMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_editMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_editMessage(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().EditMessage(ctx, fc.Args["messageId"].(string), fc.Args["body"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
-			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_editMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Message(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_editMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_deleteMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_deleteMessage(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().DeleteMessage(ctx, fc.Args["messageId"].(string), fc.Args["forEveryone"].(bool))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
-			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_deleteMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Message(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_deleteMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Mutation_markRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7702,94 +7602,6 @@ func (ec *executionContext) fieldContext_Mutation_markDelivered(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_markDelivered_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_addReaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_addReaction(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AddReaction(ctx, fc.Args["messageId"].(string), fc.Args["emoji"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
-			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_addReaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Message(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_addReaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Mutation_removeReaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_removeReaction(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RemoveReaction(ctx, fc.Args["messageId"].(string), fc.Args["emoji"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
-			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_removeReaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Message(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_removeReaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8142,6 +7954,226 @@ func (ec *executionContext) fieldContext_Mutation_deleteStory(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendMessage(ctx, fc.Args["input"].(model.SendMessageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_editMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_editMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EditMessage(ctx, fc.Args["messageId"].(string), fc.Args["body"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_editMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_editMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteMessage(ctx, fc.Args["messageId"].(string), fc.Args["forEveryone"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addReaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addReaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddReaction(ctx, fc.Args["messageId"].(string), fc.Args["emoji"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addReaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addReaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeReaction(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeReaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveReaction(ctx, fc.Args["messageId"].(string), fc.Args["emoji"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeReaction(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeReaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8520,82 +8552,6 @@ func (ec *executionContext) fieldContext_PresignedUpload_expiresAt(_ context.Con
 	return graphql.NewScalarFieldContext("PresignedUpload", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_me(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Me(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_User(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_user(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_user(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().User(ctx, fc.Args["id"].(string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Query_user(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_User(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_user_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8728,138 +8684,6 @@ func (ec *executionContext) fieldContext_Query_conversations(ctx context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_messages(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
-			return ec.marshalNMessageConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_messages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_MessageConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_searchMessages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_searchMessages(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SearchMessages(ctx, fc.Args["query"].(string), fc.Args["conversationId"].(*string), fc.Args["orderBy"].(*model.SearchOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageSearchConnection) graphql.Marshaler {
-			return ec.marshalNMessageSearchConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageSearchConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_searchMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_MessageSearchConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_searchMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_searchUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_searchUsers(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().SearchUsers(ctx, fc.Args["query"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖmessengerᚋgraphᚋmodelᚐUserConnection(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_searchUsers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_UserConnection(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_searchUsers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_upload(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8986,6 +8810,214 @@ func (ec *executionContext) fieldContext_Query_storyFeed(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_storyFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
+			return ec.marshalNMessageConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_messages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_searchMessages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchMessages(ctx, fc.Args["query"].(string), fc.Args["conversationId"].(*string), fc.Args["orderBy"].(*model.SearchOrder), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageSearchConnection) graphql.Marshaler {
+			return ec.marshalNMessageSearchConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageSearchConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageSearchConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_me(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Me(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_user(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().User(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_user(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_user_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_searchUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_searchUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SearchUsers(ctx, fc.Args["query"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
+			return ec.marshalNUserConnection2ᚖmessengerᚋgraphᚋmodelᚐUserConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_searchUsers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_searchUsers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13924,27 +13956,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "sendMessage":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_sendMessage(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "editMessage":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_editMessage(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "deleteMessage":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_deleteMessage(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "markRead":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_markRead(ctx, field)
@@ -13955,20 +13966,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "markDelivered":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_markDelivered(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "addReaction":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_addReaction(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
-		case "removeReaction":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_removeReaction(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -14025,6 +14022,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteStory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "editMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_editMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addReaction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addReaction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeReaction":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeReaction(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -14253,18 +14285,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
-		case "me":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_me(ctx, field)
-				})
-		case "user":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_user(ctx, field)
-				})
 		case "node":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -14283,24 +14303,6 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_conversations(ctx, field)
 				})
-		case "messages":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_messages(ctx, field)
-				})
-		case "searchMessages":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_searchMessages(ctx, field)
-				})
-		case "searchUsers":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_searchUsers(ctx, field)
-				})
 		case "upload":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -14318,6 +14320,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_storyFeed(ctx, field)
+				})
+		case "messages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_messages(ctx, field)
+				})
+		case "searchMessages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_searchMessages(ctx, field)
+				})
+		case "me":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_me(ctx, field)
+				})
+		case "user":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_user(ctx, field)
+				})
+		case "searchUsers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_searchUsers(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
