@@ -8,9 +8,22 @@ import (
 	"messenger/storage"
 )
 
+// Source is what the loaders read: the store's batch lookups, nothing
+// else. A storage.Store is one.
+type Source interface {
+	Users(ctx context.Context, ids []string) (map[string]storage.User, error)
+	Conversations(ctx context.Context, ids []string) (map[string]storage.Conversation, error)
+	Messages(ctx context.Context, conversationID string, seqs []int64) (map[int64]storage.Message, error)
+	Reactions(ctx context.Context, conversationID string, seqs []int64) (map[int64][]storage.ReactionSummary, error)
+	ReactionsBy(ctx context.Context, conversationID string, seqs []int64, userID string) (map[int64][]string, error)
+	ReceiptCounts(ctx context.Context, conversationID string, seqs []int64) (map[int64]storage.MessageCounts, error)
+}
+
+var _ Source = storage.Store(nil)
+
 // reader holds the batch functions: each returns results in key order.
 type reader struct {
-	store storage.Store
+	store Source
 }
 
 func results[K comparable, V any](keys []K, found map[K]V, err error, missing error) []*dataloader.Result[V] {

@@ -59,7 +59,7 @@ type Options struct {
 type ctxKey struct{}
 
 // New returns loaders reading from store.
-func New(store storage.Store, o Options) *Loaders {
+func New(store Source, o Options) *Loaders {
 	if o.Wait <= 0 {
 		o.Wait = 250 * time.Microsecond
 	}
@@ -95,14 +95,14 @@ func With(ctx context.Context, l *Loaders) context.Context {
 // contexts most of which resolve no related object, such as each event of
 // a subscription or a mutation answering with its own fields, where making
 // the loaders cost more than the rest of the work.
-func Lazy(ctx context.Context, store storage.Store, o Options) context.Context {
+func Lazy(ctx context.Context, store Source, o Options) context.Context {
 	return context.WithValue(ctx, ctxKey{}, &lazy{store: store, o: o})
 }
 
 // lazy makes a context's loaders on first use.
 type lazy struct {
 	once  sync.Once
-	store storage.Store
+	store Source
 	o     Options
 	l     *Loaders
 }
@@ -121,7 +121,7 @@ func For(ctx context.Context) *Loaders {
 
 // Middleware gives every HTTP request (and so every websocket connection) its
 // own loaders.
-func Middleware(store storage.Store, next http.Handler) http.Handler {
+func Middleware(store Source, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(store, Options{}))))
 	})
