@@ -2,7 +2,7 @@
 // chat store, storage/cassandra, and the media metadata, media/cassandra):
 // opening a session from one Config, with bounded retries and keyspace
 // creation; telling the driver errors that mean "Cassandra cannot answer
-// now" (storage.ErrUnavailable) from the rest; fanning multi-key lookups out
+// now" (fault.ErrUnavailable) from the rest; fanning multi-key lookups out
 // as bounded-parallel single-partition reads; and the conventions both
 // follow for timestamps, schema files and table ids.
 package cql

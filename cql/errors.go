@@ -11,25 +11,25 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
-	"messenger/storage"
+	"messenger/fault"
 )
 
 // Wrap adds what was being done (format and args, the backend's prefix
 // included) to a driver error, and marks errors that mean "Cassandra cannot
-// answer now" with storage.ErrUnavailable, so the API answers UNAVAILABLE
+// answer now" with fault.ErrUnavailable, so the API answers UNAVAILABLE
 // (retry) rather than INTERNAL. Errors that already carry
-// storage.ErrNotFound, ErrConflict or ErrUnavailable keep their meaning.
+// errors of the shared vocabulary (fault: not found, conflict, unavailable) keep their meaning.
 // Wrap(nil, ...) is nil.
 func Wrap(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
 	what := fmt.Sprintf(format, args...)
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrUnavailable) {
+	if fault.CodeOf(err) != "" {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if Unavailable(err) {
-		return fmt.Errorf("%s: %w: %w", what, storage.ErrUnavailable, err)
+		return fmt.Errorf("%s: %w: %w", what, fault.ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -12,7 +12,7 @@ import (
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
-	"messenger/storage"
+	"messenger/fault"
 )
 
 // Session is a driver session bound to its keyspace, with what the
@@ -29,7 +29,7 @@ type Session struct {
 // Open connects to Cassandra, creates cfg.Keyspace when missing and returns
 // a session bound to it. A cluster that cannot be reached is retried with
 // backoff for at most cfg.StartupTimeout (or until ctx ends), then Open
-// returns an error wrapping storage.ErrUnavailable. Each call opens its own
+// returns an error wrapping fault.ErrUnavailable. Each call opens its own
 // session (its own connections), as a separate process would.
 func Open(ctx context.Context, cfg Config) (*Session, error) {
 	cfg.setDefaults()
@@ -157,7 +157,7 @@ func connect(ctx context.Context, hosts []string, newCluster func() (*gocql.Clus
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("cassandra: connect to %s: gave up after %d attempts: %w (last error: %w)",
-				strings.Join(hosts, ","), attempt, storage.ErrUnavailable, err)
+				strings.Join(hosts, ","), attempt, fault.ErrUnavailable, err)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, 4*time.Second)

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"messenger/chat"
+	"messenger/fault"
 	"messenger/gqlws"
 	"messenger/ids"
 	"messenger/realtime"
@@ -50,8 +51,14 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		}
 		return gerr // parse and validation errors and refusals already carry a code
 	}
-	var ce *chat.Error
+	var ce *fault.Error
 	switch {
+	case errors.As(err, &ce) && ce.Message == "" && ce.Code == fault.NotFound:
+		return set(fault.NotFound, "not found")
+	case errors.As(err, &ce) && ce.Message == "" && ce.Code == fault.Unavailable:
+		return set(fault.Unavailable, "a backend is unavailable; retry shortly")
+	case errors.As(err, &ce) && ce.Message == "":
+		return set(ce.Code, strings.ToLower(strings.ReplaceAll(string(ce.Code), "_", " ")))
 	case errors.As(err, &ce):
 		set(ce.Code, ce.Message)
 		if ce.Field != "" {

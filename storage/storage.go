@@ -11,20 +11,23 @@
 package storage
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"messenger/fault"
 )
 
-// Errors returned by every Store implementation. Callers test them with errors.Is.
+// Errors returned by every Store implementation. Callers test them with
+// errors.Is. They are the shared vocabulary's sentinels (package fault), so
+// every layer, and the API's error presenter, reads the same codes.
 var (
 	// ErrNotFound: the requested record does not exist.
-	ErrNotFound = errors.New("storage: not found")
+	ErrNotFound = fault.ErrNotFound
 	// ErrConflict: a unique constraint (such as a username) is already taken.
-	ErrConflict = errors.New("storage: conflict")
+	ErrConflict = fault.ErrConflict
 	// ErrUnavailable: the backend cannot be reached now; the call may be retried.
-	ErrUnavailable = errors.New("storage: unavailable")
+	ErrUnavailable = fault.ErrUnavailable
 )
 
 // ConversationKind tells direct (one-to-one) conversations from groups.
