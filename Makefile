@@ -6,7 +6,7 @@ GO ?= go
 RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./search/... ./media/... ./blob/... ./presence/... ./gqlws/... ./cql/...
 RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob|presence|gqlws|cql)(/|$$)
 
-.PHONY: run test test-in-env check-generated lint generate bench playground
+.PHONY: run test unit test-in-env check-generated lint generate bench playground
 
 ## run: start the API on embedded defaults (no servers needed)
 run:
@@ -15,6 +15,11 @@ run:
 ## test: install and start Redis, Cassandra, OpenSearch and MinIO as needed, run every test, stop them
 test:
 	./scripts/test.sh $(MAKE) --no-print-directory test-in-env
+
+## unit: every test that needs no server (server-backed cases skip), without the race detector
+unit:
+	env -u MESSENGER_CASSANDRA_HOSTS -u MESSENGER_REDIS_ADDRS -u MESSENGER_REDIS_CLUSTER_ADDRS \
+	  -u MESSENGER_OPENSEARCH_URL -u MESSENGER_S3_ENDPOINT $(GO) test -count=1 ./...
 
 # test-in-env runs inside scripts/test.sh, with the servers' MESSENGER_* variables set.
 test-in-env: check-generated lint
