@@ -370,12 +370,9 @@ _install_redis() {
   fi
   local rc=0
   export DEBIAN_FRONTEND=noninteractive
-  if ! run_logged "$ilog" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server redis-tools; then
-    # A fresh machine has no package lists yet.
-    log "install failed; running apt-get update and trying again"
-    run_logged "$ilog" "${sudo[@]}" apt-get update -q &&
-      run_logged "$ilog" "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server redis-tools || rc=1
-  fi
+  # apt-install.sh waits for the dpkg lock, repairs an interrupted dpkg run
+  # and updates the package lists when they are missing.
+  run_logged "$ilog" "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" --no-install-recommends redis-server redis-tools || rc=1
   ((made_policy)) && "${sudo[@]}" rm -f "$policy"
   ((rc == 0)) || die "could not install redis-server"
   command -v redis-server >/dev/null || die "redis-server still missing after install"

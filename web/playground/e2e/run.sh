@@ -17,9 +17,7 @@ HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-60}"  # seconds
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "run.sh: installing chromium (Debian package)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium
+  "$ROOT/scripts/apt-install.sh" chromium
 fi
 
 if [ ! -d "$PG/node_modules" ]; then
