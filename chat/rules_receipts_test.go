@@ -3,8 +3,8 @@ package chat_test
 import (
 	"context"
 	"errors"
-	"time"
 	"testing"
+	"time"
 
 	"messenger/chat"
 	"messenger/fault"
