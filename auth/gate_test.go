@@ -54,3 +54,31 @@ func TestHashGateDefaultsToOneSlotPerCore(t *testing.T) {
 		t.Fatalf("defaults: max %d, wait %v", g.Max(), g.Wait())
 	}
 }
+
+func TestHashGateHandsMemoryBackOnceIdle(t *testing.T) {
+	g := NewHashGate(HashGateConfig{Max: 2, ReturnAfter: time.Millisecond})
+	released := make(chan struct{}, 10)
+	g.mu.Lock()
+	g.release = func() { released <- struct{}{} }
+	g.mu.Unlock()
+	a, _ := g.Enter(context.Background())
+	b, _ := g.Enter(context.Background())
+	a()
+	a() // a second leave gives back nothing more
+	select {
+	case <-released:
+		t.Fatal("memory handed back while a hash was still running")
+	case <-time.After(20 * time.Millisecond):
+	}
+	b()
+	select {
+	case <-released:
+	case <-time.After(5 * time.Second):
+		t.Fatal("memory not handed back after the gate went idle")
+	}
+	if c, err := g.Enter(context.Background()); err != nil || len(g.slots) != 1 {
+		t.Fatalf("slots after the double leave: %d in use (%v)", len(g.slots), err)
+	} else {
+		c()
+	}
+}
