@@ -2,9 +2,17 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
+
+// ErrAccountsUnavailable: a token's signature was good but whether its user
+// has an account could not be looked up (the store failed or timed out).
+// The token is refused, as it must be when no one can vouch for it; a
+// server may answer UNAVAILABLE rather than UNAUTHENTICATED for it, so
+// clients retry instead of dropping their token.
+var ErrAccountsUnavailable = errors.New("auth: cannot look up the token's account")
 
 // Accounts tells Tokens whether a token's user has an account. A token is
 // only as good as its signature: one signed with a leaked or shared key (a
@@ -23,7 +31,7 @@ type Accounts interface {
 // Staleness: an account deleted elsewhere stays known here for up to ttl
 // (Forget drops it at once on the instance that deletes it).
 type knownAccounts struct {
-	mu        sync.Mutex
+	mu        sync.RWMutex
 	cur, prev map[string]time.Time // id -> expiry; prev is the older half
 	max       int
 	ttl       time.Duration
@@ -42,8 +50,8 @@ func newKnownAccounts() *knownAccounts {
 
 // has reports whether id was confirmed less than ttl ago.
 func (k *knownAccounts) has(id string, now time.Time) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
+	k.mu.RLock()
+	defer k.mu.RUnlock()
 	exp, ok := k.cur[id]
 	if !ok {
 		exp, ok = k.prev[id]

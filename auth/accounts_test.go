@@ -61,8 +61,8 @@ func TestTokensAreRefusedWhenAccountsCannotBeChecked(t *testing.T) {
 	tk := newTokens(t, time.Now)
 	tk.RequireAccounts(&accountList{ids: map[string]bool{"bob": true}, down: true})
 	bob, _, _ := tk.Issue("bob")
-	if _, _, err := tk.VerifyContext(context.Background(), bob); !errors.Is(err, ErrInvalidToken) {
-		t.Fatalf("lookup failed: %v, want ErrInvalidToken", err)
+	if _, _, err := tk.VerifyContext(context.Background(), bob); !errors.Is(err, ErrAccountsUnavailable) {
+		t.Fatalf("lookup failed: %v, want ErrAccountsUnavailable", err)
 	}
 }
 

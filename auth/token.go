@@ -94,7 +94,8 @@ func (t *Tokens) Verify(token string) (userID string, expires time.Time, err err
 // VerifyContext checks a token (with or without a "Bearer " prefix): its
 // signature, algorithm and expiry, and (after RequireAccounts) that its
 // user has an account, which costs one lookup per user per minute. It
-// returns the user id and expiry, or ErrInvalidToken.
+// returns the user id and expiry, or ErrInvalidToken, or
+// ErrAccountsUnavailable when the account could not be looked up.
 func (t *Tokens) VerifyContext(ctx context.Context, token string) (userID string, expires time.Time, err error) {
 	token = strings.TrimSpace(token)
 	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
@@ -124,7 +125,7 @@ func (t *Tokens) checkAccount(ctx context.Context, userID string) error {
 	}
 	ok, err := (*a).AccountExists(ctx, userID)
 	if err != nil {
-		return fmt.Errorf("%w: looking up the account: %w", ErrInvalidToken, err)
+		return fmt.Errorf("%w: %w", ErrAccountsUnavailable, err)
 	}
 	if !ok {
 		return ErrInvalidToken
