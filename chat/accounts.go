@@ -18,6 +18,13 @@ import (
 // MaxDisplayName is the longest display name, in characters.
 const MaxDisplayName = 64
 
+// MinPassword and MaxPassword bound a new password's length, in characters
+// (not bytes: 200 Cyrillic letters are 400 bytes and a fine password).
+const (
+	MinPassword = 8
+	MaxPassword = 256
+)
+
 // Session is a signed-in user with their token.
 type Session struct {
 	Token string
@@ -36,8 +43,8 @@ func (s *Service) SignUp(ctx context.Context, username, password, displayName st
 	if err := textrules.Username(username); err != nil {
 		return Session{}, badInput("username", "username "+err.Error())
 	}
-	if utf8.RuneCountInString(password) < 8 || len(password) > 256 {
-		return Session{}, badInput("password", "password must be 8-256 characters")
+	if n := utf8.RuneCountInString(password); n < MinPassword || n > MaxPassword {
+		return Session{}, badInput("password", fmt.Sprintf("password must be %d-%d characters", MinPassword, MaxPassword))
 	}
 	if displayName == "" || utf8.RuneCountInString(displayName) > MaxDisplayName {
 		return Session{}, badInput("displayName", fmt.Sprintf("displayName must be 1-%d characters", MaxDisplayName))
@@ -71,6 +78,9 @@ func (s *Service) SignUp(ctx context.Context, username, password, displayName st
 // same error, in the same time.
 func (s *Service) LogIn(ctx context.Context, username, password string) (Session, error) {
 	wrong := &Error{Code: Unauthenticated, Message: "wrong username or password"}
+	if utf8.RuneCountInString(password) > MaxPassword {
+		return Session{}, wrong // no account has one so long: not worth a hash
+	}
 	u, err := s.store.UserByUsername(ctx, strings.ToLower(username))
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return Session{}, fmt.Errorf("chat: find user: %w", err)

@@ -197,6 +197,15 @@ func TestSignUpRefusesReservedNamesAndInvisibleOrReorderingDisplayNames(t *testi
 		})
 	}
 	anon.Must(t, signUpOp, map[string]any{"u": "helpful", "p": "a long password", "d": "Zoë \u200D محمد"}, nil)
+
+	// Password lengths count characters: 256 two-byte letters are fine, 257 are not.
+	err := anon.Refused(t, "BAD_USER_INPUT", signUpOp, map[string]any{"u": "longpass", "p": strings.Repeat("ж", 257), "d": "Long"})
+	if err.Extensions["field"] != "password" {
+		t.Fatalf("field %v, want password", err.Extensions["field"])
+	}
+	noAccount(t, e.Store, "longpass")
+	anon.Must(t, signUpOp, map[string]any{"u": "longpass", "p": strings.Repeat("ж", 256), "d": "Long"}, nil)
+	anon.Must(t, logInOp, map[string]any{"u": "longpass", "p": strings.Repeat("ж", 256)}, nil)
 }
 
 func TestPasswordsMatchInAnyUnicodeForm(t *testing.T) {
