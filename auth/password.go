@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Argon2Params are argon2id's cost parameters. A hash records the
@@ -32,7 +34,9 @@ var DefaultArgon2 = Argon2Params{Time: 1, MemoryKiB: 64 * 1024, Threads: 2}
 const argonKeyLen = 32
 
 // HashPassword returns an encoded argon2id hash with a random salt, in the
-// PHC string format, at the default cost.
+// PHC string format, at the default cost. The password is hashed in Unicode
+// normal form C, so "é" typed as one code point on one keyboard and as "e"
+// plus a combining accent on another is the same password.
 func HashPassword(password string) (string, error) {
 	return HashPasswordWith(password, DefaultArgon2)
 }
@@ -48,13 +52,16 @@ func HashPasswordWith(password string, p Argon2Params) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, argonKeyLen)
+	key := argon2.IDKey([]byte(norm.NFC.String(password)), salt, p.Time, p.MemoryKiB, p.Threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // CheckPassword reports whether password matches an encoded hash made by
-// HashPassword, in constant time.
+// HashPassword, in constant time. The password's normal form C is tried
+// first; if it differs from the password as given, the password as given is
+// tried too, so hashes made before passwords were normalised keep working
+// (a second hash, for the few passwords whose forms differ).
 func CheckPassword(encoded, password string) bool {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
@@ -70,17 +77,26 @@ func CheckPassword(encoded, password string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	matches := func(pw string) bool {
+		got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+		return subtle.ConstantTimeCompare(got, want) == 1
+	}
+	nfc := norm.NFC.String(password)
+	return matches(nfc) || (nfc != password && matches(password))
 }
 
 // dummyHash is checked against when a username does not exist, so a wrong
-// username takes as long as a wrong password.
-var dummyHash, _ = HashPassword("not-a-real-password")
+// username takes as long as a wrong password. It is made on first use, not
+// when the package loads: every program importing auth would otherwise
+// spend 64 MiB at start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("not-a-real-password")
+	return h
+})
 
 // CheckNoUser spends the time of one password check and returns false.
 func CheckNoUser(password string) bool {
-	CheckPassword(dummyHash, password)
+	CheckPassword(dummyHash(), password)
 	return false
 }
 

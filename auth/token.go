@@ -8,13 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
 // ErrInvalidToken: the token is malformed, forged, uses another algorithm,
-// or has expired.
+// has expired, or names a user without an account.
 var ErrInvalidToken = errors.New("auth: invalid or expired token")
 
 // Tokens issues and verifies session tokens: JWTs signed with HMAC-SHA256.
@@ -24,6 +25,10 @@ type Tokens struct {
 	key []byte
 	ttl time.Duration
 	now func() time.Time
+	// accounts, once set, is asked whether a token's user exists; known
+	// remembers the answers that said yes.
+	accounts atomic.Pointer[Accounts]
+	known    *knownAccounts
 }
 
 // TokensConfig configures Tokens.
@@ -47,8 +52,21 @@ func NewTokens(cfg TokensConfig) (*Tokens, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Tokens{key: cfg.Key, ttl: cfg.TTL, now: cfg.Now}, nil
+	return &Tokens{key: cfg.Key, ttl: cfg.TTL, now: cfg.Now, known: newKnownAccounts()}, nil
 }
+
+// RequireAccounts makes Verify refuse a validly signed token whose user a
+// says has no account. The domain calls it when it starts (chat.New), so
+// every server built on it checks; until then Verify checks signatures only.
+func (t *Tokens) RequireAccounts(a Accounts) { t.accounts.Store(&a) }
+
+// Forget makes the next Verify of userID's tokens ask Accounts again: call
+// it when an account is deleted. Other instances notice within a minute.
+func (t *Tokens) Forget(userID string) { t.known.forget(userID) }
+
+// accountCheckTimeout bounds the account lookup of a Verify called without
+// a context.
+const accountCheckTimeout = 5 * time.Second
 
 // Issue returns a token for userID and its expiry.
 func (t *Tokens) Issue(userID string) (string, time.Time, error) {
@@ -64,8 +82,21 @@ func (t *Tokens) Issue(userID string) (string, time.Time, error) {
 }
 
 // Verify checks a token (with or without a "Bearer " prefix) and returns its
-// user id and expiry.
+// user id and expiry; see VerifyContext. The account lookup, when one is
+// needed, is bounded by a timeout of its own: prefer VerifyContext where a
+// request's context is at hand.
 func (t *Tokens) Verify(token string) (userID string, expires time.Time, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), accountCheckTimeout)
+	defer cancel()
+	return t.VerifyContext(ctx, token)
+}
+
+// VerifyContext checks a token (with or without a "Bearer " prefix): its
+// signature, algorithm and expiry, and (after RequireAccounts) that its
+// user has an account, which costs one lookup per user per minute. It
+// returns the user id and expiry, or ErrInvalidToken, or
+// ErrAccountsUnavailable when the account could not be looked up.
+func (t *Tokens) VerifyContext(ctx context.Context, token string) (userID string, expires time.Time, err error) {
 	token = strings.TrimSpace(token)
 	if len(token) > 7 && strings.EqualFold(token[:7], "bearer ") {
 		token = strings.TrimSpace(token[7:])
@@ -79,7 +110,28 @@ func (t *Tokens) Verify(token string) (userID string, expires time.Time, err err
 	if err != nil || claims.Subject == "" {
 		return "", time.Time{}, ErrInvalidToken
 	}
+	if err := t.checkAccount(ctx, claims.Subject); err != nil {
+		return "", time.Time{}, err
+	}
 	return claims.Subject, claims.ExpiresAt.Time, nil
+}
+
+// checkAccount refuses a user without an account (or whose account cannot
+// be looked up now) once RequireAccounts was called.
+func (t *Tokens) checkAccount(ctx context.Context, userID string) error {
+	a := t.accounts.Load()
+	if a == nil || t.known.has(userID, t.now()) {
+		return nil
+	}
+	ok, err := (*a).AccountExists(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrAccountsUnavailable, err)
+	}
+	if !ok {
+		return ErrInvalidToken
+	}
+	t.known.add(userID, t.now())
+	return nil
 }
 
 // LoadOrCreateKey reads the signing key from path, creating a random one

@@ -4,17 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"messenger/auth"
 	"messenger/storage"
+	"messenger/textrules"
 )
 
-var usernameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,32}$`)
+// MaxDisplayName is the longest display name, in characters.
+const MaxDisplayName = 64
+
+// MinPassword and MaxPassword bound a new password's length, in characters
+// (not bytes: 200 Cyrillic letters are 400 bytes and a fine password).
+const (
+	MinPassword = 8
+	MaxPassword = 256
+)
 
 // Session is a signed-in user with their token.
 type Session struct {
@@ -22,18 +31,32 @@ type Session struct {
 	User  storage.User
 }
 
-// SignUp creates an account and signs it in.
+// processHashes is the password-hashing gate of every Service not given
+// one: one per process, so the bound holds however many Services run.
+var processHashes = sync.OnceValue(func() *auth.HashGate { return auth.NewHashGate(auth.HashGateConfig{}) })
+
+// SignUp creates an account and signs it in. The username must not be
+// reserved, and the display name must show something and not reorder the
+// text around it (see package textrules).
 func (s *Service) SignUp(ctx context.Context, username, password, displayName string) (Session, error) {
 	displayName = strings.TrimSpace(displayName)
-	switch {
-	case !usernameRE.MatchString(username):
-		return Session{}, badInput("username", "username must be 3-32 letters, digits, '_', '.' or '-'")
-	case utf8.RuneCountInString(password) < 8 || len(password) > 256:
-		return Session{}, badInput("password", "password must be 8-256 characters")
-	case displayName == "" || utf8.RuneCountInString(displayName) > 64:
-		return Session{}, badInput("displayName", "displayName must be 1-64 characters")
+	if err := textrules.Username(username); err != nil {
+		return Session{}, badInput("username", "username "+err.Error())
 	}
-	hash, err := auth.HashPasswordWith(password, s.cfg.PasswordCost)
+	if n := utf8.RuneCountInString(password); n < MinPassword || n > MaxPassword {
+		return Session{}, badInput("password", fmt.Sprintf("password must be %d-%d characters", MinPassword, MaxPassword))
+	}
+	if displayName == "" || utf8.RuneCountInString(displayName) > MaxDisplayName {
+		return Session{}, badInput("displayName", fmt.Sprintf("displayName must be 1-%d characters", MaxDisplayName))
+	}
+	if err := textrules.DisplayName(displayName); err != nil {
+		return Session{}, badInput("displayName", "displayName "+err.Error())
+	}
+	var hash string
+	err := s.hashing(ctx, func() (err error) {
+		hash, err = auth.HashPasswordWith(password, s.cfg.PasswordCost)
+		return err
+	})
 	if err != nil {
 		return Session{}, fmt.Errorf("chat: hash password: %w", err)
 	}
@@ -55,18 +78,46 @@ func (s *Service) SignUp(ctx context.Context, username, password, displayName st
 // same error, in the same time.
 func (s *Service) LogIn(ctx context.Context, username, password string) (Session, error) {
 	wrong := &Error{Code: Unauthenticated, Message: "wrong username or password"}
-	u, err := s.store.UserByUsername(ctx, strings.ToLower(username))
-	if errors.Is(err, storage.ErrNotFound) {
-		auth.CheckNoUser(password)
-		return Session{}, wrong
+	if utf8.RuneCountInString(password) > MaxPassword {
+		return Session{}, wrong // no account has one so long: not worth a hash
 	}
-	if err != nil {
+	u, err := s.store.UserByUsername(ctx, strings.ToLower(username))
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return Session{}, fmt.Errorf("chat: find user: %w", err)
 	}
-	if !auth.CheckPassword(u.PasswordHash, password) {
+	ok := false
+	err = s.hashing(ctx, func() error {
+		if u.ID == "" {
+			ok = auth.CheckNoUser(password)
+		} else {
+			ok = auth.CheckPassword(u.PasswordHash, password)
+		}
+		return nil
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("chat: check password: %w", err)
+	}
+	if !ok {
 		return Session{}, wrong
 	}
 	return s.session(u)
+}
+
+// hashing runs fn, a password hash, in a slot of the process's hashing
+// gate. A hash that cannot get a slot within the gate's wait is refused
+// with RATE_LIMITED and a retryAt one wait later: the server is healthy,
+// only busy hashing, and the client's retry, not a queue here, should
+// carry the request.
+func (s *Service) hashing(ctx context.Context, fn func() error) error {
+	leave, err := s.cfg.Hashes.Enter(ctx)
+	if errors.Is(err, auth.ErrBusy) {
+		return RateLimitedUntil("too many password checks are running; retry at retryAt", s.now().Add(s.cfg.Hashes.Wait()))
+	}
+	if err != nil {
+		return err
+	}
+	defer leave()
+	return fn()
 }
 
 func (s *Service) session(u storage.User) (Session, error) {
@@ -89,3 +140,16 @@ func (s *Service) User(ctx context.Context, id string) (storage.User, error) {
 	}
 	return u, nil
 }
+
+// AccountExists reports whether userID names an account; Tokens ask it
+// before accepting a token (see auth.Accounts).
+func (s *Service) AccountExists(ctx context.Context, userID string) (bool, error) {
+	us, err := s.store.Users(ctx, []string{userID})
+	if err != nil {
+		return false, fmt.Errorf("chat: look up account %s: %w", userID, err)
+	}
+	_, ok := us[userID]
+	return ok, nil
+}
+
+var _ auth.Accounts = (*Service)(nil)

@@ -10,14 +10,15 @@ import (
 	"unicode/utf8"
 
 	"messenger/storage"
+	"messenger/textrules"
 )
 
 // Send appends a message to a conversation I am a member of and fans it out
 // to every member. A retry with the same clientMessageID returns the
 // original message and creates nothing.
 func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID, body string) (storage.Message, error) {
-	if clientMessageID == "" || len(clientMessageID) > 128 {
-		return storage.Message{}, badInput("clientMessageId", "clientMessageId must be 1-128 characters")
+	if err := textrules.ClientMessageID(clientMessageID); err != nil {
+		return storage.Message{}, badInput("clientMessageId", "clientMessageId "+err.Error())
 	}
 	if err := s.validBody(body); err != nil {
 		return storage.Message{}, err
@@ -42,12 +43,15 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 	return m, nil
 }
 
+// validBody checks a body sent or edited: not empty, showing something (a
+// body of only zero-width characters is refused; see textrules.Body), and
+// at most MaxBodyRunes characters.
 func (s *Service) validBody(body string) error {
-	if !utf8.ValidString(body) {
-		return badInput("body", "body must be valid UTF-8")
-	}
 	if strings.TrimSpace(body) == "" {
 		return badInput("body", "body must not be empty")
+	}
+	if err := textrules.Body(body); err != nil {
+		return badInput("body", "body "+err.Error())
 	}
 	if n := utf8.RuneCountInString(body); n > s.cfg.MaxBodyRunes {
 		return badInput("body", fmt.Sprintf("body has %d characters; the limit is %d", n, s.cfg.MaxBodyRunes))

@@ -3,37 +3,22 @@ package chat
 import (
 	"context"
 	"fmt"
-	"unicode"
-
-	"github.com/rivo/uniseg"
 
 	"messenger/storage"
+	"messenger/textrules"
 )
 
 // MaxDistinctEmoji caps how many different emoji one message can carry.
 const MaxDistinctEmoji = 50
 
-// validEmoji accepts exactly one emoji: one grapheme cluster (so ZWJ
-// sequences, skin tones, keycaps and flags count as one) that starts with an
-// emoji code point, and nothing else.
+// validEmoji accepts exactly one emoji (see textrules.Emoji): one grapheme
+// cluster of emoji, with no combining marks, stray tag characters or
+// variation selectors on anything but an emoji.
 func validEmoji(e string) error {
-	if e == "" || len(e) > 64 || uniseg.GraphemeClusterCount(e) != 1 {
-		return badInput("emoji", "give exactly one emoji")
+	if err := textrules.Emoji(e); err != nil {
+		return badInput("emoji", "emoji "+err.Error())
 	}
-	r := []rune(e)
-	first := r[0]
-	switch {
-	case first >= 0x1F000 && first <= 0x1FAFF, // pictographs, emoticons, flags' regional indicators
-		first >= 0x2300 && first <= 0x23FF, first >= 0x2600 && first <= 0x27BF,
-		first >= 0x2B00 && first <= 0x2BFF, first >= 0x2190 && first <= 0x21FF,
-		first == 0x00A9, first == 0x00AE, first == 0x203C, first == 0x2049,
-		first == 0x2122, first == 0x2139, first == 0x3030, first == 0x303D,
-		first == 0x3297, first == 0x3299:
-		return nil
-	case (unicode.IsDigit(first) || first == '#' || first == '*') && len(r) >= 2 && r[len(r)-1] == 0x20E3:
-		return nil // keycap
-	}
-	return badInput("emoji", "give exactly one emoji")
+	return nil
 }
 
 // AddReaction adds my reaction to a message (once per emoji).

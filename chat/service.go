@@ -25,7 +25,8 @@ type Config struct {
 	Store storage.Store
 	// Log carries events to subscribers. Required.
 	Log realtime.Log
-	// Tokens issues and checks session tokens. Required.
+	// Tokens issues and checks session tokens. Required. New makes it
+	// refuse tokens of users without an account (Tokens.RequireAccounts).
 	Tokens *auth.Tokens
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -46,6 +47,10 @@ type Config struct {
 	// auth.DefaultArgon2). Only tests that create thousands of accounts
 	// lower it.
 	PasswordCost auth.Argon2Params
+	// Hashes bounds the password hashes (sign-ups and log-ins) running at
+	// once (default: one gate shared by every Service of the process, with
+	// auth.NewHashGate's defaults).
+	Hashes *auth.HashGate
 	// Indexer is told, without blocking, about every change search must
 	// reflect (sent, edited, deleted and hidden messages; new users), after
 	// it is durable. Nil: nothing is indexed.
@@ -164,10 +169,14 @@ func New(cfg Config) (*Service, error) {
 	if cfg.FanOutSweep == 0 {
 		cfg.FanOutSweep = 2 * time.Second
 	}
+	if cfg.Hashes == nil {
+		cfg.Hashes = processHashes()
+	}
 	s := &Service{
 		cfg: cfg, store: cfg.Store, log: cfg.Log, presence: &presenceState{tracker: cfg.Presence},
 		stopSweep: make(chan struct{}), swept: make(chan struct{}),
 	}
+	cfg.Tokens.RequireAccounts(s)
 	go func() {
 		defer close(s.swept)
 		if cfg.FanOutSweep > 0 {

@@ -46,8 +46,10 @@ func optString(p *string) string {
 	return *p
 }
 
+// user resolves a user another object refers to; a missing one is shown as
+// loaders.DeletedUser rather than failing the list it is in.
 func user(ctx context.Context, id string) (*storage.User, error) {
-	u, err := loaders.For(ctx).User(ctx, id)
+	u, err := loaders.For(ctx).UserOrDeleted(ctx, id)
 	return &u, err
 }
 

@@ -28,6 +28,9 @@ type config struct {
 	NoSync       bool
 	// FanOutGrace and FanOutSweep tune the fan-out outbox (chat.Config).
 	FanOutGrace, FanOutSweep time.Duration
+	// MaxHashes bounds concurrent password hashes (auth.HashGateConfig.Max;
+	// 0: one per core).
+	MaxHashes int
 
 	CassandraHosts    []string
 	CassandraKeyspace string
@@ -91,6 +94,7 @@ var configVars = []configVar{
 	{"MESSENGER_RECALL_WINDOW", "recall-window", "24h", "how long a sender may delete a message for everyone"},
 	{"MESSENGER_FANOUT_GRACE", "fanout-grace", "10s", "how long a message's fan-out may stay unconfirmed before the outbox sweeper replays it (e.g. after the event log was down)"},
 	{"MESSENGER_FANOUT_SWEEP", "fanout-sweep", "2s", "how often each instance sweeps the fan-out outbox"},
+	{"MESSENGER_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes (signUp, logIn) running at once, 64 MiB each; more wait up to 5 s, then RATE_LIMITED (0: one per core)"},
 	{"MESSENGER_NO_SYNC", "no-sync", "false", "embedded store: acknowledge before fsync (faster; a machine crash may lose the last writes)"},
 	{"MESSENGER_CASSANDRA_HOSTS", "cassandra-hosts", "", "comma-separated host:port list: switches durable data to Cassandra"},
 	{"MESSENGER_CASSANDRA_KEYSPACE", "cassandra-keyspace", "messenger", "Cassandra keyspace (created with migrations at start)"},
@@ -177,6 +181,9 @@ func loadConfig(args []string) (config, error) {
 		return c, fmt.Errorf("MESSENGER_CASSANDRA_REPLICATION: %w", err)
 	}
 	c.RedisAddrs = list(get("MESSENGER_REDIS_ADDRS"))
+	if c.MaxHashes, err = strconv.Atoi(get("MESSENGER_MAX_CONCURRENT_HASHES")); err != nil || c.MaxHashes < 0 {
+		return c, fmt.Errorf("MESSENGER_MAX_CONCURRENT_HASHES: want 0 (one per core) or a positive number, got %q", get("MESSENGER_MAX_CONCURRENT_HASHES"))
+	}
 	if c.EventsMaxLen, err = strconv.Atoi(get("MESSENGER_EVENTS_MAX_LEN")); err != nil || c.EventsMaxLen < 1 {
 		return c, fmt.Errorf("MESSENGER_EVENTS_MAX_LEN: want a positive number of events, got %q", get("MESSENGER_EVENTS_MAX_LEN"))
 	}

@@ -109,7 +109,8 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
-		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep})
+		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep,
+		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes})})
 	if err != nil {
 		return err
 	}
