@@ -222,6 +222,7 @@ func crashUnderLoad(t *testing.T, resumable bool, env []string) {
 		_, errs := s.snapshot()
 		switch {
 		case err == nil:
+			t.Logf("member %d resumed after %d messages and received the %d it missed", i, len(before), len(missed))
 		case !resumable && errors.Is(err, errStreamEnded) && len(errs) > 0 && errs[0].Code() == "CURSOR_EXPIRED":
 			t.Logf("member %d: the embedded log answers CURSOR_EXPIRED to a cursor from before the crash (resync by history, checked above)", i)
 			continue
