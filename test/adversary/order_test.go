@@ -50,27 +50,31 @@ func concurrentSenders(t *testing.T, fleet []*instance) {
 		}
 	}
 
+	// Each member sends from two connections at once, as from two devices.
+	const devices = 2
 	var wg sync.WaitGroup
-	errs := make(chan error, members*each)
+	errs := make(chan error, members*devices)
 	for i, u := range users {
 		for k := 1; k <= each; k++ {
 			want[fmt.Sprintf("%d-%d", i, k)] = true
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := 1; k <= each; k++ {
-				id := fmt.Sprintf("%d-%d", i, k)
-				r, err := post(context.Background(), u.URL, u.Token, nil, op(sendMutation, sendInput(conv, id, "in order "+id)))
-				if err == nil && len(r.Errors) > 0 {
-					err = fmt.Errorf("%+v", r.Errors)
+		for d := range devices {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := 1 + d; k <= each; k += devices {
+					id := fmt.Sprintf("%d-%d", i, k)
+					r, err := post(context.Background(), u.URL, u.Token, nil, op(sendMutation, sendInput(conv, id, "in order "+id)))
+					if err == nil && len(r.Errors) > 0 {
+						err = fmt.Errorf("%+v", r.Errors)
+					}
+					if err != nil {
+						errs <- fmt.Errorf("send %s: %w", id, err)
+						return
+					}
 				}
-				if err != nil {
-					errs <- fmt.Errorf("send %s: %w", id, err)
-					return
-				}
-			}
-		}()
+			}()
+		}
 	}
 	wg.Wait()
 	close(errs)
