@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"messenger/blob"
+	"messenger/sniff"
 )
 
 func validFilename(name string) (string, error) {
@@ -46,9 +47,9 @@ func (s *Service) UploadFile(ctx context.Context, me, filename string, r io.Read
 	if err != nil {
 		return Upload{}, err
 	}
-	br := bufio.NewReaderSize(r, headLen)
-	head, _ := br.Peek(headLen)
-	limit := limitFor(Sniff(head))
+	br := bufio.NewReaderSize(r, sniff.HeadLen)
+	head, _ := br.Peek(sniff.HeadLen)
+	limit := limitFor(sniff.Guess(head))
 	tmp, err := os.CreateTemp(s.cfg.TempDir, "upload-")
 	if err != nil {
 		return Upload{}, fmt.Errorf("media: spool upload: %w", err)
@@ -63,7 +64,7 @@ func (s *Service) UploadFile(ctx context.Context, me, filename string, r io.Read
 	if err != nil {
 		return Upload{}, fmt.Errorf("media: read upload: %w", err)
 	}
-	c, err := Inspect(tmp, n)
+	c, err := sniff.Inspect(tmp, n)
 	if err != nil {
 		return Upload{}, refusal("file", err)
 	}
@@ -86,7 +87,7 @@ func tooLarge(limit int64) error {
 	return badInput("file", fmt.Sprintf("the file is larger than %d bytes (%d MiB)", limit, limit>>20))
 }
 
-func (u *Upload) setContent(c Content) {
+func (u *Upload) setContent(c sniff.Content) {
 	u.Kind, u.ContentType, u.Width, u.Height, u.Duration = c.Kind, c.ContentType, c.Width, c.Height, c.Duration
 }
 
@@ -158,7 +159,7 @@ func (s *Service) ConfirmUpload(ctx context.Context, me, id string) (Upload, err
 	if err != nil {
 		return Upload{}, fmt.Errorf("media: read upload: %w", err)
 	}
-	c, err := Inspect(tmp, n)
+	c, err := sniff.Inspect(tmp, n)
 	if err == nil && n > limitFor(c.Kind) {
 		err = tooLarge(limitFor(c.Kind))
 	}

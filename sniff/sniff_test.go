@@ -1,4 +1,4 @@
-package media_test
+package sniff_test
 
 import (
 	"bytes"
@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"messenger/media"
-	"messenger/media/mediatest"
+	"messenger/sniff"
+	"messenger/sniff/snifftest"
 )
 
-func inspect(b []byte) (media.Content, error) {
-	return media.Inspect(bytes.NewReader(b), int64(len(b)))
+func inspect(b []byte) (sniff.Content, error) {
+	return sniff.Inspect(bytes.NewReader(b), int64(len(b)))
 }
 
 func TestAcceptedTypesAreRecognisedFromTheirBytes(t *testing.T) {
@@ -20,21 +20,21 @@ func TestAcceptedTypesAreRecognisedFromTheirBytes(t *testing.T) {
 		name string
 		data []byte
 		ct   string
-		kind media.Kind
+		kind sniff.Kind
 		w, h int
 	}{
-		{"png", mediatest.PNG(3, 2), "image/png", media.Image, 3, 2},
-		{"jpeg", mediatest.JPEG(4, 5), "image/jpeg", media.Image, 4, 5},
-		{"gif", mediatest.GIF(6, 7), "image/gif", media.Image, 6, 7},
-		{"webp", mediatest.WebPLossless(9, 8), "image/webp", media.Image, 9, 8},
-		{"svg", mediatest.SVG(), "image/svg+xml", media.Image, 0, 0},
-		{"pdf", mediatest.PDF(), "application/pdf", media.Document, 0, 0},
-		{"doc", mediatest.OLE2("WordDocument"), "application/msword", media.Document, 0, 0},
-		{"xls", mediatest.OLE2("Workbook"), "application/vnd.ms-excel", media.Document, 0, 0},
-		{"docx", mediatest.DOCX(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", media.Document, 0, 0},
-		{"xlsx", mediatest.XLSX(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", media.Document, 0, 0},
-		{"csv", mediatest.CSV(), "text/csv", media.Document, 0, 0},
-		{"mp4", mediatest.MP4(12*time.Second, 100, false), "video/mp4", media.Video, 0, 0},
+		{"png", snifftest.PNG(3, 2), "image/png", sniff.Image, 3, 2},
+		{"jpeg", snifftest.JPEG(4, 5), "image/jpeg", sniff.Image, 4, 5},
+		{"gif", snifftest.GIF(6, 7), "image/gif", sniff.Image, 6, 7},
+		{"webp", snifftest.WebPLossless(9, 8), "image/webp", sniff.Image, 9, 8},
+		{"svg", snifftest.SVG(), "image/svg+xml", sniff.Image, 0, 0},
+		{"pdf", snifftest.PDF(), "application/pdf", sniff.Document, 0, 0},
+		{"doc", snifftest.OLE2("WordDocument"), "application/msword", sniff.Document, 0, 0},
+		{"xls", snifftest.OLE2("Workbook"), "application/vnd.ms-excel", sniff.Document, 0, 0},
+		{"docx", snifftest.DOCX(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", sniff.Document, 0, 0},
+		{"xlsx", snifftest.XLSX(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", sniff.Document, 0, 0},
+		{"csv", snifftest.CSV(), "text/csv", sniff.Document, 0, 0},
+		{"mp4", snifftest.MP4(12*time.Second, 100, false), "video/mp4", sniff.Video, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := inspect(tc.data)
@@ -50,7 +50,7 @@ func TestAcceptedTypesAreRecognisedFromTheirBytes(t *testing.T) {
 
 func TestVideoDurationIsReadFromTheMovieHeader(t *testing.T) {
 	for _, large := range []bool{false, true} {
-		c, err := inspect(mediatest.MP4(61*time.Second+500*time.Millisecond, 64, large))
+		c, err := inspect(snifftest.MP4(61*time.Second+500*time.Millisecond, 64, large))
 		if err != nil || c.Duration != 61500*time.Millisecond {
 			t.Fatalf("64-bit mdat %v: %+v, %v", large, c, err)
 		}
@@ -62,19 +62,19 @@ func TestRefusedContent(t *testing.T) {
 		name, why string
 		data      []byte
 	}{
-		{"exe renamed png", "not accepted", mediatest.EXE()},
-		{"html", "HTML", mediatest.HTML()},
+		{"exe renamed png", "not accepted", snifftest.EXE()},
+		{"html", "HTML", snifftest.HTML()},
 		{"svg with script", "<script>", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)},
 		{"svg with onload", "event handlers", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`)},
 		{"svg with external image", "external", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><image href="https://evil.example/x.png"/></svg>`)},
 		{"svg with css import", "styles", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(https://x/y.css);</style></svg>`)},
 		{"svg with entities", "DOCTYPE", []byte(`<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>`)},
 		{"svg with javascript href", "javascript", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><a href="java&#x09;script:alert(1)"><rect/></a></svg>`)},
-		{"docx zip bomb", "zip bomb", mediatest.DOCXBomb(16)},
+		{"docx zip bomb", "zip bomb", snifftest.DOCXBomb(16)},
 		{"plain zip", "docx or xlsx", []byte{}},
-		{"truncated mp4", "truncated", mediatest.TruncatedMP4(10 * time.Second)},
+		{"truncated mp4", "truncated", snifftest.TruncatedMP4(10 * time.Second)},
 		{"webm", "WebM", []byte("\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01")},
-		{"ppt-like ole2", "Word and Excel", mediatest.OLE2("PowerPoint Document")},
+		{"ppt-like ole2", "Word and Excel", snifftest.OLE2("PowerPoint Document")},
 		{"truncated pdf", "truncated", []byte("%PDF-1.4\n1 0 obj")},
 		{"binary with NUL", "NUL", []byte("a,b\n\x00\x00")},
 		{"empty", "empty", nil},
@@ -85,7 +85,7 @@ func TestRefusedContent(t *testing.T) {
 				data = zipWith("readme.txt")
 			}
 			_, err := inspect(data)
-			if !errors.Is(err, media.ErrRefused) || !strings.Contains(err.Error(), tc.why) {
+			if !errors.Is(err, sniff.ErrRefused) || !strings.Contains(err.Error(), tc.why) {
 				t.Fatalf("Inspect = %v, want a refusal mentioning %q", err, tc.why)
 			}
 		})
