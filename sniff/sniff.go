@@ -62,8 +62,9 @@ func Guess(head []byte) Kind {
 //     SVG without script, event handlers or external references;
 //   - documents: PDF, DOC and XLS (OLE2 with a WordDocument or Workbook
 //     stream), DOCX and XLSX (ZIP with the right [Content_Types].xml and
-//     main part, bounded uncompressed size and ratio), CSV (UTF-8 text
-//     without NULs that parses as CSV with a constant number of fields);
+//     main part; every entry is inflated and the bytes it really gives are
+//     counted against the bounds on size and ratio), CSV (UTF-8 text without
+//     NULs that parses as CSV with a constant number of fields);
 //   - videos: MP4 and QuickTime with a complete box structure and a movie
 //     header (mvhd) giving the duration. WebM and everything else: refused.
 func Inspect(r io.ReaderAt, size int64) (Content, error) {

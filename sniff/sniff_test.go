@@ -91,3 +91,17 @@ func TestRefusedContent(t *testing.T) {
 		})
 	}
 }
+
+// A docx entry that declares 1,000 bytes but inflates to 100 MiB is refused:
+// the check counts the bytes an entry really inflates to, not what the
+// archive's directory says.
+func TestZipEntryInflatingPastItsDeclaredSizeIsRefused(t *testing.T) {
+	bomb := snifftest.DOCXLyingBomb(1000, 100)
+	if len(bomb) > 1<<20 {
+		t.Fatalf("the bomb is %d bytes: not a bomb", len(bomb))
+	}
+	_, err := inspect(bomb)
+	if !errors.Is(err, sniff.ErrRefused) || !strings.Contains(err.Error(), "zip bomb") {
+		t.Fatalf("Inspect = %v, want a zip-bomb refusal", err)
+	}
+}

@@ -6,7 +6,9 @@ package snifftest
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/gif"
@@ -194,4 +196,30 @@ func MP4(d time.Duration, mdatBytes int, largeMdat bool) []byte {
 func TruncatedMP4(d time.Duration) []byte {
 	full := MP4(d, 4096, false)
 	return full[:len(full)-1000]
+}
+
+// DOCXLyingBomb is a docx whose document part says (in its local header and
+// the central directory) that it holds declared bytes, but inflates to
+// realMiB MiB of zeros.
+func DOCXLyingBomb(declared uint64, realMiB int) []byte {
+	var b bytes.Buffer
+	w := zip.NewWriter(&b)
+	f, _ := w.Create("[Content_Types].xml")
+	_, _ = f.Write([]byte(docxTypes))
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.BestCompression)
+	zeros := make([]byte, 1<<20)
+	crc := crc32.NewIEEE()
+	for range realMiB {
+		_, _ = fw.Write(zeros)
+		_, _ = crc.Write(zeros)
+	}
+	_ = fw.Close()
+	raw, _ := w.CreateRaw(&zip.FileHeader{
+		Name: "word/document.xml", Method: zip.Deflate, CRC32: crc.Sum32(),
+		CompressedSize64: uint64(deflated.Len()), UncompressedSize64: declared,
+	})
+	_, _ = raw.Write(deflated.Bytes())
+	_ = w.Close()
+	return b.Bytes()
 }
