@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,8 @@ func (m *mediaAPI) blobCount(t *testing.T) int { return m.count(t) }
 type mediaAPI struct {
 	url   string
 	media *media.Service
+	// blobs is the store itself, not wrapped.
+	blobs blob.Store
 	clock *testClock
 	count func(t *testing.T) int
 }
@@ -52,28 +55,41 @@ type mediaAPI struct {
 // folder served by the API, or in MinIO when s3 is set (skipped without
 // MESSENGER_S3_ENDPOINT).
 func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
+	return newMediaAPIWith(t, s3, nil)
+}
+
+// newMediaAPIWith is newMediaAPI with the media service's blob store
+// wrapped by wrap (when not nil). Signed URLs start with the server's own
+// address, configured up front as MESSENGER_PUBLIC_URL would be.
+func newMediaAPIWith(t *testing.T, s3 bool, wrap func(blob.Store) blob.Store) *mediaAPI {
 	t.Helper()
 	dir := t.TempDir()
 	clk := newTestClock()
 	e := newEmbedded(t, apiOptions{now: clk.Now})
-	api := &mediaAPI{clock: clk}
+	srv := httptest.NewUnstartedServer(nil)
+	public := "http://" + srv.Listener.Addr().String()
+	api := &mediaAPI{clock: clk, url: public}
 	var up server.Uploads
 	var blobs blob.Store
 	var downloads media.URLSigner
 	if s3 {
 		blobs, api.count = minioStore(t)
-		r, err := relay.New(relay.Config{Store: blobs, Secret: []byte(strings.Repeat("r", 32)), Now: clk.Now})
+		r, err := relay.New(relay.Config{Store: blobs, Secret: []byte(strings.Repeat("r", 32)), BaseURL: public, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		downloads, up.Blobs = r, r.Handler()
 	} else {
-		f, err := folder.Open(folder.Config{Dir: filepath.Join(dir, "blobs"), Secret: []byte(strings.Repeat("b", 32)), Now: clk.Now})
+		f, err := folder.Open(folder.Config{Dir: filepath.Join(dir, "blobs"), Secret: []byte(strings.Repeat("b", 32)), BaseURL: public, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		blobs, up.Blobs = f, f.Handler()
 		api.count = func(t *testing.T) int { return countFiles(t, filepath.Join(dir, "blobs", "data")) }
+	}
+	api.blobs = blobs
+	if wrap != nil {
+		blobs = wrap(blobs)
 	}
 	meta, err := media.OpenPebble(filepath.Join(dir, "media"))
 	if err != nil {
@@ -86,7 +102,11 @@ func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
 	}
 	up.Media = m
 	api.media = m
-	_, api.url = e.serve(t, server.Config{Uploads: up})
+	h := server.New(server.Config{Chat: e.Chat, Tokens: e.Tokens, Uploads: up})
+	srv.Config.Handler = h
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.Shutdown)
 	return api
 }
 
@@ -493,5 +513,170 @@ func TestUnattachedUploadsAreRemovedAfterADay(t *testing.T) {
 	}
 	if api.blobCount(t) != 0 {
 		t.Fatal("bytes left behind")
+	}
+}
+
+// presign opens a presigned upload slot of the given size and returns the
+// upload's id and the form.
+func presign(t *testing.T, c *apitest.Client, filename string, size int) (string, blob.PostForm) {
+	t.Helper()
+	var out struct {
+		CreateUpload struct {
+			Upload struct{ ID string }
+			URL    string
+			Fields []struct{ Name, Value string }
+		}
+	}
+	c.Must(t, `mutation($i: CreateUploadInput!) { createUpload(input: $i) { upload { id } url fields { name value } } }`,
+		map[string]any{"i": map[string]any{"filename": filename, "contentType": "application/octet-stream", "size": size}}, &out)
+	form := blob.PostForm{URL: out.CreateUpload.URL, Fields: map[string]string{}}
+	for _, f := range out.CreateUpload.Fields {
+		form.Fields[f.Name] = f.Value
+	}
+	return out.CreateUpload.Upload.ID, form
+}
+
+func mustPost(t *testing.T, form blob.PostForm, data []byte) {
+	t.Helper()
+	if status, body := blobtest.PostForm(t, form, "f", data); status/100 != 2 {
+		t.Fatalf("POST to the slot = %d %s", status, body)
+	}
+}
+
+func confirm(t *testing.T, c *apitest.Client, id string) uploaded {
+	t.Helper()
+	var out struct{ ConfirmUpload uploaded }
+	c.Must(t, `mutation($id: ID!) { confirmUpload(id: $id) { id filename contentType kind size ready } }`, map[string]any{"id": id}, &out)
+	return out.ConfirmUpload
+}
+
+// attachmentURL is the URL the recipient b gets for the one file of message.
+func attachmentURL(t *testing.T, b *apitest.Client, message string) string {
+	t.Helper()
+	var got struct {
+		Node struct{ Attachments []struct{ URL string } }
+	}
+	b.Must(t, `query($m: ID!) { node(id: $m) { ... on Message { attachments { url } } } }`, map[string]any{"m": message}, &got)
+	if len(got.Node.Attachments) != 1 {
+		t.Fatalf("message has %d attachments", len(got.Node.Attachments))
+	}
+	return got.Node.Attachments[0].URL
+}
+
+func download(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d, %v", url, resp.StatusCode, err)
+	}
+	return body
+}
+
+// After confirmUpload, and after the file was sent, posting other bytes
+// to the same presigned form again does not change what recipients
+// download: it is byte for byte what was inspected. The leftovers of such
+// posts are swept once no form can reach them.
+func TestConfirmedUploadCannotBeReplaced(t *testing.T) {
+	for _, backend := range []string{"folder", "minio"} {
+		t.Run(backend, func(t *testing.T) {
+			api := newMediaAPI(t, backend == "minio")
+			a, b := apitest.SignUp(t, api.url, "ia"), apitest.SignUp(t, api.url, "ib")
+			conv := conversation(t, a, b)
+			png := mediatest.PNG(4, 4)
+			evil := mediatest.HTML()
+			id, form := presign(t, a, "photo.png", 4096)
+			mustPost(t, form, png)
+			if u := confirm(t, a, id); u.ContentType != "image/png" || u.Size != len(png) {
+				t.Fatalf("confirmed %+v", u)
+			}
+			mustPost(t, form, evil) // after confirmation
+			if u := confirm(t, a, id); u.ContentType != "image/png" {
+				t.Fatalf("confirming again gives %+v", u)
+			}
+			var sent struct{ SendMessage struct{ ID string } }
+			a.Must(t, sendWithFiles, sendFiles(conv, id), &sent)
+			url := attachmentURL(t, b, sent.SendMessage.ID)
+			if got := download(t, url); !bytes.Equal(got, png) {
+				t.Fatalf("after a POST following confirmation, the recipient downloads %q", got)
+			}
+			mustPost(t, form, evil) // after sending
+			if got := download(t, attachmentURL(t, b, sent.SendMessage.ID)); !bytes.Equal(got, png) {
+				t.Fatalf("after a POST following the send, the recipient downloads %q", got)
+			}
+			if n := api.blobCount(t); n != 2 {
+				t.Fatalf("%d objects, want the file and the slot's leftover", n)
+			}
+			api.clock.Add(26 * time.Hour)
+			if _, _, err := api.media.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := api.blobCount(t); n != 1 {
+				t.Fatalf("%d objects after the sweep, want only the sent file", n)
+			}
+			if got := download(t, attachmentURL(t, b, sent.SendMessage.ID)); !bytes.Equal(got, png) {
+				t.Fatalf("after the sweep the recipient downloads %q", got)
+			}
+		})
+	}
+}
+
+// postAfterInspection re-posts to a slot the moment confirmUpload has
+// read and inspected it, before the bytes are stored for good: the
+// narrowest window a re-post could aim at.
+type postAfterInspection struct {
+	blob.Store
+	post func()
+}
+
+func (s postAfterInspection) Get(ctx context.Context, key string) (io.ReadCloser, blob.Info, error) {
+	rc, info, err := s.Store.Get(ctx, key)
+	if err != nil || !strings.HasPrefix(key, "incoming/") {
+		return rc, info, err
+	}
+	return closeHook{rc, s.post}, info, nil
+}
+
+type closeHook struct {
+	io.ReadCloser
+	hook func()
+}
+
+func (c closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.hook()
+	return err
+}
+
+func TestRePostBetweenInspectionAndStoringIsNotServed(t *testing.T) {
+	for _, backend := range []string{"folder", "minio"} {
+		t.Run(backend, func(t *testing.T) {
+			var form blob.PostForm
+			var reposted int
+			api := newMediaAPIWith(t, backend == "minio", func(s blob.Store) blob.Store {
+				return postAfterInspection{s, func() {
+					mustPost(t, form, mediatest.HTML())
+					reposted++
+				}}
+			})
+			a, b := apitest.SignUp(t, api.url, "ra"), apitest.SignUp(t, api.url, "rb")
+			conv := conversation(t, a, b)
+			pdf := mediatest.PDF()
+			var id string
+			id, form = presign(t, a, "report.pdf", 4096)
+			mustPost(t, form, pdf)
+			if u := confirm(t, a, id); u.ContentType != "application/pdf" || reposted != 1 {
+				t.Fatalf("confirmed %+v after %d re-posts", u, reposted)
+			}
+			var sent struct{ SendMessage struct{ ID string } }
+			a.Must(t, sendWithFiles, sendFiles(conv, id), &sent)
+			if got := download(t, attachmentURL(t, b, sent.SendMessage.ID)); !bytes.Equal(got, pdf) {
+				t.Fatalf("the recipient downloads %q, not the inspected PDF", got)
+			}
+		})
 	}
 }

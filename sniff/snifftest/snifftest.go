@@ -206,15 +206,24 @@ func DOCXLyingBomb(declared uint64, realMiB int) []byte {
 	w := zip.NewWriter(&b)
 	f, _ := w.Create("[Content_Types].xml")
 	_, _ = f.Write([]byte(docxTypes))
-	var deflated bytes.Buffer
-	fw, _ := flate.NewWriter(&deflated, flate.BestCompression)
+	// One MiB of zeros deflated up to a sync flush is byte-aligned and
+	// means the same after any run of zeros, so realMiB copies of it and
+	// the final block inflate to realMiB MiB without compressing them all.
+	var mib, tail bytes.Buffer
+	fw, _ := flate.NewWriter(&mib, flate.BestCompression)
 	zeros := make([]byte, 1<<20)
+	_, _ = fw.Write(zeros)
+	_ = fw.Flush()
+	chunk := bytes.Clone(mib.Bytes())
+	fw.Reset(&tail)
+	_ = fw.Close()
+	var deflated bytes.Buffer
 	crc := crc32.NewIEEE()
 	for range realMiB {
-		_, _ = fw.Write(zeros)
+		deflated.Write(chunk)
 		_, _ = crc.Write(zeros)
 	}
-	_ = fw.Close()
+	deflated.Write(tail.Bytes())
 	raw, _ := w.CreateRaw(&zip.FileHeader{
 		Name: "word/document.xml", Method: zip.Deflate, CRC32: crc.Sum32(),
 		CompressedSize64: uint64(deflated.Len()), UncompressedSize64: declared,
