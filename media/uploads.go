@@ -7,26 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"messenger/blob"
 	"messenger/sniff"
 )
-
-func validFilename(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 255 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return "", badInput("filename", "the file name must be 1-255 printable characters")
-	}
-	return name, nil
-}
 
 // limitFor is the size limit of a kind of upload.
 func limitFor(k Kind) int64 {
@@ -87,8 +74,11 @@ func tooLarge(limit int64) error {
 	return badInput("file", fmt.Sprintf("the file is larger than %d bytes (%d MiB)", limit, limit>>20))
 }
 
+// setContent records what sniff.Inspect found, and gives the file name
+// the detected type's extension (see servedName).
 func (u *Upload) setContent(c sniff.Content) {
 	u.Kind, u.ContentType, u.Width, u.Height, u.Duration = c.Kind, c.ContentType, c.Width, c.Height, c.Duration
+	u.Filename = servedName(u.Filename, c.ContentType)
 }
 
 // Upload returns one of my uploads. Someone else's is NOT_FOUND.
@@ -107,12 +97,14 @@ func (s *Service) Upload(ctx context.Context, me, id string) (Upload, error) {
 // URL is a short-lived signed download URL of an upload's bytes. Images
 // and videos are served inline with their detected type; documents as a
 // download (Content-Disposition: attachment) with their detected type,
-// signed by Config.Downloads so they also get nosniff.
+// signed by Config.Downloads so they also get nosniff. Either way the
+// file name's extension is the detected type's (see servedName).
 func (s *Service) URL(ctx context.Context, u Upload) (string, error) {
-	opts := blob.GetOptions{ContentType: u.ContentType, ContentDisposition: blob.ContentDisposition("inline", u.Filename)}
+	name := servedName(u.Filename, u.ContentType)
+	opts := blob.GetOptions{ContentType: u.ContentType, ContentDisposition: blob.ContentDisposition("inline", name)}
 	var signer URLSigner = s.blobs
 	if u.Kind == Document {
-		opts.ContentDisposition = blob.ContentDisposition("attachment", u.Filename)
+		opts.ContentDisposition = blob.ContentDisposition("attachment", name)
 		signer = s.cfg.Downloads
 	}
 	url, err := signer.PresignGet(ctx, BlobKey(u.ID), s.cfg.URLTTL, opts)

@@ -680,3 +680,69 @@ func TestRePostBetweenInspectionAndStoringIsNotServed(t *testing.T) {
 		})
 	}
 }
+
+// A PDF/HTML polyglot named invoice.html is a PDF by its bytes: it is
+// listed and downloads as invoice.pdf, never as an .html file, whichever
+// way it was uploaded. A name whose extension already fits stays as it is.
+func TestDownloadNameFollowsTheDetectedType(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a, b := apitest.SignUp(t, api.url, "na"), apitest.SignUp(t, api.url, "nb")
+	conv := conversation(t, a, b)
+	polyglot := []byte("%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n")
+	viaAPI := mustUpload(t, a, "invoice.html", polyglot)
+	id, form := presign(t, a, "invoice.html", 4096)
+	mustPost(t, form, polyglot)
+	viaForm := confirm(t, a, id)
+	jpeg := mustUpload(t, a, "holiday.JPEG", mediatest.JPEG(2, 2))
+	for _, tc := range []struct {
+		u    uploaded
+		want string
+	}{{viaAPI, "invoice.pdf"}, {viaForm, "invoice.pdf"}, {jpeg, "holiday.JPEG"}} {
+		if tc.u.Filename != tc.want {
+			t.Fatalf("uploaded %+v, want the name %s", tc.u, tc.want)
+		}
+		var sent struct{ SendMessage struct{ ID string } }
+		a.Must(t, sendWithFiles, sendFiles(conv, tc.u.ID), &sent)
+		resp, err := http.Get(attachmentURL(t, b, sent.SendMessage.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cd := resp.Header.Get("Content-Disposition")
+		if !strings.Contains(cd, `filename="`+tc.want+`"`) || strings.Contains(cd, "html") {
+			t.Fatalf("%s downloads with Content-Disposition %q", tc.want, cd)
+		}
+	}
+}
+
+// File names with a right-to-left override ("invoice<RLO>fdp.exe" shows as
+// "invoiceexe.pdf"), other bidirectional controls or control characters are
+// refused on both upload paths, and nothing is stored.
+func TestMisleadingFilenamesAreRefused(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a := apitest.SignUp(t, api.url, "fn")
+	for _, name := range []string{"invoice\u202Efdp.exe", "a\u202Db.png", "a\u2067b.png", "a\u200Fb.png", "a\u061Cb.png",
+		"tab\there.png", "nel\u0085.png", "line\u2028sep.png", "bom\uFEFF.png"} {
+		r := uploadFile(t, a, name, mediatest.PNG(2, 2), true)
+		if r.Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "filename" {
+			t.Errorf("uploadFile(%q) = %s %+v, want BAD_USER_INPUT on filename", name, r.Data, r.Errors)
+		}
+		e := a.Refused(t, "BAD_USER_INPUT", `mutation($i: CreateUploadInput!) { createUpload(input: $i) { upload { id } } }`,
+			map[string]any{"i": map[string]any{"filename": name, "contentType": "image/png", "size": 100}})
+		if e.Extensions["field"] != "filename" {
+			t.Errorf("createUpload(%q) refused on %v", name, e.Extensions["field"])
+		}
+	}
+	// (DEL cannot even reach uploadFile: the multipart parser refuses it.)
+	a.Refused(t, "BAD_USER_INPUT", `mutation($i: CreateUploadInput!) { createUpload(input: $i) { upload { id } } }`,
+		map[string]any{"i": map[string]any{"filename": "del\u007f.png", "contentType": "image/png", "size": 100}})
+	if n := api.blobCount(t); n != 0 {
+		t.Fatalf("refused names left %d objects", n)
+	}
+	// Letters of right-to-left scripts and emoji joiners are fine.
+	for _, name := range []string{"فاتورة.png", "👩‍👩‍👧.png"} {
+		if u := mustUpload(t, a, name, mediatest.PNG(2, 2)); u.Filename != name {
+			t.Fatalf("%q stored as %q", name, u.Filename)
+		}
+	}
+}

@@ -105,3 +105,18 @@ func TestZipEntryInflatingPastItsDeclaredSizeIsRefused(t *testing.T) {
 		t.Fatalf("Inspect = %v, want a zip-bomb refusal", err)
 	}
 }
+
+// Every accepted type has its canonical extension first among its names.
+func TestEveryDetectedTypeHasItsExtensions(t *testing.T) {
+	for _, data := range [][]byte{snifftest.PNG(1, 1), snifftest.JPEG(1, 1), snifftest.GIF(1, 1), snifftest.WebPLossless(1, 1),
+		snifftest.SVG(), snifftest.PDF(), snifftest.OLE2("WordDocument"), snifftest.OLE2("Workbook"), snifftest.DOCX(),
+		snifftest.XLSX(), snifftest.CSV(), snifftest.MP4(time.Second, 8, false)} {
+		c, err := inspect(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exts := sniff.Extensions(c.ContentType); len(exts) == 0 || exts[0] != c.Ext {
+			t.Errorf("%s: extensions %v, canonical %q", c.ContentType, exts, c.Ext)
+		}
+	}
+}
