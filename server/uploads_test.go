@@ -746,3 +746,62 @@ func TestMisleadingFilenamesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// withHost posts one operation as c with a forged Host and
+// X-Forwarded-Proto, and returns the response's data.
+func withHost(t *testing.T, c *apitest.Client, host, query string, vars map[string]any) json.RawMessage {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, c.URL+"/graphql", bytes.NewReader(body))
+	req.Host = host
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r apitest.Response
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Errors) > 0 {
+		t.Fatalf("status %d: %v %+v", resp.StatusCode, err, r.Errors)
+	}
+	return r.Data
+}
+
+// Signed URLs start with the configured public URL, whatever Host header
+// the request came with: a forged Host cannot make the API hand out links
+// to another site (nor poison a cache in front of it).
+func TestSignedURLsIgnoreTheHostHeader(t *testing.T) {
+	for _, backend := range []string{"folder", "minio"} {
+		t.Run(backend, func(t *testing.T) {
+			api := newMediaAPI(t, backend == "minio")
+			a, b := apitest.SignUp(t, api.url, "ha"), apitest.SignUp(t, api.url, "hb")
+			conv := conversation(t, a, b)
+			img := mustUpload(t, a, "p.png", mediatest.PNG(2, 2))
+			doc := mustUpload(t, a, "d.pdf", mediatest.PDF())
+			var sent struct{ SendMessage struct{ ID string } }
+			a.Must(t, sendWithFiles, sendFiles(conv, img.ID, doc.ID), &sent)
+			var got struct {
+				Node struct{ Attachments []struct{ URL string } }
+			}
+			data := withHost(t, b, "evil.example", `query($m: ID!) { node(id: $m) { ... on Message { attachments { url } } } }`, map[string]any{"m": sent.SendMessage.ID})
+			if err := json.Unmarshal(data, &got); err != nil || len(got.Node.Attachments) != 2 {
+				t.Fatalf("attachments %s: %v", data, err)
+			}
+			for i, f := range got.Node.Attachments {
+				if strings.Contains(f.URL, "evil.example") {
+					t.Fatalf("a signed URL follows the Host header: %s", f.URL)
+				}
+				if (backend == "folder" || i == 1) && !strings.HasPrefix(f.URL, api.url+"/blobs/") {
+					t.Fatalf("a URL the API serves does not start with the public URL %s: %s", api.url, f.URL)
+				}
+			}
+			data = withHost(t, a, "evil.example", `mutation($i: CreateUploadInput!) { createUpload(input: $i) { url } }`,
+				map[string]any{"i": map[string]any{"filename": "a.png", "contentType": "image/png", "size": 10}})
+			if strings.Contains(string(data), "evil.example") {
+				t.Fatalf("the upload form follows the Host header: %s", data)
+			}
+		})
+	}
+}

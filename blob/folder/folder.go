@@ -31,9 +31,9 @@ type Config struct {
 	Dir string
 	// Secret signs presigned URLs and forms (32+ bytes). Required.
 	Secret []byte
-	// BaseURL is the API's public URL used in presigned URLs when the
-	// request context carries none (blob.WithBaseURL). Default "" gives
-	// host-relative URLs.
+	// BaseURL is the API's public URL (scheme://host[:port][/path], no
+	// trailing slash) that every presigned URL starts with; never taken
+	// from a request. Default "" gives host-relative URLs.
 	BaseURL string
 	// Prefix is the path Handler is mounted under (default "/blobs/").
 	Prefix string
@@ -235,8 +235,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 func (s *Store) sign(parts ...string) string { return relay.Sign(s.cfg.Secret, parts...) }
 
-func (s *Store) base(ctx context.Context) string {
-	return blob.BaseURL(ctx, s.cfg.BaseURL) + s.cfg.Prefix
+func (s *Store) base() string {
+	return s.cfg.BaseURL + s.cfg.Prefix
 }
 
 // PresignGet returns a URL the API serves itself (see Handler).
@@ -260,7 +260,7 @@ func (s *Store) PresignPost(ctx context.Context, key string, max int64, ttl time
 	p, _ := json.Marshal(policy{Key: key, Max: max, Expires: exp.Unix()})
 	enc := base64.StdEncoding.EncodeToString(p)
 	return blob.PostForm{
-		URL:     s.base(ctx) + "upload",
+		URL:     s.base() + "upload",
 		Fields:  map[string]string{"key": key, "policy": enc, "x-signature": s.sign("POST", enc)},
 		Expires: exp,
 	}, nil
