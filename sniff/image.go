@@ -14,8 +14,8 @@ func decodeImage(r io.ReaderAt, size int64, ct, ext string) (Content, error) {
 	if err != nil {
 		return Content{}, refused("the %s image is damaged", ext)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 {
-		return Content{}, refused("the image is %dx%d pixels; at most 20000 on a side", cfg.Width, cfg.Height)
+	if err := checkDimensions(cfg.Width, cfg.Height); err != nil {
+		return Content{}, err
 	}
 	return Content{Kind: Image, ContentType: ct, Ext: ext, Width: cfg.Width, Height: cfg.Height}, nil
 }
@@ -44,5 +44,17 @@ func inspectWebP(h []byte, size int64) (Content, error) {
 	default:
 		return c, refused("the webp image is damaged")
 	}
+	if err := checkDimensions(c.Width, c.Height); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// checkDimensions bounds an image's size: an extended WebP header may
+// claim 16 million pixels a side.
+func checkDimensions(w, h int) error {
+	if w <= 0 || h <= 0 || w > 20000 || h > 20000 {
+		return refused("the image is %dx%d pixels; at most 20000 on a side", w, h)
+	}
+	return nil
 }

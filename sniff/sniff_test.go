@@ -120,3 +120,17 @@ func TestEveryDetectedTypeHasItsExtensions(t *testing.T) {
 		}
 	}
 }
+
+// Found by FuzzWebP: an extended WebP header claimed a canvas of 3158065
+// pixels a side and was accepted; a lossy one can claim zero. Every image
+// format gets the same bound.
+func TestWebPCanvasSizeIsBounded(t *testing.T) {
+	for _, data := range [][]byte{
+		[]byte("RIFF0000WEBPVP8X00000000000000"),
+		append([]byte("RIFF\x00\x00\x00\x00WEBPVP8 \x00\x00\x00\x00\x00\x00\x00\x9d\x01\x2a\x00\x00\x0b\x00"), make([]byte, 16)...),
+	} {
+		if c, err := inspect(data); !errors.Is(err, sniff.ErrRefused) || !strings.Contains(err.Error(), "pixels") {
+			t.Errorf("Inspect = %+v, %v; want a refusal of its size", c, err)
+		}
+	}
+}
