@@ -136,8 +136,8 @@ type spooled struct {
 }
 
 func (f *spooled) close() {
-	f.file.Close()
-	os.Remove(f.file.Name())
+	_ = f.file.Close()
+	_ = os.Remove(f.file.Name())
 }
 
 // refusedFile is spool's verdict on bad bytes: err is for the client.

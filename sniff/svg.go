@@ -116,6 +116,9 @@ func checkSVG(r io.Reader) error {
 func checkSVGAttr(elem string, a xml.Attr) error {
 	an, v := strings.ToLower(a.Name.Local), strings.TrimSpace(a.Value)
 	lv := strings.ToLower(v)
+	if a.Name.Space == "xmlns" || (a.Name.Space == "" && an == "xmlns") {
+		return nil // a namespace declaration names a namespace; nothing fetches it
+	}
 	switch {
 	case strings.HasPrefix(an, "on"):
 		return refused("SVG with event handlers (%s=) is not accepted", a.Name.Local)

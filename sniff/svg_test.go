@@ -87,6 +87,7 @@ func TestOrdinarySVGIsAccepted(t *testing.T) {
 		{"editor metadata", `<sodipodi:namedview xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd" pagecolor="#fff"/>`},
 		{"local use", `<symbol id="s"><rect/></symbol><use xlink:href="#s"/>`},
 		{"local animation", `<rect><animate attributeName="x" from="0" to="10" dur="1s"/></rect>`},
+		{"namespace prefixes named like attributes", `<g xmlns:base="http://example.com/b" xmlns:href="urn:h"/>`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := svgOpen + tc.body + `</svg>`
