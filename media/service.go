@@ -1,5 +1,5 @@
 // Package media holds the rules of attachments and stories: what may be
-// uploaded (decided from the bytes, see Inspect), size and count limits,
+// uploaded (decided from the bytes, see package sniff), size and count limits,
 // who may attach or see what, story visibility, quotas and expiry. Bytes
 // live in a blob.Store; metadata in a media Store; messages, memberships
 // and events go through the chat domain. It knows nothing of GraphQL.
@@ -15,6 +15,7 @@ import (
 
 	"messenger/blob"
 	"messenger/chat"
+	"messenger/sniff"
 )
 
 // Limits from the product rules.
@@ -125,10 +126,10 @@ func notFound(what string) error {
 
 func forbidden(msg string) error { return &chat.Error{Code: chat.Forbidden, Message: msg} }
 
-// refusal turns an Inspect refusal into BAD_USER_INPUT.
+// refusal turns a sniff.Inspect refusal into BAD_USER_INPUT.
 func refusal(field string, err error) error {
-	if errors.Is(err, ErrRefused) {
-		return badInput(field, err.Error()[len(ErrRefused.Error())+2:])
+	if errors.Is(err, sniff.ErrRefused) {
+		return badInput(field, err.Error()[len(sniff.ErrRefused.Error())+2:])
 	}
 	return err
 }

@@ -67,6 +67,9 @@ type config struct {
 	ClientIPHeader   string
 
 	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
+	// PublicURL is where clients reach the API; signed file URLs start
+	// with it (see publicURL in media.go).
+	PublicURL string
 
 	OpenSearchURLs                     []string
 	OpenSearchUser, OpenSearchPassword string
@@ -122,6 +125,7 @@ var configVars = []configVar{
 	{"MESSENGER_WS_INIT_TIMEOUT", "ws-init-timeout", "10s", "time a websocket has to send connection_init (then 4408)"},
 	{"MESSENGER_WS_MAX_OPERATIONS", "ws-max-operations", "100", "operations one websocket may run at once (then 4429)"},
 	{"MESSENGER_CLIENT_IP_HEADER", "client-ip-header", "", "header a trusted proxy sets to the client's IP (e.g. X-Real-IP), for per-IP limits; default: the connection's address"},
+	{"MESSENGER_PUBLIC_URL", "public-url", "", "the API's public URL (e.g. https://api.example.com), which every signed file URL starts with; never taken from a request's Host header; default http://localhost:<port of MESSENGER_HTTP_ADDR> (required in production)"},
 	{"MESSENGER_S3_ENDPOINT", "s3-endpoint", "", "S3 or MinIO URL (path-style): switches attachment and story files to S3 (default: <data>/blobs)"},
 	{"MESSENGER_S3_BUCKET", "s3-bucket", "messenger", "S3 bucket for files (created if missing)"},
 	{"MESSENGER_S3_REGION", "s3-region", "us-east-1", "S3 region"},
@@ -193,6 +197,7 @@ func loadConfig(args []string) (config, error) {
 	if err := loadProductionConfig(&c, get); err != nil {
 		return c, err
 	}
+	c.PublicURL = get("MESSENGER_PUBLIC_URL")
 	c.S3Endpoint, c.S3Region = get("MESSENGER_S3_ENDPOINT"), get("MESSENGER_S3_REGION")
 	c.S3AccessKey, c.S3SecretKey = get("MESSENGER_S3_ACCESS_KEY"), get("MESSENGER_S3_SECRET_KEY")
 	if c.S3Endpoint != "" {

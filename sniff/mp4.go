@@ -1,4 +1,4 @@
-package media
+package sniff
 
 import (
 	"encoding/binary"

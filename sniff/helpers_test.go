@@ -1,4 +1,4 @@
-package media_test
+package sniff_test
 
 import (
 	"archive/zip"
