@@ -1,10 +1,11 @@
-package search
+package indexer
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"messenger/search"
 	"messenger/storage"
 )
 
@@ -108,7 +109,7 @@ func (x *Indexer) writesRecovered(d time.Duration) {
 	x.sync.epoch++
 }
 
-// Scan walks every conversation of the store (Store.ConversationIDs, in
+// Scan walks every conversation of the store (Source.ConversationIDs, in
 // pages of 1,000: one read of each conversation and of its watermark) and
 // queues those whose LastSeq is ahead of their watermark. When a recheck
 // is due (the first scan of a process, and after an outage), it also
@@ -137,14 +138,14 @@ func (x *Indexer) Scan(ctx context.Context) error {
 	behind, requeued := 0, 0
 	after := ""
 	for {
-		ids, err := x.cfg.Store.ConversationIDs(ctx, after, scanPage)
+		ids, err := x.cfg.Source.ConversationIDs(ctx, after, scanPage)
 		if err != nil {
 			return fmt.Errorf("search: scan: list conversations: %w", err)
 		}
 		if len(ids) == 0 {
 			break
 		}
-		convs, err := x.cfg.Store.Conversations(ctx, ids)
+		convs, err := x.cfg.Source.Conversations(ctx, ids)
 		if err != nil {
 			return fmt.Errorf("search: scan: load conversations: %w", err)
 		}
@@ -211,7 +212,7 @@ func (x *Indexer) Scan(ctx context.Context) error {
 		write := t0.Sub(x.sync.written) >= syncEvery
 		x.mu.Unlock()
 		if write {
-			if err := x.cfg.Index.Apply(ctx, Batch{SyncedAt: t0}); err != nil {
+			if err := x.cfg.Index.Apply(ctx, search.Batch{SyncedAt: t0}); err != nil {
 				return err
 			}
 			x.synced(t0, true, true)
@@ -233,7 +234,7 @@ func (x *Indexer) recheckConversation(ctx context.Context, id string, watermark 
 		for s := lo; s <= hi; s++ {
 			seqs = append(seqs, s)
 		}
-		ms, err := x.cfg.Store.Messages(ctx, id, seqs)
+		ms, err := x.cfg.Source.Messages(ctx, id, seqs)
 		if err != nil {
 			return 0, fmt.Errorf("search: recheck: load messages of %s: %w", id, err)
 		}
@@ -272,14 +273,14 @@ func (x *Indexer) recheckUsers(ctx context.Context, t time.Time) (int, error) {
 	n := 0
 	after := ""
 	for {
-		ids, err := x.cfg.Store.UserIDs(ctx, after, scanPage)
+		ids, err := x.cfg.Source.UserIDs(ctx, after, scanPage)
 		if err != nil {
 			return n, fmt.Errorf("search: recheck: list users: %w", err)
 		}
 		if len(ids) == 0 {
 			return n, nil
 		}
-		us, err := x.cfg.Store.Users(ctx, ids)
+		us, err := x.cfg.Source.Users(ctx, ids)
 		if err != nil {
 			return n, fmt.Errorf("search: recheck: load users: %w", err)
 		}

@@ -1,4 +1,4 @@
-package search_test
+package opensearch_test
 
 import (
 	"context"
@@ -8,19 +8,9 @@ import (
 	"testing"
 
 	"messenger/search"
+	"messenger/search/opensearch"
 	"messenger/search/searchtest"
 )
-
-func TestBleve(t *testing.T) {
-	searchtest.Run(t, func(t *testing.T) search.Index {
-		idx, err := search.NewBleve(search.BleveConfig{Dir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { idx.Close() })
-		return idx
-	})
-}
 
 func TestOpenSearch(t *testing.T) {
 	searchtest.Run(t, func(t *testing.T) search.Index { return newOpenSearch(t) })
@@ -28,13 +18,13 @@ func TestOpenSearch(t *testing.T) {
 
 // newOpenSearch returns an index with its own random prefix on the server
 // at MESSENGER_OPENSEARCH_URL, deleted after the test.
-func newOpenSearch(t testing.TB) *search.OpenSearch {
+func newOpenSearch(t testing.TB) *opensearch.Index {
 	t.Helper()
 	url := os.Getenv("MESSENGER_OPENSEARCH_URL")
 	if url == "" {
 		t.Skip("MESSENGER_OPENSEARCH_URL is not set: start one with `eval \"$(scripts/services.sh up opensearch)\"`")
 	}
-	idx, err := search.NewOpenSearch(context.Background(), search.OpenSearchConfig{
+	idx, err := opensearch.Open(context.Background(), opensearch.Config{
 		URLs: []string{url}, Prefix: fmt.Sprintf("test-%08x-", rand.Uint32()),
 	})
 	if err != nil {
