@@ -75,3 +75,15 @@ func runReindex(args []string, logger *slog.Logger) error {
 	fmt.Printf("reindexed into %s: %d conversations, %d messages, %d hides, %d users\n", st.Generation, st.Conversations, st.Messages, st.Hides, st.Users)
 	return nil
 }
+
+// searchDegraded is /readyz's report on search: the index being rebuilt
+// from the store (it was new, or unusable at start and set aside), when
+// searches may miss messages and users.
+func searchDegraded(ix *indexer.Indexer) func() []string {
+	return func() []string {
+		if ix.Rebuilding() {
+			return []string{"search: rebuilding the index from the store; results may be incomplete"}
+		}
+		return nil
+	}
+}

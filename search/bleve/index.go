@@ -6,9 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,15 +32,21 @@ type Config struct {
 	// Dir holds the index generations and the CURRENT pointer; it is
 	// created if missing. Required.
 	Dir string
+	// Logger says when an unusable index was set aside (default
+	// slog.Default()).
+	Logger *slog.Logger
 }
 
 // Index is the embedded search.Index: bleve indexes on local disk, one
-// process per directory (bleve locks it). Layout: Dir/CURRENT names the live generation,
-// Dir/<generation>/{messages,users}.bleve hold it. A generation's name
-// starts with the mapping version, so a mapping change rebuilds into a new
-// directory and flips CURRENT (atomically, by rename).
+// process per directory (bleve locks it: a second process waits). Layout:
+// Dir/CURRENT names the live generation, Dir/<generation>/{messages,users}.bleve
+// hold it. A generation's name starts with the mapping version, so a
+// mapping change rebuilds into a new directory and flips CURRENT
+// (atomically, by rename). An unusable generation is renamed
+// <generation>.broken-<time> (the newest two are kept).
 type Index struct {
 	dir string
+	log *slog.Logger
 	mu  sync.RWMutex // guards gen; writers take it shared, Promote exclusively
 	gen *indexes
 	// hideMu serialises the read-modify-write of hidden-for sets.
@@ -61,41 +67,56 @@ const (
 	wsAnalyzer     = "messenger_ws"
 )
 
-// Open opens (or creates) the embedded index in cfg.Dir.
+// Open opens the embedded index in cfg.Dir, or creates it. An index that
+// cannot be used (see openLive) never stops a start: it is set aside and an
+// empty one takes its place, which the indexer rebuilds from durable
+// storage (see indexer.Indexer.Rebuilding).
 func Open(cfg Config) (*Index, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("bleve: Config.Dir is required")
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("search: create %s: %w", cfg.Dir, err)
 	}
-	b := &Index{dir: cfg.Dir}
-	cur, err := os.ReadFile(filepath.Join(cfg.Dir, "CURRENT"))
-	// An older mapping version stays live until `reindex` replaces it: a
-	// fresh index would know no conversation to catch up.
-	if err == nil && strings.TrimSpace(string(cur)) != "" {
-		b.gen, err = openGen(filepath.Join(cfg.Dir, strings.TrimSpace(string(cur))))
-		if err != nil {
-			return nil, err
-		}
-		return b, nil
-	}
-	// No index yet: start the first generation.
-	g, err := b.newGen()
+	b := &Index{dir: cfg.Dir, log: cfg.Logger}
+	g, err := b.openLive()
 	if err != nil {
 		return nil, err
 	}
-	b.gen = g
-	if err := b.writeCurrent(g.name); err != nil {
+	if g != nil {
+		b.gen = g
+		return b, nil
+	}
+	// No usable index: start the first generation.
+	if g, err = b.newGen(); err != nil {
 		return nil, err
 	}
+	if err := b.writeCurrent(g.name); err != nil {
+		return nil, errors.Join(err, g.close())
+	}
+	b.gen = g
 	return b, nil
 }
 
+// newGen creates an empty generation. Its mappings are on disk before it
+// returns: the messages index is created with safe batches (each waits for
+// the persister) and reopened with scorchConfig, whose unsafe batches let a
+// crash in the persister's first nap lose the mapping itself, leaving an
+// index that cannot be opened.
 func (b *Index) newGen() (*indexes, error) {
 	name := mappingVersion + "_" + time.Now().UTC().Format("20060102T150405.000000000")
 	dir := filepath.Join(b.dir, name)
-	mi, err := blevesearch.NewUsing(filepath.Join(dir, "messages.bleve"), messageMapping(), scorch.Name, scorch.Name, scorchConfig())
+	path := filepath.Join(dir, "messages.bleve")
+	mi, err := blevesearch.NewUsing(path, messageMapping(), scorch.Name, scorch.Name, nil)
+	if err == nil {
+		err = mi.Close()
+	}
+	if err == nil {
+		mi, err = blevesearch.OpenUsing(path, scorchConfig())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("search: create bleve index %s: %w", dir, err)
 	}
@@ -127,25 +148,45 @@ func scorchConfig() map[string]any {
 	}
 }
 
-func openGen(dir string) (*indexes, error) {
-	mi, err := blevesearch.OpenUsing(filepath.Join(dir, "messages.bleve"), scorchConfig())
-	if err != nil {
+// openGen opens a generation and checks its segments (see verify). Bleve
+// panics on some corrupt files: that is an error here, at start, not a
+// crash.
+func openGen(dir string) (_ *indexes, err error) {
+	g := &indexes{name: filepath.Base(dir), dir: dir}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("search: open bleve index %s: corrupt: %v", dir, r)
+		}
+		if err != nil {
+			g.closeQuietly()
+		}
+	}()
+	if g.messages, err = blevesearch.OpenUsing(filepath.Join(dir, "messages.bleve"), scorchConfig()); err != nil {
 		return nil, fmt.Errorf("search: open bleve index %s: %w", dir, err)
 	}
-	ui, err := blevesearch.Open(filepath.Join(dir, "users.bleve"))
-	if err != nil {
-		mi.Close()
+	if g.users, err = blevesearch.Open(filepath.Join(dir, "users.bleve")); err != nil {
 		return nil, fmt.Errorf("search: open bleve index %s: %w", dir, err)
 	}
-	return &indexes{name: filepath.Base(dir), dir: dir, messages: mi, users: ui}, nil
+	for _, idx := range []blevesearch.Index{g.messages, g.users} {
+		if err := verify(idx); err != nil {
+			return nil, fmt.Errorf("search: open bleve index %s: %w", dir, err)
+		}
+	}
+	return g, nil
 }
 
+// writeCurrent makes name the live generation, durably: a crash leaves
+// CURRENT naming either the old generation or the new one.
 func (b *Index) writeCurrent(name string) error {
 	tmp := filepath.Join(b.dir, "CURRENT.tmp")
-	if err := os.WriteFile(tmp, []byte(name+"\n"), 0o644); err != nil {
-		return fmt.Errorf("search: write CURRENT: %w", err)
+	err := writeSynced(tmp, []byte(name+"\n"))
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(b.dir, "CURRENT"))
 	}
-	if err := os.Rename(tmp, filepath.Join(b.dir, "CURRENT")); err != nil {
+	if err == nil {
+		err = syncDir(b.dir)
+	}
+	if err != nil {
 		return fmt.Errorf("search: write CURRENT: %w", err)
 	}
 	return nil
@@ -153,6 +194,18 @@ func (b *Index) writeCurrent(name string) error {
 
 func (g *indexes) close() error {
 	return errors.Join(g.messages.Close(), g.users.Close())
+}
+
+// closeQuietly closes what a failed open left open; bleve may panic on a
+// corrupt index here too.
+func (g *indexes) closeQuietly() {
+	defer func() { _ = recover() }()
+	if g.messages != nil {
+		g.messages.Close()
+	}
+	if g.users != nil {
+		g.users.Close()
+	}
 }
 
 func messageMapping() mapping.IndexMapping {

@@ -115,19 +115,21 @@ func (x *Indexer) writesRecovered(d time.Duration) {
 // is due (the first scan of a process, and after an outage), it also
 // re-reads the messages sent within RecheckWindow before the index was
 // last in sync and queues those edited or deleted since, and queues the
-// users created since. When nothing is pending it records SyncedAt.
+// users created since (every user when the index was never in sync: see
+// fresh.go). When nothing is pending it records SyncedAt.
 func (x *Indexer) Scan(ctx context.Context) error {
 	t0 := time.Now()
 	x.mu.Lock()
 	idle := len(x.pending) == 0 && len(x.users) == 0 && x.busy == 0 && x.sync.inSync(t0)
 	recheck, since, epoch := x.sync.recheckDue, x.sync.since, x.sync.epoch
 	x.mu.Unlock()
+	fresh := false
 	if recheck && since.IsZero() {
 		at, err := x.cfg.Index.SyncedAt(ctx)
 		if err != nil {
 			return err
 		}
-		since = at
+		since, fresh = at, x.sawSyncedAt(at)
 	}
 	if since.IsZero() || since.After(x.started) {
 		since = x.started
@@ -188,8 +190,12 @@ func (x *Indexer) Scan(ctx context.Context) error {
 	}
 	users := 0
 	if recheck {
+		usersSince := changedAfter
+		if fresh {
+			usersSince = time.Time{} // every user
+		}
 		var err error
-		if users, err = x.recheckUsers(ctx, changedAfter); err != nil {
+		if users, err = x.recheckUsers(ctx, usersSince); err != nil {
 			return err
 		}
 		x.mu.Lock()
@@ -206,6 +212,9 @@ func (x *Indexer) Scan(ctx context.Context) error {
 	}
 	if behind > 0 || requeued > 0 || users > 0 {
 		x.poke()
+	}
+	if fresh {
+		x.freshQueuedAll(behind, users)
 	}
 	if idle && !recheck {
 		x.mu.Lock()

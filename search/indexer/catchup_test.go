@@ -55,9 +55,16 @@ type world struct {
 
 func writeWorld(t *testing.T, s storage.Store, convs, msgsPerConv int, word string) world {
 	t.Helper()
+	return writeWorldAt(t, s, convs, msgsPerConv, word, time.Now())
+}
+
+// writeWorldAt is writeWorld with every user, conversation and message
+// created at the time at.
+func writeWorldAt(t *testing.T, s storage.Store, convs, msgsPerConv int, word string, at time.Time) world {
+	t.Helper()
 	ctx := context.Background()
 	var w world
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	now := at.UTC().Truncate(time.Millisecond)
 	for i := range 3 {
 		id := fmt.Sprintf("u%08x", rand.Uint32())
 		u := storage.User{ID: id, Username: fmt.Sprintf("%s_%d_%s", word, i, id), UsernameKey: fmt.Sprintf("%s_%d_%s", word, i, id), DisplayName: "Someone", CreatedAt: now}

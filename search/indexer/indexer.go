@@ -66,6 +66,9 @@ type Config struct {
 //     `reindex` (its old text is never shown: see chat.SearchMessages).
 //   - Users: users are never changed after sign-up, so the start scan
 //     re-indexes the users created since SyncedAt (one read of every user).
+//   - An index that was never in sync (SyncedAt zero: new, or set aside as
+//     unusable) is rebuilt from the store by the first scan, and
+//     Rebuilding says so until that is written (see fresh.go).
 //   - Hides (delete for me): the store cannot list who hid what, so a hide
 //     lost that way is repaired when the hider's search meets the message
 //     (chat.SearchMessages checks every hit against the store and reports
@@ -87,6 +90,10 @@ type Indexer struct {
 	// busy counts rounds in flight, for Idle.
 	busy int
 	sync syncState
+	// fresh and freshSince track the rebuild of a never-synced index (see
+	// fresh.go).
+	fresh      freshState
+	freshSince time.Time
 }
 
 type pendingConv struct {
@@ -206,6 +213,7 @@ func (x *Indexer) Run(ctx context.Context) error {
 		for !x.Idle() {
 			err := x.round(ctx)
 			if err == nil {
+				x.finishFresh()
 				if backoff > 0 {
 					x.log.Info("search index reachable again; scanning for missed messages")
 					x.writesRecovered(time.Since(failingSince))
