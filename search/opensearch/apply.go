@@ -14,6 +14,9 @@ import (
 
 // Apply implements search.Index.
 func (o *Index) Apply(ctx context.Context, b search.Batch) error {
+	if err := o.ensure(ctx); err != nil {
+		return err
+	}
 	return o.apply(ctx, o.msgs, o.users, b)
 }
 

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	osgo "github.com/opensearch-project/opensearch-go/v4"
@@ -42,6 +44,9 @@ type Config struct {
 	Shards int
 	// RequestTimeout bounds one HTTP attempt (default 10 s).
 	RequestTimeout time.Duration
+	// Logger says when the cluster is unreachable at start (default
+	// slog.Default()).
+	Logger *slog.Logger
 }
 
 // Index is the distributed search.Index. Messages (with one watermark
@@ -55,13 +60,20 @@ type Index struct {
 	msgs   string // alias
 	users  string // alias
 	hideMu sync.Mutex
+	// ready: the aliases are known to exist (see ensure).
+	ready   atomic.Bool
+	readyMu sync.Mutex
 }
 
 // mappingVersion changes whenever the mappings below change.
 const mappingVersion = "v1"
 
-// Open connects and creates the first generation of indices and
-// their aliases when none exist.
+// Open connects and creates the first generation of indices and their
+// aliases when none exist. A cluster that cannot be reached is no reason
+// to stop a start (search is derived data): Open then returns the Index,
+// logs a warning, and makes the indices on first use once the cluster
+// answers; until then every call returns search.ErrUnavailable. Other
+// errors (a refused login, a bad URL) are returned.
 func Open(ctx context.Context, cfg Config) (*Index, error) {
 	if len(cfg.URLs) == 0 {
 		return nil, errors.New("opensearch: Config.URLs is required")
@@ -75,6 +87,9 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 10 * time.Second
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
 	c, err := osgo.NewClient(osgo.Config{
 		Addresses: cfg.URLs, Username: cfg.Username, Password: cfg.Password,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, RequestTimeout: cfg.RequestTimeout,
@@ -84,21 +99,43 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 		return nil, fmt.Errorf("search: opensearch client: %w", err)
 	}
 	o := &Index{c: c, cfg: cfg, msgs: cfg.Prefix + "messages", users: cfg.Prefix + "users"}
+	if err := o.ensure(ctx); err != nil {
+		if !errors.Is(err, search.ErrUnavailable) {
+			return nil, err
+		}
+		cfg.Logger.Warn("search: OpenSearch unreachable at start; searches fail with UNAVAILABLE and indexing retries until it answers", "err", err)
+	}
+	return o, nil
+}
+
+// ensure makes the aliases exist (with a first generation behind them)
+// before the first call that uses them: writing to a missing alias would
+// create an index of that name with a guessed mapping.
+func (o *Index) ensure(ctx context.Context) error {
+	if o.ready.Load() {
+		return nil
+	}
+	o.readyMu.Lock()
+	defer o.readyMu.Unlock()
+	if o.ready.Load() {
+		return nil
+	}
 	var aliases map[string]any
 	status, err := o.do(ctx, http.MethodGet, "/_alias/"+o.msgs, nil, &aliases)
 	switch {
 	case status == http.StatusNotFound:
 		g, err := o.createGen(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := g.Promote(ctx); err != nil {
-			return nil, err
+			return err
 		}
 	case err != nil:
-		return nil, err
+		return err
 	}
-	return o, nil
+	o.ready.Store(true)
+	return nil
 }
 
 // Names returns the aliases searched: the messages and the users alias.

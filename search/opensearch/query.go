@@ -15,6 +15,9 @@ import (
 
 // SyncedAt implements search.Index.
 func (o *Index) SyncedAt(ctx context.Context) (time.Time, error) {
+	if err := o.ensure(ctx); err != nil {
+		return time.Time{}, err
+	}
 	var got struct {
 		Found  bool `json:"found"`
 		Source struct {
@@ -36,6 +39,9 @@ func (o *Index) SyncedAt(ctx context.Context) (time.Time, error) {
 
 // Watermarks implements search.Index.
 func (o *Index) Watermarks(ctx context.Context, conversationIDs []string) (map[string]int64, error) {
+	if err := o.ensure(ctx); err != nil {
+		return nil, err
+	}
 	out := make(map[string]int64, len(conversationIDs))
 	for len(conversationIDs) > 0 {
 		n := min(len(conversationIDs), 1000)
@@ -81,6 +87,9 @@ type searchResp struct {
 
 // WatermarkedConversations implements search.Index.
 func (o *Index) WatermarkedConversations(ctx context.Context, afterID string, limit int) ([]string, error) {
+	if err := o.ensure(ctx); err != nil {
+		return nil, err
+	}
 	body := map[string]any{
 		"size": limit, "_source": false, "track_total_hits": false,
 		"query": map[string]any{"term": map[string]any{"kind": "wm"}},
@@ -102,6 +111,9 @@ func (o *Index) WatermarkedConversations(ctx context.Context, afterID string, li
 
 // SearchMessages implements search.Index.
 func (o *Index) SearchMessages(ctx context.Context, q search.MessageQuery) (search.MessagePage, error) {
+	if err := o.ensure(ctx); err != nil {
+		return search.MessagePage{}, err
+	}
 	return paging.Search(ctx, q, func(ctx context.Context, c paging.Chunk, after *paging.SortKey, size int) ([]paging.Hit, int, error) {
 		var must []any
 		for _, t := range q.Query.Terms {
@@ -164,6 +176,9 @@ func (o *Index) SearchMessages(ctx context.Context, q search.MessageQuery) (sear
 
 // SearchUsers implements search.Index.
 func (o *Index) SearchUsers(ctx context.Context, q search.UserQuery) (search.UserPage, error) {
+	if err := o.ensure(ctx); err != nil {
+		return search.UserPage{}, err
+	}
 	var page search.UserPage
 	pu, pw := search.UserPrefixes(q.Prefix)
 	after, err := paging.ParseUserCursor(q.After)
@@ -230,6 +245,9 @@ func (o *Index) scan(ctx context.Context, index string, query any, sortField str
 
 // Hides implements search.Rebuilder.
 func (o *Index) Hides(ctx context.Context, fn func(search.Hide) error) error {
+	if err := o.ensure(ctx); err != nil {
+		return err
+	}
 	return o.scan(ctx, o.msgs, map[string]any{"exists": map[string]any{"field": "hidden"}}, "id", []string{"hidden"}, func(id string, src json.RawMessage) error {
 		k, err := paging.ParseDocID(id)
 		if err != nil {
