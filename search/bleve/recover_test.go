@@ -28,35 +28,7 @@ var populated struct {
 func populatedIndex(t *testing.T) string {
 	t.Helper()
 	populated.once.Do(func() {
-		dir, err := os.MkdirTemp("", "bleve-populated-")
-		if err != nil {
-			populated.err = err
-			return
-		}
-		populated.dir = dir
-		idx, err := bleve.Open(bleve.Config{Dir: dir})
-		if err != nil {
-			populated.err = err
-			return
-		}
-		defer idx.Close()
-		err = idx.Apply(context.Background(), search.Batch{
-			Upserts:    []search.Message{{ConversationID: "c1", Seq: 1, SenderID: "u1", Body: "hello persisted world", SentAt: time.Now()}},
-			Users:      []search.User{{ID: "u1", Username: "ann", DisplayName: "Ann"}},
-			Watermarks: map[string]int64{"c1": 1},
-		})
-		if err != nil {
-			populated.err = err
-			return
-		}
-		// Wait until the message is in a segment file on disk.
-		for deadline := time.Now().Add(20 * time.Second); len(segments(dir)) == 0; {
-			if time.Now().After(deadline) {
-				populated.err = fmt.Errorf("no segment persisted within 20 s")
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		populated.dir, populated.err = persistedIndex()
 	})
 	if populated.err != nil {
 		t.Fatal(populated.err)
@@ -65,7 +37,48 @@ func populatedIndex(t *testing.T) string {
 	if out, err := exec.Command("cp", "-a", populated.dir+"/.", dir).CombinedOutput(); err != nil {
 		t.Fatalf("copy index: %v: %s", err, out)
 	}
+	if len(segments(dir)) == 0 {
+		t.Fatal("the populated index has no segment file to damage")
+	}
 	return dir
+}
+
+// persistedIndex writes one message and one user and returns the index's
+// directory once a reopen finds them: unsafe batches reach disk only after
+// the persister's nap, and Close does not wait for it.
+func persistedIndex() (string, error) {
+	dir, err := os.MkdirTemp("", "bleve-populated-")
+	if err != nil {
+		return "", err
+	}
+	for attempt := 0; attempt < 10; attempt++ {
+		idx, err := bleve.Open(bleve.Config{Dir: dir})
+		if err != nil {
+			return dir, err
+		}
+		if n, err := count(idx, "persisted"); err != nil || n == 1 {
+			idx.Close()
+			return dir, err
+		}
+		err = idx.Apply(context.Background(), search.Batch{
+			Upserts:    []search.Message{{ConversationID: "c1", Seq: 1, SenderID: "u1", Body: "hello persisted world", SentAt: time.Now()}},
+			Users:      []search.User{{ID: "u1", Username: "ann", DisplayName: "Ann"}},
+			Watermarks: map[string]int64{"c1": 1},
+		})
+		if err == nil {
+			time.Sleep(3 * time.Second)
+		}
+		idx.Close()
+		if err != nil {
+			return dir, err
+		}
+	}
+	return dir, fmt.Errorf("the message was not on disk after 10 attempts")
+}
+
+func count(idx search.Index, word string) (int, error) {
+	p, err := idx.SearchMessages(context.Background(), search.MessageQuery{Query: search.ParseQuery(word), Scopes: []search.Scope{{ConversationID: "c1"}}, First: 10})
+	return p.Total, err
 }
 
 func TestMain(m *testing.M) {
@@ -102,11 +115,11 @@ func setAside(t *testing.T, dir string) []string {
 
 func hits(t *testing.T, idx search.Index, word string) int {
 	t.Helper()
-	p, err := idx.SearchMessages(context.Background(), search.MessageQuery{Query: search.ParseQuery(word), Scopes: []search.Scope{{ConversationID: "c1"}}, First: 10})
+	n, err := count(idx, word)
 	if err != nil {
 		t.Fatalf("search %q: %v", word, err)
 	}
-	return p.Total
+	return n
 }
 
 // TestUnusableIndexIsSetAsideAndReplacedByAnEmptyOne: whatever state a
