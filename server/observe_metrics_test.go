@@ -22,7 +22,7 @@ import (
 	"messenger/presence"
 	"messenger/realtime"
 	"messenger/redistest"
-	"messenger/search"
+	"messenger/search/bleve"
 	"messenger/server"
 )
 
@@ -40,7 +40,7 @@ type observedOptions struct {
 
 func startObserved(t *testing.T, o observedOptions) *observedAPI {
 	t.Helper()
-	idx, err := search.NewBleve(search.BleveConfig{Dir: t.TempDir()})
+	idx, err := bleve.Open(bleve.Config{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

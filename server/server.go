@@ -41,6 +41,10 @@ type Config struct {
 	Production bool
 	// Ready reports whether dependencies are reachable (default: always ready).
 	Ready func(ctx context.Context) error
+	// Degraded lists what works in a reduced way while the server is ready,
+	// one line each (e.g. "search: rebuilding ..."): /readyz answers 200
+	// with them after "ready" (default: nothing).
+	Degraded func() []string
 	// MaxBodyBytes caps a request body (default 1 MiB).
 	MaxBodyBytes int64
 	// ComplexityLimit caps a query's complexity (default Limits.MaxComplexity).
@@ -188,6 +192,11 @@ func New(cfg Config) *Handler {
 			}
 		}
 		_, _ = w.Write([]byte("ready\n"))
+		if cfg.Degraded != nil {
+			for _, line := range cfg.Degraded() {
+				_, _ = w.Write([]byte(line + "\n"))
+			}
+		}
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	if cfg.Playground {

@@ -17,7 +17,7 @@ type config struct {
 	HTTPAddr  string
 	DebugAddr string
 	// SearchFlush is how long the search indexer gathers changes into one
-	// bulk write (search.IndexerConfig.FlushDelay).
+	// bulk write (indexer.Config.FlushDelay).
 	SearchFlush  time.Duration
 	DataDir      string
 	Env          string

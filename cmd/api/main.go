@@ -133,6 +133,7 @@ func run(args []string, logger *slog.Logger) error {
 		defer closeDebug()
 	}
 	sc := server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
+	sc.Degraded = searchDegraded(indexer)
 	closeRedis, err := production(ctx, cfg, &sc)
 	if err != nil {
 		return err

@@ -1,24 +1,26 @@
-package search
+// Package indexer keeps a search.Index up to date from durable storage:
+// the Indexer (bulk writes of what the domain says changed, and the
+// catch-up that finds what it was never told of) and Rebuild (a new
+// generation of the index from scratch).
+package indexer
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
-	"messenger/storage"
+	"messenger/search"
 )
 
-// IndexerConfig configures an Indexer. Zero values are the documented
+// Config configures an Indexer. Zero values are the documented
 // defaults.
-type IndexerConfig struct {
+type Config struct {
 	// Index receives the writes. Required.
-	Index Index
-	// Store is read for the current state of what changed. Required.
-	Store storage.Store
+	Index search.Index
+	// Source is read for the current state of what changed. Required.
+	Source Source
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// FlushDelay is how long a change waits for others to share its bulk
@@ -40,7 +42,7 @@ type IndexerConfig struct {
 	RecheckWindow time.Duration
 }
 
-// Indexer keeps an Index up to date from durable storage. The domain tells
+// Indexer keeps a search.Index up to date from durable storage. The domain tells
 // it what changed (MessagesChanged, MessageHidden, UserChanged): those calls
 // only record the change in memory and never block. A worker then reads the
 // current state from the store and writes it in bulk, so the index converges
@@ -64,12 +66,15 @@ type IndexerConfig struct {
 //     `reindex` (its old text is never shown: see chat.SearchMessages).
 //   - Users: users are never changed after sign-up, so the start scan
 //     re-indexes the users created since SyncedAt (one read of every user).
+//   - An index that was never in sync (SyncedAt zero: new, or set aside as
+//     unusable) is rebuilt from the store by the first scan, and
+//     Rebuilding says so until that is written (see fresh.go).
 //   - Hides (delete for me): the store cannot list who hid what, so a hide
 //     lost that way is repaired when the hider's search meets the message
 //     (chat.SearchMessages checks every hit against the store and reports
 //     the stale ones back through MessageHidden / MessagesChanged).
 type Indexer struct {
-	cfg  IndexerConfig
+	cfg  Config
 	log  *slog.Logger
 	wake chan struct{}
 	scan chan struct{}
@@ -85,17 +90,21 @@ type Indexer struct {
 	// busy counts rounds in flight, for Idle.
 	busy int
 	sync syncState
+	// fresh and freshSince track the rebuild of a never-synced index (see
+	// fresh.go).
+	fresh      freshState
+	freshSince time.Time
 }
 
 type pendingConv struct {
 	seqs  map[int64]bool // edited or deleted messages (new ones are covered by the tail)
-	hides []Hide
+	hides []search.Hide
 }
 
-// NewIndexer returns an Indexer; call Run to start its worker.
-func NewIndexer(cfg IndexerConfig) (*Indexer, error) {
-	if cfg.Index == nil || cfg.Store == nil {
-		return nil, errors.New("search: IndexerConfig.Index and Store are required")
+// New returns an Indexer; call Run to start its worker.
+func New(cfg Config) (*Indexer, error) {
+	if cfg.Index == nil || cfg.Source == nil {
+		return nil, errors.New("indexer: Config.Index and Source are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -159,7 +168,7 @@ func (x *Indexer) MessagesChanged(conversationID string, seqs ...int64) {
 func (x *Indexer) MessageHidden(conversationID string, seq int64, userID string) {
 	x.mu.Lock()
 	p := x.conv(conversationID)
-	p.hides = append(p.hides, Hide{Key: Key{ConversationID: conversationID, Seq: seq}, UserID: userID})
+	p.hides = append(p.hides, search.Hide{Key: search.Key{ConversationID: conversationID, Seq: seq}, UserID: userID})
 	x.mu.Unlock()
 	x.poke()
 }
@@ -204,6 +213,7 @@ func (x *Indexer) Run(ctx context.Context) error {
 		for !x.Idle() {
 			err := x.round(ctx)
 			if err == nil {
+				x.finishFresh()
 				if backoff > 0 {
 					x.log.Info("search index reachable again; scanning for missed messages")
 					x.writesRecovered(time.Since(failingSince))
@@ -260,186 +270,4 @@ func (x *Indexer) scanLoop(ctx context.Context) {
 		case <-x.scan:
 		}
 	}
-}
-
-// take removes up to about BatchSize messages' worth of pending work.
-func (x *Indexer) take() (map[string]*pendingConv, []string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	convs := map[string]*pendingConv{}
-	budget := x.cfg.BatchSize
-	for id, p := range x.pending {
-		if budget <= 0 {
-			break
-		}
-		convs[id] = p
-		delete(x.pending, id)
-		budget -= 1 + len(p.seqs) + len(p.hides)
-	}
-	var users []string
-	for id := range x.users {
-		if len(users) == x.cfg.BatchSize {
-			break
-		}
-		users = append(users, id)
-		delete(x.users, id)
-	}
-	x.busy++
-	return convs, users
-}
-
-// putBack returns work that could not be written.
-func (x *Indexer) putBack(convs map[string]*pendingConv, users []string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for id, p := range convs {
-		q := x.conv(id)
-		for s := range p.seqs {
-			q.seqs[s] = true
-		}
-		q.hides = append(p.hides, q.hides...)
-	}
-	for _, u := range users {
-		x.users[u] = true
-	}
-}
-
-// round writes one bulk request's worth of pending work.
-func (x *Indexer) round(ctx context.Context) (err error) {
-	t0 := time.Now()
-	convs, users := x.take()
-	synced, write := x.syncCandidate(t0)
-	defer func() {
-		if err != nil {
-			x.putBack(convs, users)
-		}
-		x.mu.Lock()
-		x.busy--
-		x.mu.Unlock()
-	}()
-	b, more, err := x.batch(ctx, convs, users)
-	if err != nil {
-		return err
-	}
-	if synced && write {
-		b.SyncedAt = t0
-	}
-	if !b.Empty() {
-		if err := x.cfg.Index.Apply(ctx, b); err != nil {
-			return err
-		}
-	}
-	x.synced(t0, synced, synced && write)
-	x.mu.Lock()
-	for c, w := range b.Watermarks {
-		x.wm[c] = w
-	}
-	for _, c := range more {
-		x.conv(c) // the rest of a long tail goes in the next round
-	}
-	x.mu.Unlock()
-	if len(more) > 0 {
-		x.poke()
-	}
-	return nil
-}
-
-// batch reads the current state of the pending work from the store.
-func (x *Indexer) batch(ctx context.Context, convs map[string]*pendingConv, users []string) (Batch, []string, error) {
-	var b Batch
-	ids := make([]string, 0, len(convs))
-	for id := range convs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	wms, err := x.watermarks(ctx, ids)
-	if err != nil {
-		return b, nil, err
-	}
-	stored, err := x.cfg.Store.Conversations(ctx, ids)
-	if err != nil {
-		return b, nil, fmt.Errorf("search: load conversations: %w", err)
-	}
-	budget := x.cfg.BatchSize
-	var more []string
-	for _, id := range ids {
-		p, c := convs[id], stored[id]
-		w := wms[id]
-		hi := min(c.LastSeq, w+int64(max(budget, 100)))
-		if hi < c.LastSeq {
-			more = append(more, id)
-		}
-		var seqs []int64
-		for s := w + 1; s <= hi; s++ {
-			seqs = append(seqs, s)
-		}
-		for s := range p.seqs {
-			if s <= w {
-				seqs = append(seqs, s)
-			}
-		}
-		budget -= len(seqs)
-		for len(seqs) > 0 {
-			n := min(len(seqs), 1000)
-			ms, err := x.cfg.Store.Messages(ctx, id, seqs[:n])
-			if err != nil {
-				return b, nil, fmt.Errorf("search: load messages of %s: %w", id, err)
-			}
-			for _, s := range seqs[:n] {
-				m, ok := ms[s]
-				if !ok || m.DeletedAt != nil {
-					b.Deletes = append(b.Deletes, Key{ConversationID: id, Seq: s})
-					continue
-				}
-				b.Upserts = append(b.Upserts, Message{ConversationID: id, Seq: s, SenderID: m.SenderID, Body: m.Body, SentAt: m.SentAt})
-			}
-			seqs = seqs[n:]
-		}
-		b.Hides = append(b.Hides, p.hides...)
-		if hi > w {
-			if b.Watermarks == nil {
-				b.Watermarks = map[string]int64{}
-			}
-			b.Watermarks[id] = hi
-		}
-	}
-	if len(users) > 0 {
-		us, err := x.cfg.Store.Users(ctx, users)
-		if err != nil {
-			return b, nil, fmt.Errorf("search: load users: %w", err)
-		}
-		for _, u := range us {
-			b.Users = append(b.Users, User{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName})
-		}
-	}
-	return b, more, nil
-}
-
-// watermarks returns the watermarks of ids, from the cache or the index.
-func (x *Indexer) watermarks(ctx context.Context, ids []string) (map[string]int64, error) {
-	out := make(map[string]int64, len(ids))
-	var missing []string
-	x.mu.Lock()
-	for _, id := range ids {
-		if w, ok := x.wm[id]; ok {
-			out[id] = w
-		} else {
-			missing = append(missing, id)
-		}
-	}
-	x.mu.Unlock()
-	if len(missing) == 0 {
-		return out, nil
-	}
-	got, err := x.cfg.Index.Watermarks(ctx, missing)
-	if err != nil {
-		return nil, err
-	}
-	x.mu.Lock()
-	for _, id := range missing {
-		out[id] = got[id]
-		x.wm[id] = got[id]
-	}
-	x.mu.Unlock()
-	return out, nil
 }

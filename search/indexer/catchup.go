@@ -1,10 +1,11 @@
-package search
+package indexer
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"messenger/search"
 	"messenger/storage"
 )
 
@@ -108,25 +109,27 @@ func (x *Indexer) writesRecovered(d time.Duration) {
 	x.sync.epoch++
 }
 
-// Scan walks every conversation of the store (Store.ConversationIDs, in
+// Scan walks every conversation of the store (Source.ConversationIDs, in
 // pages of 1,000: one read of each conversation and of its watermark) and
 // queues those whose LastSeq is ahead of their watermark. When a recheck
 // is due (the first scan of a process, and after an outage), it also
 // re-reads the messages sent within RecheckWindow before the index was
 // last in sync and queues those edited or deleted since, and queues the
-// users created since. When nothing is pending it records SyncedAt.
+// users created since (every user when the index was never in sync: see
+// fresh.go). When nothing is pending it records SyncedAt.
 func (x *Indexer) Scan(ctx context.Context) error {
 	t0 := time.Now()
 	x.mu.Lock()
 	idle := len(x.pending) == 0 && len(x.users) == 0 && x.busy == 0 && x.sync.inSync(t0)
 	recheck, since, epoch := x.sync.recheckDue, x.sync.since, x.sync.epoch
 	x.mu.Unlock()
+	fresh := false
 	if recheck && since.IsZero() {
 		at, err := x.cfg.Index.SyncedAt(ctx)
 		if err != nil {
 			return err
 		}
-		since = at
+		since, fresh = at, x.sawSyncedAt(at)
 	}
 	if since.IsZero() || since.After(x.started) {
 		since = x.started
@@ -137,14 +140,14 @@ func (x *Indexer) Scan(ctx context.Context) error {
 	behind, requeued := 0, 0
 	after := ""
 	for {
-		ids, err := x.cfg.Store.ConversationIDs(ctx, after, scanPage)
+		ids, err := x.cfg.Source.ConversationIDs(ctx, after, scanPage)
 		if err != nil {
 			return fmt.Errorf("search: scan: list conversations: %w", err)
 		}
 		if len(ids) == 0 {
 			break
 		}
-		convs, err := x.cfg.Store.Conversations(ctx, ids)
+		convs, err := x.cfg.Source.Conversations(ctx, ids)
 		if err != nil {
 			return fmt.Errorf("search: scan: load conversations: %w", err)
 		}
@@ -187,8 +190,12 @@ func (x *Indexer) Scan(ctx context.Context) error {
 	}
 	users := 0
 	if recheck {
+		usersSince := changedAfter
+		if fresh {
+			usersSince = time.Time{} // every user
+		}
 		var err error
-		if users, err = x.recheckUsers(ctx, changedAfter); err != nil {
+		if users, err = x.recheckUsers(ctx, usersSince); err != nil {
 			return err
 		}
 		x.mu.Lock()
@@ -206,12 +213,15 @@ func (x *Indexer) Scan(ctx context.Context) error {
 	if behind > 0 || requeued > 0 || users > 0 {
 		x.poke()
 	}
+	if fresh {
+		x.freshQueuedAll(behind, users)
+	}
 	if idle && !recheck {
 		x.mu.Lock()
 		write := t0.Sub(x.sync.written) >= syncEvery
 		x.mu.Unlock()
 		if write {
-			if err := x.cfg.Index.Apply(ctx, Batch{SyncedAt: t0}); err != nil {
+			if err := x.cfg.Index.Apply(ctx, search.Batch{SyncedAt: t0}); err != nil {
 				return err
 			}
 			x.synced(t0, true, true)
@@ -233,7 +243,7 @@ func (x *Indexer) recheckConversation(ctx context.Context, id string, watermark 
 		for s := lo; s <= hi; s++ {
 			seqs = append(seqs, s)
 		}
-		ms, err := x.cfg.Store.Messages(ctx, id, seqs)
+		ms, err := x.cfg.Source.Messages(ctx, id, seqs)
 		if err != nil {
 			return 0, fmt.Errorf("search: recheck: load messages of %s: %w", id, err)
 		}
@@ -272,14 +282,14 @@ func (x *Indexer) recheckUsers(ctx context.Context, t time.Time) (int, error) {
 	n := 0
 	after := ""
 	for {
-		ids, err := x.cfg.Store.UserIDs(ctx, after, scanPage)
+		ids, err := x.cfg.Source.UserIDs(ctx, after, scanPage)
 		if err != nil {
 			return n, fmt.Errorf("search: recheck: list users: %w", err)
 		}
 		if len(ids) == 0 {
 			return n, nil
 		}
-		us, err := x.cfg.Store.Users(ctx, ids)
+		us, err := x.cfg.Source.Users(ctx, ids)
 		if err != nil {
 			return n, fmt.Errorf("search: recheck: load users: %w", err)
 		}

@@ -1,4 +1,4 @@
-package search
+package indexer
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"time"
 
-	"messenger/storage"
+	"messenger/search"
 )
 
 // RebuildStats reports what a rebuild wrote.
@@ -21,7 +21,7 @@ type RebuildStats struct {
 // Rebuild recreates the index from durable storage into a new generation
 // (the current mapping version) and then makes it live, so a mapping change
 // rolls out without a window of missing results. Every conversation and
-// every user of the store is rebuilt (Store.ConversationIDs, UserIDs);
+// every user of the store is rebuilt (Source.ConversationIDs, UserIDs);
 // message text comes from the store, hides are carried over from the live
 // index (the store cannot list who hid a message). Changes made while it
 // runs reach the old generation; the Indexer's next scan brings the new
@@ -29,7 +29,7 @@ type RebuildStats struct {
 // SyncedAt is the rebuild's start, so an API started after it rechecks the
 // edits made meanwhile (see Indexer) — but one already running does not:
 // rebuild in a quiet period.
-func Rebuild(ctx context.Context, r Rebuilder, store storage.Store, log *slog.Logger) (RebuildStats, error) {
+func Rebuild(ctx context.Context, r search.Rebuilder, src Source, log *slog.Logger) (RebuildStats, error) {
 	var st RebuildStats
 	if log == nil {
 		log = slog.Default()
@@ -48,11 +48,11 @@ func Rebuild(ctx context.Context, r Rebuilder, store storage.Store, log *slog.Lo
 	}
 	after := ""
 	for {
-		ids, err := store.ConversationIDs(ctx, after, 200)
+		ids, err := src.ConversationIDs(ctx, after, 200)
 		if err != nil {
 			return fail(fmt.Errorf("search: rebuild: list conversations: %w", err))
 		}
-		if err := rebuildConversations(ctx, gen, store, ids, &st); err != nil {
+		if err := rebuildConversations(ctx, gen, src, ids, &st); err != nil {
 			return fail(err)
 		}
 		log.Info("rebuild: progress", "conversations", st.Conversations, "messages", st.Messages)
@@ -61,17 +61,17 @@ func Rebuild(ctx context.Context, r Rebuilder, store storage.Store, log *slog.Lo
 		}
 		after = ids[len(ids)-1]
 	}
-	var hides []Hide
+	var hides []search.Hide
 	flushHides := func() error {
 		if len(hides) == 0 {
 			return nil
 		}
-		err := gen.Apply(ctx, Batch{Hides: hides})
+		err := gen.Apply(ctx, search.Batch{Hides: hides})
 		st.Hides += len(hides)
 		hides = hides[:0]
 		return err
 	}
-	if err := r.Hides(ctx, func(h Hide) error {
+	if err := r.Hides(ctx, func(h search.Hide) error {
 		hides = append(hides, h)
 		if len(hides) == 1000 {
 			return flushHides()
@@ -84,17 +84,17 @@ func Rebuild(ctx context.Context, r Rebuilder, store storage.Store, log *slog.Lo
 		return fail(err)
 	}
 	for after := ""; ; {
-		ids, err := store.UserIDs(ctx, after, 1000)
+		ids, err := src.UserIDs(ctx, after, 1000)
 		if err != nil {
 			return fail(fmt.Errorf("search: rebuild: list users: %w", err))
 		}
-		us, err := store.Users(ctx, ids)
+		us, err := src.Users(ctx, ids)
 		if err != nil {
 			return fail(fmt.Errorf("search: rebuild: load users: %w", err))
 		}
-		b := Batch{}
+		b := search.Batch{}
 		for _, u := range us {
-			b.Users = append(b.Users, User{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName})
+			b.Users = append(b.Users, search.User{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName})
 		}
 		if !b.Empty() {
 			if err := gen.Apply(ctx, b); err != nil {
@@ -107,7 +107,7 @@ func Rebuild(ctx context.Context, r Rebuilder, store storage.Store, log *slog.Lo
 		}
 		after = ids[len(ids)-1]
 	}
-	if err := gen.Apply(ctx, Batch{SyncedAt: started}); err != nil {
+	if err := gen.Apply(ctx, search.Batch{SyncedAt: started}); err != nil {
 		return fail(err)
 	}
 	if err := gen.Promote(ctx); err != nil {
@@ -118,8 +118,8 @@ func Rebuild(ctx context.Context, r Rebuilder, store storage.Store, log *slog.Lo
 
 // rebuildConversations copies the messages of the conversations ids into
 // gen, in batches of up to 2,000, each with the watermark it completes.
-func rebuildConversations(ctx context.Context, gen Generation, store storage.Store, ids []string, st *RebuildStats) error {
-	stored, err := store.Conversations(ctx, ids)
+func rebuildConversations(ctx context.Context, gen search.Generation, src Source, ids []string, st *RebuildStats) error {
+	stored, err := src.Conversations(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("search: rebuild: load conversations: %w", err)
 	}
@@ -130,14 +130,14 @@ func rebuildConversations(ctx context.Context, gen Generation, store storage.Sto
 			for s := lo; s <= hi; s++ {
 				seqs = append(seqs, s)
 			}
-			ms, err := store.Messages(ctx, c.ID, seqs)
+			ms, err := src.Messages(ctx, c.ID, seqs)
 			if err != nil {
 				return fmt.Errorf("search: rebuild: load messages of %s: %w", c.ID, err)
 			}
-			b := Batch{Watermarks: map[string]int64{c.ID: hi}}
+			b := search.Batch{Watermarks: map[string]int64{c.ID: hi}}
 			for _, s := range seqs {
 				if m, ok := ms[s]; ok && m.DeletedAt == nil {
-					b.Upserts = append(b.Upserts, Message{ConversationID: c.ID, Seq: s, SenderID: m.SenderID, Body: m.Body, SentAt: m.SentAt})
+					b.Upserts = append(b.Upserts, search.Message{ConversationID: c.ID, Seq: s, SenderID: m.SenderID, Body: m.Body, SentAt: m.SentAt})
 				}
 			}
 			if err := gen.Apply(ctx, b); err != nil {
@@ -146,7 +146,7 @@ func rebuildConversations(ctx context.Context, gen Generation, store storage.Sto
 			st.Messages += len(b.Upserts)
 		}
 		if c.LastSeq == 0 {
-			if err := gen.Apply(ctx, Batch{Watermarks: map[string]int64{c.ID: 0}}); err != nil {
+			if err := gen.Apply(ctx, search.Batch{Watermarks: map[string]int64{c.ID: 0}}); err != nil {
 				return err
 			}
 		}

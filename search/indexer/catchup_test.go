@@ -1,4 +1,4 @@
-package search_test
+package indexer_test
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"messenger/search"
+	"messenger/search/bleve"
+	"messenger/search/indexer"
+	"messenger/search/opensearch"
 	"messenger/storage"
 	"messenger/storage/pebble"
 )
@@ -18,7 +21,7 @@ import (
 // set, OpenSearch.
 func withBackends(t *testing.T, fn func(t *testing.T, idx search.Rebuilder)) {
 	t.Run("bleve", func(t *testing.T) {
-		idx, err := search.NewBleve(search.BleveConfig{Dir: t.TempDir()})
+		idx, err := bleve.Open(bleve.Config{Dir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,9 +55,16 @@ type world struct {
 
 func writeWorld(t *testing.T, s storage.Store, convs, msgsPerConv int, word string) world {
 	t.Helper()
+	return writeWorldAt(t, s, convs, msgsPerConv, word, time.Now())
+}
+
+// writeWorldAt is writeWorld with every user, conversation and message
+// created at the time at.
+func writeWorldAt(t *testing.T, s storage.Store, convs, msgsPerConv int, word string, at time.Time) world {
+	t.Helper()
 	ctx := context.Background()
 	var w world
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	now := at.UTC().Truncate(time.Millisecond)
 	for i := range 3 {
 		id := fmt.Sprintf("u%08x", rand.Uint32())
 		u := storage.User{ID: id, Username: fmt.Sprintf("%s_%d_%s", word, i, id), UsernameKey: fmt.Sprintf("%s_%d_%s", word, i, id), DisplayName: "Someone", CreatedAt: now}
@@ -125,7 +135,7 @@ func TestIndexerStartFindsWhatNoIndexerWasToldOf(t *testing.T) {
 		if n := found(t, idx, word, w.convs); n != 0 {
 			t.Fatalf("found %d messages before any indexing", n)
 		}
-		ix, err := search.NewIndexer(search.IndexerConfig{Index: idx, Store: s, FlushDelay: 10 * time.Millisecond})
+		ix, err := indexer.New(indexer.Config{Index: idx, Source: s, FlushDelay: 10 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +167,7 @@ func TestRebuildCoversEveryConversationAndUserOfTheStore(t *testing.T) {
 			return n == 1
 		})
 		before := time.Now()
-		st, err := search.Rebuild(ctx, idx, s, nil)
+		st, err := indexer.Rebuild(ctx, idx, s, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,4 +195,21 @@ func TestRebuildCoversEveryConversationAndUserOfTheStore(t *testing.T) {
 			t.Fatalf("users found %v, want %v", got, want)
 		}
 	})
+}
+
+// newOpenSearch returns an index with its own random prefix on the server
+// at MESSENGER_OPENSEARCH_URL, deleted after the test.
+func newOpenSearch(t testing.TB) *opensearch.Index {
+	t.Helper()
+	idx, err := opensearch.Open(context.Background(), opensearch.Config{
+		URLs: []string{os.Getenv("MESSENGER_OPENSEARCH_URL")}, Prefix: fmt.Sprintf("test-%08x-", rand.Uint32()),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		idx.DeleteAll(context.Background())
+		idx.Close()
+	})
+	return idx
 }
