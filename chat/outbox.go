@@ -1,9 +1,11 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -105,14 +107,26 @@ func (s *Service) SweepFanOuts(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("chat: read the fan-out outbox: %w", err)
 	}
 	done := 0
+	var skipped error
 	for _, p := range pending {
-		if err := s.replay(ctx, p); err != nil {
+		err := s.replay(ctx, p)
+		if errors.Is(err, errNotWhole) {
+			// This message's attachments cannot be bound now: it stays
+			// pending, and the others go on.
+			skipped = cmp.Or(skipped, err)
+			continue
+		}
+		if err != nil {
 			return done, err
 		}
 		done++
 	}
-	return done, nil
+	return done, skipped
 }
+
+// errNotWhole marks a replay refused because the message's attachments
+// could not be bound (see Attachments.BindAttachments).
+var errNotWhole = errors.New("attachments not bound")
 
 // newEventID names an event for AppendOnce: unique enough among one user's
 // events of the last minutes (96 random bits).
@@ -160,6 +174,9 @@ func (s *Service) replay(ctx context.Context, p storage.PendingFanOut) error {
 		// the next send to the conversation writes it, then a later sweep
 		// fans it out. Keep it pending.
 		return nil
+	}
+	if err := s.bindAttachments(ctx, m); err != nil {
+		return fmt.Errorf("chat: replay %s: %w: %w", id, errNotWhole, err)
 	}
 	members, err := s.store.Members(ctx, p.ConversationID, "", 0)
 	if err != nil {

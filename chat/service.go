@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"messenger/auth"
@@ -74,6 +75,8 @@ type Service struct {
 	presence *presenceState
 	messages messageLocks
 	decoded  decodeCache
+	// attachments is the plugged-in Attachments port (UseAttachments).
+	attachments atomic.Pointer[Attachments]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
 	stopSweep, swept chan struct{}
 	closeOnce        sync.Once
