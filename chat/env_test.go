@@ -12,6 +12,9 @@ import (
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/realtime"
+	"messenger/realtime/redislog"
+	"messenger/realtime/redisturns"
+	"messenger/redistest"
 	"messenger/storage"
 	"messenger/storage/pebble"
 )
@@ -134,4 +137,38 @@ func (st *stream) messages(t *testing.T, svc *chat.Service) []storage.Message {
 			t.Fatalf("%s: the marker did not arrive; got %d messages", st.user, len(out))
 		}
 	}
+}
+
+// newFleet starts n services (API instances) on one store, each with its
+// own Redis Streams log and Redis turns on the test run's real Redis, under
+// key prefixes of this test only; it skips without MESSENGER_REDIS_ADDRS.
+func newFleet(t *testing.T, n int, adjust func(*chat.Config)) []*domain {
+	t.Helper()
+	addrs := redistest.Addrs(t)
+	store, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	prefix := fmt.Sprintf("test-chat-%x:", rand.Uint64())
+	fleet := make([]*domain, n)
+	for i := range fleet {
+		log, err := redislog.New(context.Background(), redislog.Config{Addrs: strings.Split(addrs, ","), KeyPrefix: prefix + "rt:"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { log.Close() })
+		turns, err := redisturns.New(redisturns.Config{Client: redistest.Client(t), KeyPrefix: prefix + "turns:"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { turns.Close() })
+		fleet[i] = newDomainOn(t, store, log, func(c *chat.Config) {
+			c.Turns = turns
+			if adjust != nil {
+				adjust(c)
+			}
+		})
+	}
+	return fleet
 }

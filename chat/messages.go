@@ -47,12 +47,13 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 			return storage.Message{}, fmt.Errorf("chat: attach to message %s: %w", m.ID, err)
 		}
 	}
-	// The message is durable and pending in the outbox: fan it out now, and
-	// confirm only if every member's log has it. Otherwise, and if this
-	// process dies first, a sweeper replays it (see outbox.go). A retry
-	// (created=false) leaves an unconfirmed original to the sweeper too.
-	if created && s.emitMessage(ctx, m) {
-		s.confirmFanOut(m)
+	// The message is durable and pending in the outbox: fan it out now, in
+	// its conversation's seq order (fanout.go), and confirm only if every
+	// member's log has it. Otherwise, and if this process dies first, a
+	// successor's takeover or the sweeper replays it (outbox.go). A retry
+	// (created=false) leaves an unconfirmed original to them too.
+	if created {
+		s.fanOut(ctx, m)
 	}
 	return m, nil
 }

@@ -33,27 +33,6 @@ const clockSkew = time.Minute
 // sweepBatch bounds the pending fan-outs one sweep reads.
 const sweepBatch = 500
 
-// emitMessage fans a created message out to the conversation's members and
-// reports whether every log has it; the caller then confirms it.
-func (s *Service) emitMessage(ctx context.Context, m storage.Message) bool {
-	ids, err := s.memberIDs(ctx, m.ConversationID)
-	if err != nil {
-		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "err", err)
-		return false
-	}
-	ev, err := encode(&MessageAdded{Message: &m})
-	if err != nil {
-		s.cfg.Logger.Error("fan-out: encode", "message", m.ID, "err", err)
-		return false
-	}
-	ev.ID = m.ID
-	if err := s.log.Append(context.WithoutCancel(ctx), ids, ev); err != nil {
-		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "recipients", len(ids), "err", err)
-		return false
-	}
-	return true
-}
-
 // confirmFanOut marks a message's fan-out done, in the background: the
 // sender need not wait for it, and if it is lost the sweeper's replay adds
 // nothing.
@@ -175,27 +154,13 @@ func (s *Service) replay(ctx context.Context, p storage.PendingFanOut) error {
 		// fans it out. Keep it pending.
 		return nil
 	}
-	if err := s.bindAttachments(ctx, m); err != nil {
-		return fmt.Errorf("chat: replay %s: %w: %w", id, errNotWhole, err)
+	// Pending messages are replayed oldest first, so those before this one
+	// were replayed already or are done: mark it done, and senders of the
+	// conversation waiting for it go on.
+	if err := s.replayMessage(ctx, m); err != nil {
+		return err
 	}
-	members, err := s.store.Members(ctx, p.ConversationID, "", 0)
-	if err != nil {
-		return fmt.Errorf("chat: replay %s: members: %w", id, err)
-	}
-	var ids []string
-	for _, mem := range members {
-		if mem.JoinedSeq < m.Seq { // who joined later never sees it
-			ids = append(ids, mem.UserID)
-		}
-	}
-	ev, err := encode(&MessageAdded{Message: &m})
-	if err != nil {
-		return fmt.Errorf("chat: replay %s: %w", id, err)
-	}
-	ev.ID = m.ID
-	if err := s.log.AppendOnce(ctx, ids, ev, m.SentAt.Add(-clockSkew)); err != nil {
-		return fmt.Errorf("chat: replay %s: %w", id, err)
-	}
+	s.turns.Done(ctx, m.ConversationID, m.Seq)
 	if err := s.store.FanOutDone(ctx, p); err != nil {
 		return fmt.Errorf("chat: replay %s: confirm: %w", id, err)
 	}
