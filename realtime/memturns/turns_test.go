@@ -14,3 +14,4 @@ func TestContract(t *testing.T) {
 		return turns, turns
 	})
 }
+
