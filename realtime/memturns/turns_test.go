@@ -14,4 +14,3 @@ func TestContract(t *testing.T) {
 		return turns, turns
 	})
 }
-
