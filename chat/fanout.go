@@ -23,9 +23,11 @@ import (
 // A sender may die between its write and its append. Its successors wait
 // FanOutPatience without progress, then take over: they read the missing
 // messages from the store and append them in order with Log.AppendOnce
-// (which adds an event only where it is missing, so a slow sender's own
-// append and the takeover's do not duplicate it), mark them done and go
-// on. A message sent more than takeOverHorizon ago is never taken over: it
+// (which adds an event only where it is missing, so a sender that was
+// only slow to reach its turn finds its event there and adds nothing),
+// mark them done and go on. An append that itself runs longer than the
+// patience can still be doubled by a takeover: the patience must exceed
+// the longest append. A message sent more than takeOverHorizon ago is never taken over: it
 // was delivered, or it is pending in the outbox, whose sweeper replays it.
 // The sweeper's replays mark their message done too, so a conversation
 // whose last sender died does not stay stalled.

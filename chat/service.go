@@ -72,8 +72,9 @@ type Config struct {
 	// fan-outs of its conversation's earlier messages before it fans them
 	// out itself (default 2 s): how long a sender that died after its
 	// write stalls its conversation's live events. It must exceed the time
-	// one fan-out takes, or fan-outs still running are taken over (which
-	// costs work, not duplicates).
+	// one append takes (a Redis append is bounded by its timeout, 1 s by
+	// default): a takeover of an append still running can give some
+	// members that message twice, the second copy out of order.
 	FanOutPatience time.Duration
 }
 
