@@ -108,7 +108,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxAudience <= 0 {
 		cfg.MaxAudience = 10000
 	}
-	return &Service{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, chat: cfg.Chat}, nil
+	s := &Service{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, chat: cfg.Chat}
+	cfg.Chat.UseAttachments(s) // messages carry uploads through chat's port
+	return s, nil
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }

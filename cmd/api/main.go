@@ -108,8 +108,13 @@ func run(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	turns, closeTurns, err := openTurns(ctx, cfg, obs.RedisHook())
+	if err != nil {
+		return err
+	}
+	defer closeTurns() // after svc.Close below
 	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
-		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep,
+		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep, Turns: turns,
 		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes})})
 	if err != nil {
 		return err
