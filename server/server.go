@@ -12,7 +12,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -56,8 +55,12 @@ type Config struct {
 	// defaults; Init, OperationContext and OnStreamEnd are set here).
 	WebSocket gqlws.Config
 	// APQCache stores automatic persisted queries (default: in memory,
-	// 10,000 documents).
+	// 16 MiB).
 	APQCache graphql.Cache[string]
+	// APQMaxDocumentBytes caps a document APQ registers (default 64 KiB).
+	APQMaxDocumentBytes int
+	// QueryCacheBytes bounds the cache of parsed documents (default 32 MiB).
+	QueryCacheBytes int64
 	// Trusted is the manifest of trusted documents partners may run.
 	Trusted *persisted.Manifest
 	// PartnerKeys maps partner API keys (X-Api-Key, or apiKey in
@@ -94,13 +97,16 @@ func New(cfg Config) *Handler {
 	if cfg.Limits.MaxComplexity <= 0 {
 		cfg.Limits.MaxComplexity = cfg.ComplexityLimit
 	}
-	rates := cfg.Limits.Send.Rate > 0 || cfg.Limits.Auth.Rate > 0 || cfg.Limits.Expensive.Rate > 0
+	rates := cfg.Limits.anyRate()
 	cfg.Limits.defaults()
 	if !rates {
 		cfg.Limits.Limiter = unlimited{}
 	}
 	if cfg.APQCache == nil {
-		cfg.APQCache = lru.New[string](10000)
+		cfg.APQCache = persisted.NewMemoryCache(persisted.MemoryConfig[string]{})
+	}
+	if cfg.QueryCacheBytes <= 0 {
+		cfg.QueryCacheBytes = 32 << 20
 	}
 
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}}))
@@ -123,15 +129,17 @@ func New(cfg Config) *Handler {
 	m.watchWebsockets(ws)
 	store := observedStore{Store: cfg.Chat.Store(), o: m}
 	gql.AddTransport(ws)
-	gql.AddTransport(httpTransport{multipart: cfg.Uploads.transport()})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.AddTransport(httpTransport{multipart: cfg.Uploads.transport(), maxJSON: cfg.MaxBodyBytes, maxBatch: cfg.Limits.MaxBatch, timeout: cfg.Limits.Timeout})
+	gql.SetQueryCache(newQueryCache(cfg.QueryCacheBytes))
 	gql.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	gql.SetDisableSuggestion(cfg.Production)
 	gql.Use(operationTracer{tracer: m.tracer}) // first: its span covers the other extensions
-	gql.Use(persisted.Extension{Cache: cfg.APQCache, Trusted: cfg.Trusted})
 	gql.Use(guard{limits: cfg.Limits, introspection: !cfg.Production, onLimiterErr: func(err error) {
 		cfg.Logger.Warn("rate limiter unavailable: letting the request through", "err", err)
 	}})
+	// After the guard: a document is registered for APQ only once it has
+	// parsed, validated and passed the limits.
+	gql.Use(persisted.Extension{Cache: cfg.APQCache, Trusted: cfg.Trusted, MaxDocumentBytes: cfg.APQMaxDocumentBytes})
 	gql.SetErrorPresenter(presenter(cfg.Logger))
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
 	gql.AroundResponses(m.observeResponses)
@@ -279,6 +287,6 @@ func wsInit(cfg Config) gqlws.InitFunc {
 // unlimited is the limiter when no rate rule is configured.
 type unlimited struct{}
 
-func (unlimited) Allow(context.Context, string, ratelimit.Rule) (bool, time.Duration, error) {
+func (unlimited) AllowN(context.Context, string, ratelimit.Rule, int) (bool, time.Duration, error) {
 	return true, 0, nil
 }
