@@ -12,7 +12,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"messenger/auth"
@@ -48,7 +47,9 @@ type Config struct {
 	// and rate limits (rate limits are off unless their rules are set).
 	Limits Limits
 	// AllowedOrigins are the browser origins (besides the API's own host)
-	// that may open websockets; "*" allows any. Requests without Origin
+	// that may open websockets and call /graphql over HTTP (CORS); "*"
+	// allows any. Unless Production, http://localhost, http://127.0.0.1 and
+	// http://[::1] on any port are allowed too. Requests without Origin
 	// (non-browser clients) are always allowed.
 	AllowedOrigins []string
 	// WebSocket tunes the websocket transport (its zero values are gqlws's
@@ -74,6 +75,9 @@ type Config struct {
 	// Observer holds the metrics served on /metrics; pass the one that
 	// wrapped the backends (default: a new one, seeing only GraphQL).
 	Observer *Observer
+	// HideMetrics takes /metrics off this handler (default: served); serve
+	// Observer.MetricsHandler on a private listener instead.
+	HideMetrics bool
 }
 
 // Handler is the API's HTTP handler.
@@ -117,8 +121,9 @@ func New(cfg Config) *Handler {
 	if wsCfg.Logger == nil {
 		wsCfg.Logger = cfg.Logger
 	}
+	allowed := newOrigins(cfg.AllowedOrigins, !cfg.Production)
 	if wsCfg.CheckOrigin == nil {
-		wsCfg.CheckOrigin = gqlws.AllowOrigins(cfg.AllowedOrigins)
+		wsCfg.CheckOrigin = allowed.allows
 	}
 	m := cfg.Observer
 	if m == nil {
@@ -180,7 +185,7 @@ func New(cfg Config) *Handler {
 
 	mux := http.NewServeMux()
 	api := withAuth(cfg.Tokens, withPartner(cfg.PartnerKeys, gql))
-	mux.Handle("/graphql", cfg.Uploads.wrap(limitBody(cfg.MaxBodyBytes, api), api))
+	mux.Handle("/graphql", withCORS(allowed, cfg.Uploads.wrap(limitBody(cfg.MaxBodyBytes, api), api)))
 	cfg.Uploads.mount(mux)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -197,7 +202,9 @@ func New(cfg Config) *Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	if !cfg.HideMetrics {
+		mux.Handle("/metrics", m.MetricsHandler())
+	}
 	if cfg.Playground {
 		mux.Handle("/playground", playground.Handler())
 		mux.Handle("/playground/", playground.Handler())
