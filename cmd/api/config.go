@@ -66,14 +66,14 @@ type config struct {
 	// MetricsPublic serves /metrics on the public listener (default: on
 	// in development, off in production); /metrics is always on the debug
 	// listener.
-	MetricsPublic bool
-	MaxDepth         int
-	MaxComplexity    int
-	RequestTimeout   time.Duration
-	WSPingInterval   time.Duration
-	WSInitTimeout    time.Duration
-	WSMaxOperations  int
-	ClientIPHeader   string
+	MetricsPublic   bool
+	MaxDepth        int
+	MaxComplexity   int
+	RequestTimeout  time.Duration
+	WSPingInterval  time.Duration
+	WSInitTimeout   time.Duration
+	WSMaxOperations int
+	ClientIPHeader  string
 
 	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
 
