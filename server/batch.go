@@ -23,7 +23,8 @@ import (
 // and tokens, and the request timeout. Rate limits draw from the same
 // buckets for every operation, so a batch of 30 logIns takes 30 tokens.
 // A batch longer than Limits.MaxBatch, or empty, is refused with 400
-// BAD_REQUEST; so is an array over GET or in a multipart request.
+// BAD_REQUEST. Multipart requests (uploads) are not batched: gqlgen's
+// transport refuses an operations array with 422.
 
 // isBatch reports whether a JSON body is an array.
 func isBatch(body []byte) bool {
