@@ -3,6 +3,7 @@ package adversary
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,13 +43,34 @@ func concurrentSenders(t *testing.T, fleet []*instance) {
 		defer s.close()
 		streams[i] = s
 	}
-	users[0].Must(t, sendMutation, sendInput(conv, "first", "first"), nil)
-	want := map[string]bool{"first": true}
-	for i, s := range streams {
-		if err := s.await(10*time.Second, hasMessages(conv, want)); err != nil {
-			t.Fatalf("member %d's subscription: %v", i, err)
+	// A subscription is live a moment after its subscribe message is sent,
+	// and a message sent before that is not its to receive: probe until
+	// every stream has received a probe, then count from there.
+	gotProbe := func(s *stream) bool {
+		for _, e := range s.messages(conv) {
+			if strings.HasPrefix(e.Message.ClientMessageID, "probe") {
+				return true
+			}
+		}
+		return false
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for probe := 0; ; probe++ {
+		users[0].Must(t, sendMutation, sendInput(conv, fmt.Sprintf("probe%d", probe), "probe"), nil)
+		all := true
+		for _, s := range streams {
+			if s.await(time.Second, func([]live) bool { return gotProbe(s) }) != nil {
+				all = false
+			}
+		}
+		if all {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the subscriptions did not all receive a probe within 30 s")
 		}
 	}
+	want := map[string]bool{}
 
 	// Each member sends from two connections at once, as from two devices.
 	const devices = 2
@@ -89,14 +111,17 @@ func concurrentSenders(t *testing.T, fleet []*instance) {
 		}
 		_ = s.await(300*time.Millisecond, func([]live) bool { return false }) // strays
 		var seqs []int
-		inversions := 0
+		inversions, counted := 0, 0
 		for _, e := range s.messages(conv) {
 			if n := len(seqs); n > 0 && e.Message.Seq <= seqs[n-1] {
 				inversions++
 			}
 			seqs = append(seqs, e.Message.Seq)
+			if want[e.Message.ClientMessageID] {
+				counted++
+			}
 		}
-		if inversions > 0 || len(seqs) != len(want) {
+		if inversions > 0 || counted != len(want) {
 			t.Errorf("member %d received %d messages (want %d) with %d out of seq order: %v", i, len(seqs), len(want), inversions, seqs)
 		}
 	}
