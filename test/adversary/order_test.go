@@ -3,7 +3,6 @@ package adversary
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,33 +42,7 @@ func concurrentSenders(t *testing.T, fleet []*instance) {
 		defer s.close()
 		streams[i] = s
 	}
-	// A subscription is live a moment after its subscribe message is sent,
-	// and a message sent before that is not its to receive: probe until
-	// every stream has received a probe, then count from there.
-	gotProbe := func(s *stream) bool {
-		for _, e := range s.messages(conv) {
-			if strings.HasPrefix(e.Message.ClientMessageID, "probe") {
-				return true
-			}
-		}
-		return false
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for probe := 0; ; probe++ {
-		users[0].Must(t, sendMutation, sendInput(conv, fmt.Sprintf("probe%d", probe), "probe"), nil)
-		all := true
-		for _, s := range streams {
-			if s.await(time.Second, func([]live) bool { return gotProbe(s) }) != nil {
-				all = false
-			}
-		}
-		if all {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the subscriptions did not all receive a probe within 30 s")
-		}
-	}
+	awaitLive(t, users[0], conv, streams)
 	want := map[string]bool{}
 
 	// Each member sends from two connections at once, as from two devices.
