@@ -15,8 +15,8 @@
 // itself holds: its goroutine parked in gqlgen's executor, and the event
 // stream behind it.
 //
-// Close codes (the protocol's, plus 1013 and 1001, and RFC 6455's 1002 and
-// 1009 for framing errors):
+// Close codes (the protocol's, plus 1013 and 1001, and RFC 6455's 1002,
+// 1007 and 1009 for framing errors):
 //
 //	4400  invalid message (bad JSON, unknown type, missing id)
 //	4401  subscribe before connection_ack
@@ -29,8 +29,11 @@
 //	1013  try again later: a subscription's event stream failed in a way a
 //	      reconnect (resuming from the last cursor) fixes
 //	1001  going away: server shutdown, or the peer stopped answering pings
-//	1002  a frame broke RFC 6455 (unmasked, reserved bits, bad fragmentation)
-//	1009  a message longer than MaxMessageBytes
+//	1002  a frame broke RFC 6455 (unmasked, reserved bits, bad fragmentation,
+//	      RSV1 without permessage-deflate or on a control frame or continuation)
+//	1007  a text message (or a close frame's reason) that is not UTF-8, or a
+//	      compressed message that does not inflate
+//	1009  a message longer than MaxMessageBytes (after inflating)
 package gqlws
 
 import (
@@ -103,6 +106,12 @@ type Config struct {
 	// token bucket (default 20/s, burst 100); exceeding it closes with 4429.
 	MessageRate  float64
 	MessageBurst float64
+	// DisableCompression turns permessage-deflate (RFC 7692) off. By
+	// default a client that offers it gets it, without context takeover
+	// either way: results of at least 256 bytes go out compressed, and the
+	// compressor and decompressor are pooled, so an idle socket holds
+	// neither (deflate.go).
+	DisableCompression bool
 	// ReadBufferSize is ignored: reads use pooled 4 KiB buffers, held only
 	// while a socket has a partial frame. Kept for compatibility.
 	ReadBufferSize int
@@ -262,11 +271,11 @@ func (t *Transport) Supports(r *http.Request) bool {
 // The subprotocol is checked after the upgrade, so that a client that did
 // not ask for it learns why (4406) rather than seeing a failed handshake.
 func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	nc, pre, proto, err := upgrade(w, r, t.cfg.CheckOrigin)
+	nc, pre, proto, deflate, err := upgrade(w, r, t.cfg.CheckOrigin, !t.cfg.DisableCompression)
 	if err != nil {
 		return // the handshake was refused with an HTTP error
 	}
-	c := newConn(t, nc, exec, context.WithoutCancel(r.Context()))
+	c := newConn(t, nc, exec, context.WithoutCancel(r.Context()), deflate)
 	if proto != Subprotocol {
 		c.close(CloseSubprotocol, "Subprotocol not acceptable")
 	} else if !t.add(c) {

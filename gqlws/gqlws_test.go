@@ -146,9 +146,11 @@ func streams(t *testing.T, f func(t *testing.T, poll, push bool)) {
 }
 
 type client struct {
-	t  *testing.T
-	nc net.Conn
-	br *bufio.Reader
+	t       *testing.T
+	nc      net.Conn
+	br      *bufio.Reader
+	deflate bool // permessage-deflate was negotiated: read inflates
+	rsv1    bool // the last frame read was compressed
 }
 
 const handshake = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
@@ -226,7 +228,7 @@ func (c *client) read() (op byte, payload []byte) {
 	if _, err := io.ReadFull(c.br, h[:]); err != nil {
 		c.t.Fatalf("reading a frame: %v", err)
 	}
-	if h[0]&0x80 == 0 || h[0]&0x70 != 0 || h[1]&0x80 != 0 {
+	if h[0]&0x80 == 0 || h[0]&0x70 != 0 && !c.deflate || h[0]&0x30 != 0 || h[1]&0x80 != 0 {
 		c.t.Fatalf("server frame not final, with reserved bits or masked: %x", h)
 	}
 	n := uint64(h[1] & 0x7f)
@@ -243,6 +245,10 @@ func (c *client) read() (op byte, payload []byte) {
 	payload = make([]byte, n)
 	if _, err := io.ReadFull(c.br, payload); err != nil {
 		c.t.Fatal(err)
+	}
+	c.rsv1 = h[0]&0x40 != 0
+	if c.rsv1 {
+		payload = clientInflate(c.t, payload)
 	}
 	return h[0] & 0x0f, payload
 }
@@ -331,6 +337,7 @@ func TestFramingViolationsCloseTheConnection(t *testing.T) {
 		"unmasked":              {clientFrame(true, opText, []byte(initMsg), true), closeProtocolError},
 		"reserved bit":          {append([]byte{0x80 | 0x40 | opText}, clientFrame(true, opText, []byte(initMsg), false)[1:]...), closeProtocolError},
 		"unknown opcode":        {clientFrame(true, 0x3, []byte("x"), false), closeProtocolError},
+		"RSV2":                  {append([]byte{0x80 | 0x20 | opText}, clientFrame(true, opText, []byte(initMsg), false)[1:]...), closeProtocolError},
 		"fragmented control":    {clientFrame(false, opPing, []byte("x"), false), closeProtocolError},
 		"continuation alone":    {clientFrame(true, opContinuation, []byte("x"), false), closeProtocolError},
 		"longer than the limit": {clientFrame(true, opText, []byte(`{"type":"ping","payload":"`+strings.Repeat("x", 2000)+`"}`), false), closeTooBig},
