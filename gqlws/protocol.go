@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -216,9 +217,15 @@ func (c *conn) cancelOps() {
 	}
 }
 
+// truncate cuts a client's string to at most 64 bytes for a close reason,
+// between characters: a close reason must be UTF-8.
 func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64]
+	if len(s) <= 64 {
+		return s
+	}
+	s = s[:64]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
 	}
 	return s
 }

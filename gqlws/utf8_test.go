@@ -1,7 +1,9 @@
 package gqlws
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // RFC 6455 section 8.1: a text message that is not UTF-8 fails the
@@ -68,4 +70,17 @@ func TestACloseReasonThatIsNotUTF8IsAnsweredWith1007(t *testing.T) {
 			t.Fatalf("answered with %d, want 1007", code)
 		}
 	})
+}
+
+func TestCloseReasonsQuotingTheClientStayUTF8(t *testing.T) {
+	addr, _ := start(t, true, Config{}, newExecutor(false, 0, nil))
+	c := dial(t, addr, text(initMsg))
+	c.next()
+	id := "a" + strings.Repeat("é", 40) // 81 bytes: cut at 64, the 32nd é would be split
+	c.write(text(`{"id":"`+id+`","type":"subscribe","payload":{"query":"subscription { x }"}}`),
+		text(`{"id":"`+id+`","type":"subscribe","payload":{"query":"subscription { x }"}}`))
+	code, reason := c.closed()
+	if code != CloseSubscriberExists || !utf8.ValidString(reason) || !strings.HasPrefix(reason, "Subscriber for aé") {
+		t.Fatalf("closed with %d %q", code, reason)
+	}
 }
