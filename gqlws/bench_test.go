@@ -23,13 +23,14 @@ func BenchmarkResults(b *testing.B) {
 }
 
 func benchResults(b *testing.B, sockets int) {
-	tr := New(Config{OperationContext: withHooks})
+	tr := New(Config{})
 	execs := make([]*executor, sockets)
 	var next sync.Mutex
 	n := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.Lock()
 		e := newExecutor(true, 16, nil)
+		e.tr = tr
 		execs[n] = e
 		n++
 		next.Unlock()

@@ -19,14 +19,12 @@ type op struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	stopped bool // the client completed it: send nothing more (under wmu)
-	reason  atomic.Pointer[func() error]
 
-	// A pushed subscription (see Config.OperationContext) has no
-	// goroutine while it waits: its stream says when a result is ready.
+	// A pushed subscription (push.go) has no goroutine while it waits:
+	// its stream says when a result is ready.
 	c         *conn
 	doc       string                  // operation name and document: the render cache's scope
-	taken     func()                  // set by the resolver; nil: not pushed
-	skip      func()                  // set by the resolver; nil: never reuse a rendering
+	stream    Stream                  // set by Push.Start during dispatch; nil: not pushed
 	responses graphql.ResponseHandler // set before armed
 	rctx      context.Context         // the context responses run in
 	armed     atomic.Bool             // responses is set: results may be read
@@ -45,23 +43,21 @@ func (c *conn) run(o *op, params *graphql.RawParams) {
 		}
 	}()
 	ctx := graphql.StartOperationTrace(o.ctx)
-	if f := c.t.cfg.OperationContext; f != nil {
-		ctx = f(ctx, o.ready, func(taken func(), reason func() error, skip func()) {
-			o.taken, o.skip = taken, skip
-			o.reason.Store(&reason)
-		})
-	}
 	rc, errs := c.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
 		c.sendErrors(o, resp.Errors)
 		return
 	}
+	// While the operation is dispatched, its resolver may find it by its
+	// OperationContext (Transport.Push).
+	c.t.dispatching.Store(rc, o)
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)
+	c.t.dispatching.Delete(rc)
 	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
 		streaming = true
-		if o.taken != nil {
-			// The resolver registered a pushed stream (while
+		if o.stream != nil {
+			// The resolver started a pushed stream (while
 			// DispatchOperation ran it, on this goroutine): results are
 			// read as the stream says they are ready.
 			o.responses, o.rctx = responses, ctx
@@ -113,8 +109,8 @@ func (c *conn) results(o *op, ctx context.Context, responses graphql.ResponseHan
 // endStream sends what the end of an operation's results calls for:
 // complete, or what its stream's failure calls for.
 func (c *conn) endStream(o *op) {
-	if p := o.reason.Load(); p != nil && o.ctx.Err() == nil {
-		if err := (*p)(); err != nil {
+	if o.stream != nil && o.ctx.Err() == nil {
+		if err := o.stream.Err(); err != nil {
 			se := c.t.cfg.OnStreamEnd(err)
 			if len(se.Errors) > 0 {
 				c.sendErrors(o, se.Errors)

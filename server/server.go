@@ -53,7 +53,7 @@ type Config struct {
 	// (non-browser clients) are always allowed.
 	AllowedOrigins []string
 	// WebSocket tunes the websocket transport (its zero values are gqlws's
-	// defaults; Init, OperationContext and OnStreamEnd are set here).
+	// defaults; Init and OnStreamEnd are set here).
 	WebSocket gqlws.Config
 	// APQCache stores automatic persisted queries (default: in memory,
 	// 10,000 documents).
@@ -103,10 +103,10 @@ func New(cfg Config) *Handler {
 		cfg.APQCache = lru.New[string](10000)
 	}
 
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}}))
+	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	wsCfg := cfg.WebSocket
 	wsCfg.Init = wsInit(cfg)
-	wsCfg.OperationContext = resolvers.WithStream
 	wsCfg.OnStreamEnd = streamEnd(cfg.Logger)
 	if wsCfg.Logger == nil {
 		wsCfg.Logger = cfg.Logger
@@ -120,6 +120,7 @@ func New(cfg Config) *Handler {
 	}
 	wsCfg.OnReuse = m.reused
 	ws := gqlws.New(wsCfg)
+	root.Push = ws // subscriptions push their events to the socket
 	m.watchWebsockets(ws)
 	store := observedStore{Store: cfg.Chat.Store(), o: m}
 	gql.AddTransport(ws)
