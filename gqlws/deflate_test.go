@@ -160,17 +160,17 @@ func TestACompressingClientIsAnsweredCompressed(t *testing.T) {
 
 func TestAWindowTheServerCannotKeepToMeansLongResultsGoUncompressed(t *testing.T) {
 	addr, _ := start(t, true, Config{}, newExecutor(false, 0, nil))
-	c, ext := dialExt(t, addr, "permessage-deflate; server_max_window_bits=9", text(initMsg))
-	if !strings.Contains(ext, "server_max_window_bits=9") {
+	c, ext := dialExt(t, addr, "permessage-deflate; server_max_window_bits=11", text(initMsg))
+	if !strings.Contains(ext, "server_max_window_bits=11") {
 		t.Fatalf("answered %q", ext)
 	}
 	c.next()
-	c.write(text(string(subscribeMsg("long", longQuery)))) // a result of about 1.2 KB: over 512
+	c.write(text(string(subscribeMsg("long", strings.Repeat(longQuery, 2))))) // a result of about 2.5 KB: over 2,048
 	if m := c.next(); m.Type != "next" || c.rsv1 {
-		t.Fatalf("a result longer than the 512-byte window was compressed: %+v", m)
+		t.Fatalf("a result longer than the 2 KiB window was compressed: %+v", m)
 	}
 	c.next() // complete
-	c.write(text(string(subscribeMsg("short", "query { "+strings.Repeat("f ", 150)+"}"))))
+	c.write(text(string(subscribeMsg("short", longQuery)))) // about 1.2 KB
 	if m := c.next(); m.Type != "next" || !c.rsv1 {
 		t.Fatalf("a result within the window (over compressMin) was not compressed: %+v", m)
 	}

@@ -18,9 +18,10 @@
 // Compression: a client that offers permessage-deflate (RFC 7692) gets it,
 // without context takeover in either direction, so every message is
 // compressed and inflated on its own with a pooled compressor or
-// decompressor, and an idle socket holds neither (deflate.go). Results of
-// at least 256 bytes go out compressed; a compressed message from the
-// client is cut off once it inflates past MaxMessageBytes.
+// decompressor, and an idle socket holds neither (deflate.go). Messages of
+// at least 1 KiB go out compressed (shorter ones gain too little for the
+// CPU, see compressMin); a compressed message from the client is cut off
+// once it inflates past MaxMessageBytes.
 //
 // # Pushed subscriptions: how an event reaches a socket
 //
@@ -139,7 +140,7 @@ type Config struct {
 	MessageBurst float64
 	// DisableCompression turns permessage-deflate (RFC 7692) off. By
 	// default a client that offers it gets it, without context takeover
-	// either way: results of at least 256 bytes go out compressed, and the
+	// either way: messages of at least 1 KiB go out compressed, and the
 	// compressor and decompressor are pooled, so an idle socket holds
 	// neither (deflate.go).
 	DisableCompression bool

@@ -42,9 +42,15 @@ func putBuf(b *[]byte) {
 }
 
 // compressMin is the shortest message sent compressed when the socket
-// negotiated permessage-deflate: shorter ones (acks, pongs, completes, most
-// typing signals) gain too little to pay for the compressor.
-const compressMin = 256
+// negotiated permessage-deflate. Without context takeover a message is
+// compressed on its own, and compress/flate spends about as long on a
+// 300-byte message as on a 5 KB one (building its Huffman codes), while
+// small messages shrink little: a typical event (350-700 bytes) by 27-48 %,
+// at four times the server's CPU per delivered event; 1.2 KB by 63 %,
+// 5.6 KB by 85 % (docs/BENCHMARKS.md, "Websocket compression"). So events
+// go out as they are, and pages of history, search results and long
+// messages compressed.
+const compressMin = 1 << 10
 
 // send queues a text message (the concatenation of parts) and, unless
 // another goroutine is already writing the queue, writes it before
