@@ -169,7 +169,7 @@ func TestAWindowTheServerCannotKeepToMeansLongResultsGoUncompressed(t *testing.T
 	if m := c.next(); m.Type != "next" || c.rsv1 {
 		t.Fatalf("a result longer than the 2 KiB window was compressed: %+v", m)
 	}
-	c.next() // complete
+	c.next()                                                // complete
 	c.write(text(string(subscribeMsg("short", longQuery)))) // about 1.2 KB
 	if m := c.next(); m.Type != "next" || !c.rsv1 {
 		t.Fatalf("a result within the window (over compressMin) was not compressed: %+v", m)
