@@ -61,6 +61,7 @@ type config struct {
 	WSPingInterval   time.Duration
 	WSInitTimeout    time.Duration
 	WSMaxOperations  int
+	WSCompression    bool
 	ClientIPHeader   string
 
 	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
@@ -117,6 +118,7 @@ var configVars = []configVar{
 	{"MESSENGER_WS_PING_INTERVAL", "ws-ping-interval", "20s", "how often the server pings websockets; a socket silent for a whole interval after a ping is dropped"},
 	{"MESSENGER_WS_INIT_TIMEOUT", "ws-init-timeout", "10s", "time a websocket has to send connection_init (then 4408)"},
 	{"MESSENGER_WS_MAX_OPERATIONS", "ws-max-operations", "100", "operations one websocket may run at once (then 4429)"},
+	{"MESSENGER_WS_COMPRESSION", "ws-compression", "true", "permessage-deflate for websocket clients that offer it (no context takeover; messages of 1 KiB or more); false: off"},
 	{"MESSENGER_CLIENT_IP_HEADER", "client-ip-header", "", "header a trusted proxy sets to the client's IP (e.g. X-Real-IP), for per-IP limits; default: the connection's address"},
 	{"MESSENGER_S3_ENDPOINT", "s3-endpoint", "", "S3 or MinIO URL (path-style): switches attachment and story files to S3 (default: <data>/blobs)"},
 	{"MESSENGER_S3_BUCKET", "s3-bucket", "messenger", "S3 bucket for files (created if missing)"},
@@ -164,7 +166,7 @@ func loadConfig(args []string) (config, error) {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster} {
+	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster, "MESSENGER_WS_COMPRESSION": &c.WSCompression} {
 		if *b, err = strconv.ParseBool(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -76,5 +77,22 @@ func TestEventRetentionSettingExpiresOldCursors(t *testing.T) {
 	_, errs := bob.Subscribe(context.Background(), t, first).NextOrError(t, 5*time.Second)
 	if len(errs) == 0 || errs[0].Code() != "CURSOR_EXPIRED" {
 		t.Fatalf("resuming 4 events back with 3 kept: %+v, want CURSOR_EXPIRED", errs)
+	}
+}
+
+func TestWebsocketCompressionIsOnUnlessTurnedOff(t *testing.T) {
+	for env, want := range map[string]bool{"unset": true, "true": true, "false": false} {
+		t.Setenv("MESSENGER_WS_COMPRESSION", env)
+		if env == "unset" {
+			os.Unsetenv("MESSENGER_WS_COMPRESSION")
+		}
+		c, err := loadConfig(nil)
+		if err != nil || c.WSCompression != want {
+			t.Fatalf("MESSENGER_WS_COMPRESSION=%q: %v %v, want %v", env, c.WSCompression, err, want)
+		}
+	}
+	t.Setenv("MESSENGER_WS_COMPRESSION", "sometimes")
+	if _, err := loadConfig(nil); err == nil {
+		t.Fatal("MESSENGER_WS_COMPRESSION=sometimes accepted")
 	}
 }

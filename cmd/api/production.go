@@ -68,6 +68,7 @@ func production(ctx context.Context, cfg config, sc *server.Config) (func() erro
 		sc.Limits.Send, sc.Limits.Auth, sc.Limits.Expensive, sc.Limits.ExpensiveCost = cfg.RateSend, cfg.RateAuth, cfg.RateExpensive, 1000
 	}
 	sc.WebSocket.PingInterval, sc.WebSocket.InitTimeout, sc.WebSocket.MaxOperations = cfg.WSPingInterval, cfg.WSInitTimeout, cfg.WSMaxOperations
+	sc.WebSocket.DisableCompression = !cfg.WSCompression
 	if cfg.TrustedDocuments != "" {
 		m, err := persisted.LoadManifest(cfg.TrustedDocuments)
 		if err != nil {
