@@ -63,24 +63,37 @@ func traffic(svc *chat.Service, to chat.Session, messages, sockets int, client i
 	if err != nil {
 		return err
 	}
-	cpu0, start := cpuTime(), time.Now()
+	time.Sleep(time.Second) // the new conversation's event reaches every socket
+	if _, err := fmt.Fprintf(client, "start\n"); err != nil {
+		return err
+	}
+	if line, err := lines.ReadString('\n'); err != nil || strings.TrimSpace(line) != "started" {
+		return fmt.Errorf("client process: %q %v", line, err)
+	}
+	// One message at a time: each is delivered to every socket before the
+	// next is sent, so no subscriber falls behind (a loaded machine would
+	// otherwise drop some as slow consumers).
+	var wire, payload, events int64
+	var elapsed, cpu time.Duration
 	for i := 0; i < messages; i++ {
+		cpu0, start := cpuTime(), time.Now()
 		if _, err := svc.Send(ctx, from.User.ID, conv.ID, fmt.Sprint("m", i), bodies[i%len(bodies)]); err != nil {
 			return fmt.Errorf("sending message %d: %w", i, err)
 		}
+		if _, err := fmt.Fprintf(client, "count 1\n"); err != nil {
+			return err
+		}
+		line, err := lines.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("client process: %q %v", line, err)
+		}
+		var w, p, e int64
+		if _, err := fmt.Sscanf(line, "wire %d payload %d events %d", &w, &p, &e); err != nil {
+			return fmt.Errorf("client process: %q: %w", line, err)
+		}
+		elapsed, cpu = elapsed+time.Since(start), cpu+cpuTime()-cpu0
+		wire, payload, events = wire+w, payload+p, events+e
 	}
-	if _, err := fmt.Fprintf(client, "count %d\n", messages); err != nil {
-		return err
-	}
-	line, err := lines.ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("client process: %q %v", line, err)
-	}
-	var wire, payload, events int64
-	if _, err := fmt.Sscanf(line, "wire %d payload %d events %d", &wire, &payload, &events); err != nil {
-		return fmt.Errorf("client process: %q: %w", line, err)
-	}
-	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	res["events"] = events
 	res["wire_bytes_per_event"] = float64(wire) / float64(events)
 	res["payload_bytes_per_event"] = float64(payload) / float64(events)
@@ -118,28 +131,41 @@ func (w *wire) event(n int) {
 }
 
 // serve answers the server's lines on stdin until it closes, then calls
-// done: "count K" waits until every one of the n sockets has K more events
-// and prints what they cost.
+// done. "start" sets the baseline (after the traffic before it, such as the
+// new conversation, has arrived); "count K" waits until every one of the n
+// sockets has K more events and prints what they cost since the baseline,
+// which it then moves.
 func (w *wire) serve(stdin io.Reader, n int, done func()) error {
 	defer done()
 	in := bufio.NewReader(stdin)
+	var read0, payload0, events0 int64
 	for {
 		line, err := in.ReadString('\n')
 		if err != nil {
 			return nil
 		}
 		var k int
-		if _, err := fmt.Sscanf(strings.TrimSpace(line), "count %d", &k); err != nil {
+		switch line = strings.TrimSpace(line); {
+		case line == "start":
+			read0, payload0, events0 = w.read.Load(), w.payload.Load(), w.events.Load()
+			fmt.Println("started")
+			continue
+		case strings.HasPrefix(line, "count "):
+			if _, err := fmt.Sscanf(line, "count %d", &k); err != nil {
+				return err
+			}
+		default:
 			continue
 		}
-		read0, payload0, events0 := w.read.Load(), w.payload.Load(), w.events.Load()
 		want := events0 + int64(k*n)
-		for deadline := time.Now().Add(5 * time.Minute); w.events.Load() < want; time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); w.events.Load() < want; time.Sleep(time.Millisecond) {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("%d of %d events arrived", w.events.Load()-events0, want-events0)
 			}
 		}
-		fmt.Printf("wire %d payload %d events %d\n", w.read.Load()-read0, w.payload.Load()-payload0, w.events.Load()-events0)
+		read, payload, events := w.read.Load(), w.payload.Load(), w.events.Load()
+		fmt.Printf("wire %d payload %d events %d\n", read-read0, payload-payload0, events-events0)
+		read0, payload0, events0 = read, payload, events
 	}
 }
 
