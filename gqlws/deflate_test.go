@@ -169,8 +169,9 @@ func TestAWindowTheServerCannotKeepToMeansLongResultsGoUncompressed(t *testing.T
 	if m := c.next(); m.Type != "next" || c.rsv1 {
 		t.Fatalf("a result longer than the 2 KiB window was compressed: %+v", m)
 	}
-	c.next()                                                // complete
-	c.write(text(string(subscribeMsg("short", longQuery)))) // about 1.2 KB
+	c.next() // complete
+	// About 1.2 KB: within the window, over compressMin.
+	c.write(text(string(subscribeMsg("short", longQuery))))
 	if m := c.next(); m.Type != "next" || !c.rsv1 {
 		t.Fatalf("a result within the window (over compressMin) was not compressed: %+v", m)
 	}
