@@ -49,12 +49,15 @@ func (c *conn) run(o *op, params *graphql.RawParams) {
 		c.sendErrors(o, resp.Errors)
 		return
 	}
-	// While the operation is dispatched, its resolver may find it by its
-	// OperationContext (Transport.Push).
-	c.t.dispatching.Store(rc, o)
+	subscription := rc.Operation != nil && rc.Operation.Operation == ast.Subscription
+	if subscription {
+		// While the subscription is dispatched, its resolver may find it
+		// by its OperationContext (Transport.Push).
+		c.t.dispatching.Store(rc, o)
+		defer c.t.dispatching.Delete(rc)
+	}
 	responses, ctx := c.exec.DispatchOperation(ctx, rc)
-	c.t.dispatching.Delete(rc)
-	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+	if subscription {
 		streaming = true
 		if o.stream != nil {
 			// The resolver started a pushed stream (while

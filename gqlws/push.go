@@ -30,8 +30,8 @@ type Stream interface {
 type Push struct{ o *op }
 
 // Push returns the Push of the subscription whose resolver runs in ctx, or
-// nil when ctx is not an operation this transport is dispatching (another
-// transport, or a query). Call it from the resolver, before it returns.
+// nil when ctx is not a subscription this transport is dispatching (another
+// transport's, or a query). Call it from the resolver, before it returns.
 func (t *Transport) Push(ctx context.Context) *Push {
 	if !graphql.HasOperationContext(ctx) {
 		return nil
