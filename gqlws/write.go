@@ -46,8 +46,8 @@ func putBuf(b *[]byte) {
 // compressed on its own, and compress/flate spends about as long on a
 // 300-byte message as on a 5 KB one (building its Huffman codes), while
 // small messages shrink little: a typical event (350-700 bytes) by 27-48 %,
-// at four times the server's CPU per delivered event; 1.2 KB by 63 %,
-// 5.6 KB by 85 % (docs/BENCHMARKS.md, "Websocket compression"). So events
+// for two to four times the server's CPU per delivered event; 1.2 KB by
+// 63 %, 5.6 KB by 85 % (docs/BENCHMARKS.md, "Websocket compression"). So events
 // go out as they are, and pages of history, search results and long
 // messages compressed.
 const compressMin = 1 << 10
