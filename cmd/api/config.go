@@ -76,6 +76,7 @@ type config struct {
 	WSPingInterval  time.Duration
 	WSInitTimeout   time.Duration
 	WSMaxOperations int
+	WSCompression   bool
 	ClientIPHeader  string
 
 	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
@@ -143,6 +144,7 @@ var configVars = []configVar{
 	{"MESSENGER_WS_PING_INTERVAL", "ws-ping-interval", "20s", "how often the server pings websockets; a socket silent for a whole interval after a ping is dropped"},
 	{"MESSENGER_WS_INIT_TIMEOUT", "ws-init-timeout", "10s", "time a websocket has to send connection_init (then 4408)"},
 	{"MESSENGER_WS_MAX_OPERATIONS", "ws-max-operations", "100", "operations one websocket may run at once (then 4429)"},
+	{"MESSENGER_WS_COMPRESSION", "ws-compression", "true", "permessage-deflate for websocket clients that offer it (no context takeover; messages of 1 KiB or more); false: off"},
 	{"MESSENGER_CLIENT_IP_HEADER", "client-ip-header", "", "header a trusted proxy sets to the client's IP (e.g. X-Real-IP), for per-IP limits; default: the connection's address"},
 	{"MESSENGER_PUBLIC_URL", "public-url", "", "the API's public URL (e.g. https://api.example.com), which every signed file URL starts with; never taken from a request's Host header; default http://localhost:<port of MESSENGER_HTTP_ADDR> (required in production)"},
 	{"MESSENGER_S3_ENDPOINT", "s3-endpoint", "", "S3 or MinIO URL (path-style): switches attachment and story files to S3 (default: <data>/blobs)"},
@@ -205,7 +207,7 @@ func loadConfig(args []string) (config, error) {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster} {
+	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster, "MESSENGER_WS_COMPRESSION": &c.WSCompression} {
 		if *b, err = strconv.ParseBool(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
