@@ -50,7 +50,7 @@ func startCountedMediaAPI(t *testing.T) (string, *countingMediaStore) {
 	}
 	t.Cleanup(func() { pebbleMeta.Close() })
 	meta := &countingMediaStore{Store: pebbleMeta}
-	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Blobs: blobs, TempDir: t.TempDir()})
+	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Members: e.Store, Blobs: blobs, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
