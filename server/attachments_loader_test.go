@@ -14,6 +14,7 @@ import (
 	"messenger/blob/folder"
 	"messenger/media"
 	"messenger/media/mediatest"
+	mediapebble "messenger/media/pebble"
 	"messenger/server"
 )
 
@@ -44,7 +45,7 @@ func startCountedMediaAPI(t *testing.T) (string, *countingMediaStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pebbleMeta, err := media.OpenPebble(filepath.Join(dir, "media"))
+	pebbleMeta, err := mediapebble.Open(mediapebble.Config{Dir: filepath.Join(dir, "media")})
 	if err != nil {
 		t.Fatal(err)
 	}

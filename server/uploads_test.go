@@ -28,6 +28,7 @@ import (
 	"messenger/blob/s3blob"
 	"messenger/media"
 	"messenger/media/mediatest"
+	mediapebble "messenger/media/pebble"
 	"messenger/server"
 )
 
@@ -91,7 +92,7 @@ func newMediaAPIWith(t *testing.T, s3 bool, wrap func(blob.Store) blob.Store) *m
 	if wrap != nil {
 		blobs = wrap(blobs)
 	}
-	meta, err := media.OpenPebble(filepath.Join(dir, "media"))
+	meta, err := mediapebble.Open(mediapebble.Config{Dir: filepath.Join(dir, "media")})
 	if err != nil {
 		t.Fatal(err)
 	}
