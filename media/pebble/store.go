@@ -83,6 +83,24 @@ func (s *Store) get(ctx context.Context, key []byte, v any) error {
 	return json.Unmarshal(b, v)
 }
 
+// getEach reads the JSON record of each id under kind\0<id>; ids without
+// one are absent from the map.
+func getEach[T any](ctx context.Context, s *Store, kind string, ids []string) (map[string]T, error) {
+	out := make(map[string]T, len(ids))
+	for _, id := range ids {
+		var v T
+		err := s.get(ctx, pebblekv.Key(kind, id), &v)
+		if errors.Is(err, media.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = v
+	}
+	return out, nil
+}
+
 func set(b *pebble.Batch, key []byte, v any) {
 	data := []byte{}
 	if v != nil {

@@ -32,19 +32,7 @@ func (s *Store) PutUpload(ctx context.Context, u media.Upload) error {
 
 // Uploads implements media.Store.
 func (s *Store) Uploads(ctx context.Context, ids []string) (map[string]media.Upload, error) {
-	out := make(map[string]media.Upload, len(ids))
-	for _, id := range ids {
-		var u media.Upload
-		err := s.get(ctx, pebblekv.Key("u", id), &u)
-		if errors.Is(err, media.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[id] = u
-	}
-	return out, nil
+	return getEach[media.Upload](ctx, s, "u", ids)
 }
 
 // DeleteUpload implements media.Store.
@@ -103,19 +91,7 @@ func (s *Store) Attach(ctx context.Context, messageID string, ids []string) erro
 
 // Attachments implements media.Store.
 func (s *Store) Attachments(ctx context.Context, messageIDs []string) (map[string][]string, error) {
-	out := make(map[string][]string, len(messageIDs))
-	for _, m := range messageIDs {
-		var ids []string
-		err := s.get(ctx, pebblekv.Key("ma", m), &ids)
-		if errors.Is(err, media.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[m] = ids
-	}
-	return out, nil
+	return getEach[[]string](ctx, s, "ma", messageIDs)
 }
 
 // StaleUploads implements media.Store.
