@@ -120,7 +120,7 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 
-	uploads, closeUploads, err := openUploads(ctx, cfg, svc, key, obs)
+	uploads, closeUploads, err := openUploads(ctx, cfg, svc, store, key, obs)
 	if err != nil {
 		return err
 	}
