@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"messenger/chat"
+	"messenger/textrules"
 )
 
 // MaxCaptionRunes caps a story's caption.
@@ -25,6 +26,11 @@ const MaxCaptionRunes = 500
 func (s *Service) PostStory(ctx context.Context, me, uploadID, caption string) (Story, error) {
 	if !utf8.ValidString(caption) || utf8.RuneCountInString(caption) > MaxCaptionRunes {
 		return Story{}, badInput("caption", fmt.Sprintf("the caption must be at most %d characters", MaxCaptionRunes))
+	}
+	if caption != "" {
+		if err := textrules.Body(caption); err != nil {
+			return Story{}, badInput("caption", "the caption "+err.Error())
+		}
 	}
 	u, err := s.Upload(ctx, me, uploadID)
 	switch {
