@@ -29,9 +29,6 @@ const (
 	closeTooBig        = 1009
 )
 
-// maxHeader is the longest header of a server frame (no mask).
-const maxHeader = 10
-
 // frame is one parsed client frame; payload aliases the read buffer and is
 // already unmasked.
 type frame struct {

@@ -80,7 +80,7 @@ func upgrade(w http.ResponseWriter, r *http.Request, checkOrigin func(*http.Requ
 	resp = append(resp, "\r\n\r\n"...)
 	_ = nc.SetDeadline(time.Now().Add(handshakeTimeout))
 	if _, err := nc.Write(resp); err != nil {
-		nc.Close()
+		_ = nc.Close()
 		return nil, nil, "", nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})

@@ -157,7 +157,7 @@ func (s *Service) spool(ctx context.Context, key string, max int64) (*spooled, e
 		}
 		return nil, fmt.Errorf("media: read upload: %w", err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	if info.Size > max {
 		return nil, refusedFile{badInput("id", fmt.Sprintf("the uploaded file has %d bytes, more than the %d declared", info.Size, max))}
 	}

@@ -17,7 +17,7 @@ func Scan(ctx context.Context, db *pebble.DB, lower, upper []byte, reverse bool,
 	if err != nil {
 		return fmt.Errorf("pebble: iterate: %w", err)
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	var ok bool
 	step := it.Next
 	if reverse {

@@ -76,7 +76,7 @@ func (s *Store) get(ctx context.Context, key []byte, v any) error {
 	if err != nil {
 		return fmt.Errorf("media: get: %w", err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if v == nil {
 		return nil
 	}

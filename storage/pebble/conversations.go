@@ -20,14 +20,14 @@ func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation, 
 		v, closer, err := s.db.Get(pebblekv.Key("direct", c.DirectKey))
 		if err == nil {
 			id := string(v)
-			closer.Close()
+			_ = closer.Close()
 			var existing storage.Conversation
 			err := s.getJSON(ctx, pebblekv.Key("conv", id), &existing)
 			return existing, false, err
 		}
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if err := setJSON(b, pebblekv.Key("conv", c.ID), c); err != nil {
 		return c, false, err
 	}
@@ -91,7 +91,7 @@ func (s *Store) RenameConversation(ctx context.Context, conversationID, title st
 		c.LastActivityAt = at
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if err := setJSON(b, pebblekv.Key("conv", c.ID), c); err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Store) AddMembers(ctx context.Context, conversationID string, members [
 		return nil, err
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	var added []string
 	positions := posDeltas{}
 	seen := map[string]bool{}

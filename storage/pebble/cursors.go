@@ -64,7 +64,7 @@ func (s *Store) ReceiptTime(ctx context.Context, conversationID, userID string, 
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	return receiptAt(it, conversationID, userID, kind, seq)
 }
 
@@ -115,7 +115,7 @@ func (s *Store) Receipts(ctx context.Context, conversationID string, seq int64, 
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	var out []storage.Receipt
 	after := afterUserID
 	for len(out) < limit {

@@ -19,7 +19,7 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 	idem := pebblekv.Key("idem", m.ConversationID, m.SenderID, m.ClientMessageID)
 	if v, closer, err := s.db.Get(idem); err == nil {
 		seq := string(v)
-		closer.Close()
+		_ = closer.Close()
 		var existing storage.Message
 		err := s.getJSON(ctx, pebblekv.Key("msg", m.ConversationID, seq), &existing)
 		return existing, false, err

@@ -89,7 +89,7 @@ func (s *Store) count(k []byte) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("pebble: get: %w", err)
 	}
-	defer closer.Close()
+	defer func() { _ = closer.Close() }()
 	return strconv.ParseInt(string(v), 10, 64)
 }
 
