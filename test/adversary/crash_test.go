@@ -148,10 +148,7 @@ func crashUnderLoad(t *testing.T, resumable bool, env []string) {
 		defer s.close()
 		streams[i] = s
 	}
-	acked := map[string]int{}
-	for _, id := range awaitLive(t, members[0], conv, streams) {
-		acked[id] = 1
-	}
+	acked := awaitLive(t, members[0], conv, streams)
 
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()

@@ -227,11 +227,11 @@ func hasMessages(conv string, clientIDs map[string]bool) func([]live) bool {
 }
 
 // awaitLive sends probe messages from sender into conv until every stream
-// has received one, and returns the client ids of the probes sent. A
+// has received one, and returns the seq of each probe sent, by client id. A
 // subscription is live only a moment after its subscribe message goes
 // out, and a message sent before that is not its to receive: a single
 // warm-up message would race the registration.
-func awaitLive(t *testing.T, sender *apitest.Client, conv string, streams []*stream) []string {
+func awaitLive(t *testing.T, sender *apitest.Client, conv string, streams []*stream) map[string]int {
 	t.Helper()
 	gotProbe := func(s *stream) bool {
 		for _, e := range s.messages(conv) {
@@ -241,12 +241,13 @@ func awaitLive(t *testing.T, sender *apitest.Client, conv string, streams []*str
 		}
 		return false
 	}
-	var sent []string
+	sent := map[string]int{}
 	deadline := time.Now().Add(30 * time.Second)
 	for probe := 0; ; probe++ {
 		id := fmt.Sprintf("probe-%d", probe)
-		sender.Must(t, sendMutation, sendInput(conv, id, "probe"), nil)
-		sent = append(sent, id)
+		var out struct{ SendMessage struct{ Seq int } }
+		sender.Must(t, sendMutation, sendInput(conv, id, "probe"), &out)
+		sent[id] = out.SendMessage.Seq
 		all := true
 		for _, s := range streams {
 			if s.await(time.Second, func([]live) bool { return gotProbe(s) }) != nil {
