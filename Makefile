@@ -6,7 +6,7 @@ GO ?= go
 RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./search/... ./media/... ./blob/... ./presence/... ./gqlws/... ./cql/...
 RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob|presence|gqlws|cql)(/|$$)
 
-.PHONY: run test unit test-in-env check-generated lint generate bench playground schema-snapshot
+.PHONY: run test unit test-in-env check-generated lint generate bench playground schema-snapshot image
 
 ## run: start the API on embedded defaults (no servers needed)
 run:
@@ -29,6 +29,9 @@ test-in-env: check-generated lint
 	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage' ./cmd/api/
 	./web/playground/e2e/run.sh
 	./test/graphql-http/run.sh
+	$(MAKE) --no-print-directory image
+	cd deploy && $(GO) vet ./... && MESSENGER_IMAGE=$(CURDIR)/dist/messenger-oci.tar $(GO) test -count=1 ./...
+	./scripts/kubeconform.sh
 
 ## check-generated: fail when graph/ is stale against schema/*.graphqls
 check-generated:
@@ -55,3 +58,7 @@ playground:
 ## schema-snapshot: rewrite schema/snapshot.graphql from schema/*.graphqls; a breaking change must be named under Unreleased in CHANGELOG.md
 schema-snapshot:
 	$(GO) run ./cmd/schemacheck -update
+
+## image: build the container image without a Docker daemon into dist/messenger-oci.tar (static, non-root; see scripts/image.sh)
+image:
+	./scripts/image.sh dist/messenger-oci.tar

@@ -40,6 +40,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "migrate" {
 		cmd, os.Args = runMigrate, os.Args[1:]
 	}
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		cmd, os.Args = runHealthcheck, os.Args[1:]
+	}
 	if err := cmd(os.Args[1:], logger); err != nil {
 		fmt.Fprintln(os.Stderr, "api:", err)
 		os.Exit(1)
