@@ -14,6 +14,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -32,6 +33,7 @@ type manifests struct {
 	hpas            []*autoscalingv2.HorizontalPodAutoscaler
 	pdbs            []*policyv1.PodDisruptionBudget
 	serviceMonitors []*monitoringv1.ServiceMonitor
+	networkPolicies []*networkingv1.NetworkPolicy
 }
 
 func loadManifests(t *testing.T) manifests {
@@ -89,6 +91,8 @@ func (m *manifests) add(doc []byte) error {
 		return decode(doc, &m.pdbs)
 	case "monitoring.coreos.com/v1 ServiceMonitor":
 		return decode(doc, &m.serviceMonitors)
+	case "networking.k8s.io/v1 NetworkPolicy":
+		return decode(doc, &m.networkPolicies)
 	}
 	return fmt.Errorf("unexpected object %s %s: add its type to the test", tm.APIVersion, tm.Kind)
 }
@@ -228,6 +232,23 @@ func TestAutoscalingDisruptionBudgetAndMonitoringTargetTheAPI(t *testing.T) {
 	if len(sm.Spec.Endpoints) == 0 || sm.Spec.Endpoints[0].Path != "/metrics" || !svcPorts[sm.Spec.Endpoints[0].Port] {
 		t.Errorf("the ServiceMonitor does not scrape /metrics on a Service port: %+v", sm.Spec.Endpoints)
 	}
+	// Production serves /metrics on the private MESSENGER_DEBUG_ADDR
+	// listener only: the scraped port must be that listener's.
+	_, debugPort, _ := strings.Cut(m.configMaps[0].Data["MESSENGER_DEBUG_ADDR"], ":")
+	for _, p := range svc.Spec.Ports {
+		if p.Name != sm.Spec.Endpoints[0].Port {
+			continue
+		}
+		for _, cp := range c.Ports {
+			if cp.Name == p.TargetPort.String() && fmt.Sprint(cp.ContainerPort) != debugPort {
+				t.Errorf("the ServiceMonitor scrapes container port %d, but MESSENGER_DEBUG_ADDR listens on %q", cp.ContainerPort, debugPort)
+			}
+		}
+	}
+	if len(m.networkPolicies) != 1 {
+		t.Fatal("want one NetworkPolicy keeping the metrics listener private")
+	}
+	selects(t, "the NetworkPolicy", &m.networkPolicies[0].Spec.PodSelector, pod)
 }
 
 // A manifest with a misspelt field is refused: the decoding is strict.
