@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+
+	"messenger/internal/schemadiff"
 )
 
 // The committed snapshot is the schema: a change to schema/*.graphqls
@@ -73,5 +78,45 @@ func TestSafeChangeStillNeedsTheSnapshotUpdated(t *testing.T) {
 	}
 	if err := update(glob, snap, filepath.Join(dir, "CHANGELOG.md"), &out); err != nil {
 		t.Fatalf("a safe change needs no changelog entry: %v", err)
+	}
+}
+
+// The README's API tour is the first thing a client developer copies: every
+// operation there is named (so it pastes into graphql-codegen and trusted
+// documents) and valid against the schema.
+func TestReadmeTourOperationsAreNamedAndValid(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tour, ok := strings.Cut(string(readme), "\n## API tour\n")
+	if !ok {
+		t.Fatal("no API tour section in the README")
+	}
+	tour, _, _ = strings.Cut(tour, "\n## ")
+	schema, err := schemadiff.LoadFiles("../../schema/*.graphqls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(tour, -1)
+	if len(blocks) == 0 {
+		t.Fatal("no graphql block in the API tour")
+	}
+	ops := 0
+	for _, b := range blocks {
+		doc, errs := gqlparser.LoadQuery(schema, b[1])
+		if errs != nil {
+			t.Errorf("an API tour operation does not validate: %v", errs)
+			continue
+		}
+		for _, op := range doc.Operations {
+			ops++
+			if op.Name == "" {
+				t.Errorf("an anonymous %s in the API tour: name it", op.Operation)
+			}
+		}
+	}
+	if ops < 10 {
+		t.Errorf("found only %d operations in the API tour", ops)
 	}
 }
