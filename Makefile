@@ -8,9 +8,10 @@ RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob|presence|gql
 
 .PHONY: run test unit test-in-env check-generated lint generate bench playground schema-snapshot image
 
-## run: start the API on embedded defaults (no servers needed)
+## run: start the API on embedded defaults (no servers needed); pure Go (CGO_ENABLED=0): no C compiler, a faster first build
 run:
-	$(GO) run ./cmd/api
+	@echo "building the API (the first build compiles about 100 modules: a few minutes on 2 cores, see the README's First run)" >&2
+	CGO_ENABLED=0 $(GO) run ./cmd/api
 
 ## test: install and start Redis, Cassandra, OpenSearch and MinIO as needed, run every test, stop them
 test:
