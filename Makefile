@@ -6,7 +6,7 @@ GO ?= go
 RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./search/... ./media/... ./blob/... ./presence/... ./gqlws/... ./cql/...
 RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob|presence|gqlws|cql)(/|$$)
 
-.PHONY: run test unit test-in-env check-generated lint generate bench playground schema-snapshot image
+.PHONY: run test unit test-in-env check-generated lint generate bench playground
 
 ## run: start the API on embedded defaults (no servers needed); pure Go (CGO_ENABLED=0): no C compiler, a faster first build
 run:
@@ -55,6 +55,8 @@ bench:
 ## playground: rebuild web/playground/dist from the pinned lockfile
 playground:
 	./web/playground/build.sh
+
+.PHONY: schema-snapshot image
 
 ## schema-snapshot: rewrite schema/snapshot.graphql from schema/*.graphqls; a breaking change must be named under Unreleased in CHANGELOG.md
 schema-snapshot:

@@ -168,7 +168,7 @@ func loadConfig(args []string) (config, error) {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster, "MESSENGER_MIGRATE": &c.Migrate} {
+	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster} {
 		if *b, err = strconv.ParseBool(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
@@ -201,6 +201,9 @@ func loadConfig(args []string) (config, error) {
 		return c, fmt.Errorf("MESSENGER_OPENSEARCH_INSECURE: %w", err)
 	}
 	c.OTLPEndpoint = get("MESSENGER_OTLP_ENDPOINT")
+	if c.Migrate, err = strconv.ParseBool(get("MESSENGER_MIGRATE")); err != nil {
+		return c, fmt.Errorf("MESSENGER_MIGRATE: %w", err)
+	}
 	return c, nil
 }
 
