@@ -117,6 +117,38 @@ func TestComposeSettingsAreDocumentedInTheReadme(t *testing.T) {
 	}
 }
 
+// requiredInProduction lists the settings the README's configuration
+// table says production requires: the deploy files run in production.
+func requiredInProduction(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `(MESSENGER_[A-Z0-9_]+)` \\|.*required in production").FindAllStringSubmatch(string(b), -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func TestComposeSetsWhatProductionRequires(t *testing.T) {
+	p, err := loadCompose(t, map[string]string{"MESSENGER_JWT_SECRET": strings.Repeat("s", 48)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(apiServices(p), p.Services["migrate"]) {
+		if v := s.Environment["MESSENGER_ENV"]; v == nil || *v != "production" {
+			t.Errorf("%s does not run in production mode", s.Name)
+		}
+		for _, k := range requiredInProduction(t) {
+			if v := s.Environment[k]; v == nil || *v == "" {
+				t.Errorf("%s runs in production without %s, which the README says production requires", s.Name, k)
+			}
+		}
+	}
+}
+
 // readmeSettings lists the MESSENGER_* variables of the README's
 // configuration table (a row names one, or two as `X_USERNAME` / `_PASSWORD`).
 func readmeSettings(t *testing.T) map[string]bool {

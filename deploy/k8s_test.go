@@ -161,6 +161,11 @@ func TestSettingsComeFromTheConfigMapAndTheJWTKeyFromTheSecret(t *testing.T) {
 	if cm.Data["MESSENGER_MIGRATE"] != "false" {
 		t.Error("pods migrate at start; the migrate Job does that before a rollout")
 	}
+	for _, k := range requiredInProduction(t) {
+		if cm.Data[k] == "" && sec.StringData[k] == "" {
+			t.Errorf("the pods run in production without %s, which the README says production requires", k)
+		}
+	}
 	known := readmeSettings(t)
 	for k := range cm.Data {
 		if !known[k] {
