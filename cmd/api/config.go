@@ -91,6 +91,9 @@ type config struct {
 
 	// OTLPEndpoint is the OTLP/HTTP collector traces go to (see package tracing).
 	OTLPEndpoint string
+	// Migrate applies Cassandra migrations and creates OpenSearch indices
+	// at start; false only checks that `api migrate` did (see migrate.go).
+	Migrate bool
 }
 
 // configVar documents one setting: the README's configuration table is
@@ -158,6 +161,7 @@ var configVars = []configVar{
 	{"MESSENGER_OPENSEARCH_PASSWORD", "opensearch-password", "", "OpenSearch basic-auth password"},
 	{"MESSENGER_OPENSEARCH_INSECURE", "opensearch-insecure", "false", "skip TLS certificate verification for OpenSearch (test clusters only)"},
 	{"MESSENGER_OPENSEARCH_PREFIX", "opensearch-prefix", "messenger-", "prefix of the OpenSearch index and alias names"},
+	{"MESSENGER_MIGRATE", "migrate", "true", "apply Cassandra migrations and create OpenSearch indices at start; false: refuse to start unless `api migrate` has already done it (run it before rolling out)"},
 	{"MESSENGER_OTLP_ENDPOINT", "otlp-endpoint", "", "OTLP/HTTP collector base URL (e.g. http://localhost:4318): send traces to <url>/v1/traces; default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing"},
 }
 
@@ -244,6 +248,9 @@ func loadConfig(args []string) (config, error) {
 		return c, fmt.Errorf("MESSENGER_OPENSEARCH_INSECURE: %w", err)
 	}
 	c.OTLPEndpoint = get("MESSENGER_OTLP_ENDPOINT")
+	if c.Migrate, err = strconv.ParseBool(get("MESSENGER_MIGRATE")); err != nil {
+		return c, fmt.Errorf("MESSENGER_MIGRATE: %w", err)
+	}
 	return c, nil
 }
 
