@@ -159,28 +159,7 @@ func cursorStmts(conversationID, userID string, readSeq, deliveredSeq int64) []s
 
 // Conversations implements storage.Store.
 func (s *Store) Conversations(ctx context.Context, ids []string) (map[string]storage.Conversation, error) {
-	found := make([]*storage.Conversation, len(ids))
-	err := cql.Parallel(ctx, len(ids), func(ctx context.Context, i int) error {
-		c, err := s.conversation(ctx, ids[i])
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found[i] = &c
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]storage.Conversation, len(ids))
-	for _, c := range found {
-		if c != nil {
-			out[c.ID] = *c
-		}
-	}
-	return out, nil
+	return lookupEach(ctx, ids, s.conversation)
 }
 
 // conversation reads one conversation. A row without a kind holds only

@@ -72,26 +72,5 @@ func (s *Store) user(ctx context.Context, id string) (storage.User, error) {
 // Users implements storage.Store: one single-partition read per id, in
 // parallel.
 func (s *Store) Users(ctx context.Context, ids []string) (map[string]storage.User, error) {
-	found := make([]*storage.User, len(ids))
-	err := cql.Parallel(ctx, len(ids), func(ctx context.Context, i int) error {
-		u, err := s.user(ctx, ids[i])
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found[i] = &u
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]storage.User, len(ids))
-	for _, u := range found {
-		if u != nil {
-			out[u.ID] = *u
-		}
-	}
-	return out, nil
+	return lookupEach(ctx, ids, s.user)
 }
