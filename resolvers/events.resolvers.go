@@ -49,6 +49,25 @@ func (r *messageDeletedResolver) MessageID(ctx context.Context, obj *chat.Messag
 	return ids.Encode(ids.Message, obj.MessageID), nil
 }
 
+func (r *messageDeletedResolver) Message(ctx context.Context, obj *chat.MessageDeleted) (*storage.Message, error) {
+	if !obj.ForEveryone {
+		return nil, nil
+	}
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return orNull(r.Chat.Message(ctx, me, obj.MessageID))
+}
+
+func (r *messageDeletedResolver) Conversation(ctx context.Context, obj *chat.MessageDeleted) (*storage.Conversation, error) {
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return orNull(r.Chat.Conversation(ctx, me, obj.ConversationID))
+}
+
 func (r *presenceUpdatedResolver) User(ctx context.Context, obj *chat.PresenceUpdated) (*storage.User, error) {
 	return user(ctx, obj.UserID)
 }
