@@ -2560,13 +2560,13 @@ type MessageDeleted implements Event {
   "True: deleted for everyone (a tombstone remains); false: hidden for me only."
   forEveryone: Boolean!
   """
-  The tombstone (no body, ` + "`" + `deletedAt` + "`" + ` set, no attachments) when deleted for
-  everyone, so a normalized cache updates the message in place; null when it
-  was hidden for me only: evict ` + "`" + `messageId` + "`" + ` from the cache.
+  The message as it is now: deleted for everyone, the tombstone (no body,
+  ` + "`" + `deletedAt` + "`" + ` set, no attachments), so a normalized cache updates it in
+  place; hidden for me only, unchanged: evict it from the cache.
   """
-  message: Message
-  "The conversation as it is now (its ` + "`" + `lastMessage` + "`" + ` and ` + "`" + `unreadCount` + "`" + ` may have changed); null if I can no longer see it."
-  conversation: Conversation
+  message: Message!
+  "The conversation as it is now (its ` + "`" + `lastMessage` + "`" + ` and ` + "`" + `unreadCount` + "`" + ` may have changed)."
+  conversation: Conversation!
 }
 
 "A reaction was added or removed."
@@ -6821,10 +6821,10 @@ func (ec *executionContext) _MessageDeleted_message(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
-			return ec.marshalOMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_MessageDeleted_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6853,10 +6853,10 @@ func (ec *executionContext) _MessageDeleted_conversation(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
-			return ec.marshalOConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_MessageDeleted_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13785,13 +13785,13 @@ func (ec *executionContext) _MessageDeleted(ctx context.Context, sel ast.Selecti
 			}
 		case "message":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MessageDeleted_message(ctx, field, obj)
 				})
 		case "conversation":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MessageDeleted_conversation(ctx, field, obj)
 				})

@@ -10,6 +10,7 @@ import (
 	"messenger/chat"
 	"messenger/graph"
 	"messenger/ids"
+	"messenger/loaders"
 	"messenger/storage"
 )
 
@@ -50,22 +51,13 @@ func (r *messageDeletedResolver) MessageID(ctx context.Context, obj *chat.Messag
 }
 
 func (r *messageDeletedResolver) Message(ctx context.Context, obj *chat.MessageDeleted) (*storage.Message, error) {
-	if !obj.ForEveryone {
-		return nil, nil
-	}
-	me, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return orNull(r.Chat.Message(ctx, me, obj.MessageID))
+	m, err := loaders.For(ctx).Message(ctx, obj.ConversationID, obj.Seq)
+	return &m, err
 }
 
 func (r *messageDeletedResolver) Conversation(ctx context.Context, obj *chat.MessageDeleted) (*storage.Conversation, error) {
-	me, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return orNull(r.Chat.Conversation(ctx, me, obj.ConversationID))
+	c, err := loaders.For(ctx).Conversation(ctx, obj.ConversationID)
+	return &c, err
 }
 
 func (r *presenceUpdatedResolver) User(ctx context.Context, obj *chat.PresenceUpdated) (*storage.User, error) {

@@ -223,8 +223,8 @@ type deletedEvent struct {
 
 // MessageDeleted carries what a client cache needs: deleted for everyone,
 // the tombstone itself (so the cached message updates in place); hidden for
-// me only, no message (evict it); and either way the conversation as it is
-// now, with its new unread count.
+// me only, the message unchanged (the flag says evict it); and either way
+// the conversation as it is now, with its new unread count.
 func TestMessageDeletedCarriesTheTombstoneAndTheConversation(t *testing.T) {
 	url := newAPI(t, apiOptions{})
 	alice, bob := apitest.SignUp(t, url, "alice"), apitest.SignUp(t, url, "bob")
@@ -255,8 +255,8 @@ func TestMessageDeletedCarriesTheTombstoneAndTheConversation(t *testing.T) {
 
 	bob.Must(t, `mutation($m: ID!) { deleteMessage(messageId: $m, forEveryone: false) { id } }`, map[string]any{"m": first}, nil)
 	ev := next()
-	if ev.MessageID != first || ev.ConversationID != conv || ev.ForEveryone || ev.Message != nil {
-		t.Fatalf("hidden for me: %+v, want message %s of %s with no message to keep", ev, first, conv)
+	if ev.MessageID != first || ev.ConversationID != conv || ev.ForEveryone || ev.Message == nil || ev.Message.ID != first || ev.Message.DeletedAt != nil {
+		t.Fatalf("hidden for me: %+v (message %+v), want message %s of %s, not a tombstone", ev, ev.Message, first, conv)
 	}
 	if ev.Conversation == nil || ev.Conversation.ID != conv || ev.Conversation.UnreadCount != 1 {
 		t.Fatalf("hidden for me: conversation %+v, want %s with 1 unread", ev.Conversation, conv)
