@@ -6,7 +6,7 @@ GO ?= go
 RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./search/... ./media/... ./blob/... ./presence/... ./gqlws/... ./cql/...
 RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob|presence|gqlws|cql)(/|$$)
 
-.PHONY: run test unit test-in-env check-generated lint generate bench playground
+.PHONY: run test unit fuzz test-in-env check-generated lint generate bench playground
 
 ## run: start the API on embedded defaults (no servers needed)
 run:
@@ -21,12 +21,17 @@ unit:
 	env -u MESSENGER_CASSANDRA_HOSTS -u MESSENGER_REDIS_ADDRS -u MESSENGER_REDIS_CLUSTER_ADDRS \
 	  -u MESSENGER_OPENSEARCH_URL -u MESSENGER_S3_ENDPOINT $(GO) test -count=1 ./...
 
+## fuzz: a short run of every fuzz target (FUZZTIME=2s each by default)
+fuzz:
+	./scripts/fuzz.sh
+
 # test-in-env runs inside scripts/test.sh, with the servers' MESSENGER_* variables set.
 test-in-env: check-generated lint
 	$(GO) test -count=1 -race $(RACE_PKGS)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v -E '$(RACE_RE)')
 	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage|Restart' ./storage/cassandra/ ./realtime/redislog/ ./server/
 	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage' ./cmd/api/
+	./scripts/fuzz.sh
 	./web/playground/e2e/run.sh
 	./test/graphql-http/run.sh
 

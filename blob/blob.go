@@ -26,6 +26,8 @@ var (
 	// ErrBadKey: the key is empty, too long, or has characters outside
 	// [A-Za-z0-9._/-], "..", or a leading or trailing slash.
 	ErrBadKey = errors.New("blob: malformed key")
+	// ErrExists: Put found an object at the key already; nothing changed.
+	ErrExists = errors.New("blob: object exists")
 )
 
 // Info describes a stored object.
@@ -55,15 +57,22 @@ type PostForm struct {
 	Expires time.Time
 }
 
-// Store is a flat key space of immutable-once-written objects. Every method
+// Store is a flat key space of objects that Put writes once. Every method
 // may block on I/O and honours ctx. All methods are safe for concurrent use,
 // also from several processes sharing one distributed backend.
+//
+// A presigned POST form (PresignPost) is the exception to write-once: until
+// it expires, whoever holds it may post to its key again, replacing what
+// is there (S3 offers no single-use form). A caller that must know the
+// bytes it checked are the bytes it serves copies them with Put to a key
+// no form covers, and reads them from there.
 type Store interface {
-	// Put streams r into the object at key, replacing any object there. It
-	// reads at most max+1 bytes: a longer stream fails with ErrTooLarge
-	// and leaves no object at key (not even a previous one). max <= 0 means
-	// no limit. It returns the stored size. The object is visible to Get
-	// only once Put has returned nil.
+	// Put streams r into a new object at key. When an object is there
+	// already it fails with ErrExists and changes nothing: of concurrent
+	// Puts to one key, from any number of processes, exactly one wins. It
+	// reads at most max+1 bytes: a longer stream fails with ErrTooLarge and
+	// stores nothing. max <= 0 means no limit. It returns the stored size.
+	// The object is visible to Get only once Put has returned nil.
 	Put(ctx context.Context, key string, r io.Reader, max int64, contentType string) (int64, error)
 	// Get opens the object for reading; the caller closes it. ErrNotFound
 	// when there is none.
@@ -80,18 +89,32 @@ type Store interface {
 	// PresignPost returns a form for a browser (or any HTTP client) to
 	// upload the object at key directly, until ttl has passed. The server
 	// refuses a body of more than max bytes or of zero bytes (the policy's
-	// content-length-range), and stores nothing then.
+	// content-length-range), and stores nothing then. Each accepted POST
+	// replaces the object at key (see Store).
 	PresignPost(ctx context.Context, key string, max int64, ttl time.Duration) (PostForm, error)
+	// List returns up to limit keys that start with prefix and sort after
+	// after ("" = from the start), in byte order. A prefix need not end at
+	// a "/". Objects written or deleted while it runs may or may not be
+	// among them.
+	List(ctx context.Context, prefix, after string, limit int) ([]string, error)
 }
 
 // ValidKey reports whether key may be used by every Store: 1-512 bytes of
 // [A-Za-z0-9._/-], no "..", no leading or trailing slash, no empty segment.
 func ValidKey(key string) error {
-	if key == "" || len(key) > 512 || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") ||
-		strings.Contains(key, "..") || strings.Contains(key, "//") {
+	if key == "" || strings.HasSuffix(key, "/") {
 		return ErrBadKey
 	}
-	for _, c := range key {
+	return ValidPrefix(key)
+}
+
+// ValidPrefix reports whether prefix may start keys (List): like a key,
+// but it may be empty or end with a slash.
+func ValidPrefix(prefix string) error {
+	if len(prefix) > 512 || strings.HasPrefix(prefix, "/") || strings.Contains(prefix, "..") || strings.Contains(prefix, "//") {
+		return ErrBadKey
+	}
+	for _, c := range prefix {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '/' || c == '-'
 		if !ok {
 			return ErrBadKey

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"messenger/realtime"
@@ -10,12 +11,19 @@ import (
 )
 
 // Event is something that happened that concerns a user. The GraphQL Event
-// interface is bound to it; every event type below implements it. Durable
+// interface is bound to it; every event type below implements it, and so
+// do the event types other domains register (RegisterEvent). Durable
 // events carry the Cursor of the receiving user's log; ephemeral ones
 // (typing, presence) have none.
 type Event interface {
 	// EventType names the event, as in the schema.
 	EventType() string
+	// WithCursor returns a copy of the event stamped with the receiving
+	// user's cursor, or marked ephemeral when cursor is "". The event
+	// itself may be shared by every recipient (the in-process log hands
+	// out the value the writer made), so it is copied, never changed; the
+	// copy shares its pointers, which resolvers only read.
+	WithCursor(cursor string) Event
 }
 
 // Durable events.
@@ -126,101 +134,111 @@ func (*MemberLeft) EventType() string          { return "MemberLeft" }
 func (*TypingUpdated) EventType() string       { return "TypingUpdated" }
 func (*PresenceUpdated) EventType() string     { return "PresenceUpdated" }
 
-func newEvent(typ string) Event {
-	switch typ {
-	case "MessageAdded":
-		return &MessageAdded{}
-	case "ConversationUpdated":
-		return &ConversationUpdated{}
-	case "MessageUpdated":
-		return &MessageUpdated{}
-	case "MessageDeleted":
-		return &MessageDeleted{}
-	case "ReactionUpdated":
-		return &ReactionUpdated{}
-	case "ReadCursorMoved":
-		return &ReadCursorMoved{}
-	case "DeliveryCursorMoved":
-		return &DeliveryCursorMoved{}
-	case "MemberJoined":
-		return &MemberJoined{}
-	case "MemberLeft":
-		return &MemberLeft{}
-	case "TypingUpdated":
-		return &TypingUpdated{}
-	case "PresenceUpdated":
-		return &PresenceUpdated{}
-	case "StoryPosted":
-		return &StoryPosted{}
-	case "StoryReaction":
-		return &StoryReaction{}
-	}
-	return nil
+// WithCursor implements Event.
+func (e MessageAdded) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
 }
 
-// withCursor returns a copy of e stamped with the receiving user's cursor
-// (or marked ephemeral). e itself may be shared by every recipient of the
-// event (the in-process log hands out the value the writer made), so it is
-// copied, never changed; the copy shares e's pointers, which resolvers only
-// read.
-func withCursor(e Event, cursor string) Event {
-	eph := cursor == ""
-	switch e := e.(type) {
-	case *MessageAdded:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *ConversationUpdated:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *MessageUpdated:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *MessageDeleted:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *ReactionUpdated:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *ReadCursorMoved:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *DeliveryCursorMoved:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *MemberJoined:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *MemberLeft:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *TypingUpdated:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *PresenceUpdated:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *StoryPosted:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	case *StoryReaction:
-		c := *e
-		c.Cursor, c.Ephemeral = cursor, eph
-		return &c
-	}
-	return e
+func (e ConversationUpdated) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
 }
+
+func (e MessageUpdated) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
+
+func (e MessageDeleted) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
+
+func (e ReactionUpdated) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
+
+func (e ReadCursorMoved) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
+
+func (e DeliveryCursorMoved) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
+
+func (e MemberJoined) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
+
+func (e MemberLeft) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
+
+func (e TypingUpdated) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
+
+func (e PresenceUpdated) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
+
+// eventTypes makes an empty event of each registered type, by EventType:
+// what a subscriber decodes an event's bytes into when its log keeps them
+// in another process (Redis).
+var eventTypes = struct {
+	sync.RWMutex
+	zero map[string]func() Event
+}{zero: map[string]func() Event{}}
+
+// RegisterEvent makes the events that zero makes (an empty value of one
+// event type) decodable by every subscriber: a domain that publishes its
+// own event types (media: stories) registers each from an init function.
+// Registering a type name twice keeps the last.
+func RegisterEvent(zero func() Event) {
+	eventTypes.Lock()
+	defer eventTypes.Unlock()
+	eventTypes.zero[zero().EventType()] = zero
+}
+
+func init() {
+	for _, zero := range []func() Event{
+		func() Event { return &MessageAdded{} },
+		func() Event { return &ConversationUpdated{} },
+		func() Event { return &MessageUpdated{} },
+		func() Event { return &MessageDeleted{} },
+		func() Event { return &ReactionUpdated{} },
+		func() Event { return &ReadCursorMoved{} },
+		func() Event { return &DeliveryCursorMoved{} },
+		func() Event { return &MemberJoined{} },
+		func() Event { return &MemberLeft{} },
+		func() Event { return &TypingUpdated{} },
+		func() Event { return &PresenceUpdated{} },
+	} {
+		RegisterEvent(zero)
+	}
+}
+
+// newEvent returns an empty event of the registered type typ, or nil.
+func newEvent(typ string) Event {
+	eventTypes.RLock()
+	zero := eventTypes.zero[typ]
+	eventTypes.RUnlock()
+	if zero == nil {
+		return nil
+	}
+	return zero()
+}
+
+// withCursor stamps e for one recipient (see Event.WithCursor).
+func withCursor(e Event, cursor string) Event { return e.WithCursor(cursor) }
 
 func encode(e Event) (realtime.Event, error) {
 	data, err := json.Marshal(e)

@@ -15,8 +15,11 @@ import (
 
 // Send appends a message to a conversation I am a member of and fans it out
 // to every member. A retry with the same clientMessageID returns the
-// original message and creates nothing.
-func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID, body string) (storage.Message, error) {
+// original message and creates nothing. Attachments are ids that the
+// Attachments port (media) claims before the message is written and binds
+// before its event reaches anyone: a message is delivered whole or not at
+// all.
+func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID, body string, attachments ...string) (storage.Message, error) {
 	if err := textrules.ClientMessageID(clientMessageID); err != nil {
 		return storage.Message{}, badInput("clientMessageId", "clientMessageId "+err.Error())
 	}
@@ -26,6 +29,10 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 	if _, err := s.member(ctx, conversationID, me); err != nil {
 		return storage.Message{}, err
 	}
+	d := Draft{ConversationID: conversationID, SenderID: me, ClientMessageID: clientMessageID, Body: body, Attachments: attachments}
+	if err := s.claimAttachments(ctx, d); err != nil {
+		return storage.Message{}, err
+	}
 	m, created, err := s.store.AppendMessage(ctx, storage.Message{
 		ConversationID: conversationID, SenderID: me, ClientMessageID: clientMessageID, Body: body, SentAt: s.now(),
 	})
@@ -33,12 +40,21 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 		return m, fmt.Errorf("chat: append message: %w", err)
 	}
 	s.indexMessages(conversationID, m.Seq)
-	// The message is durable and pending in the outbox: fan it out now, and
-	// confirm only if every member's log has it. Otherwise, and if this
-	// process dies first, a sweeper replays it (see outbox.go). A retry
-	// (created=false) leaves an unconfirmed original to the sweeper too.
-	if created && s.emitMessage(ctx, m) {
-		s.confirmFanOut(m)
+	if len(attachments) > 0 {
+		if err := s.bindAttachments(ctx, m); err != nil {
+			// Durable and pending in the outbox, but not whole: it is not
+			// fanned out now. A retry binds it again; the sweeper binds
+			// before it replays.
+			return storage.Message{}, fmt.Errorf("chat: attach to message %s: %w", m.ID, err)
+		}
+	}
+	// The message is durable and pending in the outbox: fan it out now, in
+	// its conversation's seq order (fanout.go), and confirm only if every
+	// member's log has it. Otherwise, and if this process dies first, a
+	// successor's takeover or the sweeper replays it (outbox.go). A retry
+	// (created=false) leaves an unconfirmed original to them too.
+	if created {
+		s.fanOut(ctx, m)
 	}
 	return m, nil
 }
@@ -196,7 +212,8 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 }
 
 // Delete hides a message for me, or (forEveryone) turns my own message into a
-// tombstone within the recall window.
+// tombstone within the recall window and drops its attachments (see
+// Attachments.DropAttachments).
 func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone bool) (storage.Message, error) {
 	m, err := s.Message(ctx, me, messageID)
 	if err != nil {
@@ -214,10 +231,26 @@ func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone 
 	if m.SenderID != me {
 		return m, forbidden("only the sender may delete a message for everyone")
 	}
+	if m, err = s.recall(ctx, me, messageID, ev); err != nil {
+		return m, err
+	}
+	// Outside the message's lock: deleting the files' bytes may be slow.
+	if a := s.attachmentsPort(); a != nil {
+		if err := a.DropAttachments(ctx, m); err != nil {
+			return m, fmt.Errorf("chat: drop the attachments of %s: %w", m.ID, err)
+		}
+	}
+	return m, nil
+}
+
+// recall turns my message into a tombstone within the recall window, and
+// tells every member; a message already deleted is returned as it is.
+func (s *Service) recall(ctx context.Context, me, messageID string, ev *MessageDeleted) (storage.Message, error) {
 	// Re-read under the message's lock: an edit in flight either lands
 	// before the tombstone or sees it and is refused.
 	defer s.messages.lock(messageID)()
-	if m, err = s.Message(ctx, me, messageID); err != nil {
+	m, err := s.Message(ctx, me, messageID)
+	if err != nil {
 		return m, err
 	}
 	now := s.now()

@@ -1,9 +1,11 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -30,27 +32,6 @@ const clockSkew = time.Minute
 
 // sweepBatch bounds the pending fan-outs one sweep reads.
 const sweepBatch = 500
-
-// emitMessage fans a created message out to the conversation's members and
-// reports whether every log has it; the caller then confirms it.
-func (s *Service) emitMessage(ctx context.Context, m storage.Message) bool {
-	ids, err := s.memberIDs(ctx, m.ConversationID)
-	if err != nil {
-		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "err", err)
-		return false
-	}
-	ev, err := encode(&MessageAdded{Message: &m})
-	if err != nil {
-		s.cfg.Logger.Error("fan-out: encode", "message", m.ID, "err", err)
-		return false
-	}
-	ev.ID = m.ID
-	if err := s.log.Append(context.WithoutCancel(ctx), ids, ev); err != nil {
-		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "recipients", len(ids), "err", err)
-		return false
-	}
-	return true
-}
 
 // confirmFanOut marks a message's fan-out done, in the background: the
 // sender need not wait for it, and if it is lost the sweeper's replay adds
@@ -105,14 +86,26 @@ func (s *Service) SweepFanOuts(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("chat: read the fan-out outbox: %w", err)
 	}
 	done := 0
+	var skipped error
 	for _, p := range pending {
-		if err := s.replay(ctx, p); err != nil {
+		err := s.replay(ctx, p)
+		if errors.Is(err, errNotWhole) {
+			// This message's attachments cannot be bound now: it stays
+			// pending, and the others go on.
+			skipped = cmp.Or(skipped, err)
+			continue
+		}
+		if err != nil {
 			return done, err
 		}
 		done++
 	}
-	return done, nil
+	return done, skipped
 }
+
+// errNotWhole marks a replay refused because the message's attachments
+// could not be bound (see Attachments.BindAttachments).
+var errNotWhole = errors.New("attachments not bound")
 
 // newEventID names an event for AppendOnce: unique enough among one user's
 // events of the last minutes (96 random bits).
@@ -161,24 +154,13 @@ func (s *Service) replay(ctx context.Context, p storage.PendingFanOut) error {
 		// fans it out. Keep it pending.
 		return nil
 	}
-	members, err := s.store.Members(ctx, p.ConversationID, "", 0)
-	if err != nil {
-		return fmt.Errorf("chat: replay %s: members: %w", id, err)
+	// Pending messages are replayed oldest first, so those before this one
+	// were replayed already or are done: mark it done, and senders of the
+	// conversation waiting for it go on.
+	if err := s.replayMessage(ctx, m); err != nil {
+		return err
 	}
-	var ids []string
-	for _, mem := range members {
-		if mem.JoinedSeq < m.Seq { // who joined later never sees it
-			ids = append(ids, mem.UserID)
-		}
-	}
-	ev, err := encode(&MessageAdded{Message: &m})
-	if err != nil {
-		return fmt.Errorf("chat: replay %s: %w", id, err)
-	}
-	ev.ID = m.ID
-	if err := s.log.AppendOnce(ctx, ids, ev, m.SentAt.Add(-clockSkew)); err != nil {
-		return fmt.Errorf("chat: replay %s: %w", id, err)
-	}
+	s.turns.Done(ctx, m.ConversationID, m.Seq)
 	if err := s.store.FanOutDone(ctx, p); err != nil {
 		return fmt.Errorf("chat: replay %s: confirm: %w", id, err)
 	}

@@ -154,7 +154,7 @@ func (s *Service) SearchMessages(ctx context.Context, me string, a SearchArgs) (
 	for i, h := range res.Hits {
 		m := msgs[i]
 		// The index lags the store by about a second, longer when a change
-		// was lost (see search.Indexer): never show what the store says is
+		// was lost (see indexer.Indexer): never show what the store says is
 		// hidden, deleted or no longer matching, and tell the indexer, so
 		// the stale document is repaired.
 		switch {

@@ -18,6 +18,9 @@ import (
 	"messenger/netcut"
 	"messenger/realtime"
 	"messenger/search"
+	"messenger/search/bleve"
+	"messenger/search/indexer"
+	"messenger/search/opensearch"
 	"messenger/search/searchtest"
 	"messenger/storage"
 	"messenger/storage/pebble"
@@ -127,7 +130,7 @@ func newSearchEnv(t *testing.T, backend string, realOutage bool) *searchEnv {
 	e.store = db
 	switch {
 	case backend == "bleve":
-		idx, err := search.NewBleve(search.BleveConfig{Dir: t.TempDir()})
+		idx, err := bleve.Open(bleve.Config{Dir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +145,7 @@ func newSearchEnv(t *testing.T, backend string, realOutage bool) *searchEnv {
 			proxy = netcut.New(t, strings.TrimPrefix(url, "http://"))
 			url = "http://" + proxy.Addr()
 		}
-		idx, err := search.NewOpenSearch(context.Background(), search.OpenSearchConfig{
+		idx, err := opensearch.Open(context.Background(), opensearch.Config{
 			URLs: []string{url}, Prefix: fmt.Sprintf("chat-%08x-", rand.Uint32()), RequestTimeout: 2 * time.Second,
 		})
 		if err != nil {
@@ -196,8 +199,8 @@ func newSearchEnv(t *testing.T, backend string, realOutage bool) *searchEnv {
 // startIndexer starts a new Indexer (a new process's) and sends the
 // domain's notifications to it.
 func (e *searchEnv) startIndexer(t *testing.T) {
-	ix, err := search.NewIndexer(search.IndexerConfig{
-		Index: e.index, Store: e.store, FlushDelay: 20 * time.Millisecond, ScanInterval: time.Second, MaxBackoff: 300 * time.Millisecond,
+	ix, err := indexer.New(indexer.Config{
+		Index: e.index, Source: e.store, FlushDelay: 20 * time.Millisecond, ScanInterval: time.Second, MaxBackoff: 300 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

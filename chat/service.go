@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"messenger/auth"
 	"messenger/presence"
 	"messenger/realtime"
+	"messenger/realtime/memturns"
 	"messenger/search"
 	"messenger/storage"
 )
@@ -67,6 +69,18 @@ type Config struct {
 	// FanOutSweep is how often this instance looks for unconfirmed
 	// fan-outs (default 2 s; negative: never, for tests that sweep by hand).
 	FanOutSweep time.Duration
+	// Turns orders the fan-outs of each conversation's messages, so every
+	// member's log has them in seq order (default: the senders of this
+	// process, realtime/memturns; a fleet shares realtime/redisturns).
+	Turns realtime.Turns
+	// FanOutPatience is how long a send waits, without progress, for the
+	// fan-outs of its conversation's earlier messages before it fans them
+	// out itself (default 2 s): how long a sender that died after its
+	// write stalls its conversation's live events. It must exceed the time
+	// one append takes (a Redis append is bounded by its timeout, 1 s by
+	// default): a takeover of an append still running can give some
+	// members that message twice, the second copy out of order.
+	FanOutPatience time.Duration
 }
 
 // Service is the domain: every rule of the product lives behind its methods.
@@ -76,9 +90,12 @@ type Service struct {
 	cfg      Config
 	store    storage.Store
 	log      realtime.Log
+	turns    realtime.Turns
 	presence *presenceState
 	messages messageLocks
 	decoded  decodeCache
+	// attachments is the plugged-in Attachments port (UseAttachments).
+	attachments atomic.Pointer[Attachments]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
 	stopSweep, swept chan struct{}
 	closeOnce        sync.Once
@@ -172,8 +189,14 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Hashes == nil {
 		cfg.Hashes = processHashes()
 	}
+	if cfg.Turns == nil {
+		cfg.Turns = memturns.New(memturns.Config{})
+	}
+	if cfg.FanOutPatience <= 0 {
+		cfg.FanOutPatience = 2 * time.Second
+	}
 	s := &Service{
-		cfg: cfg, store: cfg.Store, log: cfg.Log, presence: &presenceState{tracker: cfg.Presence},
+		cfg: cfg, store: cfg.Store, log: cfg.Log, turns: cfg.Turns, presence: &presenceState{tracker: cfg.Presence},
 		stopSweep: make(chan struct{}), swept: make(chan struct{}),
 	}
 	cfg.Tokens.RequireAccounts(s)

@@ -573,13 +573,13 @@ type StoryGroupResolver interface {
 	LatestAt(ctx context.Context, obj *media.StoryGroup) (*time.Time, error)
 }
 type StoryPostedResolver interface {
-	StoryID(ctx context.Context, obj *chat.StoryPosted) (string, error)
-	Story(ctx context.Context, obj *chat.StoryPosted) (*media.Story, error)
+	StoryID(ctx context.Context, obj *media.StoryPosted) (string, error)
+	Story(ctx context.Context, obj *media.StoryPosted) (*media.Story, error)
 }
 type StoryReactionResolver interface {
-	StoryID(ctx context.Context, obj *chat.StoryReaction) (string, error)
-	Story(ctx context.Context, obj *chat.StoryReaction) (*media.Story, error)
-	User(ctx context.Context, obj *chat.StoryReaction) (*storage.User, error)
+	StoryID(ctx context.Context, obj *media.StoryReaction) (string, error)
+	Story(ctx context.Context, obj *media.StoryReaction) (*media.Story, error)
+	User(ctx context.Context, obj *media.StoryReaction) (*storage.User, error)
 }
 type StoryReactionCountResolver interface {
 	ReactedByMe(ctx context.Context, obj *media.ReactionCount) (bool, error)
@@ -10248,7 +10248,7 @@ func (ec *executionContext) fieldContext_StoryGroupEdge_node(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _StoryPosted_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.StoryPosted) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryPosted_cursor(ctx context.Context, field graphql.CollectedField, obj *media.StoryPosted) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10271,7 +10271,7 @@ func (ec *executionContext) fieldContext_StoryPosted_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("StoryPosted", field, false, false, "String")
 }
 
-func (ec *executionContext) _StoryPosted_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.StoryPosted) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryPosted_ephemeral(ctx context.Context, field graphql.CollectedField, obj *media.StoryPosted) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10294,7 +10294,7 @@ func (ec *executionContext) fieldContext_StoryPosted_ephemeral(_ context.Context
 	return graphql.NewScalarFieldContext("StoryPosted", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _StoryPosted_storyId(ctx context.Context, field graphql.CollectedField, obj *chat.StoryPosted) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryPosted_storyId(ctx context.Context, field graphql.CollectedField, obj *media.StoryPosted) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10317,7 +10317,7 @@ func (ec *executionContext) fieldContext_StoryPosted_storyId(_ context.Context, 
 	return graphql.NewScalarFieldContext("StoryPosted", field, true, true, "ID")
 }
 
-func (ec *executionContext) _StoryPosted_story(ctx context.Context, field graphql.CollectedField, obj *chat.StoryPosted) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryPosted_story(ctx context.Context, field graphql.CollectedField, obj *media.StoryPosted) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10349,7 +10349,7 @@ func (ec *executionContext) fieldContext_StoryPosted_story(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _StoryReaction_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.StoryReaction) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryReaction_cursor(ctx context.Context, field graphql.CollectedField, obj *media.StoryReaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10372,7 +10372,7 @@ func (ec *executionContext) fieldContext_StoryReaction_cursor(_ context.Context,
 	return graphql.NewScalarFieldContext("StoryReaction", field, false, false, "String")
 }
 
-func (ec *executionContext) _StoryReaction_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.StoryReaction) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryReaction_ephemeral(ctx context.Context, field graphql.CollectedField, obj *media.StoryReaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10395,7 +10395,7 @@ func (ec *executionContext) fieldContext_StoryReaction_ephemeral(_ context.Conte
 	return graphql.NewScalarFieldContext("StoryReaction", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _StoryReaction_storyId(ctx context.Context, field graphql.CollectedField, obj *chat.StoryReaction) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryReaction_storyId(ctx context.Context, field graphql.CollectedField, obj *media.StoryReaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10418,7 +10418,7 @@ func (ec *executionContext) fieldContext_StoryReaction_storyId(_ context.Context
 	return graphql.NewScalarFieldContext("StoryReaction", field, true, true, "ID")
 }
 
-func (ec *executionContext) _StoryReaction_story(ctx context.Context, field graphql.CollectedField, obj *chat.StoryReaction) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryReaction_story(ctx context.Context, field graphql.CollectedField, obj *media.StoryReaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10450,7 +10450,7 @@ func (ec *executionContext) fieldContext_StoryReaction_story(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _StoryReaction_user(ctx context.Context, field graphql.CollectedField, obj *chat.StoryReaction) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryReaction_user(ctx context.Context, field graphql.CollectedField, obj *media.StoryReaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10482,7 +10482,7 @@ func (ec *executionContext) fieldContext_StoryReaction_user(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _StoryReaction_emoji(ctx context.Context, field graphql.CollectedField, obj *chat.StoryReaction) (ret graphql.Marshaler) {
+func (ec *executionContext) _StoryReaction_emoji(ctx context.Context, field graphql.CollectedField, obj *media.StoryReaction) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12794,12 +12794,12 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._TypingUpdated(ctx, sel, obj)
-	case *chat.StoryReaction:
+	case *media.StoryReaction:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._StoryReaction(ctx, sel, obj)
-	case *chat.StoryPosted:
+	case *media.StoryPosted:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -14965,7 +14965,7 @@ func (ec *executionContext) _StoryGroupEdge(ctx context.Context, sel ast.Selecti
 
 var storyPostedImplementors = []string{"StoryPosted", "Event"}
 
-func (ec *executionContext) _StoryPosted(ctx context.Context, sel ast.SelectionSet, obj *chat.StoryPosted) graphql.Marshaler {
+func (ec *executionContext) _StoryPosted(ctx context.Context, sel ast.SelectionSet, obj *media.StoryPosted) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, storyPostedImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -15015,7 +15015,7 @@ func (ec *executionContext) _StoryPosted(ctx context.Context, sel ast.SelectionS
 
 var storyReactionImplementors = []string{"StoryReaction", "Event"}
 
-func (ec *executionContext) _StoryReaction(ctx context.Context, sel ast.SelectionSet, obj *chat.StoryReaction) graphql.Marshaler {
+func (ec *executionContext) _StoryReaction(ctx context.Context, sel ast.SelectionSet, obj *media.StoryReaction) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, storyReactionImplementors)
 
 	out := graphql.NewFieldSet(fields)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"messenger/chat"
 	"messenger/storage"
 )
 
@@ -15,84 +16,106 @@ type Attachment struct {
 	URL string
 }
 
-// Send sends a message with up to MaxAttachments of my own uploads, each
-// usable once. The uploads are claimed for this send (keyed by the
-// client's message id, so a retry claims them again) before the message is
-// written, then bound to it: two messages can never share an upload, and a
-// crash in between is repaired by the client's retry.
-func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID, body string, attachmentIDs []string) (storage.Message, error) {
-	if len(attachmentIDs) == 0 {
-		return s.chat.Send(ctx, me, conversationID, clientMessageID, body)
-	}
-	if len(attachmentIDs) > MaxAttachments {
-		return storage.Message{}, badInput("attachmentIds", fmt.Sprintf("a message carries at most %d files; got %d", MaxAttachments, len(attachmentIDs)))
+var _ chat.Attachments = (*Service)(nil)
+
+// draftKey names one send (conversation, sender, client message id): the
+// uploads' claim and the record of what the message will carry, so that
+// BindAttachments finds them from the written message alone.
+func draftKey(conversationID, senderID, clientMessageID string) string {
+	return "m:" + conversationID + "|" + senderID + "|" + clientMessageID
+}
+
+// ClaimAttachments implements chat.Attachments: up to MaxAttachments of the
+// sender's own confirmed uploads (no videos), each usable once. They are
+// claimed under the send's key (so a retry claims them again, and two
+// messages can never share an upload), then recorded under it in their
+// order; a crash in between is repaired by the client's retry. A retry
+// whose send already recorded its uploads keeps those and claims nothing.
+func (s *Service) ClaimAttachments(ctx context.Context, d chat.Draft) error {
+	ids := d.Attachments
+	if len(ids) > MaxAttachments {
+		return badInput("attachmentIds", fmt.Sprintf("a message carries at most %d files; got %d", MaxAttachments, len(ids)))
 	}
 	seen := map[string]bool{}
-	for _, id := range attachmentIDs {
+	for _, id := range ids {
 		if seen[id] {
-			return storage.Message{}, badInput("attachmentIds", "the same upload is listed twice")
+			return badInput("attachmentIds", "the same upload is listed twice")
 		}
 		seen[id] = true
 	}
-	if _, err := s.chat.Membership(ctx, me, conversationID); err != nil {
-		return storage.Message{}, err
-	}
-	us, err := s.store.Uploads(ctx, attachmentIDs)
+	key := draftKey(d.ConversationID, d.SenderID, d.ClientMessageID)
+	recorded, err := s.store.Attachments(ctx, []string{key})
 	if err != nil {
-		return storage.Message{}, fmt.Errorf("media: load uploads: %w", err)
+		return fmt.Errorf("media: load the attachments of %s: %w", key, err)
 	}
-	claim := "m:" + conversationID + "|" + me + "|" + clientMessageID
-	for _, id := range attachmentIDs {
+	if len(recorded[key]) > 0 {
+		return nil
+	}
+	us, err := s.store.Uploads(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("media: load uploads: %w", err)
+	}
+	for _, id := range ids {
 		u, ok := us[id]
 		switch {
 		case !ok:
-			return storage.Message{}, notFound("upload")
-		case u.OwnerID != me:
-			return storage.Message{}, forbidden("only the uploader may attach an upload")
+			return notFound("upload")
+		case u.OwnerID != d.SenderID:
+			return forbidden("only the uploader may attach an upload")
 		case !u.Ready:
-			return storage.Message{}, badInput("attachmentIds", "an upload is not confirmed yet: call confirmUpload first")
+			return badInput("attachmentIds", "an upload is not confirmed yet: call confirmUpload first")
 		case u.Kind == Video:
-			return storage.Message{}, badInput("attachmentIds", "videos can be posted as stories, not attached")
-		case u.Claim != "" && u.Claim != claim:
-			return storage.Message{}, badInput("attachmentIds", "an upload can be attached only once")
+			return badInput("attachmentIds", "videos can be posted as stories, not attached")
+		case u.Claim != "" && u.Claim != key:
+			return badInput("attachmentIds", "an upload can be attached only once")
 		}
 	}
-	switch err := s.store.Claim(ctx, attachmentIDs, claim); {
+	switch err := s.store.Claim(ctx, ids, key); {
 	case errors.Is(err, ErrClaimed):
-		return storage.Message{}, badInput("attachmentIds", "an upload can be attached only once")
+		return badInput("attachmentIds", "an upload can be attached only once")
 	case errors.Is(err, ErrNotFound):
-		return storage.Message{}, notFound("upload")
+		return notFound("upload")
 	case err != nil:
-		return storage.Message{}, fmt.Errorf("media: claim uploads: %w", err)
+		return fmt.Errorf("media: claim uploads: %w", err)
 	}
-	m, err := s.chat.Send(ctx, me, conversationID, clientMessageID, body)
-	if err != nil {
-		return m, err
+	if err := s.store.Attach(ctx, key, ids); err != nil {
+		return fmt.Errorf("media: record the attachments of %s: %w", key, err)
 	}
-	if err := s.store.Attach(ctx, m.ID, attachmentIDs); err != nil {
-		return m, fmt.Errorf("media: attach uploads: %w", err)
-	}
-	return m, nil
+	return nil
 }
 
-// Delete deletes a message (see chat.Service.Delete). Deleting for
-// everyone also deletes its attachments' bytes, so URLs already handed
-// out stop working at once.
-func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone bool) (storage.Message, error) {
-	m, err := s.chat.Delete(ctx, me, messageID, forEveryone)
-	if err != nil || !forEveryone {
-		return m, err
+// BindAttachments implements chat.Attachments: the uploads recorded under
+// m's send key become m's attachments, in their order.
+func (s *Service) BindAttachments(ctx context.Context, m storage.Message) error {
+	key := draftKey(m.ConversationID, m.SenderID, m.ClientMessageID)
+	recorded, err := s.store.Attachments(ctx, []string{key})
+	if err != nil {
+		return fmt.Errorf("media: load the attachments of %s: %w", key, err)
 	}
+	ids := recorded[key]
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.store.Attach(ctx, m.ID, ids); err != nil {
+		return fmt.Errorf("media: attach uploads to %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// DropAttachments implements chat.Attachments: the bytes of a message
+// deleted for everyone are deleted, so URLs already handed out stop
+// working at once.
+func (s *Service) DropAttachments(ctx context.Context, m storage.Message) error {
 	byMsg, err := s.store.Attachments(ctx, []string{m.ID})
 	if err != nil {
-		return m, fmt.Errorf("media: load attachments: %w", err)
+		return fmt.Errorf("media: load attachments: %w", err)
 	}
 	for _, id := range byMsg[m.ID] {
 		if err := s.blobs.Delete(context.WithoutCancel(ctx), BlobKey(id)); err != nil {
-			return m, fmt.Errorf("media: delete attachment: %w", err)
+			return fmt.Errorf("media: delete attachment: %w", err)
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // Attachments lists a message's files with fresh URLs; none once the

@@ -1,5 +1,5 @@
 // Package media holds the rules of attachments and stories: what may be
-// uploaded (decided from the bytes, see Inspect), size and count limits,
+// uploaded (decided from the bytes, see package sniff), size and count limits,
 // who may attach or see what, story visibility, quotas and expiry. Bytes
 // live in a blob.Store; metadata in a media Store; messages, memberships
 // and events go through the chat domain. It knows nothing of GraphQL.
@@ -15,6 +15,7 @@ import (
 
 	"messenger/blob"
 	"messenger/chat"
+	"messenger/sniff"
 )
 
 // Limits from the product rules.
@@ -107,7 +108,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxAudience <= 0 {
 		cfg.MaxAudience = 10000
 	}
-	return &Service{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, chat: cfg.Chat}, nil
+	s := &Service{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, chat: cfg.Chat}
+	cfg.Chat.UseAttachments(s) // messages carry uploads through chat's port
+	return s, nil
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
@@ -125,10 +128,10 @@ func notFound(what string) error {
 
 func forbidden(msg string) error { return &chat.Error{Code: chat.Forbidden, Message: msg} }
 
-// refusal turns an Inspect refusal into BAD_USER_INPUT.
+// refusal turns a sniff.Inspect refusal into BAD_USER_INPUT.
 func refusal(field string, err error) error {
-	if errors.Is(err, ErrRefused) {
-		return badInput(field, err.Error()[len(ErrRefused.Error())+2:])
+	if errors.Is(err, sniff.ErrRefused) {
+		return badInput(field, err.Error()[len(sniff.ErrRefused.Error())+2:])
 	}
 	return err
 }

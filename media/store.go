@@ -39,7 +39,7 @@ type Upload struct {
 	ID       string
 	OwnerID  string
 	Filename string
-	// Kind, ContentType, Width, Height and Duration come from Inspect;
+	// Kind, ContentType, Width, Height and Duration come from sniff.Inspect;
 	// they are empty until Ready.
 	Kind          Kind
 	ContentType   string

@@ -70,7 +70,7 @@ func (s *Service) PostStory(ctx context.Context, me, uploadID, caption string) (
 	if err := s.store.PutStory(ctx, st, audience); err != nil {
 		return Story{}, fmt.Errorf("media: store story: %w", err)
 	}
-	s.chat.Publish(ctx, audience, &chat.StoryPosted{StoryID: st.ID, AuthorID: me})
+	s.chat.Publish(ctx, audience, &StoryPosted{StoryID: st.ID, AuthorID: me})
 	return st, nil
 }
 
@@ -146,7 +146,7 @@ func (s *Service) ReactToStory(ctx context.Context, me, id, emoji string) (Story
 		return st, fmt.Errorf("media: react: %w", err)
 	}
 	if added && st.AuthorID != me {
-		s.chat.Publish(ctx, []string{st.AuthorID}, &chat.StoryReaction{StoryID: id, UserID: me, Emoji: emoji})
+		s.chat.Publish(ctx, []string{st.AuthorID}, &StoryReaction{StoryID: id, UserID: me, Emoji: emoji})
 	}
 	return st, nil
 }

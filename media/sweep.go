@@ -2,15 +2,21 @@ package media
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
 // Sweep removes what has outlived its time: uploads never attached after
 // UploadTTL, and stories after StoryTTL (with their videos, views,
-// reactions and posting-log entries). It works in bounded batches and is
-// safe to run concurrently with requests; Run calls it periodically.
+// reactions and posting-log entries), and presigned slots no upload can
+// use any more (see sweepSlots). It works in bounded batches and is safe to
+// run concurrently with requests; Run calls it periodically.
 func (s *Service) Sweep(ctx context.Context) (uploads, stories int, err error) {
 	now := s.now()
+	if err := s.sweepSlots(ctx, now); err != nil {
+		return 0, 0, err
+	}
 	for {
 		us, err := s.store.StaleUploads(ctx, now.Add(-s.cfg.UploadTTL), 500)
 		if err != nil {
@@ -42,6 +48,41 @@ func (s *Service) Sweep(ctx context.Context) (uploads, stories int, err error) {
 		}
 		if len(sts) < 500 {
 			return uploads, stories, nil
+		}
+	}
+}
+
+// sweepSlots deletes the objects of presigned slots (see SlotKey) created
+// in an hour that ended more than UploadTTL ago (and more than URLTTL, so
+// no form can post there again): by then each slot's upload was either
+// confirmed, its bytes moved away, or removed as stale. What is left is a
+// refused or abandoned post, or one made after confirmation. Slot keys
+// start with their hour, so the listing meets the oldest first and stops
+// at the first hour still in use.
+func (s *Service) sweepSlots(ctx context.Context, now time.Time) error {
+	keep := max(s.cfg.UploadTTL, s.cfg.URLTTL) + time.Hour
+	after := ""
+	for {
+		keys, err := s.blobs.List(ctx, slotPrefix, after, 500)
+		if err != nil {
+			return fmt.Errorf("media: list upload slots: %w", err)
+		}
+		for _, k := range keys {
+			after = k
+			hour, _, _ := strings.Cut(strings.TrimPrefix(k, slotPrefix), "/")
+			t, err := time.Parse(slotHour, hour)
+			if err != nil {
+				continue // not a slot: leave it
+			}
+			if t.Add(keep).After(now) {
+				return nil
+			}
+			if err := s.blobs.Delete(ctx, k); err != nil {
+				return fmt.Errorf("media: delete upload slot: %w", err)
+			}
+		}
+		if len(keys) < 500 {
+			return nil
 		}
 	}
 }

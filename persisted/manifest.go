@@ -34,23 +34,33 @@ type Operation struct {
 	Body string `json:"body"`
 }
 
-// LoadManifest reads a manifest file. Every id must be its body's sha256.
+// LoadManifest reads a manifest file (see ParseManifest).
 func LoadManifest(path string) (*Manifest, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("persisted: read manifest: %w", err)
 	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
+	m, err := ParseManifest(b)
+	if err != nil {
 		return nil, fmt.Errorf("persisted: manifest %s: %w", path, err)
 	}
+	return m, nil
+}
+
+// ParseManifest reads a manifest in Apollo's persisted query manifest
+// format, version 1. Every id must be its body's sha256 (in either case).
+func ParseManifest(b []byte) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
 	if m.Format != ManifestFormat || m.Version != 1 {
-		return nil, fmt.Errorf("persisted: manifest %s: want format %q version 1", path, ManifestFormat)
+		return nil, fmt.Errorf("want format %q version 1", ManifestFormat)
 	}
 	m.byID = make(map[string]string, len(m.Operations))
 	for _, op := range m.Operations {
 		if Hash(op.Body) != strings.ToLower(op.ID) {
-			return nil, fmt.Errorf("persisted: manifest %s: operation %q: id is not the sha256 of its body", path, op.Name)
+			return nil, fmt.Errorf("operation %q: id is not the sha256 of its body", op.Name)
 		}
 		m.byID[strings.ToLower(op.ID)] = op.Body
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -30,7 +31,18 @@ const (
 	// CodeBadRequest: a malformed persistedQuery extension or a hash that
 	// does not match its query.
 	CodeBadRequest = "BAD_USER_INPUT"
+	// CodeTooLarge: a document to register is over MaxDocumentBytes.
+	CodeTooLarge = "QUERY_TOO_LARGE"
 )
+
+// DefaultMaxDocumentBytes is the largest document APQ registers unless
+// Extension.MaxDocumentBytes says otherwise.
+const DefaultMaxDocumentBytes = 64 << 10
+
+// registerKey is the extensions key under which MutateOperationParameters
+// leaves, for MutateOperationContext, the hash of a document to register
+// once it has parsed and validated. A client's own value is removed first.
+const registerKey = "messenger.persisted.register"
 
 // Hash is the lowercase hex sha256 of a document: its APQ hash and its id
 // in a manifest.
@@ -54,18 +66,34 @@ func Partner(ctx context.Context) (string, bool) {
 
 // Extension is the gqlgen extension that resolves persisted operations
 // before parsing. Partner requests may only run Trusted documents, by id;
-// everyone else may also use APQ (registered in Cache) or send text.
+// everyone else may also use APQ or send text. An APQ document is
+// registered in Cache only after it has parsed, validated and passed every
+// operation context mutator used before this extension (use it after the
+// limits), and only when it is at most MaxDocumentBytes.
 type Extension struct {
 	// Cache stores APQ documents by hash. Required.
 	Cache graphql.Cache[string]
 	// Trusted is the manifest (nil: none; then partners can run nothing).
 	Trusted *Manifest
+	// MaxDocumentBytes caps a document APQ registers (default
+	// DefaultMaxDocumentBytes); a larger one is refused with
+	// QUERY_TOO_LARGE, so the client learns to send it without
+	// persistedQuery.
+	MaxDocumentBytes int
 }
 
 var _ interface {
 	graphql.OperationParameterMutator
+	graphql.OperationContextMutator
 	graphql.HandlerExtension
 } = Extension{}
+
+func (e Extension) maxDocument() int {
+	if e.MaxDocumentBytes <= 0 {
+		return DefaultMaxDocumentBytes
+	}
+	return e.MaxDocumentBytes
+}
 
 // ExtensionName implements graphql.HandlerExtension.
 func (Extension) ExtensionName() string { return "PersistedOperations" }
@@ -75,6 +103,7 @@ func (Extension) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationParameters replaces an id by its document, or refuses.
 func (e Extension) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	delete(p.Extensions, registerKey)
 	docID, _ := p.Extensions[DocumentIDKey].(string)
 	var apq struct {
 		Sha256  string `mapstructure:"sha256Hash"`
@@ -115,7 +144,10 @@ func (e Extension) MutateOperationParameters(ctx context.Context, p *graphql.Raw
 			return refusal(CodeBadRequest, "the sha256Hash does not match the query")
 		}
 		if hasAPQ {
-			e.Cache.Add(ctx, id, p.Query)
+			if len(p.Query) > e.maxDocument() {
+				return refusal(CodeTooLarge, fmt.Sprintf("a persisted query may be at most %d bytes: send this one without extensions.persistedQuery", e.maxDocument()))
+			}
+			p.Extensions[registerKey] = id
 		}
 		return nil
 	}
@@ -128,6 +160,20 @@ func (e Extension) MutateOperationParameters(ctx context.Context, p *graphql.Raw
 		return nil
 	}
 	return refusal(CodeNotFound, "PersistedQueryNotFound")
+}
+
+// MutateOperationContext registers the APQ document of a request that has
+// parsed and validated.
+func (e Extension) MutateOperationContext(ctx context.Context, rc *graphql.OperationContext) *gqlerror.Error {
+	id, ok := rc.Extensions[registerKey].(string)
+	if !ok {
+		return nil
+	}
+	delete(rc.Extensions, registerKey)
+	if Hash(rc.RawQuery) == id {
+		e.Cache.Add(ctx, id, rc.RawQuery)
+	}
+	return nil
 }
 
 func refusal(code, msg string) *gqlerror.Error {

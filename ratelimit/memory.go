@@ -34,8 +34,11 @@ var _ Limiter = (*Memory)(nil)
 // NewMemory returns an empty in-memory limiter.
 func NewMemory() *Memory { return &Memory{} }
 
-// Allow implements Limiter.
-func (m *Memory) Allow(_ context.Context, key string, r Rule) (bool, time.Duration, error) {
+// AllowN implements Limiter.
+func (m *Memory) AllowN(_ context.Context, key string, r Rule, n int) (bool, time.Duration, error) {
+	if n < 1 {
+		n = 1
+	}
 	m.once.Do(func() { m.seed = maphash.MakeSeed() })
 	now := time.Now()
 	if m.Now != nil {
@@ -69,9 +72,9 @@ func (m *Memory) Allow(_ context.Context, key string, r Rule) (bool, time.Durati
 		b.tokens = float64(r.Burst)
 	}
 	b.at = now
-	if b.tokens < 1 {
-		return false, wait(b.tokens, r), nil
+	if n > r.Burst || b.tokens < float64(n) {
+		return false, wait(b.tokens, r, n), nil
 	}
-	b.tokens--
+	b.tokens -= float64(n)
 	return true, 0, nil
 }

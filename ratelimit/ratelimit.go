@@ -17,18 +17,31 @@ type Rule struct {
 
 // Limiter takes tokens from buckets.
 type Limiter interface {
-	// Allow takes one token from the bucket key under rule r. When none is
-	// left it returns false and how long until one will be; it never
-	// blocks waiting for one. An error means the limiter could not decide
-	// (callers should let the request through: a broken limiter must not
-	// take the API down).
-	Allow(ctx context.Context, key string, r Rule) (ok bool, retryAfter time.Duration, err error)
+	// AllowN takes n tokens (n >= 1) from the bucket key under rule r, all
+	// or none: when fewer than n are left it takes nothing and returns
+	// false and how long until n will be (n > r.Burst never fits: false
+	// with the time to refill the whole bucket). It never blocks waiting
+	// for tokens. An error means the limiter could not decide (callers
+	// should let the request through: a broken limiter must not take the
+	// API down).
+	AllowN(ctx context.Context, key string, r Rule, n int) (ok bool, retryAfter time.Duration, err error)
 }
 
-// wait is the time until the bucket holds one token again.
-func wait(tokens float64, r Rule) time.Duration {
+// Allow takes one token from the bucket key of l under rule r (see
+// Limiter.AllowN).
+func Allow(ctx context.Context, l Limiter, key string, r Rule) (bool, time.Duration, error) {
+	return l.AllowN(ctx, key, r, 1)
+}
+
+// wait is the time until the bucket holds n tokens again (at most a whole
+// bucket's refill).
+func wait(tokens float64, r Rule, n int) time.Duration {
 	if r.Rate <= 0 {
 		return time.Hour
 	}
-	return time.Duration((1 - tokens) / r.Rate * float64(time.Second))
+	need := float64(min(n, r.Burst)) - tokens
+	if need < 0 {
+		need = 0
+	}
+	return time.Duration(need / r.Rate * float64(time.Second))
 }

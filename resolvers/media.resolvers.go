@@ -253,23 +253,23 @@ func (r *storyGroupResolver) LatestAt(ctx context.Context, obj *media.StoryGroup
 	return &obj.Latest, nil
 }
 
-func (r *storyPostedResolver) StoryID(ctx context.Context, obj *chat.StoryPosted) (string, error) {
+func (r *storyPostedResolver) StoryID(ctx context.Context, obj *media.StoryPosted) (string, error) {
 	return storyID(obj.StoryID), nil
 }
 
-func (r *storyPostedResolver) Story(ctx context.Context, obj *chat.StoryPosted) (*media.Story, error) {
+func (r *storyPostedResolver) Story(ctx context.Context, obj *media.StoryPosted) (*media.Story, error) {
 	return r.optStory(ctx, obj.StoryID)
 }
 
-func (r *storyReactionResolver) StoryID(ctx context.Context, obj *chat.StoryReaction) (string, error) {
+func (r *storyReactionResolver) StoryID(ctx context.Context, obj *media.StoryReaction) (string, error) {
 	return storyID(obj.StoryID), nil
 }
 
-func (r *storyReactionResolver) Story(ctx context.Context, obj *chat.StoryReaction) (*media.Story, error) {
+func (r *storyReactionResolver) Story(ctx context.Context, obj *media.StoryReaction) (*media.Story, error) {
 	return r.optStory(ctx, obj.StoryID)
 }
 
-func (r *storyReactionResolver) User(ctx context.Context, obj *chat.StoryReaction) (*storage.User, error) {
+func (r *storyReactionResolver) User(ctx context.Context, obj *media.StoryReaction) (*storage.User, error) {
 	return user(ctx, obj.UserID)
 }
 

@@ -76,15 +76,11 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	if err != nil {
 		return nil, err
 	}
-	if r.Media == nil {
-		m, err := r.Chat.Send(ctx, me, conv, input.ClientMessageID, input.Body)
-		return &m, err
-	}
 	uploads, err := decodeAll(uploadType, input.AttachmentIds)
 	if err != nil {
 		return nil, &chat.Error{Code: chat.NotFound, Message: "upload not found", Field: "attachmentIds"}
 	}
-	m, err := r.Media.Send(ctx, me, conv, input.ClientMessageID, input.Body, uploads)
+	m, err := r.Chat.Send(ctx, me, conv, input.ClientMessageID, input.Body, uploads...)
 	return &m, err
 }
 
@@ -102,11 +98,7 @@ func (r *mutationResolver) DeleteMessage(ctx context.Context, messageID string, 
 	if err != nil {
 		return nil, err
 	}
-	if r.Media == nil {
-		m, err := r.Chat.Delete(ctx, me, msg, forEveryone)
-		return &m, err
-	}
-	m, err := r.Media.Delete(ctx, me, msg, forEveryone)
+	m, err := r.Chat.Delete(ctx, me, msg, forEveryone)
 	return &m, err
 }
 

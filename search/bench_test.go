@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"messenger/search"
+	"messenger/search/bleve"
+	"messenger/search/opensearch"
 )
 
 // corpusSize is the number of messages BenchmarkCorpus generates; the flag
@@ -46,7 +48,7 @@ func BenchmarkCorpus(b *testing.B) {
 			benchCorpus(b, backend, n)
 		})
 		if c := corpora[backend]; c != nil {
-			if o, ok := c.idx.(*search.OpenSearch); ok {
+			if o, ok := c.idx.(*opensearch.Index); ok {
 				o.DeleteAll(context.Background())
 			}
 			c.idx.Close()
@@ -107,7 +109,7 @@ func buildCorpus(b *testing.B, backend string, n int) *corpus {
 				if err != nil {
 					b.Fatal(err)
 				}
-				bl, err := search.NewBleve(search.BleveConfig{Dir: dir})
+				bl, err := bleve.Open(bleve.Config{Dir: dir})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -117,7 +119,7 @@ func buildCorpus(b *testing.B, backend string, n int) *corpus {
 				if url == "" {
 					b.Skip("MESSENGER_OPENSEARCH_URL is not set")
 				}
-				o, err := search.NewOpenSearch(context.Background(), search.OpenSearchConfig{URLs: []string{url}, Prefix: fmt.Sprintf("bench-%08x-", rand.Uint32())})
+				o, err := opensearch.Open(context.Background(), opensearch.Config{URLs: []string{url}, Prefix: fmt.Sprintf("bench-%08x-", rand.Uint32())})
 				if err != nil {
 					b.Fatal(err)
 				}

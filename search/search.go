@@ -1,7 +1,8 @@
 // Package search is full-text search over messages and users. Index is the
-// engine: an embedded bleve index (NewBleve) or OpenSearch (NewOpenSearch),
-// both passing the contract suite in search/searchtest. Indexer keeps an
-// Index up to date from durable storage, asynchronously and in batches.
+// engine: an embedded bleve index (package search/bleve) or OpenSearch
+// (search/opensearch), both passing the contract suite in search/searchtest.
+// The indexer (search/indexer) keeps an Index up to date from durable
+// storage, asynchronously and in batches.
 //
 // Who may see what is never stored in the index: the caller passes the
 // conversations to search (with the first seq they may see in each), read
@@ -35,6 +36,9 @@ type Message struct {
 	Body           string
 	SentAt         time.Time
 }
+
+// Key returns the message's key.
+func (m Message) Key() Key { return Key{ConversationID: m.ConversationID, Seq: m.Seq} }
 
 // Key names one message.
 type Key struct {
@@ -169,8 +173,8 @@ type Index interface {
 	// have a watermark: the ones the index knows about.
 	WatermarkedConversations(ctx context.Context, afterID string, limit int) ([]string, error)
 	// SyncedAt returns the last Batch.SyncedAt written (the last writer
-	// wins), or the zero time when none was. The Indexer's catch-up after a
-	// restart re-reads what changed since then (see Indexer).
+	// wins), or the zero time when none was. The indexer's catch-up after a
+	// restart re-reads what changed since then (see indexer.Indexer).
 	SyncedAt(ctx context.Context) (time.Time, error)
 	// SearchMessages returns one page of the messages of q.Scopes that match
 	// q.Query and that q.Viewer did not hide. The filter is part of the

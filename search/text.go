@@ -311,3 +311,32 @@ func forwardRunes(s string, i, n int) int {
 	}
 	return i
 }
+
+// UserTerms are the prefixes a user is found by: the folded username and
+// each folded word of the display name, plus the whole folded display name.
+func UserTerms(u User) (username string, words []string) {
+	username = fold(u.Username)
+	for _, t := range Tokenize(u.DisplayName) {
+		words = append(words, t.Term)
+	}
+	if len(words) > 1 {
+		words = append(words, strings.Join(words, " "))
+	}
+	return username, words
+}
+
+// UserPrefixes folds a user query: as a username prefix (which keeps '_',
+// '.' and '-') and as a display-name prefix (words joined by one space, so
+// "ann lee" finds "Ann Lee").
+func UserPrefixes(p string) (username, words string) {
+	return fold(strings.TrimSpace(p)), userWords(p)
+}
+
+func userWords(p string) string {
+	toks := Tokenize(p)
+	terms := make([]string, len(toks))
+	for i, t := range toks {
+		terms[i] = t.Term
+	}
+	return strings.Join(terms, " ")
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -36,8 +37,17 @@ const (
 // gqlgen's upload transport), GET for queries, responses in
 // application/graphql-response+json when the client accepts it and
 // application/json otherwise, with the spec's status codes.
+//
+// A JSON array body is a batch (as Apollo's BatchHttpLink sends): see
+// batch.go.
 type httpTransport struct {
 	multipart transport.MultipartForm
+	// maxJSON caps a JSON body, and the operations and map fields of a
+	// multipart request.
+	maxJSON int64
+	// maxBatch caps the operations of a batch; timeout bounds a whole batch.
+	maxBatch int
+	timeout  time.Duration
 }
 
 var _ graphql.Transport = httpTransport{}
@@ -80,7 +90,9 @@ func (h httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 		ct, ctParams, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		switch {
 		case err == nil && ct == "multipart/form-data":
-			h.multipart.Do(w, r, exec)
+			if r, ok = boundMultipartJSON(w, r, media, h.maxJSON); ok {
+				h.multipart.Do(w, r.WithContext(ctx), exec)
+			}
 			return
 		case err != nil || ct != mediaJSON:
 			writeRefusal(w, media, http.StatusUnsupportedMediaType, codeBadRequest, "send the operation as application/json")
@@ -99,6 +111,10 @@ func (h httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 			writeRefusal(w, media, http.StatusBadRequest, codeBadRequest, "could not read the request body")
 			return
 		}
+		if isBatch(body) {
+			h.serveBatch(ctx, w, media, r.Header, body, exec)
+			return
+		}
 		if msg := paramsFromBody(body, params); msg != "" {
 			writeRefusal(w, media, http.StatusBadRequest, codeBadRequest, msg)
 			return
@@ -106,21 +122,29 @@ func (h httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.G
 	}
 	params.ReadTime.End = graphql.Now()
 
-	rc, errs := exec.CreateOperationContext(ctx, params)
-	if errs != nil {
-		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
-		status := requestErrorStatus(media, resp.Errors)
+	resp, refused := execute(ctx, params, exec)
+	status := http.StatusOK
+	if refused {
+		status = requestErrorStatus(media, resp.Errors)
 		if status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", "POST")
 		}
 		if ra := retryAfter(resp.Errors); ra != "" {
 			w.Header().Set("Retry-After", ra)
 		}
-		writeResponse(w, media, status, resp)
-		return
+	}
+	writeResponse(w, media, status, resp)
+}
+
+// execute runs one operation; refused reports that it was refused before
+// execution (parse, validation, limits, persisted queries).
+func execute(ctx context.Context, params *graphql.RawParams, exec graphql.GraphExecutor) (resp *graphql.Response, refused bool) {
+	rc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		return exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs), true
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
-	writeResponse(w, media, http.StatusOK, responses(ctx))
+	return responses(ctx), false
 }
 
 // negotiate picks the response media type from Accept: the acceptable type
@@ -284,19 +308,26 @@ func retryAfter(errs gqlerror.List) string {
 // data entry at all (the spec: "data" is absent when execution did not
 // start); an executed one always has it, null or not.
 func writeResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response) {
-	var b []byte
-	var err error
+	b, err := encodeResponse(resp)
+	if err != nil {
+		status, b = http.StatusInternalServerError, internalErrorJSON
+	}
+	writeBody(w, media, status, b)
+}
+
+var internalErrorJSON = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
+
+func encodeResponse(resp *graphql.Response) ([]byte, error) {
 	if resp.Data == nil && len(resp.Errors) > 0 {
-		b, err = json.Marshal(struct {
+		return json.Marshal(struct {
 			Errors     gqlerror.List  `json:"errors"`
 			Extensions map[string]any `json:"extensions,omitempty"`
 		}{resp.Errors, resp.Extensions})
-	} else {
-		b, err = json.Marshal(resp)
 	}
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`)
-	}
+	return json.Marshal(resp)
+}
+
+func writeBody(w http.ResponseWriter, media string, status int, b []byte) {
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

@@ -3,16 +3,13 @@ package server
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"messenger/auth"
 	"messenger/ratelimit"
 )
 
@@ -41,18 +38,42 @@ type Limits struct {
 	MaxAliases int
 	// MaxTokens caps the lexical tokens of a document (default 5,000).
 	MaxTokens int
+	// MaxBatch caps the operations of one batched HTTP request (a JSON
+	// array body); the batch as a whole is also held to MaxComplexity,
+	// MaxAliases and MaxTokens, and to Timeout (default 10).
+	MaxBatch int
 	// Timeout bounds a query or mutation (default 15 s).
 	Timeout time.Duration
 	// Send limits sendMessage per user (default 20/s, burst 40).
 	Send ratelimit.Rule
+	// Edit limits editMessage and deleteMessage per user: each rewrites a
+	// message for every member (default 5/s, burst 30).
+	Edit ratelimit.Rule
+	// React limits addReaction and removeReaction per user, one bucket for
+	// both (default 5/s, burst 30).
+	React ratelimit.Rule
+	// Typing limits setTyping per user (default 2/s, burst 10).
+	Typing ratelimit.Rule
 	// Expensive limits, per user, operations costing more than
 	// ExpensiveCost (default cost 500, 2/s, burst 10).
 	Expensive     ratelimit.Rule
 	ExpensiveCost int
-	// Auth limits signUp and logIn per client IP (default 1/s, burst 10).
+	// Auth limits signUp and logIn (each a password hash) per client IP
+	// (default 1/s, burst 10).
 	Auth ratelimit.Rule
 	// Limiter holds the buckets (default: in memory).
 	Limiter ratelimit.Limiter
+}
+
+// anyRate reports whether any rate rule is set: without one, rate limits
+// are off.
+func (l *Limits) anyRate() bool {
+	for _, r := range []ratelimit.Rule{l.Send, l.Edit, l.React, l.Typing, l.Auth, l.Expensive} {
+		if r.Rate > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Limits) defaults() {
@@ -65,6 +86,7 @@ func (l *Limits) defaults() {
 	setInt(&l.MaxComplexity, 5000)
 	setInt(&l.MaxAliases, 200)
 	setInt(&l.MaxTokens, 5000)
+	setInt(&l.MaxBatch, 10)
 	setInt(&l.ExpensiveCost, 500)
 	if l.Timeout <= 0 {
 		l.Timeout = 15 * time.Second
@@ -75,6 +97,9 @@ func (l *Limits) defaults() {
 		}
 	}
 	setRule(&l.Send, 20, 40)
+	setRule(&l.Edit, 5, 30)
+	setRule(&l.React, 5, 30)
+	setRule(&l.Typing, 2, 10)
 	setRule(&l.Expensive, 2, 10)
 	setRule(&l.Auth, 1, 10)
 	if l.Limiter == nil {
@@ -84,7 +109,9 @@ func (l *Limits) defaults() {
 
 // guard is the gqlgen extension that refuses an operation after validation
 // and before any resolver: the HTTP method check, introspection, size
-// limits, then rate limits (so a refused document costs no tokens).
+// limits (of the operation, and of its batch when it is one of several in
+// a request), then rate limits (so a refused document costs no tokens).
+// Every check sees the operation with its fragments expanded.
 type guard struct {
 	limits        Limits
 	introspection bool
@@ -109,6 +136,19 @@ func (g guard) MutateOperationContext(ctx context.Context, rc *graphql.Operation
 	}
 	rc.DisableIntrospection = !g.introspection
 	m := measure(rc.Doc, op, rc.Variables)
+	if err := g.checkShape(m); err != nil {
+		return err
+	}
+	if b := batchOf(ctx); b != nil {
+		if err := b.add(g.limits, m, rc.RawQuery); err != nil {
+			return err
+		}
+	}
+	return g.takeRates(ctx, m)
+}
+
+// checkShape refuses an operation too large in one dimension.
+func (g guard) checkShape(m shape) *gqlerror.Error {
 	switch {
 	case m.introspection && !g.introspection:
 		return refusal(codeIntrospection, "introspection is off in production")
@@ -119,170 +159,9 @@ func (g guard) MutateOperationContext(ctx context.Context, rc *graphql.Operation
 	case m.cost > g.limits.MaxComplexity:
 		return refusal(codeTooComplex, fmt.Sprintf("the operation costs %d; the limit is %d (lists count first/last times)", m.cost, g.limits.MaxComplexity))
 	}
-	for _, sel := range op.SelectionSet {
-		f, ok := sel.(*ast.Field)
-		if !ok {
-			continue
-		}
-		switch f.Name {
-		case "sendMessage":
-			if id, ok := auth.FromContext(ctx); ok {
-				if err := g.take(ctx, "send:"+id.UserID, g.limits.Send); err != nil {
-					return err
-				}
-			}
-		case "signUp", "logIn":
-			if err := g.take(ctx, "auth:"+clientIP(ctx), g.limits.Auth); err != nil {
-				return err
-			}
-		}
-	}
-	if m.cost > g.limits.ExpensiveCost {
-		key := "expensive:ip:" + clientIP(ctx)
-		if id, ok := auth.FromContext(ctx); ok {
-			key = "expensive:" + id.UserID
-		}
-		if err := g.take(ctx, key, g.limits.Expensive); err != nil {
-			return err
-		}
-	}
 	return nil
-}
-
-func (g guard) take(ctx context.Context, key string, r ratelimit.Rule) *gqlerror.Error {
-	ok, wait, err := g.limits.Limiter.Allow(ctx, key, r)
-	if err != nil {
-		g.onLimiterErr(err)
-		return nil // fail open: a broken limiter must not stop the API
-	}
-	if ok {
-		return nil
-	}
-	secs := int(math.Ceil(wait.Seconds()))
-	if secs < 1 {
-		secs = 1
-	}
-	e := refusal(codeRateLimited, fmt.Sprintf("too many requests: retry in %d s", secs))
-	e.Extensions["retryAfter"] = secs
-	return e
 }
 
 func refusal(code, msg string) *gqlerror.Error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
-}
-
-// shape is what measure finds in an operation.
-type shape struct {
-	depth, cost, aliases int
-	introspection        bool // selects __schema or __type
-}
-
-// measure walks an operation with its fragments expanded. Fragment results
-// are memoised by name, so nested spreads cannot make it exponential.
-func measure(doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any) shape {
-	w := walker{doc: doc, vars: vars, frags: map[string]shape{}}
-	return w.selections(op.SelectionSet)
-}
-
-type walker struct {
-	doc   *ast.QueryDocument
-	vars  map[string]any
-	frags map[string]shape
-}
-
-func (w *walker) selections(set ast.SelectionSet) shape {
-	var s shape
-	for _, sel := range set {
-		var c shape
-		switch sel := sel.(type) {
-		case *ast.Field:
-			c = w.field(sel)
-		case *ast.InlineFragment:
-			c = w.selections(sel.SelectionSet)
-		case *ast.FragmentSpread:
-			var ok bool
-			if c, ok = w.frags[sel.Name]; !ok {
-				w.frags[sel.Name] = shape{} // a cycle (refused by validation) stops here
-				if f := w.doc.Fragments.ForName(sel.Name); f != nil {
-					c = w.selections(f.SelectionSet)
-				}
-				w.frags[sel.Name] = c
-			}
-		}
-		s.depth = max(s.depth, c.depth)
-		s.cost = satAdd(s.cost, c.cost)
-		s.aliases += c.aliases
-		s.introspection = s.introspection || c.introspection
-	}
-	return s
-}
-
-func (w *walker) field(f *ast.Field) shape {
-	if f.Name == "__schema" || f.Name == "__type" {
-		return shape{introspection: true} // allowed or refused as a whole
-	}
-	if strings.HasPrefix(f.Name, "__") {
-		return shape{}
-	}
-	child := w.selections(f.SelectionSet)
-	s := shape{depth: child.depth + 1, aliases: child.aliases, introspection: child.introspection}
-	if f.Alias != "" && f.Alias != f.Name {
-		s.aliases++
-	}
-	s.cost = satAdd(1, satMul(child.cost, w.listSize(f)))
-	return s
-}
-
-// listSize is the first/last argument of a field (its default when not
-// given; 1 for fields that take neither).
-func (w *walker) listSize(f *ast.Field) int {
-	if f.Definition == nil {
-		return 1
-	}
-	n := 0
-	args := f.ArgumentMap(w.vars)
-	for _, name := range []string{"first", "last"} {
-		if f.Definition.Arguments.ForName(name) == nil {
-			continue
-		}
-		if v, ok := toInt(args[name]); ok && v > n {
-			n = v
-		}
-	}
-	if n <= 0 {
-		if f.Definition.Arguments.ForName("first") != nil || f.Definition.Arguments.ForName("last") != nil {
-			return 50 // a list with the domain's default page
-		}
-		return 1
-	}
-	return n
-}
-
-func toInt(v any) (int, bool) {
-	switch v := v.(type) {
-	case int:
-		return v, true
-	case int64:
-		return int(v), true
-	case float64:
-		return int(v), true
-	case interface{ Int64() (int64, error) }:
-		n, err := v.Int64()
-		return int(n), err == nil
-	}
-	return 0, false
-}
-
-func satAdd(a, b int) int {
-	if a > math.MaxInt32-b {
-		return math.MaxInt32
-	}
-	return a + b
-}
-
-func satMul(a, b int) int {
-	if a != 0 && b > math.MaxInt32/a {
-		return math.MaxInt32
-	}
-	return a * b
 }

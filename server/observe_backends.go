@@ -323,11 +323,16 @@ func handshake(name string) bool {
 }
 
 // tolerated drops the error Redis answers to a handshake command it does
-// not know (CLIENT SETINFO before Redis 7.2, HELLO on old servers):
-// go-redis carries on without it, so it is no failure.
+// not know (CLIENT SETINFO before Redis 7.2, HELLO on old servers), and
+// NOSCRIPT to an EVALSHA of a script it has not cached yet: go-redis
+// carries on without the first and sends the script with EVAL after the
+// second, so neither is a failure.
 func tolerated(op string, err error) error {
 	var reply redis.Error
-	if handshake(op) && errors.As(err, &reply) {
+	switch {
+	case handshake(op) && errors.As(err, &reply):
+		return nil
+	case op == "evalsha" && errors.As(err, &reply) && strings.HasPrefix(reply.Error(), "NOSCRIPT"):
 		return nil
 	}
 	return err

@@ -22,6 +22,9 @@ import (
 	"messenger/netcut"
 	"messenger/realtime"
 	"messenger/search"
+	"messenger/search/bleve"
+	"messenger/search/indexer"
+	"messenger/search/opensearch"
 	"messenger/search/searchtest"
 	"messenger/server"
 	"messenger/storage"
@@ -92,7 +95,7 @@ func startSearchAPI(t testing.TB, cfg searchAPIConfig) *searchAPI {
 func (a *searchAPI) openIndex(t testing.TB, cfg searchAPIConfig) search.Index {
 	t.Helper()
 	if cfg.backend == "bleve" {
-		idx, err := search.NewBleve(search.BleveConfig{Dir: t.TempDir()})
+		idx, err := bleve.Open(bleve.Config{Dir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +113,7 @@ func (a *searchAPI) openIndex(t testing.TB, cfg searchAPIConfig) search.Index {
 		a.proxy = netcut.New(t, strings.TrimPrefix(a.osURL, "http://"))
 		a.osURL = "http://" + a.proxy.Addr()
 	}
-	idx, err := search.NewOpenSearch(context.Background(), search.OpenSearchConfig{
+	idx, err := opensearch.Open(context.Background(), opensearch.Config{
 		URLs: []string{a.osURL}, Prefix: fmt.Sprintf("e2e-%08x-", rand.Uint32()), RequestTimeout: 2 * time.Second,
 	})
 	if err != nil {
@@ -130,7 +133,7 @@ func (a *searchAPI) openIndex(t testing.TB, cfg searchAPIConfig) search.Index {
 // points the domain's hook at it; the previous one, if any, keeps running
 // until stopIndexer.
 func (a *searchAPI) startIndexer(t testing.TB) (stop func()) {
-	ix, err := search.NewIndexer(search.IndexerConfig{Index: a.Index, Store: a.Store, FlushDelay: 20 * time.Millisecond, ScanInterval: 500 * time.Millisecond, MaxBackoff: 300 * time.Millisecond})
+	ix, err := indexer.New(indexer.Config{Index: a.Index, Source: a.Store, FlushDelay: 20 * time.Millisecond, ScanInterval: 500 * time.Millisecond, MaxBackoff: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

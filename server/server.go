@@ -12,8 +12,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"messenger/auth"
@@ -41,6 +39,10 @@ type Config struct {
 	Production bool
 	// Ready reports whether dependencies are reachable (default: always ready).
 	Ready func(ctx context.Context) error
+	// Degraded lists what works in a reduced way while the server is ready,
+	// one line each (e.g. "search: rebuilding ..."): /readyz answers 200
+	// with them after "ready" (default: nothing).
+	Degraded func() []string
 	// MaxBodyBytes caps a request body (default 1 MiB).
 	MaxBodyBytes int64
 	// ComplexityLimit caps a query's complexity (default Limits.MaxComplexity).
@@ -49,15 +51,21 @@ type Config struct {
 	// and rate limits (rate limits are off unless their rules are set).
 	Limits Limits
 	// AllowedOrigins are the browser origins (besides the API's own host)
-	// that may open websockets; "*" allows any. Requests without Origin
+	// that may open websockets and call /graphql over HTTP (CORS); "*"
+	// allows any. Unless Production, http://localhost, http://127.0.0.1 and
+	// http://[::1] on any port are allowed too. Requests without Origin
 	// (non-browser clients) are always allowed.
 	AllowedOrigins []string
 	// WebSocket tunes the websocket transport (its zero values are gqlws's
 	// defaults; Init, OperationContext and OnStreamEnd are set here).
 	WebSocket gqlws.Config
 	// APQCache stores automatic persisted queries (default: in memory,
-	// 10,000 documents).
+	// 16 MiB).
 	APQCache graphql.Cache[string]
+	// APQMaxDocumentBytes caps a document APQ registers (default 64 KiB).
+	APQMaxDocumentBytes int
+	// QueryCacheBytes bounds the cache of parsed documents (default 32 MiB).
+	QueryCacheBytes int64
 	// Trusted is the manifest of trusted documents partners may run.
 	Trusted *persisted.Manifest
 	// PartnerKeys maps partner API keys (X-Api-Key, or apiKey in
@@ -71,6 +79,9 @@ type Config struct {
 	// Observer holds the metrics served on /metrics; pass the one that
 	// wrapped the backends (default: a new one, seeing only GraphQL).
 	Observer *Observer
+	// HideMetrics takes /metrics off this handler (default: served); serve
+	// Observer.MetricsHandler on a private listener instead.
+	HideMetrics bool
 }
 
 // Handler is the API's HTTP handler.
@@ -94,13 +105,16 @@ func New(cfg Config) *Handler {
 	if cfg.Limits.MaxComplexity <= 0 {
 		cfg.Limits.MaxComplexity = cfg.ComplexityLimit
 	}
-	rates := cfg.Limits.Send.Rate > 0 || cfg.Limits.Auth.Rate > 0 || cfg.Limits.Expensive.Rate > 0
+	rates := cfg.Limits.anyRate()
 	cfg.Limits.defaults()
 	if !rates {
 		cfg.Limits.Limiter = unlimited{}
 	}
 	if cfg.APQCache == nil {
-		cfg.APQCache = lru.New[string](10000)
+		cfg.APQCache = persisted.NewMemoryCache(persisted.MemoryConfig[string]{})
+	}
+	if cfg.QueryCacheBytes <= 0 {
+		cfg.QueryCacheBytes = 32 << 20
 	}
 
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}}))
@@ -111,8 +125,9 @@ func New(cfg Config) *Handler {
 	if wsCfg.Logger == nil {
 		wsCfg.Logger = cfg.Logger
 	}
+	allowed := newOrigins(cfg.AllowedOrigins, !cfg.Production)
 	if wsCfg.CheckOrigin == nil {
-		wsCfg.CheckOrigin = gqlws.AllowOrigins(cfg.AllowedOrigins)
+		wsCfg.CheckOrigin = allowed.allows
 	}
 	m := cfg.Observer
 	if m == nil {
@@ -123,15 +138,17 @@ func New(cfg Config) *Handler {
 	m.watchWebsockets(ws)
 	store := observedStore{Store: cfg.Chat.Store(), o: m}
 	gql.AddTransport(ws)
-	gql.AddTransport(httpTransport{multipart: cfg.Uploads.transport()})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	gql.AddTransport(httpTransport{multipart: cfg.Uploads.transport(), maxJSON: cfg.MaxBodyBytes, maxBatch: cfg.Limits.MaxBatch, timeout: cfg.Limits.Timeout})
+	gql.SetQueryCache(newQueryCache(cfg.QueryCacheBytes))
 	gql.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	gql.SetDisableSuggestion(cfg.Production)
 	gql.Use(operationTracer{tracer: m.tracer}) // first: its span covers the other extensions
-	gql.Use(persisted.Extension{Cache: cfg.APQCache, Trusted: cfg.Trusted})
 	gql.Use(guard{limits: cfg.Limits, introspection: !cfg.Production, onLimiterErr: func(err error) {
 		cfg.Logger.Warn("rate limiter unavailable: letting the request through", "err", err)
 	}})
+	// After the guard: a document is registered for APQ only once it has
+	// parsed, validated and passed the limits.
+	gql.Use(persisted.Extension{Cache: cfg.APQCache, Trusted: cfg.Trusted, MaxDocumentBytes: cfg.APQMaxDocumentBytes})
 	gql.SetErrorPresenter(presenter(cfg.Logger))
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
 	gql.AroundResponses(m.observeResponses)
@@ -172,7 +189,7 @@ func New(cfg Config) *Handler {
 
 	mux := http.NewServeMux()
 	api := withAuth(cfg.Tokens, withPartner(cfg.PartnerKeys, gql))
-	mux.Handle("/graphql", cfg.Uploads.wrap(limitBody(cfg.MaxBodyBytes, api), api))
+	mux.Handle("/graphql", withCORS(allowed, cfg.Uploads.wrap(limitBody(cfg.MaxBodyBytes, api), api)))
 	cfg.Uploads.mount(mux)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -188,8 +205,15 @@ func New(cfg Config) *Handler {
 			}
 		}
 		_, _ = w.Write([]byte("ready\n"))
+		if cfg.Degraded != nil {
+			for _, line := range cfg.Degraded() {
+				_, _ = w.Write([]byte(line + "\n"))
+			}
+		}
 	})
-	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	if !cfg.HideMetrics {
+		mux.Handle("/metrics", m.MetricsHandler())
+	}
 	if cfg.Playground {
 		mux.Handle("/playground", playground.Handler())
 		mux.Handle("/playground/", playground.Handler())
@@ -279,6 +303,6 @@ func wsInit(cfg Config) gqlws.InitFunc {
 // unlimited is the limiter when no rate rule is configured.
 type unlimited struct{}
 
-func (unlimited) Allow(context.Context, string, ratelimit.Rule) (bool, time.Duration, error) {
+func (unlimited) AllowN(context.Context, string, ratelimit.Rule, int) (bool, time.Duration, error) {
 	return true, 0, nil
 }

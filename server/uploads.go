@@ -6,7 +6,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
-	"messenger/blob"
 	"messenger/media"
 )
 
@@ -47,14 +46,14 @@ func (u Uploads) mount(mux *http.ServeMux) {
 	}
 }
 
-// wrap guards /graphql: every request learns the API's public base URL
-// (for signed URLs the API serves itself); a multipart request must carry
-// a header a cross-site form cannot set (GraphQL-Require-Preflight or
+// wrap guards /graphql: a multipart request must carry a header a
+// cross-site form cannot set (GraphQL-Require-Preflight or
 // Apollo-Require-Preflight: browsers preflight it, so CSRF cannot post
-// files), and gets the upload body limit instead of the JSON one.
+// files), and gets the upload body limit instead of the JSON one. Signed
+// URLs never take their host from the request: the blob stores build them
+// from the configured public URL (MESSENGER_PUBLIC_URL).
 func (u Uploads) wrap(limited, unlimited http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(blob.WithBaseURL(r.Context(), baseURL(r)))
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if r.Method != http.MethodPost || ct != "multipart/form-data" {
 			limited.ServeHTTP(w, r)
@@ -72,12 +71,4 @@ func (u Uploads) wrap(limited, unlimited http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, u.maxRequest())
 		unlimited.ServeHTTP(w, r)
 	})
-}
-
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,8 @@ func (m *mediaAPI) blobCount(t *testing.T) int { return m.count(t) }
 type mediaAPI struct {
 	url   string
 	media *media.Service
+	// blobs is the store itself, not wrapped.
+	blobs blob.Store
 	clock *testClock
 	count func(t *testing.T) int
 }
@@ -52,28 +55,41 @@ type mediaAPI struct {
 // folder served by the API, or in MinIO when s3 is set (skipped without
 // MESSENGER_S3_ENDPOINT).
 func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
+	return newMediaAPIWith(t, s3, nil)
+}
+
+// newMediaAPIWith is newMediaAPI with the media service's blob store
+// wrapped by wrap (when not nil). Signed URLs start with the server's own
+// address, configured up front as MESSENGER_PUBLIC_URL would be.
+func newMediaAPIWith(t *testing.T, s3 bool, wrap func(blob.Store) blob.Store) *mediaAPI {
 	t.Helper()
 	dir := t.TempDir()
 	clk := newTestClock()
 	e := newEmbedded(t, apiOptions{now: clk.Now})
-	api := &mediaAPI{clock: clk}
+	srv := httptest.NewUnstartedServer(nil)
+	public := "http://" + srv.Listener.Addr().String()
+	api := &mediaAPI{clock: clk, url: public}
 	var up server.Uploads
 	var blobs blob.Store
 	var downloads media.URLSigner
 	if s3 {
 		blobs, api.count = minioStore(t)
-		r, err := relay.New(relay.Config{Store: blobs, Secret: []byte(strings.Repeat("r", 32)), Now: clk.Now})
+		r, err := relay.New(relay.Config{Store: blobs, Secret: []byte(strings.Repeat("r", 32)), BaseURL: public, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		downloads, up.Blobs = r, r.Handler()
 	} else {
-		f, err := folder.Open(folder.Config{Dir: filepath.Join(dir, "blobs"), Secret: []byte(strings.Repeat("b", 32)), Now: clk.Now})
+		f, err := folder.Open(folder.Config{Dir: filepath.Join(dir, "blobs"), Secret: []byte(strings.Repeat("b", 32)), BaseURL: public, Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		blobs, up.Blobs = f, f.Handler()
 		api.count = func(t *testing.T) int { return countFiles(t, filepath.Join(dir, "blobs", "data")) }
+	}
+	api.blobs = blobs
+	if wrap != nil {
+		blobs = wrap(blobs)
 	}
 	meta, err := media.OpenPebble(filepath.Join(dir, "media"))
 	if err != nil {
@@ -86,7 +102,11 @@ func newMediaAPI(t *testing.T, s3 bool) *mediaAPI {
 	}
 	up.Media = m
 	api.media = m
-	_, api.url = e.serve(t, server.Config{Uploads: up})
+	h := server.New(server.Config{Chat: e.Chat, Tokens: e.Tokens, Uploads: up})
+	srv.Config.Handler = h
+	srv.Start()
+	t.Cleanup(srv.Close)
+	t.Cleanup(h.Shutdown)
 	return api
 }
 
@@ -493,5 +513,295 @@ func TestUnattachedUploadsAreRemovedAfterADay(t *testing.T) {
 	}
 	if api.blobCount(t) != 0 {
 		t.Fatal("bytes left behind")
+	}
+}
+
+// presign opens a presigned upload slot of the given size and returns the
+// upload's id and the form.
+func presign(t *testing.T, c *apitest.Client, filename string, size int) (string, blob.PostForm) {
+	t.Helper()
+	var out struct {
+		CreateUpload struct {
+			Upload struct{ ID string }
+			URL    string
+			Fields []struct{ Name, Value string }
+		}
+	}
+	c.Must(t, `mutation($i: CreateUploadInput!) { createUpload(input: $i) { upload { id } url fields { name value } } }`,
+		map[string]any{"i": map[string]any{"filename": filename, "contentType": "application/octet-stream", "size": size}}, &out)
+	form := blob.PostForm{URL: out.CreateUpload.URL, Fields: map[string]string{}}
+	for _, f := range out.CreateUpload.Fields {
+		form.Fields[f.Name] = f.Value
+	}
+	return out.CreateUpload.Upload.ID, form
+}
+
+func mustPost(t *testing.T, form blob.PostForm, data []byte) {
+	t.Helper()
+	if status, body := blobtest.PostForm(t, form, "f", data); status/100 != 2 {
+		t.Fatalf("POST to the slot = %d %s", status, body)
+	}
+}
+
+func confirm(t *testing.T, c *apitest.Client, id string) uploaded {
+	t.Helper()
+	var out struct{ ConfirmUpload uploaded }
+	c.Must(t, `mutation($id: ID!) { confirmUpload(id: $id) { id filename contentType kind size ready } }`, map[string]any{"id": id}, &out)
+	return out.ConfirmUpload
+}
+
+// attachmentURL is the URL the recipient b gets for the one file of message.
+func attachmentURL(t *testing.T, b *apitest.Client, message string) string {
+	t.Helper()
+	var got struct {
+		Node struct{ Attachments []struct{ URL string } }
+	}
+	b.Must(t, `query($m: ID!) { node(id: $m) { ... on Message { attachments { url } } } }`, map[string]any{"m": message}, &got)
+	if len(got.Node.Attachments) != 1 {
+		t.Fatalf("message has %d attachments", len(got.Node.Attachments))
+	}
+	return got.Node.Attachments[0].URL
+}
+
+func download(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d, %v", url, resp.StatusCode, err)
+	}
+	return body
+}
+
+// After confirmUpload, and after the file was sent, posting other bytes
+// to the same presigned form again does not change what recipients
+// download: it is byte for byte what was inspected. The leftovers of such
+// posts are swept once no form can reach them.
+func TestConfirmedUploadCannotBeReplaced(t *testing.T) {
+	for _, backend := range []string{"folder", "minio"} {
+		t.Run(backend, func(t *testing.T) {
+			api := newMediaAPI(t, backend == "minio")
+			a, b := apitest.SignUp(t, api.url, "ia"), apitest.SignUp(t, api.url, "ib")
+			conv := conversation(t, a, b)
+			png := mediatest.PNG(4, 4)
+			evil := mediatest.HTML()
+			id, form := presign(t, a, "photo.png", 4096)
+			mustPost(t, form, png)
+			if u := confirm(t, a, id); u.ContentType != "image/png" || u.Size != len(png) {
+				t.Fatalf("confirmed %+v", u)
+			}
+			mustPost(t, form, evil) // after confirmation
+			if u := confirm(t, a, id); u.ContentType != "image/png" {
+				t.Fatalf("confirming again gives %+v", u)
+			}
+			var sent struct{ SendMessage struct{ ID string } }
+			a.Must(t, sendWithFiles, sendFiles(conv, id), &sent)
+			url := attachmentURL(t, b, sent.SendMessage.ID)
+			if got := download(t, url); !bytes.Equal(got, png) {
+				t.Fatalf("after a POST following confirmation, the recipient downloads %q", got)
+			}
+			mustPost(t, form, evil) // after sending
+			if got := download(t, attachmentURL(t, b, sent.SendMessage.ID)); !bytes.Equal(got, png) {
+				t.Fatalf("after a POST following the send, the recipient downloads %q", got)
+			}
+			if n := api.blobCount(t); n != 2 {
+				t.Fatalf("%d objects, want the file and the slot's leftover", n)
+			}
+			api.clock.Add(26 * time.Hour)
+			if _, _, err := api.media.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := api.blobCount(t); n != 1 {
+				t.Fatalf("%d objects after the sweep, want only the sent file", n)
+			}
+			if got := download(t, attachmentURL(t, b, sent.SendMessage.ID)); !bytes.Equal(got, png) {
+				t.Fatalf("after the sweep the recipient downloads %q", got)
+			}
+		})
+	}
+}
+
+// postAfterInspection re-posts to a slot the moment confirmUpload has
+// read and inspected it, before the bytes are stored for good: the
+// narrowest window a re-post could aim at.
+type postAfterInspection struct {
+	blob.Store
+	post func()
+}
+
+func (s postAfterInspection) Get(ctx context.Context, key string) (io.ReadCloser, blob.Info, error) {
+	rc, info, err := s.Store.Get(ctx, key)
+	if err != nil || !strings.HasPrefix(key, "incoming/") {
+		return rc, info, err
+	}
+	return closeHook{rc, s.post}, info, nil
+}
+
+type closeHook struct {
+	io.ReadCloser
+	hook func()
+}
+
+func (c closeHook) Close() error {
+	err := c.ReadCloser.Close()
+	c.hook()
+	return err
+}
+
+func TestRePostBetweenInspectionAndStoringIsNotServed(t *testing.T) {
+	for _, backend := range []string{"folder", "minio"} {
+		t.Run(backend, func(t *testing.T) {
+			var form blob.PostForm
+			var reposted int
+			api := newMediaAPIWith(t, backend == "minio", func(s blob.Store) blob.Store {
+				return postAfterInspection{s, func() {
+					mustPost(t, form, mediatest.HTML())
+					reposted++
+				}}
+			})
+			a, b := apitest.SignUp(t, api.url, "ra"), apitest.SignUp(t, api.url, "rb")
+			conv := conversation(t, a, b)
+			pdf := mediatest.PDF()
+			var id string
+			id, form = presign(t, a, "report.pdf", 4096)
+			mustPost(t, form, pdf)
+			if u := confirm(t, a, id); u.ContentType != "application/pdf" || reposted != 1 {
+				t.Fatalf("confirmed %+v after %d re-posts", u, reposted)
+			}
+			var sent struct{ SendMessage struct{ ID string } }
+			a.Must(t, sendWithFiles, sendFiles(conv, id), &sent)
+			if got := download(t, attachmentURL(t, b, sent.SendMessage.ID)); !bytes.Equal(got, pdf) {
+				t.Fatalf("the recipient downloads %q, not the inspected PDF", got)
+			}
+		})
+	}
+}
+
+// A PDF/HTML polyglot named invoice.html is a PDF by its bytes: it is
+// listed and downloads as invoice.pdf, never as an .html file, whichever
+// way it was uploaded. A name whose extension already fits stays as it is.
+func TestDownloadNameFollowsTheDetectedType(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a, b := apitest.SignUp(t, api.url, "na"), apitest.SignUp(t, api.url, "nb")
+	conv := conversation(t, a, b)
+	polyglot := []byte("%PDF-1.4\n<html><body><script>alert(document.cookie)</script></body></html>\n%%EOF\n")
+	viaAPI := mustUpload(t, a, "invoice.html", polyglot)
+	id, form := presign(t, a, "invoice.html", 4096)
+	mustPost(t, form, polyglot)
+	viaForm := confirm(t, a, id)
+	jpeg := mustUpload(t, a, "holiday.JPEG", mediatest.JPEG(2, 2))
+	for _, tc := range []struct {
+		u    uploaded
+		want string
+	}{{viaAPI, "invoice.pdf"}, {viaForm, "invoice.pdf"}, {jpeg, "holiday.JPEG"}} {
+		if tc.u.Filename != tc.want {
+			t.Fatalf("uploaded %+v, want the name %s", tc.u, tc.want)
+		}
+		var sent struct{ SendMessage struct{ ID string } }
+		a.Must(t, sendWithFiles, sendFiles(conv, tc.u.ID), &sent)
+		resp, err := http.Get(attachmentURL(t, b, sent.SendMessage.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		cd := resp.Header.Get("Content-Disposition")
+		if !strings.Contains(cd, `filename="`+tc.want+`"`) || strings.Contains(cd, "html") {
+			t.Fatalf("%s downloads with Content-Disposition %q", tc.want, cd)
+		}
+	}
+}
+
+// File names with a right-to-left override ("invoice<RLO>fdp.exe" shows as
+// "invoiceexe.pdf"), other bidirectional controls or control characters are
+// refused on both upload paths, and nothing is stored.
+func TestMisleadingFilenamesAreRefused(t *testing.T) {
+	api := newMediaAPI(t, false)
+	a := apitest.SignUp(t, api.url, "fn")
+	for _, name := range []string{"invoice\u202Efdp.exe", "a\u202Db.png", "a\u2067b.png", "a\u200Fb.png", "a\u061Cb.png",
+		"tab\there.png", "nel\u0085.png", "line\u2028sep.png", "bom\uFEFF.png"} {
+		r := uploadFile(t, a, name, mediatest.PNG(2, 2), true)
+		if r.Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["field"] != "filename" {
+			t.Errorf("uploadFile(%q) = %s %+v, want BAD_USER_INPUT on filename", name, r.Data, r.Errors)
+		}
+		e := a.Refused(t, "BAD_USER_INPUT", `mutation($i: CreateUploadInput!) { createUpload(input: $i) { upload { id } } }`,
+			map[string]any{"i": map[string]any{"filename": name, "contentType": "image/png", "size": 100}})
+		if e.Extensions["field"] != "filename" {
+			t.Errorf("createUpload(%q) refused on %v", name, e.Extensions["field"])
+		}
+	}
+	// (DEL cannot even reach uploadFile: the multipart parser refuses it.)
+	a.Refused(t, "BAD_USER_INPUT", `mutation($i: CreateUploadInput!) { createUpload(input: $i) { upload { id } } }`,
+		map[string]any{"i": map[string]any{"filename": "del\u007f.png", "contentType": "image/png", "size": 100}})
+	if n := api.blobCount(t); n != 0 {
+		t.Fatalf("refused names left %d objects", n)
+	}
+	// Letters of right-to-left scripts and emoji joiners are fine.
+	for _, name := range []string{"فاتورة.png", "👩‍👩‍👧.png"} {
+		if u := mustUpload(t, a, name, mediatest.PNG(2, 2)); u.Filename != name {
+			t.Fatalf("%q stored as %q", name, u.Filename)
+		}
+	}
+}
+
+// withHost posts one operation as c with a forged Host and
+// X-Forwarded-Proto, and returns the response's data.
+func withHost(t *testing.T, c *apitest.Client, host, query string, vars map[string]any) json.RawMessage {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, c.URL+"/graphql", bytes.NewReader(body))
+	req.Host = host
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r apitest.Response
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || len(r.Errors) > 0 {
+		t.Fatalf("status %d: %v %+v", resp.StatusCode, err, r.Errors)
+	}
+	return r.Data
+}
+
+// Signed URLs start with the configured public URL, whatever Host header
+// the request came with: a forged Host cannot make the API hand out links
+// to another site (nor poison a cache in front of it).
+func TestSignedURLsIgnoreTheHostHeader(t *testing.T) {
+	for _, backend := range []string{"folder", "minio"} {
+		t.Run(backend, func(t *testing.T) {
+			api := newMediaAPI(t, backend == "minio")
+			a, b := apitest.SignUp(t, api.url, "ha"), apitest.SignUp(t, api.url, "hb")
+			conv := conversation(t, a, b)
+			img := mustUpload(t, a, "p.png", mediatest.PNG(2, 2))
+			doc := mustUpload(t, a, "d.pdf", mediatest.PDF())
+			var sent struct{ SendMessage struct{ ID string } }
+			a.Must(t, sendWithFiles, sendFiles(conv, img.ID, doc.ID), &sent)
+			var got struct {
+				Node struct{ Attachments []struct{ URL string } }
+			}
+			data := withHost(t, b, "evil.example", `query($m: ID!) { node(id: $m) { ... on Message { attachments { url } } } }`, map[string]any{"m": sent.SendMessage.ID})
+			if err := json.Unmarshal(data, &got); err != nil || len(got.Node.Attachments) != 2 {
+				t.Fatalf("attachments %s: %v", data, err)
+			}
+			for i, f := range got.Node.Attachments {
+				if strings.Contains(f.URL, "evil.example") {
+					t.Fatalf("a signed URL follows the Host header: %s", f.URL)
+				}
+				if (backend == "folder" || i == 1) && !strings.HasPrefix(f.URL, api.url+"/blobs/") {
+					t.Fatalf("a URL the API serves does not start with the public URL %s: %s", api.url, f.URL)
+				}
+			}
+			data = withHost(t, a, "evil.example", `mutation($i: CreateUploadInput!) { createUpload(input: $i) { url } }`,
+				map[string]any{"i": map[string]any{"filename": "a.png", "contentType": "image/png", "size": 10}})
+			if strings.Contains(string(data), "evil.example") {
+				t.Fatalf("the upload form follows the Host header: %s", data)
+			}
+		})
 	}
 }

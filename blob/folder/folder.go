@@ -14,6 +14,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"messenger/blob"
@@ -28,9 +31,9 @@ type Config struct {
 	Dir string
 	// Secret signs presigned URLs and forms (32+ bytes). Required.
 	Secret []byte
-	// BaseURL is the API's public URL used in presigned URLs when the
-	// request context carries none (blob.WithBaseURL). Default "" gives
-	// host-relative URLs.
+	// BaseURL is the API's public URL (scheme://host[:port][/path], no
+	// trailing slash) that every presigned URL starts with; never taken
+	// from a request. Default "" gives host-relative URLs.
 	BaseURL string
 	// Prefix is the path Handler is mounted under (default "/blobs/").
 	Prefix string
@@ -41,6 +44,8 @@ type Config struct {
 // Store keeps objects as files: data/<key> with its metadata in meta/<key>.
 type Store struct {
 	cfg Config
+	// mu makes checking that a key is free and publishing it one step.
+	mu sync.Mutex
 	// dl signs and serves downloads, the same code that relays S3's.
 	dl *relay.Relay
 }
@@ -78,11 +83,24 @@ func (s *Store) path(kind, key string) string {
 	return filepath.Join(s.cfg.Dir, kind, filepath.FromSlash(key))
 }
 
-// Put writes to a temporary file and renames it into place, so readers
-// never see a partial object and a refused stream leaves nothing.
+// Put writes to a temporary file and moves it into place only when no
+// object is at key (see publish), so readers never see a partial object and
+// a refused stream leaves nothing.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, max int64, contentType string) (int64, error) {
+	return s.write(ctx, key, r, max, contentType, false)
+}
+
+// write spools r through the limit into a temporary file, then publishes
+// it at key: only when key is free, or replacing what is there (the
+// presigned POST, which S3 lets overwrite too).
+func (s *Store) write(ctx context.Context, key string, r io.Reader, max int64, contentType string, replace bool) (int64, error) {
 	if err := blob.ValidKey(key); err != nil {
 		return 0, err
+	}
+	if !replace {
+		if _, err := os.Stat(s.path("data", key)); err == nil {
+			return 0, blob.ErrExists // early: no need to read the stream
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Join(s.cfg.Dir, "tmp"), "put-")
 	if err != nil {
@@ -96,7 +114,6 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, max int64, con
 	}
 	n, err := io.Copy(tmp, readerCtx{ctx, src})
 	if errors.Is(err, blob.ErrTooLarge) {
-		_ = s.Delete(ctx, key)
 		return 0, blob.ErrTooLarge
 	}
 	if err == nil {
@@ -108,19 +125,46 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, max int64, con
 	if err != nil {
 		return 0, fmt.Errorf("folder: put %s: %w", key, err)
 	}
-	m, _ := json.Marshal(meta{ContentType: contentType})
-	for _, kind := range []string{"data", "meta"} {
-		if err := os.MkdirAll(filepath.Dir(s.path(kind, key)), 0o750); err != nil {
-			return 0, fmt.Errorf("folder: put %s: %w", key, err)
-		}
-	}
-	if err := os.WriteFile(s.path("meta", key), m, 0o640); err != nil {
-		return 0, fmt.Errorf("folder: put %s: %w", key, err)
-	}
-	if err := os.Rename(tmp.Name(), s.path("data", key)); err != nil {
-		return 0, fmt.Errorf("folder: put %s: %w", key, err)
+	if err := s.publish(key, tmp.Name(), contentType, replace); err != nil {
+		return 0, err
 	}
 	return n, nil
+}
+
+// publish moves the spooled file to key with its metadata. The check that
+// key is free and the moves happen under one lock, so of concurrent Puts
+// exactly one wins; a folder is used by one process (the data directory's).
+func (s *Store) publish(key, spooled, contentType string, replace bool) error {
+	m, _ := json.Marshal(meta{ContentType: contentType})
+	metaTmp, err := os.CreateTemp(filepath.Join(s.cfg.Dir, "tmp"), "meta-")
+	if err != nil {
+		return fmt.Errorf("folder: put %s: %w", key, err)
+	}
+	defer os.Remove(metaTmp.Name())
+	_, err = metaTmp.Write(m)
+	if cerr := metaTmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("folder: put %s: %w", key, err)
+	}
+	for _, kind := range []string{"data", "meta"} {
+		if err := os.MkdirAll(filepath.Dir(s.path(kind, key)), 0o750); err != nil {
+			return fmt.Errorf("folder: put %s: %w", key, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := os.Stat(s.path("data", key)); err == nil && !replace {
+		return blob.ErrExists
+	}
+	if err := os.Rename(metaTmp.Name(), s.path("meta", key)); err != nil {
+		return fmt.Errorf("folder: put %s: %w", key, err)
+	}
+	if err := os.Rename(spooled, s.path("data", key)); err != nil {
+		return fmt.Errorf("folder: put %s: %w", key, err)
+	}
+	return nil
 }
 
 // readerCtx stops a copy when ctx ends.
@@ -179,6 +223,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := blob.ValidKey(key); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, kind := range []string{"data", "meta"} {
 		if err := os.Remove(s.path(kind, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("folder: delete %s: %w", key, err)
@@ -189,8 +235,8 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 func (s *Store) sign(parts ...string) string { return relay.Sign(s.cfg.Secret, parts...) }
 
-func (s *Store) base(ctx context.Context) string {
-	return blob.BaseURL(ctx, s.cfg.BaseURL) + s.cfg.Prefix
+func (s *Store) base() string {
+	return s.cfg.BaseURL + s.cfg.Prefix
 }
 
 // PresignGet returns a URL the API serves itself (see Handler).
@@ -214,8 +260,49 @@ func (s *Store) PresignPost(ctx context.Context, key string, max int64, ttl time
 	p, _ := json.Marshal(policy{Key: key, Max: max, Expires: exp.Unix()})
 	enc := base64.StdEncoding.EncodeToString(p)
 	return blob.PostForm{
-		URL:     s.base(ctx) + "upload",
+		URL:     s.base() + "upload",
 		Fields:  map[string]string{"key": key, "policy": enc, "x-signature": s.sign("POST", enc)},
 		Expires: exp,
 	}, nil
+}
+
+// List walks the folder of prefix's directory part and returns the
+// matching keys, sorted.
+func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]string, error) {
+	if err := blob.ValidPrefix(prefix); err != nil {
+		return nil, err
+	}
+	root := filepath.Join(s.cfg.Dir, "data")
+	dir := filepath.Join(root, filepath.FromSlash(prefix[:strings.LastIndex(prefix, "/")+1]))
+	var keys []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		if k := filepath.ToSlash(rel); strings.HasPrefix(k, prefix) && k > after {
+			keys = append(keys, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("folder: list %s: %w", prefix, err)
+	}
+	sort.Strings(keys)
+	if len(keys) > limit {
+		keys = keys[:limit]
+	}
+	return keys, nil
 }

@@ -1,6 +1,7 @@
 package folder
 
 import (
+	"bufio"
 	"crypto/hmac"
 	"encoding/base64"
 	"encoding/json"
@@ -73,17 +74,23 @@ func (s *Store) servePost(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "AccessDenied: bad or expired policy", http.StatusForbidden)
 			return
 		}
-		n, err := s.Put(r.Context(), p.Key, part, p.Max, part.Header.Get("Content-Type"))
+		// Like S3, a POST replaces what an earlier one stored; a refused
+		// one (too large, empty) leaves it.
+		body := bufio.NewReader(part)
+		if _, err := body.Peek(1); errors.Is(err, io.EOF) {
+			http.Error(w, "EntityTooSmall: the file is empty", http.StatusBadRequest)
+			return
+		} else if err != nil {
+			http.Error(w, "MalformedPOSTRequest", http.StatusBadRequest)
+			return
+		}
+		_, err = s.write(r.Context(), p.Key, body, p.Max, part.Header.Get("Content-Type"), true)
 		switch {
 		case errors.Is(err, blob.ErrTooLarge):
 			http.Error(w, "EntityTooLarge: the file exceeds the policy's content-length-range", http.StatusBadRequest)
 			return
 		case err != nil:
 			http.Error(w, "InternalError", http.StatusInternalServerError)
-			return
-		case n == 0:
-			_ = s.Delete(r.Context(), p.Key)
-			http.Error(w, "EntityTooSmall: the file is empty", http.StatusBadRequest)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)

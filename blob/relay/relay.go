@@ -28,8 +28,9 @@ type Config struct {
 	Store blob.Store
 	// Secret signs the URLs (32+ bytes). Required.
 	Secret []byte
-	// BaseURL is the API's public URL used when the request context
-	// carries none (blob.WithBaseURL). Default "" gives host-relative URLs.
+	// BaseURL is the API's public URL (scheme://host[:port][/path], no
+	// trailing slash) that every signed URL starts with; never taken from
+	// a request. Default "" gives host-relative URLs.
 	BaseURL string
 	// Prefix is the path Handler is mounted under (default "/blobs/relay/").
 	Prefix string
@@ -82,7 +83,7 @@ func (r *Relay) PresignGet(ctx context.Context, key string, ttl time.Duration, o
 		q.Set("cd", opts.ContentDisposition)
 	}
 	q.Set("sig", Sign(r.cfg.Secret, "GET", key, exp, opts.ContentType, opts.ContentDisposition))
-	return blob.BaseURL(ctx, r.cfg.BaseURL) + r.cfg.Prefix + "o/" + key + "?" + q.Encode(), nil
+	return r.cfg.BaseURL + r.cfg.Prefix + "o/" + key + "?" + q.Encode(), nil
 }
 
 // Handler serves GET and HEAD <prefix>o/<key>?exp=&ct=&cd=&sig=. Like S3

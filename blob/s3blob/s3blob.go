@@ -117,8 +117,9 @@ func isNotFound(err error) bool {
 }
 
 // Put spools r to a temporary file through the limit, then uploads it with
-// its length: the limit is enforced while reading, and S3 never sees a
-// partial or oversized object.
+// its length and If-None-Match: * (S3's conditional write, also MinIO's):
+// the limit is enforced while reading, S3 never sees a partial or oversized
+// object, and never replaces one.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, max int64, contentType string) (int64, error) {
 	k, err := s.key(key)
 	if err != nil {
@@ -136,7 +137,6 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, max int64, con
 	}
 	n, err := io.Copy(tmp, src)
 	if errors.Is(err, blob.ErrTooLarge) {
-		_ = s.Delete(ctx, key)
 		return 0, blob.ErrTooLarge
 	}
 	if err != nil {
@@ -145,14 +145,25 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, max int64, con
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return 0, fmt.Errorf("s3blob: put %s: %w", key, err)
 	}
-	in := &s3.PutObjectInput{Bucket: &s.cfg.Bucket, Key: k, Body: tmp, ContentLength: aws.Int64(n)}
+	in := &s3.PutObjectInput{Bucket: &s.cfg.Bucket, Key: k, Body: tmp, ContentLength: aws.Int64(n), IfNoneMatch: aws.String("*")}
 	if contentType != "" {
 		in.ContentType = aws.String(contentType)
 	}
-	if _, err := s.client.PutObject(ctx, in); err != nil {
+	_, err = s.client.PutObject(ctx, in)
+	if isExists(err) {
+		return 0, blob.ErrExists
+	}
+	if err != nil {
 		return 0, fmt.Errorf("s3blob: put %s: %w", key, err)
 	}
 	return n, nil
+}
+
+// isExists: a conditional write found an object (412), or lost to a
+// concurrent one (409).
+func isExists(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict")
 }
 
 // Get streams the object from S3.
@@ -233,4 +244,29 @@ func (s *Store) PresignPost(ctx context.Context, key string, max int64, ttl time
 		return blob.PostForm{}, fmt.Errorf("s3blob: presign post %s: %w", key, err)
 	}
 	return blob.PostForm{URL: req.URL, Fields: req.Values, Expires: time.Now().Add(ttl)}, nil
+}
+
+// List pages through ListObjectsV2 (which S3 answers in byte order).
+func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]string, error) {
+	if err := blob.ValidPrefix(prefix); err != nil {
+		return nil, err
+	}
+	in := &s3.ListObjectsV2Input{Bucket: &s.cfg.Bucket, Prefix: aws.String(s.cfg.Prefix + prefix), MaxKeys: aws.Int32(int32(min(max(limit, 1), 1000)))}
+	if after != "" {
+		in.StartAfter = aws.String(s.cfg.Prefix + after)
+	}
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(s.client, in)
+	for p.HasMorePages() && len(keys) < limit {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("s3blob: list %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			if len(keys) < limit {
+				keys = append(keys, strings.TrimPrefix(aws.ToString(o.Key), s.cfg.Prefix))
+			}
+		}
+	}
+	return keys, nil
 }

@@ -17,7 +17,7 @@ type config struct {
 	HTTPAddr  string
 	DebugAddr string
 	// SearchFlush is how long the search indexer gathers changes into one
-	// bulk write (search.IndexerConfig.FlushDelay).
+	// bulk write (indexer.Config.FlushDelay).
 	SearchFlush  time.Duration
 	DataDir      string
 	Env          string
@@ -56,17 +56,32 @@ type config struct {
 	PartnerKeys      map[string]string
 	RateLimits       bool
 	RateSend         ratelimit.Rule
+	RateEdit         ratelimit.Rule
+	RateReact        ratelimit.Rule
+	RateTyping       ratelimit.Rule
 	RateAuth         ratelimit.Rule
 	RateExpensive    ratelimit.Rule
-	MaxDepth         int
-	MaxComplexity    int
-	RequestTimeout   time.Duration
-	WSPingInterval   time.Duration
-	WSInitTimeout    time.Duration
-	WSMaxOperations  int
-	ClientIPHeader   string
+	MaxBatch         int
+	// APQCacheBytes bounds the APQ cache (memory or Redis);
+	// APQMaxDocument caps one document it registers.
+	APQCacheBytes  int64
+	APQMaxDocument int
+	// MetricsPublic serves /metrics on the public listener (default: on
+	// in development, off in production); /metrics is always on the debug
+	// listener.
+	MetricsPublic   bool
+	MaxDepth        int
+	MaxComplexity   int
+	RequestTimeout  time.Duration
+	WSPingInterval  time.Duration
+	WSInitTimeout   time.Duration
+	WSMaxOperations int
+	ClientIPHeader  string
 
 	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
+	// PublicURL is where clients reach the API; signed file URLs start
+	// with it (see publicURL in media.go).
+	PublicURL string
 
 	OpenSearchURLs                     []string
 	OpenSearchUser, OpenSearchPassword string
@@ -85,7 +100,8 @@ type configVar struct {
 
 var configVars = []configVar{
 	{"MESSENGER_HTTP_ADDR", "http-addr", ":8080", "address to listen on"},
-	{"MESSENGER_DEBUG_ADDR", "debug-addr", "", "address of a separate listener serving Go's profiler at /debug/pprof/ (keep it private; default: none)"},
+	{"MESSENGER_DEBUG_ADDR", "debug-addr", "", "address of a separate listener serving Go's profiler at /debug/pprof/ and /metrics (keep it private; default: none)"},
+	{"MESSENGER_METRICS_PUBLIC", "metrics-public", "", "serve /metrics on the public listener too (default: true in development, false in production)"},
 	{"MESSENGER_DATA_DIR", "data-dir", "./data", "directory of the embedded store and the generated signing key"},
 	{"MESSENGER_ENV", "env", "development", "`production` turns the playground off unless MESSENGER_PLAYGROUND=true"},
 	{"MESSENGER_PLAYGROUND", "playground", "", "serve /playground (default: on, off in production)"},
@@ -113,15 +129,22 @@ var configVars = []configVar{
 	{"MESSENGER_PARTNER_KEYS", "partner-keys", "", "comma-separated partner API keys as name:key (sent as X-Api-Key or apiKey in connection_init)"},
 	{"MESSENGER_RATE_LIMITS", "rate-limits", "true", "per-user and per-IP rate limits (false: off, e.g. for load tests); shared through Redis when MESSENGER_REDIS_ADDRS is set"},
 	{"MESSENGER_RATE_SEND", "rate-send", "20,40", "sendMessage per user: tokens per second,burst"},
+	{"MESSENGER_RATE_EDIT", "rate-edit", "5,30", "editMessage and deleteMessage per user: tokens per second,burst"},
+	{"MESSENGER_RATE_REACT", "rate-react", "5,30", "addReaction and removeReaction per user (one bucket): tokens per second,burst"},
+	{"MESSENGER_RATE_TYPING", "rate-typing", "2,10", "setTyping per user: tokens per second,burst"},
 	{"MESSENGER_RATE_AUTH", "rate-auth", "2,20", "signUp and logIn per client IP: tokens per second,burst"},
 	{"MESSENGER_RATE_EXPENSIVE", "rate-expensive", "5,20", "operations costing over 1,000 per user: tokens per second,burst"},
 	{"MESSENGER_MAX_DEPTH", "max-depth", "12", "deepest field nesting an operation may have"},
 	{"MESSENGER_MAX_COMPLEXITY", "max-complexity", "5000", "highest operation cost (each field 1, lists times first/last)"},
+	{"MESSENGER_MAX_BATCH", "max-batch", "10", "most operations in one batched request (a JSON array body); a batch is also held to the cost, alias and token limits as a whole"},
+	{"MESSENGER_APQ_CACHE_BYTES", "apq-cache-bytes", "16MiB", "bytes of automatic persisted queries kept (in memory, or in Redis when MESSENGER_REDIS_ADDRS is set); least recently used go first"},
+	{"MESSENGER_APQ_MAX_DOCUMENT", "apq-max-document", "64KiB", "largest document automatic persisted queries register (QUERY_TOO_LARGE beyond)"},
 	{"MESSENGER_REQUEST_TIMEOUT", "request-timeout", "15s", "time limit of a query or mutation"},
 	{"MESSENGER_WS_PING_INTERVAL", "ws-ping-interval", "20s", "how often the server pings websockets; a socket silent for a whole interval after a ping is dropped"},
 	{"MESSENGER_WS_INIT_TIMEOUT", "ws-init-timeout", "10s", "time a websocket has to send connection_init (then 4408)"},
 	{"MESSENGER_WS_MAX_OPERATIONS", "ws-max-operations", "100", "operations one websocket may run at once (then 4429)"},
 	{"MESSENGER_CLIENT_IP_HEADER", "client-ip-header", "", "header a trusted proxy sets to the client's IP (e.g. X-Real-IP), for per-IP limits; default: the connection's address"},
+	{"MESSENGER_PUBLIC_URL", "public-url", "", "the API's public URL (e.g. https://api.example.com), which every signed file URL starts with; never taken from a request's Host header; default http://localhost:<port of MESSENGER_HTTP_ADDR> (required in production)"},
 	{"MESSENGER_S3_ENDPOINT", "s3-endpoint", "", "S3 or MinIO URL (path-style): switches attachment and story files to S3 (default: <data>/blobs)"},
 	{"MESSENGER_S3_BUCKET", "s3-bucket", "messenger", "S3 bucket for files (created if missing)"},
 	{"MESSENGER_S3_REGION", "s3-region", "us-east-1", "S3 region"},
@@ -161,6 +184,20 @@ func loadConfig(args []string) (config, error) {
 			return c, fmt.Errorf("MESSENGER_PLAYGROUND: %w", err)
 		}
 	}
+	c.MetricsPublic = c.Env != "production"
+	if p := get("MESSENGER_METRICS_PUBLIC"); p != "" {
+		if c.MetricsPublic, err = strconv.ParseBool(p); err != nil {
+			return c, fmt.Errorf("MESSENGER_METRICS_PUBLIC: %w", err)
+		}
+	}
+	if c.APQCacheBytes, err = parseBytes(get("MESSENGER_APQ_CACHE_BYTES")); err != nil || c.APQCacheBytes < 1 {
+		return c, fmt.Errorf("MESSENGER_APQ_CACHE_BYTES: want a size such as 16MiB, got %q", get("MESSENGER_APQ_CACHE_BYTES"))
+	}
+	n, err := parseBytes(get("MESSENGER_APQ_MAX_DOCUMENT"))
+	if err != nil || n < 1 || n > 1<<30 {
+		return c, fmt.Errorf("MESSENGER_APQ_MAX_DOCUMENT: want a size such as 64KiB, got %q", get("MESSENGER_APQ_MAX_DOCUMENT"))
+	}
+	c.APQMaxDocument = int(n)
 	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow,
 		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep, "MESSENGER_EVENTS_MAX_AGE": &c.EventsMaxAge,
 		"MESSENGER_SEARCH_FLUSH": &c.SearchFlush} {
@@ -193,6 +230,7 @@ func loadConfig(args []string) (config, error) {
 	if err := loadProductionConfig(&c, get); err != nil {
 		return c, err
 	}
+	c.PublicURL = get("MESSENGER_PUBLIC_URL")
 	c.S3Endpoint, c.S3Region = get("MESSENGER_S3_ENDPOINT"), get("MESSENGER_S3_REGION")
 	c.S3AccessKey, c.S3SecretKey = get("MESSENGER_S3_ACCESS_KEY"), get("MESSENGER_S3_SECRET_KEY")
 	if c.S3Endpoint != "" {
@@ -205,6 +243,23 @@ func loadConfig(args []string) (config, error) {
 	}
 	c.OTLPEndpoint = get("MESSENGER_OTLP_ENDPOINT")
 	return c, nil
+}
+
+// parseBytes reads a size: a number of bytes, or one with the suffix KiB,
+// MiB or GiB.
+func parseBytes(s string) (int64, error) {
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			s, mult = strings.TrimSpace(n), m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size", s)
+	}
+	return n * mult, nil
 }
 
 func list(s string) []string {

@@ -78,3 +78,41 @@ func TestEventRetentionSettingExpiresOldCursors(t *testing.T) {
 		t.Fatalf("resuming 4 events back with 3 kept: %+v, want CURSOR_EXPIRED", errs)
 	}
 }
+
+func TestLimitSettingsAreParsedAndChecked(t *testing.T) {
+	t.Setenv("MESSENGER_RATE_EDIT", "1,7")
+	t.Setenv("MESSENGER_RATE_REACT", "3,9")
+	t.Setenv("MESSENGER_RATE_TYPING", "0.5,4")
+	t.Setenv("MESSENGER_MAX_BATCH", "4")
+	t.Setenv("MESSENGER_APQ_CACHE_BYTES", "2MiB")
+	t.Setenv("MESSENGER_APQ_MAX_DOCUMENT", "1000")
+	c, err := loadConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateEdit.Burst != 7 || c.RateReact.Rate != 3 || c.RateTyping.Rate != 0.5 || c.MaxBatch != 4 || c.APQCacheBytes != 2<<20 || c.APQMaxDocument != 1000 {
+		t.Fatalf("limits = edit %+v react %+v typing %+v batch %d apq %d/%d", c.RateEdit, c.RateReact, c.RateTyping, c.MaxBatch, c.APQCacheBytes, c.APQMaxDocument)
+	}
+	for k, bad := range map[string]string{"MESSENGER_RATE_EDIT": "5", "MESSENGER_RATE_REACT": "0,3", "MESSENGER_RATE_TYPING": "x,1",
+		"MESSENGER_MAX_BATCH": "0", "MESSENGER_APQ_CACHE_BYTES": "16MB", "MESSENGER_APQ_MAX_DOCUMENT": "-1"} {
+		t.Run(k, func(t *testing.T) {
+			t.Setenv(k, bad)
+			if _, err := loadConfig(nil); err == nil {
+				t.Fatalf("%s=%s accepted", k, bad)
+			}
+		})
+	}
+}
+
+func TestMetricsArePublicOnlyInDevelopmentByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		env, public string
+		want        bool
+	}{{"development", "", true}, {"production", "", false}, {"production", "true", true}, {"development", "false", false}} {
+		t.Setenv("MESSENGER_ENV", tc.env)
+		t.Setenv("MESSENGER_METRICS_PUBLIC", tc.public)
+		if c, err := loadConfig(nil); err != nil || c.MetricsPublic != tc.want {
+			t.Errorf("%s with MESSENGER_METRICS_PUBLIC=%q: public %v, want %v (%v)", tc.env, tc.public, c.MetricsPublic, tc.want, err)
+		}
+	}
+}

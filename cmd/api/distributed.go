@@ -9,7 +9,9 @@ import (
 	"messenger/cql"
 	"messenger/presence"
 	"messenger/realtime"
+	"messenger/realtime/memturns"
 	"messenger/realtime/redislog"
+	"messenger/realtime/redisturns"
 	"messenger/storage"
 	"messenger/storage/cassandra"
 )
@@ -59,4 +61,32 @@ func openPresence(ctx context.Context, cfg config, hooks ...redis.Hook) (presenc
 		return presence.NewMemory(), nil
 	}
 	return presence.NewRedis(ctx, presence.RedisConfig{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster, Hooks: hooks})
+}
+
+// openTurns orders each conversation's fan-outs across the fleet through
+// Redis when Redis is configured (the first address, or the cluster), and
+// within this process otherwise. The close func flushes what is queued.
+func openTurns(ctx context.Context, cfg config, hooks ...redis.Hook) (realtime.Turns, func(), error) {
+	if len(cfg.RedisAddrs) == 0 {
+		return memturns.New(memturns.Config{}), func() {}, nil
+	}
+	var rdb redis.UniversalClient
+	if cfg.RedisCluster {
+		rdb = redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.RedisAddrs})
+	} else {
+		rdb = redis.NewClient(&redis.Options{Addr: cfg.RedisAddrs[0]})
+	}
+	for _, h := range hooks {
+		rdb.AddHook(h)
+	}
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, nil, fmt.Errorf("redis %v (fan-out turns): %w", cfg.RedisAddrs, err)
+	}
+	turns, err := redisturns.New(redisturns.Config{Client: rdb})
+	if err != nil {
+		rdb.Close()
+		return nil, nil, err
+	}
+	return turns, func() { _ = turns.Close(); _ = rdb.Close() }, nil
 }

@@ -108,8 +108,13 @@ func run(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	turns, closeTurns, err := openTurns(ctx, cfg, obs.RedisHook())
+	if err != nil {
+		return err
+	}
+	defer closeTurns() // after svc.Close below
 	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
-		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep,
+		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep, Turns: turns,
 		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes})})
 	if err != nil {
 		return err
@@ -126,13 +131,14 @@ func run(args []string, logger *slog.Logger) error {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	if cfg.DebugAddr != "" {
-		closeDebug, err := serveDebug(cfg.DebugAddr, logger)
+		closeDebug, err := serveDebug(cfg.DebugAddr, obs.MetricsHandler(), logger)
 		if err != nil {
 			return err
 		}
 		defer closeDebug()
 	}
 	sc := server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
+	sc.Degraded = searchDegraded(indexer)
 	closeRedis, err := production(ctx, cfg, &sc)
 	if err != nil {
 		return err
@@ -140,10 +146,16 @@ func run(args []string, logger *slog.Logger) error {
 	defer closeRedis()
 	handler := server.New(sc)
 	baseCtx, cancelConns := context.WithCancel(context.Background())
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+	srv := server.Timeouts{}.HTTPServer(handler) // slow or idle clients cannot hold sockets; websockets are exempt
+	srv.BaseContext = func(net.Listener) context.Context { return baseCtx }
+	if !sc.Production {
+		logger.Info("development mode: pages on http://localhost:*, http://127.0.0.1:* and http://[::1]:* may call the API (CORS and websockets); MESSENGER_ENV=production turns that off")
+	}
+	switch {
+	case !cfg.MetricsPublic && cfg.DebugAddr == "":
+		logger.Warn("/metrics is served nowhere: set MESSENGER_DEBUG_ADDR to serve it on a private listener (or MESSENGER_METRICS_PUBLIC=true)")
+	case !cfg.MetricsPublic:
+		logger.Info("/metrics is on the debug listener only", "debug_addr", cfg.DebugAddr)
 	}
 	url := "http://" + displayAddr(ln.Addr())
 	fmt.Printf("messenger API listening on %s\n", ln.Addr())

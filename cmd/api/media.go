@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"messenger/blob"
 	"messenger/blob/folder"
@@ -23,7 +27,7 @@ var _ media.URLSigner = (*relay.Relay)(nil)
 // <data>/blobs served by the API itself (with S3, documents are
 // relayed by the API, see blob/relay); metadata in Cassandra when
 // MESSENGER_CASSANDRA_HOSTS is set (see openMediaStore), else in
-// <data>/media. The
+// <data>/media. URLs the API serves itself start with publicURL. The
 // sweeper (unattached uploads, expired stories) runs until ctx ends. The
 // returned close function releases the metadata store. obs times the blob
 // store's calls.
@@ -31,6 +35,10 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey 
 	var up server.Uploads
 	var blobs blob.Store
 	var downloads media.URLSigner
+	public, err := publicURL(cfg)
+	if err != nil {
+		return up, nil, err
+	}
 	// A key of its own, derived from the token key: a download URL must
 	// never be usable as a token, nor the reverse.
 	k := sha256.Sum256(append([]byte("messenger blob urls\x00"), signingKey...))
@@ -44,13 +52,13 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey 
 		}
 		blobs = obs.Blobs(s)
 		// S3 cannot add nosniff: documents are relayed by the API.
-		r, err := relay.New(relay.Config{Store: blobs, Secret: k[:]})
+		r, err := relay.New(relay.Config{Store: blobs, Secret: k[:], BaseURL: public})
 		if err != nil {
 			return up, nil, err
 		}
 		downloads, up.Blobs = r, r.Handler()
 	} else {
-		f, err := folder.Open(folder.Config{Dir: filepath.Join(cfg.DataDir, "blobs"), Secret: k[:]})
+		f, err := folder.Open(folder.Config{Dir: filepath.Join(cfg.DataDir, "blobs"), Secret: k[:], BaseURL: public})
 		if err != nil {
 			return up, nil, err
 		}
@@ -72,4 +80,30 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey 
 	go m.Run(ctx)
 	up.Media = m
 	return up, store.Close, nil
+}
+
+// publicURL is MESSENGER_PUBLIC_URL without its trailing slash, checked:
+// an absolute http(s) URL with a host and no query or fragment. Unset, it
+// is http://localhost:<port of MESSENGER_HTTP_ADDR> (the host too when
+// the address names one), good for development only: production refuses
+// to start without it, since clients elsewhere could not use such URLs.
+func publicURL(cfg config) (string, error) {
+	if cfg.PublicURL == "" {
+		if cfg.Env == "production" {
+			return "", errors.New("MESSENGER_PUBLIC_URL is required in production: signed file URLs start with it")
+		}
+		host, port, err := net.SplitHostPort(cfg.HTTPAddr)
+		if err != nil {
+			return "", fmt.Errorf("MESSENGER_PUBLIC_URL: cannot derive it from MESSENGER_HTTP_ADDR %q: %w", cfg.HTTPAddr, err)
+		}
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host = "localhost"
+		}
+		return "http://" + net.JoinHostPort(host, port), nil
+	}
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("MESSENGER_PUBLIC_URL: want an absolute http(s) URL such as https://api.example.com, got %q", cfg.PublicURL)
+	}
+	return strings.TrimRight(cfg.PublicURL, "/"), nil
 }

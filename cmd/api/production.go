@@ -31,7 +31,8 @@ func loadProductionConfig(c *config, get func(string) string) error {
 	if c.RateLimits, err = strconv.ParseBool(get("MESSENGER_RATE_LIMITS")); err != nil {
 		return fmt.Errorf("MESSENGER_RATE_LIMITS: %w", err)
 	}
-	for k, r := range map[string]*ratelimit.Rule{"MESSENGER_RATE_SEND": &c.RateSend, "MESSENGER_RATE_AUTH": &c.RateAuth, "MESSENGER_RATE_EXPENSIVE": &c.RateExpensive} {
+	for k, r := range map[string]*ratelimit.Rule{"MESSENGER_RATE_SEND": &c.RateSend, "MESSENGER_RATE_EDIT": &c.RateEdit, "MESSENGER_RATE_REACT": &c.RateReact,
+		"MESSENGER_RATE_TYPING": &c.RateTyping, "MESSENGER_RATE_AUTH": &c.RateAuth, "MESSENGER_RATE_EXPENSIVE": &c.RateExpensive} {
 		rate, burst, ok := strings.Cut(get(k), ",")
 		r.Rate, err = strconv.ParseFloat(strings.TrimSpace(rate), 64)
 		if err == nil {
@@ -41,7 +42,8 @@ func loadProductionConfig(c *config, get func(string) string) error {
 			return fmt.Errorf("%s: want rate,burst (e.g. 20,40), got %q", k, get(k))
 		}
 	}
-	for k, n := range map[string]*int{"MESSENGER_MAX_DEPTH": &c.MaxDepth, "MESSENGER_MAX_COMPLEXITY": &c.MaxComplexity, "MESSENGER_WS_MAX_OPERATIONS": &c.WSMaxOperations} {
+	for k, n := range map[string]*int{"MESSENGER_MAX_DEPTH": &c.MaxDepth, "MESSENGER_MAX_COMPLEXITY": &c.MaxComplexity, "MESSENGER_WS_MAX_OPERATIONS": &c.WSMaxOperations,
+		"MESSENGER_MAX_BATCH": &c.MaxBatch} {
 		if *n, err = strconv.Atoi(get(k)); err != nil || *n < 1 {
 			return fmt.Errorf("%s: want a positive number, got %q", k, get(k))
 		}
@@ -63,10 +65,14 @@ func production(ctx context.Context, cfg config, sc *server.Config) (func() erro
 	sc.AllowedOrigins = cfg.AllowedOrigins
 	sc.PartnerKeys = cfg.PartnerKeys
 	sc.ClientIPHeader = cfg.ClientIPHeader
-	sc.Limits = server.Limits{MaxDepth: cfg.MaxDepth, MaxComplexity: cfg.MaxComplexity, Timeout: cfg.RequestTimeout}
+	sc.Limits = server.Limits{MaxDepth: cfg.MaxDepth, MaxComplexity: cfg.MaxComplexity, MaxBatch: cfg.MaxBatch, Timeout: cfg.RequestTimeout}
 	if cfg.RateLimits {
 		sc.Limits.Send, sc.Limits.Auth, sc.Limits.Expensive, sc.Limits.ExpensiveCost = cfg.RateSend, cfg.RateAuth, cfg.RateExpensive, 1000
+		sc.Limits.Edit, sc.Limits.React, sc.Limits.Typing = cfg.RateEdit, cfg.RateReact, cfg.RateTyping
 	}
+	sc.HideMetrics = !cfg.MetricsPublic
+	sc.APQMaxDocumentBytes = cfg.APQMaxDocument
+	sc.APQCache = persisted.NewMemoryCache(persisted.MemoryConfig[string]{MaxBytes: cfg.APQCacheBytes})
 	sc.WebSocket.PingInterval, sc.WebSocket.InitTimeout, sc.WebSocket.MaxOperations = cfg.WSPingInterval, cfg.WSInitTimeout, cfg.WSMaxOperations
 	if cfg.TrustedDocuments != "" {
 		m, err := persisted.LoadManifest(cfg.TrustedDocuments)
@@ -93,7 +99,7 @@ func production(ctx context.Context, cfg config, sc *server.Config) (func() erro
 		rdb.Close()
 		return nil, fmt.Errorf("redis %v (APQ cache, rate limits): %w", cfg.RedisAddrs, err)
 	}
-	sc.APQCache = &persisted.RedisCache{Client: rdb, Logger: sc.Logger}
+	sc.APQCache = &persisted.RedisCache{Client: rdb, Logger: sc.Logger, MaxBytes: cfg.APQCacheBytes}
 	sc.Limits.Limiter = &ratelimit.Redis{Client: rdb}
 	ready := sc.Ready
 	sc.Ready = func(ctx context.Context) error {

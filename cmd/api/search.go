@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"messenger/search"
+	"messenger/search/bleve"
+	"messenger/search/indexer"
+	"messenger/search/opensearch"
 	"messenger/storage"
 )
 
@@ -16,7 +19,7 @@ import (
 // MESSENGER_OPENSEARCH_URL is set, else bleve under <data>/search.
 func openSearch(ctx context.Context, cfg config) (search.Rebuilder, error) {
 	if len(cfg.OpenSearchURLs) > 0 {
-		idx, err := search.NewOpenSearch(ctx, search.OpenSearchConfig{
+		idx, err := opensearch.Open(ctx, opensearch.Config{
 			URLs: cfg.OpenSearchURLs, Username: cfg.OpenSearchUser, Password: cfg.OpenSearchPassword,
 			InsecureSkipVerify: cfg.OpenSearchInsecure, Prefix: cfg.OpenSearchPrefix,
 		})
@@ -25,13 +28,13 @@ func openSearch(ctx context.Context, cfg config) (search.Rebuilder, error) {
 		}
 		return idx, nil
 	}
-	return search.NewBleve(search.BleveConfig{Dir: filepath.Join(cfg.DataDir, "search")})
+	return bleve.Open(bleve.Config{Dir: filepath.Join(cfg.DataDir, "search")})
 }
 
 // startIndexer runs the search indexer until ctx ends or stop is called;
 // stop returns once it has stopped (call it before closing the store).
-func startIndexer(ctx context.Context, idx search.Index, store storage.Store, flush time.Duration, logger *slog.Logger) (ix *search.Indexer, stop func(), err error) {
-	ix, err = search.NewIndexer(search.IndexerConfig{Index: idx, Store: store, Logger: logger, FlushDelay: flush})
+func startIndexer(ctx context.Context, idx search.Index, store storage.Store, flush time.Duration, logger *slog.Logger) (ix *indexer.Indexer, stop func(), err error) {
+	ix, err = indexer.New(indexer.Config{Index: idx, Source: store, Logger: logger, FlushDelay: flush})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,10 +68,22 @@ func runReindex(args []string, logger *slog.Logger) error {
 		return err
 	}
 	defer idx.Close()
-	st, err := search.Rebuild(ctx, idx, store, logger)
+	st, err := indexer.Rebuild(ctx, idx, store, logger)
 	if err != nil {
 		return errors.Join(errors.New("reindex failed; the previous index is still live"), err)
 	}
 	fmt.Printf("reindexed into %s: %d conversations, %d messages, %d hides, %d users\n", st.Generation, st.Conversations, st.Messages, st.Hides, st.Users)
 	return nil
+}
+
+// searchDegraded is /readyz's report on search: the index being rebuilt
+// from the store (it was new, or unusable at start and set aside), when
+// searches may miss messages and users.
+func searchDegraded(ix *indexer.Indexer) func() []string {
+	return func() []string {
+		if ix.Rebuilding() {
+			return []string{"search: rebuilding the index from the store; results may be incomplete"}
+		}
+		return nil
+	}
 }

@@ -3,7 +3,7 @@ package searchtest
 import (
 	"sync/atomic"
 
-	"messenger/search"
+	"messenger/search/indexer"
 )
 
 // Hook is a chat.Indexer that forwards the domain's notifications to the
@@ -11,11 +11,11 @@ import (
 // process would: tests use it to stop and restart indexing around a
 // simulated crash.
 type Hook struct {
-	cur atomic.Pointer[search.Indexer]
+	cur atomic.Pointer[indexer.Indexer]
 }
 
 // Set makes ix (nil: none) receive the notifications from now on.
-func (h *Hook) Set(ix *search.Indexer) { h.cur.Store(ix) }
+func (h *Hook) Set(ix *indexer.Indexer) { h.cur.Store(ix) }
 
 // MessagesChanged forwards to the current Indexer, if any.
 func (h *Hook) MessagesChanged(c string, seqs ...int64) {

@@ -54,8 +54,11 @@ func loadMigrations() ([]migration, error) {
 	return out, nil
 }
 
-// leaseTTL bounds how long a migrator that died keeps others waiting.
-const leaseTTL = 60 * time.Second
+// leaseTTL bounds how long a migrator that died (kill -9 mid-migration)
+// keeps every other start waiting. The lease is renewed before each
+// statement, so it must only outlast the slowest single DDL statement
+// (a few seconds on a loaded node), not the whole migration.
+const leaseTTL = 30 * time.Second
 
 // migrate applies the embedded migrations that schema_version does not list.
 //
