@@ -17,6 +17,8 @@ import { possibleTypes } from './possibleTypes.js';
 export const typePolicies: TypePolicies = {
   Query: {
     fields: {
+      // conversation(id:) reads the conversation the list already loaded.
+      conversation: { read: (_, { args, toReference }) => toReference({ __typename: 'Conversation', id: args?.id as string }) },
       conversations: relayStylePagination(false),
       messages: relayStylePagination(['conversationId']),
       searchMessages: relayStylePagination(['query', 'conversationId', 'orderBy']),

@@ -6,3 +6,4 @@ export { possibleTypes } from './possibleTypes.js';
 export { CURSOR_EXPIRED, isCursorExpired, isDurable, type Event, type EventOf } from './events.js';
 export { appendEdge, moveToFront, removeEdge, type EdgeList, type EdgeOf } from './connections.js';
 export { resumeEvents, type EventStream, type EventsClient, type EventsPayload, type EventsResult, type ResumeOptions } from './resume.js';
+export type { TypedDocumentNode } from '@graphql-typed-document-node/core';

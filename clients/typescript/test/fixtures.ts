@@ -44,6 +44,10 @@ export function conversation(id: string, lastSeq: number, unreadCount: number): 
     unreadCount,
     memberCount: 2,
     lastMessage: lastSeq ? message(id, lastSeq) : null,
+    members: {
+      __typename: 'MemberConnection',
+      edges: [ME, PEER].map((u) => ({ __typename: 'MemberEdge', node: user(u) })),
+    },
   };
 }
 
