@@ -33,6 +33,7 @@ test-in-env: check-generated lint
 	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage' ./cmd/api/
 	./scripts/fuzz.sh
 	./web/playground/e2e/run.sh
+	./clients/typescript/e2e/run.sh
 	./test/graphql-http/run.sh
 
 ## check-generated: fail when graph/ is stale against schema/*.graphqls
