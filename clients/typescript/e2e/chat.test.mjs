@@ -73,6 +73,13 @@ async function open(name) {
     log(`${name} pageerror: ${e.stack || e.message}`);
   });
   page.on('requestfailed', (r) => log(`${name} request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) log(`${name} ${r.status()} ${r.url()} ${(r.request().postData() || '').slice(0, 200)}`);
+  });
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', (f) => log(`${name} ws< ${String(f.payload).slice(0, 300)}`));
+    ws.on('framesent', (f) => log(`${name} ws> ${String(f.payload).slice(0, 200)}`));
+  });
   pages[name] = page;
   await page.goto(APP);
   return page;

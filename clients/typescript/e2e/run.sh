@@ -4,7 +4,7 @@
 #   2. the generated code is up to date (npm run codegen changes nothing);
 #   3. the kit's unit tests (vitest), then its build (tsc: typechecks src/,
 #      writes dist/); `npm run typecheck` also checks the tests;
-#   4. the example's npm ci and vite build;
+#   4. the example's npm ci, typecheck and vite build;
 #   5. the API built from this checkout (go build ./cmd/api) on a free port
 #      with a throwaway data dir, and e2e/chat.test.mjs in headless Chromium.
 #
@@ -54,8 +54,8 @@ npx --no-install tsc -p tsconfig.build.json
 say "kit tested and built"
 
 ci "$EXAMPLE"
-(cd "$EXAMPLE" && npx --no-install vite build --logLevel warn)
-say "example built"
+(cd "$EXAMPLE" && npx --no-install tsc -p tsconfig.json && npx --no-install vite build --logLevel warn)
+say "example typechecked and built"
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/clients-e2e.XXXXXX")"
 API_PID=""

@@ -149,7 +149,8 @@ export function applyGraphcacheEvent(cache: Cache, event: Event, { me }: Graphca
 function messageAdded(cache: Cache, event: EventOf<'MessageAdded'>, me: string) {
   const m = event.message;
   const conv = m.conversation.id;
-  eachMessagesPage(cache, conv, (page) => appendEdge(page, { __typename: 'MessageEdge', cursor: '', node: { ...m, readCount: 0 } }, m.id, (e) => e.node.id));
+  const readCount = (cache.resolve({ __typename: 'Message', id: m.id }, 'readCount') as number | undefined) ?? 0;
+  eachMessagesPage(cache, conv, (page) => appendEdge(page, { __typename: 'MessageEdge', cursor: '', node: { ...m, readCount } }, m.id, (e) => e.node.id));
   const seen = cache.readFragment<{ lastSeq: number; unreadCount: number }>(conversationState, { __typename: 'Conversation', id: conv });
   if (!seen || m.seq <= seen.lastSeq) return;
   cache.writeFragment(conversationBump, {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { applyEvent, createCache } from '../src/apollo.js';
-import { ConversationsDocument, MessagesDocument } from '../src/generated/graphql.js';
+import { ConversationsDocument, MessagesDocument, SendMessageDocument } from '../src/generated/graphql.js';
 import { ME, PEER, added, conversation, conversationsPage, deleted, message, messagesPage, readMoved, user } from './fixtures.js';
 
 function seeded() {
@@ -106,5 +106,20 @@ describe('Apollo cache policies', () => {
 
     applyEvent(cache, readMoved('c1', ME, 4), { me: ME });
     expect(cache.readQuery({ query: ConversationsDocument })!.conversations.edges[0].node).toMatchObject({ myReadSeq: 4, unreadCount: 0 });
+  });
+
+  it('keep a read receipt that arrived before the answer to my sendMessage', () => {
+    const cache = createCache();
+    cache.writeQuery({ query: MessagesDocument, variables: { conversationId: 'c1', last: 10 }, data: messagesPage('c1', [1]) });
+    const mine = message('c1', 2, ME);
+    applyEvent(cache, added(mine), { me: ME });
+    applyEvent(cache, readMoved('c1', PEER, 2), { me: ME });
+    // The HTTP answer, slower than the events socket, lands last.
+    cache.writeQuery({ id: 'ROOT_MUTATION', query: SendMessageDocument, variables: { input: { conversationId: 'c1', clientMessageId: 'k2', body: 'x' } }, data: { __typename: 'Mutation', sendMessage: mine } });
+    const edges = cache.readQuery({ query: MessagesDocument, variables: { conversationId: 'c1' } })!.messages.edges;
+    expect(edges.map((e) => [e.node.seq, e.node.readCount])).toEqual([
+      [1, 0],
+      [2, 1],
+    ]);
   });
 });
