@@ -12,7 +12,10 @@
 //   - B opens it: the newest page (5), then "Load older" brings the 6th;
 //     B's unread badge goes away, and A sees "Read" on its messages;
 //   - B types: A sees B typing; B sends: A sees the message live, and B
-//     sees A's read receipt.
+//     sees A's read receipt;
+//   - A reloads with an expired resume cursor: the kit's resume helper gets
+//     CURSOR_EXPIRED, the page refetches, and B's next message reaches A
+//     live (unread 1).
 // On failure (or with E2E_SCREENSHOTS=1), screenshots are written to
 // e2e/artifacts/, with the console logs and page URLs on failure.
 import { chromium } from 'playwright-core';
@@ -162,6 +165,23 @@ try {
   await waitTexts(a, [...sent, 'hi Alice, got them all']);
   await b.locator('.message.mine [data-testid=receipt]', { hasText: 'Read' }).waitFor();
   await a.locator('[data-testid=typing]', { hasText: /^$/ }).waitFor();
+
+  step('A comes back with an expired resume cursor: it resyncs and is live again');
+  await a.evaluate(() => {
+    for (const k of Object.keys(sessionStorage)) {
+      // "oldepoch.1": a cursor from before a restart of the event log.
+      if (k.startsWith('messenger.cursor.')) sessionStorage.setItem(k, 'b2xkZXBvY2guMQ');
+    }
+  });
+  const resynced = a.waitForEvent('console', { predicate: (m) => m.text().includes('resume cursor expired') });
+  await a.reload();
+  await resynced;
+  await a.locator('[data-testid=live][data-live=true]').waitFor();
+  await b.fill('[data-testid=composer]', 'are you back?');
+  await b.press('[data-testid=composer]', 'Enter');
+  const row = a.locator('[data-testid=conversation]', { hasText: 'Bob' });
+  await row.locator('[data-testid=unread]', { hasText: /^1$/ }).waitFor();
+  await row.locator('.preview', { hasText: 'are you back?' }).waitFor();
 
   if (pageErrors.length) throw new Error(`uncaught errors in the page: ${pageErrors.join('; ')}`);
   if (process.env.E2E_SCREENSHOTS) {

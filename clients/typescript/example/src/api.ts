@@ -66,7 +66,10 @@ export function connect(session: Session): Connection {
       if (c) sessionStorage.setItem(cursorKey(session), c);
       else sessionStorage.removeItem(cursorKey(session));
     },
-    resync: () => apollo.refetchQueries({ include: 'active' }),
+    resync: () => {
+      console.info('events: the resume cursor expired; refetching what is on screen');
+      return apollo.refetchQueries({ include: 'active' });
+    },
   });
   return {
     apollo,
