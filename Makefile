@@ -8,9 +8,10 @@ RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob|presence|gql
 
 .PHONY: run test unit fuzz test-in-env check-generated lint generate bench playground
 
-## run: start the API on embedded defaults (no servers needed)
+## run: start the API on embedded defaults (no servers needed); pure Go (CGO_ENABLED=0): no C compiler, a faster first build
 run:
-	$(GO) run ./cmd/api
+	@echo "building the API (the first build compiles about 100 modules: a few minutes on 2 cores, see the README's First run)" >&2
+	CGO_ENABLED=0 $(GO) run ./cmd/api
 
 ## test: install and start Redis, Cassandra, OpenSearch and MinIO as needed, run every test, stop them
 test:
@@ -35,6 +36,9 @@ test-in-env: check-generated lint
 	./web/playground/e2e/run.sh
 	./clients/typescript/e2e/run.sh
 	./test/graphql-http/run.sh
+	$(MAKE) --no-print-directory image
+	cd deploy && $(GO) vet ./... && MESSENGER_IMAGE=$(CURDIR)/dist/messenger-oci.tar $(GO) test -count=1 ./...
+	./scripts/kubeconform.sh
 
 ## check-generated: fail when graph/ is stale against schema/*.graphqls
 check-generated:
@@ -57,3 +61,13 @@ bench:
 ## playground: rebuild web/playground/dist from the pinned lockfile
 playground:
 	./web/playground/build.sh
+
+.PHONY: schema-snapshot image
+
+## schema-snapshot: rewrite schema/snapshot.graphql from schema/*.graphqls; a breaking change must be named under Unreleased in CHANGELOG.md
+schema-snapshot:
+	$(GO) run ./cmd/schemacheck -update
+
+## image: build the container image without a Docker daemon into dist/messenger-oci.tar (static, non-root; see scripts/image.sh)
+image:
+	./scripts/image.sh dist/messenger-oci.tar

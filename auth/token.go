@@ -148,10 +148,46 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("auth: create key dir: %w", err)
 	}
-	if err := os.WriteFile(path, key, 0o600); err != nil {
+	if err := writeDurably(path, key); err != nil {
 		return nil, fmt.Errorf("auth: write key: %w", err)
 	}
 	return key, nil
+}
+
+// writeDurably writes data to path so that a crash at any moment leaves
+// either no file or the whole file: a temp file is written and synced,
+// renamed over path, and the directory synced. A key file cut short by a
+// crash would otherwise be replaced at the next start, signing everyone out.
+func writeDurably(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.Remove(tmp.Name()) }() // a no-op after the rename
+	if err := tmp.Chmod(0o600); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = dir.Close() }()
+	return dir.Sync()
 }
 
 type ctxKey struct{}

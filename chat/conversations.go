@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"messenger/storage"
+	"messenger/textrules"
 )
 
 // CreateDirect returns the one-to-one conversation of me and other, creating
@@ -36,10 +37,17 @@ func (s *Service) CreateDirect(ctx context.Context, me, other string) (storage.C
 	return c, nil
 }
 
+// validTitle applies a display name's rules to a group's title (it shows
+// in every member's list): 1-128 characters, something visible, no
+// control characters and no bidirectional overrides that reorder the text
+// around it.
 func validTitle(title string) (string, error) {
 	title = strings.TrimSpace(title)
 	if title == "" || utf8.RuneCountInString(title) > 128 {
 		return "", badInput("title", "title must be 1-128 characters")
+	}
+	if err := textrules.DisplayName(title); err != nil {
+		return "", badInput("title", "title "+err.Error())
 	}
 	return title, nil
 }

@@ -209,3 +209,29 @@ func TestARetriedSendReturnsTheOriginal(t *testing.T) {
 		t.Fatalf("a retry made %d messages", len(page.Messages))
 	}
 }
+
+func TestGroupTitlesFollowTheRulesOfNames(t *testing.T) {
+	ctx := context.Background()
+	e := newRulesEnv(t, nil)
+	alice, bob := e.user(t, "alice"), e.user(t, "bob")
+	for name, title := range map[string]string{
+		"bidi override":  "team \u202egnp.exe",
+		"control":        "team\x07",
+		"line break":     "team\nname",
+		"only invisible": "\u200b\u200d",
+	} {
+		if _, err := e.chat.CreateGroup(ctx, alice, title, []string{bob}); code(err) != fault.BadUserInput {
+			t.Errorf("%s: createGroup gave %v", name, err)
+		}
+	}
+	g, err := e.chat.CreateGroup(ctx, alice, "team", []string{bob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.chat.Rename(ctx, alice, g.ID, "x\u2066y"); code(err) != fault.BadUserInput {
+		t.Fatalf("rename with an isolate: %v", err)
+	}
+	if c, _ := e.chat.Conversation(ctx, alice, g.ID); c.Title != "team" {
+		t.Fatalf("a refused rename changed the title to %q", c.Title)
+	}
+}

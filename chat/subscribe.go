@@ -15,39 +15,61 @@ import (
 const subscriptionBuffer = 16
 
 // Subscription is a live stream of my events.
+//
+// How an event reaches a socket: the event log offers each event appended
+// to my log to the subscription (realtime.Sink, on the log's goroutine);
+// the subscription puts it on Events and tells its Receiver, which (through
+// resolvers/stream.go) tells the websocket transport (gqlws.Push); the
+// transport reads Events only then, renders the event for the socket and
+// calls Taken.
 type Subscription struct {
 	// Events is closed when the subscription ends; then Err says why.
 	Events <-chan Event
-	// Err is nil after the caller's context ended, or the reason it failed
-	// (CURSOR_EXPIRED, slow consumer, backend unavailable). Call it only
-	// after Events is closed.
-	Err func() error
-	// Taken must be called after each event read from Events: the stream
-	// refills Events only then. A reader that leaves Events full for the
-	// log's slow-consumer limit is dropped (ErrSlowConsumer).
-	Taken func()
+	st     *stream
+}
+
+// Taken must be called after each event read from Events: the stream
+// refills Events only then. A reader that leaves Events full for the log's
+// slow-consumer limit is dropped (ErrSlowConsumer).
+func (s Subscription) Taken() { s.st.taken() }
+
+// Err is nil after the caller's context ended, or the reason the
+// subscription failed (CURSOR_EXPIRED, slow consumer, backend
+// unavailable). Call it only after Events is closed.
+func (s Subscription) Err() error { return s.st.final }
+
+// Receiver is told when a subscription has something to read, so that its
+// reader needs no goroutine waiting on Events: the websocket transport
+// reads only then.
+//
+// The subscription calls Ready after it puts an event on Events (e is that
+// event), and Closed once, after it closes Events. Calls come one at a
+// time, in the order of the events, on the event log's goroutine and
+// possibly under the log's locks: neither method may block, nor call back
+// into the subscription (Taken included) or the log.
+//
+// A slow reader costs the log nothing: Events holds 16 events, the log
+// keeps what does not fit until the reader calls Taken, and a reader that
+// leaves Events full for the log's slow-consumer limit is dropped: Events
+// closes and Err says ErrSlowConsumer.
+type Receiver interface {
+	Ready(e Event)
+	Closed()
 }
 
 // ErrSlowConsumer: the subscriber did not keep up and was dropped; it may
 // resume from its last cursor.
 var ErrSlowConsumer = errors.New("chat: subscriber too slow; resume from your last cursor")
 
-// Subscribe streams my events after the given cursor ("" = from now). While
-// it is open I count as online.
-//
-// No goroutine waits for an idle subscription: the event log puts events on
-// Events as they are appended, and calls ready (if not nil) after each one
-// and after closing Events (with nil), so a reader can read only when a
-// read will not block. ready gets the event as every recipient on this
-// instance shares it (the value on Events is a copy with this
-// subscriber's cursor): readers may use it as a key for work they share.
-// ready runs on the log's goroutine, possibly under its locks: it must not
-// block.
-func (s *Service) Subscribe(ctx context.Context, me, after string, ready func(shared Event, cursor string)) (Subscription, error) {
-	if ready == nil {
-		ready = func(Event, string) {}
+// Subscribe streams my events after the given cursor ("" = from now) to
+// Events, and tells r (if not nil) as each one arrives; see Receiver. While
+// it is open I count as online. Events delivered to several recipients
+// share their payload's pointers (read-only).
+func (s *Service) Subscribe(ctx context.Context, me, after string, r Receiver) (Subscription, error) {
+	if r == nil {
+		r = noReceiver{}
 	}
-	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), ready: ready}
+	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), r: r}
 	resume, err := s.log.Subscribe(ctx, me, after, st)
 	switch {
 	case errors.Is(err, realtime.ErrCursorExpired):
@@ -61,8 +83,14 @@ func (s *Service) Subscribe(ctx context.Context, me, after string, ready func(sh
 	// Online only once the stream is live: whoever sees me online may
 	// send me something and expect it to arrive.
 	st.connected(s.online(ctx, me))
-	return Subscription{Events: st.out, Err: st.err, Taken: st.taken}, nil
+	return Subscription{Events: st.out, st: st}, nil
 }
+
+// noReceiver is the Receiver of a reader that blocks on Events.
+type noReceiver struct{}
+
+func (noReceiver) Ready(Event) {}
+func (noReceiver) Closed()     {}
 
 // stream is a subscription's realtime.Sink: it turns log events into chat
 // events on a buffered channel.
@@ -77,7 +105,7 @@ type stream struct {
 	ended    bool
 
 	out    chan Event
-	ready  func(shared Event, cursor string)
+	r      Receiver
 	resume func()
 	// refused is set when the log's offer found out full: the next read
 	// resumes the log (realtime.TrySend).
@@ -93,10 +121,11 @@ func (st *stream) Offer(ev realtime.Event) bool {
 		st.s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
 		return true
 	}
-	if !realtime.TrySend(st.out, withCursor(e, ev.Cursor), &st.refused) {
+	mine := withCursor(e, ev.Cursor)
+	if !realtime.TrySend(st.out, mine, &st.refused) {
 		return false
 	}
-	st.ready(e, ev.Cursor)
+	st.r.Ready(mine)
 	return true
 }
 
@@ -110,7 +139,7 @@ func (st *stream) End(err error) {
 		st.final = &Error{Code: Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
 	}
 	close(st.out)
-	st.ready(nil, "")
+	st.r.Closed()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.ended = true
@@ -142,5 +171,3 @@ func (st *stream) taken() {
 		st.resume()
 	}
 }
-
-func (st *stream) err() error { return st.final }

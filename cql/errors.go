@@ -39,8 +39,8 @@ func Wrap(err error, format string, args ...any) error {
 func Unavailable(err error) bool {
 	for _, e := range []error{
 		gocql.ErrNoConnections, gocql.ErrNoConnectionsStarted, gocql.ErrConnectionClosed,
-		gocql.ErrTimeoutNoResponse, gocql.ErrNoStreams, gocql.ErrTooManyTimeouts,
-		gocql.ErrUnavailable, gocql.ErrSessionClosed, gocql.ErrHostQueryFailed,
+		gocql.ErrTimeoutNoResponse, gocql.ErrNoStreams,
+		gocql.ErrUnavailable, gocql.ErrSessionClosed,
 		context.DeadlineExceeded, io.EOF, io.ErrUnexpectedEOF, syscall.ECONNREFUSED, syscall.ECONNRESET,
 	} {
 		if errors.Is(err, e) {

@@ -33,31 +33,8 @@ type Session struct {
 // session (its own connections), as a separate process would.
 func Open(ctx context.Context, cfg Config) (*Session, error) {
 	cfg.setDefaults()
-	if len(cfg.Hosts) == 0 {
-		return nil, errors.New("cassandra: Config.Hosts is required")
-	}
-	if !validName(cfg.Keyspace) {
-		return nil, fmt.Errorf("cassandra: keyspace %q: use letters, digits and _ only", cfg.Keyspace)
-	}
-	cons, err := gocql.ParseConsistencyWrapper(cfg.Consistency)
+	newCluster, serial, err := prepare(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("cassandra: consistency %q: %w", cfg.Consistency, err)
-	}
-	var serial gocql.Consistency
-	switch strings.ToUpper(cfg.SerialConsistency) {
-	case "SERIAL":
-		serial = gocql.Serial
-	case "LOCAL_SERIAL":
-		serial = gocql.LocalSerial
-	default:
-		return nil, fmt.Errorf("cassandra: serial consistency %q: want SERIAL or LOCAL_SERIAL", cfg.SerialConsistency)
-	}
-	// A fresh cluster config per session: the driver's host selection
-	// policies cannot be shared between sessions.
-	newCluster := func(keyspace string) (*gocql.ClusterConfig, error) {
-		return clusterConfig(cfg, keyspace, cons, serial)
-	}
-	if _, err := newCluster(""); err != nil {
 		return nil, err
 	}
 	connectCtx, cancel := context.WithTimeout(ctx, cfg.StartupTimeout)
@@ -79,6 +56,64 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 		return nil, err
 	}
 	return &Session{Session: session, Keyspace: cfg.Keyspace, Serial: serial}, nil
+}
+
+// OpenUnbound connects like Open but binds no keyspace and creates
+// nothing: for reading the system tables (a migration's dry run) without
+// changing the cluster. Session.Keyspace names the configured keyspace;
+// statements must qualify their tables with it.
+func OpenUnbound(ctx context.Context, cfg Config) (*Session, error) {
+	cfg.setDefaults()
+	newCluster, serial, err := prepare(cfg)
+	if err != nil {
+		return nil, err
+	}
+	connectCtx, cancel := context.WithTimeout(ctx, cfg.StartupTimeout)
+	defer cancel()
+	session, err := connect(connectCtx, cfg.Hosts, func() (*gocql.ClusterConfig, error) { return newCluster("") })
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Session: session, Keyspace: cfg.Keyspace, Serial: serial}, nil
+}
+
+// prepare checks cfg (with its defaults set) and returns a maker of
+// cluster configs and the serial consistency.
+func prepare(cfg Config) (newCluster func(keyspace string) (*gocql.ClusterConfig, error), serial gocql.Consistency, err error) {
+	if len(cfg.Hosts) == 0 {
+		return nil, 0, errors.New("cassandra: Config.Hosts is required")
+	}
+	if !validName(cfg.Keyspace) {
+		return nil, 0, fmt.Errorf("cassandra: keyspace %q: use letters, digits and _ only", cfg.Keyspace)
+	}
+	cons, err := gocql.ParseConsistencyWrapper(cfg.Consistency)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cassandra: consistency %q: %w", cfg.Consistency, err)
+	}
+	switch strings.ToUpper(cfg.SerialConsistency) {
+	case "SERIAL":
+		serial = gocql.Serial
+	case "LOCAL_SERIAL":
+		serial = gocql.LocalSerial
+	default:
+		return nil, 0, fmt.Errorf("cassandra: serial consistency %q: want SERIAL or LOCAL_SERIAL", cfg.SerialConsistency)
+	}
+	// A fresh cluster config per session: the driver's host selection
+	// policies cannot be shared between sessions.
+	newCluster = func(keyspace string) (*gocql.ClusterConfig, error) {
+		return clusterConfig(cfg, keyspace, cons, serial)
+	}
+	if _, err := newCluster(""); err != nil {
+		return nil, 0, err
+	}
+	return newCluster, serial, nil
+}
+
+// Replication is the replication map Open gives a keyspace it creates,
+// as CQL (e.g. {'class': 'SimpleStrategy', 'replication_factor': 1}).
+func Replication(cfg Config) string {
+	cfg.setDefaults()
+	return replication(cfg)
 }
 
 func clusterConfig(cfg Config, keyspace string, cons, serial gocql.Consistency) (*gocql.ClusterConfig, error) {
@@ -165,6 +200,14 @@ func connect(ctx context.Context, hosts []string, newCluster func() (*gocql.Clus
 }
 
 func createKeyspace(ctx context.Context, session *gocql.Session, cfg Config) error {
+	stmt := fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s", cfg.Keyspace, replication(cfg))
+	if err := session.Query(stmt).Idempotent(true).ExecContext(ctx); err != nil {
+		return Wrap(err, "cassandra: create keyspace %s", cfg.Keyspace)
+	}
+	return nil
+}
+
+func replication(cfg Config) string {
 	repl := fmt.Sprintf("{'class': 'SimpleStrategy', 'replication_factor': %d}", cfg.ReplicationFactor)
 	if len(cfg.DataCenters) > 0 {
 		parts := []string{"'class': 'NetworkTopologyStrategy'"}
@@ -173,11 +216,7 @@ func createKeyspace(ctx context.Context, session *gocql.Session, cfg Config) err
 		}
 		repl = "{" + strings.Join(parts, ", ") + "}"
 	}
-	stmt := fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s", cfg.Keyspace, repl)
-	if err := session.Query(stmt).Idempotent(true).ExecContext(ctx); err != nil {
-		return Wrap(err, "cassandra: create keyspace %s", cfg.Keyspace)
-	}
-	return nil
+	return repl
 }
 
 func validName(s string) bool {

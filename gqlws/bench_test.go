@@ -2,6 +2,7 @@ package gqlws
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,13 +24,14 @@ func BenchmarkResults(b *testing.B) {
 }
 
 func benchResults(b *testing.B, sockets int) {
-	tr := New(Config{OperationContext: withHooks})
+	tr := New(Config{})
 	execs := make([]*executor, sockets)
 	var next sync.Mutex
 	n := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.Lock()
 		e := newExecutor(true, 16, nil)
+		e.tr = tr
 		execs[n] = e
 		n++
 		next.Unlock()
@@ -82,4 +84,28 @@ func benchResults(b *testing.B, sockets int) {
 		targets[i%sockets].send(data)
 	}
 	wg.Wait()
+}
+
+// BenchmarkDeflateSizes: compressing one result on its own (no context
+// takeover), for results of one to 50 messages of history; the ratio is
+// compressed size over size. It decides compressMin.
+func BenchmarkDeflateSizes(b *testing.B) {
+	bodies := []string{"on my way", "Are we still on for lunch tomorrow? I can bring the notes from Monday's meeting.", "ok",
+		"Just pushed the fix for the login bug, can someone review it before the release tonight?", "Thanks! That works for me.", "lol"}
+	for _, n := range []int{1, 2, 4, 8, 20, 50} {
+		var items []string
+		for i := 0; i < n; i++ {
+			items = append(items, fmt.Sprintf(`{"node":{"id":"TWVzc2FnZTowMTkzYjdlMi1hYmNkLTc4OTAtYWJj%04d","seq":%d,"body":%q,"sentAt":"2026-12-04T17:00:%02d.123456Z","sender":{"id":"VXNlcjowMTkzYjdlMi1hYmNkLTc4OTAtYWJjZC0wMTIz%04d","displayName":"Member %d"}},"cursor":"ZWU3ZjJm%06d"}`,
+				i, 1000+i, bodies[i%len(bodies)], i%60, i%7, i%7, i))
+		}
+		result := []byte(`{"id":"1","type":"next","payload":{"data":{"messages":{"edges":[` + strings.Join(items, ",") + `],"pageInfo":{"hasPreviousPage":true}}}}}`)
+		b.Run(fmt.Sprint(len(result), "B"), func(b *testing.B) {
+			var out []byte
+			b.SetBytes(int64(len(result)))
+			for i := 0; i < b.N; i++ {
+				out = appendDeflate(out[:0], result)
+			}
+			b.ReportMetric(float64(len(out))/float64(len(result)), "ratio")
+		})
+	}
 }

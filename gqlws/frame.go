@@ -6,8 +6,8 @@ import (
 )
 
 // RFC 6455 framing, server side: frames from the client are masked, frames
-// to it are not. No extension is ever negotiated, so the reserved bits must
-// be zero.
+// to it are not. The only extension is permessage-deflate (deflate.go),
+// which uses RSV1; RSV2 and RSV3 must be zero.
 
 // Opcodes.
 const (
@@ -25,16 +25,15 @@ const (
 	closeProtocolError = 1002
 	closeNoStatus      = 1005
 	closeAbnormal      = 1006
+	closeInvalidData   = 1007
 	closeTooBig        = 1009
 )
-
-// maxHeader is the longest header of a server frame (no mask).
-const maxHeader = 10
 
 // frame is one parsed client frame; payload aliases the read buffer and is
 // already unmasked.
 type frame struct {
 	fin     bool
+	rsv1    bool // permessage-deflate: the message is compressed
 	op      byte
 	payload []byte
 }
@@ -51,10 +50,10 @@ func parseFrame(b []byte, limit int64) (f frame, n, need, code int) {
 		return f, 0, 2, 0
 	}
 	b0, b1 := b[0], b[1]
-	if b0&0x70 != 0 {
-		return f, 0, 0, closeProtocolError // reserved bits without an extension
+	if b0&0x30 != 0 {
+		return f, 0, 0, closeProtocolError // RSV2 and RSV3: no extension uses them
 	}
-	f.fin, f.op = b0&0x80 != 0, b0&0x0f
+	f.fin, f.rsv1, f.op = b0&0x80 != 0, b0&0x40 != 0, b0&0x0f
 	switch f.op {
 	case opContinuation, opText, opBinary:
 	case opClose, opPing, opPong:
@@ -115,7 +114,17 @@ func unmask(key, p []byte) {
 // appendHeader appends the header of a final, unmasked frame of opcode op
 // carrying n payload bytes.
 func appendHeader(b []byte, op byte, n int) []byte {
-	b = append(b, 0x80|op)
+	return appendHeaderRSV(b, op, false, n)
+}
+
+// appendHeaderRSV is appendHeader with RSV1 set when compressed (a
+// permessage-deflate message).
+func appendHeaderRSV(b []byte, op byte, compressed bool, n int) []byte {
+	b0 := 0x80 | op
+	if compressed {
+		b0 |= 0x40
+	}
+	b = append(b, b0)
 	switch {
 	case n <= 125:
 		return append(b, byte(n))
@@ -143,21 +152,25 @@ func closePayload(code int, reason string) []byte {
 	return append(b, reason...)
 }
 
-// peerCloseCode reads the code of a close frame from the peer: 1005 when
-// it carries none, 0 when the payload is malformed.
-func peerCloseCode(p []byte) int {
+// peerClose reads a close frame from the peer: its code (1005 when it
+// carries none), or fail, the code to fail the connection with when the
+// payload is malformed (1002), or its reason is not UTF-8 (1007).
+func peerClose(p []byte) (code, fail int) {
 	switch {
 	case len(p) == 0:
-		return closeNoStatus
-	case len(p) == 1 || !utf8.Valid(p[2:]):
-		return 0
+		return closeNoStatus, 0
+	case len(p) == 1:
+		return 0, closeProtocolError
 	}
-	code := int(binary.BigEndian.Uint16(p))
+	code = int(binary.BigEndian.Uint16(p))
 	switch {
 	case code >= 3000 && code <= 4999:
 	case code >= 1000 && code <= 1014 && code != 1004 && code != closeNoStatus && code != closeAbnormal:
 	default:
-		return 0
+		return 0, closeProtocolError
 	}
-	return code
+	if !utf8.Valid(p[2:]) {
+		return 0, closeInvalidData
+	}
+	return code, 0
 }

@@ -12,11 +12,43 @@
 // during a write leave together in one system call (write.go). Timers serve
 // the init timeout and token expiry, and one pinger serves all sockets of a
 // Transport. What remains per idle subscription is what the operation
-// itself holds: its goroutine parked in gqlgen's executor, and the event
-// stream behind it.
+// itself holds (gqlgen's per-operation state) and the event stream behind
+// it; a pushed subscription (below) holds no goroutine.
 //
-// Close codes (the protocol's, plus 1013 and 1001, and RFC 6455's 1002 and
-// 1009 for framing errors):
+// Compression: a client that offers permessage-deflate (RFC 7692) gets it,
+// without context takeover in either direction, so every message is
+// compressed and inflated on its own with a pooled compressor or
+// decompressor, and an idle socket holds neither (deflate.go). Messages of
+// at least 1 KiB go out compressed (shorter ones gain too little for the
+// CPU, see compressMin); a compressed message from the client is cut off
+// once it inflates past MaxMessageBytes.
+//
+// # Pushed subscriptions: how an event reaches a socket
+//
+// A gqlgen subscription resolver returns a channel, and gqlgen's executor
+// reads it by blocking. A resolver whose stream can say when a value is on
+// the channel pushes instead, in three steps, all on the goroutine that
+// dispatches the operation:
+//
+//  1. it asks the transport for the operation's Push (Transport.Push);
+//  2. it opens its stream, which calls Push.Ready after each value it puts
+//     on the channel and Push.Closed after closing it;
+//  3. just before returning the channel it calls Push.Start with its
+//     Stream, which the transport calls back as it reads.
+//
+// From then on the transport reads the channel only after a Ready, on a
+// goroutine that exits when nothing is ready, so an idle subscription costs
+// no goroutine. A resolver that never calls Start (it failed, or does not
+// push) is read by a goroutine of its own that blocks on the channel.
+//
+// In this API the stream is chat's subscription, and the resolver
+// (resolvers/stream.go) connects chat.Receiver to Push and chat's
+// subscription to Stream.
+//
+// # Close codes
+//
+// The protocol's close codes, plus 1013 and 1001, and RFC 6455's 1002,
+// 1007 and 1009 for framing errors:
 //
 //	4400  invalid message (bad JSON, unknown type, missing id)
 //	4401  subscribe before connection_ack
@@ -29,8 +61,11 @@
 //	1013  try again later: a subscription's event stream failed in a way a
 //	      reconnect (resuming from the last cursor) fixes
 //	1001  going away: server shutdown, or the peer stopped answering pings
-//	1002  a frame broke RFC 6455 (unmasked, reserved bits, bad fragmentation)
-//	1009  a message longer than MaxMessageBytes
+//	1002  a frame broke RFC 6455 (unmasked, reserved bits, bad fragmentation,
+//	      RSV1 without permessage-deflate or on a control frame or continuation)
+//	1007  a text message (or a close frame's reason) that is not UTF-8, or a
+//	      compressed message that does not inflate
+//	1009  a message longer than MaxMessageBytes (after inflating)
 package gqlws
 
 import (
@@ -103,37 +138,20 @@ type Config struct {
 	// token bucket (default 20/s, burst 100); exceeding it closes with 4429.
 	MessageRate  float64
 	MessageBurst float64
+	// DisableCompression turns permessage-deflate (RFC 7692) off. By
+	// default a client that offers it gets it, without context takeover
+	// either way: messages of at least 1 KiB go out compressed, and the
+	// compressor and decompressor are pooled, so an idle socket holds
+	// neither (deflate.go).
+	DisableCompression bool
 	// ReadBufferSize is ignored: reads use pooled 4 KiB buffers, held only
 	// while a socket has a partial frame. Kept for compatibility.
 	ReadBufferSize int
-	// OperationContext, when set, wraps each operation's context so that
-	// a subscription resolver can push its stream instead of having a
-	// goroutine wait on its channel:
-	//   - the resolver calls register, on the operation's goroutine and
-	//     before it returns its channel, with taken (called by the
-	//     transport after each value it reads from the channel), reason
-	//     (once the channel has closed, why the stream ended: nil for a
-	//     normal end, else the reason handed to OnStreamEnd) and skip
-	//     (see below; may be nil);
-	//   - the stream calls ready, from any goroutine and without blocking,
-	//     after each value it puts on the channel and after closing it.
-	// A resolver that does not register, or registers a nil taken, is read
-	// by a goroutine of its own (blocking on its channel).
-	//
-	// Shared renderings: ready's key, when not nil (and comparable), says
-	// that the value renders exactly as every other value with an equal
-	// key does for an operation with the same name and document (whatever
-	// its variables), except that the string patch (if not empty) appears
-	// in its place. The transport may then send a rendering it kept instead
-	// of executing the operation for the value: it calls skip, which takes
-	// the value off the channel (and counts as taken), and OnReuse. A
-	// message to a group of a thousand members is then rendered once per
-	// distinct subscription document, not once per member.
-	OperationContext func(ctx context.Context, ready func(key any, patch string), register func(taken func(), reason func() error, skip func())) context.Context
 	// OnReuse, when set, is called for each result sent from a kept
-	// rendering (extensions and field middleware that observe results do
-	// not see those), with the operation's context and the value's key.
-	OnReuse func(ctx context.Context, key any)
+	// rendering (see Push.Ready; extensions and field middleware that
+	// observe results do not see those), with the operation's context and
+	// the value taken off the subscription's channel in its place.
+	OnReuse func(ctx context.Context, value any)
 	// OnStreamEnd maps a failed stream's reason to what the client is told.
 	// Default: close with 4500.
 	OnStreamEnd func(err error) StreamEnd
@@ -151,7 +169,7 @@ type Stats struct {
 	// Messages is the number of next messages sent since start.
 	Messages int64
 	// Reused is how many of them were sent from a kept rendering instead
-	// of an execution (see Config.OperationContext).
+	// of an execution (see Push.Ready).
 	Reused int64
 	// Closes counts sockets closed by the server, by close code.
 	Closes map[int]int64
@@ -170,6 +188,7 @@ type Transport struct {
 
 	nConns, nOps, nMsgs, nReused atomic.Int64
 	renders                      renderCache
+	dispatching                  sync.Map // *graphql.OperationContext -> *op, while DispatchOperation runs
 	closeMu                      sync.Mutex
 	closes                       map[int]int64
 }
@@ -262,11 +281,11 @@ func (t *Transport) Supports(r *http.Request) bool {
 // The subprotocol is checked after the upgrade, so that a client that did
 // not ask for it learns why (4406) rather than seeing a failed handshake.
 func (t *Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	nc, pre, proto, err := upgrade(w, r, t.cfg.CheckOrigin)
+	nc, pre, proto, deflate, err := upgrade(w, r, t.cfg.CheckOrigin, !t.cfg.DisableCompression)
 	if err != nil {
 		return // the handshake was refused with an HTTP error
 	}
-	c := newConn(t, nc, exec, context.WithoutCancel(r.Context()))
+	c := newConn(t, nc, exec, context.WithoutCancel(r.Context()), deflate)
 	if proto != Subprotocol {
 		c.close(CloseSubprotocol, "Subprotocol not acceptable")
 	} else if !t.add(c) {

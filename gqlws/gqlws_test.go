@@ -29,19 +29,20 @@ import (
 // API in server/wsproto_test.go.
 
 // executor is a stand-in for gqlgen's: a query answers with its own text;
-// a subscription streams what the test sends. A pushed stream registers
-// with the transport as the API's resolvers do (results are read when the
-// stream says they are ready); otherwise the transport blocks on it.
+// a subscription streams what the test sends. A pushed stream starts with
+// the transport as the API's resolvers do (results are read when the stream
+// says they are ready); otherwise the transport blocks on it.
 type executor struct {
+	tr        *Transport // set by start
 	events    chan json.RawMessage
-	streamErr error                            // what the stream's end reason reports
-	push      bool                             // register a pushed stream
-	readyc    chan func(key any, patch string) // push: the dispatched subscription's ready
+	streamErr error      // what the stream's Err reports
+	push      bool       // push the stream
+	readyc    chan *Push // push: the dispatched subscription's Push
 	taken     atomic.Int64
 }
 
 func newExecutor(push bool, buffer int, streamErr error) *executor {
-	return &executor{events: make(chan json.RawMessage, buffer), streamErr: streamErr, push: push, readyc: make(chan func(any, string), 1)}
+	return &executor{events: make(chan json.RawMessage, buffer), streamErr: streamErr, push: push, readyc: make(chan *Push, 1)}
 }
 
 // send streams d to the subscription (waiting for it to be dispatched).
@@ -50,31 +51,29 @@ func (e *executor) send(d json.RawMessage) {
 		e.events <- d
 		return
 	}
-	ready := e.ready()
+	p := e.pushed()
 	e.events <- d
-	ready(nil, "")
+	p.Ready(nil, "")
 }
 
 // end ends the stream.
 func (e *executor) end() {
 	close(e.events)
 	if e.push {
-		e.ready()(nil, "")
+		e.pushed().Closed()
 	}
 }
 
-func (e *executor) ready() func(any, string) {
-	r := <-e.readyc
-	e.readyc <- r
-	return r
+func (e *executor) pushed() *Push {
+	p := <-e.readyc
+	e.readyc <- p
+	return p
 }
 
-type hooksKey struct{}
-
-type hooks struct {
-	ready    func(key any, patch string)
-	register func(taken func(), reason func() error, skip func())
-}
+// The executor's stream, as the transport reads it.
+func (e *executor) Taken()     { e.taken.Add(1) }
+func (e *executor) Skip() any  { e.taken.Add(1); return <-e.events }
+func (e *executor) Err() error { return e.streamErr }
 
 func (e *executor) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
 	kind := ast.Query
@@ -89,14 +88,11 @@ func (e *executor) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 		q, _ := json.Marshal(rc.RawQuery)
 		return graphql.OneShot(&graphql.Response{Data: q}), ctx
 	}
-	if h, ok := ctx.Value(hooksKey{}).(hooks); ok {
-		reason := func() error { return e.streamErr }
-		if e.push {
-			h.register(func() { e.taken.Add(1) }, reason, nil)
-			e.readyc <- h.ready
-		} else {
-			h.register(nil, reason, nil)
-		}
+	ctx = graphql.WithOperationContext(ctx, rc) // as gqlgen's executor does
+	if e.push {
+		p := e.tr.Push(ctx)
+		p.Start(e)
+		e.readyc <- p
 	}
 	return func(ctx context.Context) *graphql.Response {
 		select {
@@ -118,16 +114,12 @@ func (e *executor) DispatchError(ctx context.Context, list gqlerror.List) *graph
 // start serves a Transport; poll false reads every socket on a goroutine.
 func start(t *testing.T, poll bool, cfg Config, exec *executor) (string, *Transport) {
 	t.Helper()
-	cfg.OperationContext = withHooks
 	tr := New(cfg)
 	tr.noPoll = !poll
+	exec.tr = tr
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tr.Do(w, r, exec) }))
 	t.Cleanup(func() { tr.Shutdown(); srv.Close() })
 	return srv.Listener.Addr().String(), tr
-}
-
-func withHooks(ctx context.Context, ready func(any, string), register func(func(), func() error, func())) context.Context {
-	return context.WithValue(ctx, hooksKey{}, hooks{ready, register})
 }
 
 // both runs a test with the poller and with a goroutine per socket.
@@ -146,9 +138,11 @@ func streams(t *testing.T, f func(t *testing.T, poll, push bool)) {
 }
 
 type client struct {
-	t  *testing.T
-	nc net.Conn
-	br *bufio.Reader
+	t       *testing.T
+	nc      net.Conn
+	br      *bufio.Reader
+	deflate bool // permessage-deflate was negotiated: read inflates
+	rsv1    bool // the last frame read was compressed
 }
 
 const handshake = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
@@ -226,7 +220,7 @@ func (c *client) read() (op byte, payload []byte) {
 	if _, err := io.ReadFull(c.br, h[:]); err != nil {
 		c.t.Fatalf("reading a frame: %v", err)
 	}
-	if h[0]&0x80 == 0 || h[0]&0x70 != 0 || h[1]&0x80 != 0 {
+	if h[0]&0x80 == 0 || h[0]&0x70 != 0 && !c.deflate || h[0]&0x30 != 0 || h[1]&0x80 != 0 {
 		c.t.Fatalf("server frame not final, with reserved bits or masked: %x", h)
 	}
 	n := uint64(h[1] & 0x7f)
@@ -243,6 +237,10 @@ func (c *client) read() (op byte, payload []byte) {
 	payload = make([]byte, n)
 	if _, err := io.ReadFull(c.br, payload); err != nil {
 		c.t.Fatal(err)
+	}
+	c.rsv1 = h[0]&0x40 != 0
+	if c.rsv1 {
+		payload = clientInflate(c.t, payload)
 	}
 	return h[0] & 0x0f, payload
 }
@@ -331,6 +329,7 @@ func TestFramingViolationsCloseTheConnection(t *testing.T) {
 		"unmasked":              {clientFrame(true, opText, []byte(initMsg), true), closeProtocolError},
 		"reserved bit":          {append([]byte{0x80 | 0x40 | opText}, clientFrame(true, opText, []byte(initMsg), false)[1:]...), closeProtocolError},
 		"unknown opcode":        {clientFrame(true, 0x3, []byte("x"), false), closeProtocolError},
+		"RSV2":                  {append([]byte{0x80 | 0x20 | opText}, clientFrame(true, opText, []byte(initMsg), false)[1:]...), closeProtocolError},
 		"fragmented control":    {clientFrame(false, opPing, []byte("x"), false), closeProtocolError},
 		"continuation alone":    {clientFrame(true, opContinuation, []byte("x"), false), closeProtocolError},
 		"longer than the limit": {clientFrame(true, opText, []byte(`{"type":"ping","payload":"`+strings.Repeat("x", 2000)+`"}`), false), closeTooBig},
@@ -411,8 +410,8 @@ func TestSubscriptionResultsArriveInOrderThenComplete(t *testing.T) {
 }
 
 func TestAFailedStreamGetsWhatOnStreamEndSays(t *testing.T) {
-	streams(t, func(t *testing.T, poll, push bool) {
-		exec := newExecutor(push, 1, errors.New("lost"))
+	both(t, func(t *testing.T, poll bool) {
+		exec := newExecutor(true, 1, errors.New("lost"))
 		cfg := Config{OnStreamEnd: func(err error) StreamEnd {
 			return StreamEnd{CloseCode: CloseTryAgainLater, Reason: "try again: " + err.Error()}
 		}}

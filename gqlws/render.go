@@ -10,7 +10,7 @@ import (
 const renderCacheSize = 1024
 
 // renderCache keeps the data of results that pushed streams marked as
-// shared (see Config.OperationContext), so that the subscribers of one
+// shared (see Push.Ready), so that the subscribers of one
 // event with one document get one execution between them: the first to
 // look a rendering up makes it, the others wait for it (an execution takes
 // microseconds) and reuse it. Eviction drops a whole generation at a time.

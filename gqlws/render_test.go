@@ -20,6 +20,7 @@ import (
 // fanExecutor gives every subscription its own pushed stream, as the
 // API's resolvers do, and counts how often a value is executed.
 type fanExecutor struct {
+	tr       *Transport
 	mu       sync.Mutex
 	streams  []*fanStream
 	executed atomic.Int64
@@ -28,18 +29,21 @@ type fanExecutor struct {
 
 type fanStream struct {
 	values chan string
-	ready  func(key any, patch string)
+	*Push
 }
+
+func (s *fanStream) Taken()     {}
+func (s *fanStream) Skip() any  { return <-s.values }
+func (s *fanStream) Err() error { return nil }
 
 func (e *fanExecutor) CreateOperationContext(ctx context.Context, p *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
 	return &graphql.OperationContext{RawQuery: p.Query, Operation: &ast.OperationDefinition{Operation: ast.Subscription}}, nil
 }
 
 func (e *fanExecutor) DispatchOperation(ctx context.Context, rc *graphql.OperationContext) (graphql.ResponseHandler, context.Context) {
-	s := &fanStream{values: make(chan string, 16)}
-	h := ctx.Value(hooksKey{}).(hooks)
-	s.ready = h.ready
-	h.register(func() {}, func() error { return nil }, func() { <-s.values })
+	ctx = graphql.WithOperationContext(ctx, rc) // as gqlgen's executor does
+	s := &fanStream{values: make(chan string, 16), Push: e.tr.Push(ctx)}
+	s.Start(s)
 	e.mu.Lock()
 	e.streams = append(e.streams, s)
 	e.mu.Unlock()
@@ -77,7 +81,8 @@ func (e *fanExecutor) subscribed(t *testing.T, n int) []*fanStream {
 func startFan(t *testing.T) (string, *fanExecutor) {
 	t.Helper()
 	exec := &fanExecutor{}
-	tr := New(Config{OperationContext: withHooks, OnReuse: func(context.Context, any) { exec.reused.Add(1) }})
+	tr := New(Config{OnReuse: func(context.Context, any) { exec.reused.Add(1) }})
+	exec.tr = tr
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tr.Do(w, r, exec) }))
 	t.Cleanup(func() { tr.Shutdown(); srv.Close() })
 	return srv.Listener.Addr().String(), exec
@@ -97,7 +102,7 @@ func emit(streams []*fanStream, key any, body func(cursor string) string) {
 	for i, s := range streams {
 		cursor := fmt.Sprintf("cursor-%d-of-%v", i, key)
 		s.values <- body(cursor)
-		s.ready(key, cursor)
+		s.Ready(key, cursor)
 	}
 }
 

@@ -8,8 +8,7 @@ type readied struct {
 	patch string
 }
 
-// ready is called by a pushed stream after each result it makes ready and
-// after it ends.
+// ready queues one result a pushed stream made ready (or its end).
 func (o *op) ready(key any, patch string) {
 	o.qmu.Lock()
 	o.queue = append(o.queue, readied{key, patch})
@@ -67,7 +66,7 @@ func (c *conn) drain(o *op) {
 			continue
 		}
 		var kept *rendering
-		if r.key != nil && o.skip != nil {
+		if r.key != nil {
 			k, mine := c.t.renders.lookup(o.doc, r.key)
 			if !mine {
 				<-k.done
@@ -88,9 +87,9 @@ func (c *conn) drain(o *op) {
 // reuse sends a kept rendering, patched, in place of the stream's next
 // value, which it takes off the channel unexecuted.
 func (c *conn) reuse(o *op, k *rendering, r readied) {
-	o.skip()
+	v := o.stream.Skip()
 	if f := c.t.cfg.OnReuse; f != nil {
-		f(o.rctx, r.key)
+		f(o.rctx, v)
 	}
 	c.sendResult(o, o.prefix, nextData, k.data[:k.at], []byte(r.patch), k.data[k.at+k.n:], closeBraces)
 	c.t.nMsgs.Add(1)
@@ -118,7 +117,7 @@ func (c *conn) execute(o *op, kept *rendering, patch string) bool {
 		c.done(o, nil)
 		return false // running stays set: nothing reads again
 	}
-	o.taken()
+	o.stream.Taken()
 	if dataOnly(resp) && len(resp.Data) > 0 {
 		settle(resp.Data)
 	} else {

@@ -41,6 +41,17 @@ func putBuf(b *[]byte) {
 	bufPool.Put(b)
 }
 
+// compressMin is the shortest message sent compressed when the socket
+// negotiated permessage-deflate. Without context takeover a message is
+// compressed on its own, and compress/flate spends about as long on a
+// 300-byte message as on a 5 KB one (building its Huffman codes), while
+// small messages shrink little: a typical event (350-700 bytes) by 27-48 %,
+// for two to four times the server's CPU per delivered event; 1.2 KB by
+// 63 %, 5.6 KB by 85 % (docs/BENCHMARKS.md, "Websocket compression"). So events
+// go out as they are, and pages of history, search results and long
+// messages compressed.
+const compressMin = 1 << 10
+
 // send queues a text message (the concatenation of parts) and, unless
 // another goroutine is already writing the queue, writes it before
 // returning. Nothing is sent once the socket is closing, nor for an
@@ -51,7 +62,7 @@ func (c *conn) send(o *op, parts ...[]byte) {
 
 // sendFrame is send for any opcode, with the write deadline to use.
 func (c *conn) sendFrame(o *op, opcode byte, timeout time.Duration, parts ...[]byte) {
-	if c.enqueue(o, opcode, false, parts...) {
+	if c.enqueueMessage(o, opcode, false, parts) {
 		c.flush(timeout)
 	}
 }
@@ -59,15 +70,37 @@ func (c *conn) sendFrame(o *op, opcode byte, timeout time.Duration, parts ...[]b
 // sendResult queues a result, first waiting while the queue is full, and
 // writes it unless another goroutine is writing the queue.
 func (c *conn) sendResult(o *op, parts ...[]byte) {
-	if c.enqueue(o, opText, true, parts...) {
+	if c.enqueueMessage(o, opText, true, parts) {
 		c.flush(c.t.cfg.WriteTimeout)
 	}
 }
 
-// enqueue appends one frame and reports whether the caller must flush (no
-// flusher is running; the caller is the flusher now). With wait it first
-// waits while the queue is full.
-func (c *conn) enqueue(o *op, opcode byte, wait bool, parts ...[]byte) bool {
+// enqueueMessage is enqueue for a message the socket may compress: a text
+// message of at least compressMin bytes, on a socket that negotiated
+// permessage-deflate, is compressed first (outside the socket's lock, into
+// a pooled buffer), unless it is longer than the window the client allows.
+func (c *conn) enqueueMessage(o *op, opcode byte, wait bool, parts [][]byte) bool {
+	if c.deflate == nil || opcode != opText {
+		return c.enqueue(o, opcode, wait, false, parts...)
+	}
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n < compressMin || n > c.deflate.maxWindow {
+		return c.enqueue(o, opcode, wait, false, parts...)
+	}
+	buf := getBuf()
+	*buf = appendDeflate(*buf, parts...)
+	flush := c.enqueue(o, opcode, wait, true, *buf)
+	putBuf(buf)
+	return flush
+}
+
+// enqueue appends one frame (with RSV1 set when compressed) and reports
+// whether the caller must flush (no flusher is running; the caller is the
+// flusher now). With wait it first waits while the queue is full.
+func (c *conn) enqueue(o *op, opcode byte, wait, compressed bool, parts ...[]byte) bool {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
@@ -86,7 +119,7 @@ func (c *conn) enqueue(o *op, opcode byte, wait bool, parts ...[]byte) bool {
 	if c.wq == nil {
 		c.wq = getBuf()
 	}
-	b := appendHeader(*c.wq, opcode, n)
+	b := appendHeaderRSV(*c.wq, opcode, compressed, n)
 	for _, p := range parts {
 		b = append(b, p...)
 	}

@@ -44,14 +44,14 @@ func (s *Service) ClaimAttachments(ctx context.Context, d chat.Draft) error {
 		seen[id] = true
 	}
 	key := draftKey(d.ConversationID, d.SenderID, d.ClientMessageID)
-	recorded, err := s.store.Attachments(ctx, []string{key})
+	recorded, err := s.attachments.Attachments(ctx, []string{key})
 	if err != nil {
 		return fmt.Errorf("media: load the attachments of %s: %w", key, err)
 	}
 	if len(recorded[key]) > 0 {
 		return nil
 	}
-	us, err := s.store.Uploads(ctx, ids)
+	us, err := s.uploads.Uploads(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("media: load uploads: %w", err)
 	}
@@ -70,7 +70,7 @@ func (s *Service) ClaimAttachments(ctx context.Context, d chat.Draft) error {
 			return badInput("attachmentIds", "an upload can be attached only once")
 		}
 	}
-	switch err := s.store.Claim(ctx, ids, key); {
+	switch err := s.uploads.Claim(ctx, ids, key); {
 	case errors.Is(err, ErrClaimed):
 		return badInput("attachmentIds", "an upload can be attached only once")
 	case errors.Is(err, ErrNotFound):
@@ -78,7 +78,7 @@ func (s *Service) ClaimAttachments(ctx context.Context, d chat.Draft) error {
 	case err != nil:
 		return fmt.Errorf("media: claim uploads: %w", err)
 	}
-	if err := s.store.Attach(ctx, key, ids); err != nil {
+	if err := s.attachments.Attach(ctx, key, ids); err != nil {
 		return fmt.Errorf("media: record the attachments of %s: %w", key, err)
 	}
 	return nil
@@ -88,7 +88,7 @@ func (s *Service) ClaimAttachments(ctx context.Context, d chat.Draft) error {
 // m's send key become m's attachments, in their order.
 func (s *Service) BindAttachments(ctx context.Context, m storage.Message) error {
 	key := draftKey(m.ConversationID, m.SenderID, m.ClientMessageID)
-	recorded, err := s.store.Attachments(ctx, []string{key})
+	recorded, err := s.attachments.Attachments(ctx, []string{key})
 	if err != nil {
 		return fmt.Errorf("media: load the attachments of %s: %w", key, err)
 	}
@@ -96,7 +96,7 @@ func (s *Service) BindAttachments(ctx context.Context, m storage.Message) error 
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.store.Attach(ctx, m.ID, ids); err != nil {
+	if err := s.attachments.Attach(ctx, m.ID, ids); err != nil {
 		return fmt.Errorf("media: attach uploads to %s: %w", m.ID, err)
 	}
 	return nil
@@ -106,7 +106,7 @@ func (s *Service) BindAttachments(ctx context.Context, m storage.Message) error 
 // deleted for everyone are deleted, so URLs already handed out stop
 // working at once.
 func (s *Service) DropAttachments(ctx context.Context, m storage.Message) error {
-	byMsg, err := s.store.Attachments(ctx, []string{m.ID})
+	byMsg, err := s.attachments.Attachments(ctx, []string{m.ID})
 	if err != nil {
 		return fmt.Errorf("media: load attachments: %w", err)
 	}
@@ -143,7 +143,7 @@ func (s *Service) AttachmentsOf(ctx context.Context, msgs []storage.Message) (ma
 	if len(live) == 0 {
 		return out, nil
 	}
-	byMsg, err := s.store.Attachments(ctx, live)
+	byMsg, err := s.attachments.Attachments(ctx, live)
 	if err != nil {
 		return nil, fmt.Errorf("media: load attachments: %w", err)
 	}
@@ -154,7 +154,7 @@ func (s *Service) AttachmentsOf(ctx context.Context, msgs []storage.Message) (ma
 	if len(all) == 0 {
 		return out, nil
 	}
-	us, err := s.store.Uploads(ctx, all)
+	us, err := s.uploads.Uploads(ctx, all)
 	if err != nil {
 		return nil, fmt.Errorf("media: load attachments: %w", err)
 	}

@@ -59,7 +59,7 @@ func (s *Service) CreateUpload(ctx context.Context, me, filename, declaredType s
 	if err != nil {
 		return Upload{}, form, fmt.Errorf("media: presign upload: %w", err)
 	}
-	if err := s.store.PutUpload(ctx, u); err != nil {
+	if err := s.uploads.PutUpload(ctx, u); err != nil {
 		return Upload{}, form, fmt.Errorf("media: record upload: %w", err)
 	}
 	return u, form, nil
@@ -91,7 +91,7 @@ func (s *Service) ConfirmUpload(ctx context.Context, me, id string) (Upload, err
 		}
 		ctx := context.WithoutCancel(ctx)
 		_ = s.blobs.Delete(ctx, SlotKey(u))
-		_ = s.store.DeleteUpload(ctx, id)
+		_ = s.uploads.DeleteUpload(ctx, id)
 		return Upload{}, ce.err
 	}
 	defer f.close()
@@ -121,7 +121,7 @@ func (s *Service) confirmStored(ctx context.Context, u Upload) (Upload, error) {
 func (s *Service) markReady(ctx context.Context, u Upload, f *spooled) (Upload, error) {
 	u.setContent(f.content)
 	u.Size, u.Ready = f.size, true
-	if err := s.store.PutUpload(ctx, u); err != nil {
+	if err := s.uploads.PutUpload(ctx, u); err != nil {
 		return Upload{}, fmt.Errorf("media: record upload: %w", err)
 	}
 	_ = s.blobs.Delete(context.WithoutCancel(ctx), SlotKey(u))
@@ -157,7 +157,7 @@ func (s *Service) spool(ctx context.Context, key string, max int64) (*spooled, e
 		}
 		return nil, fmt.Errorf("media: read upload: %w", err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	if info.Size > max {
 		return nil, refusedFile{badInput("id", fmt.Sprintf("the uploaded file has %d bytes, more than the %d declared", info.Size, max))}
 	}

@@ -16,6 +16,7 @@ import (
 	"messenger/blob"
 	"messenger/chat"
 	"messenger/sniff"
+	"messenger/storage"
 )
 
 // Limits from the product rules.
@@ -37,6 +38,9 @@ type Config struct {
 	Chat *chat.Service
 	// Store keeps upload and story metadata. Required.
 	Store Store
+	// Members tells who shares a conversation with whom: a story's
+	// audience. Required; the chat store (storage.Store) is one.
+	Members Members
 	// Blobs keeps the bytes. Required.
 	Blobs blob.Store
 	// Downloads signs the URLs of documents (default Blobs). Set it when
@@ -68,18 +72,37 @@ type URLSigner interface {
 	PresignGet(ctx context.Context, key string, ttl time.Duration, opts blob.GetOptions) (string, error)
 }
 
-// Service applies the rules.
+// Members is what stories read of the chat domain's memberships: a
+// story's audience is everyone who shares a conversation with its author.
+// storage.Members has these methods with this contract.
+type Members interface {
+	// UserConversationIDs lists every conversation the user is a member of
+	// now, in no particular order.
+	UserConversationIDs(ctx context.Context, userID string) ([]string, error)
+	// Members returns up to limit members ordered by user id, starting after
+	// afterUserID ("" = from the start). limit <= 0 means all.
+	Members(ctx context.Context, conversationID, afterUserID string, limit int) ([]storage.Member, error)
+}
+
+var _ Members = storage.Members(nil)
+
+// Service applies the rules. Each of its parts reads the part of the
+// Store it needs.
 type Service struct {
-	cfg   Config
-	store Store
-	blobs blob.Store
-	chat  *chat.Service
+	cfg         Config
+	uploads     Uploads
+	attachments Attachments
+	stories     Stories
+	views       StoryViews
+	members     Members
+	blobs       blob.Store
+	chat        *chat.Service
 }
 
 // New returns a Service.
 func New(cfg Config) (*Service, error) {
-	if cfg.Chat == nil || cfg.Store == nil || cfg.Blobs == nil {
-		return nil, errors.New("media: Chat, Store and Blobs are required")
+	if cfg.Chat == nil || cfg.Store == nil || cfg.Members == nil || cfg.Blobs == nil {
+		return nil, errors.New("media: Chat, Store, Members and Blobs are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -108,7 +131,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxAudience <= 0 {
 		cfg.MaxAudience = 10000
 	}
-	s := &Service{cfg: cfg, store: cfg.Store, blobs: cfg.Blobs, chat: cfg.Chat}
+	s := &Service{cfg: cfg, uploads: cfg.Store, attachments: cfg.Store, stories: cfg.Store, views: cfg.Store,
+		members: cfg.Members, blobs: cfg.Blobs, chat: cfg.Chat}
 	cfg.Chat.UseAttachments(s) // messages carry uploads through chat's port
 	return s, nil
 }

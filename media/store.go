@@ -33,63 +33,13 @@ func (e *QuotaError) Error() string {
 // Unwrap makes errors.Is(err, ErrQuota) hold.
 func (e *QuotaError) Unwrap() error { return ErrQuota }
 
-// Upload is one uploaded file (or, before confirmation, a presigned upload
-// slot). Its bytes are the blob at BlobKey(ID).
-type Upload struct {
-	ID       string
-	OwnerID  string
-	Filename string
-	// Kind, ContentType, Width, Height and Duration come from sniff.Inspect;
-	// they are empty until Ready.
-	Kind          Kind
-	ContentType   string
-	Width, Height int
-	Duration      time.Duration
-	// Size is the stored size once Ready; before, the size the client declared.
-	Size int64
-	// Ready is false for a presigned slot not yet confirmed.
-	Ready     bool
-	CreatedAt time.Time
-	// Claim names what uses the upload ("m:<conversation>|<sender>|<clientMessageId>"
-	// for a message, "s:<story id>" for a story); empty while unused.
-	Claim string
-	// MessageID is the message it is attached to, once sent.
-	MessageID string
-}
-
-// Story is one posted video.
-type Story struct {
-	ID        string
-	AuthorID  string
-	UploadID  string
-	Caption   string
-	PostedAt  time.Time
-	ExpiresAt time.Time
-}
-
-// View is one user's first view of a story.
-type View struct {
-	UserID string
-	At     time.Time
-	// Cursor pages after this view.
-	Cursor string
-}
-
-// ReactionCount is one emoji on a story.
-type ReactionCount struct {
-	Emoji   string
-	Count   int
-	FirstAt time.Time
-	// Mine is set by StoryReactions when userID reacted with it.
-	Mine bool
-}
-
 // Store keeps the metadata of uploads, attachments and stories (the bytes
-// live in a blob.Store). storage.Store is not extended for it: attachments
-// are indexed here by message id, so the chat store stays as it is and a
-// message's attachments are one lookup away. Methods honour ctx and are
-// safe for concurrent use, also from several processes sharing one
-// distributed backend: the invariants that span requests (an upload is
+// live in a blob.Store), composed of named parts so that each piece of the
+// domain reads the part it needs. storage.Store is not extended for it:
+// attachments are indexed here by message id, so the chat store stays as
+// it is and a message's attachments are one lookup away. Methods honour
+// ctx and are safe for concurrent use, also from several processes sharing
+// one distributed backend: the invariants that span requests (an upload is
 // claimed once, the posting quota) are decided by the store itself.
 //
 // Expiry: a backend with time-to-live (Cassandra) drops a story and
@@ -98,6 +48,18 @@ type ReactionCount struct {
 // Story.ExpiresAt themselves, and must not rely on expired stories being
 // either present or absent.
 type Store interface {
+	Uploads
+	Attachments
+	Stories
+	StoryViews
+
+	// Close releases the store.
+	Close() error
+}
+
+// Uploads are the uploaded files' records: created unclaimed, claimed
+// once by a message or a story, removed by the sweeper while unclaimed.
+type Uploads interface {
 	// PutUpload creates an upload or replaces its description; Claim and
 	// MessageID are left as they are (only Claim and Attach set them).
 	PutUpload(ctx context.Context, u Upload) error
@@ -111,19 +73,28 @@ type Store interface {
 	// same claim is a no-op (a retried send). Of concurrent claims on one
 	// upload, from any number of processes, exactly one wins.
 	Claim(ctx context.Context, ids []string, claim string) error
-	// Attach records the ordered uploads of a message and sets their MessageID.
-	Attach(ctx context.Context, messageID string, ids []string) error
-	// Attachments lists the upload ids of each message, in attachment order;
-	// messages without attachments are absent. One call serves a whole
-	// page of messages.
-	Attachments(ctx context.Context, messageIDs []string) (map[string][]string, error)
 	// StaleUploads lists up to limit unclaimed uploads created before t, the
 	// oldest first as far as the backend's index allows. Removing them is
 	// the caller's job (DeleteUpload), so an upload listed but not removed
 	// is listed again. CreatedAt is assumed to be about the time of the
 	// PutUpload call.
 	StaleUploads(ctx context.Context, before time.Time, limit int) ([]Upload, error)
+}
 
+// Attachments are the ordered uploads of each message (or of a send's
+// draft key, before the message exists).
+type Attachments interface {
+	// Attach records the ordered uploads of a message and sets their MessageID.
+	Attach(ctx context.Context, messageID string, ids []string) error
+	// Attachments lists the upload ids of each message, in attachment order;
+	// messages without attachments are absent. One call serves a whole
+	// page of messages.
+	Attachments(ctx context.Context, messageIDs []string) (map[string][]string, error)
+}
+
+// Stories are posted stories, who may see them, the author's posting
+// quota, and their expiry (see Store on what expiry means per backend).
+type Stories interface {
 	// ReservePost records that authorID posts storyID at time at, provided
 	// fewer than limit posts were recorded in (at-window, at]; otherwise it
 	// records nothing and returns a *QuotaError (errors.Is ErrQuota) with
@@ -141,10 +112,21 @@ type Store interface {
 	// DeleteStory removes a story with its audience, views and reactions.
 	DeleteStory(ctx context.Context, id string) error
 	// Feed lists the stories whose audience includes viewerID (expired ones
-	// may be among them, see Expiry above).
+	// may be among them, see Store on expiry).
 	Feed(ctx context.Context, viewerID string) ([]Story, error)
 	// InAudience reports whether userID may see the story.
 	InAudience(ctx context.Context, storyID, userID string) (bool, error)
+	// ExpiredStories lists up to limit stories (deleted ones too, so their
+	// leftovers can be swept) that expired before t; SweepStory forgets one
+	// for good, so a story listed but not swept is listed again.
+	ExpiredStories(ctx context.Context, before time.Time, limit int) ([]Story, error)
+	// SweepStory removes everything left of an expired story.
+	SweepStory(ctx context.Context, s Story) error
+}
+
+// StoryViews is what a story's audience did with it: first views and
+// emoji reactions, each recorded once per user (a repeat is a no-op).
+type StoryViews interface {
 	// AddView records userID's first view; later views are no-ops (false).
 	AddView(ctx context.Context, storyID, userID string, at time.Time) (bool, error)
 	// Seen reports which of the stories viewerID has viewed.
@@ -158,13 +140,4 @@ type Store interface {
 	AddStoryReaction(ctx context.Context, storyID, userID, emoji string, at time.Time) (bool, error)
 	// StoryReactions counts a story's reactions per emoji, by first use.
 	StoryReactions(ctx context.Context, storyID, userID string) ([]ReactionCount, error)
-	// ExpiredStories lists up to limit stories (deleted ones too, so their
-	// leftovers can be swept) that expired before t; SweepStory forgets one
-	// for good, so a story listed but not swept is listed again.
-	ExpiredStories(ctx context.Context, before time.Time, limit int) ([]Story, error)
-	// SweepStory removes everything left of an expired story.
-	SweepStory(ctx context.Context, s Story) error
-
-	// Close releases the store.
-	Close() error
 }

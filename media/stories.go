@@ -5,15 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"messenger/chat"
+	"messenger/textrules"
 )
 
 // MaxCaptionRunes caps a story's caption.
@@ -28,6 +26,11 @@ const MaxCaptionRunes = 500
 func (s *Service) PostStory(ctx context.Context, me, uploadID, caption string) (Story, error) {
 	if !utf8.ValidString(caption) || utf8.RuneCountInString(caption) > MaxCaptionRunes {
 		return Story{}, badInput("caption", fmt.Sprintf("the caption must be at most %d characters", MaxCaptionRunes))
+	}
+	if caption != "" {
+		if err := textrules.Body(caption); err != nil {
+			return Story{}, badInput("caption", "the caption "+err.Error())
+		}
 	}
 	u, err := s.Upload(ctx, me, uploadID)
 	switch {
@@ -48,14 +51,14 @@ func (s *Service) PostStory(ctx context.Context, me, uploadID, caption string) (
 	now := s.now()
 	st := Story{ID: uuid.NewString(), AuthorID: me, UploadID: u.ID, Caption: caption, PostedAt: now, ExpiresAt: now.Add(s.cfg.StoryTTL)}
 	var quota *QuotaError
-	switch err := s.store.ReservePost(ctx, me, st.ID, now, s.cfg.StoryTTL, s.cfg.StoriesPerDay); {
+	switch err := s.stories.ReservePost(ctx, me, st.ID, now, s.cfg.StoryTTL, s.cfg.StoriesPerDay); {
 	case errors.As(err, &quota):
 		return Story{}, chat.RateLimitedUntil(fmt.Sprintf("at most %d stories in 24 hours; the next one is allowed at %s", s.cfg.StoriesPerDay, quota.RetryAt.Format(time.RFC3339)), quota.RetryAt)
 	case err != nil:
 		return Story{}, fmt.Errorf("media: reserve story slot: %w", err)
 	}
-	if err := s.store.Claim(ctx, []string{u.ID}, "s:"+st.ID); err != nil {
-		if rerr := s.store.ReleasePost(context.WithoutCancel(ctx), me, st.ID, now); rerr != nil {
+	if err := s.uploads.Claim(ctx, []string{u.ID}, "s:"+st.ID); err != nil {
+		if rerr := s.stories.ReleasePost(context.WithoutCancel(ctx), me, st.ID, now); rerr != nil {
 			s.cfg.Logger.Warn("media: story slot not released", "story", st.ID, "err", rerr)
 		}
 		if errors.Is(err, ErrClaimed) || errors.Is(err, ErrNotFound) {
@@ -67,7 +70,7 @@ func (s *Service) PostStory(ctx context.Context, me, uploadID, caption string) (
 	if err != nil {
 		return Story{}, err
 	}
-	if err := s.store.PutStory(ctx, st, audience); err != nil {
+	if err := s.stories.PutStory(ctx, st, audience); err != nil {
 		return Story{}, fmt.Errorf("media: store story: %w", err)
 	}
 	s.chat.Publish(ctx, audience, &StoryPosted{StoryID: st.ID, AuthorID: me})
@@ -76,15 +79,14 @@ func (s *Service) PostStory(ctx context.Context, me, uploadID, caption string) (
 
 // contacts lists everyone who shares a conversation with me, up to MaxAudience.
 func (s *Service) contacts(ctx context.Context, me string) ([]string, error) {
-	st := s.chat.Store()
-	convs, err := st.UserConversationIDs(ctx, me)
+	convs, err := s.members.UserConversationIDs(ctx, me)
 	if err != nil {
 		return nil, fmt.Errorf("media: my conversations: %w", err)
 	}
 	seen := map[string]bool{me: true}
 	var out []string
 	for _, c := range convs {
-		ms, err := st.Members(ctx, c, "", 0)
+		ms, err := s.members.Members(ctx, c, "", 0)
 		if err != nil {
 			return nil, fmt.Errorf("media: members of %s: %w", c, err)
 		}
@@ -101,14 +103,14 @@ func (s *Service) contacts(ctx context.Context, me string) ([]string, error) {
 // Story returns a story I may see (mine, or one whose audience I am in),
 // until it expires.
 func (s *Service) Story(ctx context.Context, me, id string) (Story, error) {
-	st, err := s.store.Story(ctx, id)
+	st, err := s.stories.Story(ctx, id)
 	if err != nil || !s.now().Before(st.ExpiresAt) {
 		return Story{}, notFound("story")
 	}
 	if st.AuthorID == me {
 		return st, nil
 	}
-	ok, err := s.store.InAudience(ctx, id, me)
+	ok, err := s.stories.InAudience(ctx, id, me)
 	if err != nil {
 		return Story{}, fmt.Errorf("media: story audience: %w", err)
 	}
@@ -125,7 +127,7 @@ func (s *Service) ViewStory(ctx context.Context, me, id string) (Story, error) {
 	if err != nil || st.AuthorID == me {
 		return st, err
 	}
-	if _, err := s.store.AddView(ctx, id, me, s.now()); err != nil {
+	if _, err := s.views.AddView(ctx, id, me, s.now()); err != nil {
 		return st, fmt.Errorf("media: record view: %w", err)
 	}
 	return st, nil
@@ -141,7 +143,7 @@ func (s *Service) ReactToStory(ctx context.Context, me, id, emoji string) (Story
 	if err != nil {
 		return st, err
 	}
-	added, err := s.store.AddStoryReaction(ctx, id, me, emoji, s.now())
+	added, err := s.views.AddStoryReaction(ctx, id, me, emoji, s.now())
 	if err != nil {
 		return st, fmt.Errorf("media: react: %w", err)
 	}
@@ -160,7 +162,7 @@ func (s *Service) DeleteStory(ctx context.Context, me, id string) error {
 	if st.AuthorID != me {
 		return forbidden("only the poster may delete a story")
 	}
-	if err := s.store.DeleteStory(ctx, id); err != nil {
+	if err := s.stories.DeleteStory(ctx, id); err != nil {
 		return fmt.Errorf("media: delete story: %w", err)
 	}
 	return s.dropUpload(ctx, st.UploadID)
@@ -170,7 +172,7 @@ func (s *Service) dropUpload(ctx context.Context, id string) error {
 	if err := s.blobs.Delete(ctx, BlobKey(id)); err != nil {
 		return fmt.Errorf("media: delete upload bytes: %w", err)
 	}
-	return wrap("delete upload", s.store.DeleteUpload(ctx, id))
+	return wrap("delete upload", s.uploads.DeleteUpload(ctx, id))
 }
 
 // Viewers pages who viewed my story, in the order they first viewed it.
@@ -189,7 +191,7 @@ func (s *Service) Viewers(ctx context.Context, me string, st Story, first int, a
 		}
 		cur = string(b)
 	}
-	vs, err := s.store.Views(ctx, st.ID, cur, first+1)
+	vs, err := s.views.Views(ctx, st.ID, cur, first+1)
 	if errors.Is(err, ErrBadCursor) {
 		return nil, false, badInput("after", "malformed cursor")
 	}
@@ -211,7 +213,7 @@ func (s *Service) ViewCount(ctx context.Context, me string, st Story) (int, erro
 	if st.AuthorID != me {
 		return 0, nil
 	}
-	return s.store.CountViews(ctx, st.ID)
+	return s.views.CountViews(ctx, st.ID)
 }
 
 // SeenByMe reports whether I viewed the story (my own: always).
@@ -219,19 +221,19 @@ func (s *Service) SeenByMe(ctx context.Context, me string, st Story) (bool, erro
 	if st.AuthorID == me {
 		return true, nil
 	}
-	m, err := s.store.Seen(ctx, me, []string{st.ID})
+	m, err := s.views.Seen(ctx, me, []string{st.ID})
 	return m[st.ID], wrap("seen", err)
 }
 
 // StoryReactions counts a story's reactions per emoji.
 func (s *Service) StoryReactions(ctx context.Context, me string, st Story) ([]ReactionCount, error) {
-	rs, err := s.store.StoryReactions(ctx, st.ID, me)
+	rs, err := s.views.StoryReactions(ctx, st.ID, me)
 	return rs, wrap("story reactions", err)
 }
 
 // StoryVideo returns a story's upload (for its URL and duration).
 func (s *Service) StoryVideo(ctx context.Context, st Story) (Upload, error) {
-	us, err := s.store.Uploads(ctx, []string{st.UploadID})
+	us, err := s.uploads.Uploads(ctx, []string{st.UploadID})
 	if err != nil {
 		return Upload{}, fmt.Errorf("media: story video: %w", err)
 	}
@@ -240,79 +242,4 @@ func (s *Service) StoryVideo(ctx context.Context, st Story) (Upload, error) {
 		return Upload{}, notFound("story")
 	}
 	return u, nil
-}
-
-// StoryGroup is one author's live stories in my feed.
-type StoryGroup struct {
-	AuthorID string
-	// Stories in the order they were posted (playback order).
-	Stories []Story
-	// Latest is when the newest was posted.
-	Latest time.Time
-	Cursor string
-}
-
-// FeedPage is one page of my story feed.
-type FeedPage struct {
-	Groups  []StoryGroup
-	HasNext bool
-}
-
-// Feed pages my contacts' live stories grouped by author, the author with
-// the newest story first.
-func (s *Service) Feed(ctx context.Context, me string, first int, after string) (FeedPage, error) {
-	if first < 0 || first > 100 {
-		return FeedPage{}, badInput("first", "first must be 0-100")
-	}
-	sts, err := s.store.Feed(ctx, me)
-	if err != nil {
-		return FeedPage{}, fmt.Errorf("media: feed: %w", err)
-	}
-	now := s.now()
-	by := map[string]*StoryGroup{}
-	for _, st := range sts {
-		if !now.Before(st.ExpiresAt) {
-			continue
-		}
-		g := by[st.AuthorID]
-		if g == nil {
-			g = &StoryGroup{AuthorID: st.AuthorID}
-			by[st.AuthorID] = g
-		}
-		g.Stories = append(g.Stories, st)
-		if st.PostedAt.After(g.Latest) {
-			g.Latest = st.PostedAt
-		}
-	}
-	groups := make([]StoryGroup, 0, len(by))
-	for _, g := range by {
-		sort.Slice(g.Stories, func(i, j int) bool { return g.Stories[i].PostedAt.Before(g.Stories[j].PostedAt) })
-		g.Cursor = base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%019d|%s", g.Latest.UnixNano(), g.AuthorID)))
-		groups = append(groups, *g)
-	}
-	sort.Slice(groups, func(i, j int) bool {
-		if !groups[i].Latest.Equal(groups[j].Latest) {
-			return groups[i].Latest.After(groups[j].Latest)
-		}
-		return groups[i].AuthorID < groups[j].AuthorID
-	})
-	if after != "" {
-		b, err := base64.RawURLEncoding.DecodeString(after)
-		ns, author, ok := strings.Cut(string(b), "|")
-		n, perr := strconv.ParseInt(ns, 10, 64)
-		if err != nil || !ok || perr != nil {
-			return FeedPage{}, badInput("after", "malformed cursor")
-		}
-		at := time.Unix(0, n)
-		i := sort.Search(len(groups), func(i int) bool {
-			g := groups[i]
-			return g.Latest.Before(at) || (g.Latest.Equal(at) && g.AuthorID > author)
-		})
-		groups = groups[i:]
-	}
-	p := FeedPage{Groups: groups}
-	if len(groups) > first {
-		p.Groups, p.HasNext = groups[:first], true
-	}
-	return p, nil
 }

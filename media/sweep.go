@@ -18,7 +18,7 @@ func (s *Service) Sweep(ctx context.Context) (uploads, stories int, err error) {
 		return 0, 0, err
 	}
 	for {
-		us, err := s.store.StaleUploads(ctx, now.Add(-s.cfg.UploadTTL), 500)
+		us, err := s.uploads.StaleUploads(ctx, now.Add(-s.cfg.UploadTTL), 500)
 		if err != nil {
 			return uploads, stories, err
 		}
@@ -33,7 +33,7 @@ func (s *Service) Sweep(ctx context.Context) (uploads, stories int, err error) {
 		}
 	}
 	for {
-		sts, err := s.store.ExpiredStories(ctx, now, 500)
+		sts, err := s.stories.ExpiredStories(ctx, now, 500)
 		if err != nil {
 			return uploads, stories, err
 		}
@@ -41,7 +41,7 @@ func (s *Service) Sweep(ctx context.Context) (uploads, stories int, err error) {
 			if err := s.dropUpload(ctx, st.UploadID); err != nil {
 				return uploads, stories, err
 			}
-			if err := s.store.SweepStory(ctx, st); err != nil {
+			if err := s.stories.SweepStory(ctx, st); err != nil {
 				return uploads, stories, err
 			}
 			stories++

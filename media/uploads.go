@@ -63,7 +63,7 @@ func (s *Service) UploadFile(ctx context.Context, me, filename string, r io.Read
 	if _, err := s.blobs.Put(ctx, BlobKey(u.ID), tmp, limit, c.ContentType); err != nil {
 		return Upload{}, fmt.Errorf("media: store upload: %w", err)
 	}
-	if err := s.store.PutUpload(ctx, u); err != nil {
+	if err := s.uploads.PutUpload(ctx, u); err != nil {
 		_ = s.blobs.Delete(context.WithoutCancel(ctx), BlobKey(u.ID))
 		return Upload{}, fmt.Errorf("media: record upload: %w", err)
 	}
@@ -83,7 +83,7 @@ func (u *Upload) setContent(c sniff.Content) {
 
 // Upload returns one of my uploads. Someone else's is NOT_FOUND.
 func (s *Service) Upload(ctx context.Context, me, id string) (Upload, error) {
-	us, err := s.store.Uploads(ctx, []string{id})
+	us, err := s.uploads.Uploads(ctx, []string{id})
 	if err != nil {
 		return Upload{}, fmt.Errorf("media: load upload: %w", err)
 	}

@@ -79,14 +79,14 @@ func NewRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
 		rdb.AddHook(h)
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
+		_ = rdb.Close()
 		return nil, fmt.Errorf("presence: redis %v: %w", cfg.Addrs, err)
 	}
 	id := make([]byte, 6)
 	_, _ = rand.Read(id)
 	r := &Redis{cfg: cfg, rdb: rdb, instance: hex.EncodeToString(id), local: map[string]string{}, done: make(chan struct{})}
 	r.wg.Add(1)
-	go r.refreshLoop()
+	go r.refreshLoop() //nolint:gosec // G118: the refresher lives as long as the tracker (until Close), not a request
 	return r, nil
 }
 

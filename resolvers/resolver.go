@@ -21,6 +21,10 @@ type Resolver struct {
 	Chat *chat.Service
 	// Media serves attachments and stories; nil disables them.
 	Media *media.Service
+	// Push is the websocket transport, which subscriptions push their
+	// events to (stream.go); nil: every subscription is read by a
+	// goroutine that blocks on its channel.
+	Push Pusher
 }
 
 // caller returns the authenticated user's id, or UNAUTHENTICATED.

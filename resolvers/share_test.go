@@ -11,7 +11,7 @@ import (
 // selection of its events field.
 func eventsSelection(t *testing.T, q string) ast.SelectionSet {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(schema(), q)
+	doc, errs := gqlparser.LoadQueryWithRules(schema(), q, nil) // nil: the default rules
 	if errs != nil {
 		t.Fatalf("%s: %v", q, errs)
 	}

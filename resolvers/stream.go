@@ -6,66 +6,81 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"messenger/chat"
+	"messenger/gqlws"
+	"messenger/storage"
 )
 
-type streamKey struct{}
-
-// streamHooks are what a transport that drives subscriptions without a
-// waiting goroutine offers a subscription resolver.
-type streamHooks struct {
-	ready    func(key any, patch string)
-	register func(taken func(), reason func() error, skip func())
+// Pusher is the websocket transport as a subscription resolver uses it
+// (*gqlws.Transport): the Push of the subscription being resolved in ctx,
+// nil when the transport does not serve it.
+type Pusher interface {
+	Push(ctx context.Context) *gqlws.Push
 }
 
-// WithStream returns ctx in which a subscription resolver lets the
-// transport read its channel only when a read will not block:
-//   - the resolver's stream calls ready after each value it puts on the
-//     channel and after closing it (from any goroutine; ready must not
-//     block);
-//   - before returning the channel, the resolver calls register with taken,
-//     which the transport calls after each value it reads (the stream
-//     refills only then), reason, which says once the channel has closed
-//     why the stream ended (nil: normally, or because ctx ended), and skip,
-//     which takes a value off the channel without executing the operation.
-//
-// ready's key, when not nil, tells the transport that the value renders as
-// every other value with that key does for the same document, except for
-// patch (the subscriber's cursor): the transport may then send a rendering
-// it kept and call skip. A resolver passes a key only when its selection
-// reads nothing but the event (see sharedSelection).
-//
-// Without it (a transport that blocks on the channel) a resolver forwards
-// its stream on a goroutine of its own.
-func WithStream(ctx context.Context, ready func(key any, patch string), register func(taken func(), reason func() error, skip func())) context.Context {
-	return context.WithValue(ctx, streamKey{}, &streamHooks{ready: ready, register: register})
-}
+var _ Pusher = (*gqlws.Transport)(nil)
 
+// events opens my subscription. Served by the websocket transport it is
+// pushed (see gqlws.Push): no goroutine waits for an idle subscription.
 func (r *Resolver) events(ctx context.Context, me, after string) (<-chan chat.Event, error) {
-	h, push := ctx.Value(streamKey{}).(*streamHooks)
-	if !push {
+	var push *gqlws.Push
+	if r.Push != nil {
+		push = r.Push.Push(ctx)
+	}
+	if push == nil {
 		return r.forwardedEvents(ctx, me, after)
 	}
-	var shared map[string]bool
+	p := &pushed{push: push}
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
-		shared = sharedEventTypes(fc.Field.Selections)
+		p.shared = sharedEventTypes(fc.Field.Selections)
 	}
-	ready := func(e chat.Event, cursor string) {
-		if e != nil && shared[e.EventType()] {
-			h.ready(e, cursor)
-			return
-		}
-		h.ready(nil, "")
-	}
-	sub, err := r.Chat.Subscribe(ctx, me, after, ready)
+	sub, err := r.Chat.Subscribe(ctx, me, after, p)
 	if err != nil {
 		return nil, err
 	}
-	skip := func() {
-		<-sub.Events
-		sub.Taken()
-	}
-	h.register(sub.Taken, sub.Err, skip)
+	p.sub = sub
+	push.Start(p)
 	return sub.Events, nil
+}
+
+// pushed joins chat's subscription to the transport: it is the
+// subscription's chat.Receiver, telling the transport when an event is
+// ready (and whether its rendering can be shared), and the transport's
+// gqlws.Stream, through which the transport takes events.
+type pushed struct {
+	push   *gqlws.Push
+	shared map[string]bool // event types the selection renders the same for every recipient
+	sub    chat.Subscription
+}
+
+var (
+	_ chat.Receiver = (*pushed)(nil)
+	_ gqlws.Stream  = (*pushed)(nil)
+)
+
+// Ready offers the transport a shared rendering for an event whose
+// selection reads nothing but the event (see sharedSelection): the events
+// a message's fan-out hands its recipients share the message, so the
+// message is the key, and the recipient's cursor the patch.
+func (p *pushed) Ready(e chat.Event) {
+	if m, ok := e.(*chat.MessageAdded); ok && p.shared[m.EventType()] && m.Message != nil {
+		p.push.Ready(sharedMessage{m.Message}, m.Cursor)
+		return
+	}
+	p.push.Ready(nil, "")
+}
+
+// sharedMessage keys the rendering of a MessageAdded event.
+type sharedMessage struct{ m *storage.Message }
+
+func (p *pushed) Closed()    { p.push.Closed() }
+func (p *pushed) Taken()     { p.sub.Taken() }
+func (p *pushed) Err() error { return p.sub.Err() }
+
+// Skip takes an event that the transport renders from a kept rendering.
+func (p *pushed) Skip() any {
+	e := <-p.sub.Events
+	p.sub.Taken()
+	return e
 }
 
 // forwardedEvents serves a transport that blocks on the channel: a

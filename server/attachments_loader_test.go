@@ -14,6 +14,7 @@ import (
 	"messenger/blob/folder"
 	"messenger/media"
 	"messenger/media/mediatest"
+	mediapebble "messenger/media/pebble"
 	"messenger/server"
 )
 
@@ -44,13 +45,13 @@ func startCountedMediaAPI(t *testing.T) (string, *countingMediaStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pebbleMeta, err := media.OpenPebble(filepath.Join(dir, "media"))
+	pebbleMeta, err := mediapebble.Open(mediapebble.Config{Dir: filepath.Join(dir, "media")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pebbleMeta.Close() })
 	meta := &countingMediaStore{Store: pebbleMeta}
-	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Blobs: blobs, TempDir: t.TempDir()})
+	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Members: e.Store, Blobs: blobs, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,14 +28,21 @@ const (
 
 // ratedFields maps each rate-limited root field to its bucket.
 var ratedFields = map[string]bucket{
-	"sendMessage":    bucketSend,
-	"editMessage":    bucketEdit,
-	"deleteMessage":  bucketEdit,
-	"addReaction":    bucketReact,
-	"removeReaction": bucketReact,
-	"setTyping":      bucketTyping,
-	"signUp":         bucketAuth,
-	"logIn":          bucketAuth,
+	"sendMessage":   bucketSend,
+	"editMessage":   bucketEdit,
+	"deleteMessage": bucketEdit,
+	// Group changes reach every member as an event, like an edit.
+	"createGroup":        bucketEdit,
+	"addMembers":         bucketEdit,
+	"removeMember":       bucketEdit,
+	"leaveConversation":  bucketEdit,
+	"renameConversation": bucketEdit,
+	"setMemberRole":      bucketEdit,
+	"addReaction":        bucketReact,
+	"removeReaction":     bucketReact,
+	"setTyping":          bucketTyping,
+	"signUp":             bucketAuth,
+	"logIn":              bucketAuth,
 }
 
 // buckets describes each bucket: its key's prefix, whether it is per
@@ -48,7 +55,7 @@ var buckets = [numBuckets]struct {
 	rule   func(*Limits) ratelimit.Rule
 }{
 	bucketSend:   {"send", false, "sendMessage", func(l *Limits) ratelimit.Rule { return l.Send }},
-	bucketEdit:   {"edit", false, "editMessage and deleteMessage", func(l *Limits) ratelimit.Rule { return l.Edit }},
+	bucketEdit:   {"edit", false, "editMessage, deleteMessage and group changes", func(l *Limits) ratelimit.Rule { return l.Edit }},
 	bucketReact:  {"react", false, "addReaction and removeReaction", func(l *Limits) ratelimit.Rule { return l.React }},
 	bucketTyping: {"typing", false, "setTyping", func(l *Limits) ratelimit.Rule { return l.Typing }},
 	bucketAuth:   {"auth", true, "signUp and logIn", func(l *Limits) ratelimit.Rule { return l.Auth }},

@@ -210,3 +210,27 @@ func TestFanOutMutationsAreRateLimitedPerUser(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupChangesDrawFromTheEditBucket: renaming a group, like an edit,
+// reaches every member, so it is limited like one; a refused rename
+// changes nothing, and another member's bucket is their own.
+func TestGroupChangesDrawFromTheEditBucket(t *testing.T) {
+	api := startProd(t, prodOptions{config: func(c *server.Config) { c.Limits.Edit = slow(3) }})
+	alice, bob := apitest.SignUp(t, api.URL, "alice"), apitest.SignUp(t, api.URL, "bob")
+	g := createGroup(t, alice, "team", bob) // the group's creation takes one token
+	for i := 0; i < 2; i++ {
+		alice.Must(t, renameOp, map[string]any{"c": g, "t": fmt.Sprintf("name %d", i)}, nil)
+	}
+	r := alice.Do(t, renameOp, map[string]any{"c": g, "t": "one too many"})
+	if r.Code() != "RATE_LIMITED" {
+		t.Fatalf("fourth group change: %+v", r.Errors)
+	}
+	var out struct{ Conversation struct{ Title string } }
+	alice.Must(t, `query($c: ID!) { conversation(id: $c) { title } }`, map[string]any{"c": g}, &out)
+	if out.Conversation.Title != "name 1" {
+		t.Fatalf("a refused rename changed the title to %q", out.Conversation.Title)
+	}
+	if r := bob.Do(t, renameOp, map[string]any{"c": g, "t": "bob's"}); r.Code() == "RATE_LIMITED" {
+		t.Fatalf("bob shares alice's bucket: %+v", r.Errors)
+	}
+}

@@ -57,7 +57,7 @@ type Config struct {
 	// (non-browser clients) are always allowed.
 	AllowedOrigins []string
 	// WebSocket tunes the websocket transport (its zero values are gqlws's
-	// defaults; Init, OperationContext and OnStreamEnd are set here).
+	// defaults; Init and OnStreamEnd are set here).
 	WebSocket gqlws.Config
 	// APQCache stores automatic persisted queries (default: in memory,
 	// 16 MiB).
@@ -117,10 +117,10 @@ func New(cfg Config) *Handler {
 		cfg.QueryCacheBytes = 32 << 20
 	}
 
-	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}}))
+	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}
+	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	wsCfg := cfg.WebSocket
 	wsCfg.Init = wsInit(cfg)
-	wsCfg.OperationContext = resolvers.WithStream
 	wsCfg.OnStreamEnd = streamEnd(cfg.Logger)
 	if wsCfg.Logger == nil {
 		wsCfg.Logger = cfg.Logger
@@ -135,6 +135,7 @@ func New(cfg Config) *Handler {
 	}
 	wsCfg.OnReuse = m.reused
 	ws := gqlws.New(wsCfg)
+	root.Push = ws // subscriptions push their events to the socket
 	m.watchWebsockets(ws)
 	store := observedStore{Store: cfg.Chat.Store(), o: m}
 	gql.AddTransport(ws)

@@ -28,6 +28,7 @@ import (
 	"messenger/blob/s3blob"
 	"messenger/media"
 	"messenger/media/mediatest"
+	mediapebble "messenger/media/pebble"
 	"messenger/server"
 )
 
@@ -91,12 +92,12 @@ func newMediaAPIWith(t *testing.T, s3 bool, wrap func(blob.Store) blob.Store) *m
 	if wrap != nil {
 		blobs = wrap(blobs)
 	}
-	meta, err := media.OpenPebble(filepath.Join(dir, "media"))
+	meta, err := mediapebble.Open(mediapebble.Config{Dir: filepath.Join(dir, "media")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { meta.Close() })
-	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Blobs: blobs, Downloads: downloads, Now: clk.Now, TempDir: t.TempDir()})
+	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Members: e.Store, Blobs: blobs, Downloads: downloads, Now: clk.Now, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,8 +105,8 @@ func inflate(f *zip.File, allowed int64, keep *bytes.Buffer) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer rc.Close()
-	var w io.Writer = io.Discard
+	defer func() { _ = rc.Close() }()
+	w := io.Writer(io.Discard)
 	if keep != nil {
 		w = &capped{w: keep, n: maxContentTypesXML + 1}
 	}

@@ -106,7 +106,7 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, max int64, c
 	if err != nil {
 		return 0, fmt.Errorf("folder: put %s: %w", key, err)
 	}
-	defer os.Remove(tmp.Name())
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	defer tmp.Close()
 	src := r
 	if max > 0 {
@@ -140,7 +140,7 @@ func (s *Store) publish(key, spooled, contentType string, replace bool) error {
 	if err != nil {
 		return fmt.Errorf("folder: put %s: %w", key, err)
 	}
-	defer os.Remove(metaTmp.Name())
+	defer func() { _ = os.Remove(metaTmp.Name()) }()
 	_, err = metaTmp.Write(m)
 	if cerr := metaTmp.Close(); err == nil {
 		err = cerr

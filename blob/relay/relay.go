@@ -118,7 +118,7 @@ func (r *Relay) serveGet(w http.ResponseWriter, req *http.Request, key string) {
 		http.Error(w, http.StatusText(code), code)
 		return
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	h := w.Header()
 	ct := q.Get("ct")
 	if ct == "" {

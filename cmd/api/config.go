@@ -76,6 +76,7 @@ type config struct {
 	WSPingInterval  time.Duration
 	WSInitTimeout   time.Duration
 	WSMaxOperations int
+	WSCompression   bool
 	ClientIPHeader  string
 
 	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
@@ -90,6 +91,9 @@ type config struct {
 
 	// OTLPEndpoint is the OTLP/HTTP collector traces go to (see package tracing).
 	OTLPEndpoint string
+	// Migrate applies Cassandra migrations and creates OpenSearch indices
+	// at start; false only checks that `api migrate` did (see migrate.go).
+	Migrate bool
 }
 
 // configVar documents one setting: the README's configuration table is
@@ -143,6 +147,7 @@ var configVars = []configVar{
 	{"MESSENGER_WS_PING_INTERVAL", "ws-ping-interval", "20s", "how often the server pings websockets; a socket silent for a whole interval after a ping is dropped"},
 	{"MESSENGER_WS_INIT_TIMEOUT", "ws-init-timeout", "10s", "time a websocket has to send connection_init (then 4408)"},
 	{"MESSENGER_WS_MAX_OPERATIONS", "ws-max-operations", "100", "operations one websocket may run at once (then 4429)"},
+	{"MESSENGER_WS_COMPRESSION", "ws-compression", "true", "permessage-deflate for websocket clients that offer it (no context takeover; messages of 1 KiB or more); false: off"},
 	{"MESSENGER_CLIENT_IP_HEADER", "client-ip-header", "", "header a trusted proxy sets to the client's IP (e.g. X-Real-IP), for per-IP limits; default: the connection's address"},
 	{"MESSENGER_PUBLIC_URL", "public-url", "", "the API's public URL (e.g. https://api.example.com), which every signed file URL starts with; never taken from a request's Host header; default http://localhost:<port of MESSENGER_HTTP_ADDR> (required in production)"},
 	{"MESSENGER_S3_ENDPOINT", "s3-endpoint", "", "S3 or MinIO URL (path-style): switches attachment and story files to S3 (default: <data>/blobs)"},
@@ -156,6 +161,7 @@ var configVars = []configVar{
 	{"MESSENGER_OPENSEARCH_PASSWORD", "opensearch-password", "", "OpenSearch basic-auth password"},
 	{"MESSENGER_OPENSEARCH_INSECURE", "opensearch-insecure", "false", "skip TLS certificate verification for OpenSearch (test clusters only)"},
 	{"MESSENGER_OPENSEARCH_PREFIX", "opensearch-prefix", "messenger-", "prefix of the OpenSearch index and alias names"},
+	{"MESSENGER_MIGRATE", "migrate", "true", "apply Cassandra migrations and create OpenSearch indices at start; false: refuse to start unless `api migrate` has already done it (run it before rolling out)"},
 	{"MESSENGER_OTLP_ENDPOINT", "otlp-endpoint", "", "OTLP/HTTP collector base URL (e.g. http://localhost:4318): send traces to <url>/v1/traces; default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing"},
 }
 
@@ -205,7 +211,7 @@ func loadConfig(args []string) (config, error) {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster} {
+	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster, "MESSENGER_WS_COMPRESSION": &c.WSCompression} {
 		if *b, err = strconv.ParseBool(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
@@ -242,6 +248,9 @@ func loadConfig(args []string) (config, error) {
 		return c, fmt.Errorf("MESSENGER_OPENSEARCH_INSECURE: %w", err)
 	}
 	c.OTLPEndpoint = get("MESSENGER_OTLP_ENDPOINT")
+	if c.Migrate, err = strconv.ParseBool(get("MESSENGER_MIGRATE")); err != nil {
+		return c, fmt.Errorf("MESSENGER_MIGRATE: %w", err)
+	}
 	return c, nil
 }
 

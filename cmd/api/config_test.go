@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -114,5 +115,22 @@ func TestMetricsArePublicOnlyInDevelopmentByDefault(t *testing.T) {
 		if c, err := loadConfig(nil); err != nil || c.MetricsPublic != tc.want {
 			t.Errorf("%s with MESSENGER_METRICS_PUBLIC=%q: public %v, want %v (%v)", tc.env, tc.public, c.MetricsPublic, tc.want, err)
 		}
+	}
+}
+
+func TestWebsocketCompressionIsOnUnlessTurnedOff(t *testing.T) {
+	for env, want := range map[string]bool{"unset": true, "true": true, "false": false} {
+		t.Setenv("MESSENGER_WS_COMPRESSION", env)
+		if env == "unset" {
+			os.Unsetenv("MESSENGER_WS_COMPRESSION")
+		}
+		c, err := loadConfig(nil)
+		if err != nil || c.WSCompression != want {
+			t.Fatalf("MESSENGER_WS_COMPRESSION=%q: %v %v, want %v", env, c.WSCompression, err, want)
+		}
+	}
+	t.Setenv("MESSENGER_WS_COMPRESSION", "sometimes")
+	if _, err := loadConfig(nil); err == nil {
+		t.Fatal("MESSENGER_WS_COMPRESSION=sometimes accepted")
 	}
 }

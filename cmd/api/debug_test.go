@@ -38,7 +38,7 @@ func TestProductionServesMetricsOnlyOnTheDebugListener(t *testing.T) {
 	bin := buildBinary(t)
 	debug := freeAddr(t)
 	url, _ := startBinary(t, bin, t.TempDir(), append(embedded, "MESSENGER_ENV=production", "MESSENGER_PLAYGROUND=true",
-		"MESSENGER_DEBUG_ADDR="+debug, "MESSENGER_METRICS_PUBLIC=")...)
+		"MESSENGER_DEBUG_ADDR="+debug, "MESSENGER_METRICS_PUBLIC=", "MESSENGER_PUBLIC_URL=https://api.example.com")...)
 	if status, _ := get(t, url+"/graphql?query=%7B__typename%7D"); status != http.StatusOK {
 		t.Fatalf("a query: %d", status)
 	}

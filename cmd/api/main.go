@@ -37,6 +37,12 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "manifest" {
 		cmd, os.Args = runManifest, os.Args[1:]
 	}
+	if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		cmd, os.Args = runMigrate, os.Args[1:]
+	}
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		cmd, os.Args = runHealthcheck, os.Args[1:]
+	}
 	if err := cmd(os.Args[1:], logger); err != nil {
 		fmt.Fprintln(os.Stderr, "api:", err)
 		os.Exit(1)
@@ -63,6 +69,11 @@ func run(args []string, logger *slog.Logger) error {
 		}
 	}()
 	obs := server.NewObserver() // wraps each backend: /metrics times their calls
+	if !cfg.Migrate {
+		if err := requireMigrated(ctx, cfg); err != nil {
+			return err
+		}
+	}
 
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -120,7 +131,7 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 
-	uploads, closeUploads, err := openUploads(ctx, cfg, svc, key, obs)
+	uploads, closeUploads, err := openUploads(ctx, cfg, svc, store, key, obs)
 	if err != nil {
 		return err
 	}

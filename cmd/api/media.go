@@ -30,8 +30,8 @@ var _ media.URLSigner = (*relay.Relay)(nil)
 // <data>/media. URLs the API serves itself start with publicURL. The
 // sweeper (unattached uploads, expired stories) runs until ctx ends. The
 // returned close function releases the metadata store. obs times the blob
-// store's calls.
-func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey []byte, obs *server.Observer) (server.Uploads, func() error, error) {
+// store's calls. members is the chat store, read for stories' audiences.
+func openUploads(ctx context.Context, cfg config, svc *chat.Service, members media.Members, signingKey []byte, obs *server.Observer) (server.Uploads, func() error, error) {
 	var up server.Uploads
 	var blobs blob.Store
 	var downloads media.URLSigner
@@ -72,7 +72,7 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, signingKey 
 	if err != nil {
 		return up, nil, err
 	}
-	m, err := media.New(media.Config{Chat: svc, Store: store, Blobs: blobs, Downloads: downloads, TempDir: tmp})
+	m, err := media.New(media.Config{Chat: svc, Store: store, Members: members, Blobs: blobs, Downloads: downloads, TempDir: tmp})
 	if err != nil {
 		store.Close()
 		return up, nil, err

@@ -7,6 +7,7 @@ import (
 
 	"messenger/media"
 	mediacql "messenger/media/cassandra"
+	mediapebble "messenger/media/pebble"
 )
 
 // openMediaStore opens the metadata store of uploads and stories: in
@@ -15,7 +16,7 @@ import (
 // shares claims, quotas and stories; else in <data>/media.
 func openMediaStore(ctx context.Context, cfg config) (media.Store, error) {
 	if len(cfg.CassandraHosts) == 0 {
-		return media.OpenPebble(filepath.Join(cfg.DataDir, "media"))
+		return mediapebble.Open(mediapebble.Config{Dir: filepath.Join(cfg.DataDir, "media")})
 	}
 	s, err := mediacql.Open(ctx, mediacql.Config{Config: cfg.cassandraConn()})
 	if err != nil {

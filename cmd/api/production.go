@@ -74,6 +74,7 @@ func production(ctx context.Context, cfg config, sc *server.Config) (func() erro
 	sc.APQMaxDocumentBytes = cfg.APQMaxDocument
 	sc.APQCache = persisted.NewMemoryCache(persisted.MemoryConfig[string]{MaxBytes: cfg.APQCacheBytes})
 	sc.WebSocket.PingInterval, sc.WebSocket.InitTimeout, sc.WebSocket.MaxOperations = cfg.WSPingInterval, cfg.WSInitTimeout, cfg.WSMaxOperations
+	sc.WebSocket.DisableCompression = !cfg.WSCompression
 	if cfg.TrustedDocuments != "" {
 		m, err := persisted.LoadManifest(cfg.TrustedDocuments)
 		if err != nil {

@@ -4,7 +4,13 @@
 // graphql-transport-ws sockets (acknowledged, optionally subscribed), and
 // reports how much the server's heap and stacks grew per socket.
 //
+// With -messages K, another user then sends K messages to the sockets'
+// user, and wsmem reports what each delivered event cost on the wire and in
+// server CPU, and the memory per socket again once the sockets are idle.
+// With -compress the client offers permessage-deflate, as browsers do.
+//
 //	go run ./cmd/wsmem -n 5000 -subscribe
+//	go run ./cmd/wsmem -n 2000 -subscribe -messages 50 [-compress]
 //	go run ./cmd/wsmem -n 5000 -transport gqlgen   # gqlgen's stock transport, for comparison
 package main
 
@@ -43,11 +49,14 @@ func main() {
 	subscribe := flag.Bool("subscribe", false, "subscribe to events on every socket")
 	impl := flag.String("transport", "gqlws", "gqlws (ours) or gqlgen (stock transport.Websocket)")
 	heap := flag.String("memprofile", "", "write a heap profile of the server with the sockets open")
+	messages := flag.Int("messages", 0, "then send this many messages to the sockets' user (with -subscribe) and report bytes on the wire and CPU per event")
+	compress := flag.Bool("compress", false, "the client offers permessage-deflate (RFC 7692), as browsers do")
+	bodyBytes := flag.Int("body-bytes", 0, "with -messages: message bodies of about this many bytes (default: typical chat messages, 3 to 100 bytes)")
 	dial := flag.String("dial", "", "internal: run as the client process against this URL")
 	token := flag.String("token", "", "internal: the token the client process uses")
 	flag.Parse()
 	if *dial != "" {
-		if err := clients(*dial, *token, *n, *subscribe); err != nil {
+		if err := clients(*dial, *token, *n, *subscribe, *compress, *messages > 0); err != nil {
 			fmt.Fprintln(os.Stderr, "wsmem client:", err)
 			os.Exit(1)
 		}
@@ -56,13 +65,20 @@ func main() {
 	if *heap != "" {
 		runtime.MemProfileRate = 512 // fine enough to attribute a few KiB per socket
 	}
-	if err := measure(*n, *subscribe, *impl, *heap); err != nil {
+	if *messages > 0 && !*subscribe {
+		fmt.Fprintln(os.Stderr, "wsmem: -messages needs -subscribe")
+		os.Exit(2)
+	}
+	if *bodyBytes > 0 {
+		bodies = longBodies(*bodyBytes)
+	}
+	if err := measure(*n, *subscribe, *impl, *heap, *messages, *compress); err != nil {
 		fmt.Fprintln(os.Stderr, "wsmem:", err)
 		os.Exit(1)
 	}
 }
 
-func measure(n int, subscribe bool, impl, heap string) error {
+func measure(n int, subscribe bool, impl, heap string, messages int, compress bool) error {
 	dir, err := os.MkdirTemp("", "wsmem")
 	if err != nil {
 		return err
@@ -115,6 +131,12 @@ func measure(n int, subscribe bool, impl, heap string) error {
 	if subscribe {
 		args = append(args, "-subscribe")
 	}
+	if compress {
+		args = append(args, "-compress")
+	}
+	if messages > 0 {
+		args = append(args, "-messages", fmt.Sprint(messages))
+	}
 	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -138,7 +160,8 @@ func measure(n int, subscribe bool, impl, heap string) error {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
+	lines := bufio.NewReader(out)
+	line, err := lines.ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "ready" {
 		return fmt.Errorf("client process: %q %v", line, err)
 	}
@@ -160,16 +183,26 @@ func measure(n int, subscribe bool, impl, heap string) error {
 		"transport":           impl,
 		"sockets":             n,
 		"subscribed":          subscribe,
+		"compress":            compress,
 		"open_seconds":        opened.Seconds(),
 		"heap_per_socket":     per(after.HeapInuse, before.HeapInuse),
 		"stack_per_socket":    per(after.StackInuse, before.StackInuse),
 		"total_per_socket":    per(after.HeapInuse+after.StackInuse, before.HeapInuse+before.StackInuse),
 		"goroutines_per_sock": float64(after.goroutines-before.goroutines) / float64(n),
 	}
-	b, _ := json.Marshal(res)
-	fmt.Printf("%s: %d sockets%s: %.0f bytes/socket (heap %.0f + stacks %.0f), %.1f goroutines/socket\n%s\n",
+	fmt.Printf("%s: %d sockets%s: %.0f bytes/socket (heap %.0f + stacks %.0f), %.1f goroutines/socket\n",
 		impl, n, map[bool]string{true: " subscribed", false: " acknowledged"}[subscribe],
-		res["total_per_socket"], res["heap_per_socket"], res["stack_per_socket"], res["goroutines_per_sock"], b)
+		res["total_per_socket"], res["heap_per_socket"], res["stack_per_socket"], res["goroutines_per_sock"])
+	if messages > 0 {
+		if err := traffic(svc, sess, messages, n, stdin, lines, res); err != nil {
+			return err
+		}
+		idle := snapshot()
+		res["idle_after_traffic_per_socket"] = per(idle.HeapInuse+idle.StackInuse, before.HeapInuse+before.StackInuse)
+		fmt.Printf("after the traffic, idle again: %.0f bytes/socket\n", res["idle_after_traffic_per_socket"])
+	}
+	b, _ := json.Marshal(res)
+	fmt.Printf("%s\n", b)
 	return nil
 }
 
@@ -208,11 +241,18 @@ func stock(svc *chat.Service, tokens *auth.Tokens) http.Handler {
 }
 
 // clients opens n sockets, prints "ready", and holds them until stdin
-// closes.
-func clients(url, token string, n int, subscribe bool) error {
-	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+// closes; a line "count K" on stdin asks it to wait until every socket has
+// K events, then print what they cost on the wire.
+func clients(url, token string, n int, subscribe, compress, typical bool) error {
+	var w wire
+	d := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024,
+		EnableCompression: compress, NetDialContext: w.dial}
 	ws := "ws" + strings.TrimPrefix(url, "http") + "/graphql"
-	sub, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription { events { __typename cursor } }"}})
+	query := "subscription { events { __typename cursor } }"
+	if typical {
+		query = typicalSubscription
+	}
+	sub, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}})
 	conns := make([]*websocket.Conn, 0, n)
 	for i := 0; i < n; i++ {
 		c, _, err := d.Dial(ws, nil)
@@ -232,23 +272,26 @@ func clients(url, token string, n int, subscribe bool) error {
 			}
 		}
 		conns = append(conns, c)
-		// Answer pings so the server keeps the socket.
+		// Answer pings so the server keeps the socket; count events.
 		go func(c *websocket.Conn) {
 			for {
 				_, b, err := c.ReadMessage()
 				if err != nil {
 					return
 				}
-				if strings.Contains(string(b), `"ping"`) {
+				switch {
+				case strings.Contains(string(b), `"type":"ping"`):
 					_ = c.WriteMessage(websocket.TextMessage, []byte(`{"type":"pong"}`))
+				case strings.Contains(string(b), `"type":"next"`) && strings.Contains(string(b), `"MessageAdded"`):
+					w.event(len(b))
 				}
 			}
 		}(c)
 	}
 	fmt.Println("ready")
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
-	for _, c := range conns {
-		c.Close()
-	}
-	return nil
+	return w.serve(os.Stdin, n, func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
 }

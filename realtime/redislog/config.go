@@ -1,7 +1,6 @@
 package redislog
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"strings"
@@ -155,8 +154,6 @@ func (c Config) clusterOptions(name string) *redis.ClusterOptions {
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	}
 }
-
-var errNoShards = errors.New("redislog: no shards")
 
 // pick chooses the shard of userID by rendezvous (highest random weight)
 // hashing: every instance agrees without coordination, and adding a shard

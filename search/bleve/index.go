@@ -78,7 +78,7 @@ func Open(cfg Config) (*Index, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("search: create %s: %w", cfg.Dir, err)
 	}
 	b := &Index{dir: cfg.Dir, log: cfg.Logger}
@@ -122,7 +122,7 @@ func (b *Index) newGen() (*indexes, error) {
 	}
 	ui, err := blevesearch.New(filepath.Join(dir, "users.bleve"), userMapping())
 	if err != nil {
-		mi.Close()
+		_ = mi.Close()
 		return nil, fmt.Errorf("search: create bleve index %s: %w", dir, err)
 	}
 	return &indexes{name: name, dir: dir, messages: mi, users: ui}, nil
@@ -201,10 +201,10 @@ func (g *indexes) close() error {
 func (g *indexes) closeQuietly() {
 	defer func() { _ = recover() }()
 	if g.messages != nil {
-		g.messages.Close()
+		_ = g.messages.Close()
 	}
 	if g.users != nil {
-		g.users.Close()
+		_ = g.users.Close()
 	}
 }
 

@@ -170,7 +170,7 @@ func verify(idx blevesearch.Index) error {
 	if err != nil {
 		return err
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	snap, ok := r.(*scorch.IndexSnapshot)
 	if !ok {
 		return nil
@@ -192,7 +192,7 @@ func verifySegment(path string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	st, err := f.Stat()
 	if err != nil {
 		return err

@@ -171,14 +171,14 @@ func (o *Index) do(ctx context.Context, method, path string, body any, out any) 
 	if rd != nil {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := o.c.Perform(req)
+	resp, err := o.c.Perform(req) //nolint:staticcheck // SA1019: Perform is the v4 client's raw request; v5 replaces it with Stream, and this module is pinned to v4
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
 		return 0, fmt.Errorf("search: %s %s: %w: %v", method, path, search.ErrUnavailable, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return resp.StatusCode, fmt.Errorf("search: %s %s: %w: %v", method, path, search.ErrUnavailable, err)

@@ -238,7 +238,7 @@ func (s *Store) claim(ctx context.Context, m storage.Message, n int64, idemKey s
 	applied, iter, err := b.MapExecCAS(first)
 	if err != nil {
 		if iter != nil {
-			iter.Close()
+			_ = iter.Close()
 		}
 		return false, nil, err
 	}

@@ -193,7 +193,7 @@ func (s *Store) joinChunk(ctx context.Context, c storage.Conversation, chunk []s
 		}
 		applied, iter2, err := s.batch(ctx, gocql.LoggedBatch, false, stmts...).MapExecCAS(map[string]any{})
 		if iter2 != nil {
-			iter2.Close()
+			_ = iter2.Close()
 		}
 		if err != nil {
 			return nil, wrap(err, "add members to %s", c.ID)

@@ -163,7 +163,7 @@ func (s *Store) releaseLease(owner string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	// Best effort: if this fails the lease simply expires.
-	s.lwt(ctx, "DELETE FROM schema_lock WHERE name = 'migrate' IF owner = ?", owner).MapScanCAS(map[string]any{})
+	_, _ = s.lwt(ctx, "DELETE FROM schema_lock WHERE name = 'migrate' IF owner = ?", owner).MapScanCAS(map[string]any{})
 }
 
 func (s *Store) applyMigrations(ctx context.Context, owner string, pending []migration) error {

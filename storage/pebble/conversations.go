@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"messenger/pebblekv"
 	"time"
 
 	"messenger/storage"
@@ -16,32 +17,32 @@ import (
 func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation, members []storage.Member) (storage.Conversation, bool, error) {
 	if c.DirectKey != "" {
 		defer s.lock("direct" + c.DirectKey)()
-		v, closer, err := s.db.Get(key("direct", c.DirectKey))
+		v, closer, err := s.db.Get(pebblekv.Key("direct", c.DirectKey))
 		if err == nil {
 			id := string(v)
-			closer.Close()
+			_ = closer.Close()
 			var existing storage.Conversation
-			err := s.getJSON(ctx, key("conv", id), &existing)
+			err := s.getJSON(ctx, pebblekv.Key("conv", id), &existing)
 			return existing, false, err
 		}
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
-	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+	defer func() { _ = b.Close() }()
+	if err := setJSON(b, pebblekv.Key("conv", c.ID), c); err != nil {
 		return c, false, err
 	}
 	if c.DirectKey != "" {
-		if err := b.Set(key("direct", c.DirectKey), []byte(c.ID), nil); err != nil {
+		if err := b.Set(pebblekv.Key("direct", c.DirectKey), []byte(c.ID), nil); err != nil {
 			return c, false, err
 		}
 	}
 	positions := posDeltas{}
 	for _, m := range members {
 		m.ConversationID = c.ID
-		if err := setJSON(b, key("member", c.ID, m.UserID), m); err != nil {
+		if err := setJSON(b, pebblekv.Key("member", c.ID, m.UserID), m); err != nil {
 			return c, false, err
 		}
-		if err := b.Set(key("userconv", m.UserID, c.ID), nil, nil); err != nil {
+		if err := b.Set(pebblekv.Key("userconv", m.UserID, c.ID), nil, nil); err != nil {
 			return c, false, err
 		}
 		positions.add(m, 1)
@@ -49,7 +50,7 @@ func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation, 
 	if err := s.applyPositions(b, positions); err != nil {
 		return c, false, err
 	}
-	if err := b.Set(key("posbuilt", c.ID), nil, nil); err != nil {
+	if err := b.Set(pebblekv.Key("posbuilt", c.ID), nil, nil); err != nil {
 		return c, false, err
 	}
 	return c, true, b.Commit(s.wo)
@@ -60,7 +61,7 @@ func (s *Store) Conversations(ctx context.Context, ids []string) (map[string]sto
 	out := make(map[string]storage.Conversation, len(ids))
 	for _, id := range ids {
 		var c storage.Conversation
-		err := s.getJSON(ctx, key("conv", id), &c)
+		err := s.getJSON(ctx, pebblekv.Key("conv", id), &c)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
@@ -74,7 +75,7 @@ func (s *Store) Conversations(ctx context.Context, ids []string) (map[string]sto
 
 func (s *Store) conversation(ctx context.Context, id string) (storage.Conversation, error) {
 	var c storage.Conversation
-	err := s.getJSON(ctx, key("conv", id), &c)
+	err := s.getJSON(ctx, pebblekv.Key("conv", id), &c)
 	return c, err
 }
 
@@ -90,8 +91,8 @@ func (s *Store) RenameConversation(ctx context.Context, conversationID, title st
 		c.LastActivityAt = at
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
-	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+	defer func() { _ = b.Close() }()
+	if err := setJSON(b, pebblekv.Key("conv", c.ID), c); err != nil {
 		return err
 	}
 	return b.Commit(s.wo)
@@ -100,19 +101,19 @@ func (s *Store) RenameConversation(ctx context.Context, conversationID, title st
 // Member implements storage.Store.
 func (s *Store) Member(ctx context.Context, conversationID, userID string) (storage.Member, error) {
 	var m storage.Member
-	err := s.getJSON(ctx, key("member", conversationID, userID), &m)
+	err := s.getJSON(ctx, pebblekv.Key("member", conversationID, userID), &m)
 	return m, err
 }
 
 // Members implements storage.Store.
 func (s *Store) Members(ctx context.Context, conversationID, afterUserID string, limit int) ([]storage.Member, error) {
-	p := prefix("member", conversationID)
+	p := pebblekv.Prefix("member", conversationID)
 	lower := p
 	if afterUserID != "" {
-		lower = append(key("member", conversationID, afterUserID), 1)
+		lower = append(pebblekv.Key("member", conversationID, afterUserID), 1)
 	}
 	var out []storage.Member
-	err := s.scan(ctx, lower, upper(p), false, func(_, v []byte) (bool, error) {
+	err := s.scan(ctx, lower, pebblekv.Upper(p), false, func(_, v []byte) (bool, error) {
 		var m storage.Member
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, err
@@ -126,9 +127,9 @@ func (s *Store) Members(ctx context.Context, conversationID, afterUserID string,
 // MemberIDs implements storage.Store: member keys end with the user id, so
 // no row is decoded.
 func (s *Store) MemberIDs(ctx context.Context, conversationID string) ([]string, error) {
-	p := prefix("member", conversationID)
+	p := pebblekv.Prefix("member", conversationID)
 	var out []string
-	err := s.scan(ctx, p, upper(p), false, func(k, _ []byte) (bool, error) {
+	err := s.scan(ctx, p, pebblekv.Upper(p), false, func(k, _ []byte) (bool, error) {
 		out = append(out, string(k[len(p):]))
 		return true, nil
 	})
@@ -147,7 +148,7 @@ func (s *Store) AddMembers(ctx context.Context, conversationID string, members [
 		return nil, err
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	var added []string
 	positions := posDeltas{}
 	seen := map[string]bool{}
@@ -156,7 +157,7 @@ func (s *Store) AddMembers(ctx context.Context, conversationID string, members [
 			continue
 		}
 		seen[m.UserID] = true
-		already, err := s.exists(key("member", conversationID, m.UserID))
+		already, err := s.exists(pebblekv.Key("member", conversationID, m.UserID))
 		if err != nil {
 			return nil, err
 		}
@@ -166,10 +167,10 @@ func (s *Store) AddMembers(ctx context.Context, conversationID string, members [
 		m.ConversationID = conversationID
 		m.JoinedAt = at
 		m.JoinedSeq, m.ReadSeq, m.DeliveredSeq = c.LastSeq, c.LastSeq, c.LastSeq
-		if err := setJSON(b, key("member", conversationID, m.UserID), m); err != nil {
+		if err := setJSON(b, pebblekv.Key("member", conversationID, m.UserID), m); err != nil {
 			return nil, err
 		}
-		if err := b.Set(key("userconv", m.UserID, conversationID), nil, nil); err != nil {
+		if err := b.Set(pebblekv.Key("userconv", m.UserID, conversationID), nil, nil); err != nil {
 			return nil, err
 		}
 		positions.add(m, 1)
@@ -186,7 +187,7 @@ func (s *Store) AddMembers(ctx context.Context, conversationID string, members [
 	if at.After(c.LastActivityAt) {
 		c.LastActivityAt = at
 	}
-	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+	if err := setJSON(b, pebblekv.Key("conv", c.ID), c); err != nil {
 		return nil, err
 	}
 	return added, b.Commit(s.wo)
@@ -219,13 +220,13 @@ func (s *Store) RemoveMember(ctx context.Context, conversationID, userID string,
 			return err
 		}
 	}
-	if err := b.Delete(key("member", conversationID, userID), nil); err != nil {
+	if err := b.Delete(pebblekv.Key("member", conversationID, userID), nil); err != nil {
 		return err
 	}
-	if err := b.Delete(key("userconv", userID, conversationID), nil); err != nil {
+	if err := b.Delete(pebblekv.Key("userconv", userID, conversationID), nil); err != nil {
 		return err
 	}
-	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+	if err := setJSON(b, pebblekv.Key("conv", c.ID), c); err != nil {
 		return err
 	}
 	return b.Commit(s.wo)
@@ -241,7 +242,7 @@ func (s *Store) SetRole(ctx context.Context, conversationID, userID string, role
 	m.Role = role
 	b := s.db.NewBatch()
 	defer b.Close()
-	if err := setJSON(b, key("member", conversationID, userID), m); err != nil {
+	if err := setJSON(b, pebblekv.Key("member", conversationID, userID), m); err != nil {
 		return err
 	}
 	return b.Commit(s.wo)
@@ -249,10 +250,10 @@ func (s *Store) SetRole(ctx context.Context, conversationID, userID string, role
 
 // UserConversationIDs implements storage.Store.
 func (s *Store) UserConversationIDs(ctx context.Context, userID string) ([]string, error) {
-	p := prefix("userconv", userID)
+	p := pebblekv.Prefix("userconv", userID)
 	var out []string
-	err := s.scan(ctx, p, upper(p), false, func(k, _ []byte) (bool, error) {
-		out = append(out, lastPart(k))
+	err := s.scan(ctx, p, pebblekv.Upper(p), false, func(k, _ []byte) (bool, error) {
+		out = append(out, pebblekv.Last(k))
 		return true, nil
 	})
 	return out, err

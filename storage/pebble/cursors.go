@@ -10,6 +10,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"messenger/pebblekv"
+
 	"messenger/storage"
 )
 
@@ -46,11 +48,11 @@ func (s *Store) AdvanceCursor(ctx context.Context, conversationID, userID string
 			return false, err
 		}
 	}
-	if err := setJSON(b, key("member", conversationID, userID), m); err != nil {
+	if err := setJSON(b, pebblekv.Key("member", conversationID, userID), m); err != nil {
 		return false, err
 	}
 	ts := strconv.FormatInt(at.UnixNano(), 10)
-	if err := b.Set(key("cursor", conversationID, userID, string(kind), seqKey(seq)), []byte(ts), nil); err != nil {
+	if err := b.Set(pebblekv.Key("cursor", conversationID, userID, string(kind), seqKey(seq)), []byte(ts), nil); err != nil {
 		return false, err
 	}
 	return true, b.Commit(s.wo)
@@ -62,14 +64,14 @@ func (s *Store) ReceiptTime(ctx context.Context, conversationID, userID string, 
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	return receiptAt(it, conversationID, userID, kind, seq)
 }
 
 // cursorIter iterates over the cursor moves of one conversation.
 func (s *Store) cursorIter(ctx context.Context, conversationID string) (*pebble.Iterator, error) {
-	p := prefix("cursor", conversationID)
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: p, UpperBound: upper(p)})
+	p := pebblekv.Prefix("cursor", conversationID)
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: p, UpperBound: pebblekv.Upper(p)})
 	if err != nil {
 		return nil, fmt.Errorf("pebble: iterate: %w", err)
 	}
@@ -79,10 +81,10 @@ func (s *Store) cursorIter(ctx context.Context, conversationID string) (*pebble.
 // receiptAt seeks it to the first move of userID's cursor at or after seq:
 // the moment the cursor first reached seq.
 func receiptAt(it *pebble.Iterator, conversationID, userID string, kind storage.CursorKind, seq int64) (time.Time, bool, error) {
-	if !it.SeekGE(key("cursor", conversationID, userID, string(kind), seqKey(seq))) {
+	if !it.SeekGE(pebblekv.Key("cursor", conversationID, userID, string(kind), seqKey(seq))) {
 		return time.Time{}, false, it.Error()
 	}
-	if !bytes.HasPrefix(it.Key(), prefix("cursor", conversationID, userID, string(kind))) {
+	if !bytes.HasPrefix(it.Key(), pebblekv.Prefix("cursor", conversationID, userID, string(kind))) {
 		return time.Time{}, false, nil
 	}
 	ns, err := strconv.ParseInt(string(it.Value()), 10, 64)
@@ -113,7 +115,7 @@ func (s *Store) Receipts(ctx context.Context, conversationID string, seq int64, 
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	var out []storage.Receipt
 	after := afterUserID
 	for len(out) < limit {

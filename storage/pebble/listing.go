@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"fmt"
+	"messenger/pebblekv"
 )
 
 // Listing reads the primary records' keys (conv\0<id>, user\0<id>) in key
@@ -24,14 +25,14 @@ func (s *Store) listIDs(ctx context.Context, kind, afterID string, limit int) ([
 	if limit <= 0 {
 		return nil, nil
 	}
-	p := prefix(kind)
+	p := pebblekv.Prefix(kind)
 	lower := p
 	if afterID != "" {
 		// The smallest key after kind\0<afterID>: no id contains a zero byte.
-		lower = append(key(kind, afterID), 0)
+		lower = append(pebblekv.Key(kind, afterID), 0)
 	}
 	out := make([]string, 0, min(limit, 1024))
-	err := s.scan(ctx, lower, upper(p), false, func(k, _ []byte) (bool, error) {
+	err := s.scan(ctx, lower, pebblekv.Upper(p), false, func(k, _ []byte) (bool, error) {
 		out = append(out, string(k[len(p):]))
 		return len(out) < limit, nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"messenger/pebblekv"
 
 	"messenger/storage"
 )
@@ -15,12 +16,12 @@ import (
 // AppendMessage implements storage.Store.
 func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
 	defer s.lock(m.ConversationID)()
-	idem := key("idem", m.ConversationID, m.SenderID, m.ClientMessageID)
+	idem := pebblekv.Key("idem", m.ConversationID, m.SenderID, m.ClientMessageID)
 	if v, closer, err := s.db.Get(idem); err == nil {
 		seq := string(v)
-		closer.Close()
+		_ = closer.Close()
 		var existing storage.Message
-		err := s.getJSON(ctx, key("msg", m.ConversationID, seq), &existing)
+		err := s.getJSON(ctx, pebblekv.Key("msg", m.ConversationID, seq), &existing)
 		return existing, false, err
 	}
 	c, err := s.conversation(ctx, m.ConversationID)
@@ -35,10 +36,10 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	if err := setJSON(b, key("msg", m.ConversationID, seqKey(m.Seq)), m); err != nil {
+	if err := setJSON(b, pebblekv.Key("msg", m.ConversationID, seqKey(m.Seq)), m); err != nil {
 		return m, false, err
 	}
-	if err := setJSON(b, key("conv", c.ID), c); err != nil {
+	if err := setJSON(b, pebblekv.Key("conv", c.ID), c); err != nil {
 		return m, false, err
 	}
 	if m.ClientMessageID != "" {
@@ -60,7 +61,7 @@ func (s *Store) Messages(ctx context.Context, conversationID string, seqs []int6
 	out := make(map[int64]storage.Message, len(seqs))
 	for _, seq := range seqs {
 		var m storage.Message
-		err := s.getJSON(ctx, key("msg", conversationID, seqKey(seq)), &m)
+		err := s.getJSON(ctx, pebblekv.Key("msg", conversationID, seqKey(seq)), &m)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
@@ -79,15 +80,15 @@ func (s *Store) MessageByID(ctx context.Context, id string) (storage.Message, er
 		return storage.Message{}, err
 	}
 	var m storage.Message
-	err = s.getJSON(ctx, key("msg", conv, seqKey(seq)), &m)
+	err = s.getJSON(ctx, pebblekv.Key("msg", conv, seqKey(seq)), &m)
 	return m, err
 }
 
 func (s *Store) hiddenSeqs(ctx context.Context, userID, conversationID string) (map[string]bool, error) {
-	p := prefix("hidden", userID, conversationID)
+	p := pebblekv.Prefix("hidden", userID, conversationID)
 	hidden := map[string]bool{}
-	err := s.scan(ctx, p, upper(p), false, func(k, _ []byte) (bool, error) {
-		hidden[lastPart(k)] = true
+	err := s.scan(ctx, p, pebblekv.Upper(p), false, func(k, _ []byte) (bool, error) {
+		hidden[pebblekv.Last(k)] = true
 		return true, nil
 	})
 	return hidden, err
@@ -99,15 +100,15 @@ func (s *Store) ListMessages(ctx context.Context, conversationID, viewerID strin
 	if err != nil {
 		return nil, err
 	}
-	p := prefix("msg", conversationID)
-	lower := key("msg", conversationID, seqKey(afterSeq+1))
-	up := upper(p)
+	p := pebblekv.Prefix("msg", conversationID)
+	lower := pebblekv.Key("msg", conversationID, seqKey(afterSeq+1))
+	up := pebblekv.Upper(p)
 	if beforeSeq > 0 {
-		up = key("msg", conversationID, seqKey(beforeSeq))
+		up = pebblekv.Key("msg", conversationID, seqKey(beforeSeq))
 	}
 	var out []storage.Message
 	err = s.scan(ctx, lower, up, newestFirst, func(k, v []byte) (bool, error) {
-		if hidden[lastPart(k)] {
+		if hidden[pebblekv.Last(k)] {
 			return true, nil
 		}
 		var m storage.Message
@@ -123,7 +124,7 @@ func (s *Store) ListMessages(ctx context.Context, conversationID, viewerID strin
 // UpdateMessage implements storage.Store.
 func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 	defer s.lock(m.ConversationID)()
-	k := key("msg", m.ConversationID, seqKey(m.Seq))
+	k := pebblekv.Key("msg", m.ConversationID, seqKey(m.Seq))
 	var cur storage.Message
 	if err := s.getJSON(ctx, k, &cur); err != nil {
 		return err
@@ -146,7 +147,7 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 
 // HideMessage implements storage.Store.
 func (s *Store) HideMessage(ctx context.Context, userID, conversationID string, seq int64) error {
-	return s.db.Set(key("hidden", userID, conversationID, seqKey(seq)), nil, s.wo)
+	return s.db.Set(pebblekv.Key("hidden", userID, conversationID, seqKey(seq)), nil, s.wo)
 }
 
 // CountUnread implements storage.Store.
@@ -155,10 +156,10 @@ func (s *Store) CountUnread(ctx context.Context, conversationID, userID string, 
 	if err != nil {
 		return 0, err
 	}
-	p := prefix("msg", conversationID)
+	p := pebblekv.Prefix("msg", conversationID)
 	n := 0
-	err = s.scan(ctx, key("msg", conversationID, seqKey(afterSeq+1)), upper(p), false, func(k, v []byte) (bool, error) {
-		if hidden[lastPart(k)] {
+	err = s.scan(ctx, pebblekv.Key("msg", conversationID, seqKey(afterSeq+1)), pebblekv.Upper(p), false, func(k, v []byte) (bool, error) {
+		if hidden[pebblekv.Last(k)] {
 			return true, nil
 		}
 		var m struct {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"messenger/pebblekv"
+
 	"messenger/storage"
 )
 
@@ -43,7 +45,7 @@ func fanOutKey(p storage.PendingFanOut) []byte {
 	if p.EventID != "" {
 		last = "e" + p.EventID
 	}
-	return key("fanout", fmt.Sprintf("%016x", p.SentAt.UnixMilli()), p.ConversationID, last)
+	return pebblekv.Key("fanout", pebblekv.Hex(p.SentAt.UnixMilli()), p.ConversationID, last)
 }
 
 // PendingFanOuts implements storage.Store.
@@ -51,10 +53,10 @@ func (s *Store) PendingFanOuts(ctx context.Context, sentBefore time.Time, limit 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	lo := prefix("fanout")
+	lo := pebblekv.Prefix("fanout")
 	floor := s.fanOutFloor.Load()
-	hi := prefix("fanout", fmt.Sprintf("%016x", sentBefore.UnixMilli()))
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix("fanout", fmt.Sprintf("%016x", floor)), UpperBound: hi})
+	hi := pebblekv.Prefix("fanout", pebblekv.Hex(sentBefore.UnixMilli()))
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: pebblekv.Prefix("fanout", pebblekv.Hex(floor)), UpperBound: hi})
 	if err != nil {
 		return nil, fmt.Errorf("pebble: pending fan-outs: %w", err)
 	}

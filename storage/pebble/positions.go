@@ -10,6 +10,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"messenger/pebblekv"
+
 	"messenger/storage"
 )
 
@@ -39,10 +41,10 @@ func (d posDeltas) move(conv, kind string, from, to int64) {
 		return
 	}
 	if from > 0 {
-		d[string(key("pos", conv, kind, seqKey(from)))]--
+		d[string(pebblekv.Key("pos", conv, kind, seqKey(from)))]--
 	}
 	if to > 0 {
-		d[string(key("pos", conv, kind, seqKey(to)))]++
+		d[string(pebblekv.Key("pos", conv, kind, seqKey(to)))]++
 	}
 }
 
@@ -50,7 +52,7 @@ func (d posDeltas) move(conv, kind string, from, to int64) {
 func (d posDeltas) add(m storage.Member, sign int64) {
 	for kind, seq := range map[string]int64{joined: m.JoinedSeq, string(storage.Read): m.ReadSeq, string(storage.Delivered): m.DeliveredSeq} {
 		if seq > 0 {
-			d[string(key("pos", m.ConversationID, kind, seqKey(seq)))] += sign
+			d[string(pebblekv.Key("pos", m.ConversationID, kind, seqKey(seq)))] += sign
 		}
 	}
 }
@@ -87,13 +89,13 @@ func (s *Store) count(k []byte) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("pebble: get: %w", err)
 	}
-	defer closer.Close()
+	defer func() { _ = closer.Close() }()
 	return strconv.ParseInt(string(v), 10, 64)
 }
 
 // positionsKept reports whether conv's histogram is maintained.
 func (s *Store) positionsKept(conv string) (bool, error) {
-	return s.exists(key("posbuilt", conv))
+	return s.exists(pebblekv.Key("posbuilt", conv))
 }
 
 // buildPositions makes conv's histogram from its members, once.
@@ -103,8 +105,8 @@ func (s *Store) buildPositions(ctx context.Context, conv string) error {
 		return err
 	}
 	d := posDeltas{}
-	p := prefix("member", conv)
-	err := s.scan(ctx, p, upper(p), false, func(_, v []byte) (bool, error) {
+	p := pebblekv.Prefix("member", conv)
+	err := s.scan(ctx, p, pebblekv.Upper(p), false, func(_, v []byte) (bool, error) {
 		var m storage.Member
 		if err := json.Unmarshal(v, &m); err != nil {
 			return false, err
@@ -120,7 +122,7 @@ func (s *Store) buildPositions(ctx context.Context, conv string) error {
 	if err := s.applyPositions(b, d); err != nil {
 		return err
 	}
-	if err := b.Set(key("posbuilt", conv), nil, nil); err != nil {
+	if err := b.Set(pebblekv.Key("posbuilt", conv), nil, nil); err != nil {
 		return err
 	}
 	return b.Commit(s.wo)
@@ -133,7 +135,7 @@ func (s *Store) atOrAfter(ctx context.Context, conv string, seqs []int64) (map[s
 	for _, seq := range seqs {
 		minSeq = min(minSeq, seq)
 	}
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix("pos", conv), UpperBound: upper(prefix("pos", conv))})
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: pebblekv.Prefix("pos", conv), UpperBound: pebblekv.Upper(pebblekv.Prefix("pos", conv))})
 	if err != nil {
 		return nil, fmt.Errorf("pebble: iterate: %w", err)
 	}
@@ -142,9 +144,9 @@ func (s *Store) atOrAfter(ctx context.Context, conv string, seqs []int64) (map[s
 	for _, kind := range []string{string(storage.Delivered), joined, string(storage.Read)} {
 		type entry struct{ seq, n int64 }
 		var entries []entry
-		end := upper(prefix("pos", conv, kind))
-		for ok := it.SeekGE(key("pos", conv, kind, seqKey(minSeq))); ok && string(it.Key()) < string(end); ok = it.Next() {
-			seq, err := strconv.ParseInt(lastPart(it.Key()), 16, 64)
+		end := pebblekv.Upper(pebblekv.Prefix("pos", conv, kind))
+		for ok := it.SeekGE(pebblekv.Key("pos", conv, kind, seqKey(minSeq))); ok && string(it.Key()) < string(end); ok = it.Next() {
+			seq, err := strconv.ParseInt(pebblekv.Last(it.Key()), 16, 64)
 			if err != nil {
 				return nil, fmt.Errorf("pebble: bad position key %q", it.Key())
 			}

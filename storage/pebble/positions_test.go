@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"messenger/pebblekv"
 	"testing"
 	"time"
 
@@ -121,10 +122,10 @@ func TestReceiptCountsMatchTheMembers(t *testing.T) {
 
 	// A conversation from before the histogram: drop it and its marker.
 	b := s.db.NewBatch()
-	if err := b.DeleteRange(prefix("pos", conv), upper(prefix("pos", conv)), nil); err != nil {
+	if err := b.DeleteRange(pebblekv.Prefix("pos", conv), pebblekv.Upper(pebblekv.Prefix("pos", conv)), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Delete(key("posbuilt", conv), nil); err != nil {
+	if err := b.Delete(pebblekv.Key("posbuilt", conv), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Commit(s.wo); err != nil {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"messenger/pebblekv"
+
 	"messenger/storage"
 )
 
@@ -30,12 +32,12 @@ import (
 // AddReaction implements storage.Store.
 func (s *Store) AddReaction(ctx context.Context, conversationID string, seq int64, userID, emoji string, at time.Time) (bool, error) {
 	defer s.lock(conversationID)()
-	k := key("reaction", conversationID, seqKey(seq), emoji, userID)
+	k := pebblekv.Key("reaction", conversationID, seqKey(seq), emoji, userID)
 	present, err := s.exists(k)
 	if err != nil || present {
 		return false, err
 	}
-	sk := key("rsum", conversationID, seqKey(seq), emoji)
+	sk := pebblekv.Key("rsum", conversationID, seqKey(seq), emoji)
 	n, first, err := s.reactionSummary(sk)
 	if err != nil {
 		return false, err
@@ -47,7 +49,7 @@ func (s *Store) AddReaction(ctx context.Context, conversationID string, seq int6
 	defer b.Close()
 	for _, err := range []error{
 		b.Set(k, []byte(strconv.FormatInt(at.UnixNano(), 10)), nil),
-		b.Set(key("rby", conversationID, userID, seqKey(seq), emoji), nil, nil),
+		b.Set(pebblekv.Key("rby", conversationID, userID, seqKey(seq), emoji), nil, nil),
 		b.Set(sk, summaryValue(n+1, first), nil),
 	} {
 		if err != nil {
@@ -60,7 +62,7 @@ func (s *Store) AddReaction(ctx context.Context, conversationID string, seq int6
 // RemoveReaction implements storage.Store.
 func (s *Store) RemoveReaction(ctx context.Context, conversationID string, seq int64, userID, emoji string) (bool, error) {
 	defer s.lock(conversationID)()
-	k := key("reaction", conversationID, seqKey(seq), emoji, userID)
+	k := pebblekv.Key("reaction", conversationID, seqKey(seq), emoji, userID)
 	v, closer, err := s.db.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return false, nil
@@ -73,7 +75,7 @@ func (s *Store) RemoveReaction(ctx context.Context, conversationID string, seq i
 	if err != nil {
 		return false, err
 	}
-	sk := key("rsum", conversationID, seqKey(seq), emoji)
+	sk := pebblekv.Key("rsum", conversationID, seqKey(seq), emoji)
 	n, first, err := s.reactionSummary(sk)
 	if err != nil {
 		return false, err
@@ -83,7 +85,7 @@ func (s *Store) RemoveReaction(ctx context.Context, conversationID string, seq i
 	if err := b.Delete(k, nil); err != nil {
 		return false, err
 	}
-	if err := b.Delete(key("rby", conversationID, userID, seqKey(seq), emoji), nil); err != nil {
+	if err := b.Delete(pebblekv.Key("rby", conversationID, userID, seqKey(seq), emoji), nil); err != nil {
 		return false, err
 	}
 	switch {
@@ -150,16 +152,16 @@ func (s *Store) reactionRows(ctx context.Context, conversationID string, seq int
 }
 
 func (s *Store) reactionRowsAfter(ctx context.Context, conversationID string, seq int64, emoji, afterUserID string, limit int) ([]reactionRow, error) {
-	p := prefix("reaction", conversationID, seqKey(seq))
+	p := pebblekv.Prefix("reaction", conversationID, seqKey(seq))
 	if emoji != "" {
-		p = prefix("reaction", conversationID, seqKey(seq), emoji)
+		p = pebblekv.Prefix("reaction", conversationID, seqKey(seq), emoji)
 	}
 	lower := p
 	if emoji != "" && afterUserID != "" {
-		lower = append(key("reaction", conversationID, seqKey(seq), emoji, afterUserID), 0)
+		lower = append(pebblekv.Key("reaction", conversationID, seqKey(seq), emoji, afterUserID), 0)
 	}
 	var rows []reactionRow
-	err := s.scan(ctx, lower, upper(p), false, func(k, v []byte) (bool, error) {
+	err := s.scan(ctx, lower, pebblekv.Upper(p), false, func(k, v []byte) (bool, error) {
 		parts := strings.Split(string(k), "\x00")
 		ns, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
@@ -174,37 +176,37 @@ func (s *Store) reactionRowsAfter(ctx context.Context, conversationID string, se
 // reactionIndexes makes sure rsum and rby are kept for a conversation,
 // building them from its reaction rows the first time.
 func (s *Store) reactionIndexes(ctx context.Context, conversationID string) error {
-	if built, err := s.exists(key("rsumbuilt", conversationID)); err != nil || built {
+	if built, err := s.exists(pebblekv.Key("rsumbuilt", conversationID)); err != nil || built {
 		return err
 	}
 	defer s.lock(conversationID)()
-	if built, err := s.exists(key("rsumbuilt", conversationID)); err != nil || built {
+	if built, err := s.exists(pebblekv.Key("rsumbuilt", conversationID)); err != nil || built {
 		return err
 	}
 	type sum struct{ n, first int64 }
 	sums := map[string]*sum{}
 	b := s.db.NewBatch()
 	defer b.Close()
-	for _, p := range [][]byte{prefix("rsum", conversationID), prefix("rby", conversationID)} {
-		if err := b.DeleteRange(p, upper(p), nil); err != nil {
+	for _, p := range [][]byte{pebblekv.Prefix("rsum", conversationID), pebblekv.Prefix("rby", conversationID)} {
+		if err := b.DeleteRange(p, pebblekv.Upper(p), nil); err != nil {
 			return err
 		}
 	}
-	p := prefix("reaction", conversationID)
-	err := s.scan(ctx, p, upper(p), false, func(k, v []byte) (bool, error) {
+	p := pebblekv.Prefix("reaction", conversationID)
+	err := s.scan(ctx, p, pebblekv.Upper(p), false, func(k, v []byte) (bool, error) {
 		parts := strings.Split(string(k), "\x00") // reaction, conv, seq, emoji, user
 		at, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
 			return false, err
 		}
-		sk := string(key("rsum", conversationID, parts[2], parts[3]))
+		sk := string(pebblekv.Key("rsum", conversationID, parts[2], parts[3]))
 		if sm, ok := sums[sk]; !ok {
 			sums[sk] = &sum{1, at}
 		} else {
 			sm.n++
 			sm.first = min(sm.first, at)
 		}
-		return true, b.Set(key("rby", conversationID, parts[4], parts[2], parts[3]), nil, nil)
+		return true, b.Set(pebblekv.Key("rby", conversationID, parts[4], parts[2], parts[3]), nil, nil)
 	})
 	if err != nil {
 		return err
@@ -214,7 +216,7 @@ func (s *Store) reactionIndexes(ctx context.Context, conversationID string) erro
 			return err
 		}
 	}
-	if err := b.Set(key("rsumbuilt", conversationID), nil, nil); err != nil {
+	if err := b.Set(pebblekv.Key("rsumbuilt", conversationID), nil, nil); err != nil {
 		return err
 	}
 	return b.Commit(s.wo)
@@ -232,8 +234,8 @@ func (s *Store) Reactions(ctx context.Context, conversationID string, seqs []int
 		return nil, err
 	}
 	want, lo, hi := seqSet(seqs)
-	p := prefix("rsum", conversationID)
-	err := s.scan(ctx, prefix("rsum", conversationID, seqKey(lo)), upper(prefix("rsum", conversationID, seqKey(hi))), false, func(k, v []byte) (bool, error) {
+	p := pebblekv.Prefix("rsum", conversationID)
+	err := s.scan(ctx, pebblekv.Prefix("rsum", conversationID, seqKey(lo)), pebblekv.Upper(pebblekv.Prefix("rsum", conversationID, seqKey(hi))), false, func(k, v []byte) (bool, error) {
 		sk, emoji, _ := strings.Cut(string(k[len(p):]), "\x00")
 		seq, err := strconv.ParseInt(sk, 16, 64)
 		if err != nil || !want[seq] {
@@ -275,8 +277,8 @@ func (s *Store) ReactionsBy(ctx context.Context, conversationID string, seqs []i
 		return nil, err
 	}
 	want, lo, hi := seqSet(seqs)
-	p := prefix("rby", conversationID, userID)
-	err := s.scan(ctx, prefix("rby", conversationID, userID, seqKey(lo)), upper(prefix("rby", conversationID, userID, seqKey(hi))), false, func(k, _ []byte) (bool, error) {
+	p := pebblekv.Prefix("rby", conversationID, userID)
+	err := s.scan(ctx, pebblekv.Prefix("rby", conversationID, userID, seqKey(lo)), pebblekv.Upper(pebblekv.Prefix("rby", conversationID, userID, seqKey(hi))), false, func(k, _ []byte) (bool, error) {
 		parts := strings.Split(string(k[len(p):]), "\x00") // seq, emoji
 		seq, err := strconv.ParseInt(parts[0], 16, 64)
 		if err != nil {

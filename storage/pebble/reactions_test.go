@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"messenger/pebblekv"
 	"slices"
 	"sort"
 	"testing"
@@ -125,12 +126,12 @@ func TestReactionSummariesMatchTheRows(t *testing.T) {
 
 	// A conversation from before the summaries: drop them and the marker.
 	b := s.db.NewBatch()
-	for _, p := range [][]byte{prefix("rsum", conv), prefix("rby", conv)} {
-		if err := b.DeleteRange(p, upper(p), nil); err != nil {
+	for _, p := range [][]byte{pebblekv.Prefix("rsum", conv), pebblekv.Prefix("rby", conv)} {
+		if err := b.DeleteRange(p, pebblekv.Upper(p), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := b.Delete(key("rsumbuilt", conv), nil); err != nil {
+	if err := b.Delete(pebblekv.Key("rsumbuilt", conv), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Commit(s.wo); err != nil {

@@ -13,13 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"log/slog"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"messenger/pebblekv"
 
 	"messenger/storage"
 )
@@ -61,7 +60,7 @@ func Open(cfg Config) (*Store, error) {
 	}
 	cache := pebble.NewCache(cfg.CacheBytes)
 	defer cache.Unref() // the DB holds its own reference
-	db, err := pebble.Open(cfg.Dir, &pebble.Options{Logger: quietLogger{}, Cache: cache})
+	db, err := pebble.Open(cfg.Dir, &pebble.Options{Logger: pebblekv.QuietLogger{}, Cache: cache})
 	if err != nil {
 		return nil, fmt.Errorf("pebble: open %s: %w", cfg.Dir, err)
 	}
@@ -88,30 +87,8 @@ func (s *Store) lock(id string) func() {
 	return m.Unlock
 }
 
-// key joins parts with a zero byte, which no id, username or emoji contains,
-// so one key's prefix never matches another's parts.
-func key(parts ...string) []byte {
-	return []byte(strings.Join(parts, "\x00"))
-}
-
-// prefix is key(parts...) followed by the separator, for scans.
-func prefix(parts ...string) []byte {
-	return append(key(parts...), 0)
-}
-
-// upper is the smallest key greater than every key starting with p.
-func upper(p []byte) []byte {
-	u := append([]byte(nil), p...)
-	for i := len(u) - 1; i >= 0; i-- {
-		if u[i] < 0xff {
-			u[i]++
-			return u[:i+1]
-		}
-	}
-	return nil
-}
-
-func seqKey(seq int64) string { return fmt.Sprintf("%016x", seq) }
+// seqKey is a seq as a key part: keys sort in seq order.
+func seqKey(seq int64) string { return pebblekv.Hex(seq) }
 
 func (s *Store) getJSON(ctx context.Context, k []byte, v any) error {
 	if err := ctx.Err(); err != nil {
@@ -148,57 +125,9 @@ func setJSON(b *pebble.Batch, k []byte, v any) error {
 	return b.Set(k, data, nil)
 }
 
-// scan calls fn for each key/value under p, in key order (reverse when
-// reverse is set), from lower (inclusive) to upperKey (exclusive), until fn
-// returns false.
+// scan calls fn for each key/value from lower (inclusive) to upperKey
+// (exclusive), in key order (reverse when reverse is set), until fn
+// returns false (see pebblekv.Scan).
 func (s *Store) scan(ctx context.Context, lower, upperKey []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upperKey})
-	if err != nil {
-		return fmt.Errorf("pebble: iterate: %w", err)
-	}
-	defer it.Close()
-	var ok bool
-	if reverse {
-		ok = it.Last()
-	} else {
-		ok = it.First()
-	}
-	for ; ok; func() {
-		if reverse {
-			ok = it.Prev()
-		} else {
-			ok = it.Next()
-		}
-	}() {
-		more, err := fn(it.Key(), it.Value())
-		if err != nil {
-			return err
-		}
-		if !more {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	return it.Error()
-}
-
-// lastPart returns the part of k after its last separator.
-func lastPart(k []byte) string {
-	i := strings.LastIndexByte(string(k), 0)
-	return string(k[i+1:])
-}
-
-// quietLogger drops Pebble's informational messages (they would interleave
-// with the API's structured logs) and keeps errors.
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...any) {}
-func (quietLogger) Errorf(format string, args ...any) {
-	slog.Error(fmt.Sprintf("pebble: "+format, args...))
-}
-func (quietLogger) Fatalf(format string, args ...any) {
-	slog.Error(fmt.Sprintf("pebble: "+format, args...))
-	os.Exit(1)
+	return pebblekv.Scan(ctx, s.db, lower, upperKey, reverse, fn)
 }

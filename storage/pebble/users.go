@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"errors"
+	"messenger/pebblekv"
 
 	"messenger/storage"
 )
@@ -13,7 +14,7 @@ import (
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	s.users.Lock()
 	defer s.users.Unlock()
-	taken, err := s.exists(key("username", u.UsernameKey))
+	taken, err := s.exists(pebblekv.Key("username", u.UsernameKey))
 	if err != nil {
 		return err
 	}
@@ -22,10 +23,10 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	if err := setJSON(b, key("user", u.ID), u); err != nil {
+	if err := setJSON(b, pebblekv.Key("user", u.ID), u); err != nil {
 		return err
 	}
-	if err := b.Set(key("username", u.UsernameKey), []byte(u.ID), nil); err != nil {
+	if err := b.Set(pebblekv.Key("username", u.UsernameKey), []byte(u.ID), nil); err != nil {
 		return err
 	}
 	return b.Commit(s.wo)
@@ -33,14 +34,14 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 
 // UserByUsername implements storage.Store.
 func (s *Store) UserByUsername(ctx context.Context, usernameKey string) (storage.User, error) {
-	v, closer, err := s.db.Get(key("username", usernameKey))
+	v, closer, err := s.db.Get(pebblekv.Key("username", usernameKey))
 	if err != nil {
 		return storage.User{}, storage.ErrNotFound
 	}
 	id := string(v)
 	closer.Close()
 	var u storage.User
-	err = s.getJSON(ctx, key("user", id), &u)
+	err = s.getJSON(ctx, pebblekv.Key("user", id), &u)
 	return u, err
 }
 
@@ -49,7 +50,7 @@ func (s *Store) Users(ctx context.Context, ids []string) (map[string]storage.Use
 	out := make(map[string]storage.User, len(ids))
 	for _, id := range ids {
 		var u storage.User
-		err := s.getJSON(ctx, key("user", id), &u)
+		err := s.getJSON(ctx, pebblekv.Key("user", id), &u)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}

@@ -148,13 +148,7 @@ func crashUnderLoad(t *testing.T, resumable bool, env []string) {
 		defer s.close()
 		streams[i] = s
 	}
-	members[0].Must(t, sendMutation, sendInput(conv, "warm-up", "warm-up"), nil)
-	acked := map[string]int{"warm-up": 1}
-	for i, s := range streams {
-		if err := s.await(10*time.Second, hasMessages(conv, map[string]bool{"warm-up": true})); err != nil {
-			t.Fatalf("member %d's subscription: %v", i, err)
-		}
-	}
+	acked := awaitLive(t, members[0], conv, streams)
 
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()

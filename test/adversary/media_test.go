@@ -240,12 +240,7 @@ func photosToAGroup(t *testing.T, fleet []*instance) {
 		defer s.close()
 		streams = append(streams, s)
 	}
-	users[0].Must(t, sendMutation, sendInput(conv, "hello", "hello"), nil)
-	for _, s := range streams {
-		if err := s.await(10*time.Second, hasMessages(conv, map[string]bool{"hello": true})); err != nil {
-			t.Fatal(err)
-		}
-	}
+	awaitLive(t, users[0], conv, streams)
 	want := map[string]bool{}
 	uploads := make([][]string, senders)
 	for i := range senders {

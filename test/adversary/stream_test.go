@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/coder/websocket"
@@ -222,5 +223,42 @@ func hasMessages(conv string, clientIDs map[string]bool) func([]live) bool {
 			}
 		}
 		return true
+	}
+}
+
+// awaitLive sends probe messages from sender into conv until every stream
+// has received one, and returns the seq of each probe sent, by client id. A
+// subscription is live only a moment after its subscribe message goes
+// out, and a message sent before that is not its to receive: a single
+// warm-up message would race the registration.
+func awaitLive(t *testing.T, sender *apitest.Client, conv string, streams []*stream) map[string]int {
+	t.Helper()
+	gotProbe := func(s *stream) bool {
+		for _, e := range s.messages(conv) {
+			if strings.HasPrefix(e.Message.ClientMessageID, "probe-") {
+				return true
+			}
+		}
+		return false
+	}
+	sent := map[string]int{}
+	deadline := time.Now().Add(30 * time.Second)
+	for probe := 0; ; probe++ {
+		id := fmt.Sprintf("probe-%d", probe)
+		var out struct{ SendMessage struct{ Seq int } }
+		sender.Must(t, sendMutation, sendInput(conv, id, "probe"), &out)
+		sent[id] = out.SendMessage.Seq
+		all := true
+		for _, s := range streams {
+			if s.await(time.Second, func([]live) bool { return gotProbe(s) }) != nil {
+				all = false
+			}
+		}
+		if all {
+			return sent
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the subscriptions did not all receive a probe within 30 s")
+		}
 	}
 }

@@ -154,8 +154,8 @@ func (f *file) gzipped() []byte {
 		}
 		var buf bytes.Buffer
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		zw.Write(f.data)
-		zw.Close()
+		_, _ = zw.Write(f.data)
+		_ = zw.Close()
 		if buf.Len() < len(f.data)*9/10 {
 			f.gz = buf.Bytes()
 		}

@@ -1,15 +1,16 @@
-package media_test
+package pebble_test
 
 import (
 	"testing"
 
 	"messenger/media"
 	"messenger/media/mediatest"
+	"messenger/media/pebble"
 )
 
-func TestPebbleStoreContract(t *testing.T) {
+func TestContract(t *testing.T) {
 	mediatest.RunStore(t, func(t *testing.T) media.Store {
-		s, err := media.OpenPebble(t.TempDir())
+		s, err := pebble.Open(pebble.Config{Dir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
