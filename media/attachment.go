@@ -10,7 +10,7 @@ import (
 // attachments): an upload not attached yet, attached to a message I may not
 // see, or to one deleted for everyone, is NOT_FOUND.
 func (s *Service) Attachment(ctx context.Context, me, uploadID string) (Attachment, error) {
-	us, err := s.store.Uploads(ctx, []string{uploadID})
+	us, err := s.uploads.Uploads(ctx, []string{uploadID})
 	if err != nil {
 		return Attachment{}, fmt.Errorf("media: load attachment: %w", err)
 	}
