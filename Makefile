@@ -34,6 +34,7 @@ test-in-env: check-generated lint
 	MESSENGER_TEST_OUTAGE=1 $(GO) test -count=1 -run 'Outage' ./cmd/api/
 	./scripts/fuzz.sh
 	./web/playground/e2e/run.sh
+	./clients/typescript/e2e/run.sh
 	./test/graphql-http/run.sh
 	$(MAKE) --no-print-directory image
 	cd deploy && $(GO) vet ./... && MESSENGER_IMAGE=$(CURDIR)/dist/messenger-oci.tar $(GO) test -count=1 ./...

@@ -2,12 +2,9 @@ package chat
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -324,70 +321,6 @@ func (s *Service) SetRole(ctx context.Context, me, conversationID, userID string
 		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
 	}
 	return c, nil
-}
-
-// ConversationPage is one page of my conversations.
-type ConversationPage struct {
-	Conversations []storage.Conversation
-	Cursors       []string
-	HasNext       bool
-}
-
-// ConversationCursor is the opaque paging cursor of a conversation.
-func ConversationCursor(c storage.Conversation) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.LastActivityAt.UnixNano(), 10) + ":" + c.ID))
-}
-
-// Conversations pages my conversations, most recently active first. It
-// reads all my memberships (cost O(my conversations) per page).
-func (s *Service) Conversations(ctx context.Context, me string, first int, after string) (ConversationPage, error) {
-	var page ConversationPage
-	first, err := capFirst(first)
-	if err != nil {
-		return page, err
-	}
-	var afterTime time.Time
-	var afterID string
-	if after != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(after)
-		ns, id, ok := strings.Cut(string(raw), ":")
-		n, err2 := strconv.ParseInt(ns, 10, 64)
-		if err != nil || !ok || err2 != nil {
-			return page, badInput("after", "malformed cursor")
-		}
-		afterTime, afterID = time.Unix(0, n), id
-	}
-	ids, err := s.store.UserConversationIDs(ctx, me)
-	if err != nil {
-		return page, fmt.Errorf("chat: list conversations: %w", err)
-	}
-	byID, err := s.store.Conversations(ctx, ids)
-	if err != nil {
-		return page, fmt.Errorf("chat: load conversations: %w", err)
-	}
-	all := make([]storage.Conversation, 0, len(byID))
-	for _, c := range byID {
-		all = append(all, c)
-	}
-	newer := func(a, b storage.Conversation) bool {
-		if !a.LastActivityAt.Equal(b.LastActivityAt) {
-			return a.LastActivityAt.After(b.LastActivityAt)
-		}
-		return a.ID > b.ID
-	}
-	sort.Slice(all, func(i, j int) bool { return newer(all[i], all[j]) })
-	start := 0
-	if after != "" {
-		pivot := storage.Conversation{ID: afterID, LastActivityAt: afterTime}
-		start = sort.Search(len(all), func(i int) bool { return newer(pivot, all[i]) })
-	}
-	end := min(start+first, len(all))
-	page.Conversations = all[start:end]
-	page.HasNext = end < len(all)
-	for _, c := range page.Conversations {
-		page.Cursors = append(page.Cursors, ConversationCursor(c))
-	}
-	return page, nil
 }
 
 // trimPage cuts a store result read with limit n+1 back to n items and

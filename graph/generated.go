@@ -183,10 +183,12 @@ type ComplexityRoot struct {
 	}
 
 	MessageDeleted struct {
+		Conversation   func(childComplexity int) int
 		ConversationID func(childComplexity int) int
 		Cursor         func(childComplexity int) int
 		Ephemeral      func(childComplexity int) int
 		ForEveryone    func(childComplexity int) int
+		Message        func(childComplexity int) int
 		MessageID      func(childComplexity int) int
 		Seq            func(childComplexity int) int
 	}
@@ -275,7 +277,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Conversation   func(childComplexity int, id string) int
-		Conversations  func(childComplexity int, first *int, after *string) int
+		Conversations  func(childComplexity int, first *int, after *string, last *int, before *string) int
 		Me             func(childComplexity int) int
 		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string) int
 		Node           func(childComplexity int, id string) int
@@ -491,6 +493,9 @@ type MessageResolver interface {
 type MessageDeletedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.MessageDeleted) (string, error)
 	MessageID(ctx context.Context, obj *chat.MessageDeleted) (string, error)
+
+	Message(ctx context.Context, obj *chat.MessageDeleted) (*storage.Message, error)
+	Conversation(ctx context.Context, obj *chat.MessageDeleted) (*storage.Conversation, error)
 }
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error)
@@ -524,7 +529,7 @@ type PresenceUpdatedResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ids.Node, error)
 	Conversation(ctx context.Context, id string) (*storage.Conversation, error)
-	Conversations(ctx context.Context, first *int, after *string) (*model.ConversationConnection, error)
+	Conversations(ctx context.Context, first *int, after *string, last *int, before *string) (*model.ConversationConnection, error)
 	Upload(ctx context.Context, id string) (*media.Upload, error)
 	Story(ctx context.Context, id string) (*media.Story, error)
 	StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error)
@@ -1096,6 +1101,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageConnection.PageInfo(childComplexity), true
 
+	case "MessageDeleted.conversation":
+		if e.ComplexityRoot.MessageDeleted.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageDeleted.Conversation(childComplexity), true
 	case "MessageDeleted.conversationId":
 		if e.ComplexityRoot.MessageDeleted.ConversationID == nil {
 			break
@@ -1120,6 +1131,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MessageDeleted.ForEveryone(childComplexity), true
+	case "MessageDeleted.message":
+		if e.ComplexityRoot.MessageDeleted.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageDeleted.Message(childComplexity), true
 	case "MessageDeleted.messageId":
 		if e.ComplexityRoot.MessageDeleted.MessageID == nil {
 			break
@@ -1596,7 +1613,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -2442,8 +2459,13 @@ input CreateGroupInput {
 extend type Query {
   "A conversation I am a member of."
   conversation(id: ID!): Conversation
-  "My conversations, most recently active first; ` + "`" + `first` + "`" + ` capped at 100."
-  conversations(first: Int = 20, after: String): ConversationConnection!
+  """
+  My conversations, most recently active first. Page forward with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `
+  (the usual list) or backward with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `, as Relay specifies; 20 when
+  neither ` + "`" + `first` + "`" + ` nor ` + "`" + `last` + "`" + ` is given, both capped at 100. A cursor is a place in
+  the order of activity: a conversation that became active since moved to the top.
+  """
+  conversations(first: Int, after: String, last: Int, before: String): ConversationConnection!
 }
 
 extend type Mutation {
@@ -2537,6 +2559,14 @@ type MessageDeleted implements Event {
   seq: Int!
   "True: deleted for everyone (a tombstone remains); false: hidden for me only."
   forEveryone: Boolean!
+  """
+  The message as it is now: deleted for everyone, the tombstone (no body,
+  ` + "`" + `deletedAt` + "`" + ` set, no attachments), so a normalized cache updates it in
+  place; hidden for me only, unchanged: evict it from the cache.
+  """
+  message: Message!
+  "The conversation as it is now (its ` + "`" + `lastMessage` + "`" + ` and ` + "`" + `unreadCount` + "`" + ` may have changed)."
+  conversation: Conversation!
 }
 
 "A reaction was added or removed."
@@ -2665,9 +2695,9 @@ enum UploadKind {
   VIDEO
 }
 
-"A file I uploaded. Unused uploads are removed after a day."
-type UploadedFile {
-  "Opaque id: pass it in ` + "`" + `attachmentIds` + "`" + ` or to ` + "`" + `postStory` + "`" + `."
+"A file I uploaded. Unused uploads are removed after a day. ` + "`" + `node(id:)` + "`" + ` finds it for its uploader only."
+type UploadedFile implements Node {
+  "Opaque global id: pass it in ` + "`" + `attachmentIds` + "`" + ` or to ` + "`" + `postStory` + "`" + `."
   id: ID!
   "The name the client gave (for display only)."
   filename: String!
@@ -2722,9 +2752,9 @@ type PresignedUpload {
   expiresAt: Time!
 }
 
-"A file attached to a message."
-type Attachment {
-  "The upload's opaque id."
+"A file attached to a message. ` + "`" + `node(id:)` + "`" + ` finds it for whoever may see the message, until it is deleted for everyone."
+type Attachment implements Node {
+  "Opaque global id of this attachment (not the id of the upload that was passed in ` + "`" + `attachmentIds` + "`" + `)."
   id: ID!
   "The name the sender gave."
   filename: String!
@@ -2743,8 +2773,8 @@ type Attachment {
   height: Int
 }
 
-"A short video visible to the poster's contacts for 24 hours."
-type Story {
+"A short video visible to the poster's contacts for 24 hours. ` + "`" + `node(id:)` + "`" + ` finds it for whoever ` + "`" + `story(id:)` + "`" + ` does."
+type Story implements Node {
   "Opaque id."
   id: ID!
   "Who posted it."
@@ -4328,6 +4358,22 @@ func (ec *executionContext) field_Query_conversations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -6762,6 +6808,70 @@ func (ec *executionContext) fieldContext_MessageDeleted_forEveryone(_ context.Co
 	return graphql.NewScalarFieldContext("MessageDeleted", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _MessageDeleted_message(ctx context.Context, field graphql.CollectedField, obj *chat.MessageDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageDeleted_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageDeleted().Message(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageDeleted_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageDeleted",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageDeleted_conversation(ctx context.Context, field graphql.CollectedField, obj *chat.MessageDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageDeleted_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageDeleted().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageDeleted_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageDeleted",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MessageEdge) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8650,7 +8760,7 @@ func (ec *executionContext) _Query_conversations(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
@@ -12764,6 +12874,20 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case media.Upload:
+		return ec._UploadedFile(ctx, sel, &obj)
+	case *media.Upload:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._UploadedFile(ctx, sel, obj)
+	case media.Story:
+		return ec._Story(ctx, sel, &obj)
+	case *media.Story:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Story(ctx, sel, obj)
 	case storage.Message:
 		return ec._Message(ctx, sel, &obj)
 	case *storage.Message:
@@ -12778,6 +12902,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Conversation(ctx, sel, obj)
+	case media.Attachment:
+		return ec._Attachment(ctx, sel, &obj)
+	case *media.Attachment:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Attachment(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -12791,7 +12922,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
-var attachmentImplementors = []string{"Attachment"}
+var attachmentImplementors = []string{"Attachment", "Node"}
 
 func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSet, obj *media.Attachment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, attachmentImplementors)
@@ -13652,6 +13783,18 @@ func (ec *executionContext) _MessageDeleted(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "message":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageDeleted_message(ctx, field, obj)
+				})
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageDeleted_conversation(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14595,7 +14738,7 @@ func (ec *executionContext) _Receipt(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-var storyImplementors = []string{"Story"}
+var storyImplementors = []string{"Story", "Node"}
 
 func (ec *executionContext) _Story(ctx context.Context, sel ast.SelectionSet, obj *media.Story) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, storyImplementors)
@@ -15055,7 +15198,7 @@ func (ec *executionContext) _TypingUpdated(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var uploadedFileImplementors = []string{"UploadedFile"}
+var uploadedFileImplementors = []string{"UploadedFile", "Node"}
 
 func (ec *executionContext) _UploadedFile(ctx context.Context, sel ast.SelectionSet, obj *media.Upload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, uploadedFileImplementors)

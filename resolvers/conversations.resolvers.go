@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"messenger/chat"
 	"messenger/graph"
 	"messenger/graph/model"
 	"messenger/ids"
@@ -225,12 +226,12 @@ func (r *queryResolver) Conversation(ctx context.Context, id string) (*storage.C
 	return &c, err
 }
 
-func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string) (*model.ConversationConnection, error) {
+func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string, last *int, before *string) (*model.ConversationConnection, error) {
 	me, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Chat.Conversations(ctx, me, optInt(first), optString(after))
+	p, err := r.Chat.Conversations(ctx, me, chat.ConversationArgs{First: first, Last: last, After: after, Before: before})
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +243,7 @@ func (r *queryResolver) Conversations(ctx context.Context, first *int, after *st
 	if len(p.Cursors) > 0 {
 		start, end = p.Cursors[0], p.Cursors[len(p.Cursors)-1]
 	}
-	c.PageInfo = pageInfo(start, end, optString(after) != "", p.HasNext)
+	c.PageInfo = pageInfo(start, end, p.HasPrevious, p.HasNext)
 	return c, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"messenger/chat"
 	"messenger/graph"
 	"messenger/ids"
+	"messenger/loaders"
 	"messenger/storage"
 )
 
@@ -47,6 +48,16 @@ func (r *messageDeletedResolver) ConversationID(ctx context.Context, obj *chat.M
 
 func (r *messageDeletedResolver) MessageID(ctx context.Context, obj *chat.MessageDeleted) (string, error) {
 	return ids.Encode(ids.Message, obj.MessageID), nil
+}
+
+func (r *messageDeletedResolver) Message(ctx context.Context, obj *chat.MessageDeleted) (*storage.Message, error) {
+	m, err := loaders.For(ctx).Message(ctx, obj.ConversationID, obj.Seq)
+	return &m, err
+}
+
+func (r *messageDeletedResolver) Conversation(ctx context.Context, obj *chat.MessageDeleted) (*storage.Conversation, error) {
+	c, err := loaders.For(ctx).Conversation(ctx, obj.ConversationID)
+	return &c, err
 }
 
 func (r *presenceUpdatedResolver) User(ctx context.Context, obj *chat.PresenceUpdated) (*storage.User, error) {

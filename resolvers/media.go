@@ -12,8 +12,9 @@ import (
 
 // Global id types of media objects.
 const (
-	uploadType = "Upload"
-	storyType  = "Story"
+	uploadType     = "Upload"
+	storyType      = "Story"
+	attachmentType = "Attachment"
 )
 
 // media returns the media service, or UNAVAILABLE when this server was

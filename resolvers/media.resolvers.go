@@ -22,7 +22,7 @@ import (
 )
 
 func (r *attachmentResolver) ID(ctx context.Context, obj *media.Attachment) (string, error) {
-	return ids.Encode(uploadType, obj.ID), nil
+	return ids.Encode(attachmentType, obj.ID), nil
 }
 
 func (r *attachmentResolver) Width(ctx context.Context, obj *media.Attachment) (*int, error) {

@@ -143,7 +143,7 @@ func (r *Resolver) node(ctx context.Context, me, global string) (ids.Node, error
 		m, err = r.Chat.Message(ctx, me, id)
 		n = &m
 	default:
-		return nil, nil
+		n, err = r.mediaNode(ctx, me, typ, id)
 	}
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, chat.ErrNotFound) {
 		return nil, nil

@@ -74,7 +74,7 @@ func TestHistoryPageLoadsAttachmentsInOneLookup(t *testing.T) {
 			first := mustUpload(t, a, fmt.Sprintf("p%d.png", i), mediatest.PNG(2, 2)).ID
 			second := mustUpload(t, a, fmt.Sprintf("d%d.pdf", i), mediatest.PDF()).ID
 			vars["i"].(map[string]any)["attachmentIds"] = []string{second, first}
-			want[body] = []string{second, first}
+			want[body] = []string{fmt.Sprintf("d%d.pdf", i), fmt.Sprintf("p%d.png", i)}
 		}
 		a.Must(t, sendWithFiles, vars, nil)
 	}
@@ -85,12 +85,12 @@ func TestHistoryPageLoadsAttachmentsInOneLookup(t *testing.T) {
 			Edges []struct {
 				Node struct {
 					Body        string
-					Attachments []struct{ ID, URL string }
+					Attachments []struct{ Filename, URL string }
 				}
 			}
 		}
 	}
-	b.Must(t, `query($c: ID!) { messages(conversationId: $c, last: 50) { edges { node { body attachments { id url } } } } }`,
+	b.Must(t, `query($c: ID!) { messages(conversationId: $c, last: 50) { edges { node { body attachments { filename url } } } } }`,
 		map[string]any{"c": conv}, &page)
 	if len(page.Messages.Edges) != 50 {
 		t.Fatalf("page has %d messages, want 50", len(page.Messages.Edges))
@@ -101,7 +101,7 @@ func TestHistoryPageLoadsAttachmentsInOneLookup(t *testing.T) {
 			if f.URL == "" {
 				t.Fatalf("%q: a file without a URL", e.Node.Body)
 			}
-			got = append(got, f.ID)
+			got = append(got, f.Filename)
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want[e.Node.Body]) {
 			t.Fatalf("%q has files %v, want %v", e.Node.Body, got, want[e.Node.Body])
