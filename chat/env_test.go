@@ -12,6 +12,7 @@ import (
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/realtime/redislog"
 	"messenger/realtime/redisturns"
 	"messenger/redistest"
@@ -36,7 +37,7 @@ func newDomain(t *testing.T, adjust func(*chat.Config)) *domain {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	log := realtime.NewMemory(realtime.MemoryConfig{})
+	log := memlog.New(memlog.Config{})
 	t.Cleanup(func() { log.Close() })
 	return newDomainOn(t, store, log, adjust)
 }

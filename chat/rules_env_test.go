@@ -12,6 +12,7 @@ import (
 	"messenger/chat"
 	"messenger/fault"
 	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/storage/pebble"
 )
 
@@ -35,7 +36,7 @@ func newRulesEnv(t *testing.T, tweak func(*chat.Config)) *rulesEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &rulesEnv{log: realtime.NewMemory(realtime.MemoryConfig{}), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	e := &rulesEnv{log: memlog.New(memlog.Config{}), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	cfg := chat.Config{
 		Store: st, Log: e.log, Tokens: tokens, Now: e.clock, FanOutSweep: -1,
 		PasswordCost: auth.Argon2Params{Time: 1, MemoryKiB: 64, Threads: 1},

@@ -16,7 +16,7 @@ import (
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/netcut"
-	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/search"
 	"messenger/search/bleve"
 	"messenger/search/indexer"
@@ -178,7 +178,7 @@ func newSearchEnv(t *testing.T, backend string, realOutage bool) *searchEnv {
 			idx.Close()
 		})
 	}
-	log := realtime.NewMemory(realtime.MemoryConfig{})
+	log := memlog.New(memlog.Config{})
 	t.Cleanup(func() { log.Close() })
 	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("k", 32))})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"messenger/auth"
 	"messenger/presence"
+	"messenger/presence/mempresence"
 	"messenger/realtime"
 	"messenger/realtime/memturns"
 	"messenger/search"
@@ -178,7 +179,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Presence == nil {
-		cfg.Presence = presence.NewMemory()
+		cfg.Presence = mempresence.New()
 	}
 	if cfg.FanOutGrace <= 0 {
 		cfg.FanOutGrace = 10 * time.Second

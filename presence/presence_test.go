@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"messenger/presence"
+	"messenger/presence/mempresence"
 	"messenger/presence/presencetest"
+	"messenger/presence/redispresence"
 	"messenger/redistest"
 )
 
 func TestMemoryContract(t *testing.T) {
 	presencetest.Run(t, func(t *testing.T) presence.Tracker {
-		return shared(t, func() presence.Tracker { return presence.NewMemory() })
+		return shared(t, func() presence.Tracker { return mempresence.New() })
 	})
 }
 
@@ -40,7 +42,7 @@ var (
 )
 
 func redisTracker(t *testing.T, addrs string, cluster bool, prefix string, ttl time.Duration) presence.Tracker {
-	tr, err := presence.NewRedis(context.Background(), presence.RedisConfig{
+	tr, err := redispresence.New(context.Background(), redispresence.Config{
 		Addrs: strings.Split(addrs, ","), Cluster: cluster, KeyPrefix: prefix, TTL: ttl})
 	if err != nil {
 		t.Fatal(err)

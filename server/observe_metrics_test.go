@@ -19,7 +19,7 @@ import (
 	"messenger/chat"
 	"messenger/netcut"
 	"messenger/persisted"
-	"messenger/presence"
+	"messenger/presence/mempresence"
 	"messenger/realtime"
 	"messenger/redistest"
 	"messenger/search/bleve"
@@ -47,7 +47,7 @@ func startObserved(t *testing.T, o observedOptions) *observedAPI {
 	t.Cleanup(func() { idx.Close() })
 	obs := server.NewObserver()
 	e := newEmbedded(t, apiOptions{log: o.log, chat: func(c *chat.Config) {
-		c.Log, c.Presence, c.Search = obs.Log(c.Log), obs.Presence(presence.NewMemory()), obs.Index(idx)
+		c.Log, c.Presence, c.Search = obs.Log(c.Log), obs.Presence(mempresence.New()), obs.Index(idx)
 	}})
 	cfg := server.Config{Observer: obs}
 	if o.config != nil {

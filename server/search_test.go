@@ -20,7 +20,7 @@ import (
 	"messenger/chat"
 	"messenger/ids"
 	"messenger/netcut"
-	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/search"
 	"messenger/search/bleve"
 	"messenger/search/indexer"
@@ -75,7 +75,7 @@ func startSearchAPI(t testing.TB, cfg searchAPIConfig) *searchAPI {
 	t.Cleanup(func() { db.Close() })
 	a.Store = db
 	a.Index = a.openIndex(t, cfg)
-	log := realtime.NewMemory(realtime.MemoryConfig{})
+	log := memlog.New(memlog.Config{})
 	t.Cleanup(func() { log.Close() })
 	if a.Tokens, err = auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("t", 32))}); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/server"
 	"messenger/storage"
 	"messenger/storage/pebble"
@@ -47,7 +48,7 @@ func newEmbedded(tb testing.TB, o apiOptions) *embedded {
 		o.store = embeddedStore(tb)
 	}
 	if o.log == nil {
-		mem := realtime.NewMemory(realtime.MemoryConfig{})
+		mem := memlog.New(memlog.Config{})
 		tb.Cleanup(func() { mem.Close() })
 		o.log = mem
 	}

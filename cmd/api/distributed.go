@@ -8,6 +8,8 @@ import (
 
 	"messenger/cql"
 	"messenger/presence"
+	"messenger/presence/mempresence"
+	"messenger/presence/redispresence"
 	"messenger/realtime"
 	"messenger/realtime/memturns"
 	"messenger/realtime/redislog"
@@ -58,9 +60,9 @@ func openRedis(ctx context.Context, cfg config, hooks ...redis.Hook) (realtime.L
 // otherwise.
 func openPresence(ctx context.Context, cfg config, hooks ...redis.Hook) (presence.Tracker, error) {
 	if len(cfg.RedisAddrs) == 0 {
-		return presence.NewMemory(), nil
+		return mempresence.New(), nil
 	}
-	return presence.NewRedis(ctx, presence.RedisConfig{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster, Hooks: hooks})
+	return redispresence.New(ctx, redispresence.Config{Addrs: cfg.RedisAddrs, Cluster: cfg.RedisCluster, Hooks: hooks})
 }
 
 // openTurns orders each conversation's fan-outs across the fleet through

@@ -21,6 +21,7 @@ import (
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/server"
 	"messenger/storage"
 	"messenger/storage/pebble"
@@ -219,5 +220,5 @@ func openLog(ctx context.Context, cfg config, hooks ...redis.Hook) (realtime.Log
 	if len(cfg.RedisAddrs) > 0 {
 		return openRedis(ctx, cfg, hooks...)
 	}
-	return realtime.NewMemory(realtime.MemoryConfig{MaxEvents: cfg.EventsMaxLen, MaxAge: cfg.EventsMaxAge}), nil
+	return memlog.New(memlog.Config{MaxEvents: cfg.EventsMaxLen, MaxAge: cfg.EventsMaxAge}), nil
 }

@@ -31,7 +31,7 @@ import (
 
 	"messenger/auth"
 	"messenger/chat"
-	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/server"
 	"messenger/storage/pebble"
 )
@@ -62,7 +62,7 @@ func run(n, maxHashes int, wait, returnAfter time.Duration, gogc int, idle time.
 		return err
 	}
 	defer store.Close()
-	log := realtime.NewMemory(realtime.MemoryConfig{})
+	log := memlog.New(memlog.Config{})
 	defer log.Close()
 	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("h", 32))})
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 	"messenger/auth"
 	"messenger/chat"
-	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/server"
 	"messenger/storage/pebble"
 )
@@ -42,7 +42,7 @@ func startInProcess(ctx context.Context, addr, dir string) (string, func(), erro
 		cleanupDir()
 		return "", nil, err
 	}
-	log := realtime.NewMemory(realtime.MemoryConfig{})
+	log := memlog.New(memlog.Config{})
 	key, err := auth.LoadOrCreateKey(filepath.Join(dir, "jwt.key"))
 	if err != nil {
 		return "", nil, err

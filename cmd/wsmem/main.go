@@ -38,7 +38,7 @@ import (
 	"messenger/chat"
 	"messenger/graph"
 	"messenger/loaders"
-	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/resolvers"
 	"messenger/server"
 	"messenger/storage/pebble"
@@ -89,7 +89,7 @@ func measure(n int, subscribe bool, impl, heap string, messages int, compress bo
 		return err
 	}
 	defer store.Close()
-	log := realtime.NewMemory(realtime.MemoryConfig{})
+	log := memlog.New(memlog.Config{})
 	defer log.Close()
 	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("m", 32))})
 	if err != nil {

@@ -1,4 +1,7 @@
-package realtime
+// Package memlog is the embedded realtime.Log: each user's events in this
+// process's memory, for `go run ./cmd/api` and tests. The fleet's log is
+// realtime/redislog; both pass realtime/realtimetest.
+package memlog
 
 import (
 	"context"
@@ -12,26 +15,28 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"messenger/realtime"
 )
 
-var _ Log = (*Memory)(nil)
+var _ realtime.Log = (*Log)(nil)
 
-// MemoryConfig configures the in-process log. Zero values are the defaults.
-type MemoryConfig struct {
+// Config configures the in-process log. Zero values are the defaults.
+type Config struct {
 	// MaxEvents is how many events each user's log retains (default 1024).
 	MaxEvents int
 	// MaxAge is how long an event is retained (default 1 h).
 	MaxAge time.Duration
 	// SlowAfter is how long a subscriber may leave an event refused before
-	// it is dropped with ErrSlowConsumer (default 5 s).
+	// it is dropped with realtime.ErrSlowConsumer (default 5 s).
 	SlowAfter time.Duration
 }
 
-// Memory is the embedded Log: per-user logs in this process's memory. Its
+// Log is the embedded realtime.Log: per-user logs in this process's memory. Its
 // cursors carry an epoch chosen at start, so after a restart every old cursor
-// gets ErrCursorExpired instead of silently missing events.
-type Memory struct {
-	cfg    MemoryConfig
+// gets realtime.ErrCursorExpired instead of silently missing events.
+type Log struct {
+	cfg    Config
 	epoch  string
 	shards [64]struct {
 		sync.Mutex
@@ -44,7 +49,7 @@ type Memory struct {
 type entry struct {
 	seq uint64
 	at  time.Time
-	ev  Event
+	ev  realtime.Event
 }
 
 type userLog struct {
@@ -57,7 +62,7 @@ type userLog struct {
 // memSub is one subscription. It has no goroutine: appends, signals and
 // resume offer it events under its log's lock.
 type memSub struct {
-	sink    Sink
+	sink    realtime.Sink
 	pos     uint64 // seq of the next event to offer
 	waiting bool   // an offer was refused: wait for resume
 	ended   bool
@@ -66,8 +71,8 @@ type memSub struct {
 	stop    func() bool // unregisters from the subscriber's ctx
 }
 
-// NewMemory returns an empty in-process log.
-func NewMemory(cfg MemoryConfig) *Memory {
+// New returns an empty in-process log.
+func New(cfg Config) *Log {
 	if cfg.MaxEvents <= 0 {
 		cfg.MaxEvents = 1024
 	}
@@ -79,14 +84,14 @@ func NewMemory(cfg MemoryConfig) *Memory {
 	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	m := &Memory{cfg: cfg, epoch: hex.EncodeToString(b), done: make(chan struct{})}
+	m := &Log{cfg: cfg, epoch: hex.EncodeToString(b), done: make(chan struct{})}
 	for i := range m.shards {
 		m.shards[i].users = map[string]*userLog{}
 	}
 	return m
 }
 
-func (m *Memory) log(userID string) *userLog {
+func (m *Log) log(userID string) *userLog {
 	h := fnv.New32a()
 	h.Write([]byte(userID))
 	sh := &m.shards[h.Sum32()%uint32(len(m.shards))]
@@ -100,31 +105,31 @@ func (m *Memory) log(userID string) *userLog {
 	return l
 }
 
-func (m *Memory) cursor(seq uint64) string {
+func (m *Log) cursor(seq uint64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(m.epoch + "." + strconv.FormatUint(seq, 10)))
 }
 
-func (m *Memory) parseCursor(c string) (uint64, error) {
+func (m *Log) parseCursor(c string) (uint64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return 0, ErrBadCursor
+		return 0, realtime.ErrBadCursor
 	}
 	epoch, n, ok := strings.Cut(string(raw), ".")
 	if !ok {
-		return 0, ErrBadCursor
+		return 0, realtime.ErrBadCursor
 	}
 	seq, err := strconv.ParseUint(n, 10, 64)
 	if err != nil {
-		return 0, ErrBadCursor
+		return 0, realtime.ErrBadCursor
 	}
 	if epoch != m.epoch {
-		return 0, ErrCursorExpired
+		return 0, realtime.ErrCursorExpired
 	}
 	return seq, nil
 }
 
 // Append implements Log.
-func (m *Memory) Append(ctx context.Context, userIDs []string, e Event) error {
+func (m *Log) Append(ctx context.Context, userIDs []string, e realtime.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -140,7 +145,7 @@ func (m *Memory) Append(ctx context.Context, userIDs []string, e Event) error {
 }
 
 // add appends e to l (locked), trims it and offers it to l's subscribers.
-func (m *Memory) add(l *userLog, e Event, now time.Time) {
+func (m *Log) add(l *userLog, e realtime.Event, now time.Time) {
 	l.entries = append(l.entries, entry{seq: l.next, at: now, ev: e})
 	l.next++
 	drop := max(len(l.entries)-m.cfg.MaxEvents, 0)
@@ -160,13 +165,13 @@ func (m *Memory) add(l *userLog, e Event, now time.Time) {
 
 // feed offers s the events of l from its position on, until one is refused
 // (locked).
-func (m *Memory) feed(l *userLog, s *memSub) {
+func (m *Log) feed(l *userLog, s *memSub) {
 	if s.waiting || s.ended {
 		return
 	}
 	first := l.first()
 	if s.pos < first {
-		m.end(l, s, ErrCursorExpired)
+		m.end(l, s, realtime.ErrCursorExpired)
 		return
 	}
 	for s.pos < l.next {
@@ -185,16 +190,16 @@ func (m *Memory) feed(l *userLog, s *memSub) {
 }
 
 // expire drops s if it still has not taken the event it refused (refusal n).
-func (m *Memory) expire(l *userLog, s *memSub, n uint64) {
+func (m *Log) expire(l *userLog, s *memSub, n uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if s.waiting && s.refusal == n {
-		m.end(l, s, ErrSlowConsumer)
+		m.end(l, s, realtime.ErrSlowConsumer)
 	}
 }
 
 // resume offers s what it refused and what followed.
-func (m *Memory) resume(l *userLog, s *memSub) {
+func (m *Log) resume(l *userLog, s *memSub) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !s.waiting || s.ended {
@@ -206,7 +211,7 @@ func (m *Memory) resume(l *userLog, s *memSub) {
 }
 
 // end ends s with err (locked); a second end does nothing.
-func (m *Memory) end(l *userLog, s *memSub, err error) {
+func (m *Log) end(l *userLog, s *memSub, err error) {
 	if s.ended {
 		return
 	}
@@ -228,7 +233,7 @@ func (m *Memory) end(l *userLog, s *memSub, err error) {
 }
 
 // AppendOnce implements Log.
-func (m *Memory) AppendOnce(ctx context.Context, userIDs []string, e Event, since time.Time) error {
+func (m *Log) AppendOnce(ctx context.Context, userIDs []string, e realtime.Event, since time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -261,7 +266,7 @@ func (l *userLog) holds(id string, since time.Time) bool {
 }
 
 // Signal implements Log.
-func (m *Memory) Signal(ctx context.Context, userIDs []string, e Event) error {
+func (m *Log) Signal(ctx context.Context, userIDs []string, e realtime.Event) error {
 	e.Cursor = ""
 	for _, u := range userIDs {
 		l := m.log(u)
@@ -278,13 +283,13 @@ func (m *Memory) Signal(ctx context.Context, userIDs []string, e Event) error {
 
 // Subscribe implements Log. The backlog after the cursor is offered before
 // it returns.
-func (m *Memory) Subscribe(ctx context.Context, userID, after string, sink Sink) (func(), error) {
+func (m *Log) Subscribe(ctx context.Context, userID, after string, sink realtime.Sink) (func(), error) {
 	l := m.log(userID)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	select {
 	case <-m.done: // checked under the lock, so Close sees every subscriber
-		return nil, ErrUnavailable
+		return nil, realtime.ErrUnavailable
 	default:
 	}
 	pos := l.next
@@ -294,11 +299,11 @@ func (m *Memory) Subscribe(ctx context.Context, userID, after string, sink Sink)
 			return nil, err
 		}
 		if seq >= l.next {
-			return nil, fmt.Errorf("%w: cursor is ahead of the log", ErrBadCursor)
+			return nil, fmt.Errorf("%w: cursor is ahead of the log", realtime.ErrBadCursor)
 		}
 		pos = seq + 1
 		if pos < l.first() {
-			return nil, ErrCursorExpired
+			return nil, realtime.ErrCursorExpired
 		}
 	}
 	s := &memSub{sink: sink, pos: pos}
@@ -321,8 +326,8 @@ func (l *userLog) first() uint64 {
 	return l.entries[0].seq
 }
 
-// Close implements Log: open subscriptions end with ErrUnavailable.
-func (m *Memory) Close() error {
+// Close implements Log: open subscriptions end with realtime.ErrUnavailable.
+func (m *Log) Close() error {
 	m.once.Do(func() {
 		close(m.done)
 		for i := range m.shards {
@@ -336,7 +341,7 @@ func (m *Memory) Close() error {
 			for _, l := range logs {
 				l.mu.Lock()
 				for _, s := range l.subs {
-					m.end(l, s, ErrUnavailable)
+					m.end(l, s, realtime.ErrUnavailable)
 				}
 				l.mu.Unlock()
 			}

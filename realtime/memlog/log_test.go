@@ -1,4 +1,4 @@
-package realtime_test
+package memlog_test
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"messenger/realtime"
+	"messenger/realtime/memlog"
 	"messenger/realtime/realtimetest"
 )
 
 func TestMemoryContract(t *testing.T) {
 	realtimetest.Run(t, func(t *testing.T, o realtimetest.Options) realtime.Log {
-		l := realtime.NewMemory(realtime.MemoryConfig{MaxEvents: o.MaxEvents, SlowAfter: o.SlowAfter})
+		l := memlog.New(memlog.Config{MaxEvents: o.MaxEvents, SlowAfter: o.SlowAfter})
 		t.Cleanup(func() { l.Close() })
 		return l
 	})
@@ -20,7 +21,7 @@ func TestMemoryContract(t *testing.T) {
 func BenchmarkMemoryAppend(b *testing.B) {
 	for _, n := range []int{1, 1000} {
 		b.Run(fmt.Sprintf("recipients=%d", n), func(b *testing.B) {
-			l := realtime.NewMemory(realtime.MemoryConfig{})
+			l := memlog.New(memlog.Config{})
 			defer l.Close()
 			users := make([]string, n)
 			for i := range users {

@@ -1,4 +1,5 @@
-package presence
+// Package redispresence is the presence.Tracker a fleet shares, in Redis.
+package redispresence
 
 import (
 	"context"
@@ -11,12 +12,14 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"messenger/presence"
 )
 
-var _ Tracker = (*Redis)(nil)
+var _ presence.Tracker = (*Redis)(nil)
 
-// RedisConfig configures the Redis tracker. Zero values are the defaults.
-type RedisConfig struct {
+// Config configures the Redis tracker. Zero values are the defaults.
+type Config struct {
 	// Addrs of the Redis node (the first is used) or the Redis Cluster seeds.
 	Addrs []string
 	// Cluster: Addrs seed a Redis Cluster.
@@ -42,7 +45,7 @@ type RedisConfig struct {
 // handles lapse by themselves. Counting and changing the set happen in one
 // MULTI, so "first" and "last" are decided once across the fleet.
 type Redis struct {
-	cfg      RedisConfig
+	cfg      Config
 	rdb      redis.UniversalClient
 	instance string
 	next     uint64
@@ -53,10 +56,10 @@ type Redis struct {
 	closing  sync.Once
 }
 
-// NewRedis connects to Redis and starts the refresh loop.
-func NewRedis(ctx context.Context, cfg RedisConfig) (*Redis, error) {
+// New connects to Redis and starts the refresh loop.
+func New(ctx context.Context, cfg Config) (*Redis, error) {
 	if len(cfg.Addrs) == 0 {
-		return nil, errors.New("presence: RedisConfig.Addrs is required")
+		return nil, errors.New("presence: Config.Addrs is required")
 	}
 	if cfg.KeyPrefix == "" {
 		cfg.KeyPrefix = "presence:"
@@ -98,11 +101,11 @@ func (r *Redis) seenKey(userID string) string {
 func (r *Redis) expiry() float64 { return float64(time.Now().Add(r.cfg.TTL).UnixMilli()) }
 func nowScore() string           { return strconv.FormatInt(time.Now().UnixMilli(), 10) }
 
-// Connect implements Tracker.
+// Connect implements presence.Tracker.
 func (r *Redis) Connect(ctx context.Context, userID string) (string, bool, error) {
 	r.mu.Lock()
 	r.next++
-	h := r.instance + "." + handle(r.next)
+	h := r.instance + "." + presence.Handle(r.next)
 	r.local[h] = userID
 	r.mu.Unlock()
 	k := r.key(userID)
@@ -120,7 +123,7 @@ func (r *Redis) Connect(ctx context.Context, userID string) (string, bool, error
 	return h, card.Val() == 1, nil
 }
 
-// Disconnect implements Tracker.
+// Disconnect implements presence.Tracker.
 func (r *Redis) Disconnect(ctx context.Context, userID, h string, at time.Time) (bool, error) {
 	r.mu.Lock()
 	_, mine := r.local[h]
@@ -149,7 +152,7 @@ func (r *Redis) Disconnect(ctx context.Context, userID, h string, at time.Time) 
 	return true, nil
 }
 
-// State implements Tracker.
+// State implements presence.Tracker.
 func (r *Redis) State(ctx context.Context, userID string) (bool, *time.Time, error) {
 	var live *redis.IntCmd
 	var seen *redis.StringCmd
