@@ -15,6 +15,7 @@ import (
 
 	"messenger/blob"
 	"messenger/chat"
+	"messenger/fault"
 	"messenger/sniff"
 	"messenger/storage"
 )
@@ -143,14 +144,14 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Milli
 func BlobKey(uploadID string) string { return "uploads/" + uploadID }
 
 func badInput(field, msg string) error {
-	return &chat.Error{Code: chat.BadUserInput, Message: msg, Field: field}
+	return &fault.Error{Code: fault.BadUserInput, Message: msg, Field: field}
 }
 
 func notFound(what string) error {
-	return &chat.Error{Code: chat.NotFound, Message: what + " not found"}
+	return &fault.Error{Code: fault.NotFound, Message: what + " not found"}
 }
 
-func forbidden(msg string) error { return &chat.Error{Code: chat.Forbidden, Message: msg} }
+func forbidden(msg string) error { return &fault.Error{Code: fault.Forbidden, Message: msg} }
 
 // refusal turns a sniff.Inspect refusal into BAD_USER_INPUT.
 func refusal(field string, err error) error {
@@ -164,7 +165,7 @@ func wrap(what string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var ce *chat.Error
+	var ce *fault.Error
 	if errors.As(err, &ce) {
 		return err
 	}

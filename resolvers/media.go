@@ -3,7 +3,7 @@ package resolvers
 import (
 	"context"
 
-	"messenger/chat"
+	"messenger/fault"
 	"messenger/ids"
 	"messenger/loaders"
 	"messenger/media"
@@ -21,7 +21,7 @@ const (
 // assembled without one.
 func (r *Resolver) media() (*media.Service, error) {
 	if r.Media == nil {
-		return nil, &chat.Error{Code: chat.Unavailable, Message: "uploads and stories are not configured on this server"}
+		return nil, &fault.Error{Code: fault.Unavailable, Message: "uploads and stories are not configured on this server"}
 	}
 	return r.Media, nil
 }
@@ -45,7 +45,7 @@ func (r *Resolver) callerMedia(ctx context.Context, typ, global string) (string,
 	}
 	me, id, err := callerAnd(ctx, typ, global)
 	if err != nil {
-		return "", nil, "", &chat.Error{Code: chat.NotFound, Message: typ + " not found"}
+		return "", nil, "", &fault.Error{Code: fault.NotFound, Message: typ + " not found"}
 	}
 	return me, m, id, nil
 }

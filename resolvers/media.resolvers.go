@@ -9,7 +9,7 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"messenger/chat"
+	"messenger/fault"
 	"messenger/graph"
 	"messenger/graph/model"
 	"messenger/ids"
@@ -107,7 +107,7 @@ func (r *queryResolver) Upload(ctx context.Context, id string) (*media.Upload, e
 		return nil, nil
 	}
 	u, err := m.Upload(ctx, me, id)
-	if errors.Is(err, chat.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil, nil
 	}
 	return &u, err
@@ -119,7 +119,7 @@ func (r *queryResolver) Story(ctx context.Context, id string) (*media.Story, err
 		return nil, nil
 	}
 	st, err := m.Story(ctx, me, id)
-	if errors.Is(err, chat.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil, nil
 	}
 	return &st, err

@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"messenger/chat"
+	"messenger/fault"
 	"messenger/graph"
 	"messenger/graph/model"
 	"messenger/ids"
@@ -78,7 +79,7 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	}
 	uploads, err := decodeAll(uploadType, input.AttachmentIds)
 	if err != nil {
-		return nil, &chat.Error{Code: chat.NotFound, Message: "upload not found", Field: "attachmentIds"}
+		return nil, &fault.Error{Code: fault.NotFound, Message: "upload not found", Field: "attachmentIds"}
 	}
 	m, err := r.Chat.Send(ctx, me, conv, input.ClientMessageID, input.Body, uploads...)
 	return &m, err

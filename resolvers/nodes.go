@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"messenger/chat"
+	"messenger/fault"
 	"messenger/ids"
 	"messenger/storage"
 )
@@ -41,7 +41,7 @@ func asNode[T any](v T, err error) (ids.Node, error) {
 // orNull turns NOT_FOUND into null: an object the caller may not (or no
 // longer) see.
 func orNull[T any](v T, err error) (*T, error) {
-	if errors.Is(err, chat.ErrNotFound) || errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) || errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {

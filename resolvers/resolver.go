@@ -9,6 +9,7 @@ import (
 
 	"messenger/auth"
 	"messenger/chat"
+	"messenger/fault"
 	"messenger/graph/model"
 	"messenger/ids"
 	"messenger/loaders"
@@ -31,7 +32,7 @@ type Resolver struct {
 func caller(ctx context.Context) (string, error) {
 	id, ok := auth.FromContext(ctx)
 	if !ok {
-		return "", &chat.Error{Code: chat.Unauthenticated, Message: "sign in first: send a valid token as `Authorization: Bearer <token>`"}
+		return "", &fault.Error{Code: fault.Unauthenticated, Message: "sign in first: send a valid token as `Authorization: Bearer <token>`"}
 	}
 	return id.UserID, nil
 }
@@ -94,7 +95,7 @@ func afterUser(after *string) (string, error) {
 	}
 	id, err := ids.DecodeAs(ids.User, *after)
 	if err != nil {
-		return "", &chat.Error{Code: chat.BadUserInput, Message: "malformed cursor", Field: "after"}
+		return "", &fault.Error{Code: fault.BadUserInput, Message: "malformed cursor", Field: "after"}
 	}
 	return id, nil
 }
@@ -145,7 +146,7 @@ func (r *Resolver) node(ctx context.Context, me, global string) (ids.Node, error
 	default:
 		n, err = r.mediaNode(ctx, me, typ, id)
 	}
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, chat.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, fault.ErrNotFound) {
 		return nil, nil
 	}
 	return n, err
