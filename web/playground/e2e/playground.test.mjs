@@ -7,8 +7,10 @@
 //   - every request the page makes (HTTP, workers, websockets) goes to the
 //     API's host, nothing else;
 //   - signing up in the panel works and GraphiQL then runs "Me" as that user;
-//   - user A's "Events" subscription receives the message user B (a second
-//     browser context) sends in a direct conversation created from GraphiQL;
+//   - subscribing signed out shows "Sign in first" (no socket, no spinner);
+//   - user A's "Events" subscription receives the messages user B (a second
+//     browser context) sends in a direct conversation B started from the
+//     People picker (no id copied), and the event log lists them all;
 //   - the websocket connection_init carries the signed-in user's token, and
 //     switching user (pasting another token) opens a new socket for it;
 //   - API errors are shown in the panel.
@@ -267,6 +269,19 @@ async function main() {
     const A = await openPage(browser, 'A');
     await openPlayground(A);
 
+    step('page A: subscribing signed out explains how to sign in, without opening a socket');
+    await selectTab(A, 'Events');
+    await A.page.click('.graphiql-execute-button');
+    await A.page.waitForSelector('#pg-event-notice', { timeout: TIMEOUT });
+    const notice = (await A.page.textContent('#pg-event-notice')) || '';
+    if (!notice.includes('Sign in first')) throw new Error(`signed-out notice: "${notice}"`);
+    await waitShown(A, (t) => t.includes('Sign in first'), 'the signed-out message in the response pane');
+    if (A.sockets.length) throw new Error('a websocket was opened while signed out');
+    if (await A.page.$('.graphiql-execute-button .graphiql-spinner, .graphiql-spinner')) {
+      // GraphiQL shows a spinner only while a request is in flight.
+      throw new Error('a spinner is still shown after the signed-out message');
+    }
+
     step(`page A: sign up ${userA}`);
     const tokenA = await signUp(A, userA, password);
 
@@ -277,7 +292,7 @@ async function main() {
     if (!me || !me.data || !me.data.me || me.data.me.username !== userA) {
       throw new Error(`Me returned:\n${meText}`);
     }
-    const userAId = me.data.me.id;
+
 
     step('page A: start the "Events" subscription');
     await selectTab(A, 'Events');
@@ -316,24 +331,56 @@ async function main() {
     const tokenB = await signUp(B, userB, password);
     if (tokenB === tokenA) throw new Error('both users got the same token');
 
-    step('page B: "Start" a direct conversation with A');
-    await selectTab(B, 'Start');
-    await setVariables(B, { userId: userAId });
-    const startText = await execute(B, (t) => t.includes('"createDirectConversation"') || t.includes('"errors"'), 'Start');
-    const conversationId = parse(startText)?.data?.createDirectConversation?.id;
-    if (!conversationId) throw new Error(`createDirectConversation returned:\n${startText}`);
+    step('page B: the People picker finds A and starts a direct conversation');
+    await B.page.click('[aria-label="Show People"]');
+    await B.page.fill('#pg-user-search', userA);
+    await B.page.click('#pg-user-search-go');
+    await B.page.click(`#pg-user-results li[data-username="${userA}"] .pg-user-start`, { timeout: TIMEOUT });
+    await B.page.waitForSelector('#pg-people-message', { timeout: TIMEOUT });
+    await B.page.waitForFunction(
+      () => document.querySelector('.graphiql-tab-active .graphiql-tab-button')?.getAttribute('title') === 'SendMessage',
+      null,
+      { timeout: TIMEOUT },
+    );
+    let conversationId = '';
+    await waitFor(async () => {
+      conversationId = parse(await modelValue(B, 'variables.json'))?.input?.conversationId || '';
+      return conversationId && conversationId !== '...';
+    }, 'the picker to put the conversation id into the SendMessage variables');
+    await B.page.waitForTimeout(750); // GraphiQL re-parses the operation name
 
-    const body = `hello from ${userB} ${rand()}`;
-    step(`page B: "Send" "${body}"`);
-    await selectTab(B, 'Send');
-    await setVariables(B, { input: { conversationId, clientMessageId: `e2e-${rand()}`, body } });
-    const sendText = await execute(B, (t) => t.includes('"sendMessage"') || t.includes('"errors"'), 'Send');
-    if (parse(sendText)?.data?.sendMessage?.body !== body) throw new Error(`sendMessage returned:\n${sendText}`);
+    const bodies = [`hello from ${userB} ${rand()}`, `second from ${userB} ${rand()}`];
+    for (const body of bodies) {
+      step(`page B: "SendMessage" "${body}" (conversation id from the picker)`);
+      const vars = parse(await modelValue(B, 'variables.json'));
+      await setVariables(B, { ...vars, input: { ...vars.input, clientMessageId: `e2e-${rand()}`, body } });
+      const sendText = await execute(B, (t) => t.includes('"sendMessage"') || t.includes('"errors"'), 'SendMessage');
+      if (parse(sendText)?.data?.sendMessage?.body !== body) throw new Error(`sendMessage returned:\n${sendText}`);
+    }
+    const body = bodies[0];
 
     step('page A: the subscription shows the MessageAdded event');
     const eventText = await waitShown(A, (t) => t.includes(body), 'MessageAdded event');
     if (!eventText.includes('MessageAdded')) throw new Error(`event lacks __typename MessageAdded:\n${eventText}`);
     if (!eventText.includes(userB)) throw new Error(`event lacks the sender ${userB}:\n${eventText}`);
+
+    step('page A: the event log lists every event, newest first, and clears');
+    await A.page.waitForFunction(
+      (want) => {
+        const items = [...document.querySelectorAll('#pg-event-log li')].map((li) => li.textContent);
+        const at = want.map((w) => items.findIndex((t) => t.includes(w)));
+        return at.every((i) => i >= 0) && at[1] < at[0];
+      },
+      bodies,
+      { timeout: TIMEOUT },
+    ).catch(async () => {
+      throw new Error(`event log shows:\n${await A.page.textContent('#pg-event-log')}`);
+    });
+    const logged = await A.page.$$eval('#pg-event-log li', (lis) => lis.map((li) => li.dataset.type));
+    if (logged.filter((t) => t === 'MessageAdded').length < 2) throw new Error(`event log types: ${logged}`);
+    console.log(`e2e:   event log: ${logged.join(', ')}`);
+    await A.page.click('#pg-events-clear');
+    await A.page.waitForFunction(() => document.querySelectorAll('#pg-event-log li').length === 0, null, { timeout: TIMEOUT });
 
     step('page A: log out closes the websocket of user A');
     await A.page.click('#pg-logout');

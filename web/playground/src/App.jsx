@@ -1,5 +1,7 @@
-import { useEffect, useMemo, useState } from 'react';
-import { GraphiQL } from 'graphiql';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { GraphiQL, HISTORY_PLUGIN } from 'graphiql';
+import { EVENT_LOG_LIMIT, EventLog, describeResult } from './EventLog.jsx';
+import { SessionContext, peoplePlugin } from './UserPicker.jsx';
 import { createConnection, loadSession, saveSession, signUp, logIn, me } from './api.js';
 import { defaultTabs } from './examples.js';
 
@@ -114,30 +116,51 @@ function AuthPanel({ session, onSession }) {
   );
 }
 
-/** The playground: sign-in panel above GraphiQL. */
+const plugins = [HISTORY_PLUGIN, peoplePlugin];
+
+/** The playground: sign-in panel above GraphiQL and the event log. */
 export function App() {
   const [session, setSession] = useState(loadSession);
+  const [events, setEvents] = useState([]);
+  const [notice, setNotice] = useState('');
+  const nextId = useRef(1);
   const token = session ? session.token : '';
 
   // One HTTP fetcher + graphql-ws client per token. A new user gets a new
   // websocket (connection_init carries the new token); the old one is closed.
-  const connection = useMemo(() => createConnection(token), [token]);
+  const connection = useMemo(
+    () =>
+      createConnection(token, {
+        onEvent: (result) => {
+          const entry = { id: nextId.current++, at: new Date(), ...describeResult(result) };
+          setEvents((list) => [entry, ...list].slice(0, EVENT_LOG_LIMIT));
+        },
+        onNotice: setNotice,
+      }),
+    [token],
+  );
   useEffect(() => () => connection.dispose(), [connection]);
 
   const onSession = (s) => {
     saveSession(s);
     setSession(s);
+    setNotice('');
   };
 
   return (
     <div className="pg-root">
       <AuthPanel session={session} onSession={onSession} />
-      <div className="pg-graphiql">
-        <GraphiQL fetcher={connection.fetcher} defaultTabs={defaultTabs} defaultEditorToolsVisibility="variables"
-          shouldPersistHeaders={false}>
-          {/* Replaces the default logo, a link to github.com. */}
-          <GraphiQL.Logo>Messenger</GraphiQL.Logo>
-        </GraphiQL>
+      <div className="pg-main">
+        <div className="pg-graphiql">
+          <SessionContext.Provider value={session}>
+            <GraphiQL fetcher={connection.fetcher} defaultTabs={defaultTabs} defaultEditorToolsVisibility="variables"
+              shouldPersistHeaders={false} plugins={plugins}>
+              {/* Replaces the default logo, a link to github.com. */}
+              <GraphiQL.Logo>Messenger</GraphiQL.Logo>
+            </GraphiQL>
+          </SessionContext.Provider>
+        </div>
+        <EventLog entries={events} notice={notice} onClear={() => setEvents([])} />
       </div>
     </div>
   );

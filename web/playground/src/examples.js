@@ -19,8 +19,8 @@ export const examples = [
 `,
   },
   {
-    name: 'Start a conversation',
-    query: `mutation Start($userId: ID!) {
+    name: 'Start a conversation (or use the People picker)',
+    query: `mutation StartConversation($userId: ID!) {
   createDirectConversation(userId: $userId) {
     id
     members {
@@ -39,7 +39,7 @@ export const examples = [
   },
   {
     name: 'Send',
-    query: `mutation Send($input: SendMessageInput!) {
+    query: `mutation SendMessage($input: SendMessageInput!) {
   sendMessage(input: $input) {
     id
     seq
@@ -146,7 +146,7 @@ export const examples = [
   },
   {
     name: 'Group',
-    query: `mutation Group($memberIds: [ID!]!) {
+    query: `mutation CreateGroup($memberIds: [ID!]!) {
   createGroup(input: { title: "Team", memberIds: $memberIds }) {
     id
     title
