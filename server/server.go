@@ -19,6 +19,7 @@ import (
 	"messenger/gqlws"
 	"messenger/graph"
 	"messenger/loaders"
+	"messenger/observe"
 	"messenger/persisted"
 	"messenger/ratelimit"
 	"messenger/resolvers"
@@ -29,6 +30,9 @@ import (
 type Config struct {
 	// Chat is the domain. Required.
 	Chat *chat.Service
+	// Loaders is what the dataloaders read: the store's batch lookups (the
+	// opened store, wrapped by the Observer to time them). Required.
+	Loaders loaders.Source
 	// Tokens verifies bearer tokens. Required.
 	Tokens *auth.Tokens
 	// Logger receives request errors (default slog.Default()).
@@ -77,8 +81,9 @@ type Config struct {
 	// Uploads enables attachments and stories (see uploads.go).
 	Uploads Uploads
 	// Observer holds the metrics served on /metrics; pass the one that
-	// wrapped the backends (default: a new one, seeing only GraphQL).
-	Observer *Observer
+	// wrapped the backends (default: a new one, seeing only GraphQL and
+	// websockets).
+	Observer *observe.Observer
 	// HideMetrics takes /metrics off this handler (default: served); serve
 	// Observer.MetricsHandler on a private listener instead.
 	HideMetrics bool
@@ -94,8 +99,12 @@ type Handler struct {
 // reconnect elsewhere and resume from their cursors.
 func (h *Handler) Shutdown() { h.ws.Shutdown() }
 
-// New returns the API's HTTP handler.
+// New returns the API's HTTP handler. It panics when a required field of
+// cfg is missing: a wiring mistake, found at start-up.
 func New(cfg Config) *Handler {
+	if cfg.Chat == nil || cfg.Tokens == nil || cfg.Loaders == nil {
+		panic("server: Config.Chat, Config.Tokens and Config.Loaders are required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -129,21 +138,22 @@ func New(cfg Config) *Handler {
 	if wsCfg.CheckOrigin == nil {
 		wsCfg.CheckOrigin = allowed.allows
 	}
-	m := cfg.Observer
-	if m == nil {
-		m = NewObserver()
+	obs := cfg.Observer
+	if obs == nil {
+		obs = observe.New()
 	}
-	wsCfg.OnReuse = m.reused
+	m := obs.GraphQL(observe.GraphQLConfig{RequestID: requestID, ErrorCode: errorCode})
+	wsCfg.OnReuse = m.Reused
 	ws := gqlws.New(wsCfg)
 	root.Push = ws // subscriptions push their events to the socket
-	m.watchWebsockets(ws)
-	store := observedStore{Store: cfg.Chat.Store(), o: m}
+	obs.WatchWebsockets(ws)
+	store := cfg.Loaders
 	gql.AddTransport(ws)
 	gql.AddTransport(httpTransport{multipart: cfg.Uploads.transport(), maxJSON: cfg.MaxBodyBytes, maxBatch: cfg.Limits.MaxBatch, timeout: cfg.Limits.Timeout})
 	gql.SetQueryCache(newQueryCache(cfg.QueryCacheBytes))
 	gql.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	gql.SetDisableSuggestion(cfg.Production)
-	gql.Use(operationTracer{tracer: m.tracer}) // first: its span covers the other extensions
+	gql.Use(m.Tracer()) // first: its span covers the other extensions
 	gql.Use(guard{limits: cfg.Limits, introspection: !cfg.Production, onLimiterErr: func(err error) {
 		cfg.Logger.Warn("rate limiter unavailable: letting the request through", "err", err)
 	}})
@@ -152,7 +162,7 @@ func New(cfg Config) *Handler {
 	gql.Use(persisted.Extension{Cache: cfg.APQCache, Trusted: cfg.Trusted, MaxDocumentBytes: cfg.APQMaxDocumentBytes})
 	gql.SetErrorPresenter(presenter(cfg.Logger))
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
-	gql.AroundResponses(m.observeResponses)
+	gql.AroundResponses(m.Responses)
 	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		// A subscription lives for hours: each event gets fresh loaders (so
 		// it shows current names) that fetch at once (a batching timer
@@ -163,7 +173,7 @@ func New(cfg Config) *Handler {
 		}
 		return next(ctx)
 	})
-	gql.AroundFields(m.observeFields)
+	gql.AroundFields(m.Fields)
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		// Queries batch their loads (a page of 50 conversations, one store
 		// call per kind). A mutation loads one object at a time: it fetches
@@ -213,7 +223,7 @@ func New(cfg Config) *Handler {
 		}
 	})
 	if !cfg.HideMetrics {
-		mux.Handle("/metrics", m.MetricsHandler())
+		mux.Handle("/metrics", obs.MetricsHandler())
 	}
 	if cfg.Playground {
 		mux.Handle("/playground", playground.Handler())

@@ -20,6 +20,7 @@ import (
 
 	"messenger/auth"
 	"messenger/chat"
+	"messenger/observe"
 	"messenger/realtime"
 	"messenger/server"
 	"messenger/storage"
@@ -62,7 +63,7 @@ func run(args []string, logger *slog.Logger) error {
 			logger.Error("flushing traces", "err", err)
 		}
 	}()
-	obs := server.NewObserver() // wraps each backend: /metrics times their calls
+	obs := observe.New() // wraps each backend: /metrics times their calls
 
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -137,7 +138,7 @@ func run(args []string, logger *slog.Logger) error {
 		}
 		defer closeDebug()
 	}
-	sc := server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
+	sc := server.Config{Chat: svc, Tokens: tokens, Loaders: obs.Loaders(store), Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
 	sc.Degraded = searchDegraded(indexer)
 	closeRedis, err := production(ctx, cfg, &sc)
 	if err != nil {
