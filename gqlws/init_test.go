@@ -24,7 +24,9 @@ func TestRefusedInitClosesWithTheCodeInitChose(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			both(t, func(t *testing.T, poll bool) {
-				init := func(context.Context, map[string]any) (context.Context, time.Time, error) { return nil, time.Time{}, tc.err }
+				init := func(context.Context, map[string]any) (context.Context, time.Time, error) {
+					return nil, time.Time{}, tc.err
+				}
 				addr, _ := start(t, poll, Config{Init: init}, newExecutor(false, 0, nil))
 				c := dial(t, addr, nil)
 				c.write(text(initMsg))
