@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -199,7 +198,7 @@ func New(cfg Config) *Handler {
 	})
 
 	mux := http.NewServeMux()
-	api := withAuth(cfg.Tokens, withPartner(cfg.PartnerKeys, gql))
+	api := withAuth(cfg.Tokens, presenter(cfg.Logger), withPartner(cfg.PartnerKeys, gql))
 	mux.Handle("/graphql", withCORS(allowed, cfg.Uploads.wrap(limitBody(cfg.MaxBodyBytes, api), api)))
 	cfg.Uploads.mount(mux)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -242,73 +241,6 @@ func limitBody(n int64, next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, n)
 		next.ServeHTTP(w, r)
 	})
-}
-
-// withAuth puts the bearer token's identity in the request context. A
-// missing or invalid token leaves the request anonymous: signUp and logIn
-// work, everything else answers UNAUTHENTICATED.
-func withAuth(tokens *auth.Tokens, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h := r.Header.Get("Authorization"); h != "" {
-			if id, exp, err := tokens.Verify(h); err == nil {
-				r = r.WithContext(auth.WithIdentity(r.Context(), auth.Identity{UserID: id, Expires: exp}))
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// withPartner marks requests carrying a partner's X-Api-Key; an unknown
-// key is refused with 401. A websocket may instead send apiKey in its
-// connection_init payload.
-func withPartner(keys map[string]string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if k := r.Header.Get("X-Api-Key"); k != "" {
-			name, ok := keys[k]
-			if !ok {
-				writeRefusal(w, mediaJSON, http.StatusUnauthorized, string(chat.Unauthenticated), "unknown API key")
-				return
-			}
-			r = r.WithContext(persisted.WithPartner(r.Context(), name))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// wsInit authenticates a websocket from its connection_init payload: a
-// token ("Authorization" or "authorization", with or without "Bearer ")
-// and optionally a partner's "apiKey". A refused token or key closes the
-// socket with 4403; the socket closes with 4403 when the token expires.
-// A socket without a token is anonymous, like an HTTP request without one.
-func wsInit(cfg Config) gqlws.InitFunc {
-	return func(ctx context.Context, p map[string]any) (context.Context, time.Time, error) {
-		if k, _ := p["apiKey"].(string); k != "" {
-			name, ok := cfg.PartnerKeys[k]
-			if !ok {
-				return nil, time.Time{}, &chat.Error{Code: chat.Forbidden, Message: "unknown API key"}
-			}
-			ctx = persisted.WithPartner(ctx, name)
-		}
-		tok, _ := p["Authorization"].(string)
-		if tok == "" {
-			tok, _ = p["authorization"].(string)
-		}
-		if tok == "" {
-			tok, _ = p["token"].(string)
-		}
-		tok = strings.TrimSpace(tok)
-		if tok == "" {
-			if id, ok := auth.FromContext(ctx); ok {
-				return ctx, id.Expires, nil // authenticated by the upgrade request's header
-			}
-			return ctx, time.Time{}, &chat.Error{Code: chat.Unauthenticated, Message: "connection_init needs a token"}
-		}
-		id, exp, err := cfg.Tokens.Verify(tok)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		return auth.WithIdentity(ctx, auth.Identity{UserID: id, Expires: exp}), exp, nil
-	}
 }
 
 // unlimited is the limiter when no rate rule is configured.
