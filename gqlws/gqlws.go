@@ -116,6 +116,7 @@ type CloseError struct {
 	Reason string
 }
 
+// Error says how the socket is to be closed.
 func (e *CloseError) Error() string { return "gqlws: close " + strconv.Itoa(e.Code) + ": " + e.Reason }
 
 // StreamEnd says what to do when an operation's event stream failed. Either
