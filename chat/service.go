@@ -210,9 +210,6 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Store exposes the store for read-only batch lookups by id (dataloaders).
-func (s *Service) Store() storage.Store { return s.store }
-
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
 // member returns the caller's membership, or NOT_FOUND when they are not a

@@ -59,7 +59,8 @@
 //	4429  a second connection_init; too many subscriptions or messages
 //	4500  internal error
 //	1013  try again later: a subscription's event stream failed in a way a
-//	      reconnect (resuming from the last cursor) fixes
+//	      reconnect (resuming from the last cursor) fixes, or (when Init
+//	      returns a CloseError saying so) the credentials cannot be checked now
 //	1001  going away: server shutdown, or the peer stopped answering pings
 //	1002  a frame broke RFC 6455 (unmasked, reserved bits, bad fragmentation,
 //	      RSV1 without permessage-deflate or on a control frame or continuation)
@@ -72,6 +73,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -101,8 +103,21 @@ const (
 // InitFunc authenticates a connection from its connection_init payload (nil
 // when the client sent none). It returns the context operations on this
 // socket run in, and when the credentials expire (zero: never); the socket
-// is closed with 4403 then. An error refuses the connection with 4403.
+// is closed with 4403 then. An error refuses the connection with 4403, or
+// with the code of a *CloseError it is or wraps.
 type InitFunc func(ctx context.Context, payload map[string]any) (context.Context, time.Time, error)
+
+// CloseError, returned by an InitFunc, refuses the connection with Code and
+// Reason instead of 4403: 1013 (CloseTryAgainLater) tells the client that
+// its credentials could not be checked now and that it should reconnect
+// later with the same ones.
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+// Error says how the socket is to be closed.
+func (e *CloseError) Error() string { return "gqlws: close " + strconv.Itoa(e.Code) + ": " + e.Reason }
 
 // StreamEnd says what to do when an operation's event stream failed. Either
 // Errors is set (sent as an `error` message for that operation; the socket

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 	"unicode/utf8"
 
@@ -136,7 +137,12 @@ func (c *conn) init(p map[string]any) {
 	}
 	ctx, expires, err := c.t.cfg.Init(c.ctx, p)
 	if err != nil {
-		c.close(CloseForbidden, "Forbidden")
+		code, reason := CloseForbidden, "Forbidden"
+		var ce *CloseError
+		if errors.As(err, &ce) {
+			code, reason = ce.Code, ce.Reason
+		}
+		c.close(code, reason)
 		return
 	}
 	c.opCtx = ctx

@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"messenger/auth"
 	"messenger/chat"
 	"messenger/fault"
 	"messenger/gqlws"
@@ -53,6 +54,8 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	}
 	var ce *fault.Error
 	switch {
+	case errors.Is(err, auth.ErrAccountsUnavailable):
+		return set(chat.Unavailable, "accounts cannot be looked up now; retry shortly with the same token")
 	case errors.As(err, &ce) && ce.Message == "" && ce.Code == fault.NotFound:
 		return set(fault.NotFound, "not found")
 	case errors.As(err, &ce) && ce.Message == "" && ce.Code == fault.Unavailable:
@@ -100,7 +103,8 @@ func errorCode(err error) string {
 		}
 	case errors.Is(err, ids.ErrMalformed), errors.Is(err, storage.ErrNotFound):
 		return string(chat.NotFound)
-	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, realtime.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, realtime.ErrUnavailable), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, auth.ErrAccountsUnavailable):
 		return string(chat.Unavailable)
 	}
 	return "INTERNAL"

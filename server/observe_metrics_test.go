@@ -18,6 +18,7 @@ import (
 	"messenger/blob/folder"
 	"messenger/chat"
 	"messenger/netcut"
+	"messenger/observe"
 	"messenger/persisted"
 	"messenger/presence/mempresence"
 	"messenger/realtime"
@@ -30,7 +31,7 @@ import (
 // by one Observer, whose series the handler serves on /metrics.
 type observedAPI struct {
 	URL string
-	Obs *server.Observer
+	Obs *observe.Observer
 }
 
 type observedOptions struct {
@@ -45,11 +46,11 @@ func startObserved(t *testing.T, o observedOptions) *observedAPI {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { idx.Close() })
-	obs := server.NewObserver()
+	obs := observe.New()
 	e := newEmbedded(t, apiOptions{log: o.log, chat: func(c *chat.Config) {
 		c.Log, c.Presence, c.Search = obs.Log(c.Log), obs.Presence(mempresence.New()), obs.Index(idx)
 	}})
-	cfg := server.Config{Observer: obs}
+	cfg := server.Config{Observer: obs, Loaders: obs.Loaders(e.Store)}
 	if o.config != nil {
 		o.config(&cfg)
 	}
@@ -178,7 +179,7 @@ func TestMetricsTimeBlobCallsAndDoNotCountNotFoundAsAnError(t *testing.T) {
 func TestMetricsCountRedisCommandsAndTheirFailures(t *testing.T) {
 	addr := firstRedis(t)
 	proxy := netcut.New(t, addr)
-	var obs *server.Observer
+	var obs *observe.Observer
 	rdb := redis.NewClient(&redis.Options{Addr: proxy.Addr(), MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
 	api := startObserved(t, observedOptions{config: func(c *server.Config) {

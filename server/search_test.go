@@ -86,7 +86,7 @@ func startSearchAPI(t testing.TB, cfg searchAPIConfig) *searchAPI {
 	}
 	t.Cleanup(a.Chat.Close) // after the server closes, before the store does
 	a.startIndexer(t)
-	srv := httptest.NewServer(server.New(server.Config{Chat: a.Chat, Tokens: a.Tokens}))
+	srv := httptest.NewServer(server.New(server.Config{Chat: a.Chat, Tokens: a.Tokens, Loaders: db}))
 	t.Cleanup(srv.Close)
 	a.URL = srv.URL
 	return a

@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -19,6 +18,7 @@ import (
 	"messenger/gqlws"
 	"messenger/graph"
 	"messenger/loaders"
+	"messenger/observe"
 	"messenger/persisted"
 	"messenger/ratelimit"
 	"messenger/resolvers"
@@ -29,6 +29,9 @@ import (
 type Config struct {
 	// Chat is the domain. Required.
 	Chat *chat.Service
+	// Loaders is what the dataloaders read: the store's batch lookups (the
+	// opened store, wrapped by the Observer to time them). Required.
+	Loaders loaders.Source
 	// Tokens verifies bearer tokens. Required.
 	Tokens *auth.Tokens
 	// Logger receives request errors (default slog.Default()).
@@ -77,8 +80,9 @@ type Config struct {
 	// Uploads enables attachments and stories (see uploads.go).
 	Uploads Uploads
 	// Observer holds the metrics served on /metrics; pass the one that
-	// wrapped the backends (default: a new one, seeing only GraphQL).
-	Observer *Observer
+	// wrapped the backends (default: a new one, seeing only GraphQL and
+	// websockets).
+	Observer *observe.Observer
 	// HideMetrics takes /metrics off this handler (default: served); serve
 	// Observer.MetricsHandler on a private listener instead.
 	HideMetrics bool
@@ -94,8 +98,12 @@ type Handler struct {
 // reconnect elsewhere and resume from their cursors.
 func (h *Handler) Shutdown() { h.ws.Shutdown() }
 
-// New returns the API's HTTP handler.
+// New returns the API's HTTP handler. It panics when a required field of
+// cfg is missing: a wiring mistake, found at start-up.
 func New(cfg Config) *Handler {
+	if cfg.Chat == nil || cfg.Tokens == nil || cfg.Loaders == nil {
+		panic("server: Config.Chat, Config.Tokens and Config.Loaders are required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -129,21 +137,22 @@ func New(cfg Config) *Handler {
 	if wsCfg.CheckOrigin == nil {
 		wsCfg.CheckOrigin = allowed.allows
 	}
-	m := cfg.Observer
-	if m == nil {
-		m = NewObserver()
+	obs := cfg.Observer
+	if obs == nil {
+		obs = observe.New()
 	}
-	wsCfg.OnReuse = m.reused
+	m := obs.GraphQL(observe.GraphQLConfig{RequestID: requestID, ErrorCode: errorCode})
+	wsCfg.OnReuse = m.Reused
 	ws := gqlws.New(wsCfg)
 	root.Push = ws // subscriptions push their events to the socket
-	m.watchWebsockets(ws)
-	store := observedStore{Store: cfg.Chat.Store(), o: m}
+	obs.WatchWebsockets(ws)
+	store := cfg.Loaders
 	gql.AddTransport(ws)
 	gql.AddTransport(httpTransport{multipart: cfg.Uploads.transport(), maxJSON: cfg.MaxBodyBytes, maxBatch: cfg.Limits.MaxBatch, timeout: cfg.Limits.Timeout})
 	gql.SetQueryCache(newQueryCache(cfg.QueryCacheBytes))
 	gql.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	gql.SetDisableSuggestion(cfg.Production)
-	gql.Use(operationTracer{tracer: m.tracer}) // first: its span covers the other extensions
+	gql.Use(m.Tracer()) // first: its span covers the other extensions
 	gql.Use(guard{limits: cfg.Limits, introspection: !cfg.Production, onLimiterErr: func(err error) {
 		cfg.Logger.Warn("rate limiter unavailable: letting the request through", "err", err)
 	}})
@@ -152,7 +161,7 @@ func New(cfg Config) *Handler {
 	gql.Use(persisted.Extension{Cache: cfg.APQCache, Trusted: cfg.Trusted, MaxDocumentBytes: cfg.APQMaxDocumentBytes})
 	gql.SetErrorPresenter(presenter(cfg.Logger))
 	gql.SetRecoverFunc(recoverer(cfg.Logger))
-	gql.AroundResponses(m.observeResponses)
+	gql.AroundResponses(m.Responses)
 	gql.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		// A subscription lives for hours: each event gets fresh loaders (so
 		// it shows current names) that fetch at once (a batching timer
@@ -163,7 +172,7 @@ func New(cfg Config) *Handler {
 		}
 		return next(ctx)
 	})
-	gql.AroundFields(m.observeFields)
+	gql.AroundFields(m.Fields)
 	gql.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		// Queries batch their loads (a page of 50 conversations, one store
 		// call per kind). A mutation loads one object at a time: it fetches
@@ -189,7 +198,7 @@ func New(cfg Config) *Handler {
 	})
 
 	mux := http.NewServeMux()
-	api := withAuth(cfg.Tokens, withPartner(cfg.PartnerKeys, gql))
+	api := withAuth(cfg.Tokens, presenter(cfg.Logger), withPartner(cfg.PartnerKeys, gql))
 	mux.Handle("/graphql", withCORS(allowed, cfg.Uploads.wrap(limitBody(cfg.MaxBodyBytes, api), api)))
 	cfg.Uploads.mount(mux)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -213,7 +222,7 @@ func New(cfg Config) *Handler {
 		}
 	})
 	if !cfg.HideMetrics {
-		mux.Handle("/metrics", m.MetricsHandler())
+		mux.Handle("/metrics", obs.MetricsHandler())
 	}
 	if cfg.Playground {
 		mux.Handle("/playground", playground.Handler())
@@ -232,73 +241,6 @@ func limitBody(n int64, next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, n)
 		next.ServeHTTP(w, r)
 	})
-}
-
-// withAuth puts the bearer token's identity in the request context. A
-// missing or invalid token leaves the request anonymous: signUp and logIn
-// work, everything else answers UNAUTHENTICATED.
-func withAuth(tokens *auth.Tokens, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h := r.Header.Get("Authorization"); h != "" {
-			if id, exp, err := tokens.Verify(h); err == nil {
-				r = r.WithContext(auth.WithIdentity(r.Context(), auth.Identity{UserID: id, Expires: exp}))
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// withPartner marks requests carrying a partner's X-Api-Key; an unknown
-// key is refused with 401. A websocket may instead send apiKey in its
-// connection_init payload.
-func withPartner(keys map[string]string, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if k := r.Header.Get("X-Api-Key"); k != "" {
-			name, ok := keys[k]
-			if !ok {
-				writeRefusal(w, mediaJSON, http.StatusUnauthorized, string(chat.Unauthenticated), "unknown API key")
-				return
-			}
-			r = r.WithContext(persisted.WithPartner(r.Context(), name))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// wsInit authenticates a websocket from its connection_init payload: a
-// token ("Authorization" or "authorization", with or without "Bearer ")
-// and optionally a partner's "apiKey". A refused token or key closes the
-// socket with 4403; the socket closes with 4403 when the token expires.
-// A socket without a token is anonymous, like an HTTP request without one.
-func wsInit(cfg Config) gqlws.InitFunc {
-	return func(ctx context.Context, p map[string]any) (context.Context, time.Time, error) {
-		if k, _ := p["apiKey"].(string); k != "" {
-			name, ok := cfg.PartnerKeys[k]
-			if !ok {
-				return nil, time.Time{}, &chat.Error{Code: chat.Forbidden, Message: "unknown API key"}
-			}
-			ctx = persisted.WithPartner(ctx, name)
-		}
-		tok, _ := p["Authorization"].(string)
-		if tok == "" {
-			tok, _ = p["authorization"].(string)
-		}
-		if tok == "" {
-			tok, _ = p["token"].(string)
-		}
-		tok = strings.TrimSpace(tok)
-		if tok == "" {
-			if id, ok := auth.FromContext(ctx); ok {
-				return ctx, id.Expires, nil // authenticated by the upgrade request's header
-			}
-			return ctx, time.Time{}, &chat.Error{Code: chat.Unauthenticated, Message: "connection_init needs a token"}
-		}
-		id, exp, err := cfg.Tokens.Verify(tok)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		return auth.WithIdentity(ctx, auth.Identity{UserID: id, Expires: exp}), exp, nil
-	}
 }
 
 // unlimited is the limiter when no rate rule is configured.

@@ -68,11 +68,14 @@ func newEmbedded(tb testing.TB, o apiOptions) *embedded {
 	return &embedded{Store: o.store, Tokens: tokens, Chat: svc}
 }
 
-// serve starts the handler of cfg, with the domain's Chat and Tokens,
-// behind a real HTTP server that stops when tb ends, and returns the
+// serve starts the handler of cfg, with the domain's Chat and Tokens (and
+// its store as the dataloaders' source unless cfg names one), behind a real HTTP server that stops when tb ends, and returns the
 // handler and the server's URL.
 func (e *embedded) serve(tb testing.TB, cfg server.Config) (*server.Handler, string) {
 	cfg.Chat, cfg.Tokens = e.Chat, e.Tokens
+	if cfg.Loaders == nil {
+		cfg.Loaders = e.Store
+	}
 	h := server.New(cfg)
 	srv := httptest.NewServer(h)
 	tb.Cleanup(srv.Close)

@@ -20,7 +20,7 @@ import (
 func serveWithTimeouts(t *testing.T, to server.Timeouts) string {
 	t.Helper()
 	e := newEmbedded(t, apiOptions{})
-	h := server.New(server.Config{Chat: e.Chat, Tokens: e.Tokens})
+	h := server.New(server.Config{Chat: e.Chat, Tokens: e.Tokens, Loaders: e.Store})
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Config = to.HTTPServer(h)
 	srv.Start()

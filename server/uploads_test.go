@@ -103,7 +103,7 @@ func newMediaAPIWith(t *testing.T, s3 bool, wrap func(blob.Store) blob.Store) *m
 	}
 	up.Media = m
 	api.media = m
-	h := server.New(server.Config{Chat: e.Chat, Tokens: e.Tokens, Uploads: up})
+	h := server.New(server.Config{Chat: e.Chat, Tokens: e.Tokens, Loaders: e.Store, Uploads: up})
 	srv.Config.Handler = h
 	srv.Start()
 	t.Cleanup(srv.Close)

@@ -20,6 +20,7 @@ import (
 
 	"messenger/auth"
 	"messenger/chat"
+	"messenger/observe"
 	"messenger/realtime"
 	"messenger/realtime/memlog"
 	"messenger/server"
@@ -69,7 +70,7 @@ func run(args []string, logger *slog.Logger) error {
 			logger.Error("flushing traces", "err", err)
 		}
 	}()
-	obs := server.NewObserver() // wraps each backend: /metrics times their calls
+	obs := observe.New() // wraps each backend: /metrics times their calls
 	if !cfg.Migrate {
 		if err := requireMigrated(ctx, cfg); err != nil {
 			return err
@@ -149,7 +150,7 @@ func run(args []string, logger *slog.Logger) error {
 		}
 		defer closeDebug()
 	}
-	sc := server.Config{Chat: svc, Tokens: tokens, Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
+	sc := server.Config{Chat: svc, Tokens: tokens, Loaders: obs.Loaders(store), Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
 	sc.Degraded = searchDegraded(indexer)
 	closeRedis, err := production(ctx, cfg, &sc)
 	if err != nil {

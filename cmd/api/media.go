@@ -17,6 +17,7 @@ import (
 	"messenger/blob/s3blob"
 	"messenger/chat"
 	"messenger/media"
+	"messenger/observe"
 	"messenger/server"
 )
 
@@ -31,7 +32,7 @@ var _ media.URLSigner = (*relay.Relay)(nil)
 // sweeper (unattached uploads, expired stories) runs until ctx ends. The
 // returned close function releases the metadata store. obs times the blob
 // store's calls. members is the chat store, read for stories' audiences.
-func openUploads(ctx context.Context, cfg config, svc *chat.Service, members media.Members, signingKey []byte, obs *server.Observer) (server.Uploads, func() error, error) {
+func openUploads(ctx context.Context, cfg config, svc *chat.Service, members media.Members, signingKey []byte, obs *observe.Observer) (server.Uploads, func() error, error) {
 	var up server.Uploads
 	var blobs blob.Store
 	var downloads media.URLSigner

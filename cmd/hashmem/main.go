@@ -82,7 +82,7 @@ func run(n, maxHashes int, wait, returnAfter time.Duration, gogc int, idle time.
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: server.New(server.Config{Chat: svc, Tokens: tokens, Logger: quiet}), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: server.New(server.Config{Chat: svc, Tokens: tokens, Loaders: store, Logger: quiet}), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
 	url := "http://" + ln.Addr().String() + "/graphql"

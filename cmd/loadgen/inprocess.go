@@ -60,7 +60,7 @@ func startInProcess(ctx context.Context, addr, dir string) (string, func(), erro
 		return "", nil, err
 	}
 	baseCtx, cancel := context.WithCancel(context.Background())
-	h := server.New(server.Config{Chat: svc, Tokens: tokens, Logger: logger})
+	h := server.New(server.Config{Chat: svc, Tokens: tokens, Loaders: store, Logger: logger})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

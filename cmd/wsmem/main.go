@@ -108,9 +108,9 @@ func measure(n int, subscribe bool, impl, heap string, messages int, compress bo
 	var h http.Handler
 	switch impl {
 	case "gqlws":
-		h = server.New(server.Config{Chat: svc, Tokens: tokens, Logger: quiet})
+		h = server.New(server.Config{Chat: svc, Tokens: tokens, Loaders: store, Logger: quiet})
 	case "gqlgen":
-		h = stock(svc, tokens)
+		h = stock(svc, store, tokens)
 	default:
 		return fmt.Errorf("unknown transport %q", impl)
 	}
@@ -222,7 +222,7 @@ func snapshot() mem {
 
 // stock is the API's GraphQL handler with gqlgen's own websocket transport,
 // as it was before gqlws.
-func stock(svc *chat.Service, tokens *auth.Tokens) http.Handler {
+func stock(svc *chat.Service, store loaders.Source, tokens *auth.Tokens) http.Handler {
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Chat: svc}}))
 	gql.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 15 * time.Second,
@@ -237,7 +237,7 @@ func stock(svc *chat.Service, tokens *auth.Tokens) http.Handler {
 		},
 	})
 	gql.AddTransport(transport.POST{})
-	return loaders.Middleware(svc.Store(), gql)
+	return loaders.Middleware(store, gql)
 }
 
 // clients opens n sockets, prints "ready", and holds them until stdin
