@@ -41,8 +41,8 @@ func (s *Service) UploadFile(ctx context.Context, me, filename string, r io.Read
 	if err != nil {
 		return Upload{}, fmt.Errorf("media: spool upload: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	defer func() { _ = tmp.Close() }()
 	lr := &blob.LimitedReader{R: br, N: limit}
 	n, err := io.Copy(tmp, lr)
 	if errors.Is(err, blob.ErrTooLarge) {

@@ -63,7 +63,7 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	case errors.As(err, &ce) && ce.Message == "":
 		return set(ce.Code, strings.ToLower(strings.ReplaceAll(string(ce.Code), "_", " ")))
 	case errors.As(err, &ce):
-		set(ce.Code, ce.Message)
+		gerr = set(ce.Code, ce.Message)
 		if ce.Field != "" {
 			gerr.Extensions["field"] = ce.Field
 		}
@@ -84,7 +84,7 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	}
 	id := errorID()
 	log.Error("internal error", "error_id", id, "request_id", requestID(ctx), "err", err, "path", gerr.Path.String())
-	set("INTERNAL", fmt.Sprintf("internal error (id %s)", id))
+	gerr = set("INTERNAL", fmt.Sprintf("internal error (id %s)", id))
 	gerr.Extensions["errorId"] = id
 	return gerr
 }

@@ -107,7 +107,7 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, max int64, c
 		return 0, fmt.Errorf("folder: put %s: %w", key, err)
 	}
 	defer func() { _ = os.Remove(tmp.Name()) }()
-	defer tmp.Close()
+	defer func() { _ = tmp.Close() }()
 	src := r
 	if max > 0 {
 		src = &blob.LimitedReader{R: r, N: max}

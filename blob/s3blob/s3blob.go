@@ -129,8 +129,8 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, max int64, con
 	if err != nil {
 		return 0, fmt.Errorf("s3blob: put %s: %w", key, err)
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	defer func() { _ = tmp.Close() }()
 	src := r
 	if max > 0 {
 		src = &blob.LimitedReader{R: r, N: max}

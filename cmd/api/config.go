@@ -295,7 +295,7 @@ func parseReplication(v string) (int, map[string]int, error) {
 		dc, n, ok := strings.Cut(part, ":")
 		rf, err := strconv.Atoi(n)
 		if !ok || dc == "" || err != nil || rf < 1 {
-			return 0, nil, fmt.Errorf("%q is not a number or dc:factor,...", v)
+			return 0, nil, fmt.Errorf("%q is neither a number nor dc:factor pairs", v)
 		}
 		dcs[dc] = rf
 	}

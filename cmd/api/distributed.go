@@ -82,12 +82,12 @@ func openTurns(ctx context.Context, cfg config, hooks ...redis.Hook) (realtime.T
 		rdb.AddHook(h)
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
+		_ = rdb.Close()
 		return nil, nil, fmt.Errorf("redis %v (fan-out turns): %w", cfg.RedisAddrs, err)
 	}
 	turns, err := redisturns.New(redisturns.Config{Client: rdb})
 	if err != nil {
-		rdb.Close()
+		_ = rdb.Close()
 		return nil, nil, err
 	}
 	return turns, func() { _ = turns.Close(); _ = rdb.Close() }, nil

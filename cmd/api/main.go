@@ -90,20 +90,20 @@ func run(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer log.Close()
+	defer func() { _ = log.Close() }()
 	log = obs.Log(log)
 	tracker, err := openPresence(ctx, cfg, obs.RedisHook())
 	if err != nil {
 		return err
 	}
-	defer tracker.Close()
+	defer func() { _ = tracker.Close() }()
 	tracker = obs.Presence(tracker)
 
 	index, err := openSearch(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer index.Close()
+	defer func() { _ = index.Close() }()
 	index = obs.Index(index)
 	indexer, stopIndexer, err := startIndexer(ctx, index, store, cfg.SearchFlush, logger)
 	if err != nil {
@@ -137,7 +137,7 @@ func run(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer closeUploads()
+	defer func() { _ = closeUploads() }()
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -148,7 +148,7 @@ func run(args []string, logger *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		defer closeDebug()
+		defer func() { _ = closeDebug() }()
 	}
 	sc := server.Config{Chat: svc, Tokens: tokens, Loaders: obs.Loaders(store), Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
 	sc.Degraded = searchDegraded(indexer)
@@ -156,7 +156,7 @@ func run(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer closeRedis()
+	defer func() { _ = closeRedis() }()
 	handler := server.New(sc)
 	baseCtx, cancelConns := context.WithCancel(context.Background())
 	srv := server.Timeouts{}.HTTPServer(handler) // slow or idle clients cannot hold sockets; websockets are exempt

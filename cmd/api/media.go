@@ -75,7 +75,7 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 	}
 	m, err := media.New(media.Config{Chat: svc, Store: store, Members: members, Blobs: blobs, Downloads: downloads, TempDir: tmp})
 	if err != nil {
-		store.Close()
+		_ = store.Close()
 		return up, nil, err
 	}
 	go m.Run(ctx)

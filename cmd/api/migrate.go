@@ -62,19 +62,19 @@ func migrate(args []string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		store.Close()
+		_ = store.Close()
 		media, err := openMediaStore(ctx, cfg) // creates the missing media tables
 		if err != nil {
 			return err
 		}
-		media.Close()
+		_ = media.Close()
 	}
 	if len(cfg.OpenSearchURLs) > 0 {
 		idx, err := openSearch(ctx, cfg) // creates the first indices and their aliases when missing
 		if err != nil {
 			return err
 		}
-		idx.Close()
+		_ = idx.Close()
 	}
 	after, err := planMigration(ctx, cfg)
 	if err != nil {
@@ -84,7 +84,7 @@ func migrate(args []string, w io.Writer) error {
 		after.print(w, true)
 		return errors.New("migrate: still not up to date after applying (see above)")
 	}
-	fmt.Fprintln(w, "migrated: up to date")
+	_, _ = fmt.Fprintln(w, "migrated: up to date")
 	return nil
 }
 
@@ -161,42 +161,42 @@ func (p migrationPlan) upToDate() bool {
 // the CQL each pending migration would run.
 func (p migrationPlan) print(w io.Writer, statements bool) {
 	if p.cassandra == nil && p.opensearch == nil {
-		fmt.Fprintln(w, "nothing to migrate: the embedded store, media metadata and search index are brought up to date by the server itself (set MESSENGER_CASSANDRA_HOSTS / MESSENGER_OPENSEARCH_URL)")
+		_, _ = fmt.Fprintln(w, "nothing to migrate: the embedded store, media metadata and search index are brought up to date by the server itself (set MESSENGER_CASSANDRA_HOSTS / MESSENGER_OPENSEARCH_URL)")
 		return
 	}
 	if st := p.cassandra; st != nil {
-		fmt.Fprintf(w, "cassandra keyspace %s:\n", st.Keyspace)
+		_, _ = fmt.Fprintf(w, "cassandra keyspace %s:\n", st.Keyspace)
 		if !st.KeyspaceExists {
-			fmt.Fprintf(w, "  missing: CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s\n", st.Keyspace, p.replication)
+			_, _ = fmt.Fprintf(w, "  missing: CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s\n", st.Keyspace, p.replication)
 		}
 		for _, m := range st.Applied {
-			fmt.Fprintf(w, "  applied: %s\n", m.Name)
+			_, _ = fmt.Fprintf(w, "  applied: %s\n", m.Name)
 		}
 		for _, m := range st.Pending {
-			fmt.Fprintf(w, "  pending: %s (%d statements)\n", m.Name, len(m.Statements))
+			_, _ = fmt.Fprintf(w, "  pending: %s (%d statements)\n", m.Name, len(m.Statements))
 			if statements {
 				for _, s := range m.Statements {
 					for i, line := range strings.Split(strings.TrimSpace(s), "\n") {
 						if i > 0 {
-							fmt.Fprintln(w)
+							_, _ = fmt.Fprintln(w)
 						}
-						fmt.Fprintf(w, "    %s", strings.TrimRight(line, " \t"))
+						_, _ = fmt.Fprintf(w, "    %s", strings.TrimRight(line, " \t"))
 					}
-					fmt.Fprintln(w, ";")
+					_, _ = fmt.Fprintln(w, ";")
 				}
 			}
 		}
 		if len(p.mediaTables) > 0 {
-			fmt.Fprintf(w, "  missing media tables (media/cassandra/schema.cql): %s\n", strings.Join(p.mediaTables, ", "))
+			_, _ = fmt.Fprintf(w, "  missing media tables (media/cassandra/schema.cql): %s\n", strings.Join(p.mediaTables, ", "))
 		} else {
-			fmt.Fprintln(w, "  media tables: present")
+			_, _ = fmt.Fprintln(w, "  media tables: present")
 		}
 	}
 	for _, a := range p.opensearch {
 		if len(a.indices) == 0 {
-			fmt.Fprintf(w, "opensearch alias %s: missing (its first index and the alias would be created)\n", a.name)
+			_, _ = fmt.Fprintf(w, "opensearch alias %s: missing (its first index and the alias would be created)\n", a.name)
 		} else {
-			fmt.Fprintf(w, "opensearch alias %s: present, on %s\n", a.name, strings.Join(a.indices, ", "))
+			_, _ = fmt.Fprintf(w, "opensearch alias %s: present, on %s\n", a.name, strings.Join(a.indices, ", "))
 		}
 	}
 }
@@ -252,7 +252,7 @@ func (c *openSearchHTTP) alias(ctx context.Context, name string) (aliasState, er
 			continue
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		switch {
 		case err != nil:
 			errs = append(errs, err)

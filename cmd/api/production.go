@@ -97,7 +97,7 @@ func production(ctx context.Context, cfg config, sc *server.Config) (func() erro
 		rdb.AddHook(sc.Observer.RedisHook()) // command latency and errors on /metrics
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
+		_ = rdb.Close()
 		return nil, fmt.Errorf("redis %v (APQ cache, rate limits): %w", cfg.RedisAddrs, err)
 	}
 	sc.APQCache = &persisted.RedisCache{Client: rdb, Logger: sc.Logger, MaxBytes: cfg.APQCacheBytes}

@@ -62,12 +62,12 @@ func runReindex(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer func() { _ = store.Close() }()
 	idx, err := openSearch(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer idx.Close()
+	defer func() { _ = idx.Close() }()
 	st, err := indexer.Rebuild(ctx, idx, store, logger)
 	if err != nil {
 		return errors.Join(errors.New("reindex failed; the previous index is still live"), err)

@@ -73,7 +73,7 @@ func check(schemaGlob, snapshotPath string, w io.Writer) error {
 		return nil
 	}
 	for _, c := range changes {
-		fmt.Fprintln(w, c)
+		_, _ = fmt.Fprintln(w, c)
 	}
 	if schemadiff.HasBreaking(changes) {
 		return fmt.Errorf("the schema has BREAKING changes against %s: name each coordinate under \"## [Unreleased]\" in CHANGELOG.md, then run `make schema-snapshot`", snapshotPath)
@@ -89,11 +89,11 @@ func update(schemaGlob, snapshotPath, changelogPath string, w io.Writer) error {
 		return err
 	}
 	if same {
-		fmt.Fprintf(w, "%s is up to date\n", snapshotPath)
+		_, _ = fmt.Fprintf(w, "%s is up to date\n", snapshotPath)
 		return nil
 	}
 	for _, c := range changes {
-		fmt.Fprintln(w, c)
+		_, _ = fmt.Fprintln(w, c)
 	}
 	if schemadiff.HasBreaking(changes) {
 		log, err := os.ReadFile(changelogPath)
@@ -102,14 +102,14 @@ func update(schemaGlob, snapshotPath, changelogPath string, w io.Writer) error {
 		}
 		if missing := schemadiff.Unannounced(changes, string(log)); len(missing) > 0 {
 			for _, c := range missing {
-				fmt.Fprintf(w, "not in %s under Unreleased: `%s`\n", changelogPath, c.Coordinate)
+				_, _ = fmt.Fprintf(w, "not in %s under Unreleased: `%s`\n", changelogPath, c.Coordinate)
 			}
 			return fmt.Errorf("refusing a breaking change that %s does not announce: add each coordinate above, in backticks, under \"## [Unreleased]\"", changelogPath)
 		}
 	}
-	if err := os.WriteFile(snapshotPath, []byte(printed), 0o644); err != nil {
+	if err := os.WriteFile(snapshotPath, []byte(printed), 0o644); err != nil { //nolint:gosec // G306: a source file of the repository, readable like the others
 		return fmt.Errorf("write snapshot: %w", err)
 	}
-	fmt.Fprintf(w, "wrote %s (%d changes)\n", snapshotPath, len(changes))
+	_, _ = fmt.Fprintf(w, "wrote %s (%d changes)\n", snapshotPath, len(changes))
 	return nil
 }

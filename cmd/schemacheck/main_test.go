@@ -104,7 +104,7 @@ func TestReadmeTourOperationsAreNamedAndValid(t *testing.T) {
 	}
 	ops := 0
 	for _, b := range blocks {
-		doc, errs := gqlparser.LoadQuery(schema, b[1])
+		doc, errs := gqlparser.LoadQueryWithRules(schema, b[1], nil)
 		if errs != nil {
 			t.Errorf("an API tour operation does not validate: %v", errs)
 			continue

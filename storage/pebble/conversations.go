@@ -212,7 +212,7 @@ func (s *Store) RemoveMember(ctx context.Context, conversationID, userID string,
 		return err
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if kept {
 		positions := posDeltas{}
 		positions.add(m, -1)
@@ -241,7 +241,7 @@ func (s *Store) SetRole(ctx context.Context, conversationID, userID string, role
 	}
 	m.Role = role
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if err := setJSON(b, pebblekv.Key("member", conversationID, userID), m); err != nil {
 		return err
 	}

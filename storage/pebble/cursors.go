@@ -40,7 +40,7 @@ func (s *Store) AdvanceCursor(ctx context.Context, conversationID, userID string
 		return false, err
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if kept {
 		positions := posDeltas{}
 		positions.move(conversationID, string(kind), from, seq)

@@ -35,7 +35,7 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 		c.LastActivityAt = m.SentAt
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if err := setJSON(b, pebblekv.Key("msg", m.ConversationID, seqKey(m.Seq)), m); err != nil {
 		return m, false, err
 	}
@@ -138,7 +138,7 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 		cur.Body, cur.EditedAt = m.Body, m.EditedAt
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if err := setJSON(b, k, cur); err != nil {
 		return err
 	}

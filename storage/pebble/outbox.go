@@ -60,7 +60,7 @@ func (s *Store) PendingFanOuts(ctx context.Context, sentBefore time.Time, limit 
 	if err != nil {
 		return nil, fmt.Errorf("pebble: pending fan-outs: %w", err)
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	var out []storage.PendingFanOut
 	for ok := it.First(); ok && len(out) < limit; ok = it.Next() {
 		parts := strings.Split(string(it.Key()[len(lo):]), "\x00")

@@ -118,7 +118,7 @@ func (s *Store) buildPositions(ctx context.Context, conv string) error {
 		return err
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if err := s.applyPositions(b, d); err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (s *Store) atOrAfter(ctx context.Context, conv string, seqs []int64) (map[s
 	if err != nil {
 		return nil, fmt.Errorf("pebble: iterate: %w", err)
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	out := map[string]map[int64]int64{}
 	for _, kind := range []string{string(storage.Delivered), joined, string(storage.Read)} {
 		type entry struct{ seq, n int64 }

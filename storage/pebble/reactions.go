@@ -46,7 +46,7 @@ func (s *Store) AddReaction(ctx context.Context, conversationID string, seq int6
 		first = at.UnixNano()
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	for _, err := range []error{
 		b.Set(k, []byte(strconv.FormatInt(at.UnixNano(), 10)), nil),
 		b.Set(pebblekv.Key("rby", conversationID, userID, seqKey(seq), emoji), nil, nil),
@@ -71,7 +71,7 @@ func (s *Store) RemoveReaction(ctx context.Context, conversationID string, seq i
 		return false, fmt.Errorf("pebble: get: %w", err)
 	}
 	at, err := strconv.ParseInt(string(v), 10, 64)
-	closer.Close()
+	_ = closer.Close()
 	if err != nil {
 		return false, err
 	}
@@ -81,7 +81,7 @@ func (s *Store) RemoveReaction(ctx context.Context, conversationID string, seq i
 		return false, err
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if err := b.Delete(k, nil); err != nil {
 		return false, err
 	}
@@ -135,7 +135,7 @@ func (s *Store) reactionSummary(k []byte) (n, first int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("pebble: get: %w", err)
 	}
-	defer closer.Close()
+	defer func() { _ = closer.Close() }()
 	return parseSummary(v)
 }
 
@@ -186,7 +186,7 @@ func (s *Store) reactionIndexes(ctx context.Context, conversationID string) erro
 	type sum struct{ n, first int64 }
 	sums := map[string]*sum{}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	for _, p := range [][]byte{pebblekv.Prefix("rsum", conversationID), pebblekv.Prefix("rby", conversationID)} {
 		if err := b.DeleteRange(p, pebblekv.Upper(p), nil); err != nil {
 			return err

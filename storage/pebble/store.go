@@ -101,7 +101,7 @@ func (s *Store) getJSON(ctx context.Context, k []byte, v any) error {
 	if err != nil {
 		return fmt.Errorf("pebble: get: %w", err)
 	}
-	defer closer.Close()
+	defer func() { _ = closer.Close() }()
 	return json.Unmarshal(b, v)
 }
 
@@ -113,7 +113,7 @@ func (s *Store) exists(k []byte) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("pebble: get: %w", err)
 	}
-	closer.Close()
+	_ = closer.Close()
 	return true, nil
 }
 

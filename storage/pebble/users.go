@@ -22,7 +22,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 		return storage.ErrConflict
 	}
 	b := s.db.NewBatch()
-	defer b.Close()
+	defer func() { _ = b.Close() }()
 	if err := setJSON(b, pebblekv.Key("user", u.ID), u); err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (s *Store) UserByUsername(ctx context.Context, usernameKey string) (storage
 		return storage.User{}, storage.ErrNotFound
 	}
 	id := string(v)
-	closer.Close()
+	_ = closer.Close()
 	var u storage.User
 	err = s.getJSON(ctx, pebblekv.Key("user", id), &u)
 	return u, err

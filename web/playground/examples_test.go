@@ -33,7 +33,7 @@ func TestPlaygroundOperationsAreNamedAndValid(t *testing.T) {
 			t.Errorf("%s: no GraphQL operation found", file)
 		}
 		for _, m := range literals {
-			doc, errs := gqlparser.LoadQuery(schema, m[1])
+			doc, errs := gqlparser.LoadQueryWithRules(schema, m[1], nil)
 			if errs != nil {
 				t.Errorf("%s: an operation does not validate: %v\n%s", file, errs, m[1])
 				continue
