@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"messenger/auth"
+	"messenger/fault"
 	"messenger/storage"
 	"messenger/textrules"
 )
@@ -66,7 +67,7 @@ func (s *Service) SignUp(ctx context.Context, username, password, displayName st
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
-			return Session{}, &Error{Code: Conflict, Message: "username is taken", Field: "username"}
+			return Session{}, &fault.Error{Code: fault.Conflict, Message: "username is taken", Field: "username"}
 		}
 		return Session{}, fmt.Errorf("chat: create user: %w", err)
 	}
@@ -77,7 +78,7 @@ func (s *Service) SignUp(ctx context.Context, username, password, displayName st
 // LogIn checks credentials. A wrong username and a wrong password give the
 // same error, in the same time.
 func (s *Service) LogIn(ctx context.Context, username, password string) (Session, error) {
-	wrong := &Error{Code: Unauthenticated, Message: "wrong username or password"}
+	wrong := &fault.Error{Code: fault.Unauthenticated, Message: "wrong username or password"}
 	if utf8.RuneCountInString(password) > MaxPassword {
 		return Session{}, wrong // no account has one so long: not worth a hash
 	}

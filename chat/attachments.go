@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 
+	"messenger/fault"
 	"messenger/storage"
 )
 
@@ -71,7 +72,7 @@ func (s *Service) claimAttachments(ctx context.Context, d Draft) error {
 	}
 	a := s.attachmentsPort()
 	if a == nil {
-		return &Error{Code: Unavailable, Message: "attachments are not configured on this server", Field: "attachmentIds"}
+		return &fault.Error{Code: fault.Unavailable, Message: "attachments are not configured on this server", Field: "attachmentIds"}
 	}
 	return a.ClaimAttachments(ctx, d)
 }

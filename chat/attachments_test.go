@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"messenger/chat"
+	"messenger/fault"
 	"messenger/storage"
 )
 
@@ -128,13 +129,13 @@ func TestARefusedAttachmentSendsNothing(t *testing.T) {
 	u := d.users(t, 2)
 	conv := d.group(t, u[0], u[1])
 	ctx := context.Background()
-	if _, err := d.svc.Send(ctx, u[0], conv, "k1", "files", "up-1"); !errors.Is(err, &chat.Error{Code: chat.Unavailable}) {
+	if _, err := d.svc.Send(ctx, u[0], conv, "k1", "files", "up-1"); !errors.Is(err, &fault.Error{Code: fault.Unavailable}) {
 		t.Fatalf("send with files and no port: %v, want UNAVAILABLE", err)
 	}
 	f := newFiles()
-	f.refuse = &chat.Error{Code: chat.Forbidden, Message: "only the uploader may attach an upload", Field: "attachmentIds"}
+	f.refuse = &fault.Error{Code: fault.Forbidden, Message: "only the uploader may attach an upload", Field: "attachmentIds"}
 	d.svc.UseAttachments(f)
-	if _, err := d.svc.Send(ctx, u[0], conv, "k2", "files", "up-1"); !errors.Is(err, chat.ErrForbidden) {
+	if _, err := d.svc.Send(ctx, u[0], conv, "k2", "files", "up-1"); !errors.Is(err, fault.ErrForbidden) {
 		t.Fatalf("send with a refused file: %v, want FORBIDDEN", err)
 	}
 	page, err := d.svc.History(ctx, u[1], conv, chat.HistoryArgs{})

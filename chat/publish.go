@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"messenger/fault"
 	"time"
 )
 
@@ -18,5 +19,5 @@ func ValidEmoji(e string) error { return validEmoji(e) }
 
 // RateLimitedUntil is a RATE_LIMITED refusal that tells when to retry.
 func RateLimitedUntil(msg string, retryAt time.Time) error {
-	return &Error{Code: RateLimited, Message: msg, Extensions: map[string]any{"retryAt": retryAt.UTC().Format(time.RFC3339Nano)}}
+	return &fault.Error{Code: fault.RateLimited, Message: msg, Extensions: map[string]any{"retryAt": retryAt.UTC().Format(time.RFC3339Nano)}}
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"messenger/fault"
 	"messenger/search"
 	"messenger/storage"
 )
@@ -85,7 +86,7 @@ const membershipLookups = 16
 
 func (s *Service) searchIndex() (search.Index, error) {
 	if s.cfg.Search == nil {
-		return nil, &Error{Code: Unavailable, Message: "search is not configured on this server"}
+		return nil, &fault.Error{Code: fault.Unavailable, Message: "search is not configured on this server"}
 	}
 	return s.cfg.Search, nil
 }
@@ -95,7 +96,7 @@ func searchError(err error) error {
 	case errors.Is(err, search.ErrBadCursor):
 		return badInput("after", "malformed cursor")
 	case errors.Is(err, search.ErrUnavailable):
-		return &Error{Code: Unavailable, Message: "search is unavailable right now; try again shortly"}
+		return &fault.Error{Code: fault.Unavailable, Message: "search is unavailable right now; try again shortly"}
 	}
 	return fmt.Errorf("chat: search: %w", err)
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"messenger/fault"
 	"messenger/realtime"
 )
 
@@ -73,7 +74,7 @@ func (s *Service) Subscribe(ctx context.Context, me, after string, r Receiver) (
 	resume, err := s.log.Subscribe(ctx, me, after, st)
 	switch {
 	case errors.Is(err, realtime.ErrCursorExpired):
-		return Subscription{}, &Error{Code: CursorExpired, Message: "the cursor is too old: resync with queries, then subscribe without `after`", Field: "after"}
+		return Subscription{}, &fault.Error{Code: fault.CursorExpired, Message: "the cursor is too old: resync with queries, then subscribe without `after`", Field: "after"}
 	case errors.Is(err, realtime.ErrBadCursor):
 		return Subscription{}, badInput("after", "malformed cursor")
 	case err != nil:
@@ -134,9 +135,9 @@ func (st *stream) End(err error) {
 	case errors.Is(err, realtime.ErrSlowConsumer):
 		st.final = ErrSlowConsumer
 	case errors.Is(err, realtime.ErrCursorExpired):
-		st.final = &Error{Code: CursorExpired, Message: "events were lost while you were behind: resync with queries"}
+		st.final = &fault.Error{Code: fault.CursorExpired, Message: "events were lost while you were behind: resync with queries"}
 	case err != nil:
-		st.final = &Error{Code: Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
+		st.final = &fault.Error{Code: fault.Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
 	}
 	close(st.out)
 	st.r.Closed()

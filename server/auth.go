@@ -11,7 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"messenger/auth"
-	"messenger/chat"
+	"messenger/fault"
 	"messenger/gqlws"
 	"messenger/persisted"
 )
@@ -77,7 +77,7 @@ func withPartner(keys map[string]string, next http.Handler) http.Handler {
 		if k := r.Header.Get("X-Api-Key"); k != "" {
 			name, ok := keys[k]
 			if !ok {
-				writeRefusal(w, mediaJSON, http.StatusUnauthorized, string(chat.Unauthenticated), "unknown API key")
+				writeRefusal(w, mediaJSON, http.StatusUnauthorized, string(fault.Unauthenticated), "unknown API key")
 				return
 			}
 			r = r.WithContext(persisted.WithPartner(r.Context(), name))
@@ -98,7 +98,7 @@ func wsInit(cfg Config) gqlws.InitFunc {
 		if k, _ := p["apiKey"].(string); k != "" {
 			name, ok := cfg.PartnerKeys[k]
 			if !ok {
-				return nil, time.Time{}, &chat.Error{Code: chat.Forbidden, Message: "unknown API key"}
+				return nil, time.Time{}, &fault.Error{Code: fault.Forbidden, Message: "unknown API key"}
 			}
 			ctx = persisted.WithPartner(ctx, name)
 		}
@@ -117,7 +117,7 @@ func wsInit(cfg Config) gqlws.InitFunc {
 			if down, _ := ctx.Value(accountsDownKey{}).(bool); down {
 				return nil, time.Time{}, accountsDown // the upgrade's header could not be checked
 			}
-			return ctx, time.Time{}, &chat.Error{Code: chat.Unauthenticated, Message: "connection_init needs a token"}
+			return ctx, time.Time{}, &fault.Error{Code: fault.Unauthenticated, Message: "connection_init needs a token"}
 		}
 		id, exp, err := verify(ctx, cfg.Tokens, tok)
 		if errors.Is(err, auth.ErrAccountsUnavailable) {

@@ -38,7 +38,7 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 
 func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	gerr := graphql.DefaultErrorPresenter(ctx, err)
-	set := func(code chat.Code, msg string) *gqlerror.Error {
+	set := func(code fault.Code, msg string) *gqlerror.Error {
 		gerr.Message = msg
 		if gerr.Extensions == nil {
 			gerr.Extensions = map[string]any{}
@@ -55,7 +55,7 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	var ce *fault.Error
 	switch {
 	case errors.Is(err, auth.ErrAccountsUnavailable):
-		return set(chat.Unavailable, "accounts cannot be looked up now; retry shortly with the same token")
+		return set(fault.Unavailable, "accounts cannot be looked up now; retry shortly with the same token")
 	case errors.As(err, &ce) && ce.Message == "" && ce.Code == fault.NotFound:
 		return set(fault.NotFound, "not found")
 	case errors.As(err, &ce) && ce.Message == "" && ce.Code == fault.Unavailable:
@@ -72,15 +72,15 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		}
 		return gerr
 	case errors.Is(err, ids.ErrMalformed), errors.Is(err, storage.ErrNotFound):
-		return set(chat.NotFound, "not found")
+		return set(fault.NotFound, "not found")
 	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, realtime.ErrUnavailable):
-		return set(chat.Unavailable, "a backend is unavailable; retry shortly")
+		return set(fault.Unavailable, "a backend is unavailable; retry shortly")
 	case errors.Is(err, context.DeadlineExceeded):
-		return set(chat.Unavailable, "the request timed out; retry shortly")
+		return set(fault.Unavailable, "the request timed out; retry shortly")
 	}
 	var gqlErr *gqlerror.Error
 	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
-		return set(chat.BadUserInput, gerr.Message) // argument coercion and the like
+		return set(fault.BadUserInput, gerr.Message) // argument coercion and the like
 	}
 	id := errorID()
 	log.Error("internal error", "error_id", id, "request_id", requestID(ctx), "err", err, "path", gerr.Path.String())
@@ -92,7 +92,7 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 // errorCode is the code the presenter would give err, for metrics and
 // spans that see an error before it is presented (without logging it).
 func errorCode(err error) string {
-	var ce *chat.Error
+	var ce *fault.Error
 	var ge *gqlerror.Error
 	switch {
 	case errors.As(err, &ce):
@@ -102,10 +102,10 @@ func errorCode(err error) string {
 			return c
 		}
 	case errors.Is(err, ids.ErrMalformed), errors.Is(err, storage.ErrNotFound):
-		return string(chat.NotFound)
+		return string(fault.NotFound)
 	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, realtime.ErrUnavailable), errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, auth.ErrAccountsUnavailable):
-		return string(chat.Unavailable)
+		return string(fault.Unavailable)
 	}
 	return "INTERNAL"
 }
@@ -128,13 +128,13 @@ func errorID() string { return newID() }
 // closes with 4500.
 func streamEnd(log *slog.Logger) func(error) gqlws.StreamEnd {
 	return func(err error) gqlws.StreamEnd {
-		var ce *chat.Error
+		var ce *fault.Error
 		switch {
-		case errors.As(err, &ce) && ce.Code == chat.CursorExpired:
-			return gqlws.StreamEnd{Errors: gqlerror.List{{Message: ce.Message, Extensions: map[string]any{"code": string(chat.CursorExpired)}}}}
+		case errors.As(err, &ce) && ce.Code == fault.CursorExpired:
+			return gqlws.StreamEnd{Errors: gqlerror.List{{Message: ce.Message, Extensions: map[string]any{"code": string(fault.CursorExpired)}}}}
 		case errors.Is(err, chat.ErrSlowConsumer):
 			return gqlws.StreamEnd{CloseCode: gqlws.CloseTryAgainLater, Reason: "slow consumer: reconnect and resume from your last cursor"}
-		case errors.As(err, &ce) && ce.Code == chat.Unavailable:
+		case errors.As(err, &ce) && ce.Code == fault.Unavailable:
 			return gqlws.StreamEnd{CloseCode: gqlws.CloseTryAgainLater, Reason: "event stream unavailable: reconnect and resume from your last cursor"}
 		}
 		log.Error("subscription stream failed", "err", err)
