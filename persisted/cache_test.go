@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"messenger/persisted"
+	"messenger/persisted/memcache"
+	"messenger/persisted/rediscache"
 	"messenger/redistest"
 )
 
@@ -92,7 +94,7 @@ func runCache(t *testing.T, max int64, newCache func(t *testing.T) apqCache) {
 func TestMemoryCache(t *testing.T) {
 	const max = 10 << 10
 	runCache(t, max, func(t *testing.T) apqCache {
-		return persisted.NewMemoryCache(persisted.MemoryConfig[string]{MaxBytes: max})
+		return memcache.New(memcache.Config[string]{MaxBytes: max})
 	})
 }
 
@@ -100,14 +102,14 @@ func TestRedisCache(t *testing.T) {
 	const max = 10 << 10
 	client := redistest.Client(t)
 	runCache(t, max, func(t *testing.T) apqCache {
-		return &persisted.RedisCache{Client: client, Prefix: fmt.Sprintf("test:%d:", rand.Int64()), MaxBytes: max}
+		return &rediscache.Cache{Client: client, Prefix: fmt.Sprintf("test:%d:", rand.Int64()), MaxBytes: max}
 	})
 }
 
 func TestRedisCacheIsSharedByInstances(t *testing.T) {
 	c := redistest.Client(t)
 	prefix := fmt.Sprintf("test:%d:", rand.Int64())
-	one, two := &persisted.RedisCache{Client: c, Prefix: prefix}, &persisted.RedisCache{Client: c, Prefix: prefix}
+	one, two := &rediscache.Cache{Client: c, Prefix: prefix}, &rediscache.Cache{Client: c, Prefix: prefix}
 	ctx := context.Background()
 	q := "{ me { id } }"
 	if _, ok := two.Get(ctx, persisted.Hash(q)); ok {
@@ -125,7 +127,7 @@ func TestRedisCacheForgetsDocumentsUnusedForItsTTL(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	c := &persisted.RedisCache{Client: client, Prefix: fmt.Sprintf("test:%d:", rand.Int64()), TTL: time.Hour, Now: clock}
+	c := &rediscache.Cache{Client: client, Prefix: fmt.Sprintf("test:%d:", rand.Int64()), TTL: time.Hour, Now: clock}
 	ctx := context.Background()
 	a, b := "{ me { id } }", "{ me { username } }"
 	c.Add(ctx, persisted.Hash(a), a)

@@ -33,9 +33,9 @@ func Allow(ctx context.Context, l Limiter, key string, r Rule) (bool, time.Durat
 	return l.AllowN(ctx, key, r, 1)
 }
 
-// wait is the time until the bucket holds n tokens again (at most a whole
+// Wait is the time until the bucket holds n tokens again (at most a whole
 // bucket's refill).
-func wait(tokens float64, r Rule, n int) time.Duration {
+func Wait(tokens float64, r Rule, n int) time.Duration {
 	if r.Rate <= 0 {
 		return time.Hour
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"messenger/ratelimit"
+	"messenger/ratelimit/memlimit"
+	"messenger/ratelimit/redislimit"
 	"messenger/redistest"
 )
 
@@ -66,8 +68,8 @@ func allOrNone(t *testing.T, l ratelimit.Limiter) {
 	}
 }
 
-func TestMemoryLimiter(t *testing.T) { run(t, ratelimit.NewMemory()) }
+func TestMemoryLimiter(t *testing.T) { run(t, memlimit.New()) }
 
 func TestRedisLimiter(t *testing.T) {
-	run(t, &ratelimit.Redis{Client: redistest.Client(t)})
+	run(t, &redislimit.Redis{Client: redistest.Client(t)})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"messenger/ratelimit"
+	"messenger/ratelimit/memlimit"
 )
 
 // Codes of refusals made before execution.
@@ -103,7 +104,7 @@ func (l *Limits) defaults() {
 	setRule(&l.Expensive, 2, 10)
 	setRule(&l.Auth, 1, 10)
 	if l.Limiter == nil {
-		l.Limiter = ratelimit.NewMemory()
+		l.Limiter = memlimit.New()
 	}
 }
 

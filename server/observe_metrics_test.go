@@ -19,7 +19,7 @@ import (
 	"messenger/chat"
 	"messenger/netcut"
 	"messenger/observe"
-	"messenger/persisted"
+	"messenger/persisted/rediscache"
 	"messenger/presence/mempresence"
 	"messenger/realtime"
 	"messenger/redistest"
@@ -185,7 +185,7 @@ func TestMetricsCountRedisCommandsAndTheirFailures(t *testing.T) {
 	api := startObserved(t, observedOptions{config: func(c *server.Config) {
 		obs = c.Observer
 		rdb.AddHook(obs.RedisHook())
-		c.APQCache = &persisted.RedisCache{Client: rdb, Prefix: "test:apq:" + randomSuffix() + ":"}
+		c.APQCache = &rediscache.Cache{Client: rdb, Prefix: "test:apq:" + randomSuffix() + ":"}
 	}})
 	alice := apitest.SignUp(t, api.URL, "alice")
 	query := `query { me { id } }`

@@ -1,9 +1,9 @@
 package server
 
 import (
-	"github.com/vektah/gqlparser/v2/ast"
+	"messenger/persisted/memcache"
 
-	"messenger/persisted"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // nodeBytes is roughly what one node of a parsed document takes in memory
@@ -15,8 +15,8 @@ const nodeBytes = 160
 // valid documents of 1 MiB each (a long string argument) must not hold a
 // gigabyte. A document weighs its text twice (the key and the strings the
 // parsed tree keeps) plus nodeBytes for every node of the tree.
-func newQueryCache(maxBytes int64) *persisted.MemoryCache[*ast.QueryDocument] {
-	return persisted.NewMemoryCache(persisted.MemoryConfig[*ast.QueryDocument]{
+func newQueryCache(maxBytes int64) *memcache.Cache[*ast.QueryDocument] {
+	return memcache.New(memcache.Config[*ast.QueryDocument]{
 		MaxBytes: maxBytes,
 		Cost: func(query string, doc *ast.QueryDocument) int64 {
 			return 2*int64(len(query)) + nodeBytes*int64(docNodes(doc))

@@ -20,6 +20,7 @@ import (
 	"messenger/loaders"
 	"messenger/observe"
 	"messenger/persisted"
+	"messenger/persisted/memcache"
 	"messenger/ratelimit"
 	"messenger/resolvers"
 	"messenger/web/playground"
@@ -119,7 +120,7 @@ func New(cfg Config) *Handler {
 		cfg.Limits.Limiter = unlimited{}
 	}
 	if cfg.APQCache == nil {
-		cfg.APQCache = persisted.NewMemoryCache(persisted.MemoryConfig[string]{})
+		cfg.APQCache = memcache.New(memcache.Config[string]{})
 	}
 	if cfg.QueryCacheBytes <= 0 {
 		cfg.QueryCacheBytes = 32 << 20

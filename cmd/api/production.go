@@ -10,7 +10,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"messenger/persisted"
+	"messenger/persisted/memcache"
+	"messenger/persisted/rediscache"
 	"messenger/ratelimit"
+	"messenger/ratelimit/redislimit"
 	"messenger/server"
 )
 
@@ -72,7 +75,7 @@ func production(ctx context.Context, cfg config, sc *server.Config) (func() erro
 	}
 	sc.HideMetrics = !cfg.MetricsPublic
 	sc.APQMaxDocumentBytes = cfg.APQMaxDocument
-	sc.APQCache = persisted.NewMemoryCache(persisted.MemoryConfig[string]{MaxBytes: cfg.APQCacheBytes})
+	sc.APQCache = memcache.New(memcache.Config[string]{MaxBytes: cfg.APQCacheBytes})
 	sc.WebSocket.PingInterval, sc.WebSocket.InitTimeout, sc.WebSocket.MaxOperations = cfg.WSPingInterval, cfg.WSInitTimeout, cfg.WSMaxOperations
 	sc.WebSocket.DisableCompression = !cfg.WSCompression
 	if cfg.TrustedDocuments != "" {
@@ -100,8 +103,8 @@ func production(ctx context.Context, cfg config, sc *server.Config) (func() erro
 		_ = rdb.Close()
 		return nil, fmt.Errorf("redis %v (APQ cache, rate limits): %w", cfg.RedisAddrs, err)
 	}
-	sc.APQCache = &persisted.RedisCache{Client: rdb, Logger: sc.Logger, MaxBytes: cfg.APQCacheBytes}
-	sc.Limits.Limiter = &ratelimit.Redis{Client: rdb}
+	sc.APQCache = &rediscache.Cache{Client: rdb, Logger: sc.Logger, MaxBytes: cfg.APQCacheBytes}
+	sc.Limits.Limiter = &redislimit.Redis{Client: rdb}
 	ready := sc.Ready
 	sc.Ready = func(ctx context.Context) error {
 		if ready != nil {

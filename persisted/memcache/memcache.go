@@ -1,4 +1,6 @@
-package persisted
+// Package memcache is the in-process cache of persisted queries (and of
+// parsed documents): bounded in bytes, least recently used first out.
+package memcache
 
 import (
 	"container/list"
@@ -12,8 +14,8 @@ import (
 // element, the map slot and the string headers.
 const entryOverhead = 128
 
-// MemoryConfig configures a MemoryCache. Zero values are the defaults.
-type MemoryConfig[V any] struct {
+// Config configures a Cache. Zero values are the defaults.
+type Config[V any] struct {
 	// MaxBytes bounds the cache: adding beyond it evicts the least recently
 	// used entries (default 16 MiB).
 	MaxBytes int64
@@ -23,11 +25,11 @@ type MemoryConfig[V any] struct {
 	Cost func(key string, v V) int64
 }
 
-// MemoryCache is a cache in process memory bounded in bytes, not in
-// entries: the APQ cache of one instance (MemoryCache[string]), or any
+// Cache is a cache in process memory bounded in bytes, not in
+// entries: the APQ cache of one instance (Cache[string]), or any
 // cache of documents keyed by their text. An entry costing more than the
 // whole budget is not kept. Safe for concurrent use.
-type MemoryCache[V any] struct {
+type Cache[V any] struct {
 	max  int64
 	cost func(string, V) int64
 
@@ -43,10 +45,10 @@ type memEntry[V any] struct {
 	cost int64
 }
 
-var _ graphql.Cache[string] = (*MemoryCache[string])(nil)
+var _ graphql.Cache[string] = (*Cache[string])(nil)
 
-// NewMemoryCache returns an empty cache.
-func NewMemoryCache[V any](cfg MemoryConfig[V]) *MemoryCache[V] {
+// New returns an empty cache.
+func New[V any](cfg Config[V]) *Cache[V] {
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 16 << 20
 	}
@@ -59,11 +61,11 @@ func NewMemoryCache[V any](cfg MemoryConfig[V]) *MemoryCache[V] {
 			return n
 		}
 	}
-	return &MemoryCache[V]{max: cfg.MaxBytes, cost: cfg.Cost, order: list.New(), items: map[string]*list.Element{}}
+	return &Cache[V]{max: cfg.MaxBytes, cost: cfg.Cost, order: list.New(), items: map[string]*list.Element{}}
 }
 
 // Get returns the entry under key and marks it recently used.
-func (c *MemoryCache[V]) Get(_ context.Context, key string) (V, bool) {
+func (c *Cache[V]) Get(_ context.Context, key string) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.items[key]
@@ -77,7 +79,7 @@ func (c *MemoryCache[V]) Get(_ context.Context, key string) (V, bool) {
 
 // Add stores v under key, evicting the least recently used entries until
 // the cache is within its budget.
-func (c *MemoryCache[V]) Add(_ context.Context, key string, v V) {
+func (c *Cache[V]) Add(_ context.Context, key string, v V) {
 	cost := c.cost(key, v)
 	if cost > c.max {
 		return
@@ -94,14 +96,14 @@ func (c *MemoryCache[V]) Add(_ context.Context, key string, v V) {
 	}
 }
 
-func (c *MemoryCache[V]) drop(el *list.Element) {
+func (c *Cache[V]) drop(el *list.Element) {
 	e := c.order.Remove(el).(*memEntry[V])
 	delete(c.items, e.key)
 	c.used -= e.cost
 }
 
 // Size is the bytes the cache holds by its costs.
-func (c *MemoryCache[V]) Size(context.Context) (int64, error) {
+func (c *Cache[V]) Size(context.Context) (int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.used, nil

@@ -1,13 +1,17 @@
-package ratelimit
+// Package memlimit is the in-process ratelimit.Limiter: one API process's
+// token buckets, in memory.
+package memlimit
 
 import (
 	"context"
 	"hash/maphash"
 	"sync"
 	"time"
+
+	"messenger/ratelimit"
 )
 
-// Memory is an in-process Limiter. Buckets that have refilled completely
+// Memory is an in-process ratelimit.Limiter. Buckets that have refilled completely
 // are forgotten, so memory follows the number of recently active keys.
 type Memory struct {
 	// Now is the clock (default time.Now).
@@ -29,13 +33,13 @@ type bucket struct {
 	full   time.Duration // time to refill from empty, for eviction
 }
 
-var _ Limiter = (*Memory)(nil)
+var _ ratelimit.Limiter = (*Memory)(nil)
 
-// NewMemory returns an empty in-memory limiter.
-func NewMemory() *Memory { return &Memory{} }
+// New returns an empty in-memory limiter.
+func New() *Memory { return &Memory{} }
 
 // AllowN implements Limiter.
-func (m *Memory) AllowN(_ context.Context, key string, r Rule, n int) (bool, time.Duration, error) {
+func (m *Memory) AllowN(_ context.Context, key string, r ratelimit.Rule, n int) (bool, time.Duration, error) {
 	if n < 1 {
 		n = 1
 	}
@@ -73,7 +77,7 @@ func (m *Memory) AllowN(_ context.Context, key string, r Rule, n int) (bool, tim
 	}
 	b.at = now
 	if n > r.Burst || b.tokens < float64(n) {
-		return false, wait(b.tokens, r, n), nil
+		return false, ratelimit.Wait(b.tokens, r, n), nil
 	}
 	b.tokens -= float64(n)
 	return true, 0, nil

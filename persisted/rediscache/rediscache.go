@@ -1,4 +1,6 @@
-package persisted
+// Package rediscache is the cache of persisted queries a fleet shares, in
+// Redis, bounded in bytes.
+package rediscache
 
 import (
 	"context"
@@ -10,14 +12,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisCache is an APQ cache in Redis, shared by every API instance and
+// Cache is an APQ cache in Redis, shared by every API instance and
 // bounded in bytes: documents live in one hash, their last use in a sorted
 // set, their total size in a counter (three keys with one hash tag, so
 // Redis Cluster keeps them on one node and a script can change them
 // together). Adding beyond MaxBytes evicts documents unused for TTL, then
 // the least recently used. A Redis failure reads as a miss (the client then
 // sends the query again) and is logged.
-type RedisCache struct {
+type Cache struct {
 	Client redis.UniversalClient
 	// Prefix namespaces the keys (default "messenger:apq:"): the cache is
 	// <prefix>{apq}:docs, <prefix>{apq}:used and <prefix>{apq}:bytes.
@@ -33,9 +35,9 @@ type RedisCache struct {
 	Now func() time.Time
 }
 
-var _ graphql.Cache[string] = (*RedisCache)(nil)
+var _ graphql.Cache[string] = (*Cache)(nil)
 
-func (c *RedisCache) keys() []string {
+func (c *Cache) keys() []string {
 	p := c.Prefix
 	if p == "" {
 		p = "messenger:apq:"
@@ -43,28 +45,28 @@ func (c *RedisCache) keys() []string {
 	return []string{p + "{apq}:docs", p + "{apq}:used", p + "{apq}:bytes"}
 }
 
-func (c *RedisCache) ttl() time.Duration {
+func (c *Cache) ttl() time.Duration {
 	if c.TTL <= 0 {
 		return 24 * time.Hour
 	}
 	return c.TTL
 }
 
-func (c *RedisCache) maxBytes() int64 {
+func (c *Cache) maxBytes() int64 {
 	if c.MaxBytes <= 0 {
 		return 16 << 20
 	}
 	return c.MaxBytes
 }
 
-func (c *RedisCache) now() int64 {
+func (c *Cache) now() int64 {
 	if c.Now != nil {
 		return c.Now().UnixMilli()
 	}
 	return time.Now().UnixMilli()
 }
 
-func (c *RedisCache) log() *slog.Logger {
+func (c *Cache) log() *slog.Logger {
 	if c.Logger == nil {
 		return slog.Default()
 	}
@@ -130,7 +132,7 @@ return 1
 `)
 
 // Get returns the document stored under hash and renews it.
-func (c *RedisCache) Get(ctx context.Context, hash string) (string, bool) {
+func (c *Cache) Get(ctx context.Context, hash string) (string, bool) {
 	v, err := redisGet.Run(ctx, c.Client, c.keys(), hash, c.now(), c.ttl().Milliseconds()).Text()
 	if err != nil {
 		if !errors.Is(err, redis.Nil) {
@@ -142,14 +144,14 @@ func (c *RedisCache) Get(ctx context.Context, hash string) (string, bool) {
 }
 
 // Add stores a document under its hash.
-func (c *RedisCache) Add(ctx context.Context, hash, doc string) {
+func (c *Cache) Add(ctx context.Context, hash, doc string) {
 	if err := redisAdd.Run(ctx, c.Client, c.keys(), hash, doc, c.now(), c.ttl().Milliseconds(), c.maxBytes()).Err(); err != nil {
 		c.log().Warn("apq cache: redis add", "err", err)
 	}
 }
 
 // Size is the bytes of the documents and hashes the cache holds.
-func (c *RedisCache) Size(ctx context.Context) (int64, error) {
+func (c *Cache) Size(ctx context.Context) (int64, error) {
 	n, err := c.Client.Get(ctx, c.keys()[2]).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil

@@ -1,4 +1,5 @@
-package ratelimit
+// Package redislimit is the ratelimit.Limiter a fleet shares, in Redis.
+package redislimit
 
 import (
 	"context"
@@ -7,9 +8,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"messenger/ratelimit"
 )
 
-// Redis is a Limiter shared by every instance using the same Redis: each
+// Redis is a ratelimit.Limiter shared by every instance using the same Redis: each
 // bucket is one hash, updated atomically by a Lua script on Redis's clock.
 type Redis struct {
 	Client redis.UniversalClient
@@ -17,7 +20,7 @@ type Redis struct {
 	Prefix string
 }
 
-var _ Limiter = (*Redis)(nil)
+var _ ratelimit.Limiter = (*Redis)(nil)
 
 // tokenBucket: KEYS[1] the bucket; ARGV rate, burst, n. Takes n tokens or
 // none. Returns {allowed, milliseconds until n tokens (at most a full
@@ -50,7 +53,7 @@ return {allowed, waitms}
 `)
 
 // AllowN implements Limiter.
-func (l *Redis) AllowN(ctx context.Context, key string, r Rule, n int) (bool, time.Duration, error) {
+func (l *Redis) AllowN(ctx context.Context, key string, r ratelimit.Rule, n int) (bool, time.Duration, error) {
 	p := l.Prefix
 	if p == "" {
 		p = "messenger:rl:"
