@@ -345,25 +345,6 @@ func (s *Store) persist(ctx context.Context, h head) error {
 	return wrap(err, "write message %s", storage.MessageID(m.ConversationID, m.Seq))
 }
 
-// bumpConversation raises a conversation's LastSeq (when seq > 0) and
-// LastActivityAt registers: each is written with its own value as the
-// write timestamp, so the largest value wins.
-func (s *Store) bumpConversation(ctx context.Context, conversationID string, seq int64, at time.Time) error {
-	var stmts []stmt
-	if seq > 0 {
-		stmts = append(stmts, stmt{"UPDATE conversations USING TIMESTAMP ? SET last_seq = ? WHERE id = ?", []any{seq, seq, conversationID}})
-	}
-	if !at.IsZero() {
-		at = cql.Timestamp(at)
-		stmts = append(stmts, stmt{"UPDATE conversations USING TIMESTAMP ? SET last_activity_at = ? WHERE id = ?", []any{at.UnixMicro(), at, conversationID}})
-	}
-	if len(stmts) == 0 {
-		return nil
-	}
-	// One partition: an unlogged batch is one mutation, applied atomically.
-	return s.batch(ctx, gocql.UnloggedBatch, true, stmts...).Exec()
-}
-
 // existingMessage returns the message an earlier send with the same client
 // id got. If its row is missing, it can only be the newest claimed message,
 // whose content is in the sequencer head: write it from there.

@@ -200,3 +200,22 @@ func (s *Store) RenameConversation(ctx context.Context, conversationID, title st
 	}
 	return wrap(s.bumpConversation(ctx, conversationID, 0, at), "rename conversation %s", conversationID)
 }
+
+// bumpConversation raises a conversation's LastSeq (when seq > 0) and
+// LastActivityAt registers: each is written with its own value as the
+// write timestamp, so the largest value wins.
+func (s *Store) bumpConversation(ctx context.Context, conversationID string, seq int64, at time.Time) error {
+	var stmts []stmt
+	if seq > 0 {
+		stmts = append(stmts, stmt{"UPDATE conversations USING TIMESTAMP ? SET last_seq = ? WHERE id = ?", []any{seq, seq, conversationID}})
+	}
+	if !at.IsZero() {
+		at = cql.Timestamp(at)
+		stmts = append(stmts, stmt{"UPDATE conversations USING TIMESTAMP ? SET last_activity_at = ? WHERE id = ?", []any{at.UnixMicro(), at, conversationID}})
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	// One partition: an unlogged batch is one mutation, applied atomically.
+	return s.batch(ctx, gocql.UnloggedBatch, true, stmts...).Exec()
+}
