@@ -57,7 +57,7 @@ generate:
 
 ## bench: short Go benchmarks of every hot path (results go to docs/BENCHMARKS.md by hand)
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/ ./storage/pebble/ ./realtime/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/ ./storage/pebble/ ./realtime/memlog/
 	./cmd/loadgen/bench.sh
 
 ## playground: rebuild web/playground/dist from the pinned lockfile

@@ -18,7 +18,7 @@ func TestMemoryContract(t *testing.T) {
 	})
 }
 
-func BenchmarkMemoryAppend(b *testing.B) {
+func BenchmarkAppend(b *testing.B) {
 	for _, n := range []int{1, 1000} {
 		b.Run(fmt.Sprintf("recipients=%d", n), func(b *testing.B) {
 			l := memlog.New(memlog.Config{})
