@@ -74,7 +74,11 @@ say "API built"
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 ADDR="127.0.0.1:$PORT"
 mkdir -p "$TMP/data"
-MESSENGER_HTTP_ADDR="$ADDR" MESSENGER_DATA_DIR="$TMP/data" "$TMP/api" >"$TMP/api.log" 2>&1 &
+# Embedded defaults, whatever servers `make test` started for the Go tests:
+# the test forges an in-process log's cursor from before a restart.
+env -u MESSENGER_CASSANDRA_HOSTS -u MESSENGER_REDIS_ADDRS -u MESSENGER_REDIS_CLUSTER_ADDRS \
+  -u MESSENGER_REDIS_CLUSTER -u MESSENGER_OPENSEARCH_URL -u MESSENGER_S3_ENDPOINT \
+  MESSENGER_HTTP_ADDR="$ADDR" MESSENGER_DATA_DIR="$TMP/data" "$TMP/api" >"$TMP/api.log" 2>&1 &
 API_PID=$!
 
 deadline=$((SECONDS + HEALTH_TIMEOUT))
