@@ -57,51 +57,19 @@ ci "$EXAMPLE"
 (cd "$EXAMPLE" && npx --no-install tsc -p tsconfig.json && npx --no-install vite build --logLevel warn)
 say "example typechecked and built"
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/clients-e2e.XXXXXX")"
-API_PID=""
-cleanup() {
-  if [ -n "$API_PID" ] && kill -0 "$API_PID" 2>/dev/null; then
-    kill "$API_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$API_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$API_PID" 2>/dev/null || true
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-(cd "$ROOT" && go build -o "$TMP/api" ./cmd/api)
-say "API built"
-PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-ADDR="127.0.0.1:$PORT"
-mkdir -p "$TMP/data"
 # Embedded defaults, whatever servers `make test` started for the Go tests:
 # the test forges an in-process log's cursor from before a restart.
-env -u MESSENGER_CASSANDRA_HOSTS -u MESSENGER_REDIS_ADDRS -u MESSENGER_REDIS_CLUSTER_ADDRS \
-  -u MESSENGER_REDIS_CLUSTER -u MESSENGER_OPENSEARCH_URL -u MESSENGER_S3_ENDPOINT \
-  MESSENGER_HTTP_ADDR="$ADDR" MESSENGER_DATA_DIR="$TMP/data" "$TMP/api" >"$TMP/api.log" 2>&1 &
-API_PID=$!
-
-deadline=$((SECONDS + HEALTH_TIMEOUT))
-until node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "http://$ADDR/healthz"; do
-  if ! kill -0 "$API_PID" 2>/dev/null; then
-    echo "clients/typescript: API exited before becoming healthy; its log:" >&2
-    cat "$TMP/api.log" >&2
-    exit 1
-  fi
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    echo "clients/typescript: API not healthy after ${HEALTH_TIMEOUT}s; its log:" >&2
-    cat "$TMP/api.log" >&2
-    exit 1
-  fi
-  sleep 0.25
-done
+source "$ROOT/scripts/e2e-api.sh"
+e2e_api_start -u MESSENGER_CASSANDRA_HOSTS -u MESSENGER_REDIS_ADDRS -u MESSENGER_REDIS_CLUSTER_ADDRS \
+  -u MESSENGER_REDIS_CLUSTER -u MESSENGER_OPENSEARCH_URL -u MESSENGER_S3_ENDPOINT
+ADDR="$E2E_ADDR"
 say "API healthy on $ADDR"
 
 status=0
 API_URL="http://$ADDR" node "$HERE/chat.test.mjs" || status=$?
 if [ "$status" -ne 0 ]; then
   mkdir -p "$ARTIFACTS"
-  cp "$TMP/api.log" "$ARTIFACTS/api.log" || true
+  cp "$E2E_TMP/api.log" "$ARTIFACTS/api.log" || true
   echo "clients/typescript: FAILED (exit $status); API log copied to $ARTIFACTS/api.log" >&2
 fi
 say "done"
