@@ -17,7 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -30,10 +29,8 @@ import (
 	"time"
 
 	"messenger/auth"
-	"messenger/chat"
-	"messenger/realtime/memlog"
+	"messenger/cmd/internal/inproc"
 	"messenger/server"
-	"messenger/storage/pebble"
 )
 
 func main() {
@@ -52,32 +49,16 @@ func main() {
 
 func run(n, maxHashes int, wait, returnAfter time.Duration, gogc int, idle time.Duration) error {
 	debug.SetGCPercent(gogc)
-	dir, err := os.MkdirTemp("", "hashmem")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	store, err := pebble.Open(pebble.Config{Dir: dir, NoSync: true})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	log := memlog.New(memlog.Config{})
-	defer log.Close()
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("h", 32))})
-	if err != nil {
-		return err
-	}
 	if maxHashes < 0 {
 		maxHashes = n // as many slots as requests: no bound
 	}
 	gate := auth.NewHashGate(auth.HashGateConfig{Max: maxHashes, Wait: wait, ReturnAfter: returnAfter})
-	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, Logger: quiet, Hashes: gate})
+	api, closeAPI, err := inproc.Open(inproc.Config{Name: "hashmem", Hashes: gate})
 	if err != nil {
 		return err
 	}
-	defer svc.Close()
+	defer closeAPI()
+	svc, tokens, store, quiet := api.Chat, api.Tokens, api.Store, api.Logger
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -36,12 +35,11 @@ import (
 
 	"messenger/auth"
 	"messenger/chat"
+	"messenger/cmd/internal/inproc"
 	"messenger/graph"
 	"messenger/loaders"
-	"messenger/realtime/memlog"
 	"messenger/resolvers"
 	"messenger/server"
-	"messenger/storage/pebble"
 )
 
 func main() {
@@ -79,28 +77,12 @@ func main() {
 }
 
 func measure(n int, subscribe bool, impl, heap string, messages int, compress bool) error {
-	dir, err := os.MkdirTemp("", "wsmem")
+	api, closeAPI, err := inproc.Open(inproc.Config{Name: "wsmem"})
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	store, err := pebble.Open(pebble.Config{Dir: dir, NoSync: true})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	log := memlog.New(memlog.Config{})
-	defer log.Close()
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("m", 32))})
-	if err != nil {
-		return err
-	}
-	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, Logger: quiet})
-	if err != nil {
-		return err
-	}
-	defer svc.Close() // before the store closes: closing sockets still record presence
+	defer closeAPI() // the service before the store: closing sockets still record presence
+	svc, tokens, store, quiet := api.Chat, api.Tokens, api.Store, api.Logger
 	sess, err := svc.SignUp(context.Background(), "idle", "idle-password-1", "Idle")
 	if err != nil {
 		return err
