@@ -6,7 +6,7 @@ GO ?= go
 RACE_PKGS := ./chat/... ./realtime/... ./storage/... ./server/... ./loaders/... ./search/... ./media/... ./blob/... ./presence/... ./gqlws/... ./cql/...
 RACE_RE := /(chat|realtime|storage|server|loaders|search|media|blob|presence|gqlws|cql)(/|$$)
 
-.PHONY: run test unit fuzz test-in-env check-generated lint generate bench playground
+.PHONY: run test unit fuzz test-in-env check-generated lint generate bench bench-compare playground
 
 ## run: start the API on embedded defaults (no servers needed); pure Go (CGO_ENABLED=0): no C compiler, a faster first build
 run:
@@ -59,6 +59,10 @@ generate:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/ ./storage/pebble/ ./realtime/memlog/
 	./cmd/loadgen/bench.sh
+
+## bench-compare: this API (fsync on and off) beside Centrifugo, same load generator and cores; prints one table
+bench-compare:
+	./cmd/loadgen/compare.sh
 
 ## playground: rebuild web/playground/dist from the pinned lockfile
 playground:

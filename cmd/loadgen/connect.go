@@ -18,7 +18,7 @@ func (r *runner) connectAll(ctx context.Context, users []user, n int, onNext fun
 	var done atomic.Int64
 	start := time.Now()
 	_ = parallel(ctx, n, r.cfg.DialConc, func(ctx context.Context, i int) error {
-		s, t, err := r.ws.open(ctx, users[i%len(users)].Token, "", onNext(i), r.dropped)
+		s, t, err := r.plat.open(ctx, users[i%len(users)], onNext(i), r.dropped)
 		if err != nil {
 			r.errs.add(err)
 			return nil

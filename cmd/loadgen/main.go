@@ -61,6 +61,9 @@ type config struct {
 	CPUProfile   string
 	DataDir      string
 	Commit       string
+	Target       string
+	PeerAPIKey   string
+	PeerSecret   string
 }
 
 func main() {
@@ -96,6 +99,9 @@ func main() {
 	fs.IntVar(&c.HistoryConvs, "history-convs", 20, "history: conversations of the reading user")
 	fs.IntVar(&c.HistoryMsgs, "history-messages", 300, "history: messages per conversation (seeded once, every 4th with reactions)")
 	fs.IntVar(&c.PageSize, "page-size", 30, "history: messages per page")
+	fs.StringVar(&c.Target, "target", "messenger", "system under test: messenger (this API) or centrifugo (a Centrifugo server at -url; direct, group and idle only)")
+	fs.StringVar(&c.PeerAPIKey, "centrifugo-api-key", "loadgen-api-key", "with -target centrifugo: its http_api.key")
+	fs.StringVar(&c.PeerSecret, "centrifugo-secret", "loadgen-hmac-secret-at-least-32-bytes", "with -target centrifugo: its client.token.hmac_secret_key")
 	fs.BoolVar(&c.InProcess, "inprocess", false, "run the API (embedded backends, as cmd/api wires them) inside this process, for -cpuprofile")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of this process over the measured phase (with -inprocess: server and load generator together)")
 	fs.StringVar(&c.DataDir, "data-dir", "", "with -inprocess: data directory (default: a temporary one, removed at exit)")
@@ -146,6 +152,18 @@ func run(c config) error {
 			Latency: map[string]*summary{}, Params: map[string]any{}, FileLimit: limit,
 		},
 	}
+	switch c.Target {
+	case "messenger":
+		r.plat = &messenger{api: r.api, ws: r.ws, usersFile: c.UsersFile, signupK: c.SignupConc}
+	case "centrifugo":
+		if c.Scenario != "direct" && c.Scenario != "group" && c.Scenario != "idle" {
+			return fmt.Errorf("-target centrifugo runs the direct, group and idle scenarios, not %q", c.Scenario)
+		}
+		r.plat = newCentrifugo(c.URL, c.PeerAPIKey, c.PeerSecret, c.Workers, nd)
+	default:
+		return fmt.Errorf("unknown -target %q (messenger, centrifugo)", c.Target)
+	}
+	r.res.Params["target"] = c.Target
 	if c.InProcess {
 		delete(r.pids, "loadgen") // one process: "server" is both
 		r.res.Notes = append(r.res.Notes, "in-process: server and load generator share one process; CPU and memory are of both")
@@ -210,6 +228,9 @@ type runner struct {
 	cfg  config
 	api  *api
 	ws   *wsClient
+	// plat is the system under test for the direct, group and idle
+	// scenarios: this API, or a peer (-target).
+	plat platform
 	pids map[string]int
 	errs errorCounts
 	res  *result

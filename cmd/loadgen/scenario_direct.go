@@ -30,13 +30,13 @@ func (r *runner) direct(ctx context.Context) error {
 		c.Rate = 5000
 	}
 	r.res.Params["pairs"], r.res.Params["rate"] = c.Pairs, c.Rate
-	users, err := ensureUsers(ctx, r.api, c.UsersFile, 2*c.Pairs, c.SignupConc)
+	users, err := r.plat.users(ctx, 2*c.Pairs)
 	if err != nil {
 		return err
 	}
 	convs := make([]string, c.Pairs)
 	if err := parallel(ctx, c.Pairs, 16, func(ctx context.Context, p int) (err error) {
-		convs[p], err = directConversation(ctx, r.api, users[2*p], users[2*p+1])
+		convs[p], err = r.plat.direct(ctx, users[2*p], users[2*p+1])
 		return err
 	}); err != nil {
 		return err
@@ -78,8 +78,7 @@ func (r *runner) direct(ctx context.Context) error {
 				from, to = to, from
 			}
 			st := stamp{intended: intended.UnixNano(), index: run.base + i, target: int64(to)}
-			err := r.api.do(ctx, users[from].Token, sendMutation, map[string]any{
-				"c": convs[p], "k": fmt.Sprintf("%s-%d-%d", prefix, id, i), "b": st.body()}, nil)
+			err := r.plat.send(ctx, users[from], convs[p], fmt.Sprintf("%s-%d-%d", prefix, id, i), st.body())
 			if i < run.warm {
 				return
 			}

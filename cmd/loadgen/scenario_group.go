@@ -31,20 +31,14 @@ func (r *runner) group(ctx context.Context) error {
 		c.Rate = 100
 	}
 	r.res.Params["members"], r.res.Params["rate"] = c.Members, c.Rate
-	users, err := ensureUsers(ctx, r.api, c.UsersFile, c.Members, c.SignupConc)
+	users, err := r.plat.users(ctx, c.Members)
 	if err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(users)-1)
-	for _, u := range users[1:] {
-		ids = append(ids, u.ID)
+	conv, err := r.plat.group(ctx, users[0], users[1:])
+	if err != nil {
+		return err
 	}
-	var g struct{ CreateGroup struct{ ID string } }
-	if err := r.api.do(ctx, users[0].Token, `mutation($t: String!, $m: [ID!]!) { createGroup(input: {title: $t, memberIds: $m}) { id } }`,
-		map[string]any{"t": "loadgen " + randomHex(3), "m": ids}, &g); err != nil {
-		return fmt.Errorf("createGroup of %d: %w", len(users), err)
-	}
-	conv := g.CreateGroup.ID
 
 	warm := int64(c.Rate * c.Warmup.Seconds())
 	total := warm + int64(c.Rate*c.Duration.Seconds())
@@ -93,7 +87,7 @@ func (r *runner) group(ctx context.Context) error {
 	job := func(ctx context.Context, i int64, intended time.Time) {
 		from := rand.IntN(len(users))
 		st := stamp{intended: intended.UnixNano(), index: i, target: -1}
-		err := r.api.do(ctx, users[from].Token, sendMutation, map[string]any{"c": conv, "k": fmt.Sprintf("%s-%d", prefix, i), "b": st.body()}, nil)
+		err := r.plat.send(ctx, users[from], conv, fmt.Sprintf("%s-%d", prefix, i), st.body())
 		if i < warm {
 			return
 		}

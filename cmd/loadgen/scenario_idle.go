@@ -31,7 +31,7 @@ func (r *runner) idle(ctx context.Context) error {
 		c.Users = min(c.Conns, 1000)
 	}
 	r.res.Params["conns"], r.res.Params["users"], r.res.Params["idleWindow"] = c.Conns, c.Users, c.IdleWindow.String()
-	users, err := ensureUsers(ctx, r.api, c.UsersFile, c.Users, c.SignupConc)
+	users, err := r.plat.users(ctx, c.Users)
 	if err != nil {
 		return err
 	}
