@@ -225,9 +225,9 @@ func run(c config) error {
 
 // runner holds what every scenario shares.
 type runner struct {
-	cfg  config
-	api  *api
-	ws   *wsClient
+	cfg config
+	api *api
+	ws  *wsClient
 	// plat is the system under test for the direct, group and idle
 	// scenarios: this API, or a peer (-target).
 	plat platform
