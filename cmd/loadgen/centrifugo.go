@@ -19,7 +19,7 @@ import (
 // centrifugo is Centrifugo (github.com/centrifugal/centrifugo) as a
 // platform, for `-target centrifugo`: the way a chat is built on it. Each
 // user's connection JWT subscribes it, server-side, to its personal channel
-// user:<id> and to the channels of its groups; a direct message is one
+// user-<id> and to the channels of its groups; a direct message is one
 // HTTP API broadcast to both members' personal channels, a group message
 // one publish to the group's channel. Centrifugo persists nothing here
 // (memory engine, no history): the comparison is with a system that does
@@ -61,11 +61,11 @@ func (c *centrifugo) users(_ context.Context, n int) ([]user, error) {
 }
 
 func (c *centrifugo) direct(_ context.Context, a, b user) (string, error) {
-	return "user:" + a.ID + ",user:" + b.ID, nil
+	return "user-" + a.ID + ",user-" + b.ID, nil
 }
 
 func (c *centrifugo) group(_ context.Context, owner user, members []user) (string, error) {
-	ch := "group:" + randomHex(6)
+	ch := "group-" + randomHex(6)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, u := range append([]user{owner}, members...) {
@@ -76,7 +76,7 @@ func (c *centrifugo) group(_ context.Context, owner user, members []user) (strin
 
 func (c *centrifugo) token(u user) (string, error) {
 	c.mu.Lock()
-	channels := append([]string{"user:" + u.ID}, c.groups[u.ID]...)
+	channels := append([]string{"user-" + u.ID}, c.groups[u.ID]...)
 	c.mu.Unlock()
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 		"sub": u.ID, "channels": channels, "exp": time.Now().Add(24 * time.Hour).Unix(),
@@ -156,7 +156,7 @@ func (c *centrifugo) send(ctx context.Context, _ user, conv, _ string, body stri
 	data := map[string]string{"body": body}
 	var method string
 	var payload any
-	if strings.HasPrefix(conv, "group:") {
+	if strings.HasPrefix(conv, "group-") {
 		method, payload = "publish", map[string]any{"channel": conv, "data": data}
 	} else {
 		method, payload = "broadcast", map[string]any{"channels": strings.Split(conv, ","), "data": data}
