@@ -64,9 +64,10 @@ start_centrifugo() {
 	port=$(free_port)
 	cat >"$work/centrifugo.json" <<EOF
 {
-  "http_server": { "address": "127.0.0.1", "port": "$port" },
+  "http_server": { "address": "127.0.0.1", "port": $port },
   "client": { "token": { "hmac_secret_key": "loadgen-hmac-secret-at-least-32-bytes" }, "allowed_origins": ["*"] },
   "http_api": { "key": "loadgen-api-key" },
+  "health": { "enabled": true },
   "log": { "level": "error" }
 }
 EOF
