@@ -2383,6 +2383,16 @@ enum MemberRole {
 }
 
 """
+How much of a conversation notifies a member: every message, only mentions of
+them (and replies to them), or nothing at all.
+"""
+enum NotificationLevel {
+  ALL
+  MENTIONS
+  NONE
+}
+
+"""
 A one-to-one conversation or a group. Only members can see it.
 """
 type Conversation implements Node {

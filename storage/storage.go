@@ -67,6 +67,11 @@ type User struct {
 	DisplayName  string
 	PasswordHash string
 	CreatedAt    time.Time
+	// BannedAt is when an operator banned the account (zero: not banned);
+	// DeletedAt is when the account was deleted (zero: not deleted). Tokens
+	// of a banned or deleted user are refused.
+	BannedAt  time.Time
+	DeletedAt time.Time
 }
 
 // Conversation is a direct conversation or a group. LastSeq is the seq of its
@@ -96,7 +101,25 @@ type Member struct {
 	JoinedSeq      int64
 	ReadSeq        int64
 	DeliveredSeq   int64
+	// MutedUntil silences the conversation for this member until then (zero:
+	// not muted; MutedForever: until unmuted). NotificationLevel is the
+	// member's own level for this conversation ("" follows the account default).
+	MutedUntil        time.Time
+	NotificationLevel NotificationLevel
 }
+
+// NotificationLevel is how much of a conversation notifies a member.
+type NotificationLevel string
+
+// Notification levels; the empty level follows the account default.
+const (
+	NotifyAll      NotificationLevel = "ALL"
+	NotifyMentions NotificationLevel = "MENTIONS"
+	NotifyNone     NotificationLevel = "NONE"
+)
+
+// MutedForever is the MutedUntil of a conversation muted until unmuted.
+var MutedForever = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Message is one message of a conversation. ID is unique across all
 // conversations (see MessageID). A message deleted for everyone keeps its seq and sender but
