@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ListingPagesEveryConversationAndUserOnce", testListing},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
+		{"DevicesArePerUserReplacedByIDAndDeletedOnce", testDevices},
+		{"NotificationSettingsDefaultToZero", testNotificationSettings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
