@@ -85,7 +85,9 @@ type PermanentError struct {
 	Err    error
 }
 
-func (e *PermanentError) Error() string { return fmt.Sprintf("push: refused (%s): %v", e.Reason, e.Err) }
+func (e *PermanentError) Error() string {
+	return fmt.Sprintf("push: refused (%s): %v", e.Reason, e.Err)
+}
 
 func (e *PermanentError) Unwrap() error { return e.Err }
 
