@@ -40,6 +40,10 @@ func (s *Service) confirmFanOut(m storage.Message) {
 	s.goBackground(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		if err := s.notifyCreated(ctx, m); err != nil {
+			s.cfg.Logger.Warn("push not queued; the outbox will replay the message", "message", m.ID, "err", err)
+			return
+		}
 		if err := s.store.FanOutDone(ctx, storage.PendingFanOutOf(m)); err != nil {
 			s.cfg.Logger.Warn("fan-out confirmation failed; the outbox will replay it", "message", m.ID, "err", err)
 		}
@@ -161,6 +165,9 @@ func (s *Service) replay(ctx context.Context, p storage.PendingFanOut) error {
 		return err
 	}
 	s.turns.Done(ctx, m.ConversationID, m.Seq)
+	if err := s.notifyCreated(ctx, m); err != nil {
+		return fmt.Errorf("chat: replay %s: notify: %w", id, err)
+	}
 	if err := s.store.FanOutDone(ctx, p); err != nil {
 		return fmt.Errorf("chat: replay %s: confirm: %w", id, err)
 	}

@@ -82,6 +82,9 @@ type Config struct {
 	// default): a takeover of an append still running can give some
 	// members that message twice, the second copy out of order.
 	FanOutPatience time.Duration
+	// Notifier hears about new and recalled messages, for push
+	// notifications (see Notifier). Nil: nobody is notified.
+	Notifier Notifier
 }
 
 // Service is the domain: every rule of the product lives behind its methods.

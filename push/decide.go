@@ -40,10 +40,10 @@ const (
 
 // Facts are what the decision about one member reads.
 type Facts struct {
-	Own, JoinedLater    bool
-	Level               storage.NotificationLevel // member's, "" = default
-	DefaultLevel        storage.NotificationLevel // account's, "" = ALL
-	Muted, Mentioned    bool
+	Own, JoinedLater   bool
+	Level              storage.NotificationLevel // member's, "" = default
+	DefaultLevel       storage.NotificationLevel // account's, "" = ALL
+	Muted, Mentioned   bool
 	Blocked, Connected bool
 }
 
