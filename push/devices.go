@@ -85,8 +85,12 @@ func (s *Service) RegisterDevice(ctx context.Context, me string, in DeviceInput)
 	if err != nil {
 		return storage.Device{}, fmt.Errorf("push: devices of %s: %w", me, err)
 	}
+	id, err := uuid.NewV7() // time-ordered: ties of CreatedAt sort by id
+	if err != nil {
+		return storage.Device{}, fmt.Errorf("push: device id: %w", err)
+	}
 	d := storage.Device{
-		ID: uuid.NewString(), UserID: me, Platform: in.Platform, Token: in.Token,
+		ID: id.String(), UserID: me, Platform: in.Platform, Token: in.Token,
 		Endpoint: in.Endpoint, P256dh: in.P256dh, Auth: in.Auth, AppID: in.AppID, Locale: in.Locale,
 		CreatedAt: s.cfg.Now().UTC().Truncate(1e6),
 	}
@@ -102,7 +106,10 @@ func (s *Service) RegisterDevice(ctx context.Context, me string, in DeviceInput)
 		}
 		others = append(others, x)
 	}
-	sort.Slice(others, func(i, j int) bool { return others[i].CreatedAt.Before(others[j].CreatedAt) })
+	sort.Slice(others, func(i, j int) bool {
+		a, b := others[i], others[j]
+		return a.CreatedAt.Before(b.CreatedAt) || a.CreatedAt.Equal(b.CreatedAt) && a.ID < b.ID
+	})
 	for len(others) >= s.cfg.MaxDevices {
 		if err := s.store.DeleteDevice(ctx, me, others[0].ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return storage.Device{}, fmt.Errorf("push: drop the oldest device: %w", err)

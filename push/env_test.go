@@ -29,7 +29,10 @@ type env struct {
 	queue push.Queue
 	p     *providers
 	blk   *blocks
+	m     *push.Metrics
 }
+
+func (e *env) metrics() *push.Metrics { return e.m }
 
 // blocks is a settable Blocks (the privacy area provides the real one).
 type blocks struct {
@@ -95,7 +98,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	for _, pl := range platforms {
 		provs = append(provs, o.p.clients[pl])
 	}
-	e.push, err = push.New(push.Config{
+	e.m = push.NewMetrics(nil)
+	e.push, err = push.New(push.Config{Metrics: e.m,
 		Store: o.store, Queue: o.queue, Providers: provs, Presence: e.chat, Unread: e.chat, Blocks: e.blk,
 		Mentions: o.mentions, Backoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxAttempts: 4,
 	})

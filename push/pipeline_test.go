@@ -171,6 +171,9 @@ func TestAlwaysFailingPushIsDroppedAfterTheLastAttempt(t *testing.T) {
 	if n := len(e.all()); n != 0 {
 		t.Fatalf("%d pushes; want none", n)
 	}
+	if r, d := e.metrics().Retried.Load(), e.metrics().Dropped.Load(); r != 3 || d != 1 {
+		t.Fatalf("retried %d, dropped %d; want 3 retries then one drop", r, d)
+	}
 }
 
 func TestRecallReplacesTheSentNotification(t *testing.T) {
