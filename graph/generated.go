@@ -12,6 +12,7 @@ import (
 	"messenger/graph/model"
 	"messenger/ids"
 	"messenger/media"
+	"messenger/push"
 	"messenger/storage"
 	"strconv"
 	"sync/atomic"
@@ -36,6 +37,7 @@ type ResolverRoot interface {
 	Attachment() AttachmentResolver
 	Conversation() ConversationResolver
 	DeliveryCursorMoved() DeliveryCursorMovedResolver
+	Device() DeviceResolver
 	MemberEdge() MemberEdgeResolver
 	MemberJoined() MemberJoinedResolver
 	MemberLeft() MemberLeftResolver
@@ -117,6 +119,14 @@ type ComplexityRoot struct {
 		Ephemeral      func(childComplexity int) int
 		Seq            func(childComplexity int) int
 		User           func(childComplexity int) int
+	}
+
+	Device struct {
+		AppID     func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Locale    func(childComplexity int) int
+		Platform  func(childComplexity int) int
 	}
 
 	FormField struct {
@@ -222,30 +232,44 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddMembers               func(childComplexity int, conversationID string, userIds []string) int
-		AddReaction              func(childComplexity int, messageID string, emoji string) int
-		ConfirmUpload            func(childComplexity int, id string) int
-		CreateDirectConversation func(childComplexity int, userID string) int
-		CreateGroup              func(childComplexity int, input model.CreateGroupInput) int
-		CreateUpload             func(childComplexity int, input model.CreateUploadInput) int
-		DeleteMessage            func(childComplexity int, messageID string, forEveryone bool) int
-		DeleteStory              func(childComplexity int, id string) int
-		EditMessage              func(childComplexity int, messageID string, body string) int
-		LeaveConversation        func(childComplexity int, conversationID string) int
-		LogIn                    func(childComplexity int, input model.LogInInput) int
-		MarkDelivered            func(childComplexity int, conversationID string, seq int) int
-		MarkRead                 func(childComplexity int, conversationID string, seq int) int
-		PostStory                func(childComplexity int, uploadID string, caption *string) int
-		ReactToStory             func(childComplexity int, id string, emoji string) int
-		RemoveMember             func(childComplexity int, conversationID string, userID string) int
-		RemoveReaction           func(childComplexity int, messageID string, emoji string) int
-		RenameConversation       func(childComplexity int, conversationID string, title string) int
-		SendMessage              func(childComplexity int, input model.SendMessageInput) int
-		SetMemberRole            func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
-		SetTyping                func(childComplexity int, conversationID string, typing bool) int
-		SignUp                   func(childComplexity int, input model.SignUpInput) int
-		UploadFile               func(childComplexity int, file graphql.Upload) int
-		ViewStory                func(childComplexity int, id string) int
+		AddMembers                 func(childComplexity int, conversationID string, userIds []string) int
+		AddReaction                func(childComplexity int, messageID string, emoji string) int
+		ConfirmUpload              func(childComplexity int, id string) int
+		CreateDirectConversation   func(childComplexity int, userID string) int
+		CreateGroup                func(childComplexity int, input model.CreateGroupInput) int
+		CreateUpload               func(childComplexity int, input model.CreateUploadInput) int
+		DeleteMessage              func(childComplexity int, messageID string, forEveryone bool) int
+		DeleteStory                func(childComplexity int, id string) int
+		EditMessage                func(childComplexity int, messageID string, body string) int
+		LeaveConversation          func(childComplexity int, conversationID string) int
+		LogIn                      func(childComplexity int, input model.LogInInput) int
+		MarkDelivered              func(childComplexity int, conversationID string, seq int) int
+		MarkRead                   func(childComplexity int, conversationID string, seq int) int
+		PostStory                  func(childComplexity int, uploadID string, caption *string) int
+		ReactToStory               func(childComplexity int, id string, emoji string) int
+		RegisterDevice             func(childComplexity int, input model.RegisterDeviceInput) int
+		RemoveMember               func(childComplexity int, conversationID string, userID string) int
+		RemoveReaction             func(childComplexity int, messageID string, emoji string) int
+		RenameConversation         func(childComplexity int, conversationID string, title string) int
+		SendMessage                func(childComplexity int, input model.SendMessageInput) int
+		SetMemberRole              func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
+		SetTyping                  func(childComplexity int, conversationID string, typing bool) int
+		SignUp                     func(childComplexity int, input model.SignUpInput) int
+		UnregisterDevice           func(childComplexity int, id string) int
+		UpdateNotificationSettings func(childComplexity int, input model.NotificationSettingsInput) int
+		UploadFile                 func(childComplexity int, file graphql.Upload) int
+		ViewStory                  func(childComplexity int, id string) int
+	}
+
+	NotificationSettings struct {
+		DefaultLevel func(childComplexity int) int
+		ShowPreview  func(childComplexity int) int
+	}
+
+	NotificationSettingsChanged struct {
+		Cursor    func(childComplexity int) int
+		Ephemeral func(childComplexity int) int
+		Settings  func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -401,12 +425,14 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		CreatedAt        func(childComplexity int) int
-		DisplayName      func(childComplexity int) int
-		ID               func(childComplexity int) int
-		Presence         func(childComplexity int) int
-		TotalUnreadCount func(childComplexity int) int
-		Username         func(childComplexity int) int
+		CreatedAt            func(childComplexity int) int
+		Devices              func(childComplexity int) int
+		DisplayName          func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		NotificationSettings func(childComplexity int) int
+		Presence             func(childComplexity int) int
+		TotalUnreadCount     func(childComplexity int) int
+		Username             func(childComplexity int) int
 	}
 
 	UserAt struct {
@@ -460,6 +486,12 @@ type ConversationResolver interface {
 type DeliveryCursorMovedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.DeliveryCursorMoved) (string, error)
 	User(ctx context.Context, obj *chat.DeliveryCursorMoved) (*storage.User, error)
+}
+type DeviceResolver interface {
+	ID(ctx context.Context, obj *storage.Device) (string, error)
+
+	AppID(ctx context.Context, obj *storage.Device) (*string, error)
+	Locale(ctx context.Context, obj *storage.Device) (*string, error)
 }
 type MemberEdgeResolver interface {
 	Cursor(ctx context.Context, obj *storage.Member) (string, error)
@@ -522,6 +554,9 @@ type MutationResolver interface {
 	DeleteMessage(ctx context.Context, messageID string, forEveryone bool) (*storage.Message, error)
 	AddReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
 	RemoveReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
+	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*storage.Device, error)
+	UnregisterDevice(ctx context.Context, id string) (bool, error)
+	UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*push.Settings, error)
 }
 type PresenceUpdatedResolver interface {
 	User(ctx context.Context, obj *chat.PresenceUpdated) (*storage.User, error)
@@ -605,6 +640,8 @@ type UserResolver interface {
 
 	Presence(ctx context.Context, obj *storage.User) (*model.Presence, error)
 	TotalUnreadCount(ctx context.Context, obj *storage.User) (*int, error)
+	Devices(ctx context.Context, obj *storage.User) ([]*storage.Device, error)
+	NotificationSettings(ctx context.Context, obj *storage.User) (*push.Settings, error)
 }
 type UserAtResolver interface {
 	User(ctx context.Context, obj *storage.Receipt) (*storage.User, error)
@@ -843,6 +880,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliveryCursorMoved.User(childComplexity), true
+
+	case "Device.appId":
+		if e.ComplexityRoot.Device.AppID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.AppID(childComplexity), true
+	case "Device.createdAt":
+		if e.ComplexityRoot.Device.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.CreatedAt(childComplexity), true
+	case "Device.id":
+		if e.ComplexityRoot.Device.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.ID(childComplexity), true
+	case "Device.locale":
+		if e.ComplexityRoot.Device.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Locale(childComplexity), true
+	case "Device.platform":
+		if e.ComplexityRoot.Device.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Platform(childComplexity), true
 
 	case "FormField.name":
 		if e.ComplexityRoot.FormField.Name == nil {
@@ -1398,6 +1466,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReactToStory(childComplexity, args["id"].(string), args["emoji"].(string)), true
+	case "Mutation.registerDevice":
+		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(model.RegisterDeviceInput)), true
 	case "Mutation.removeMember":
 		if e.ComplexityRoot.Mutation.RemoveMember == nil {
 			break
@@ -1475,6 +1554,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.unregisterDevice":
+		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterDevice(childComplexity, args["id"].(string)), true
+	case "Mutation.updateNotificationSettings":
+		if e.ComplexityRoot.Mutation.UpdateNotificationSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationSettings(childComplexity, args["input"].(model.NotificationSettingsInput)), true
 	case "Mutation.uploadFile":
 		if e.ComplexityRoot.Mutation.UploadFile == nil {
 			break
@@ -1497,6 +1598,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ViewStory(childComplexity, args["id"].(string)), true
+
+	case "NotificationSettings.defaultLevel":
+		if e.ComplexityRoot.NotificationSettings.DefaultLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.DefaultLevel(childComplexity), true
+	case "NotificationSettings.showPreview":
+		if e.ComplexityRoot.NotificationSettings.ShowPreview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.ShowPreview(childComplexity), true
+
+	case "NotificationSettingsChanged.cursor":
+		if e.ComplexityRoot.NotificationSettingsChanged.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettingsChanged.Cursor(childComplexity), true
+	case "NotificationSettingsChanged.ephemeral":
+		if e.ComplexityRoot.NotificationSettingsChanged.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettingsChanged.Ephemeral(childComplexity), true
+	case "NotificationSettingsChanged.settings":
+		if e.ComplexityRoot.NotificationSettingsChanged.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettingsChanged.Settings(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -2159,6 +2292,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.CreatedAt(childComplexity), true
+	case "User.devices":
+		if e.ComplexityRoot.User.Devices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Devices(childComplexity), true
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -2171,6 +2310,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.notificationSettings":
+		if e.ComplexityRoot.User.NotificationSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.NotificationSettings(childComplexity), true
 	case "User.presence":
 		if e.ComplexityRoot.User.Presence == nil {
 			break
@@ -2267,8 +2412,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateUploadInput", ec.unmarshalInputCreateUploadInput),
 			graphql.NewInputUnmarshaler("LogInInput", ec.unmarshalInputLogInInput),
+			graphql.NewInputUnmarshaler("NotificationSettingsInput", ec.unmarshalInputNotificationSettingsInput),
+			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
+			graphql.NewInputUnmarshaler("WebPushSubscriptionInput", ec.unmarshalInputWebPushSubscriptionInput),
 		)
 	}
 	first := true
@@ -3050,6 +3198,114 @@ extend type Mutation {
   removeReaction(messageId: ID!, emoji: String!): Message!
 }
 `, BuiltIn: false},
+	{Name: "../schema/push.graphqls", Input: `# Push notifications: the devices that are told about messages while their
+# user is not connected, and the account's notification settings.
+
+"The push service a device is reached through."
+enum DevicePlatform {
+  "Apple Push Notification service (iOS, iPadOS and macOS apps)."
+  APNS
+  "Firebase Cloud Messaging (Android apps)."
+  FCM
+  "Web Push (browsers): RFC 8030, payloads encrypted per RFC 8291, VAPID (RFC 8292)."
+  WEB_PUSH
+}
+
+"A browser's PushSubscription, as ` + "`" + `subscription.toJSON()` + "`" + ` gives it."
+input WebPushSubscriptionInput {
+  "The push service URL (` + "`" + `endpoint` + "`" + `)."
+  endpoint: String!
+  "The browser's P-256 public key (` + "`" + `keys.p256dh` + "`" + `), base64url."
+  p256dh: String!
+  "The 16-byte authentication secret (` + "`" + `keys.auth` + "`" + `), base64url."
+  auth: String!
+}
+
+"""
+A device to notify. APNS and FCM devices send ` + "`" + `token` + "`" + `; WEB_PUSH devices send
+` + "`" + `subscription` + "`" + `.
+"""
+input RegisterDeviceInput {
+  "Which push service reaches the device."
+  platform: DevicePlatform!
+  "The APNs device token (hex) or the FCM registration token."
+  token: String
+  "The browser's push subscription (WEB_PUSH only)."
+  subscription: WebPushSubscriptionInput
+  "The APNs topic (bundle id) of the app, when not the server's default."
+  appId: String
+  "The device's language (BCP 47), for future localised notifications."
+  locale: String
+}
+
+"""
+A device (app installation or browser) of mine that gets push notifications
+while I have no live ` + "`" + `events` + "`" + ` subscription. It belongs to the session that
+registered it: logging out or revoking that session unregisters it.
+"""
+type Device {
+  "Opaque id; pass to ` + "`" + `unregisterDevice` + "`" + `."
+  id: ID!
+  "Which push service reaches it."
+  platform: DevicePlatform!
+  "The app's APNs topic, if one was given."
+  appId: String
+  "The device's language, if given."
+  locale: String
+  "When it was (last) registered."
+  createdAt: Time!
+}
+
+"""
+My account's notification settings. A conversation's own level (on my
+membership) overrides ` + "`" + `defaultLevel` + "`" + `. Until mentions exist, MENTIONS notifies
+for nothing (it behaves like NONE).
+"""
+type NotificationSettings {
+  "How much of a conversation without its own level notifies me."
+  defaultLevel: NotificationLevel!
+  "False: notifications say only who wrote, not what."
+  showPreview: Boolean!
+}
+
+"A change of my notification settings; omitted fields stay as they are."
+input NotificationSettingsInput {
+  "How much of a conversation without its own level notifies me."
+  defaultLevel: NotificationLevel
+  "False: notifications say only who wrote, not what."
+  showPreview: Boolean
+}
+
+"My notification settings changed (on this or another of my devices)."
+type NotificationSettingsChanged implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The settings as they are now."
+  settings: NotificationSettings!
+}
+
+extend type User {
+  "My push devices. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  devices: [Device!]
+  "My notification settings. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  notificationSettings: NotificationSettings
+}
+
+extend type Mutation {
+  """
+  Registers this device for push notifications, bound to my current session.
+  Registering the same token (or endpoint) again updates that device. I keep at
+  most 25 devices: one more replaces the one registered longest ago.
+  """
+  registerDevice(input: RegisterDeviceInput!): Device!
+  "Stops push notifications to one of my devices. True when done."
+  unregisterDevice(id: ID!): Boolean!
+  "Changes my notification settings; my other devices get NotificationSettingsChanged."
+  updateNotificationSettings(input: NotificationSettingsInput!): NotificationSettings!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Shared scalars, the Node interface, paging and the root query.
 
 """
@@ -3317,6 +3573,22 @@ func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ConversationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Device_id(ctx, field)
+	case "platform":
+		return ec.fieldContext_Device_platform(ctx, field)
+	case "appId":
+		return ec.fieldContext_Device_appId(ctx, field)
+	case "locale":
+		return ec.fieldContext_Device_locale(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Device_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
 func (ec *executionContext) childFields_FormField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -3441,6 +3713,16 @@ func (ec *executionContext) childFields_MessageSearchHit(ctx context.Context, fi
 		return ec.fieldContext_MessageSearchHit_highlights(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageSearchHit", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "defaultLevel":
+		return ec.fieldContext_NotificationSettings_defaultLevel(ctx, field)
+	case "showPreview":
+		return ec.fieldContext_NotificationSettings_showPreview(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3623,6 +3905,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_presence(ctx, field)
 	case "totalUnreadCount":
 		return ec.fieldContext_User_totalUnreadCount(ctx, field)
+	case "devices":
+		return ec.fieldContext_User_devices(ctx, field)
+	case "notificationSettings":
+		return ec.fieldContext_User_notificationSettings(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -4147,6 +4433,20 @@ func (ec *executionContext) field_Mutation_reactToStory_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+			return ec.unmarshalNRegisterDeviceInput2messengerᚋgraphᚋmodelᚐRegisterDeviceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4285,6 +4585,34 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignUpInput, error) {
 			return ec.unmarshalNSignUpInput2messengerᚋgraphᚋmodelᚐSignUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unregisterDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NotificationSettingsInput, error) {
+			return ec.unmarshalNNotificationSettingsInput2messengerᚋgraphᚋmodelᚐNotificationSettingsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5583,6 +5911,121 @@ func (ec *executionContext) _DeliveryCursorMoved_at(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_DeliveryCursorMoved_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeliveryCursorMoved", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Device_id(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Device().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Device_platform(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storage.Platform) graphql.Marshaler {
+			return ec.marshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "DevicePlatform")
+}
+
+func (ec *executionContext) _Device_appId(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_appId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Device().AppID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Device_appId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, true, true, "String")
+}
+
+func (ec *executionContext) _Device_locale(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Device().Locale(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Device_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, true, true, "String")
+}
+
+func (ec *executionContext) _Device_createdAt(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "Time")
 }
 
 func (ec *executionContext) _FormField_name(ctx context.Context, field graphql.CollectedField, obj *model.FormField) (ret graphql.Marshaler) {
@@ -8296,6 +8739,262 @@ func (ec *executionContext) fieldContext_Mutation_removeReaction(ctx context.Con
 	if fc.Args, err = ec.field_Mutation_removeReaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterDevice(ctx, fc.Args["input"].(model.RegisterDeviceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Device) graphql.Marshaler {
+			return ec.marshalNDevice2ᚖmessengerᚋstorageᚐDevice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterDevice(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationSettings(ctx, fc.Args["input"].(model.NotificationSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationSettings_defaultLevel(ctx context.Context, field graphql.CollectedField, obj *push.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_defaultLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storage.NotificationLevel) graphql.Marshaler {
+			return ec.marshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_defaultLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "NotificationLevel")
+}
+
+func (ec *executionContext) _NotificationSettings_showPreview(ctx context.Context, field graphql.CollectedField, obj *push.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_showPreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShowPreview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_showPreview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationSettingsChanged_cursor(ctx context.Context, field graphql.CollectedField, obj *push.SettingsChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettingsChanged_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettingsChanged_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettingsChanged", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationSettingsChanged_ephemeral(ctx context.Context, field graphql.CollectedField, obj *push.SettingsChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettingsChanged_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettingsChanged_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettingsChanged", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationSettingsChanged_settings(ctx context.Context, field graphql.CollectedField, obj *push.SettingsChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettingsChanged_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v push.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2messengerᚋpushᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettingsChanged_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationSettingsChanged",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11152,6 +11851,70 @@ func (ec *executionContext) fieldContext_User_totalUnreadCount(_ context.Context
 	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
 }
 
+func (ec *executionContext) _User_devices(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_devices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Devices(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.Device) graphql.Marshaler {
+			return ec.marshalODevice2ᚕᚖmessengerᚋstorageᚐDeviceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_devices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_notificationSettings(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_notificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().NotificationSettings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+			return ec.marshalONotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_notificationSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UserAt_user(ctx context.Context, field graphql.CollectedField, obj *storage.Receipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12672,6 +13435,125 @@ func UnmarshalLogInInput(ctx context.Context, raw any) (model.LogInInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputNotificationSettingsInput(ctx context.Context, obj any) (model.NotificationSettingsInput, error) {
+	var it model.NotificationSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"defaultLevel", "showPreview"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "defaultLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultLevel"))
+			data, err := ec.unmarshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultLevel = data
+		case "showPreview":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showPreview"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowPreview = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationSettingsInput unmarshals raw into the NotificationSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationSettingsInput(ctx context.Context, raw any) (model.NotificationSettingsInput, error) {
+	var out model.NotificationSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationSettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegisterDeviceInput(ctx context.Context, obj any) (model.RegisterDeviceInput, error) {
+	var it model.RegisterDeviceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"platform", "token", "subscription", "appId", "locale"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "subscription":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscription"))
+			data, err := ec.unmarshalOWebPushSubscriptionInput2ᚖmessengerᚋgraphᚋmodelᚐWebPushSubscriptionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subscription = data
+		case "appId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppID = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterDeviceInput unmarshals raw into the RegisterDeviceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterDeviceInput(ctx context.Context, raw any) (model.RegisterDeviceInput, error) {
+	var out model.RegisterDeviceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterDeviceInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, obj any) (model.SendMessageInput, error) {
 	var it model.SendMessageInput
 	if obj == nil {
@@ -12791,6 +13673,62 @@ func UnmarshalSignUpInput(ctx context.Context, raw any) (model.SignUpInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWebPushSubscriptionInput(ctx context.Context, obj any) (model.WebPushSubscriptionInput, error) {
+	var it model.WebPushSubscriptionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"endpoint", "p256dh", "auth"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "endpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpoint"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Endpoint = data
+		case "p256dh":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("p256dh"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.P256dh = data
+		case "auth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("auth"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Auth = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebPushSubscriptionInput unmarshals raw into the WebPushSubscriptionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebPushSubscriptionInput(ctx context.Context, raw any) (model.WebPushSubscriptionInput, error) {
+	var out model.WebPushSubscriptionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebPushSubscriptionInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -12829,6 +13767,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._PresenceUpdated(ctx, sel, obj)
+	case *push.SettingsChanged:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._NotificationSettingsChanged(ctx, sel, obj)
 	case *chat.MessageUpdated:
 		if obj == nil {
 			return graphql.Null
@@ -13292,6 +14235,62 @@ func (ec *executionContext) _DeliveryCursorMoved(ctx context.Context, sel ast.Se
 			}
 		case "at":
 			out.Values[i] = ec._DeliveryCursorMoved_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deviceImplementors = []string{"Device"}
+
+func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, obj *storage.Device) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deviceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Device")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Device_id(ctx, field, obj)
+				})
+		case "platform":
+			out.Values[i] = ec._Device_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "appId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Device_appId(ctx, field, obj)
+				})
+		case "locale":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Device_locale(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Device_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -14211,6 +15210,108 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeReaction(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registerDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateNotificationSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationSettingsImplementors = []string{"NotificationSettings"}
+
+func (ec *executionContext) _NotificationSettings(ctx context.Context, sel ast.SelectionSet, obj *push.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationSettings")
+		case "defaultLevel":
+			out.Values[i] = ec._NotificationSettings_defaultLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "showPreview":
+			out.Values[i] = ec._NotificationSettings_showPreview(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationSettingsChangedImplementors = []string{"NotificationSettingsChanged", "Event"}
+
+func (ec *executionContext) _NotificationSettingsChanged(ctx context.Context, sel ast.SelectionSet, obj *push.SettingsChanged) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationSettingsChangedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationSettingsChanged")
+		case "cursor":
+			out.Values[i] = ec._NotificationSettingsChanged_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ephemeral":
+			out.Values[i] = ec._NotificationSettingsChanged_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settings":
+			out.Values[i] = ec._NotificationSettingsChanged_settings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15335,6 +16436,18 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_totalUnreadCount(ctx, field, obj)
 				})
+		case "devices":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_devices(ctx, field, obj)
+				})
+		case "notificationSettings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_notificationSettings(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16015,6 +17128,29 @@ func (ec *executionContext) unmarshalNCreateUploadInput2messengerᚋgraphᚋmode
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNDevice2ᚖmessengerᚋstorageᚐDevice(ctx context.Context, sel ast.SelectionSet, v *storage.Device) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Device!")
+		return graphql.Null
+	}
+	return ec._Device(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx context.Context, v any) (storage.Platform, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.Platform(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx context.Context, sel ast.SelectionSet, v storage.Platform) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DevicePlatform!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNEvent2messengerᚋchatᚐEvent(ctx context.Context, sel ast.SelectionSet, v chat.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Event!")
@@ -16249,6 +17385,38 @@ func (ec *executionContext) marshalNMessageSearchHit2ᚖmessengerᚋchatᚐSearc
 	return ec._MessageSearchHit(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx context.Context, v any) (storage.NotificationLevel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.NotificationLevel(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx context.Context, sel ast.SelectionSet, v storage.NotificationLevel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationLevel!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNNotificationSettings2messengerᚋpushᚐSettings(ctx context.Context, sel ast.SelectionSet, v push.Settings) graphql.Marshaler {
+	return ec._NotificationSettings(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx context.Context, sel ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationSettings!")
+		return graphql.Null
+	}
+	return ec._NotificationSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationSettingsInput2messengerᚋgraphᚋmodelᚐNotificationSettingsInput(ctx context.Context, v any) (model.NotificationSettingsInput, error) {
+	res, err := ec.unmarshalInputNotificationSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖmessengerᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -16303,6 +17471,11 @@ func (ec *executionContext) marshalNReceipt2ᚖmessengerᚋchatᚐReceipt(ctx co
 		return graphql.Null
 	}
 	return ec._Receipt(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRegisterDeviceInput2messengerᚋgraphᚋmodelᚐRegisterDeviceInput(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+	res, err := ec.unmarshalInputRegisterDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSendMessageInput2messengerᚋgraphᚋmodelᚐSendMessageInput(ctx context.Context, v any) (model.SendMessageInput, error) {
@@ -16763,6 +17936,25 @@ func (ec *executionContext) marshalOConversation2ᚖmessengerᚋstorageᚐConver
 	return ec._Conversation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalODevice2ᚕᚖmessengerᚋstorageᚐDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.Device) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDevice2ᚖmessengerᚋstorageᚐDevice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -16846,6 +18038,32 @@ func (ec *executionContext) marshalONode2messengerᚋidsᚐNode(ctx context.Cont
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx context.Context, v any) (*storage.NotificationLevel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.NotificationLevel(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx context.Context, sel ast.SelectionSet, v *storage.NotificationLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalONotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx context.Context, sel ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NotificationSettings(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOSearchOrder2ᚖmessengerᚋgraphᚋmodelᚐSearchOrder(ctx context.Context, v any) (*model.SearchOrder, error) {
@@ -16935,6 +18153,14 @@ func (ec *executionContext) marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx conte
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWebPushSubscriptionInput2ᚖmessengerᚋgraphᚋmodelᚐWebPushSubscriptionInput(ctx context.Context, v any) (*model.WebPushSubscriptionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWebPushSubscriptionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -166,12 +166,12 @@ func (s *Service) SessionEnded(ctx context.Context, userID, sessionID string) er
 }
 
 // NotificationSettings returns my account's notification settings.
-func (s *Service) NotificationSettings(ctx context.Context, me string) (storage.NotificationSettings, error) {
+func (s *Service) NotificationSettings(ctx context.Context, me string) (Settings, error) {
 	ns, err := s.store.NotificationSettings(ctx, me)
 	if err != nil {
-		return ns, fmt.Errorf("push: settings of %s: %w", me, err)
+		return Settings{}, fmt.Errorf("push: settings of %s: %w", me, err)
 	}
-	return ns, nil
+	return view(ns), nil
 }
 
 // SettingsChange is a change of my account's settings; nil fields stay.
@@ -181,18 +181,18 @@ type SettingsChange struct {
 }
 
 // SetNotificationSettings changes my account's settings and tells my
-// other devices (Events).
-func (s *Service) SetNotificationSettings(ctx context.Context, me string, c SettingsChange) (storage.NotificationSettings, error) {
+// devices (Config.Events).
+func (s *Service) SetNotificationSettings(ctx context.Context, me string, c SettingsChange) (Settings, error) {
 	if c.DefaultLevel != nil {
 		switch *c.DefaultLevel {
 		case storage.NotifyAll, storage.NotifyMentions, storage.NotifyNone:
 		default:
-			return storage.NotificationSettings{}, fault.BadInput("defaultLevel", "defaultLevel must be ALL, MENTIONS or NONE")
+			return Settings{}, fault.BadInput("defaultLevel", "defaultLevel must be ALL, MENTIONS or NONE")
 		}
 	}
-	ns, err := s.NotificationSettings(ctx, me)
+	ns, err := s.store.NotificationSettings(ctx, me)
 	if err != nil {
-		return ns, err
+		return Settings{}, fmt.Errorf("push: settings of %s: %w", me, err)
 	}
 	if c.DefaultLevel != nil {
 		ns.DefaultLevel = *c.DefaultLevel
@@ -201,10 +201,10 @@ func (s *Service) SetNotificationSettings(ctx context.Context, me string, c Sett
 		ns.HidePreview = !*c.ShowPreview
 	}
 	if err := s.store.PutNotificationSettings(ctx, me, ns); err != nil {
-		return ns, fmt.Errorf("push: save settings of %s: %w", me, err)
+		return Settings{}, fmt.Errorf("push: save settings of %s: %w", me, err)
 	}
 	if s.cfg.Events != nil {
-		s.cfg.Events.NotificationSettingsChanged(ctx, me, ns)
+		s.cfg.Events.Publish(ctx, []string{me}, &SettingsChanged{Settings: view(ns)})
 	}
-	return ns, nil
+	return view(ns), nil
 }

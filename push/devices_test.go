@@ -128,7 +128,7 @@ func TestBadDefaultLevelIsRefused(t *testing.T) {
 	if _, err := e.push.SetNotificationSettings(context.Background(), me, push.SettingsChange{DefaultLevel: &bad}); fault.CodeOf(err) != fault.BadUserInput {
 		t.Fatalf("bad level: %v", err)
 	}
-	if ns, _ := e.push.NotificationSettings(context.Background(), me); ns != (storage.NotificationSettings{}) {
+	if ns, _ := e.push.NotificationSettings(context.Background(), me); ns != (push.Settings{DefaultLevel: storage.NotifyAll, ShowPreview: true}) {
 		t.Fatalf("settings changed: %+v", ns)
 	}
 }

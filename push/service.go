@@ -40,12 +40,6 @@ type Blocks interface {
 	Blocked(ctx context.Context, a, b string) (bool, error)
 }
 
-// Events tells a user's other devices that their settings changed (chat
-// emits it on the user's event stream).
-type Events interface {
-	NotificationSettingsChanged(ctx context.Context, userID string, ns storage.NotificationSettings)
-}
-
 // Config configures a Service. Zero values are the documented defaults.
 type Config struct {
 	// Store holds devices, settings and messages. Required.
@@ -67,8 +61,9 @@ type Config struct {
 	// SessionOf returns the caller's session id from a request context
 	// (default: none; devices are then not bound to a session).
 	SessionOf func(ctx context.Context) string
-	// Events: default, settings changes are not announced.
-	Events Events
+	// Events tells a user's devices that their settings changed
+	// (chat.Service; default: not announced).
+	Events Publisher
 	// Workers bounds the jobs handled at once (default 64: sends wait on
 	// the network, not the CPU).
 	Workers int
