@@ -22,6 +22,7 @@ import (
 	"messenger/persisted"
 	"messenger/persisted/memcache"
 	"messenger/ratelimit"
+	"messenger/push"
 	"messenger/resolvers"
 	"messenger/web/playground"
 )
@@ -30,6 +31,9 @@ import (
 type Config struct {
 	// Chat is the domain. Required.
 	Chat *chat.Service
+	// Notifications registers push devices and keeps notification
+	// settings (nil: those operations answer UNAVAILABLE).
+	Notifications *push.Service
 	// Loaders is what the dataloaders read: the store's batch lookups (the
 	// opened store, wrapped by the Observer to time them). Required.
 	Loaders loaders.Source
@@ -126,7 +130,7 @@ func New(cfg Config) *Handler {
 		cfg.QueryCacheBytes = 32 << 20
 	}
 
-	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}
+	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media, Notifications: cfg.Notifications}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	wsCfg := cfg.WebSocket
 	wsCfg.Init = wsInit(cfg)
