@@ -21,8 +21,8 @@ import (
 	"messenger/observe"
 	"messenger/persisted"
 	"messenger/persisted/memcache"
-	"messenger/ratelimit"
 	"messenger/push"
+	"messenger/ratelimit"
 	"messenger/resolvers"
 	"messenger/web/playground"
 )
