@@ -60,7 +60,7 @@ type envOptions struct {
 	mentions func(storage.Message, string) bool
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	if o.store == nil {
 		st, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
@@ -126,7 +126,7 @@ func (n *lateNotifier) MessageRecalled(ctx context.Context, m storage.Message) e
 }
 
 // users creates users directly in the store.
-func (e *env) users(t *testing.T, names ...string) []string {
+func (e *env) users(t testing.TB, names ...string) []string {
 	t.Helper()
 	ids := make([]string, len(names))
 	for i, n := range names {
@@ -141,7 +141,7 @@ func (e *env) users(t *testing.T, names ...string) []string {
 }
 
 // group creates a group whose members carry the given per-member settings.
-func (e *env) group(t *testing.T, title string, owner string, members ...storage.Member) string {
+func (e *env) group(t testing.TB, title string, owner string, members ...storage.Member) string {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	c := storage.Conversation{ID: "conv-" + fmt.Sprint(rand.Uint64()), Kind: storage.Group, Title: title, CreatedBy: owner, CreatedAt: now, LastActivityAt: now}
@@ -160,7 +160,7 @@ func (e *env) group(t *testing.T, title string, owner string, members ...storage
 }
 
 // device registers a device of user at the local service of platform.
-func (e *env) device(t *testing.T, user string, pl storage.Platform) storage.Device {
+func (e *env) device(t testing.TB, user string, pl storage.Platform) storage.Device {
 	t.Helper()
 	d := e.p.device(pl, user, fmt.Sprint(rand.Uint32()))
 	got, err := e.push.RegisterDevice(context.Background(), user, push.DeviceInput{
@@ -172,7 +172,7 @@ func (e *env) device(t *testing.T, user string, pl storage.Platform) storage.Dev
 	return got
 }
 
-func (e *env) send(t *testing.T, from, conv, body string) storage.Message {
+func (e *env) send(t testing.TB, from, conv, body string) storage.Message {
 	t.Helper()
 	m, err := e.chat.Send(context.Background(), from, conv, fmt.Sprint(rand.Uint64()), body)
 	if err != nil {
@@ -191,7 +191,7 @@ func (e *env) all() []pushtest.Push {
 }
 
 // waitPushes waits until n pushes in all were accepted.
-func (e *env) waitPushes(t *testing.T, n int) []pushtest.Push {
+func (e *env) waitPushes(t testing.TB, n int) []pushtest.Push {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -206,7 +206,7 @@ func (e *env) waitPushes(t *testing.T, n int) []pushtest.Push {
 }
 
 // settle waits for the queue to drain, then a little for stragglers.
-func (e *env) settle(t *testing.T) {
+func (e *env) settle(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

@@ -32,6 +32,7 @@ type PebbleQueue struct {
 
 	mu     sync.Mutex
 	leased map[string]time.Time // job key -> lease end
+	floor  []byte               // where claims start scanning (see claim)
 }
 
 var _ Queue = (*PebbleQueue)(nil)
@@ -162,8 +163,19 @@ func (q *PebbleQueue) claim(n int) ([]Leased, error) {
 	defer q.mu.Unlock()
 	var out []Leased
 	var bad error
-	err := q.scanRange(pebblekv.Prefix("job"), hi, func(k, v []byte) bool {
+	lo := q.floor
+	if lo == nil {
+		lo = pebblekv.Prefix("job")
+	}
+	first := true
+	err := q.scanRange(lo, hi, func(k, v []byte) bool {
 		ks := string(k)
+		if first {
+			// Nothing below the first job left is ever added again (keys
+			// grow with time and a counter): later scans start here and
+			// skip the tombstones of acked jobs.
+			q.floor, first = []byte(ks), false
+		}
 		if end, ok := q.leased[ks]; ok && now.Before(end) {
 			return true
 		}

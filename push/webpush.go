@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -44,6 +45,17 @@ type WebPushConfig struct {
 type WebPush struct {
 	cfg    WebPushConfig
 	public string // base64url uncompressed VAPID public key (the k parameter)
+
+	// tokens caches one signed JWT per push service origin, reused until
+	// an hour before it expires: signing per push would cost an ECDSA
+	// signature each.
+	mu     sync.Mutex
+	tokens map[string]vapidToken
+}
+
+type vapidToken struct {
+	jwt     string
+	expires time.Time
 }
 
 var _ Provider = (*WebPush)(nil)
@@ -136,15 +148,22 @@ func (w *WebPush) authorization(endpoint string) (string, error) {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return "", fmt.Errorf("endpoint %q is not an absolute URL", endpoint)
 	}
-	claims := jwt.MapClaims{
-		"aud": u.Scheme + "://" + u.Host,
-		"exp": time.Now().Add(12 * time.Hour).Unix(),
-		"sub": w.cfg.Subject,
+	aud := u.Scheme + "://" + u.Host
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if t, ok := w.tokens[aud]; ok && time.Until(t.expires) > time.Hour {
+		return "vapid t=" + t.jwt + ", k=" + w.public, nil
 	}
+	exp := time.Now().Add(12 * time.Hour)
+	claims := jwt.MapClaims{"aud": aud, "exp": exp.Unix(), "sub": w.cfg.Subject}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, claims).SignedString(w.cfg.PrivateKey)
 	if err != nil {
 		return "", err
 	}
+	if w.tokens == nil || len(w.tokens) > 1000 {
+		w.tokens = map[string]vapidToken{}
+	}
+	w.tokens[aud] = vapidToken{jwt: tok, expires: exp}
 	return "vapid t=" + tok + ", k=" + w.public, nil
 }
 
