@@ -45,7 +45,7 @@ func (in DeviceInput) validate() error {
 		}
 	case storage.WebPush:
 		u, err := url.Parse(in.Endpoint)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(in.Endpoint) > 2048 {
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(in.Endpoint) > 2048 {
 			return fault.BadInput("subscription.endpoint", "a Web Push endpoint is an absolute https URL")
 		}
 		k, err := decode64(in.P256dh)

@@ -45,7 +45,7 @@ func startProviders(t testing.TB) *providers {
 		t.Fatal(err)
 	}
 	p.vapid, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	w, err := push.NewWebPush(push.WebPushConfig{PrivateKey: p.vapid, Subject: "mailto:ops@example.com"})
+	w, err := push.NewWebPush(push.WebPushConfig{PrivateKey: p.vapid, Subject: "mailto:ops@example.com", Client: p.web.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestVAPIDFromAnotherKeyIsRefused(t *testing.T) {
 	p := startProviders(t)
 	d := p.device(storage.WebPush, "u1", "a")
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	w, _ := push.NewWebPush(push.WebPushConfig{PrivateKey: other, Subject: "mailto:ops@example.com"})
+	w, _ := push.NewWebPush(push.WebPushConfig{PrivateKey: other, Subject: "mailto:ops@example.com", Client: p.web.Client()})
 	var pe *push.PermanentError
 	if err := w.Send(context.Background(), d, note("x")); !errors.As(err, &pe) || pe.Reason != "403" {
 		t.Fatalf("foreign VAPID key gave %v; want 403", err)

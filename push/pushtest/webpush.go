@@ -51,10 +51,13 @@ type Subscription struct {
 // StartWebPush starts a Web Push service, stopped when the test ends.
 func StartWebPush(t testing.TB) *WebPush {
 	w := &WebPush{recorder: newRecorder(), subs: map[string]*subscription{}}
-	w.srv = httptest.NewServer(http.HandlerFunc(w.serve))
+	w.srv = httptest.NewTLSServer(http.HandlerFunc(w.serve)) // push services are https only
 	t.Cleanup(w.srv.Close)
 	return w
 }
+
+// Client trusts the service's certificate.
+func (w *WebPush) Client() *http.Client { return w.srv.Client() }
 
 // Subscribe makes a subscription for the application server key vapid (as
 // PushManager.subscribe({applicationServerKey}) does).
