@@ -29,6 +29,13 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 	if _, err := s.member(ctx, conversationID, me); err != nil {
 		return storage.Message{}, err
 	}
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return storage.Message{}, err
+	}
+	if err := s.mayMessage(ctx, me, c); err != nil {
+		return storage.Message{}, err
+	}
 	d := Draft{ConversationID: conversationID, SenderID: me, ClientMessageID: clientMessageID, Body: body, Attachments: attachments}
 	if err := s.claimAttachments(ctx, d); err != nil {
 		return storage.Message{}, err
