@@ -92,7 +92,12 @@ func (s *Service) newReport(ctx context.Context, me string, reason storage.Repor
 	if n >= reportsPerHour {
 		return Report{}, RateLimitedUntil(fmt.Sprintf("at most %d reports an hour", reportsPerHour), now.Add(time.Hour))
 	}
-	return Report{ID: uuid.NewString(), ReporterID: me, Reason: reason, Note: note, CreatedAt: now}, nil
+	// Version 7: ids of one millisecond still sort in creation order.
+	rid, err := uuid.NewV7()
+	if err != nil {
+		return Report{}, fmt.Errorf("chat: report id: %w", err)
+	}
+	return Report{ID: rid.String(), ReporterID: me, Reason: reason, Note: note, CreatedAt: now}, nil
 }
 
 func (s *Service) addReport(ctx context.Context, r Report) error {
