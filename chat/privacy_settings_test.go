@@ -29,7 +29,7 @@ func watch(t *testing.T, e *rulesEnv, user string) *watcher {
 
 // until returns the events received up to now (a marker appended through
 // the service), or, when stop is set, as soon as stop says so or after a
-// second without it (presence announcements run in the background, so a
+// two seconds without it (presence announcements run in the background, so a
 // wrong one gets that long to arrive).
 func (w *watcher) until(t *testing.T, e *rulesEnv, stop func(chat.Event) bool) []chat.Event {
 	t.Helper()
@@ -38,7 +38,7 @@ func (w *watcher) until(t *testing.T, e *rulesEnv, stop func(chat.Event) bool) [
 	}
 	wait := 5 * time.Second
 	if stop != nil {
-		wait = time.Second
+		wait = 2 * time.Second
 	}
 	var out []chat.Event
 	for {
