@@ -137,7 +137,11 @@ func off() *bool                                    { f := false; return &f }
 // TestEveryPrivacySettingIsEnforcedInEveryField: one row per setting x
 // field; the viewer shares the conversation (direct or group) with the
 // subject, who comes online, types and reads the viewer's message.
-func TestEveryPrivacySettingIsEnforcedInEveryField(t *testing.T) {
+func TestEveryPrivacySettingIsEnforcedInEveryField(t *testing.T) { everyPrivacySetting(t, nil) }
+
+// everyPrivacySetting runs the table on the backends tweak picks (nil: the
+// embedded ones).
+func everyPrivacySetting(t *testing.T, tweak func(*chat.Config)) {
 	ctx := context.Background()
 	all := []string{"User.presence", "PresenceUpdated", "TypingUpdated", "ReadCursorMoved", "readBy", "receipt", "readCount"}
 	settings := []struct {
@@ -188,7 +192,7 @@ func TestEveryPrivacySettingIsEnforcedInEveryField(t *testing.T) {
 	for _, st := range settings {
 		for _, field := range all {
 			t.Run(st.name+"/"+field, func(t *testing.T) {
-				e := newRulesEnv(t, nil)
+				e := newRulesEnv(t, tweak)
 				viewer, subject, third := e.user(t, "viewer"), e.user(t, "subject"), e.user(t, "third")
 				conv, err := e.chat.CreateDirect(ctx, viewer, subject)
 				if st.group {

@@ -16,7 +16,11 @@ import (
 // block and with a block in either direction. A block refuses new and
 // existing direct conversations both ways with FORBIDDEN, and leaves shared
 // groups working.
-func TestBlockPermissionMatrix(t *testing.T) {
+func TestBlockPermissionMatrix(t *testing.T) { blockPermissionMatrix(t, nil) }
+
+// blockPermissionMatrix runs the matrix on the backends tweak picks (nil:
+// the embedded ones).
+func blockPermissionMatrix(t *testing.T, tweak func(*chat.Config)) {
 	type op struct {
 		name string
 		run  func(e *rulesEnv, a, b, dm, group string) error
@@ -61,7 +65,7 @@ func TestBlockPermissionMatrix(t *testing.T) {
 		for i, o := range ops {
 			t.Run(bl.name+"/"+o.name, func(t *testing.T) {
 				ctx := context.Background()
-				e := newRulesEnv(t, nil)
+				e := newRulesEnv(t, tweak)
 				a, b := e.user(t, "alice"), e.user(t, "bob")
 				dm, err := e.chat.CreateDirect(ctx, a, b)
 				if err != nil {
