@@ -59,8 +59,15 @@ func (s *Service) BlockUser(ctx context.Context, me, userID string) (storage.Use
 	if err != nil {
 		return u, err
 	}
-	if _, err := s.store.Block(ctx, storage.Block{BlockerID: me, BlockedID: userID, At: s.now()}); err != nil {
+	created, err := s.store.Block(ctx, storage.Block{BlockerID: me, BlockedID: userID, At: s.now()})
+	if err != nil {
 		return u, fmt.Errorf("chat: block %s: %w", userID, err)
+	}
+	if created {
+		// From now on each shows the other as offline: say so, so that
+		// neither client keeps showing the other online.
+		s.signal(ctx, []string{userID}, &PresenceUpdated{UserID: me})
+		s.signal(ctx, []string{me}, &PresenceUpdated{UserID: userID})
 	}
 	return u, nil
 }

@@ -84,7 +84,14 @@ var privacyFields = map[string]observe{
 	"PresenceUpdated": func(t *testing.T, e *rulesEnv, viewer, subject string, _ storage.Conversation, _ storage.Message) bool {
 		w := watch(t, e, viewer)
 		watch(t, e, subject)
-		seen := about(subject, func(p *chat.PresenceUpdated) string { return p.UserID })
+		// Only an event that shows something counts: "offline, never
+		// seen" is what hidden presence looks like.
+		seen := about(subject, func(p *chat.PresenceUpdated) string {
+			if !p.Online && p.LastSeenAt == nil {
+				return ""
+			}
+			return p.UserID
+		})
 		return slices.ContainsFunc(w.until(t, e, seen), seen)
 	},
 	"TypingUpdated": func(t *testing.T, e *rulesEnv, viewer, subject string, c storage.Conversation, _ storage.Message) bool {
@@ -248,5 +255,42 @@ func TestContactsOnlySettingsKeepStrangersOut(t *testing.T) {
 	}
 	if _, err := e.chat.CreateDirect(ctx, contact, subject); err != nil {
 		t.Fatalf("a contact starts a direct conversation: %v", err)
+	}
+}
+
+// TestHidingPresenceTellsWhoSawIt: a contact who saw me online learns that
+// I now show as offline when I hide my last seen or block them.
+func TestHidingPresenceTellsWhoSawIt(t *testing.T) {
+	ctx := context.Background()
+	for _, hide := range []string{"lastSeen NOBODY", "block"} {
+		t.Run(hide, func(t *testing.T) {
+			e := newRulesEnv(t, nil)
+			me, contact := e.user(t, "hider"), e.user(t, "contact")
+			if _, err := e.chat.CreateDirect(ctx, me, contact); err != nil {
+				t.Fatal(err)
+			}
+			w := watch(t, e, contact)
+			watch(t, e, me)
+			online := func(ev chat.Event) bool { p, ok := ev.(*chat.PresenceUpdated); return ok && p.UserID == me && p.Online }
+			if !slices.ContainsFunc(w.until(t, e, online), online) {
+				t.Fatal("the contact never saw me online")
+			}
+			var err error
+			if hide == "block" {
+				_, err = e.chat.BlockUser(ctx, me, contact)
+			} else {
+				_, err = e.chat.UpdatePrivacy(ctx, me, chat.PrivacyUpdate{LastSeen: audience(storage.AudienceNobody)})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			offline := func(ev chat.Event) bool {
+				p, ok := ev.(*chat.PresenceUpdated)
+				return ok && p.UserID == me && !p.Online
+			}
+			if !slices.ContainsFunc(w.until(t, e, offline), offline) {
+				t.Fatal("the contact was not told I show as offline now")
+			}
+		})
 	}
 }

@@ -64,6 +64,7 @@ func (s *Service) UpdatePrivacy(ctx context.Context, me string, u PrivacyUpdate)
 	if err != nil {
 		return p, err
 	}
+	lastSeen := p.LastSeen
 	if u.LastSeen != nil {
 		p.LastSeen = *u.LastSeen
 	}
@@ -80,7 +81,27 @@ func (s *Service) UpdatePrivacy(ctx context.Context, me string, u PrivacyUpdate)
 	if err := s.store.SetPrivacySettings(ctx, me, p); err != nil {
 		return p, fmt.Errorf("chat: update privacy of %s: %w", me, err)
 	}
+	if p.LastSeen != lastSeen {
+		s.lastSeenChanged(ctx, me, p.LastSeen)
+	}
 	return p, nil
+}
+
+// lastSeenChanged tells my contacts my presence as they may now see it:
+// offline when I hide it from everyone, my real state otherwise (every
+// contact may see it under CONTACTS too).
+func (s *Service) lastSeenChanged(ctx context.Context, me string, now storage.Audience) {
+	ctx = context.WithoutCancel(ctx)
+	s.goBackground(func() {
+		if now != storage.AudienceNobody {
+			s.announcePresence(ctx, me)
+			return
+		}
+		to, err := s.contacts(ctx, me, maxPresenceAudience)
+		if err == nil && len(to) > 0 {
+			s.signal(ctx, to, &PresenceUpdated{UserID: me})
+		}
+	})
 }
 
 // PresenceFor is a user's presence as viewer may see it: hidden (offline,

@@ -123,8 +123,14 @@ func TestPrivacySettingsOverGraphQL(t *testing.T) {
 		t.Fatal("bob sees alice online although her lastSeen is NOBODY")
 	}
 	alice.Must(t, typingOp, map[string]any{"c": group, "on": true}, nil)
-	if evs := bobEv.Collect(t, quiet); len(ofType(evs, "TypingUpdated"))+len(ofType(evs, "PresenceUpdated")) != 0 {
-		t.Fatalf("bob got alice's hidden signals: %v", typesOf(evs))
+	evs := bobEv.Collect(t, quiet)
+	if len(ofType(evs, "TypingUpdated")) != 0 {
+		t.Fatalf("bob got alice's typing: %v", typesOf(evs))
+	}
+	for _, e := range ofType(evs, "PresenceUpdated") {
+		if e.Online {
+			t.Fatalf("bob was told alice is online: %s", e.Raw)
+		}
 	}
 	alice.Refused(t, "BAD_USER_INPUT", updatePrivacyOp, map[string]any{"i": map[string]any{"directConversations": "NOBODY"}})
 }
