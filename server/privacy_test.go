@@ -160,3 +160,36 @@ func TestReportsOverGraphQL(t *testing.T) {
 	alice.Refused(t, "BAD_USER_INPUT", reportUserOp, map[string]any{"i": map[string]any{"userId": bob.UserID, "reason": "SPAM", "note": strings.Repeat("x", 1001)}})
 	alice.Refused(t, "BAD_USER_INPUT", reportUserOp, map[string]any{"i": map[string]any{"userId": alice.UserID, "reason": "SPAM"}})
 }
+
+// TestHiddenReadReceiptsOverGraphQL: readCount, readBy and receipt follow
+// the read receipts setting in a direct conversation; a group keeps the
+// count but not the name.
+func TestHiddenReadReceiptsOverGraphQL(t *testing.T) {
+	api := startAPI(t, testAPIConfig{})
+	alice, bob := api.signUp(t, "alice"), api.signUp(t, "bob")
+	dm := startDirect(t, alice, bob)
+	group := createGroup(t, alice, "receipts", bob)
+	bob.Must(t, updatePrivacyOp, map[string]any{"i": map[string]any{"readReceipts": false}}, nil)
+	const receiptsOp = `query($m: ID!, $u: ID!) { node(id: $m) { ... on Message {
+		readCount readBy { edges { node { user { id } } } } receipt(userId: $u) { readAt deliveredAt } } } }`
+	type view struct {
+		Node struct {
+			ReadCount int
+			ReadBy    struct{ Edges []any }
+			Receipt   struct{ ReadAt, DeliveredAt *string }
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		conv      string
+		wantCount int
+	}{{"direct", dm, 0}, {"group", group, 1}} {
+		m := sendMsg(t, alice, tc.conv, "k-"+tc.name, "read me")
+		bob.Must(t, markReadOp, map[string]any{"c": tc.conv, "s": m.SendMessage.Seq}, nil)
+		var v view
+		alice.Must(t, receiptsOp, map[string]any{"m": m.SendMessage.ID, "u": bob.UserID}, &v)
+		if v.Node.ReadCount != tc.wantCount || len(v.Node.ReadBy.Edges) != 0 || v.Node.Receipt.ReadAt != nil || v.Node.Receipt.DeliveredAt == nil {
+			t.Fatalf("%s: alice sees %+v; want readCount %d, nobody in readBy, no readAt, a deliveredAt", tc.name, v.Node, tc.wantCount)
+		}
+	}
+}
