@@ -201,6 +201,9 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	if m.DeletedAt != nil {
 		return m, badInput("messageId", "a deleted message cannot be edited")
 	}
+	if err := s.mayMessageIn(ctx, me, m.ConversationID); err != nil {
+		return m, err
+	}
 	now := s.now()
 	m.Body, m.EditedAt = body, &now
 	if err := s.store.UpdateMessage(ctx, m); err != nil {

@@ -155,6 +155,16 @@ func (s *Service) mayMessage(ctx context.Context, me string, c storage.Conversat
 	return s.notBlocked(ctx, me, directPeer(c, me))
 }
 
+// mayMessageIn is mayMessage for a conversation known by id: an edit or
+// a reaction in a direct conversation is a message too.
+func (s *Service) mayMessageIn(ctx context.Context, me, conversationID string) error {
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	return s.mayMessage(ctx, me, c)
+}
+
 // notBlocked is FORBIDDEN when me and other are blocked either way.
 func (s *Service) notBlocked(ctx context.Context, me, other string) error {
 	mine, err := s.store.IsBlocking(ctx, me, other)

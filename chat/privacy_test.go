@@ -25,6 +25,19 @@ func blockPermissionMatrix(t *testing.T, tweak func(*chat.Config)) {
 		name string
 		run  func(e *rulesEnv, a, b, dm, group string) error
 	}
+	// Each user sent one direct message before the block (see below).
+	sentBy := func(e *rulesEnv, user, dm string) string {
+		page, err := e.chat.History(context.Background(), user, dm, chat.HistoryArgs{First: ten()})
+		if err != nil {
+			return ""
+		}
+		for _, m := range page.Messages {
+			if m.SenderID == user {
+				return m.ID
+			}
+		}
+		return ""
+	}
 	ops := []op{
 		{"a starts a direct conversation with b", func(e *rulesEnv, a, b, _, _ string) error {
 			_, err := e.chat.CreateDirect(context.Background(), a, b)
@@ -42,6 +55,14 @@ func blockPermissionMatrix(t *testing.T, tweak func(*chat.Config)) {
 			_, err := e.chat.Send(context.Background(), b, dm, "b-dm", "hi")
 			return err
 		}},
+		{"a edits their direct message", func(e *rulesEnv, a, _, dm, _ string) error {
+			_, err := e.chat.Edit(context.Background(), a, sentBy(e, a, dm), "edited")
+			return err
+		}},
+		{"b reacts to a's direct message", func(e *rulesEnv, a, b, dm, _ string) error {
+			_, err := e.chat.AddReaction(context.Background(), b, sentBy(e, a, dm), "👍")
+			return err
+		}},
 		{"a sends in a shared group", func(e *rulesEnv, a, _, _, g string) error {
 			_, err := e.chat.Send(context.Background(), a, g, "a-g", "hi")
 			return err
@@ -57,9 +78,9 @@ func blockPermissionMatrix(t *testing.T, tweak func(*chat.Config)) {
 		want    []fault.Code
 		blocker func(a, b string) (string, string)
 	}{
-		{"no block", []fault.Code{"", "", "", "", "", ""}, nil},
-		{"a blocks b", []fault.Code{fault.Forbidden, fault.Forbidden, fault.Forbidden, fault.Forbidden, "", ""}, func(a, b string) (string, string) { return a, b }},
-		{"b blocks a", []fault.Code{fault.Forbidden, fault.Forbidden, fault.Forbidden, fault.Forbidden, "", ""}, func(a, b string) (string, string) { return b, a }},
+		{"no block", []fault.Code{"", "", "", "", "", "", "", ""}, nil},
+		{"a blocks b", []fault.Code{fault.Forbidden, fault.Forbidden, fault.Forbidden, fault.Forbidden, fault.Forbidden, fault.Forbidden, "", ""}, func(a, b string) (string, string) { return a, b }},
+		{"b blocks a", []fault.Code{fault.Forbidden, fault.Forbidden, fault.Forbidden, fault.Forbidden, fault.Forbidden, fault.Forbidden, "", ""}, func(a, b string) (string, string) { return b, a }},
 	}
 	for _, bl := range blocks {
 		for i, o := range ops {
@@ -74,6 +95,11 @@ func blockPermissionMatrix(t *testing.T, tweak func(*chat.Config)) {
 				g, err := e.chat.CreateGroup(ctx, a, "group", []string{b})
 				if err != nil {
 					t.Fatal(err)
+				}
+				for _, u := range []string{a, b} {
+					if _, err := e.chat.Send(ctx, u, dm.ID, "before-"+u, "before the block"); err != nil {
+						t.Fatal(err)
+					}
 				}
 				if bl.blocker != nil {
 					by, of := bl.blocker(a, b)
