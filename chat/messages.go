@@ -29,11 +29,7 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 	if _, err := s.member(ctx, conversationID, me); err != nil {
 		return storage.Message{}, err
 	}
-	c, err := s.conversation(ctx, conversationID)
-	if err != nil {
-		return storage.Message{}, err
-	}
-	if err := s.mayMessage(ctx, me, c); err != nil {
+	if err := s.mayMessageIn(ctx, me, conversationID); err != nil {
 		return storage.Message{}, err
 	}
 	d := Draft{ConversationID: conversationID, SenderID: me, ClientMessageID: clientMessageID, Body: body, Attachments: attachments}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"messenger/storage"
 )
@@ -155,14 +156,50 @@ func (s *Service) mayMessage(ctx context.Context, me string, c storage.Conversat
 	return s.notBlocked(ctx, me, directPeer(c, me))
 }
 
-// mayMessageIn is mayMessage for a conversation known by id: an edit or
-// a reaction in a direct conversation is a message too.
+// mayMessageIn is mayMessage for a conversation known by id (a send, an
+// edit or a reaction: in a direct conversation each is a message). Its
+// kind comes from kindCache, so a group's send reads nothing more.
 func (s *Service) mayMessageIn(ctx context.Context, me, conversationID string) error {
-	c, err := s.conversation(ctx, conversationID)
-	if err != nil {
-		return err
+	key, ok := s.kinds.get(conversationID)
+	if !ok {
+		c, err := s.conversation(ctx, conversationID)
+		if err != nil {
+			return err
+		}
+		key = c.DirectKey
+		s.kinds.put(conversationID, key)
 	}
-	return s.mayMessage(ctx, me, c)
+	if key == "" {
+		return nil
+	}
+	return s.mayMessage(ctx, me, storage.Conversation{Kind: storage.Direct, DirectKey: key})
+}
+
+// kindCache remembers which conversations are direct, and between whom:
+// both are fixed when a conversation is created, so an entry never goes
+// stale, in any process. It holds at most kindCacheSize entries and starts
+// afresh when full.
+type kindCache struct {
+	mu sync.Mutex
+	m  map[string]string // conversation id -> DirectKey ("" for a group)
+}
+
+const kindCacheSize = 100_000
+
+func (k *kindCache) get(id string) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v, ok := k.m[id]
+	return v, ok
+}
+
+func (k *kindCache) put(id, directKey string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.m == nil || len(k.m) >= kindCacheSize {
+		k.m = make(map[string]string)
+	}
+	k.m[id] = directKey
 }
 
 // notBlocked is FORBIDDEN when me and other are blocked either way.
