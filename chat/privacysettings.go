@@ -60,6 +60,9 @@ func (s *Service) UpdatePrivacy(ctx context.Context, me string, u PrivacyUpdate)
 	if u.DirectConversations != nil && *u.DirectConversations != storage.AudienceEveryone && *u.DirectConversations != storage.AudienceContacts {
 		return storage.PrivacySettings{}, badInput("directConversations", "directConversations must be EVERYONE or CONTACTS")
 	}
+	// Two devices changing different settings at once must not undo each
+	// other (in this process; across a fleet the last write wins).
+	defer s.messages.lock("privacy:" + me)()
 	p, err := s.privacyOf(ctx, me)
 	if err != nil {
 		return p, err
