@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"PrivacySettingsAreReplacedWhole", testPrivacySettings},
 		{"ForgetPrivacyRemovesBlocksBothWaysAndSettings", testForgetPrivacy},
 		{"ReportsKeepTheirSnapshotAndPageOldestFirst", testReports},
+		{"ReportsPageAcrossMonths", testReportsAcrossMonths},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
