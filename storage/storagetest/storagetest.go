@@ -49,6 +49,11 @@ func Run(t *testing.T, newStore Factory) {
 		{"ListingPagesEveryConversationAndUserOnce", testListing},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
+		{"BlocksAreDirectedAndListedBothWays", testBlocks},
+		{"PrivacySettingsAreReplacedWhole", testPrivacySettings},
+		{"ForgetPrivacyRemovesBlocksBothWaysAndSettings", testForgetPrivacy},
+		{"ReportsKeepTheirSnapshotAndPageOldestFirst", testReports},
+		{"ReportsPageAcrossMonths", testReportsAcrossMonths},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
