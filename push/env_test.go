@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,29 +27,10 @@ type env struct {
 	store storage.Store
 	queue push.Queue
 	p     *providers
-	blk   *blocks
 	m     *push.Metrics
 }
 
 func (e *env) metrics() *push.Metrics { return e.m }
-
-// blocks is a settable Blocks (the privacy area provides the real one).
-type blocks struct {
-	mu  sync.Mutex
-	set map[[2]string]bool
-}
-
-func (b *blocks) Blocked(_ context.Context, a, c string) (bool, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.set[[2]string{a, c}], nil
-}
-
-func (b *blocks) block(a, c string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.set[[2]string{a, c}] = true
-}
 
 type envOptions struct {
 	queue    push.Queue
@@ -81,7 +61,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.p == nil {
 		o.p = startProviders(t)
 	}
-	e := &env{store: o.store, queue: o.queue, p: o.p, blk: &blocks{set: map[[2]string]bool{}}}
+	e := &env{store: o.store, queue: o.queue, p: o.p}
 	log := memlog.New(memlog.Config{})
 	t.Cleanup(func() { log.Close() })
 	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("k", 32))})
@@ -100,7 +80,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	e.m = push.NewMetrics(nil)
 	e.push, err = push.New(push.Config{Metrics: e.m,
-		Store: o.store, Queue: o.queue, Providers: provs, Presence: e.chat, Unread: e.chat, Blocks: e.blk,
+		Store: o.store, Queue: o.queue, Providers: provs, Presence: e.chat, Unread: e.chat, Blocks: e.chat,
 		Mentions: o.mentions, Backoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, MaxAttempts: 4,
 	})
 	if err != nil {

@@ -95,7 +95,9 @@ func TestMutedNoneAndBlockedPushNothingButAMentionGetsThrough(t *testing.T) {
 		storage.Member{UserID: ids[6]},
 		storage.Member{UserID: ids[7]},
 	)
-	e.blk.block(ids[3], alice)
+	if _, err := e.chat.BlockUser(context.Background(), ids[3], alice); err != nil {
+		t.Fatal(err)
+	}
 	none := storage.NotifyNone
 	if _, err := e.push.SetNotificationSettings(context.Background(), ids[7], push.SettingsChange{DefaultLevel: &none}); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 )
 
 // chatPorts gives the push service what it reads from the chat domain
-// (presence, unread counts, the event log), which is made after it: the
+// (presence, unread counts, blocks, the event log), which is made after it: the
 // domain needs the push service as its Notifier. Set Service before
 // push.Service.Start.
 type chatPorts struct{ *chat.Service }
@@ -61,7 +61,7 @@ func openPush(ctx context.Context, cfg config, store storage.Store, ports *chatP
 		queue, closeQueue = q, func() { _ = q.Close() }
 	}
 	svc, err := push.New(push.Config{
-		Store: store, Queue: queue, Providers: providers, Presence: ports, Unread: ports, Events: ports,
+		Store: store, Queue: queue, Providers: providers, Presence: ports, Unread: ports, Events: ports, Blocks: ports,
 		Workers: workers, Metrics: push.NewMetrics(reg), Logger: logger,
 	})
 	if err != nil {

@@ -51,6 +51,11 @@ func Run(t *testing.T, newStore Factory) {
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
 		{"DevicesArePerUserReplacedByIDAndDeletedOnce", testDevices},
 		{"NotificationSettingsDefaultToZero", testNotificationSettings},
+		{"BlocksAreDirectedAndListedBothWays", testBlocks},
+		{"PrivacySettingsAreReplacedWhole", testPrivacySettings},
+		{"ForgetPrivacyRemovesBlocksBothWaysAndSettings", testForgetPrivacy},
+		{"ReportsKeepTheirSnapshotAndPageOldestFirst", testReports},
+		{"ReportsPageAcrossMonths", testReportsAcrossMonths},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
