@@ -5,10 +5,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"strings"
 	"testing"
 	"time"
 
 	"messenger/apitest"
+	"messenger/chat"
 	"messenger/push"
 	"messenger/push/pushtest"
 	"messenger/server"
@@ -21,21 +23,52 @@ const (
 	myDevicesOp  = `{ me { devices { id platform } notificationSettings { defaultLevel showPreview } } }`
 )
 
-// pushAPI serves the API with the push service on a Pebble queue and no
-// providers (registration and settings need none).
-func pushAPI(t *testing.T) string {
-	e := newEmbedded(t, apiOptions{})
+// pushAPI serves the API with the push service on a Pebble queue,
+// delivering through providers (none: registration and settings only).
+func pushAPI(t *testing.T, providers ...push.Provider) string {
+	var notifier lateNotifier
+	e := newEmbedded(t, apiOptions{chat: func(c *chat.Config) { c.Notifier = &notifier }})
 	q, err := push.OpenPebbleQueue(push.PebbleQueueConfig{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = q.Close() })
-	svc, err := push.New(push.Config{Store: e.Store, Queue: q, Events: e.Chat})
+	svc, err := push.New(push.Config{Store: e.Store, Queue: q, Events: e.Chat, Presence: e.Chat, Unread: e.Chat,
+		Blocks: e.Chat, Providers: providers})
 	if err != nil {
 		t.Fatal(err)
 	}
+	notifier.Notifier = svc
+	svc.Start()
+	t.Cleanup(svc.Close)
 	_, url := e.serve(t, server.Config{Notifications: svc})
 	return url
+}
+
+// lateNotifier lets the domain start before the push service it calls.
+type lateNotifier struct{ chat.Notifier }
+
+func TestAMessageToAnOfflineMemberReachesTheirRegisteredDevice(t *testing.T) {
+	fcmServer := pushtest.StartFCM(t)
+	fcm, err := push.NewFCM(push.FCMConfig{URL: fcmServer.URL(), Credentials: fcmServer.Credentials()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := pushAPI(t, fcm)
+	alice, bob := apitest.SignUp(t, url, "alice"), apitest.SignUp(t, url, "bob")
+	bob.Must(t, registerOp, map[string]any{"in": map[string]any{"platform": "FCM", "token": "bob-phone"}}, nil)
+	var conv struct{ CreateDirectConversation struct{ ID string } }
+	alice.Must(t, `mutation($u: ID!) { createDirectConversation(userId: $u) { id } }`, map[string]any{"u": bob.UserID}, &conv)
+	alice.Must(t, `mutation($c: ID!) { sendMessage(input: {conversationId: $c, clientMessageId: "k1", body: "dinner?"}) { seq } }`,
+		map[string]any{"c": conv.CreateDirectConversation.ID}, nil)
+	got := fcmServer.Wait(1, 10*time.Second)
+	if len(got) != 1 || got[0].Device != "bob-phone" {
+		t.Fatalf("pushes = %+v; want one to bob's phone", got)
+	}
+	n := got[0].Payload["notification"].(map[string]any)
+	if title, _ := n["title"].(string); !strings.HasPrefix(strings.ToLower(title), "alice") || n["body"] != "dinner?" {
+		t.Fatalf("notification = %v", n)
+	}
 }
 
 func TestDevicesRegisterListAndUnregisterOverGraphQL(t *testing.T) {
