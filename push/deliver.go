@@ -31,15 +31,26 @@ func (s *Service) deliver(ctx context.Context, l Leased) {
 		s.ack(ctx, l)
 		return
 	}
+	key := sentKey(n.MessageID, d.ID, j.Recalled)
+	mine, err := s.queue.Begin(ctx, key)
+	if err != nil {
+		s.retry(ctx, l, "queue", d.Platform, 0, err)
+		return
+	}
+	if !mine { // sent already, or another job for it is sending
+		s.metrics.skipped("already_sent")
+		s.ack(ctx, l)
+		return
+	}
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
 	err = p.Send(sctx, d, n)
 	cancel()
+	if ferr := s.queue.Finish(ctx, key, err == nil); ferr != nil {
+		s.cfg.Logger.Warn("push: sent marker not updated", "err", ferr)
+	}
 	var re *RetryError
 	switch {
 	case err == nil:
-		if err := s.queue.MarkSent(ctx, sentKey(n.MessageID, d.ID, j.Recalled)); err != nil {
-			s.cfg.Logger.Warn("push: sent marker lost; a replay may send again", "err", err)
-		}
 		s.metrics.sent(d.Platform, s.cfg.Now().Sub(j.SentAt))
 		s.ack(ctx, l)
 	case errors.Is(err, ErrGone):

@@ -111,3 +111,23 @@ func TestTwoInstancesOnRedisSendNoDuplicates(t *testing.T) {
 		t.Logf("sent by a: %d, by b: %d (one instance did all the work)", a.metrics().Sent.Load(), b.metrics().Sent.Load())
 	}
 }
+
+func TestAMessageReportedThriceIsPushedOncePerDevice(t *testing.T) {
+	e := newEnv(t, envOptions{noStart: true})
+	ids := e.users(t, "alice", "bob")
+	conv := e.group(t, "G", ids[0], storage.Member{UserID: ids[1]})
+	for _, pl := range platforms {
+		e.device(t, ids[1], pl)
+	}
+	m := e.send(t, ids[0], conv, "once")
+	for range 2 { // an outbox replay reports a message again
+		if err := e.push.MessageCreated(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.push.Start()
+	t.Cleanup(e.push.Close)
+	e.waitPushes(t, 3)
+	e.settle(t)
+	assertOnceEach(t, e, 3)
+}

@@ -57,10 +57,16 @@ type Queue interface {
 	Retry(ctx context.Context, l Leased, next Job, at time.Time) error
 	// Depth counts the jobs not yet acked (ready, delayed or leased).
 	Depth(ctx context.Context) (int64, error)
-	// MarkSent records that a notification (named by key) was accepted by
-	// its provider; WasSent reports it, for about two days. They make a
-	// job replayed after a crash skip what it already sent.
-	MarkSent(ctx context.Context, key string) error
+	// Begin takes the send of one notification (named by key) for this
+	// consumer, for a lease: false when it was sent already or another
+	// consumer holds it. Two delivery jobs for one (message, device), as a
+	// replayed message job makes, then send once.
+	Begin(ctx context.Context, key string) (bool, error)
+	// Finish ends a Begin: sent records the notification as accepted by
+	// its provider (for about two days); otherwise the key is released
+	// for a retry.
+	Finish(ctx context.Context, key string, sent bool) error
+	// WasSent reports whether Finish recorded key as sent.
 	WasSent(ctx context.Context, key string) (bool, error)
 }
 

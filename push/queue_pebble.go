@@ -30,9 +30,10 @@ type PebbleQueue struct {
 
 	closeOnce sync.Once
 
-	mu     sync.Mutex
-	leased map[string]time.Time // job key -> lease end
-	floor  []byte               // where claims start scanning (see claim)
+	mu      sync.Mutex
+	leased  map[string]time.Time // job key -> lease end
+	floor   []byte               // where claims start scanning (see claim)
+	sending map[string]time.Time // notification key -> end of its Begin
 }
 
 var _ Queue = (*PebbleQueue)(nil)
@@ -56,7 +57,7 @@ func OpenPebbleQueue(cfg PebbleQueueConfig) (*PebbleQueue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("push: open queue %s: %w", dir, err)
 	}
-	q := &PebbleQueue{db: db, lease: cfg.Lease, wake: make(chan struct{}, 1), leased: map[string]time.Time{}}
+	q := &PebbleQueue{db: db, lease: cfg.Lease, wake: make(chan struct{}, 1), leased: map[string]time.Time{}, sending: map[string]time.Time{}}
 	q.n.Store(uint64(time.Now().UnixNano()))
 	var depth int64
 	err = q.scan(pebblekv.Prefix("job"), func(k, v []byte) bool { depth++; return true })
@@ -230,10 +231,41 @@ func (q *PebbleQueue) Retry(ctx context.Context, l Leased, next Job, at time.Tim
 // Depth implements Queue.
 func (q *PebbleQueue) Depth(ctx context.Context) (int64, error) { return q.depth.Load(), nil }
 
-// MarkSent implements Queue.
-func (q *PebbleQueue) MarkSent(ctx context.Context, key string) error {
-	v := binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixMilli()))
-	return q.db.Set(pebblekv.Key("sent", key), v, pebble.NoSync)
+// Begin implements Queue: the sends in progress are in memory (one process
+// owns the queue), the sent ones on disk.
+func (q *PebbleQueue) Begin(ctx context.Context, key string) (bool, error) {
+	sent, err := q.WasSent(ctx, key)
+	if err != nil || sent {
+		return false, err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := time.Now()
+	if end, ok := q.sending[key]; ok && now.Before(end) {
+		return false, nil
+	}
+	if len(q.sending) > 100000 { // drop the expired
+		for k, end := range q.sending {
+			if now.After(end) {
+				delete(q.sending, k)
+			}
+		}
+	}
+	q.sending[key] = now.Add(q.lease)
+	return true, nil
+}
+
+// Finish implements Queue.
+func (q *PebbleQueue) Finish(ctx context.Context, key string, sent bool) error {
+	var err error
+	if sent {
+		v := binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixMilli()))
+		err = q.db.Set(pebblekv.Key("sent", key), v, pebble.NoSync)
+	}
+	q.mu.Lock()
+	delete(q.sending, key)
+	q.mu.Unlock()
+	return err
 }
 
 // WasSent implements Queue.

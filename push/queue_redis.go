@@ -203,13 +203,28 @@ func (q *RedisQueue) Depth(ctx context.Context) (int64, error) {
 	return xl.Val() + zc.Val(), nil
 }
 
-// MarkSent implements Queue.
-func (q *RedisQueue) MarkSent(ctx context.Context, key string) error {
-	return q.rdb.Set(ctx, q.sentPf+key, 1, sentTTL).Err()
+// Begin implements Queue: SET NX with the lease as expiry.
+func (q *RedisQueue) Begin(ctx context.Context, key string) (bool, error) {
+	ok, err := q.rdb.SetNX(ctx, q.sentPf+key, "sending", q.lease).Result()
+	if err != nil {
+		return false, fmt.Errorf("push: begin %s: %w", key, err)
+	}
+	return ok, nil
+}
+
+// Finish implements Queue.
+func (q *RedisQueue) Finish(ctx context.Context, key string, sent bool) error {
+	if sent {
+		return q.rdb.Set(ctx, q.sentPf+key, "sent", sentTTL).Err()
+	}
+	return q.rdb.Del(ctx, q.sentPf+key).Err()
 }
 
 // WasSent implements Queue.
 func (q *RedisQueue) WasSent(ctx context.Context, key string) (bool, error) {
-	n, err := q.rdb.Exists(ctx, q.sentPf+key).Result()
-	return n > 0, err
+	v, err := q.rdb.Get(ctx, q.sentPf+key).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	return v == "sent", err
 }

@@ -84,14 +84,29 @@ func testQueueOnce(t *testing.T, f queueFactory) {
 	if d, _ := q.Depth(ctx); d != 0 {
 		t.Fatalf("Depth after acks = %d", d)
 	}
-	if ok, _ := q.WasSent(ctx, "m/d"); ok {
-		t.Fatal("WasSent before MarkSent")
+	if ok, _ := q.Begin(ctx, "m/d"); !ok {
+		t.Fatal("first Begin refused")
 	}
-	if err := q.MarkSent(ctx, "m/d"); err != nil {
+	if ok, _ := q.Begin(ctx, "m/d"); ok {
+		t.Fatal("second Begin while the first is sending was granted")
+	}
+	if err := q.Finish(ctx, "m/d", false); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := q.Begin(ctx, "m/d"); !ok {
+		t.Fatal("Begin after a failed send refused")
+	}
+	if ok, _ := q.WasSent(ctx, "m/d"); ok {
+		t.Fatal("WasSent before Finish")
+	}
+	if err := q.Finish(ctx, "m/d", true); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := q.WasSent(ctx, "m/d"); !ok {
-		t.Fatal("WasSent false after MarkSent")
+		t.Fatal("WasSent false after Finish(sent)")
+	}
+	if ok, _ := q.Begin(ctx, "m/d"); ok {
+		t.Fatal("Begin of a sent notification granted")
 	}
 }
 
