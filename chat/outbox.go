@@ -93,9 +93,9 @@ func (s *Service) SweepFanOuts(ctx context.Context) (int, error) {
 	var skipped error
 	for _, p := range pending {
 		err := s.replay(ctx, p)
-		if errors.Is(err, errNotWhole) {
-			// This message's attachments cannot be bound now: it stays
-			// pending, and the others go on.
+		if errors.Is(err, errNotWhole) || errors.Is(err, errNotNotified) {
+			// This message's attachments cannot be bound now, or the
+			// Notifier cannot take it: it stays pending, and the others go on.
 			skipped = cmp.Or(skipped, err)
 			continue
 		}
@@ -106,6 +106,10 @@ func (s *Service) SweepFanOuts(ctx context.Context) (int, error) {
 	}
 	return done, skipped
 }
+
+// errNotNotified marks a replay whose Notifier call failed (the push
+// queue is down): the message stays pending for a later sweep.
+var errNotNotified = errors.New("notifier unavailable")
 
 // errNotWhole marks a replay refused because the message's attachments
 // could not be bound (see Attachments.BindAttachments).
@@ -166,7 +170,7 @@ func (s *Service) replay(ctx context.Context, p storage.PendingFanOut) error {
 	}
 	s.turns.Done(ctx, m.ConversationID, m.Seq)
 	if err := s.notifyCreated(ctx, m); err != nil {
-		return fmt.Errorf("chat: replay %s: notify: %w", id, err)
+		return fmt.Errorf("chat: replay %s: %w: %w", id, errNotNotified, err)
 	}
 	if err := s.store.FanOutDone(ctx, p); err != nil {
 		return fmt.Errorf("chat: replay %s: confirm: %w", id, err)
