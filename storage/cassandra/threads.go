@@ -299,4 +299,3 @@ func (s *Store) SetMentions(ctx context.Context, m storage.Message, onlyFor stri
 		ts, encodeRefs(next.MessageRefs), m.ConversationID, bucketOf(m.Seq), m.Seq))
 	return wrap(execAll(ctx, qs), "set mentions of %s", id)
 }
-
