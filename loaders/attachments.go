@@ -50,6 +50,7 @@ func (l *Loaders) Page(msgs []storage.Message) {
 	if l == nil || len(msgs) == 0 {
 		return
 	}
+	l.threadLoads.page(msgs)
 	p := &attachmentPage{msgs: msgs}
 	a := &l.attachmentLoads
 	a.mu.Lock()

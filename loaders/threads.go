@@ -34,6 +34,74 @@ type threadLoads struct {
 	summaries *dataloader.Loader[userMsgKey, *storage.ThreadSummary]
 	mentions  *dataloader.Loader[userConvKey, int]
 	members   *dataloader.Loader[userConvKey, storage.Member]
+
+	mu    sync.Mutex
+	pages map[string]*threadPage // by message id; see Page
+}
+
+// threadPage is one page of messages whose thread summaries, quoted
+// messages and mentioned users are fetched together, on the first Thread
+// or Quoted call for any of them: a page then costs one read of each kind
+// however gqlgen schedules its fields (a batching window alone splits a
+// busy page into several batches).
+type threadPage struct {
+	msgs []storage.Message
+	once sync.Once
+	me   string
+	sums map[int64]storage.ThreadSummary
+	err  error
+}
+
+// page names a history page (called by Page).
+func (t *threadLoads) page(msgs []storage.Message) {
+	p := &threadPage{msgs: msgs}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pages == nil {
+		t.pages = map[string]*threadPage{}
+	}
+	for _, m := range msgs {
+		t.pages[m.ID] = p
+	}
+}
+
+// pageOf returns m's page, fetched for me, or nil when m is on none (or
+// the page was fetched for someone else).
+func (l *Loaders) pageOf(ctx context.Context, src ThreadSource, me string, m storage.Message) *threadPage {
+	t := &l.threadLoads
+	t.mu.Lock()
+	p := t.pages[m.ID]
+	t.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	p.once.Do(func() {
+		p.me = me
+		var roots []int64
+		var quoted []MsgKey
+		var users []string
+		for _, m := range p.msgs {
+			if m.ThreadRootSeq == 0 && m.DeletedAt == nil {
+				roots = append(roots, m.Seq)
+			}
+			if m.ReplyToSeq > 0 {
+				quoted = append(quoted, MsgKey{m.ConversationID, m.ReplyToSeq})
+			}
+			users = append(users, m.Mentions...)
+		}
+		// Warm the shared loaders' caches in one batch each.
+		qThunk := l.messages.LoadMany(ctx, quoted)
+		uThunk := l.users.LoadMany(ctx, users)
+		if len(roots) > 0 {
+			p.sums, p.err = src.ThreadSummaries(ctx, me, p.msgs[0].ConversationID, roots)
+		}
+		qThunk()
+		uThunk()
+	})
+	if p.me != me {
+		return nil
+	}
+	return p
 }
 
 func (l *Loaders) threads(src ThreadSource) *threadLoads {
@@ -96,6 +164,12 @@ func (l *Loaders) Thread(ctx context.Context, src ThreadSource, me string, m sto
 	if m.ThreadRootSeq != 0 || m.DeletedAt != nil {
 		return nil, nil
 	}
+	if p := l.pageOf(ctx, src, me, m); p != nil && p.err == nil {
+		if sum, ok := p.sums[m.Seq]; ok {
+			return &sum, nil
+		}
+		return nil, nil
+	}
 	return l.threads(src).summaries.Load(ctx, userMsgKey{MsgKey{m.ConversationID, m.Seq}, me})()
 }
 
@@ -109,4 +183,11 @@ func (l *Loaders) UnreadMentionCount(ctx context.Context, src ThreadSource, me, 
 // a page of quotes needs to know which quoted messages I may see).
 func (l *Loaders) Membership(ctx context.Context, src ThreadSource, me, conversationID string) (storage.Member, error) {
 	return l.threads(src).members.Load(ctx, userConvKey{me, conversationID})()
+}
+
+// Quoted loads the message m quotes (storage.ErrNotFound when it does not
+// exist); a page named with Page loads all its quotes in one read.
+func (l *Loaders) Quoted(ctx context.Context, src ThreadSource, me string, m storage.Message) (storage.Message, error) {
+	l.pageOf(ctx, src, me, m)
+	return l.Message(ctx, m.ConversationID, m.ReplyToSeq)
 }

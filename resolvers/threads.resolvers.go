@@ -35,14 +35,14 @@ func (r *messageResolver) ReplyTo(ctx context.Context, obj *storage.Message) (*s
 		return nil, err
 	}
 	l := loaders.For(ctx)
-	mem, err := l.Membership(ctx, r.Chat, me, obj.ConversationID)
-	if err != nil {
-		return nil, err
-	}
-	q, err := l.Message(ctx, obj.ConversationID, obj.ReplyToSeq)
+	q, err := l.Quoted(ctx, r.Chat, me, *obj)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	mem, err := l.Membership(ctx, r.Chat, me, obj.ConversationID)
 	if err != nil {
 		return nil, err
 	}
