@@ -220,8 +220,8 @@ func TestMentionsThroughGraphQL(t *testing.T) {
 		counts := `query($c: ID!) { conversation(id: $c) { unreadMentionCount } me { totalUnreadMentionCount }
 		  unreadMentions(conversationId: $c, first: 10) { edges { node { id mentionsMe } } } }`
 		var out struct {
-			Conversation struct{ UnreadMentionCount int }
-			Me           struct{ TotalUnreadMentionCount *int }
+			Conversation   struct{ UnreadMentionCount int }
+			Me             struct{ TotalUnreadMentionCount *int }
 			UnreadMentions struct {
 				Edges []struct {
 					Node struct {
@@ -246,7 +246,9 @@ func TestMentionsThroughGraphQL(t *testing.T) {
 		// An edit changes whom a message mentions.
 		edit := `mutation($m: ID!, $who: [ID!]) { editMessage(messageId: $m, body: "edited", mentions: $who) { id mentions { id } } }`
 		alice.Must(t, edit, map[string]any{"m": m1.ID, "who": []string{carol.UserID}}, nil)
-		var carolOut struct{ Conversation struct{ UnreadMentionCount int } }
+		var carolOut struct {
+			Conversation struct{ UnreadMentionCount int }
+		}
 		carol.Must(t, `query($c: ID!) { conversation(id: $c) { unreadMentionCount } }`, map[string]any{"c": conv}, &carolOut)
 		if carolOut.Conversation.UnreadMentionCount != 1 {
 			t.Fatalf("carol after the edit: %+v", carolOut)
