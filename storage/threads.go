@@ -77,8 +77,9 @@ type Replies interface {
 	// CountUnreadMentions counts, for each range, the messages in it that
 	// mention userID (a message mentioning them by name and by MentionAll
 	// counts once). Conversations with no unread mention may be absent. Its
-	// cost is one read of the user's own mention entries plus one read per
-	// range that holds unread messages at all (LastSeq > AfterSeq).
+	// cost must not grow with the number of ranges beyond a small read per
+	// range: one read of the user's own mention entries, and mentions of
+	// everyone looked up only where the conversation has one in range.
 	CountUnreadMentions(ctx context.Context, userID string, ranges []MentionRange) (map[string]int, error)
 	// ClearMentions forgets userID's named mentions in a conversation up to
 	// throughSeq (they were read). Counts never depend on it having run:

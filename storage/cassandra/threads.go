@@ -75,7 +75,9 @@ func (s *Store) mentionWrites(ctx context.Context, m storage.Message, ts int64, 
 				ts, m.ConversationID, mentionAllBucket(m.Seq), m.Seq))
 		} else {
 			out = append(out, s.query(ctx, `INSERT INTO mention_all (conversation_id, bucket, seq, sender_id) VALUES (?, ?, ?, ?) USING TIMESTAMP ?`,
-				m.ConversationID, mentionAllBucket(m.Seq), m.Seq, m.SenderID, ts))
+				m.ConversationID, mentionAllBucket(m.Seq), m.Seq, m.SenderID, ts),
+				s.query(ctx, `INSERT INTO mention_all_head (conversation_id, last_seq) VALUES (?, ?) USING TIMESTAMP ?`,
+					m.ConversationID, m.Seq, m.Seq))
 		}
 	}
 	return out
@@ -232,12 +234,12 @@ func (s *Store) CountUnreadMentions(ctx context.Context, userID string, ranges [
 	if err := iter.Close(); err != nil {
 		return nil, wrap(err, "count mentions of %s", userID)
 	}
-	list := make([]storage.MentionRange, 0, len(want))
-	for _, r := range want {
-		list = append(list, r)
+	list, err := s.rangesWithMentionAll(ctx, want)
+	if err != nil {
+		return nil, err
 	}
 	var mu sync.Mutex
-	err := cql.Parallel(ctx, len(list), func(ctx context.Context, i int) error {
+	err = cql.Parallel(ctx, len(list), func(ctx context.Context, i int) error {
 		r := list[i]
 		all, err := s.mentionAllSeqs(ctx, userID, r.ConversationID, r.AfterSeq, r.LastSeq, 0)
 		if err != nil || len(all) == 0 {
@@ -257,6 +259,37 @@ func (s *Store) CountUnreadMentions(ctx context.Context, userID string, ranges [
 		out[c] = len(slices.Compact(ss))
 	}
 	return out, nil
+}
+
+// headChunk is how many conversations one mention_all_head read asks for.
+const headChunk = 100
+
+// rangesWithMentionAll keeps the ranges whose conversation mentioned
+// everyone after the range's start, reading mention_all_head a chunk of
+// conversations at a time.
+func (s *Store) rangesWithMentionAll(ctx context.Context, want map[string]storage.MentionRange) ([]storage.MentionRange, error) {
+	ids := make([]string, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	var mu sync.Mutex
+	var out []storage.MentionRange
+	chunks := (len(ids) + headChunk - 1) / headChunk
+	err := cql.Parallel(ctx, chunks, func(ctx context.Context, i int) error {
+		chunk := ids[i*headChunk : min(len(ids), (i+1)*headChunk)]
+		iter := s.query(ctx, "SELECT conversation_id, last_seq FROM mention_all_head WHERE conversation_id IN ?", chunk).Iter()
+		var conv string
+		var last int64
+		for iter.Scan(&conv, &last) {
+			if r := want[conv]; last > r.AfterSeq {
+				mu.Lock()
+				out = append(out, r)
+				mu.Unlock()
+			}
+		}
+		return wrap(iter.Close(), "read mentions of everyone")
+	})
+	return out, err
 }
 
 // ClearMentions implements storage.Replies: one range delete.
