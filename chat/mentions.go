@@ -150,7 +150,7 @@ func (s *Service) dropMentions(ctx context.Context, m storage.Message) {
 
 // dropMyMention forgets my mention in a message I hid for myself.
 func (s *Service) dropMyMention(ctx context.Context, me string, m storage.Message) {
-	if !slices.Contains(m.Mentions, me) {
+	if !MentionsUser(m, me) {
 		return
 	}
 	if err := s.store.SetMentions(context.WithoutCancel(ctx), m, me); err != nil {

@@ -88,8 +88,8 @@ type Replies interface {
 	// SetMentions replaces the mentions of an existing message (matched by
 	// ConversationID and Seq) with m.Mentions and m.MentionAll, and moves the
 	// index with them: an edit, or a recall (both empty). ErrNotFound when
-	// the message does not exist. onlyFor, when set, drops the mentions of
-	// that one user from the index only (they hid the message) and leaves
-	// the message as it is.
+	// the message does not exist. onlyFor, when set, makes the message
+	// mention that one user no more, by name or by MentionAll (they hid it),
+	// and leaves the message as it is.
 	SetMentions(ctx context.Context, m Message, onlyFor string) error
 }

@@ -182,12 +182,18 @@ func (s *Store) UnreadMentions(ctx context.Context, userID, conversationID strin
 	if limit <= 0 {
 		return nil, nil
 	}
-	iter := s.query(ctx, "SELECT seq FROM user_mentions WHERE user_id = ? AND conversation_id = ? AND seq > ? LIMIT ?",
-		userID, conversationID, afterSeq, limit).Iter()
+	iter := s.query(ctx, "SELECT seq, hidden FROM user_mentions WHERE user_id = ? AND conversation_id = ? AND seq > ?",
+		userID, conversationID, afterSeq).PageSize(1000).Iter()
 	var named []int64
+	hidden := map[int64]bool{}
 	var seq int64
-	for iter.Scan(&seq) {
-		named = append(named, seq)
+	var hid bool
+	for iter.Scan(&seq, &hid) {
+		if hid {
+			hidden[seq] = true
+		} else {
+			named = append(named, seq)
+		}
 	}
 	if err := iter.Close(); err != nil {
 		return nil, wrap(err, "read mentions of %s", userID)
@@ -196,13 +202,11 @@ func (s *Store) UnreadMentions(ctx context.Context, userID, conversationID strin
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.mentionAllSeqs(ctx, userID, conversationID, afterSeq, cs[conversationID].LastSeq, limit)
+	all, err := s.mentionAllSeqs(ctx, userID, conversationID, afterSeq, cs[conversationID].LastSeq, limit+len(hidden))
 	if err != nil {
 		return nil, err
 	}
-	out := append(named, all...)
-	slices.Sort(out)
-	out = slices.Compact(out)
+	out := unhidden(append(named, all...), hidden)
 	if len(out) > limit {
 		out = out[:limit]
 	}
@@ -220,14 +224,24 @@ func (s *Store) CountUnreadMentions(ctx context.Context, userID string, ranges [
 		}
 	}
 	seqs := map[string][]int64{}
+	hidden := map[string]map[int64]bool{}
 	if len(want) == 0 {
 		return map[string]int{}, nil
 	}
-	iter := s.query(ctx, "SELECT conversation_id, seq FROM user_mentions WHERE user_id = ?", userID).PageSize(5000).Iter()
+	iter := s.query(ctx, "SELECT conversation_id, seq, hidden FROM user_mentions WHERE user_id = ?", userID).PageSize(5000).Iter()
 	var conv string
 	var seq int64
-	for iter.Scan(&conv, &seq) {
-		if r, ok := want[conv]; ok && seq > r.AfterSeq && seq <= r.LastSeq {
+	var hid bool
+	for iter.Scan(&conv, &seq, &hid) {
+		r, ok := want[conv]
+		switch {
+		case !ok || seq <= r.AfterSeq || seq > r.LastSeq:
+		case hid:
+			if hidden[conv] == nil {
+				hidden[conv] = map[int64]bool{}
+			}
+			hidden[conv][seq] = true
+		default:
 			seqs[conv] = append(seqs[conv], seq)
 		}
 	}
@@ -255,10 +269,18 @@ func (s *Store) CountUnreadMentions(ctx context.Context, userID string, ranges [
 	}
 	out := make(map[string]int, len(seqs))
 	for c, ss := range seqs {
-		slices.Sort(ss)
-		out[c] = len(slices.Compact(ss))
+		if n := len(unhidden(ss, hidden[c])); n > 0 {
+			out[c] = n
+		}
 	}
 	return out, nil
+}
+
+// unhidden sorts seqs, drops duplicates and the hidden ones.
+func unhidden(seqs []int64, hidden map[int64]bool) []int64 {
+	slices.Sort(seqs)
+	seqs = slices.Compact(seqs)
+	return slices.DeleteFunc(seqs, func(seq int64) bool { return hidden[seq] })
 }
 
 // headChunk is how many conversations one mention_all_head read asks for.
@@ -308,7 +330,7 @@ func (s *Store) ClearMentions(ctx context.Context, userID, conversationID string
 func (s *Store) SetMentions(ctx context.Context, m storage.Message, onlyFor string) error {
 	id := storage.MessageID(m.ConversationID, m.Seq)
 	if onlyFor != "" {
-		err := s.query(ctx, "DELETE FROM user_mentions WHERE user_id = ? AND conversation_id = ? AND seq = ?",
+		err := s.query(ctx, "UPDATE user_mentions SET hidden = true WHERE user_id = ? AND conversation_id = ? AND seq = ?",
 			onlyFor, m.ConversationID, m.Seq).Exec()
 		return wrap(err, "drop mention of %s in %s", onlyFor, id)
 	}

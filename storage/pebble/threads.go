@@ -132,33 +132,43 @@ func (s *Store) ThreadReplies(ctx context.Context, conversationID string, rootSe
 // userID, in order, at most limit (limit <= 0: all).
 func (s *Store) mentionSeqs(ctx context.Context, userID, conversationID string, afterSeq int64, limit int) ([]int64, error) {
 	var named, all []int64
+	hidden := map[int64]bool{}
 	p := pebblekv.Prefix("ment", userID, conversationID)
-	err := s.scan(ctx, pebblekv.Key("ment", userID, conversationID, seqKey(afterSeq+1)), pebblekv.Upper(p), false, func(k, _ []byte) (bool, error) {
-		named = append(named, parseSeqKey(pebblekv.Last(k)))
-		return limit <= 0 || len(named) < limit, nil
+	err := s.scan(ctx, pebblekv.Key("ment", userID, conversationID, seqKey(afterSeq+1)), pebblekv.Upper(p), false, func(k, v []byte) (bool, error) {
+		if string(v) == hiddenMark {
+			hidden[parseSeqKey(pebblekv.Last(k))] = true
+		} else {
+			named = append(named, parseSeqKey(pebblekv.Last(k)))
+		}
+		return true, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	pa := pebblekv.Prefix("mall", conversationID)
 	err = s.scan(ctx, pebblekv.Key("mall", conversationID, seqKey(afterSeq+1)), pebblekv.Upper(pa), false, func(k, v []byte) (bool, error) {
-		if string(v) != userID {
-			all = append(all, parseSeqKey(pebblekv.Last(k)))
+		if seq := parseSeqKey(pebblekv.Last(k)); string(v) != userID && !hidden[seq] {
+			all = append(all, seq)
 		}
 		return limit <= 0 || len(all) < limit, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return mergeSeqs(named, all, limit), nil
+	return mergeSeqs(named, all, hidden, limit), nil
 }
 
-// mergeSeqs merges two ascending seq lists without duplicates, at most
-// limit (limit <= 0: all).
-func mergeSeqs(a, b []int64, limit int) []int64 {
+// hiddenMark is the value of a ment key of a message the user hid for
+// themself: it mentions them no more, even by @all.
+const hiddenMark = "h"
+
+// mergeSeqs merges two ascending seq lists without duplicates and without
+// hidden ones, at most limit (limit <= 0: all).
+func mergeSeqs(a, b []int64, hidden map[int64]bool, limit int) []int64 {
 	out := append(slices.Clone(a), b...)
 	slices.Sort(out)
 	out = slices.Compact(out)
+	out = slices.DeleteFunc(out, func(seq int64) bool { return hidden[seq] })
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
@@ -217,7 +227,7 @@ func (s *Store) SetMentions(ctx context.Context, m storage.Message, onlyFor stri
 	b := s.db.NewBatch()
 	defer func() { _ = b.Close() }()
 	if onlyFor != "" {
-		if err := b.Delete(pebblekv.Key("ment", onlyFor, m.ConversationID, seqKey(m.Seq)), nil); err != nil {
+		if err := b.Set(pebblekv.Key("ment", onlyFor, m.ConversationID, seqKey(m.Seq)), []byte(hiddenMark), nil); err != nil {
 			return err
 		}
 		return b.Commit(s.wo)

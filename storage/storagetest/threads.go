@@ -178,4 +178,19 @@ func testMentionsCountUntilRead(t *testing.T, s storage.Store) {
 	if _, err := s.MessageByID(ctx, m1.ID); err != nil {
 		t.Fatal(err)
 	}
+	// Hiding an @all drops it for the hider only.
+	m6 := sendRefs(t, s, conv.ID, a.ID, storage.MessageRefs{MentionAll: true})
+	if err := s.SetMentions(ctx, m6, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	cSeqs, _ = s.UnreadMentions(ctx, c.ID, conv.ID, 0, 10)
+	bSeqs, _ := s.UnreadMentions(ctx, b.ID, conv.ID, m1.Seq, 10)
+	if !slices.Equal(cSeqs, []int64{m4.Seq}) || !slices.Equal(bSeqs, []int64{m6.Seq}) {
+		t.Fatalf("after c hid an @all: c %v, b %v", cSeqs, bSeqs)
+	}
+	all := []storage.MentionRange{{ConversationID: conv.ID, AfterSeq: 0, LastSeq: m6.Seq}}
+	cc, _ := s.CountUnreadMentions(ctx, c.ID, all)
+	if cc[conv.ID] != 1 {
+		t.Fatalf("c's count after hiding the @all = %v; want 1 (m4)", cc)
+	}
 }
