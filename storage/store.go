@@ -21,6 +21,7 @@ type Store interface {
 	Cursors
 	Reactions
 	Listing
+	Privacy
 	Replies
 
 	// Close flushes and releases the store.
