@@ -55,6 +55,9 @@ func (s *Service) advance(ctx context.Context, me, conversationID string, seq in
 		if !moved {
 			continue
 		}
+		if k == storage.Read {
+			s.mentionsRead(ctx, me, conversationID, seq)
+		}
 		to, err := s.cursorAudience(ctx, conversationID, me, old, seq)
 		if err != nil {
 			s.cfg.Logger.Error("cursor event skipped", "conversation", conversationID, "err", err)

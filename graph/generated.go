@@ -42,6 +42,7 @@ type ResolverRoot interface {
 	MemberJoined() MemberJoinedResolver
 	MemberLeft() MemberLeftResolver
 	Message() MessageResolver
+	MessageAdded() MessageAddedResolver
 	MessageDeleted() MessageDeletedResolver
 	Mutation() MutationResolver
 	PresenceUpdated() PresenceUpdatedResolver
@@ -58,6 +59,8 @@ type ResolverRoot interface {
 	StoryReaction() StoryReactionResolver
 	StoryReactionCount() StoryReactionCountResolver
 	Subscription() SubscriptionResolver
+	ThreadSummary() ThreadSummaryResolver
+	ThreadUpdated() ThreadUpdatedResolver
 	TypingUpdated() TypingUpdatedResolver
 	UploadedFile() UploadedFileResolver
 	User() UserResolver
@@ -84,18 +87,19 @@ type ComplexityRoot struct {
 	}
 
 	Conversation struct {
-		CreatedAt      func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Kind           func(childComplexity int) int
-		LastActivityAt func(childComplexity int) int
-		LastMessage    func(childComplexity int) int
-		LastSeq        func(childComplexity int) int
-		MemberCount    func(childComplexity int) int
-		Members        func(childComplexity int, first *int, after *string) int
-		MyReadSeq      func(childComplexity int) int
-		MyRole         func(childComplexity int) int
-		Title          func(childComplexity int) int
-		UnreadCount    func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		LastActivityAt     func(childComplexity int) int
+		LastMessage        func(childComplexity int) int
+		LastSeq            func(childComplexity int) int
+		MemberCount        func(childComplexity int) int
+		Members            func(childComplexity int, first *int, after *string) int
+		MyReadSeq          func(childComplexity int) int
+		MyRole             func(childComplexity int) int
+		Title              func(childComplexity int) int
+		UnreadCount        func(childComplexity int) int
+		UnreadMentionCount func(childComplexity int) int
 	}
 
 	ConversationConnection struct {
@@ -174,19 +178,27 @@ type ComplexityRoot struct {
 		DeliveredTo     func(childComplexity int, first *int, after *string) int
 		EditedAt        func(childComplexity int) int
 		ID              func(childComplexity int) int
+		MentionAll      func(childComplexity int) int
+		Mentions        func(childComplexity int) int
+		MentionsMe      func(childComplexity int) int
 		Reactions       func(childComplexity int) int
 		ReadBy          func(childComplexity int, first *int, after *string) int
 		ReadCount       func(childComplexity int) int
 		Receipt         func(childComplexity int, userID string) int
+		ReplyTo         func(childComplexity int) int
 		Sender          func(childComplexity int) int
 		SentAt          func(childComplexity int) int
 		Seq             func(childComplexity int) int
+		Thread          func(childComplexity int) int
+		ThreadRootID    func(childComplexity int) int
 	}
 
 	MessageAdded struct {
-		Cursor    func(childComplexity int) int
-		Ephemeral func(childComplexity int) int
-		Message   func(childComplexity int) int
+		Cursor       func(childComplexity int) int
+		Ephemeral    func(childComplexity int) int
+		MentionsMe   func(childComplexity int) int
+		Message      func(childComplexity int) int
+		ThreadRootID func(childComplexity int) int
 	}
 
 	MessageConnection struct {
@@ -243,7 +255,7 @@ type ComplexityRoot struct {
 		CreateUpload               func(childComplexity int, input model.CreateUploadInput) int
 		DeleteMessage              func(childComplexity int, messageID string, forEveryone bool) int
 		DeleteStory                func(childComplexity int, id string) int
-		EditMessage                func(childComplexity int, messageID string, body string) int
+		EditMessage                func(childComplexity int, messageID string, body string, mentions []string, mentionAll *bool) int
 		LeaveConversation          func(childComplexity int, conversationID string) int
 		LogIn                      func(childComplexity int, input model.LogInInput) int
 		MarkDelivered              func(childComplexity int, conversationID string, seq int) int
@@ -317,12 +329,14 @@ type ComplexityRoot struct {
 		Conversation   func(childComplexity int, id string) int
 		Conversations  func(childComplexity int, first *int, after *string, last *int, before *string) int
 		Me             func(childComplexity int) int
-		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string) int
+		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool) int
 		Node           func(childComplexity int, id string) int
 		SearchMessages func(childComplexity int, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) int
 		SearchUsers    func(childComplexity int, query string, first *int, after *string) int
 		Story          func(childComplexity int, id string) int
 		StoryFeed      func(childComplexity int, first *int, after *string) int
+		ThreadMessages func(childComplexity int, rootID string, first *int, after *string, last *int, before *string) int
+		UnreadMentions func(childComplexity int, conversationID string, first *int, after *string) int
 		Upload         func(childComplexity int, id string) int
 		User           func(childComplexity int, id string) int
 	}
@@ -423,6 +437,21 @@ type ComplexityRoot struct {
 		Events func(childComplexity int, after *string) int
 	}
 
+	ThreadSummary struct {
+		LastReplyAt  func(childComplexity int) int
+		Participants func(childComplexity int, first *int) int
+		ReplyCount   func(childComplexity int) int
+		UnreadCount  func(childComplexity int) int
+	}
+
+	ThreadUpdated struct {
+		Cursor    func(childComplexity int) int
+		Ephemeral func(childComplexity int) int
+		Reply     func(childComplexity int) int
+		Root      func(childComplexity int) int
+		Thread    func(childComplexity int) int
+	}
+
 	TypingUpdated struct {
 		ConversationID func(childComplexity int) int
 		Cursor         func(childComplexity int) int
@@ -446,17 +475,18 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		BlockedByMe          func(childComplexity int) int
-		BlockedUsers         func(childComplexity int, first *int, after *string) int
-		CreatedAt            func(childComplexity int) int
-		Devices              func(childComplexity int) int
-		DisplayName          func(childComplexity int) int
-		ID                   func(childComplexity int) int
-		NotificationSettings func(childComplexity int) int
-		Presence             func(childComplexity int) int
-		Privacy              func(childComplexity int) int
-		TotalUnreadCount     func(childComplexity int) int
-		Username             func(childComplexity int) int
+		BlockedByMe             func(childComplexity int) int
+		BlockedUsers            func(childComplexity int, first *int, after *string) int
+		CreatedAt               func(childComplexity int) int
+		Devices                 func(childComplexity int) int
+		DisplayName             func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		NotificationSettings    func(childComplexity int) int
+		Presence                func(childComplexity int) int
+		Privacy                 func(childComplexity int) int
+		TotalUnreadCount        func(childComplexity int) int
+		TotalUnreadMentionCount func(childComplexity int) int
+		Username                func(childComplexity int) int
 	}
 
 	UserAt struct {
@@ -506,6 +536,7 @@ type ConversationResolver interface {
 	MyRole(ctx context.Context, obj *storage.Conversation) (model.MemberRole, error)
 	MyReadSeq(ctx context.Context, obj *storage.Conversation) (int, error)
 	UnreadCount(ctx context.Context, obj *storage.Conversation) (int, error)
+	UnreadMentionCount(ctx context.Context, obj *storage.Conversation) (int, error)
 }
 type DeliveryCursorMovedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.DeliveryCursorMoved) (string, error)
@@ -545,6 +576,16 @@ type MessageResolver interface {
 	DeliveredTo(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error)
 	Reactions(ctx context.Context, obj *storage.Message) ([]*storage.ReactionSummary, error)
 	Attachments(ctx context.Context, obj *storage.Message) ([]*media.Attachment, error)
+	ReplyTo(ctx context.Context, obj *storage.Message) (*storage.Message, error)
+	ThreadRootID(ctx context.Context, obj *storage.Message) (*string, error)
+	Thread(ctx context.Context, obj *storage.Message) (*storage.ThreadSummary, error)
+	Mentions(ctx context.Context, obj *storage.Message) ([]*storage.User, error)
+
+	MentionsMe(ctx context.Context, obj *storage.Message) (bool, error)
+}
+type MessageAddedResolver interface {
+	ThreadRootID(ctx context.Context, obj *chat.MessageAdded) (*string, error)
+	MentionsMe(ctx context.Context, obj *chat.MessageAdded) (bool, error)
 }
 type MessageDeletedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.MessageDeleted) (string, error)
@@ -574,7 +615,7 @@ type MutationResolver interface {
 	ReactToStory(ctx context.Context, id string, emoji string) (*media.Story, error)
 	DeleteStory(ctx context.Context, id string) (bool, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*storage.Message, error)
-	EditMessage(ctx context.Context, messageID string, body string) (*storage.Message, error)
+	EditMessage(ctx context.Context, messageID string, body string, mentions []string, mentionAll *bool) (*storage.Message, error)
 	DeleteMessage(ctx context.Context, messageID string, forEveryone bool) (*storage.Message, error)
 	AddReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
 	RemoveReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
@@ -601,8 +642,10 @@ type QueryResolver interface {
 	Upload(ctx context.Context, id string) (*media.Upload, error)
 	Story(ctx context.Context, id string) (*media.Story, error)
 	StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error)
-	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error)
+	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool) (*model.MessageConnection, error)
 	SearchMessages(ctx context.Context, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) (*model.MessageSearchConnection, error)
+	ThreadMessages(ctx context.Context, rootID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error)
+	UnreadMentions(ctx context.Context, conversationID string, first *int, after *string) (*model.MessageConnection, error)
 	Me(ctx context.Context) (*storage.User, error)
 	User(ctx context.Context, id string) (*storage.User, error)
 	SearchUsers(ctx context.Context, query string, first *int, after *string) (*model.UserConnection, error)
@@ -658,6 +701,16 @@ type StoryReactionCountResolver interface {
 type SubscriptionResolver interface {
 	Events(ctx context.Context, after *string) (<-chan chat.Event, error)
 }
+type ThreadSummaryResolver interface {
+	LastReplyAt(ctx context.Context, obj *storage.ThreadSummary) (*time.Time, error)
+	Participants(ctx context.Context, obj *storage.ThreadSummary, first *int) ([]*storage.User, error)
+	UnreadCount(ctx context.Context, obj *storage.ThreadSummary) (int, error)
+}
+type ThreadUpdatedResolver interface {
+	Root(ctx context.Context, obj *chat.ThreadUpdated) (*storage.Message, error)
+	Thread(ctx context.Context, obj *chat.ThreadUpdated) (*storage.ThreadSummary, error)
+	Reply(ctx context.Context, obj *chat.ThreadUpdated) (*storage.Message, error)
+}
 type TypingUpdatedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.TypingUpdated) (string, error)
 	User(ctx context.Context, obj *chat.TypingUpdated) (*storage.User, error)
@@ -681,6 +734,7 @@ type UserResolver interface {
 	Privacy(ctx context.Context, obj *storage.User) (*storage.PrivacySettings, error)
 	Devices(ctx context.Context, obj *storage.User) ([]*storage.Device, error)
 	NotificationSettings(ctx context.Context, obj *storage.User) (*push.Settings, error)
+	TotalUnreadMentionCount(ctx context.Context, obj *storage.User) (*int, error)
 }
 type UserAtResolver interface {
 	User(ctx context.Context, obj *storage.Receipt) (*storage.User, error)
@@ -837,6 +891,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.UnreadCount(childComplexity), true
+	case "Conversation.unreadMentionCount":
+		if e.ComplexityRoot.Conversation.UnreadMentionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.UnreadMentionCount(childComplexity), true
 
 	case "ConversationConnection.edges":
 		if e.ComplexityRoot.ConversationConnection.Edges == nil {
@@ -1123,6 +1183,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ID(childComplexity), true
+	case "Message.mentionAll":
+		if e.ComplexityRoot.Message.MentionAll == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.MentionAll(childComplexity), true
+	case "Message.mentions":
+		if e.ComplexityRoot.Message.Mentions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Mentions(childComplexity), true
+	case "Message.mentionsMe":
+		if e.ComplexityRoot.Message.MentionsMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.MentionsMe(childComplexity), true
 	case "Message.reactions":
 		if e.ComplexityRoot.Message.Reactions == nil {
 			break
@@ -1157,6 +1235,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Receipt(childComplexity, args["userId"].(string)), true
+	case "Message.replyTo":
+		if e.ComplexityRoot.Message.ReplyTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ReplyTo(childComplexity), true
 	case "Message.sender":
 		if e.ComplexityRoot.Message.Sender == nil {
 			break
@@ -1175,6 +1259,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Seq(childComplexity), true
+	case "Message.thread":
+		if e.ComplexityRoot.Message.Thread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Thread(childComplexity), true
+	case "Message.threadRootId":
+		if e.ComplexityRoot.Message.ThreadRootID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ThreadRootID(childComplexity), true
 
 	case "MessageAdded.cursor":
 		if e.ComplexityRoot.MessageAdded.Cursor == nil {
@@ -1188,12 +1284,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MessageAdded.Ephemeral(childComplexity), true
+	case "MessageAdded.mentionsMe":
+		if e.ComplexityRoot.MessageAdded.MentionsMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageAdded.MentionsMe(childComplexity), true
 	case "MessageAdded.message":
 		if e.ComplexityRoot.MessageAdded.Message == nil {
 			break
 		}
 
 		return e.ComplexityRoot.MessageAdded.Message(childComplexity), true
+	case "MessageAdded.threadRootId":
+		if e.ComplexityRoot.MessageAdded.ThreadRootID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageAdded.ThreadRootID(childComplexity), true
 
 	case "MessageConnection.edges":
 		if e.ComplexityRoot.MessageConnection.Edges == nil {
@@ -1449,7 +1557,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["messageId"].(string), args["body"].(string)), true
+		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["messageId"].(string), args["body"].(string), args["mentions"].([]string), args["mentionAll"].(*bool)), true
 	case "Mutation.leaveConversation":
 		if e.ComplexityRoot.Mutation.LeaveConversation == nil {
 			break
@@ -1883,7 +1991,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["includeThreadReplies"].(*bool)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -1939,6 +2047,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.StoryFeed(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.threadMessages":
+		if e.ComplexityRoot.Query.ThreadMessages == nil {
+			break
+		}
+
+		args, err := ec.field_Query_threadMessages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ThreadMessages(childComplexity, args["rootId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.unreadMentions":
+		if e.ComplexityRoot.Query.UnreadMentions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unreadMentions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnreadMentions(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.upload":
 		if e.ComplexityRoot.Query.Upload == nil {
 			break
@@ -2332,6 +2462,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.Events(childComplexity, args["after"].(*string)), true
 
+	case "ThreadSummary.lastReplyAt":
+		if e.ComplexityRoot.ThreadSummary.LastReplyAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadSummary.LastReplyAt(childComplexity), true
+	case "ThreadSummary.participants":
+		if e.ComplexityRoot.ThreadSummary.Participants == nil {
+			break
+		}
+
+		args, err := ec.field_ThreadSummary_participants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ThreadSummary.Participants(childComplexity, args["first"].(*int)), true
+	case "ThreadSummary.replyCount":
+		if e.ComplexityRoot.ThreadSummary.ReplyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadSummary.ReplyCount(childComplexity), true
+	case "ThreadSummary.unreadCount":
+		if e.ComplexityRoot.ThreadSummary.UnreadCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadSummary.UnreadCount(childComplexity), true
+
+	case "ThreadUpdated.cursor":
+		if e.ComplexityRoot.ThreadUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Cursor(childComplexity), true
+	case "ThreadUpdated.ephemeral":
+		if e.ComplexityRoot.ThreadUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Ephemeral(childComplexity), true
+	case "ThreadUpdated.reply":
+		if e.ComplexityRoot.ThreadUpdated.Reply == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Reply(childComplexity), true
+	case "ThreadUpdated.root":
+		if e.ComplexityRoot.ThreadUpdated.Root == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Root(childComplexity), true
+	case "ThreadUpdated.thread":
+		if e.ComplexityRoot.ThreadUpdated.Thread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Thread(childComplexity), true
+
 	case "TypingUpdated.conversationId":
 		if e.ComplexityRoot.TypingUpdated.ConversationID == nil {
 			break
@@ -2495,6 +2686,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.TotalUnreadCount(childComplexity), true
+	case "User.totalUnreadMentionCount":
+		if e.ComplexityRoot.User.TotalUnreadMentionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.TotalUnreadMentionCount(childComplexity), true
 	case "User.username":
 		if e.ComplexityRoot.User.Username == nil {
 			break
@@ -3347,15 +3544,16 @@ extend type Query {
   A conversation's history. Page backward from the newest with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `
   (the usual chat screen), or forward from the oldest with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `.
   Edges are always oldest first. ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` are capped at 100.
+  Thread replies are left out unless ` + "`" + `includeThreadReplies` + "`" + ` (see ` + "`" + `threadMessages` + "`" + `).
   """
-  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String): MessageConnection!
+  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String, includeThreadReplies: Boolean = false): MessageConnection!
 }
 
 extend type Mutation {
   "Send a message. Idempotent on ` + "`" + `clientMessageId` + "`" + `."
   sendMessage(input: SendMessageInput!): Message!
-  "Edit my own message."
-  editMessage(messageId: ID!, body: String!): Message!
+  "Edit my own message. ` + "`" + `mentions` + "`" + `/` + "`" + `mentionAll` + "`" + `, when given, replace whom it mentions."
+  editMessage(messageId: ID!, body: String!, mentions: [ID!], mentionAll: Boolean): Message!
   """
   Delete a message: for myself (any message; hidden from my history and unread count),
   or for everyone (my own message, within the recall window: 24 h by default), which
@@ -3552,8 +3750,9 @@ type Device {
 
 """
 My account's notification settings. A conversation's own level (on my
-membership) overrides ` + "`" + `defaultLevel` + "`" + `. Until mentions exist, MENTIONS notifies
-for nothing (it behaves like NONE).
+membership) overrides ` + "`" + `defaultLevel` + "`" + `. MENTIONS notifies for messages that
+mention me (or everyone); a mention also gets through a muted conversation
+unless the level is NONE.
 """
 type NotificationSettings {
   "How much of a conversation without its own level notifies me."
@@ -3686,6 +3885,99 @@ type MessageSearchHit {
   each matching word wrapped in ` + "`" + `<mark>` + "`" + ` and ` + "`" + `</mark>` + "`" + `, "…" where text was cut.
   """
   highlights: [String!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/threads.graphqls", Input: `# Replies, threads and mentions.
+
+extend input SendMessageInput {
+  "Quote this message of the same conversation (a reply). Another conversation's message gives BAD_USER_INPUT."
+  replyToId: ID
+  """
+  Send as a reply in the thread of this message of the same conversation. Threads are one
+  level deep: the root may not itself be a thread reply.
+  """
+  threadRootId: ID
+  "Users this message mentions: at most 50, each a member of the conversation."
+  mentions: [ID!]
+  """
+  Mention everyone (@all). In groups of more than 32 members only owners and admins
+  may; others get FORBIDDEN.
+  """
+  mentionAll: Boolean
+}
+
+"""
+A thread's summary as I see it. Thread replies are messages of the conversation with their
+own seq; they count in the conversation's unread count, and the one read cursor covers them.
+"""
+type ThreadSummary {
+  "How many replies the thread has."
+  replyCount: Int!
+  "When the newest reply was sent."
+  lastReplyAt: Time
+  "Who replied, ordered by user id; ` + "`" + `first` + "`" + ` capped at 100."
+  participants(first: Int = 10): [User!]!
+  "Replies after my read cursor that I did not send."
+  unreadCount: Int!
+}
+
+extend type Message {
+  """
+  The message this one quotes; null when it quotes nothing or I cannot see the quoted
+  message (sent before I joined). A tombstone (no body) when it was deleted for everyone.
+  """
+  replyTo: Message
+  "The root of the thread this message is a reply in; null when it is not a thread reply."
+  threadRootId: ID
+  "This message's thread when it has replies; null otherwise (and for thread replies)."
+  thread: ThreadSummary
+  "Users mentioned by name."
+  mentions: [User!]!
+  "Whether it mentions everyone (@all)."
+  mentionAll: Boolean!
+  "Whether it mentions me, by name or by @all (never my own messages)."
+  mentionsMe: Boolean!
+}
+
+extend type Conversation {
+  "Messages after my read cursor that mention me."
+  unreadMentionCount: Int!
+}
+
+extend type User {
+  "Unread mentions over all my conversations. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  totalUnreadMentionCount: Int
+}
+
+extend type MessageAdded {
+  "The thread's root when the new message is a thread reply."
+  threadRootId: ID
+  "Whether the new message mentions me."
+  mentionsMe: Boolean!
+}
+
+"A thread got a reply: its root's summary changed."
+type ThreadUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The thread's root message."
+  root: Message!
+  "The thread as it is now."
+  thread: ThreadSummary!
+  "The reply that changed it."
+  reply: Message!
+}
+
+extend type Query {
+  """
+  A thread's replies, paged like ` + "`" + `messages` + "`" + ` (edges oldest first; ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` capped at
+  100). ` + "`" + `rootId` + "`" + ` is the thread's root message.
+  """
+  threadMessages(rootId: ID!, first: Int, after: String, last: Int, before: String): MessageConnection!
+  "Messages of a conversation that mention me and that I have not read, oldest first."
+  unreadMentions(conversationId: ID!, first: Int = 20, after: String): MessageConnection!
 }
 `, BuiltIn: false},
 	{Name: "../schema/users.graphqls", Input: `# Users, accounts and sign-in.
@@ -3843,6 +4135,8 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_myReadSeq(ctx, field)
 	case "unreadCount":
 		return ec.fieldContext_Conversation_unreadCount(ctx, field)
+	case "unreadMentionCount":
+		return ec.fieldContext_Conversation_unreadMentionCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
 }
@@ -3951,6 +4245,18 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_reactions(ctx, field)
 	case "attachments":
 		return ec.fieldContext_Message_attachments(ctx, field)
+	case "replyTo":
+		return ec.fieldContext_Message_replyTo(ctx, field)
+	case "threadRootId":
+		return ec.fieldContext_Message_threadRootId(ctx, field)
+	case "thread":
+		return ec.fieldContext_Message_thread(ctx, field)
+	case "mentions":
+		return ec.fieldContext_Message_mentions(ctx, field)
+	case "mentionAll":
+		return ec.fieldContext_Message_mentionAll(ctx, field)
+	case "mentionsMe":
+		return ec.fieldContext_Message_mentionsMe(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -4187,6 +4493,20 @@ func (ec *executionContext) childFields_StoryReactionCount(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type StoryReactionCount", field.Name)
 }
 
+func (ec *executionContext) childFields_ThreadSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "replyCount":
+		return ec.fieldContext_ThreadSummary_replyCount(ctx, field)
+	case "lastReplyAt":
+		return ec.fieldContext_ThreadSummary_lastReplyAt(ctx, field)
+	case "participants":
+		return ec.fieldContext_ThreadSummary_participants(ctx, field)
+	case "unreadCount":
+		return ec.fieldContext_ThreadSummary_unreadCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreadSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_UploadedFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4237,6 +4557,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_devices(ctx, field)
 	case "notificationSettings":
 		return ec.fieldContext_User_notificationSettings(ctx, field)
+	case "totalUnreadMentionCount":
+		return ec.fieldContext_User_totalUnreadMentionCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -4656,6 +4978,22 @@ func (ec *executionContext) field_Mutation_editMessage_args(ctx context.Context,
 		return nil, err
 	}
 	args["body"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "mentions",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mentions"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "mentionAll",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mentionAll"] = arg3
 	return args, nil
 }
 
@@ -5156,6 +5494,14 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["before"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "includeThreadReplies",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeThreadReplies"] = arg5
 	return args, nil
 }
 
@@ -5285,6 +5631,82 @@ func (ec *executionContext) field_Query_story_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_threadMessages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "rootId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rootId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_unreadMentions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_upload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5368,6 +5790,20 @@ func (ec *executionContext) field_Subscription_events_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_ThreadSummary_participants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -5986,6 +6422,29 @@ func (ec *executionContext) _Conversation_unreadCount(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Conversation_unreadMentionCount(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_unreadMentionCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().UnreadMentionCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_unreadMentionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
@@ -7401,6 +7860,171 @@ func (ec *executionContext) fieldContext_Message_attachments(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Message_replyTo(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_replyTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().ReplyTo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_replyTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_threadRootId(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_threadRootId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().ThreadRootID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_threadRootId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Message_thread(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_thread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Thread(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.ThreadSummary) graphql.Marshaler {
+			return ec.marshalOThreadSummary2ᚖmessengerᚋstorageᚐThreadSummary(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_thread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreadSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_mentions(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_mentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Mentions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖmessengerᚋstorageᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_mentions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_mentionAll(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_mentionAll(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MentionAll, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_mentionAll(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Message_mentionsMe(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_mentionsMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().MentionsMe(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_mentionsMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _MessageAdded_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MessageAdded) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7477,6 +8101,52 @@ func (ec *executionContext) fieldContext_MessageAdded_message(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MessageAdded_threadRootId(ctx context.Context, field graphql.CollectedField, obj *chat.MessageAdded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageAdded_threadRootId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageAdded().ThreadRootID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MessageAdded_threadRootId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageAdded", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MessageAdded_mentionsMe(ctx context.Context, field graphql.CollectedField, obj *chat.MessageAdded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageAdded_mentionsMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageAdded().MentionsMe(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageAdded_mentionsMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageAdded", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _MessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
@@ -8997,7 +9667,7 @@ func (ec *executionContext) _Mutation_editMessage(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().EditMessage(ctx, fc.Args["messageId"].(string), fc.Args["body"].(string))
+			return ec.Resolvers.Mutation().EditMessage(ctx, fc.Args["messageId"].(string), fc.Args["body"].(string), fc.Args["mentions"].([]string), fc.Args["mentionAll"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
@@ -10377,7 +11047,7 @@ func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["includeThreadReplies"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
@@ -10449,6 +11119,94 @@ func (ec *executionContext) fieldContext_Query_searchMessages(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_searchMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_threadMessages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_threadMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ThreadMessages(ctx, fc.Args["rootId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
+			return ec.marshalNMessageConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_threadMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_threadMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unreadMentions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unreadMentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UnreadMentions(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
+			return ec.marshalNMessageConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unreadMentions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unreadMentions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12151,6 +12909,261 @@ func (ec *executionContext) fieldContext_Subscription_events(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ThreadSummary_replyCount(ctx context.Context, field graphql.CollectedField, obj *storage.ThreadSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadSummary_replyCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplyCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadSummary_replyCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThreadSummary_lastReplyAt(ctx context.Context, field graphql.CollectedField, obj *storage.ThreadSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadSummary_lastReplyAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadSummary().LastReplyAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadSummary_lastReplyAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadSummary", field, true, true, "Time")
+}
+
+func (ec *executionContext) _ThreadSummary_participants(ctx context.Context, field graphql.CollectedField, obj *storage.ThreadSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadSummary_participants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ThreadSummary().Participants(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖmessengerᚋstorageᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadSummary_participants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreadSummary",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ThreadSummary_participants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreadSummary_unreadCount(ctx context.Context, field graphql.CollectedField, obj *storage.ThreadSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadSummary_unreadCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadSummary().UnreadCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadSummary_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadSummary", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ThreadUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreadUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ThreadUpdated_root(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_root(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadUpdated().Root(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_root(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreadUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreadUpdated_thread(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_thread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadUpdated().Thread(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.ThreadSummary) graphql.Marshaler {
+			return ec.marshalNThreadSummary2ᚖmessengerᚋstorageᚐThreadSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_thread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreadUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreadSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreadUpdated_reply(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_reply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadUpdated().Reply(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_reply(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreadUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TypingUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.TypingUpdated) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12836,6 +13849,29 @@ func (ec *executionContext) fieldContext_User_notificationSettings(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_totalUnreadMentionCount(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_totalUnreadMentionCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().TotalUnreadMentionCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_totalUnreadMentionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
 }
 
 func (ec *executionContext) _UserAt_user(ctx context.Context, field graphql.CollectedField, obj *storage.Receipt) (ret graphql.Marshaler) {
@@ -14663,7 +15699,7 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"conversationId", "clientMessageId", "body", "attachmentIds"}
+	fieldsInOrder := [...]string{"conversationId", "clientMessageId", "body", "attachmentIds", "replyToId", "threadRootId", "mentions", "mentionAll"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14698,6 +15734,34 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 				return it, err
 			}
 			it.AttachmentIds = data
+		case "replyToId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToID = data
+		case "threadRootId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("threadRootId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThreadRootID = data
+		case "mentions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mentions"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mentions = data
+		case "mentionAll":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mentionAll"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MentionAll = data
 		}
 	}
 	return it, nil
@@ -14840,6 +15904,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._TypingUpdated(ctx, sel, obj)
+	case *chat.ThreadUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ThreadUpdated(ctx, sel, obj)
 	case *media.StoryReaction:
 		if obj == nil {
 			return graphql.Null
@@ -15156,6 +16225,12 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_unreadCount(ctx, field, obj)
+				})
+		case "unreadMentionCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_unreadMentionCount(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15749,6 +16824,41 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_attachments(ctx, field, obj)
 				})
+		case "replyTo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_replyTo(ctx, field, obj)
+				})
+		case "threadRootId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_threadRootId(ctx, field, obj)
+				})
+		case "thread":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_thread(ctx, field, obj)
+				})
+		case "mentions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_mentions(ctx, field, obj)
+				})
+		case "mentionAll":
+			out.Values[i] = ec._Message_mentionAll(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mentionsMe":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_mentionsMe(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15780,18 +16890,30 @@ func (ec *executionContext) _MessageAdded(ctx context.Context, sel ast.Selection
 		case "cursor":
 			out.Values[i] = ec._MessageAdded_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ephemeral":
 			out.Values[i] = ec._MessageAdded_ephemeral(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "message":
 			out.Values[i] = ec._MessageAdded_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "threadRootId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageAdded_threadRootId(ctx, field, obj)
+				})
+		case "mentionsMe":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageAdded_mentionsMe(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16770,6 +17892,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_searchMessages(ctx, field)
 				})
+		case "threadMessages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_threadMessages(ctx, field)
+				})
+		case "unreadMentions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unreadMentions(ctx, field)
+				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -17481,6 +18615,113 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
+var threadSummaryImplementors = []string{"ThreadSummary"}
+
+func (ec *executionContext) _ThreadSummary(ctx context.Context, sel ast.SelectionSet, obj *storage.ThreadSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threadSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreadSummary")
+		case "replyCount":
+			out.Values[i] = ec._ThreadSummary_replyCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastReplyAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadSummary_lastReplyAt(ctx, field, obj)
+				})
+		case "participants":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadSummary_participants(ctx, field, obj)
+				})
+		case "unreadCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadSummary_unreadCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threadUpdatedImplementors = []string{"ThreadUpdated", "Event"}
+
+func (ec *executionContext) _ThreadUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.ThreadUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threadUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreadUpdated")
+		case "cursor":
+			out.Values[i] = ec._ThreadUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._ThreadUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "root":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadUpdated_root(ctx, field, obj)
+				})
+		case "thread":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadUpdated_thread(ctx, field, obj)
+				})
+		case "reply":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadUpdated_reply(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var typingUpdatedImplementors = []string{"TypingUpdated", "Event"}
 
 func (ec *executionContext) _TypingUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.TypingUpdated) graphql.Marshaler {
@@ -17697,6 +18938,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_notificationSettings(ctx, field, obj)
+				})
+		case "totalUnreadMentionCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_totalUnreadMentionCount(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18934,6 +20181,14 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNThreadSummary2ᚖmessengerᚋstorageᚐThreadSummary(ctx context.Context, sel ast.SelectionSet, v *storage.ThreadSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ThreadSummary!")
+		return graphql.Null
+	}
+	return ec._ThreadSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18986,6 +20241,22 @@ func (ec *executionContext) marshalNUploadedFile2ᚖmessengerᚋmediaᚐUpload(c
 		return graphql.Null
 	}
 	return ec._UploadedFile(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUser2ᚕᚖmessengerᚋstorageᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.User) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx context.Context, sel ast.SelectionSet, v *storage.User) graphql.Marshaler {
@@ -19442,6 +20713,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOThreadSummary2ᚖmessengerᚋstorageᚐThreadSummary(ctx context.Context, sel ast.SelectionSet, v *storage.ThreadSummary) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ThreadSummary(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

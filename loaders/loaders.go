@@ -33,6 +33,7 @@ type Loaders struct {
 
 	opts            Options
 	attachmentLoads // see Attachments and Page
+	threadLoads     // see Thread, UnreadMentionCount and Membership
 }
 
 // userMsgKey names one user's view of one message.

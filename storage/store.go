@@ -23,6 +23,7 @@ type Store interface {
 	Listing
 	Push
 	Privacy
+	Replies
 
 	// Close flushes and releases the store.
 	Close() error

@@ -62,7 +62,8 @@ func openPush(ctx context.Context, cfg config, store storage.Store, ports *chatP
 	}
 	svc, err := push.New(push.Config{
 		Store: store, Queue: queue, Providers: providers, Presence: ports, Unread: ports, Events: ports, Blocks: ports,
-		Workers: workers, Metrics: push.NewMetrics(reg), Logger: logger,
+		Mentions: chat.MentionsUser,
+		Workers:  workers, Metrics: push.NewMetrics(reg), Logger: logger,
 	})
 	if err != nil {
 		closeQueue()

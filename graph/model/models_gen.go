@@ -219,6 +219,16 @@ type SendMessageInput struct {
 	Body string `json:"body"`
 	// Up to 5 of my confirmed IMAGE or DOCUMENT uploads; each can be attached once.
 	AttachmentIds []string `json:"attachmentIds,omitempty"`
+	// Quote this message of the same conversation (a reply). Another conversation's message gives BAD_USER_INPUT.
+	ReplyToID *string `json:"replyToId,omitempty"`
+	// Send as a reply in the thread of this message of the same conversation. Threads are one
+	// level deep: the root may not itself be a thread reply.
+	ThreadRootID *string `json:"threadRootId,omitempty"`
+	// Users this message mentions: at most 50, each a member of the conversation.
+	Mentions []string `json:"mentions,omitempty"`
+	// Mention everyone (@all). In groups of more than 32 members only owners and admins
+	// may; others get FORBIDDEN.
+	MentionAll *bool `json:"mentionAll,omitempty"`
 }
 
 // Fields to create an account.

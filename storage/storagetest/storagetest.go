@@ -56,6 +56,9 @@ func Run(t *testing.T, newStore Factory) {
 		{"ForgetPrivacyRemovesBlocksBothWaysAndSettings", testForgetPrivacy},
 		{"ReportsKeepTheirSnapshotAndPageOldestFirst", testReports},
 		{"ReportsPageAcrossMonths", testReportsAcrossMonths},
+		{"RefsAreStoredWithTheMessage", testRefsAreStoredWithTheMessage},
+		{"ThreadSummaryCountsReplies", testThreadSummaryCountsReplies},
+		{"MentionsCountUntilRead", testMentionsCountUntilRead},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
