@@ -49,6 +49,9 @@ func Run(t *testing.T, newStore Factory) {
 		{"ListingPagesEveryConversationAndUserOnce", testListing},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
+		{"SessionsAreListedPerUserAndDeleted", testSessions},
+		{"SessionRotationIsCompareAndSet", testSessionRotation},
+		{"PasswordChangeReplacesTheHash", testPasswordChange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
