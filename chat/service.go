@@ -109,7 +109,7 @@ type Service struct {
 	stopSweep, swept chan struct{}
 	// stopRevocations ends this instance's subscription to Revocations.
 	stopRevocations func()
-	closeOnce        sync.Once
+	closeOnce       sync.Once
 	// background counts goroutines that outlive a request (subscriptions and
 	// their presence announcements); Close waits for them so they never
 	// touch a closed store. Not a WaitGroup: work may start while Close waits.

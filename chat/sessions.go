@@ -112,7 +112,9 @@ func usable(u storage.User) bool { return u.BannedAt.IsZero() && u.DeletedAt.IsZ
 // thief or the owner, is signed out, and the owner signs in again). The
 // user is read again, so a banned or deleted user cannot refresh.
 func (s *Service) RefreshSession(ctx context.Context, refreshToken string) (Session, error) {
-	unauth := func(msg string) error { return &fault.Error{Code: fault.Unauthenticated, Message: msg, Field: "refreshToken"} }
+	unauth := func(msg string) error {
+		return &fault.Error{Code: fault.Unauthenticated, Message: msg, Field: "refreshToken"}
+	}
 	r, err := s.cfg.Tokens.VerifyRefresh(refreshToken)
 	if err != nil {
 		return Session{}, unauth("the refresh token is invalid or expired; log in again")
