@@ -30,11 +30,11 @@ const (
 // Session is a signed-in user with their tokens: a short-lived access
 // token and the refresh token that gets the next one (see RefreshSession).
 type Session struct {
-	Token            string
-	ExpiresAt        time.Time
-	RefreshToken     string
-	RefreshExpiresAt time.Time
-	User             storage.User
+	Token                 string
+	ExpiresAt             time.Time
+	RefreshToken          string
+	RefreshTokenExpiresAt time.Time
+	User                  storage.User
 	// Device is the session the tokens belong to.
 	Device SessionInfo
 }

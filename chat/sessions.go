@@ -98,7 +98,7 @@ func (s *Service) signIn(u storage.User, ses storage.Session) (Session, error) {
 	if err != nil {
 		return Session{}, fmt.Errorf("chat: issue refresh token: %w", err)
 	}
-	return Session{Token: tok, ExpiresAt: exp, RefreshToken: refresh, RefreshExpiresAt: rexp, User: u,
+	return Session{Token: tok, ExpiresAt: exp, RefreshToken: refresh, RefreshTokenExpiresAt: rexp, User: u,
 		Device: SessionInfo{Session: ses, Current: true}}, nil
 }
 

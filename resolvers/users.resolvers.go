@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"messenger/auth"
+	"messenger/chat"
 	"messenger/graph"
 	"messenger/graph/model"
 	"messenger/ids"
@@ -16,20 +17,20 @@ import (
 	"messenger/storage"
 )
 
-func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error) {
-	s, err := r.Chat.SignUp(ctx, input.Username, input.Password, input.DisplayName)
+func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*chat.Session, error) {
+	s, err := r.Chat.SignUpFrom(ctx, device(ctx, input.DeviceName, input.Platform), input.Username, input.Password, input.DisplayName)
 	if err != nil {
 		return nil, err
 	}
-	return &model.AuthPayload{Token: s.Token, User: &s.User}, nil
+	return &s, nil
 }
 
-func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*model.AuthPayload, error) {
-	s, err := r.Chat.LogIn(ctx, input.Username, input.Password)
+func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*chat.Session, error) {
+	s, err := r.Chat.LogInFrom(ctx, device(ctx, input.DeviceName, input.Platform), input.Username, input.Password)
 	if err != nil {
 		return nil, err
 	}
-	return &model.AuthPayload{Token: s.Token, User: &s.User}, nil
+	return &s, nil
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*storage.User, error) {
@@ -92,3 +93,18 @@ type (
 	mutationResolver struct{ *Resolver }
 	userResolver     struct{ *Resolver }
 )
+
+// !!! WARNING !!!
+// The code below was going to be deleted when updating resolvers. It has been copied here so you have
+// one last chance to move it out of harms way if you want. There are two reasons this happens:
+//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
+//    it when you're done.
+//  - You have helper methods in this file. Move them out to keep these resolver files clean.
+/*
+	func (r *Resolver) AuthPayload() graph.AuthPayloadResolver { return &authPayloadResolver{r} }
+type (
+	authPayloadResolver struct{ *Resolver }
+	mutationResolver    struct{ *Resolver }
+	userResolver        struct{ *Resolver }
+)
+*/
