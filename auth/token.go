@@ -85,6 +85,9 @@ func NewTokens(cfg TokensConfig) (*Tokens, error) {
 // TTL is how long an access token is valid.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
+// RefreshTTL is how long a refresh token is valid.
+func (t *Tokens) RefreshTTL() time.Duration { return t.refreshTTL }
+
 // RequireAccounts makes Verify refuse a validly signed token whose user a
 // says has no account. The domain calls it when it starts (chat.New), so
 // every server built on it checks; until then Verify checks signatures only.

@@ -160,15 +160,26 @@ func (s *Service) LogOut(ctx context.Context, me, sessionID string) error {
 	return s.endSession(ctx, me, sessionID, EndLoggedOut)
 }
 
-// Sessions lists my open sessions, oldest first, marking current.
+// Sessions lists my open sessions, oldest first, marking current. A
+// session not refreshed for longer than a refresh token lives is expired:
+// it is not listed, and is deleted.
 func (s *Service) Sessions(ctx context.Context, me, current string) ([]SessionInfo, error) {
 	list, err := s.store.UserSessions(ctx, me)
 	if err != nil {
 		return nil, fmt.Errorf("chat: list sessions: %w", err)
 	}
-	out := make([]SessionInfo, len(list))
-	for i, ses := range list {
-		out[i] = SessionInfo{Session: ses, Current: ses.ID == current}
+	out := make([]SessionInfo, 0, len(list))
+	stale := s.now().Add(-s.cfg.Tokens.RefreshTTL())
+	for _, ses := range list {
+		if ses.LastSeenAt.Before(stale) && ses.ID != current {
+			// Its last refresh token has expired: nothing can use it
+			// again. Dropped quietly (no event: it ended long ago).
+			if err := s.store.DeleteSession(ctx, me, ses.ID); err != nil {
+				s.cfg.Logger.Warn("chat: dropping an expired session", "session", ses.ID, "err", err)
+			}
+			continue
+		}
+		out = append(out, SessionInfo{Session: ses, Current: ses.ID == current})
 	}
 	return out, nil
 }

@@ -150,6 +150,17 @@ func TestSignUpAndLogInOpenASessionPerDevice(t *testing.T) {
 	if err := e.verify(phone.Token); err != nil {
 		t.Fatalf("phone's access token: %v", err)
 	}
+	// The phone never refreshes again: once its refresh token has expired
+	// the session is gone from the list (the laptop refreshed meanwhile).
+	e.advance(auth.DefaultRefreshTTL - time.Hour)
+	if _, err := e.svc.RefreshSession(ctx, laptop.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(2 * time.Hour)
+	list, err = e.svc.Sessions(ctx, phone.User.ID, laptop.Device.ID)
+	if err != nil || len(list) != 1 || list[0].ID != laptop.Device.ID {
+		t.Fatalf("after the phone's refresh token expired: %+v, %v", list, err)
+	}
 }
 
 func TestRefreshRotatesAndReuseEndsTheSession(t *testing.T) {
