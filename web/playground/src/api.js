@@ -78,18 +78,16 @@ export async function request(query, variables, token) {
   return (body && body.data) || {};
 }
 
-const AUTH_FIELDS = 'token expiresAt refreshToken user { id username displayName }';
-
 const SIGN_UP = `mutation SignUp($input: SignUpInput!) {
-  signUp(input: $input) { ${AUTH_FIELDS} }
+  signUp(input: $input) { token expiresAt refreshToken user { id username displayName } }
 }`;
 
 const LOG_IN = `mutation LogIn($input: LogInInput!) {
-  logIn(input: $input) { ${AUTH_FIELDS} }
+  logIn(input: $input) { token expiresAt refreshToken user { id username displayName } }
 }`;
 
 const REFRESH = `mutation Refresh($refreshToken: String!) {
-  refreshToken(refreshToken: $refreshToken) { ${AUTH_FIELDS} }
+  refreshToken(refreshToken: $refreshToken) { token expiresAt refreshToken user { id username displayName } }
 }`;
 
 const LOG_OUT = `mutation LogOut { logOut }`;
