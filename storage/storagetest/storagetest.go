@@ -52,6 +52,11 @@ func Run(t *testing.T, newStore Factory) {
 		{"SessionsAreListedPerUserAndDeleted", testSessions},
 		{"SessionRotationIsCompareAndSet", testSessionRotation},
 		{"PasswordChangeReplacesTheHash", testPasswordChange},
+		{"BlocksAreDirectedAndListedBothWays", testBlocks},
+		{"PrivacySettingsAreReplacedWhole", testPrivacySettings},
+		{"ForgetPrivacyRemovesBlocksBothWaysAndSettings", testForgetPrivacy},
+		{"ReportsKeepTheirSnapshotAndPageOldestFirst", testReports},
+		{"ReportsPageAcrossMonths", testReportsAcrossMonths},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
