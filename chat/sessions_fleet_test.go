@@ -23,7 +23,16 @@ func cassandraStore(t *testing.T) *cassandra.Store {
 	cfg := cqltest.Config(t, "test_sessions_")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s, err := cassandra.Open(ctx, cfg)
+	// A busy shared node may time out a keyspace creation: try again.
+	var s *cassandra.Store
+	var err error
+	for try := 0; try < 3; try++ {
+		if s, err = cassandra.Open(ctx, cfg); err == nil {
+			break
+		}
+		t.Logf("cassandra (try %d): %v", try+1, err)
+		time.Sleep(2 * time.Second)
+	}
 	if err != nil {
 		t.Fatalf("cassandra: %v", err)
 	}
