@@ -21,6 +21,7 @@ type Store interface {
 	Cursors
 	Reactions
 	Listing
+	Sessions
 	Privacy
 	Replies
 
