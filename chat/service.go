@@ -18,6 +18,8 @@ import (
 	"messenger/presence/mempresence"
 	"messenger/realtime"
 	"messenger/realtime/memturns"
+	"messenger/revocation"
+	"messenger/revocation/memrevocation"
 	"messenger/search"
 	"messenger/storage"
 )
@@ -85,6 +87,12 @@ type Config struct {
 	// Notifier hears about new and recalled messages, for push
 	// notifications (see Notifier). Nil: nobody is notified.
 	Notifier Notifier
+	// Revocations tells every instance that sessions ended (default: this
+	// process only, memrevocation; a fleet shares redisrevocation).
+	Revocations revocation.Bus
+	// SessionEndListener, when set, is told of every session that ends on
+	// this instance (push unregisters its devices).
+	SessionEndListener SessionEndListener
 }
 
 // Service is the domain: every rule of the product lives behind its methods.
@@ -103,7 +111,9 @@ type Service struct {
 	attachments atomic.Pointer[Attachments]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
 	stopSweep, swept chan struct{}
-	closeOnce        sync.Once
+	// stopRevocations ends this instance's subscription to Revocations.
+	stopRevocations func()
+	closeOnce       sync.Once
 	// background counts goroutines that outlive a request (subscriptions and
 	// their presence announcements); Close waits for them so they never
 	// touch a closed store. Not a WaitGroup: work may start while Close waits.
@@ -120,6 +130,7 @@ type Service struct {
 // and the log, so nothing touches a closed store.
 func (s *Service) Close() {
 	s.closeOnce.Do(func() {
+		s.stopRevocations()
 		close(s.stopSweep)
 		<-s.swept
 	})
@@ -200,11 +211,20 @@ func New(cfg Config) (*Service, error) {
 	if cfg.FanOutPatience <= 0 {
 		cfg.FanOutPatience = 2 * time.Second
 	}
+	if cfg.Revocations == nil {
+		cfg.Revocations = memrevocation.New()
+	}
 	s := &Service{
 		cfg: cfg, store: cfg.Store, log: cfg.Log, turns: cfg.Turns, presence: &presenceState{tracker: cfg.Presence},
 		stopSweep: make(chan struct{}), swept: make(chan struct{}),
 	}
 	cfg.Tokens.RequireAccounts(s)
+	cfg.Tokens.RequireSessions(s)
+	s.stopRevocations = cfg.Revocations.Subscribe(func(e revocation.Ended) {
+		for _, id := range e.SessionIDs {
+			cfg.Tokens.Revoke(id)
+		}
+	})
 	go func() {
 		defer close(s.swept)
 		if cfg.FanOutSweep > 0 {

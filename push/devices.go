@@ -145,24 +145,26 @@ func (s *Service) Devices(ctx context.Context, me string) ([]storage.Device, err
 
 // SessionEnded unregisters the devices a session registered: a device
 // belongs to the session it was registered in (log out, or a session
-// revoked on a lost phone, stops its pushes). The sessions area calls it.
-func (s *Service) SessionEnded(ctx context.Context, userID, sessionID string) error {
+// revoked on a lost phone, stops its pushes). It implements
+// chat.SessionEndListener; failures are logged (the device then stays
+// until its user unregisters it or its provider says it is gone).
+func (s *Service) SessionEnded(ctx context.Context, userID, sessionID string) {
 	if sessionID == "" {
-		return nil
+		return
 	}
 	ds, err := s.store.Devices(ctx, userID)
 	if err != nil {
-		return fmt.Errorf("push: devices of %s: %w", userID, err)
+		s.cfg.Logger.Warn("push: devices of an ended session not unregistered", "user", userID, "err", err)
+		return
 	}
 	for _, d := range ds {
 		if d.SessionID != sessionID {
 			continue
 		}
 		if err := s.store.DeleteDevice(ctx, userID, d.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("push: unregister device %s of ended session: %w", d.ID, err)
+			s.cfg.Logger.Warn("push: device of an ended session not unregistered", "device", d.ID, "err", err)
 		}
 	}
-	return nil
 }
 
 // NotificationSettings returns my account's notification settings.

@@ -17,7 +17,10 @@ import (
 	"messenger/storage/pebble"
 )
 
-var _ chat.Notifier = (*push.Service)(nil)
+var (
+	_ chat.Notifier           = (*push.Service)(nil)
+	_ chat.SessionEndListener = (*push.Service)(nil)
+)
 
 // env is a chat service on the embedded backends with the push pipeline
 // plugged in, delivering to the local provider servers.

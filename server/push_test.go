@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"messenger/apitest"
+	"messenger/auth"
 	"messenger/chat"
 	"messenger/push"
 	"messenger/push/pushtest"
@@ -27,26 +28,54 @@ const (
 // delivering through providers (none: registration and settings only).
 func pushAPI(t *testing.T, providers ...push.Provider) string {
 	var notifier lateNotifier
-	e := newEmbedded(t, apiOptions{chat: func(c *chat.Config) { c.Notifier = &notifier }})
+	var ended lateSessionEnd
+	e := newEmbedded(t, apiOptions{chat: func(c *chat.Config) { c.Notifier, c.SessionEndListener = &notifier, &ended }})
 	q, err := push.OpenPebbleQueue(push.PebbleQueueConfig{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = q.Close() })
 	svc, err := push.New(push.Config{Store: e.Store, Queue: q, Events: e.Chat, Presence: e.Chat, Unread: e.Chat,
-		Blocks: e.Chat, Providers: providers})
+		Blocks: e.Chat, Providers: providers, SessionOf: auth.SessionID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	notifier.Notifier = svc
+	notifier.Notifier, ended.SessionEndListener = svc, svc
 	svc.Start()
 	t.Cleanup(svc.Close)
 	_, url := e.serve(t, server.Config{Notifications: svc})
 	return url
 }
 
-// lateNotifier lets the domain start before the push service it calls.
-type lateNotifier struct{ chat.Notifier }
+// lateNotifier and lateSessionEnd let the domain start before the push
+// service it calls.
+type (
+	lateNotifier   struct{ chat.Notifier }
+	lateSessionEnd struct{ chat.SessionEndListener }
+)
+
+func TestLoggingOutUnregistersTheSessionsDevices(t *testing.T) {
+	url := pushAPI(t)
+	alice := apitest.SignUp(t, url, "alice")
+	alice.Must(t, registerOp, map[string]any{"in": map[string]any{"platform": "FCM", "token": "alice-phone"}}, nil)
+	var me struct {
+		Me struct{ Devices []any }
+	}
+	alice.Must(t, myDevicesOp, nil, &me)
+	if len(me.Me.Devices) != 1 {
+		t.Fatalf("devices = %v", me.Me.Devices)
+	}
+	var login struct{ LogIn struct{ Token string } }
+	other := &apitest.Client{URL: url}
+	other.Must(t, `mutation($u: String!, $p: String!) { logIn(input: {username: $u, password: $p}) { token } }`,
+		map[string]any{"u": alice.Username, "p": "password-" + alice.Username}, &login)
+	other.Token = login.LogIn.Token
+	alice.Must(t, `mutation { logOut }`, nil, nil)
+	other.Must(t, myDevicesOp, nil, &me)
+	if len(me.Me.Devices) != 0 {
+		t.Fatalf("devices after the session that registered them logged out: %v", me.Me.Devices)
+	}
+}
 
 func TestAMessageToAnOfflineMemberReachesTheirRegisteredDevice(t *testing.T) {
 	fcmServer := pushtest.StartFCM(t)

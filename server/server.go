@@ -97,11 +97,16 @@ type Config struct {
 type Handler struct {
 	http.Handler
 	ws *gqlws.Transport
+	// sockets closes the websockets of sessions that end.
+	sockets *sessionSockets
 }
 
 // Shutdown closes every websocket with 1001 (going away); clients
 // reconnect elsewhere and resume from their cursors.
-func (h *Handler) Shutdown() { h.ws.Shutdown() }
+func (h *Handler) Shutdown() {
+	h.sockets.watch()
+	h.ws.Shutdown()
+}
 
 // New returns the API's HTTP handler. It panics when a required field of
 // cfg is missing: a wiring mistake, found at start-up.
@@ -135,6 +140,8 @@ func New(cfg Config) *Handler {
 	wsCfg := cfg.WebSocket
 	wsCfg.Init = wsInit(cfg)
 	wsCfg.OnStreamEnd = streamEnd(cfg.Logger)
+	sockets := newSessionSockets()
+	wsCfg.OnAck = sockets.onAck
 	if wsCfg.Logger == nil {
 		wsCfg.Logger = cfg.Logger
 	}
@@ -149,6 +156,7 @@ func New(cfg Config) *Handler {
 	m := obs.GraphQL(observe.GraphQLConfig{RequestID: requestID, ErrorCode: errorCode})
 	wsCfg.OnReuse = m.Reused
 	ws := gqlws.New(wsCfg)
+	sockets.watch = cfg.Chat.WatchEndedSessions(sockets.ended)
 	root.Push = ws // subscriptions push their events to the socket
 	obs.WatchWebsockets(ws)
 	store := cfg.Loaders
@@ -234,7 +242,7 @@ func New(cfg Config) *Handler {
 		mux.Handle("/playground/", playground.Handler())
 		mux.Handle("/{$}", http.RedirectHandler("/playground", http.StatusFound))
 	}
-	return &Handler{Handler: withRequestInfo(cfg.ClientIPHeader, mux), ws: ws}
+	return &Handler{Handler: withRequestInfo(cfg.ClientIPHeader, mux), ws: ws, sockets: sockets}
 }
 
 func limitBody(n int64, next http.Handler) http.Handler {

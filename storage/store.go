@@ -22,6 +22,7 @@ type Store interface {
 	Reactions
 	Listing
 	Push
+	Sessions
 	Privacy
 	Replies
 

@@ -117,10 +117,15 @@ func run(args []string, logger *slog.Logger) error {
 			return err
 		}
 	}
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: key, TTL: cfg.TokenTTL})
+	tokens, err := auth.NewTokens(auth.TokensConfig{Key: key, TTL: cfg.TokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
 	if err != nil {
 		return err
 	}
+	revocations, err := openRevocations(ctx, cfg, obs.RedisHook())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = revocations.Close() }() // after svc.Close below
 	turns, closeTurns, err := openTurns(ctx, cfg, obs.RedisHook())
 	if err != nil {
 		return err
@@ -134,7 +139,8 @@ func run(args []string, logger *slog.Logger) error {
 	defer closePush() // after svc.Close below: its last recalls are queued
 	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
 		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep, Turns: turns,
-		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes}), Notifier: notifications})
+		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes}), Revocations: revocations,
+		Notifier: notifications, SessionEndListener: notifications})
 	if err != nil {
 		return err
 	}

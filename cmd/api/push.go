@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"messenger/auth"
 	"messenger/chat"
 	"messenger/push"
 	"messenger/storage"
@@ -62,8 +63,8 @@ func openPush(ctx context.Context, cfg config, store storage.Store, ports *chatP
 	}
 	svc, err := push.New(push.Config{
 		Store: store, Queue: queue, Providers: providers, Presence: ports, Unread: ports, Events: ports, Blocks: ports,
-		Mentions: chat.MentionsUser,
-		Workers:  workers, Metrics: push.NewMetrics(reg), Logger: logger,
+		Mentions: chat.MentionsUser, SessionOf: auth.SessionID,
+		Workers: workers, Metrics: push.NewMetrics(reg), Logger: logger,
 	})
 	if err != nil {
 		closeQueue()

@@ -13,14 +13,6 @@ import (
 	"time"
 )
 
-// A token and the user it belongs to.
-type AuthPayload struct {
-	// A JWT to send as `Authorization: Bearer <token>` and in the websocket `connection_init` payload.
-	Token string `json:"token"`
-	// The signed-in user.
-	User *storage.User `json:"user"`
-}
-
 // A page of conversations, most recently active first.
 type ConversationConnection struct {
 	// The conversations on this page.
@@ -69,6 +61,10 @@ type LogInInput struct {
 	Username string `json:"username"`
 	// The password.
 	Password string `json:"password"`
+	// The device's name as its user knows it ("Ana's Pixel 8"), at most 64 characters.
+	DeviceName *string `json:"deviceName,omitempty"`
+	// The client's platform ("ios", "android", "web"...), at most 32 characters.
+	Platform *string `json:"platform,omitempty"`
 }
 
 // A page of conversation members.
@@ -239,6 +235,10 @@ type SignUpInput struct {
 	Password string `json:"password"`
 	// 1-64 characters shown to others.
 	DisplayName string `json:"displayName"`
+	// The device's name as its user knows it ("Ana's Pixel 8"), at most 64 characters.
+	DeviceName *string `json:"deviceName,omitempty"`
+	// The client's platform ("ios", "android", "web"...), at most 32 characters.
+	Platform *string `json:"platform,omitempty"`
 }
 
 // A page of the story feed.
