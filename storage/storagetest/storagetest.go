@@ -49,6 +49,11 @@ func Run(t *testing.T, newStore Factory) {
 		{"ListingPagesEveryConversationAndUserOnce", testListing},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
+		{"BanAndTombstoneAUser", testBanAndTombstone},
+		{"ReleasedUsernameIsFreeAgain", testReleaseUsername},
+		{"OneUnfinishedJobPerUserAndKind", testOneUnfinishedJobPerUserAndKind},
+		{"UnfinishedJobsAreListedUntilFinished", testUnfinishedJobsAreListedUntilFinished},
+		{"JobLeasesHaveOneHolder", testJobLeases},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
