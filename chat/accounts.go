@@ -101,6 +101,9 @@ func (s *Service) LogIn(ctx context.Context, username, password string) (Session
 	if !ok {
 		return Session{}, wrong
 	}
+	if err := usable(u); err != nil {
+		return Session{}, err
+	}
 	return s.session(u)
 }
 
@@ -142,15 +145,16 @@ func (s *Service) User(ctx context.Context, id string) (storage.User, error) {
 	return u, nil
 }
 
-// AccountExists reports whether userID names an account; Tokens ask it
-// before accepting a token (see auth.Accounts).
+// AccountExists reports whether userID names an account that may use
+// tokens (not banned, not deleted); Tokens ask it before accepting a
+// token (see auth.Accounts).
 func (s *Service) AccountExists(ctx context.Context, userID string) (bool, error) {
 	us, err := s.store.Users(ctx, []string{userID})
 	if err != nil {
 		return false, fmt.Errorf("chat: look up account %s: %w", userID, err)
 	}
-	_, ok := us[userID]
-	return ok, nil
+	u, ok := us[userID]
+	return ok && usable(u) == nil, nil
 }
 
 var _ auth.Accounts = (*Service)(nil)

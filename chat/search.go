@@ -292,7 +292,7 @@ func (s *Service) SearchUsers(ctx context.Context, me, query string, first int, 
 		return page, fmt.Errorf("chat: search users: %w", err)
 	}
 	for i, id := range res.IDs {
-		if u, ok := us[id]; ok {
+		if u, ok := us[id]; ok && u.DeletedAt.IsZero() { // a deleted account is not found
 			page.Users = append(page.Users, u)
 			page.Cursors = append(page.Cursors, res.Cursors[i])
 		}
