@@ -5,8 +5,12 @@ import (
 	"time"
 )
 
-// DeletedDisplayName is the display name of a deleted account's tombstone.
-const DeletedDisplayName = "Deleted account"
+// DeletedUsername and DeletedDisplayName are what a deleted account's
+// tombstone shows (textrules reserves the username, so no one can take it).
+const (
+	DeletedUsername    = "deleted"
+	DeletedDisplayName = "Deleted account"
+)
 
 // JobKind names what a background job does.
 type JobKind string
@@ -67,9 +71,9 @@ type Lifecycle interface {
 	// ban. ErrNotFound for an unknown user.
 	SetUserBanned(ctx context.Context, userID string, at time.Time) error
 	// TombstoneUser turns a user into a deleted account's tombstone:
-	// DeletedAt = at, DisplayName = DeletedDisplayName, PasswordHash
-	// empty (no password matches). The username stays claimed until
-	// ReleaseUsername. A tombstone is final: a second call keeps the
+	// DeletedAt = at, Username = DeletedUsername, DisplayName =
+	// DeletedDisplayName, PasswordHash empty (no password matches).
+	// UsernameKey is kept, and stays claimed until ReleaseUsername. A tombstone is final: a second call keeps the
 	// first DeletedAt and returns nil. ErrNotFound for an unknown user.
 	TombstoneUser(ctx context.Context, userID string, at time.Time) error
 	// ReleaseUsername frees usernameKey for new sign-ups when its claim

@@ -35,8 +35,8 @@ func (s *Store) TombstoneUser(ctx context.Context, userID string, at time.Time) 
 	if !u.DeletedAt.IsZero() {
 		at = u.DeletedAt
 	}
-	err = s.query(ctx, "UPDATE users SET deleted_at = ?, display_name = ?, password_hash = '' WHERE id = ?",
-		cql.Timestamp(at), storage.DeletedDisplayName, userID).Exec()
+	err = s.query(ctx, "UPDATE users SET deleted_at = ?, username = ?, display_name = ?, password_hash = '' WHERE id = ?",
+		cql.Timestamp(at), storage.DeletedUsername, storage.DeletedDisplayName, userID).Exec()
 	return wrap(err, "tombstone user %s", userID)
 }
 

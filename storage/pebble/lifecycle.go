@@ -32,7 +32,7 @@ func (s *Store) TombstoneUser(ctx context.Context, userID string, at time.Time) 
 		if u.DeletedAt.IsZero() {
 			u.DeletedAt = at
 		}
-		u.DisplayName, u.PasswordHash = storage.DeletedDisplayName, ""
+		u.Username, u.DisplayName, u.PasswordHash = storage.DeletedUsername, storage.DeletedDisplayName, ""
 	})
 }
 

@@ -38,7 +38,7 @@ func testBanAndTombstone(t *testing.T, s storage.Store) {
 		t.Fatalf("TombstoneUser again: %v", err)
 	}
 	got = mustLoadUser(t, s, u.ID)
-	if !got.DeletedAt.Equal(at) || got.DisplayName != storage.DeletedDisplayName || got.PasswordHash != "" || got.Username != u.Username {
+	if !got.DeletedAt.Equal(at) || got.DisplayName != storage.DeletedDisplayName || got.PasswordHash != "" || got.Username != storage.DeletedUsername || got.UsernameKey != u.UsernameKey {
 		t.Fatalf("tombstone: %+v", got)
 	}
 	if byName, err := s.UserByUsername(ctx, u.UsernameKey); err != nil || byName.ID != u.ID {
