@@ -147,3 +147,5 @@ func wantCode(t *testing.T, err error, code fault.Code, field string) {
 		t.Fatalf("got %v, want %s on field %q", err, code, field)
 	}
 }
+
+func asFault(err error, fe **fault.Error) bool { return errors.As(err, fe) }
