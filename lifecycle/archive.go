@@ -8,7 +8,6 @@ import (
 	"io"
 	"slices"
 	"time"
-
 )
 
 // The archive is one zip file:
