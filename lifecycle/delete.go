@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"messenger/storage"
 )
@@ -40,38 +41,52 @@ const (
 // erasePage is how many messages one step of the erasure reads.
 const erasePage = 200
 
+// Deletion is what DeleteAccount reports.
+type Deletion struct {
+	// JobID is the erasure job's id.
+	JobID string
+	// DeletedAt is when the account became a tombstone.
+	DeletedAt time.Time
+	// UsernameReleasedAt is when others may take the username.
+	UsernameReleasedAt time.Time
+}
+
 // DeleteAccount deletes me's account after checking their password: the
 // account is a tombstone and its sessions are over when it returns; the
 // rest of the erasure runs as a job (see the steps above). Deleting an
 // account already being deleted returns its job.
-func (s *Service) DeleteAccount(ctx context.Context, me, password string) (storage.Job, error) {
+func (s *Service) DeleteAccount(ctx context.Context, me, password string) (Deletion, error) {
 	if err := s.cfg.Domain.CheckPassword(ctx, me, password); err != nil {
-		return storage.Job{}, err
+		return Deletion{}, err
 	}
 	return s.deleteAccount(ctx, me)
 }
 
 // DeleteAccountByOperator deletes userID's account without a password
 // (the admin command).
-func (s *Service) DeleteAccountByOperator(ctx context.Context, userID string) (storage.Job, error) {
+func (s *Service) DeleteAccountByOperator(ctx context.Context, userID string) (Deletion, error) {
 	if _, err := s.user(ctx, userID); err != nil {
-		return storage.Job{}, err
+		return Deletion{}, err
 	}
 	return s.deleteAccount(ctx, userID)
 }
 
-func (s *Service) deleteAccount(ctx context.Context, userID string) (storage.Job, error) {
+func (s *Service) deleteAccount(ctx context.Context, userID string) (Deletion, error) {
 	// The job first: once it exists, a crash anywhere below is finished
 	// by the job's first step.
 	j, _, err := s.store.CreateJob(ctx, s.newJob(userID, storage.JobDeleteAccount))
 	if err != nil {
-		return j, fmt.Errorf("lifecycle: create deletion job: %w", err)
+		return Deletion{}, fmt.Errorf("lifecycle: create deletion job: %w", err)
 	}
 	if err := s.endAccount(ctx, userID); err != nil {
-		return j, err
+		return Deletion{}, err
 	}
 	s.jobs.Wake()
-	return j, nil
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return Deletion{}, err
+	}
+	return Deletion{JobID: j.ID, DeletedAt: u.DeletedAt, UsernameReleasedAt: u.DeletedAt.Add(s.cfg.UsernameQuarantine)}, nil
 }
 
 // endAccount makes the tombstone and ends the sessions.

@@ -84,12 +84,12 @@ func TestDeletedAccountBecomesATombstoneAndItsMessagesAreErased(t *testing.T) {
 		t.Fatal("a deleted account signed in")
 	}
 	again, err := e.life.DeleteAccountByOperator(ctx, a)
-	if err != nil || again.ID != job.ID {
-		t.Fatalf("deleting again: job %s (want %s), %v", again.ID, job.ID, err)
+	if err != nil || again.JobID != job.JobID {
+		t.Fatalf("deleting again: job %s (want %s), %v", again.JobID, job.JobID, err)
 	}
 
 	e.runJobs(t)
-	got, err := e.store.Job(ctx, job.ID)
+	got, err := e.store.Job(ctx, job.JobID)
 	if err != nil || got.State != storage.JobPending || got.Progress != "username" || got.RunAfter.IsZero() {
 		t.Fatalf("after the erasure the job waits for the quarantine: %+v %v", got, err)
 	}
@@ -117,7 +117,7 @@ func TestDeletedAccountBecomesATombstoneAndItsMessagesAreErased(t *testing.T) {
 	}
 	e.clock.Add(31 * 24 * time.Hour)
 	e.runJobs(t)
-	if got, _ := e.store.Job(ctx, job.ID); got.State != storage.JobDone {
+	if got, _ := e.store.Job(ctx, job.JobID); got.State != storage.JobDone {
 		t.Fatalf("after the quarantine the job is %s, want DONE", got.State)
 	}
 	if _, err := e.chat.SignUp(ctx, "alice", "password2", "New Alice"); err != nil {

@@ -131,7 +131,7 @@ func TestDeletionSurvivesKill9MidJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	mid, err := store.Job(ctx, job.ID)
+	mid, err := store.Job(ctx, job.JobID)
 	if err != nil || mid.State != storage.JobRunning || !strings.HasPrefix(mid.Progress, "messages:") {
 		t.Fatalf("after the kill: %+v %v, want RUNNING mid-messages", mid, err)
 	}
@@ -142,7 +142,7 @@ func TestDeletionSurvivesKill9MidJob(t *testing.T) {
 	})
 	e2.clock.Add(time.Minute) // the dead runner's lease has ended
 	e2.runJobs(t)
-	done, _ := store.Job(ctx, job.ID)
+	done, _ := store.Job(ctx, job.JobID)
 	if done.Progress != "username" || done.State != storage.JobPending {
 		t.Fatalf("after the restart: %+v", done)
 	}
