@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"path/filepath"
+
+	"messenger/blob/folder"
+	"messenger/blob/s3blob"
+	"messenger/chat"
+	"messenger/lifecycle"
+	"messenger/storage"
+)
+
+// Hooks of other areas that the lifecycle calls, filled in where they are
+// built (nil: no-ops). They are variables so wiring stays in one place.
+var (
+	// lifecycleSessions ends every session of a user on deletion and ban.
+	lifecycleSessions func(svc *chat.Service) lifecycle.SessionEnder
+	// lifecyclePrivacy forgets a deleted user's privacy settings and blocks.
+	lifecyclePrivacy func(svc *chat.Service) lifecycle.PrivacyForgetter
+)
+
+// openLifecycle wires account deletion, data export and bans: archives go
+// to the same blob store as uploads (S3 when configured, else
+// <data>/blobs, whose signed URLs the API serves under /blobs/ with the
+// same key), jobs are in the chat store. Start its runner with Run.
+func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store storage.Store, signingKey []byte, logger *slog.Logger) (*lifecycle.Service, error) {
+	lc := lifecycle.Config{Store: store, Domain: svc, Logger: logger, TempDir: filepath.Join(cfg.DataDir, "tmp")}
+	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
+		s, err := s3blob.Open(ctx, s3blob.Config{
+			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
+			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, CreateBucket: true,
+		})
+		if err != nil {
+			return nil, err
+		}
+		lc.Blobs = s
+	} else {
+		public, err := publicURL(cfg)
+		if err != nil {
+			return nil, err
+		}
+		// The key openUploads derives: the API's /blobs/ handler checks it.
+		k := sha256.Sum256(append([]byte("messenger blob urls\x00"), signingKey...))
+		f, err := folder.Open(folder.Config{Dir: filepath.Join(cfg.DataDir, "blobs"), Secret: k[:], BaseURL: public})
+		if err != nil {
+			return nil, err
+		}
+		lc.Blobs = f
+	}
+	if lifecycleSessions != nil {
+		lc.Sessions = lifecycleSessions(svc)
+	}
+	if lifecyclePrivacy != nil {
+		lc.Privacy = lifecyclePrivacy(svc)
+	}
+	return lifecycle.New(lc)
+}
