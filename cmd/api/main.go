@@ -148,7 +148,7 @@ func run(args []string, logger *slog.Logger) error {
 	jobsCtx, stopJobs := context.WithCancel(context.Background())
 	jobsDone := make(chan struct{})
 	go func() { defer close(jobsDone); life.Run(jobsCtx) }() // resumes the jobs a previous process left
-	defer func() { stopJobs(); <-jobsDone }()                 // before the store closes
+	defer func() { stopJobs(); <-jobsDone }()                // before the store closes
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
