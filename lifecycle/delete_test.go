@@ -33,7 +33,10 @@ func TestDeleteAccountWithAWrongPasswordChangesNothing(t *testing.T) {
 }
 
 func TestDeletedAccountBecomesATombstoneAndItsMessagesAreErased(t *testing.T) {
-	e := newEnv(t, nil)
+	testDeletion(t, newEnv(t, nil))
+}
+
+func testDeletion(t *testing.T, e *env) {
 	ctx := context.Background()
 	alice, bob := e.signUp(t, "alice"), e.signUp(t, "bob")
 	a, b := alice.User.ID, bob.User.ID

@@ -40,7 +40,10 @@ func readArchive(t *testing.T, e *env, userID, jobID string) map[string][]byte {
 }
 
 func TestExportHoldsEveryMessageISentAndNothingOfOthers(t *testing.T) {
-	e := newEnv(t, nil)
+	testExport(t, newEnv(t, nil))
+}
+
+func testExport(t *testing.T, e *env) {
 	ctx := context.Background()
 	a, b := e.signUp(t, "alice").User.ID, e.signUp(t, "bob").User.ID
 	g, _ := e.chat.CreateGroup(ctx, a, "friends", []string{b})

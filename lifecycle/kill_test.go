@@ -13,9 +13,11 @@ import (
 
 	"messenger/auth"
 	"messenger/chat"
+	"messenger/cql"
 	"messenger/lifecycle"
 	"messenger/realtime/memlog"
 	"messenger/storage"
+	"messenger/storage/cassandra"
 	"messenger/storage/pebble"
 )
 
@@ -51,9 +53,10 @@ func (d *slowDomain) EraseMessage(ctx context.Context, m storage.Message) error 
 	return nil
 }
 
-// runChild is the process the test kills: it runs the jobs it finds.
-func runChild(dir string) {
-	store, err := pebble.Open(pebble.Config{Dir: dir, NoSync: true})
+// runChild is the process the test kills: it runs the jobs it finds in
+// the store named by where (a directory, or "cassandra:<keyspace>").
+func runChild(where string) {
+	store, err := openChildStore(where)
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(2)
@@ -73,12 +76,24 @@ func runChild(dir string) {
 	life.Run(context.Background()) // until killed
 }
 
+func openChildStore(where string) (storage.Store, error) {
+	if ks, ok := strings.CutPrefix(where, "cassandra:"); ok {
+		return cassandra.Open(context.Background(), cql.Config{Hosts: strings.Split(os.Getenv("MESSENGER_CASSANDRA_HOSTS"), ","), Keyspace: ks})
+	}
+	return pebble.Open(pebble.Config{Dir: where, NoSync: true})
+}
+
 func TestDeletionSurvivesKill9MidJob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	dir := t.TempDir()
-	store, err := pebble.Open(pebble.Config{Dir: dir, NoSync: true})
+	testKill9(t, t.TempDir())
+}
+
+// testKill9 runs a deletion in a child process on the store named by
+// where (see runChild), kills it mid-job, and resumes it here.
+func testKill9(t *testing.T, where string) {
+	store, err := openChildStore(where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +121,7 @@ func TestDeletionSurvivesKill9MidJob(t *testing.T) {
 
 	exe, _ := os.Executable()
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	cmd.Env = append(os.Environ(), childEnv+"="+where)
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -126,7 +141,7 @@ func TestDeletionSurvivesKill9MidJob(t *testing.T) {
 		t.Fatal("the child ended before erasing 300 messages")
 	}
 
-	store, err = pebble.Open(pebble.Config{Dir: dir, NoSync: true})
+	store, err = openChildStore(where)
 	if err != nil {
 		t.Fatal(err)
 	}
