@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"time"
+
+	"messenger/storage"
 )
 
 // The archive is one zip file:
@@ -21,7 +23,8 @@ import (
 //	                    conversation (erased ones without a body)
 //	reactions.json      every reaction they left on those conversations'
 //	                    messages
-//	files/...           the files they uploaded (when media is wired)
+//	files/...           the files attached to those messages (when the
+//	                    media layer is wired)
 //
 // Nothing of anyone else's private data: no one else's messages, profile
 // beyond ids, or settings.
@@ -125,22 +128,9 @@ func (s *Service) WriteArchive(ctx context.Context, userID string, w io.Writer) 
 	if err := put("reactions.json", reactions); err != nil {
 		return err
 	}
-	if s.cfg.Media != nil {
-		err := s.cfg.Media.ExportUserMedia(ctx, userID, func(name string, file ExportFile) error {
-			r, err := file.Open(ctx)
-			if err != nil {
-				return err
-			}
-			defer func() { _ = r.Close() }()
-			dst, err := z.Create("files/" + name)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(dst, r)
+	if s.cfg.Files != nil {
+		if err := s.archiveFiles(ctx, userID, convIDs, z); err != nil {
 			return err
-		})
-		if err != nil {
-			return fmt.Errorf("lifecycle: archive files: %w", err)
 		}
 	}
 	return z.Close()
@@ -198,4 +188,43 @@ func (s *Service) archiveMessages(ctx context.Context, userID string, convIDs []
 	}
 	_, err := io.WriteString(w, "\n]\n")
 	return err
+}
+
+// archiveFiles copies the files attached to the messages userID sent, a
+// page of history at a time (a second pass: messages.json is written as
+// one stream before).
+func (s *Service) archiveFiles(ctx context.Context, userID string, convIDs []string, z *zip.Writer) error {
+	for _, c := range convIDs {
+		after := int64(0)
+		for {
+			page, err := s.store.ListMessages(ctx, c, "", after, 0, erasePage, false)
+			if err != nil {
+				return fmt.Errorf("lifecycle: archive history of %s: %w", c, err)
+			}
+			var mine []storage.Message
+			for _, m := range page {
+				after = m.Seq
+				if m.SenderID == userID && m.DeletedAt == nil {
+					mine = append(mine, m)
+				}
+			}
+			if len(mine) > 0 {
+				err := s.cfg.Files.AttachmentFiles(ctx, mine, func(name, _ string, r io.Reader) error {
+					dst, err := z.Create("files/" + name)
+					if err != nil {
+						return err
+					}
+					_, err = io.Copy(dst, r)
+					return err
+				})
+				if err != nil {
+					return fmt.Errorf("lifecycle: archive files: %w", err)
+				}
+			}
+			if len(page) < erasePage {
+				break
+			}
+		}
+	}
+	return nil
 }

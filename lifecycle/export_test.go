@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"messenger/fault"
 	"messenger/lifecycle"
+	"messenger/storage"
 )
 
 // readArchive reads the archive of a ready export from the blob store.
@@ -145,4 +147,49 @@ func TestExportWithoutABlobStoreIsUnavailable(t *testing.T) {
 	e := newEnv(t, func(c *lifecycle.Config) { c.Blobs = nil })
 	_, err := e.life.RequestExport(context.Background(), e.signUp(t, "alice").User.ID)
 	wantCode(t, err, fault.Unavailable, "")
+}
+
+// fakeFiles attaches one file to every message.
+type fakeFiles struct{}
+
+func (fakeFiles) AttachmentFiles(_ context.Context, msgs []storage.Message, fn func(name, contentType string, r io.Reader) error) error {
+	for _, m := range msgs {
+		if err := fn(m.ConversationID+"-"+fmt.Sprint(m.Seq)+".txt", "text/plain", strings.NewReader("file of "+m.Body)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestExportCarriesTheFilesOfMyMessagesOnly(t *testing.T) {
+	e := newEnv(t, func(c *lifecycle.Config) { c.Files = fakeFiles{} })
+	ctx := context.Background()
+	a, b := e.signUp(t, "alice").User.ID, e.signUp(t, "bob").User.ID
+	g, _ := e.chat.CreateGroup(ctx, a, "g", []string{b})
+	if _, err := e.chat.Send(ctx, a, g.ID, "1", "mine"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.chat.Send(ctx, b, g.ID, "2", "bob's"); err != nil {
+		t.Fatal(err)
+	}
+	ex, err := e.life.RequestExport(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.runJobs(t)
+	files := readArchive(t, e, a, ex.ID)
+	if string(files["files/"+g.ID+"-1.txt"]) != "file of mine" {
+		t.Fatalf("my file is missing: %v", keys(files))
+	}
+	if _, ok := files["files/"+g.ID+"-2.txt"]; ok {
+		t.Fatal("bob's file is in my archive")
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -57,20 +57,19 @@ type PrivacyForgetter interface {
 	ForgetPrivacy(ctx context.Context, userID string) error
 }
 
-// Media is a user's uploads and stories (the media layer implements it).
-type Media interface {
-	// EraseUserMedia deletes every upload and story of userID, bytes
-	// included. Idempotent.
+// MediaEraser deletes a user's uploads and stories, bytes included (the
+// media layer implements it). Idempotent.
+type MediaEraser interface {
 	EraseUserMedia(ctx context.Context, userID string) error
-	// ExportUserMedia calls fn with each file userID uploaded (a name
-	// unique in the archive, and its bytes), stopping at fn's first error.
-	ExportUserMedia(ctx context.Context, userID string, fn func(name string, r ExportFile) error) error
 }
 
-// ExportFile is one uploaded file for an archive: Open is called once.
-type ExportFile struct {
-	ContentType string
-	Open        func(ctx context.Context) (io.ReadCloser, error)
+// AttachmentFiles reads the files attached to messages, for the archive
+// (*media.Service implements it).
+type AttachmentFiles interface {
+	// AttachmentFiles calls fn with each file attached to msgs (a name
+	// unique in the archive, its type, its bytes), in order, stopping at
+	// fn's first error. Deleted messages have none.
+	AttachmentFiles(ctx context.Context, msgs []storage.Message, fn func(name, contentType string, r io.Reader) error) error
 }
 
 // SessionLister lists a user's sessions for the archive (the sessions
@@ -94,12 +93,13 @@ type Config struct {
 	Domain Domain
 	// Blobs holds export archives. Nil: exports are refused (UNAVAILABLE).
 	Blobs Blobs
-	// Sessions, Privacy, Media and SessionList are the other layers'
-	// hooks; each nil one is a no-op (and the archive has no sessions or
-	// files).
+	// Sessions, Privacy, Media, Files and SessionList are the other
+	// layers' hooks; each nil one is a no-op (and the archive then has no
+	// sessions or no files).
 	Sessions    SessionEnder
 	Privacy     PrivacyForgetter
-	Media       Media
+	Media       MediaEraser
+	Files       AttachmentFiles
 	SessionList SessionLister
 	// Now is the clock (default time.Now).
 	Now func() time.Time

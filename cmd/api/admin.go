@@ -16,6 +16,7 @@ import (
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/lifecycle"
+	"messenger/observe"
 	"messenger/storage"
 )
 
@@ -108,7 +109,16 @@ func openAdmin(ctx context.Context, cfg config, logger *slog.Logger) (*adminEnv,
 	}
 	env.Chat = svc
 	env.close = append(env.close, svc.Close)
-	if env.Life, err = openLifecycle(ctx, cfg, svc, store, key, logger); err != nil {
+	// Media too: erasing a message drops its files' bytes through it, and
+	// archives carry the files.
+	mctx, stopMedia := context.WithCancel(ctx) // its sweeper stops before the stores close
+	uploads, closeUploads, err := openUploads(mctx, cfg, svc, store, key, observe.New())
+	if err != nil {
+		stopMedia()
+		return nil, err
+	}
+	env.close = append(env.close, func() { _ = closeUploads() }, stopMedia)
+	if env.Life, err = openLifecycle(ctx, cfg, svc, store, uploads.Media, key, logger); err != nil {
 		return nil, err
 	}
 	ok = true

@@ -10,6 +10,7 @@ import (
 	"messenger/blob/s3blob"
 	"messenger/chat"
 	"messenger/lifecycle"
+	"messenger/media"
 	"messenger/storage"
 )
 
@@ -25,9 +26,13 @@ var (
 // openLifecycle wires account deletion, data export and bans: archives go
 // to the same blob store as uploads (S3 when configured, else
 // <data>/blobs, whose signed URLs the API serves under /blobs/ with the
-// same key), jobs are in the chat store. Start its runner with Run.
-func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store storage.Store, signingKey []byte, logger *slog.Logger) (*lifecycle.Service, error) {
+// same key), jobs are in the chat store; files (nil: none) puts the
+// messages' attachments in archives. Start its runner with Run.
+func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store storage.Store, files *media.Service, signingKey []byte, logger *slog.Logger) (*lifecycle.Service, error) {
 	lc := lifecycle.Config{Store: store, Domain: svc, Logger: logger, TempDir: filepath.Join(cfg.DataDir, "tmp")}
+	if files != nil {
+		lc.Files = files
+	}
 	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
 		s, err := s3blob.Open(ctx, s3blob.Config{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
