@@ -7,22 +7,42 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"messenger/auth"
 	"messenger/chat"
+	"messenger/cql"
+	"messenger/cql/cqltest"
 	"messenger/realtime/memlog"
+	"messenger/storage"
+	"messenger/storage/cassandra"
 	"messenger/storage/pebble"
 )
 
 // adminData makes a data directory with alice and bob in a group, alice
-// having sent a few messages.
-func adminData(t *testing.T) string {
+// having sent a few messages: in the embedded store, or in a fresh
+// Cassandra keyspace when cassandraKeyspace is set (then the commands use
+// it through MESSENGER_CASSANDRA_*). Other servers of the environment are
+// switched off: the commands run on the embedded rest.
+func adminData(t *testing.T, cassandraKeyspace string) string {
 	t.Helper()
+	for _, v := range []string{"MESSENGER_CASSANDRA_HOSTS", "MESSENGER_REDIS_ADDRS", "MESSENGER_OPENSEARCH_URL", "MESSENGER_S3_ENDPOINT"} {
+		if v != "MESSENGER_CASSANDRA_HOSTS" || cassandraKeyspace == "" {
+			t.Setenv(v, "")
+		}
+	}
 	dir := t.TempDir()
-	store, err := pebble.Open(pebble.Config{Dir: filepath.Join(dir, "store"), NoSync: true})
+	var store storage.Store
+	var err error
+	if cassandraKeyspace != "" {
+		t.Setenv("MESSENGER_CASSANDRA_KEYSPACE", cassandraKeyspace)
+		store, err = cassandra.Open(context.Background(), cql.Config{Hosts: strings.Split(os.Getenv("MESSENGER_CASSANDRA_HOSTS"), ","), Keyspace: cassandraKeyspace})
+	} else {
+		store, err = pebble.Open(pebble.Config{Dir: filepath.Join(dir, "store"), NoSync: true})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +105,7 @@ func findUser(t *testing.T, dir, who string) adminUser {
 }
 
 func TestAdminBanAndUnban(t *testing.T) {
-	dir := adminData(t)
+	dir := adminData(t, "")
 	alice := findUser(t, dir, "ALICE")
 	if alice.Username != "alice" || alice.BannedAt != nil {
 		t.Fatalf("find-user: %+v", alice)
@@ -105,7 +125,7 @@ func TestAdminBanAndUnban(t *testing.T) {
 }
 
 func TestAdminExportWritesTheArchive(t *testing.T) {
-	dir := adminData(t)
+	dir := adminData(t, "")
 	file := filepath.Join(t.TempDir(), "a.zip")
 	if out, err := runAdminCmd(t, dir, "export", "alice", "-o", file); err != nil || !strings.Contains(out, file) {
 		t.Fatalf("export: %q %v", out, err)
@@ -131,7 +151,7 @@ func TestAdminExportWritesTheArchive(t *testing.T) {
 }
 
 func TestAdminDeleteAccountErasesAtOnce(t *testing.T) {
-	dir := adminData(t)
+	dir := adminData(t, "")
 	out, err := runAdminCmd(t, dir, "delete-account", "alice")
 	if err != nil || !strings.Contains(out, "messages erased") {
 		t.Fatalf("delete-account: %q %v", out, err)
@@ -157,7 +177,7 @@ func TestAdminDeleteAccountErasesAtOnce(t *testing.T) {
 }
 
 func TestAdminRefusesBadCommands(t *testing.T) {
-	dir := adminData(t)
+	dir := adminData(t, "")
 	for _, args := range [][]string{
 		{"frobnicate", "alice"},
 		{"ban"},
@@ -176,5 +196,28 @@ func TestAdminRefusesBadCommands(t *testing.T) {
 	}
 	if out, err := runAdminCmd(t, dir, "help"); err != nil || !strings.Contains(out, "delete-account") {
 		t.Fatalf("help: %q %v", out, err)
+	}
+}
+
+func TestAdminOnCassandra(t *testing.T) {
+	cfg := cqltest.Config(t, "test_admin_")
+	t.Cleanup(func() {
+		if sess, err := cql.Open(context.Background(), cfg); err == nil {
+			cqltest.DropKeyspace(t, sess.Session, cfg.Keyspace)
+			sess.Close()
+		}
+	})
+	dir := adminData(t, cfg.Keyspace)
+	if _, err := runAdminCmd(t, dir, "ban", "alice"); err != nil {
+		t.Fatalf("ban: %v", err)
+	}
+	if u := findUser(t, dir, "alice"); u.BannedAt == nil {
+		t.Fatalf("after ban: %+v", u)
+	}
+	if out, err := runAdminCmd(t, dir, "delete-account", "bob"); err != nil || !strings.Contains(out, "messages erased") {
+		t.Fatalf("delete-account: %q %v", out, err)
+	}
+	if u := findUser(t, dir, "bob"); u.DeletedAt == nil || u.Username != "deleted" {
+		t.Fatalf("after delete-account: %+v", u)
 	}
 }
