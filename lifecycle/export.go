@@ -139,6 +139,9 @@ func (s *Service) runExport(ctx context.Context, j *storage.Job, step func(strin
 	if s.cfg.Blobs == nil {
 		return errors.New("lifecycle: no blob store for archives")
 	}
+	if u, err := s.user(ctx, j.UserID); err != nil || !u.DeletedAt.IsZero() {
+		return err // deleted meanwhile: no archive of a deleted account
+	}
 	f, err := os.CreateTemp(s.cfg.TempDir, "export-*.zip")
 	if err != nil {
 		return fmt.Errorf("lifecycle: archive file: %w", err)

@@ -193,3 +193,20 @@ func keys(m map[string][]byte) []string {
 	}
 	return out
 }
+
+func TestAnExportOfAnAccountDeletedMeanwhileWritesNoArchive(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	a := e.signUp(t, "alice").User.ID
+	ex, err := e.life.RequestExport(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.life.DeleteAccount(ctx, a, "password1"); err != nil {
+		t.Fatal(err)
+	}
+	e.runJobs(t)
+	if _, _, err := e.blobs.Get(ctx, lifecycle.ArchiveKey(a, ex.ID)); err == nil {
+		t.Fatal("an archive of a deleted account was written")
+	}
+}
