@@ -33,14 +33,32 @@ flags) as the server, on the backends it names:
                                  password) and run the erasure job now
   export <username|id> [-o file] write the user's data archive to file
                                  (default <username>-export.zip; "-" = stdout)
-  reports [-limit n] [-after c]  list user and message reports, newest first
+  reports [-limit n] [-after c]  list user and message reports, oldest first, one
+                                 JSON object a line, then "next: <cursor>" if more
 `
 
-// adminReports lists reports for `api admin reports`: the reports layer
-// sets it to call its store's ListReports(ctx, limit, after) and print
-// each report (and the next page's cursor) to w. Nil: the command says
-// reports are not available in this build.
-var adminReports func(ctx context.Context, env *adminEnv, w io.Writer, limit int, after string) error
+// adminReports lists reports for `api admin reports` (a variable, so a
+// build without reports can leave it nil: the command then says so).
+var adminReports = listReports
+
+// listReports prints one page of reports (chat.Service.ListReports), one
+// JSON object a line, then the cursor of the next page if there is one.
+func listReports(ctx context.Context, env *adminEnv, w io.Writer, limit int, after string) error {
+	rs, next, err := env.Chat.ListReports(ctx, limit, after)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	for _, r := range rs {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	if next != "" {
+		_, err = fmt.Fprintf(w, "next: %s\n", next)
+	}
+	return err
+}
 
 // runAdmin is `api admin ...`.
 func runAdmin(args []string, logger *slog.Logger) error {

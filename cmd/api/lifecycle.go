@@ -19,8 +19,6 @@ import (
 var (
 	// lifecycleSessions ends every session of a user on deletion and ban.
 	lifecycleSessions func(svc *chat.Service) lifecycle.SessionEnder
-	// lifecyclePrivacy forgets a deleted user's privacy settings and blocks.
-	lifecyclePrivacy func(svc *chat.Service) lifecycle.PrivacyForgetter
 )
 
 // openLifecycle wires account deletion, data export and bans: archives go
@@ -58,8 +56,6 @@ func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store sto
 	if lifecycleSessions != nil {
 		lc.Sessions = lifecycleSessions(svc)
 	}
-	if lifecyclePrivacy != nil {
-		lc.Privacy = lifecyclePrivacy(svc)
-	}
+	lc.Privacy = svc // blocks and privacy settings (chat/privacy.go)
 	return lifecycle.New(lc)
 }

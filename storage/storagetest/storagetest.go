@@ -54,6 +54,11 @@ func Run(t *testing.T, newStore Factory) {
 		{"OneUnfinishedJobPerUserAndKind", testOneUnfinishedJobPerUserAndKind},
 		{"UnfinishedJobsAreListedUntilFinished", testUnfinishedJobsAreListedUntilFinished},
 		{"JobLeasesHaveOneHolder", testJobLeases},
+		{"BlocksAreDirectedAndListedBothWays", testBlocks},
+		{"PrivacySettingsAreReplacedWhole", testPrivacySettings},
+		{"ForgetPrivacyRemovesBlocksBothWaysAndSettings", testForgetPrivacy},
+		{"ReportsKeepTheirSnapshotAndPageOldestFirst", testReports},
+		{"ReportsPageAcrossMonths", testReportsAcrossMonths},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
