@@ -15,6 +15,7 @@ import (
 func cassandraKeyspace(t *testing.T) string {
 	t.Helper()
 	cfg := cqltest.Config(t, "test_life_")
+	cfg.Timeout = 20 * time.Second // a shared, busy test Cassandra
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	s, err := cassandra.Open(ctx, cfg)

@@ -78,7 +78,9 @@ func runChild(where string) {
 
 func openChildStore(where string) (storage.Store, error) {
 	if ks, ok := strings.CutPrefix(where, "cassandra:"); ok {
-		return cassandra.Open(context.Background(), cql.Config{Hosts: strings.Split(os.Getenv("MESSENGER_CASSANDRA_HOSTS"), ","), Keyspace: ks})
+		// Generous timeouts: the test Cassandra is shared and may be slow.
+		return cassandra.Open(context.Background(), cql.Config{Hosts: strings.Split(os.Getenv("MESSENGER_CASSANDRA_HOSTS"), ","), Keyspace: ks,
+			StartupTimeout: 2 * time.Minute, Timeout: 20 * time.Second})
 	}
 	return pebble.Open(pebble.Config{Dir: where, NoSync: true})
 }
@@ -128,9 +130,10 @@ func testKill9(t *testing.T, where string) {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(out)
-	killedAt := ""
+	killedAt, last := "", ""
 	for lines.Scan() {
-		if l := lines.Text(); l == "erased 300" { // past the first recorded page
+		if last = lines.Text(); last == "erased 300" { // past the first recorded page
+			l := last
 			killedAt = l
 			break
 		}
@@ -138,7 +141,7 @@ func testKill9(t *testing.T, where string) {
 	_ = cmd.Process.Kill() // SIGKILL: no deferred code, no clean-up
 	_ = cmd.Wait()
 	if killedAt == "" {
-		t.Fatal("the child ended before erasing 300 messages")
+		t.Fatalf("the child ended before erasing 300 messages; its last line: %q", last)
 	}
 
 	store, err = openChildStore(where)
