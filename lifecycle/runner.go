@@ -36,8 +36,11 @@ type RunnerConfig struct {
 	// (default 30 s): how long a job of a runner killed mid-job waits
 	// before another runner resumes it.
 	Lease time.Duration
-	// Poll is how often the runner looks for jobs (default 2 s; negative:
-	// never, only RunPending and Wake).
+	// Poll is how often the runner looks for jobs (default 30 s; negative:
+	// never, only RunPending and Wake). A job is woken at once in the
+	// process that creates it; polling only resumes the jobs of runners
+	// that died and those whose RunAfter came. Each poll reads every
+	// unfinished job (at most 1,000), quarantined deletions included.
 	Poll time.Duration
 	// MaxAttempts is how many runs a failing job gets (default 5).
 	MaxAttempts int
@@ -68,7 +71,7 @@ func NewRunner(store storage.Lifecycle, cfg RunnerConfig, handlers map[storage.J
 		cfg.Lease = 30 * time.Second
 	}
 	if cfg.Poll == 0 {
-		cfg.Poll = 2 * time.Second
+		cfg.Poll = 30 * time.Second
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
