@@ -11,6 +11,7 @@ import (
 	"messenger/chat"
 	"messenger/graph/model"
 	"messenger/ids"
+	"messenger/lifecycle"
 	"messenger/media"
 	"messenger/storage"
 	"strconv"
@@ -118,6 +119,21 @@ type ComplexityRoot struct {
 		Conversation func(childComplexity int) int
 		Cursor       func(childComplexity int) int
 		Ephemeral    func(childComplexity int) int
+	}
+
+	DataExport struct {
+		ExpiresAt    func(childComplexity int) int
+		FinishedAt   func(childComplexity int) int
+		ID           func(childComplexity int) int
+		RequestedAt  func(childComplexity int) int
+		Status       func(childComplexity int) int
+		URL          func(childComplexity int) int
+		URLExpiresAt func(childComplexity int) int
+	}
+
+	DeleteAccountPayload struct {
+		DeletedAt          func(childComplexity int) int
+		UsernameReleasedAt func(childComplexity int) int
 	}
 
 	DeliveryCursorMoved struct {
@@ -248,6 +264,7 @@ type ComplexityRoot struct {
 		CreateDirectConversation func(childComplexity int, userID string) int
 		CreateGroup              func(childComplexity int, input model.CreateGroupInput) int
 		CreateUpload             func(childComplexity int, input model.CreateUploadInput) int
+		DeleteAccount            func(childComplexity int, password string) int
 		DeleteMessage            func(childComplexity int, messageID string, forEveryone bool) int
 		DeleteStory              func(childComplexity int, id string) int
 		EditMessage              func(childComplexity int, messageID string, body string, mentions []string, mentionAll *bool) int
@@ -264,6 +281,7 @@ type ComplexityRoot struct {
 		RenameConversation       func(childComplexity int, conversationID string, title string) int
 		ReportMessage            func(childComplexity int, input model.ReportMessageInput) int
 		ReportUser               func(childComplexity int, input model.ReportUserInput) int
+		RequestDataExport        func(childComplexity int) int
 		RevokeOtherSessions      func(childComplexity int) int
 		RevokeSession            func(childComplexity int, id string) int
 		SendMessage              func(childComplexity int, input model.SendMessageInput) int
@@ -313,6 +331,7 @@ type ComplexityRoot struct {
 	Query struct {
 		Conversation   func(childComplexity int, id string) int
 		Conversations  func(childComplexity int, first *int, after *string, last *int, before *string) int
+		DataExport     func(childComplexity int) int
 		Me             func(childComplexity int) int
 		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool) int
 		Node           func(childComplexity int, id string) int
@@ -482,6 +501,7 @@ type ComplexityRoot struct {
 		BlockedByMe             func(childComplexity int) int
 		BlockedUsers            func(childComplexity int, first *int, after *string) int
 		CreatedAt               func(childComplexity int) int
+		Deleted                 func(childComplexity int) int
 		DisplayName             func(childComplexity int) int
 		ID                      func(childComplexity int) int
 		Presence                func(childComplexity int) int
@@ -603,6 +623,8 @@ type MutationResolver interface {
 	MarkRead(ctx context.Context, conversationID string, seq int) (*storage.Conversation, error)
 	MarkDelivered(ctx context.Context, conversationID string, seq int) (*storage.Conversation, error)
 	SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error)
+	DeleteAccount(ctx context.Context, password string) (*lifecycle.Deletion, error)
+	RequestDataExport(ctx context.Context) (*lifecycle.Export, error)
 	UploadFile(ctx context.Context, file graphql.Upload) (*media.Upload, error)
 	CreateUpload(ctx context.Context, input model.CreateUploadInput) (*model.PresignedUpload, error)
 	ConfirmUpload(ctx context.Context, id string) (*media.Upload, error)
@@ -637,6 +659,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (ids.Node, error)
 	Conversation(ctx context.Context, id string) (*storage.Conversation, error)
 	Conversations(ctx context.Context, first *int, after *string, last *int, before *string) (*model.ConversationConnection, error)
+	DataExport(ctx context.Context) (*lifecycle.Export, error)
 	Upload(ctx context.Context, id string) (*media.Upload, error)
 	Story(ctx context.Context, id string) (*media.Story, error)
 	StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error)
@@ -728,6 +751,7 @@ type UserResolver interface {
 
 	Presence(ctx context.Context, obj *storage.User) (*model.Presence, error)
 	TotalUnreadCount(ctx context.Context, obj *storage.User) (*int, error)
+	Deleted(ctx context.Context, obj *storage.User) (bool, error)
 	BlockedByMe(ctx context.Context, obj *storage.User) (bool, error)
 	BlockedUsers(ctx context.Context, obj *storage.User, first *int, after *string) (*model.UserConnection, error)
 	Privacy(ctx context.Context, obj *storage.User) (*storage.PrivacySettings, error)
@@ -963,6 +987,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConversationUpdated.Ephemeral(childComplexity), true
+
+	case "DataExport.expiresAt":
+		if e.ComplexityRoot.DataExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ExpiresAt(childComplexity), true
+	case "DataExport.finishedAt":
+		if e.ComplexityRoot.DataExport.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.FinishedAt(childComplexity), true
+	case "DataExport.id":
+		if e.ComplexityRoot.DataExport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ID(childComplexity), true
+	case "DataExport.requestedAt":
+		if e.ComplexityRoot.DataExport.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.RequestedAt(childComplexity), true
+	case "DataExport.status":
+		if e.ComplexityRoot.DataExport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Status(childComplexity), true
+	case "DataExport.url":
+		if e.ComplexityRoot.DataExport.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.URL(childComplexity), true
+	case "DataExport.urlExpiresAt":
+		if e.ComplexityRoot.DataExport.URLExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.URLExpiresAt(childComplexity), true
+
+	case "DeleteAccountPayload.deletedAt":
+		if e.ComplexityRoot.DeleteAccountPayload.DeletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.DeletedAt(childComplexity), true
+	case "DeleteAccountPayload.usernameReleasedAt":
+		if e.ComplexityRoot.DeleteAccountPayload.UsernameReleasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.UsernameReleasedAt(childComplexity), true
 
 	case "DeliveryCursorMoved.at":
 		if e.ComplexityRoot.DeliveryCursorMoved.At == nil {
@@ -1526,6 +1606,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUpload(childComplexity, args["input"].(model.CreateUploadInput)), true
+	case "Mutation.deleteAccount":
+		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(string)), true
 	case "Mutation.deleteMessage":
 		if e.ComplexityRoot.Mutation.DeleteMessage == nil {
 			break
@@ -1697,6 +1788,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportUser(childComplexity, args["input"].(model.ReportUserInput)), true
+	case "Mutation.requestDataExport":
+		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity), true
 	case "Mutation.revokeOtherSessions":
 		if e.ComplexityRoot.Mutation.RevokeOtherSessions == nil {
 			break
@@ -1944,6 +2041,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.dataExport":
+		if e.ComplexityRoot.Query.DataExport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.DataExport(childComplexity), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -2694,6 +2797,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.CreatedAt(childComplexity), true
+	case "User.deleted":
+		if e.ComplexityRoot.User.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Deleted(childComplexity), true
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -3233,6 +3342,79 @@ type MemberLeft implements Event {
   user: User!
   "Who removed them; null when they left by themselves."
   by: User
+}
+`, BuiltIn: false},
+	{Name: "../schema/lifecycle.graphqls", Input: `# Leaving and taking your data: account deletion and data export
+# (docs/lifecycle.md).
+
+extend type Query {
+  "My latest data export (requestDataExport), or null if I never asked for one."
+  dataExport: DataExport
+}
+
+extend type Mutation {
+  """
+  Delete my account, confirming with my password (a wrong one is BAD_USER_INPUT
+  on ` + "`" + `password` + "`" + `). At once: every session ends, the profile becomes a tombstone
+  ("Deleted account"), and no one can sign in as me. Then, in the background:
+  every message I sent is erased for everyone (text and files), my uploads and
+  stories are deleted and search forgets me. My username is released after a
+  quarantine. Deleting again is a no-op.
+  """
+  deleteAccount(password: String!): DeleteAccountPayload!
+  """
+  Start an export of my data: one zip archive (profile, sessions, conversations,
+  the messages I sent, my reactions and read positions, my uploaded files),
+  built in the background. At most one runs at a time (asking again returns it)
+  and one per day (RATE_LIMITED with ` + "`" + `extensions.retryAt` + "`" + `). Poll ` + "`" + `dataExport` + "`" + `
+  for its URL.
+  """
+  requestDataExport: DataExport!
+}
+
+"The result of deleteAccount."
+type DeleteAccountPayload {
+  "When the account was deleted."
+  deletedAt: Time!
+  "When the username becomes free for others to take."
+  usernameReleasedAt: Time!
+}
+
+"Where a data export is."
+enum DataExportStatus {
+  "Waiting to be built."
+  PENDING
+  "Being built."
+  RUNNING
+  "Ready: ` + "`" + `url` + "`" + ` downloads it."
+  READY
+  "Building failed; request a new one."
+  FAILED
+  "The archive was deleted after its retention."
+  EXPIRED
+}
+
+"A data export: one zip archive of my data."
+type DataExport {
+  "The export's id."
+  id: ID!
+  "Where it is."
+  status: DataExportStatus!
+  "When I asked for it."
+  requestedAt: Time!
+  "When it became ready or failed."
+  finishedAt: Time
+  "When a ready archive is deleted."
+  expiresAt: Time
+  "A signed download URL, valid until ` + "`" + `urlExpiresAt` + "`" + `; set only when READY. Ask again for a fresh one."
+  url: String
+  "When ` + "`" + `url` + "`" + ` stops working."
+  urlExpiresAt: Time
+}
+
+extend type User {
+  "True for a deleted account's tombstone (shown as \"Deleted account\")."
+  deleted: Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/media.graphqls", Input: `# Attachments, uploads and stories (the media package).
@@ -4198,6 +4380,36 @@ func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ConversationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataExport_id(ctx, field)
+	case "status":
+		return ec.fieldContext_DataExport_status(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_DataExport_requestedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_DataExport_finishedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExport_expiresAt(ctx, field)
+	case "url":
+		return ec.fieldContext_DataExport_url(ctx, field)
+	case "urlExpiresAt":
+		return ec.fieldContext_DataExport_urlExpiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataExport", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedAt":
+		return ec.fieldContext_DeleteAccountPayload_deletedAt(ctx, field)
+	case "usernameReleasedAt":
+		return ec.fieldContext_DeleteAccountPayload_usernameReleasedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteAccountPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_FormField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -4578,6 +4790,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_presence(ctx, field)
 	case "totalUnreadCount":
 		return ec.fieldContext_User_totalUnreadCount(ctx, field)
+	case "deleted":
+		return ec.fieldContext_User_deleted(ctx, field)
 	case "blockedByMe":
 		return ec.fieldContext_User_blockedByMe(ctx, field)
 	case "blockedUsers":
@@ -4969,6 +5183,20 @@ func (ec *executionContext) field_Mutation_createUpload_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg0
 	return args, nil
 }
 
@@ -6779,6 +7007,213 @@ func (ec *executionContext) fieldContext_ConversationUpdated_conversation(_ cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DataExport_id(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DataExport_status(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v lifecycle.ExportStatus) graphql.Marshaler {
+			return ec.marshalNDataExportStatus2messengerᚋlifecycleᚐExportStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "DataExportStatus")
+}
+
+func (ec *executionContext) _DataExport_requestedAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataExport_finishedAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataExport_url(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "String")
+}
+
+func (ec *executionContext) _DataExport_urlExpiresAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_urlExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URLExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_urlExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DeleteAccountPayload_deletedAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Deletion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteAccountPayload_deletedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteAccountPayload_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DeleteAccountPayload_usernameReleasedAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Deletion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteAccountPayload_usernameReleasedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsernameReleasedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteAccountPayload_usernameReleasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _DeliveryCursorMoved_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.DeliveryCursorMoved) (ret graphql.Marshaler) {
@@ -9326,6 +9761,82 @@ func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAccount(ctx, fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *lifecycle.Deletion) graphql.Marshaler {
+			return ec.marshalNDeleteAccountPayload2ᚖmessengerᚋlifecycleᚐDeletion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestDataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestDataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestDataExport(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *lifecycle.Export) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚖmessengerᚋlifecycleᚐExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestDataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_uploadFile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10844,6 +11355,38 @@ func (ec *executionContext) fieldContext_Query_conversations(ctx context.Context
 	if fc.Args, err = ec.field_Query_conversations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().DataExport(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *lifecycle.Export) graphql.Marshaler {
+			return ec.marshalODataExport2ᚖmessengerᚋlifecycleᚐExport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -13939,6 +14482,29 @@ func (ec *executionContext) fieldContext_User_totalUnreadCount(_ context.Context
 	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
 }
 
+func (ec *executionContext) _User_deleted(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Deleted(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _User_blockedByMe(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16428,6 +16994,107 @@ func (ec *executionContext) _ConversationUpdated(ctx context.Context, sel ast.Se
 	return out
 }
 
+var dataExportImplementors = []string{"DataExport"}
+
+func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSet, obj *lifecycle.Export) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataExport")
+		case "id":
+			out.Values[i] = ec._DataExport_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._DataExport_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestedAt":
+			out.Values[i] = ec._DataExport_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._DataExport_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._DataExport_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._DataExport_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "urlExpiresAt":
+			out.Values[i] = ec._DataExport_urlExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteAccountPayloadImplementors = []string{"DeleteAccountPayload"}
+
+func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *lifecycle.Deletion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteAccountPayload")
+		case "deletedAt":
+			out.Values[i] = ec._DeleteAccountPayload_deletedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usernameReleasedAt":
+			out.Values[i] = ec._DeleteAccountPayload_usernameReleasedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deliveryCursorMovedImplementors = []string{"DeliveryCursorMoved", "Event"}
 
 func (ec *executionContext) _DeliveryCursorMoved(ctx context.Context, sel ast.SelectionSet, obj *chat.DeliveryCursorMoved) graphql.Marshaler {
@@ -17353,6 +18020,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "deleteAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestDataExport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestDataExport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "uploadFile":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_uploadFile(ctx, field)
@@ -17798,6 +18479,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_conversations(ctx, field)
+				})
+		case "dataExport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dataExport(ctx, field)
 				})
 		case "upload":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -18968,6 +19655,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_totalUnreadCount(ctx, field, obj)
 				})
+		case "deleted":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_deleted(ctx, field, obj)
+				})
 		case "blockedByMe":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -19670,6 +20363,37 @@ func (ec *executionContext) unmarshalNCreateGroupInput2messengerᚋgraphᚋmodel
 func (ec *executionContext) unmarshalNCreateUploadInput2messengerᚋgraphᚋmodelᚐCreateUploadInput(ctx context.Context, v any) (model.CreateUploadInput, error) {
 	res, err := ec.unmarshalInputCreateUploadInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDataExport2ᚖmessengerᚋlifecycleᚐExport(ctx context.Context, sel ast.SelectionSet, v *lifecycle.Export) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DataExport!")
+		return graphql.Null
+	}
+	return ec._DataExport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDataExportStatus2messengerᚋlifecycleᚐExportStatus(ctx context.Context, v any) (lifecycle.ExportStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := lifecycle.ExportStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDataExportStatus2messengerᚋlifecycleᚐExportStatus(ctx context.Context, sel ast.SelectionSet, v lifecycle.ExportStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DataExportStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNDeleteAccountPayload2ᚖmessengerᚋlifecycleᚐDeletion(ctx context.Context, sel ast.SelectionSet, v *lifecycle.Deletion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteAccountPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteAccountPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEvent2messengerᚋchatᚐEvent(ctx context.Context, sel ast.SelectionSet, v chat.Event) graphql.Marshaler {
@@ -20550,6 +21274,13 @@ func (ec *executionContext) marshalOConversation2ᚖmessengerᚋstorageᚐConver
 		return graphql.Null
 	}
 	return ec._Conversation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODataExport2ᚖmessengerᚋlifecycleᚐExport(ctx context.Context, sel ast.SelectionSet, v *lifecycle.Export) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DataExport(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -17,6 +17,7 @@ import (
 	"messenger/chat"
 	"messenger/gqlws"
 	"messenger/graph"
+	"messenger/lifecycle"
 	"messenger/loaders"
 	"messenger/observe"
 	"messenger/persisted"
@@ -30,6 +31,9 @@ import (
 type Config struct {
 	// Chat is the domain. Required.
 	Chat *chat.Service
+	// Lifecycle deletes accounts and exports data (nil: deleteAccount,
+	// requestDataExport and dataExport answer UNAVAILABLE).
+	Lifecycle *lifecycle.Service
 	// Loaders is what the dataloaders read: the store's batch lookups (the
 	// opened store, wrapped by the Observer to time them). Required.
 	Loaders loaders.Source
@@ -131,7 +135,7 @@ func New(cfg Config) *Handler {
 		cfg.QueryCacheBytes = 32 << 20
 	}
 
-	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}
+	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media, Lifecycle: cfg.Lifecycle}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	wsCfg := cfg.WebSocket
 	wsCfg.Init = wsInit(cfg)

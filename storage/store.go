@@ -22,6 +22,7 @@ type Store interface {
 	Reactions
 	Listing
 	Sessions
+	Lifecycle
 	Privacy
 	Replies
 
