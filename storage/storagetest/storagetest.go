@@ -49,6 +49,12 @@ func Run(t *testing.T, newStore Factory) {
 		{"ListingPagesEveryConversationAndUserOnce", testListing},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
+		{"InviteLinksAreUsedRevokedAndExpire", testInviteLinks},
+		{"ConcurrentInviteUsesAdmitExactlyMaxUses", testInviteMaxUsesUnderConcurrency},
+		{"JoinRequestsAreTakenOnce", testJoinRequests},
+		{"BansAreListedAndLifted", testBans},
+		{"ModerationSettingsPatchAndSlowModeTurns", testModerationSettingsAndSlowMode},
+		{"ModeratorDeletionsAndModerationLog", testModeratorDeletionsAndLog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
