@@ -26,7 +26,11 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 	if err := s.validBody(body); err != nil {
 		return storage.Message{}, err
 	}
-	if _, err := s.member(ctx, conversationID, me); err != nil {
+	mem, err := s.member(ctx, conversationID, me)
+	if err != nil {
+		return storage.Message{}, err
+	}
+	if err := s.checkPosting(ctx, mem); err != nil {
 		return storage.Message{}, err
 	}
 	d := Draft{ConversationID: conversationID, SenderID: me, ClientMessageID: clientMessageID, Body: body, Attachments: attachments}
@@ -229,7 +233,7 @@ func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone 
 		return m, nil
 	}
 	if m.SenderID != me {
-		return m, forbidden("only the sender may delete a message for everyone")
+		return s.moderatorDelete(ctx, me, m, ev) // moderation.go
 	}
 	if m, err = s.recall(ctx, me, messageID, ev); err != nil {
 		return m, err
