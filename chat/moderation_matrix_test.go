@@ -99,21 +99,33 @@ func TestModerationPermissionMatrix(t *testing.T) {
 		}},
 		{"revokeInviteLink", func(f *modFixture, a string) error { _, err := f.e.chat.RevokeInviteLink(ctx, a, f.code); return err }},
 		{"inviteLinks", func(f *modFixture, a string) error { _, err := f.e.chat.InviteLinks(ctx, a, f.group); return err }},
-		{"joinRequests", func(f *modFixture, a string) error { _, _, err := f.e.chat.JoinRequests(ctx, a, f.group, 0, ""); return err }},
+		{"joinRequests", func(f *modFixture, a string) error {
+			_, _, err := f.e.chat.JoinRequests(ctx, a, f.group, 0, "")
+			return err
+		}},
 		{"approveJoinRequest", func(f *modFixture, a string) error {
 			_, err := f.e.chat.ApproveJoinRequest(ctx, a, f.group, f.requester)
 			return err
 		}},
 		{"declineJoinRequest", func(f *modFixture, a string) error { return f.e.chat.DeclineJoinRequest(ctx, a, f.group, f.requester) }},
-		{"banMember", func(f *modFixture, a string) error { _, err := f.e.chat.BanMember(ctx, a, f.group, f.target, nil); return err }},
+		{"banMember", func(f *modFixture, a string) error {
+			_, err := f.e.chat.BanMember(ctx, a, f.group, f.target, nil)
+			return err
+		}},
 		{"unbanMember", func(f *modFixture, a string) error { return f.e.chat.UnbanMember(ctx, a, f.group, f.banned) }},
-		{"bannedMembers", func(f *modFixture, a string) error { _, _, err := f.e.chat.BannedMembers(ctx, a, f.group, 0, ""); return err }},
+		{"bannedMembers", func(f *modFixture, a string) error {
+			_, _, err := f.e.chat.BannedMembers(ctx, a, f.group, 0, "")
+			return err
+		}},
 		{"setSlowMode", func(f *modFixture, a string) error { _, err := f.e.chat.SetSlowMode(ctx, a, f.group, 60); return err }},
 		{"setAnnouncementOnly", func(f *modFixture, a string) error {
 			_, err := f.e.chat.SetAnnouncementOnly(ctx, a, f.group, true)
 			return err
 		}},
-		{"moderationLog", func(f *modFixture, a string) error { _, _, err := f.e.chat.ModerationLog(ctx, a, f.group, 0, ""); return err }},
+		{"moderationLog", func(f *modFixture, a string) error {
+			_, _, err := f.e.chat.ModerationLog(ctx, a, f.group, 0, "")
+			return err
+		}},
 		{"deleteOthersMessage", func(f *modFixture, a string) error { _, err := f.e.chat.Delete(ctx, a, f.msgID, true); return err }},
 	}
 	want := map[string]fault.Code{"owner": "", "admin": "", "member": fault.Forbidden, "outsider": fault.NotFound}
