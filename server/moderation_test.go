@@ -207,7 +207,9 @@ func TestInviteLinksOverGraphQL(t *testing.T) {
 	}
 	g.requester.Refused(t, "NOT_FOUND", joinByInviteOp, map[string]any{"code": link.Code}) // used up
 	// The approval link's request.
-	var reqs struct{ JoinRequests []struct{ User struct{ ID string } } }
+	var reqs struct {
+		JoinRequests []struct{ User struct{ ID string } }
+	}
 	g.admin.Must(t, joinRequestsOp, map[string]any{"c": g.id}, &reqs)
 	if len(reqs.JoinRequests) != 1 || reqs.JoinRequests[0].User.ID != g.requester.UserID {
 		t.Fatalf("requests = %+v", reqs)
@@ -246,7 +248,9 @@ func TestBansSlowModeAndAnnouncementsOverGraphQL(t *testing.T) {
 	g.admin.Must(t, banOp, map[string]any{"c": g.id, "u": g.target.UserID}, nil)
 	g.owner.Refused(t, "FORBIDDEN", addMembersOp, map[string]any{"c": g.id, "u": []string{g.target.UserID}})
 	g.target.Refused(t, "FORBIDDEN", joinByInviteOp, map[string]any{"code": open.CreateInviteLink.Code})
-	var banned struct{ BannedMembers []struct{ User struct{ ID string } } }
+	var banned struct {
+		BannedMembers []struct{ User struct{ ID string } }
+	}
 	g.admin.Must(t, bannedOp, map[string]any{"c": g.id}, &banned)
 	if len(banned.BannedMembers) != 2 {
 		t.Fatalf("banned = %+v", banned)
