@@ -10,6 +10,7 @@ import (
 
 	"messenger/chat"
 	"messenger/fault"
+	"messenger/realtime"
 	"messenger/storage"
 )
 
@@ -208,10 +209,25 @@ func TestModeratorDeletionRecordsWhoAndIsLogged(t *testing.T) {
 	ctx := context.Background()
 	f := newModFixture(t)
 	e := f.e
+	got := collect{events: make(chan realtime.Event, 64)}
+	cancel, err := e.log.Subscribe(ctx, f.member, "", got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
 	e.advance(48 * time.Hour) // moderators have no recall window
 	m, err := e.chat.Delete(ctx, f.admin, f.msgID, true)
 	if err != nil || m.DeletedAt == nil || m.Body != "" {
 		t.Fatalf("moderator delete = %+v, %v", m, err)
+	}
+	var deleted *chat.MessageDeleted
+	for len(got.events) > 0 {
+		if ev := <-got.events; ev.Type == "MessageDeleted" {
+			deleted, _ = ev.Value.(*chat.MessageDeleted)
+		}
+	}
+	if deleted == nil || !deleted.ForEveryone || deleted.DeletedByID != f.admin {
+		t.Fatalf("the members' MessageDeleted = %+v, want one naming the admin", deleted)
 	}
 	if by, err := e.chat.DeletedBy(ctx, m); err != nil || by != f.admin {
 		t.Fatalf("DeletedBy = %q, %v; want the admin", by, err)
