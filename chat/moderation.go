@@ -216,38 +216,12 @@ func (s *Service) updateModeration(ctx context.Context, me, conversationID strin
 	if err := s.store.UpdateModerationSettings(ctx, conversationID, p); err != nil {
 		return c, fmt.Errorf("chat: update moderation settings: %w", err)
 	}
+	s.rules.forget(conversationID)
 	s.logModeration(ctx, storage.ModerationEntry{ConversationID: conversationID, ActorID: me, Action: action, Detail: detail})
 	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
 		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
 	}
 	return c, nil
-}
-
-// checkPosting applies a group's posting rules to a send by mem: in an
-// announcement-only group only owners and admins send; in slow mode a
-// member sends once per interval (RATE_LIMITED with retryAt otherwise).
-// Owners and admins are exempt from both.
-func (s *Service) checkPosting(ctx context.Context, mem storage.Member) error {
-	if mem.Role == storage.RoleOwner || mem.Role == storage.RoleAdmin {
-		return nil
-	}
-	rules, err := s.store.ModerationSettings(ctx, mem.ConversationID)
-	if err != nil {
-		return fmt.Errorf("chat: moderation settings: %w", err)
-	}
-	if rules.AnnouncementOnly {
-		return forbidden("only the group's owner and admins may send here")
-	}
-	if rules.SlowModeSeconds > 0 {
-		retryAt, err := s.store.TakeSlowModeTurn(ctx, mem.ConversationID, mem.UserID, s.now(), time.Duration(rules.SlowModeSeconds)*time.Second)
-		if err != nil {
-			return fmt.Errorf("chat: slow mode: %w", err)
-		}
-		if !retryAt.IsZero() {
-			return RateLimitedUntil(fmt.Sprintf("slow mode: one message every %d s; retry at retryAt", rules.SlowModeSeconds), retryAt)
-		}
-	}
-	return nil
 }
 
 // ModerationLog pages a group's moderation log, newest first (owner or

@@ -82,6 +82,11 @@ type Config struct {
 	// default): a takeover of an append still running can give some
 	// members that message twice, the second copy out of order.
 	FanOutPatience time.Duration
+	// PostingRulesTTL is how long this instance reuses a group's posting
+	// rules (slow mode, announcement-only) read for a send (default 1 s;
+	// negative: read them on every send). A change made on this instance
+	// applies at once; one made on another applies here within the TTL.
+	PostingRulesTTL time.Duration
 }
 
 // Service is the domain: every rule of the product lives behind its methods.
@@ -95,6 +100,7 @@ type Service struct {
 	presence *presenceState
 	messages messageLocks
 	decoded  decodeCache
+	rules    rulesCache // postingrules.go
 	// attachments is the plugged-in Attachments port (UseAttachments).
 	attachments atomic.Pointer[Attachments]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
@@ -195,6 +201,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.FanOutPatience <= 0 {
 		cfg.FanOutPatience = 2 * time.Second
+	}
+	if cfg.PostingRulesTTL == 0 {
+		cfg.PostingRulesTTL = time.Second
 	}
 	s := &Service{
 		cfg: cfg, store: cfg.Store, log: cfg.Log, turns: cfg.Turns, presence: &presenceState{tracker: cfg.Presence},
