@@ -79,6 +79,9 @@ func (s *Service) checkPosting(ctx context.Context, mem storage.Member) error {
 	if mem.Role == storage.RoleOwner || mem.Role == storage.RoleAdmin {
 		return nil
 	}
+	if key, ok := s.kinds.get(mem.ConversationID); ok && key != "" {
+		return nil // a direct conversation has no posting rules
+	}
 	rules, err := s.postingRules(ctx, mem.ConversationID)
 	if err != nil {
 		return err

@@ -100,6 +100,7 @@ type Service struct {
 	presence *presenceState
 	messages messageLocks
 	decoded  decodeCache
+	kinds    kindCache
 	rules    rulesCache // postingrules.go
 	// attachments is the plugged-in Attachments port (UseAttachments).
 	attachments atomic.Pointer[Attachments]
