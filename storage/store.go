@@ -25,6 +25,7 @@ type Store interface {
 	Lifecycle
 	Privacy
 	Replies
+	Moderation
 
 	// Close flushes and releases the store.
 	Close() error

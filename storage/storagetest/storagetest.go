@@ -65,6 +65,12 @@ func Run(t *testing.T, newStore Factory) {
 		{"RefsAreStoredWithTheMessage", testRefsAreStoredWithTheMessage},
 		{"ThreadSummaryCountsReplies", testThreadSummaryCountsReplies},
 		{"MentionsCountUntilRead", testMentionsCountUntilRead},
+		{"InviteLinksAreUsedRevokedAndExpire", testInviteLinks},
+		{"ConcurrentInviteUsesAdmitExactlyMaxUses", testInviteMaxUsesUnderConcurrency},
+		{"JoinRequestsAreTakenOnce", testJoinRequests},
+		{"BansAreListedAndLifted", testBans},
+		{"ModerationSettingsPatchAndSlowModeTurns", testModerationSettingsAndSlowMode},
+		{"ModeratorDeletionsAndModerationLog", testModeratorDeletionsAndLog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
