@@ -124,8 +124,11 @@ func (s *Service) LogInFrom(ctx context.Context, dev Device, username, password 
 	if err != nil {
 		return Session{}, fmt.Errorf("chat: check password: %w", err)
 	}
-	if !ok || !usable(u) {
+	if !ok {
 		return Session{}, wrong
+	}
+	if err := accountState(u); err != nil {
+		return Session{}, err // the right password: say why, as Telegram does
 	}
 	return s.startSession(ctx, u, dev)
 }

@@ -54,6 +54,9 @@ type (
 		MessageID      string `json:"messageId"`
 		Seq            int64  `json:"seq"`
 		ForEveryone    bool   `json:"forEveryone"`
+		// DeletedByID is the moderator who deleted someone else's message
+		// for everyone ("" for a sender's recall or a hide).
+		DeletedByID string `json:"deletedById,omitempty"`
 	}
 	// ReactionUpdated: a reaction was added or removed.
 	ReactionUpdated struct {

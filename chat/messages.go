@@ -39,6 +39,9 @@ func (s *Service) send(ctx context.Context, me, conversationID, clientMessageID,
 	if err != nil {
 		return storage.Message{}, err
 	}
+	if err := s.checkPosting(ctx, mem); err != nil {
+		return storage.Message{}, err
+	}
 	if err := s.mayMessageIn(ctx, me, conversationID); err != nil {
 		return storage.Message{}, err
 	}
@@ -250,7 +253,7 @@ func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone 
 		return m, nil
 	}
 	if m.SenderID != me {
-		return m, forbidden("only the sender may delete a message for everyone")
+		return s.moderatorDelete(ctx, me, m, ev) // moderation.go
 	}
 	if m, err = s.recall(ctx, me, messageID, ev); err != nil {
 		return m, err

@@ -93,6 +93,11 @@ type Config struct {
 	// SessionEndListener, when set, is told of every session that ends on
 	// this instance (push unregisters its devices).
 	SessionEndListener SessionEndListener
+	// PostingRulesTTL is how long this instance reuses a group's posting
+	// rules (slow mode, announcement-only) read for a send (default 1 s;
+	// negative: read them on every send). A change made on this instance
+	// applies at once; one made on another applies here within the TTL.
+	PostingRulesTTL time.Duration
 }
 
 // Service is the domain: every rule of the product lives behind its methods.
@@ -107,6 +112,7 @@ type Service struct {
 	messages messageLocks
 	decoded  decodeCache
 	kinds    kindCache
+	rules    rulesCache // postingrules.go
 	// attachments is the plugged-in Attachments port (UseAttachments).
 	attachments atomic.Pointer[Attachments]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
@@ -213,6 +219,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Revocations == nil {
 		cfg.Revocations = memrevocation.New()
+	}
+	if cfg.PostingRulesTTL == 0 {
+		cfg.PostingRulesTTL = time.Second
 	}
 	s := &Service{
 		cfg: cfg, store: cfg.Store, log: cfg.Log, turns: cfg.Turns, presence: &presenceState{tracker: cfg.Presence},

@@ -307,3 +307,9 @@ func (e SessionRevoked) WithCursor(c string) Event {
 }
 
 func init() { RegisterEvent(func() Event { return &SessionRevoked{} }) }
+
+// ExportSessions lists userID's open sessions for a data export archive
+// (lifecycle.SessionLister): the same view the user gets from Sessions.
+func (s *Service) ExportSessions(ctx context.Context, userID string) (any, error) {
+	return s.Sessions(ctx, userID, "")
+}

@@ -12,6 +12,7 @@ import (
 	"messenger/fault"
 	"messenger/graph/model"
 	"messenger/ids"
+	"messenger/lifecycle"
 	"messenger/loaders"
 	"messenger/media"
 	"messenger/push"
@@ -23,6 +24,9 @@ type Resolver struct {
 	Chat *chat.Service
 	// Media serves attachments and stories; nil disables them.
 	Media *media.Service
+	// Lifecycle deletes accounts and exports data; nil refuses those
+	// with UNAVAILABLE.
+	Lifecycle *lifecycle.Service
 	// Push is the websocket transport, which subscriptions push their
 	// events to (stream.go); nil: every subscription is read by a
 	// goroutine that blocks on its channel.

@@ -17,6 +17,7 @@ import (
 	"messenger/chat"
 	"messenger/gqlws"
 	"messenger/graph"
+	"messenger/lifecycle"
 	"messenger/loaders"
 	"messenger/observe"
 	"messenger/persisted"
@@ -34,6 +35,9 @@ type Config struct {
 	// Notifications registers push devices and keeps notification
 	// settings (nil: those operations answer UNAVAILABLE).
 	Notifications *push.Service
+	// Lifecycle deletes accounts and exports data (nil: deleteAccount,
+	// requestDataExport and dataExport answer UNAVAILABLE).
+	Lifecycle *lifecycle.Service
 	// Loaders is what the dataloaders read: the store's batch lookups (the
 	// opened store, wrapped by the Observer to time them). Required.
 	Loaders loaders.Source
@@ -135,7 +139,7 @@ func New(cfg Config) *Handler {
 		cfg.QueryCacheBytes = 32 << 20
 	}
 
-	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media, Notifications: cfg.Notifications}
+	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media, Lifecycle: cfg.Lifecycle, Notifications: cfg.Notifications}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	wsCfg := cfg.WebSocket
 	wsCfg.Init = wsInit(cfg)

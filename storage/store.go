@@ -23,8 +23,10 @@ type Store interface {
 	Listing
 	Push
 	Sessions
+	Lifecycle
 	Privacy
 	Replies
+	Moderation
 
 	// Close flushes and releases the store.
 	Close() error

@@ -42,6 +42,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "migrate" {
 		cmd, os.Args = runMigrate, os.Args[1:]
 	}
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		cmd, os.Args = runAdmin, os.Args[1:]
+	}
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
 		cmd, os.Args = runHealthcheck, os.Args[1:]
 	}
@@ -152,6 +155,14 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 	defer func() { _ = closeUploads() }()
+	life, err := openLifecycle(ctx, cfg, svc, store, uploads.Media, key, logger)
+	if err != nil {
+		return err
+	}
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() { defer close(jobsDone); life.Run(jobsCtx) }() // resumes the jobs a previous process left
+	defer func() { stopJobs(); <-jobsDone }()                // before the store closes
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -164,7 +175,7 @@ func run(args []string, logger *slog.Logger) error {
 		}
 		defer func() { _ = closeDebug() }()
 	}
-	sc := server.Config{Chat: svc, Notifications: notifications, Tokens: tokens, Loaders: obs.Loaders(store), Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
+	sc := server.Config{Chat: svc, Lifecycle: life, Notifications: notifications, Tokens: tokens, Loaders: obs.Loaders(store), Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
 	sc.Degraded = searchDegraded(indexer)
 	closeRedis, err := production(ctx, cfg, &sc)
 	if err != nil {

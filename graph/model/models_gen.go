@@ -37,6 +37,16 @@ type CreateGroupInput struct {
 	MemberIds []string `json:"memberIds"`
 }
 
+// Fields of a new invite link; all optional.
+type CreateInviteLinkInput struct {
+	// When it stops working (in the future, at most a year ahead); absent: never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// How many joins it admits (1-100,000); absent: unlimited.
+	MaxUses *int `json:"maxUses,omitempty"`
+	// Joining needs an admin's approval.
+	RequireApproval *bool `json:"requireApproval,omitempty"`
+}
+
 // A presigned upload slot to upload a file straight to storage.
 type CreateUploadInput struct {
 	// The file's name.
@@ -107,6 +117,22 @@ type MessageSearchEdge struct {
 	Cursor string `json:"cursor"`
 	// The hit.
 	Node *chat.SearchHit `json:"node"`
+}
+
+// A page of the moderation log, newest first.
+type ModerationLogConnection struct {
+	// The entries on this page.
+	Edges []*ModerationLogEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A moderation log entry in a connection.
+type ModerationLogEdge struct {
+	// Cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *storage.ModerationEntry `json:"node"`
 }
 
 // Writes. A refused mutation changes nothing and says why in `extensions.code`.
@@ -361,6 +387,67 @@ func (e ConversationKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The outcome of joinByInvite.
+type InviteJoinStatus string
+
+const (
+	// I am now a member.
+	InviteJoinStatusJoined InviteJoinStatus = "JOINED"
+	// My join request waits for an admin.
+	InviteJoinStatusRequested InviteJoinStatus = "REQUESTED"
+	// I was a member already; the link was not used up.
+	InviteJoinStatusAlreadyMember InviteJoinStatus = "ALREADY_MEMBER"
+)
+
+var AllInviteJoinStatus = []InviteJoinStatus{
+	InviteJoinStatusJoined,
+	InviteJoinStatusRequested,
+	InviteJoinStatusAlreadyMember,
+}
+
+func (e InviteJoinStatus) IsValid() bool {
+	switch e {
+	case InviteJoinStatusJoined, InviteJoinStatusRequested, InviteJoinStatusAlreadyMember:
+		return true
+	}
+	return false
+}
+
+func (e InviteJoinStatus) String() string {
+	return string(e)
+}
+
+func (e *InviteJoinStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InviteJoinStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InviteJoinStatus", str)
+	}
+	return nil
+}
+
+func (e InviteJoinStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InviteJoinStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InviteJoinStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // A member's role in a group.
 type MemberRole string
 
@@ -417,6 +504,82 @@ func (e *MemberRole) UnmarshalJSON(b []byte) error {
 }
 
 func (e MemberRole) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A moderation action.
+type ModerationAction string
+
+const (
+	ModerationActionBan              ModerationAction = "BAN"
+	ModerationActionUnban            ModerationAction = "UNBAN"
+	ModerationActionRemoveMember     ModerationAction = "REMOVE_MEMBER"
+	ModerationActionSetRole          ModerationAction = "SET_ROLE"
+	ModerationActionDeleteMessage    ModerationAction = "DELETE_MESSAGE"
+	ModerationActionSlowMode         ModerationAction = "SLOW_MODE"
+	ModerationActionAnnouncementOnly ModerationAction = "ANNOUNCEMENT_ONLY"
+	ModerationActionInviteCreated    ModerationAction = "INVITE_CREATED"
+	ModerationActionInviteRevoked    ModerationAction = "INVITE_REVOKED"
+	ModerationActionJoinedByInvite   ModerationAction = "JOINED_BY_INVITE"
+	ModerationActionJoinApproved     ModerationAction = "JOIN_APPROVED"
+	ModerationActionJoinDeclined     ModerationAction = "JOIN_DECLINED"
+)
+
+var AllModerationAction = []ModerationAction{
+	ModerationActionBan,
+	ModerationActionUnban,
+	ModerationActionRemoveMember,
+	ModerationActionSetRole,
+	ModerationActionDeleteMessage,
+	ModerationActionSlowMode,
+	ModerationActionAnnouncementOnly,
+	ModerationActionInviteCreated,
+	ModerationActionInviteRevoked,
+	ModerationActionJoinedByInvite,
+	ModerationActionJoinApproved,
+	ModerationActionJoinDeclined,
+}
+
+func (e ModerationAction) IsValid() bool {
+	switch e {
+	case ModerationActionBan, ModerationActionUnban, ModerationActionRemoveMember, ModerationActionSetRole, ModerationActionDeleteMessage, ModerationActionSlowMode, ModerationActionAnnouncementOnly, ModerationActionInviteCreated, ModerationActionInviteRevoked, ModerationActionJoinedByInvite, ModerationActionJoinApproved, ModerationActionJoinDeclined:
+		return true
+	}
+	return false
+}
+
+func (e ModerationAction) String() string {
+	return string(e)
+}
+
+func (e *ModerationAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ModerationAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ModerationAction", str)
+	}
+	return nil
+}
+
+func (e ModerationAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ModerationAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ModerationAction) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -54,6 +54,11 @@ func Run(t *testing.T, newStore Factory) {
 		{"SessionsAreListedPerUserAndDeleted", testSessions},
 		{"SessionRotationIsCompareAndSet", testSessionRotation},
 		{"PasswordChangeReplacesTheHash", testPasswordChange},
+		{"BanAndTombstoneAUser", testBanAndTombstone},
+		{"ReleasedUsernameIsFreeAgain", testReleaseUsername},
+		{"OneUnfinishedJobPerUserAndKind", testOneUnfinishedJobPerUserAndKind},
+		{"UnfinishedJobsAreListedUntilFinished", testUnfinishedJobsAreListedUntilFinished},
+		{"JobLeasesHaveOneHolder", testJobLeases},
 		{"BlocksAreDirectedAndListedBothWays", testBlocks},
 		{"PrivacySettingsAreReplacedWhole", testPrivacySettings},
 		{"ForgetPrivacyRemovesBlocksBothWaysAndSettings", testForgetPrivacy},
@@ -62,6 +67,12 @@ func Run(t *testing.T, newStore Factory) {
 		{"RefsAreStoredWithTheMessage", testRefsAreStoredWithTheMessage},
 		{"ThreadSummaryCountsReplies", testThreadSummaryCountsReplies},
 		{"MentionsCountUntilRead", testMentionsCountUntilRead},
+		{"InviteLinksAreUsedRevokedAndExpire", testInviteLinks},
+		{"ConcurrentInviteUsesAdmitExactlyMaxUses", testInviteMaxUsesUnderConcurrency},
+		{"JoinRequestsAreTakenOnce", testJoinRequests},
+		{"BansAreListedAndLifted", testBans},
+		{"ModerationSettingsPatchAndSlowModeTurns", testModerationSettingsAndSlowMode},
+		{"ModeratorDeletionsAndModerationLog", testModeratorDeletionsAndLog},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -279,6 +279,75 @@ query FindPeople($prefix: String!) {
 `,
     variables: { query: 'hello', prefix: 'a' },
   },
+  {
+    name: 'Invite link (owner or admin), preview and join',
+    query: `mutation CreateInviteLink($conversationId: ID!) {
+  createInviteLink(conversationId: $conversationId, input: {maxUses: 50, requireApproval: false}) {
+    code
+    uses
+    maxUses
+    expiresAt
+  }
+}
+
+query PreviewInvite($code: String!) {
+  previewInvite(code: $code) {
+    title
+    memberCount
+    requireApproval
+  }
+}
+
+mutation JoinByInvite($code: String!) {
+  joinByInvite(code: $code) {
+    status
+    conversation {
+      id
+      title
+    }
+  }
+}
+`,
+    variables: { conversationId: '...', code: '...' },
+  },
+  {
+    name: 'Moderation: ban, slow mode, log',
+    query: `mutation BanMember($conversationId: ID!, $userId: ID!) {
+  banMember(conversationId: $conversationId, userId: $userId) {
+    user {
+      username
+    }
+    until
+  }
+}
+
+mutation SetSlowMode($conversationId: ID!) {
+  setSlowMode(conversationId: $conversationId, slowModeSeconds: 30) {
+    slowModeSeconds
+    announcementOnly
+  }
+}
+
+query ModerationLog($conversationId: ID!) {
+  moderationLog(conversationId: $conversationId, first: 20) {
+    edges {
+      node {
+        at
+        action
+        actor {
+          username
+        }
+        targetUser {
+          username
+        }
+        detail
+      }
+    }
+  }
+}
+`,
+    variables: { conversationId: '...', userId: '...' },
+  },
 ];
 
 /** GraphiQL `defaultTabs` built from {@link examples}. */
