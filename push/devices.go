@@ -210,3 +210,21 @@ func (s *Service) SetNotificationSettings(ctx context.Context, me string, c Sett
 	}
 	return view(ns), nil
 }
+
+// ForgetUser deletes every device and the notification settings of a user
+// whose account is deleted (the lifecycle area calls it). Idempotent.
+func (s *Service) ForgetUser(ctx context.Context, userID string) error {
+	ds, err := s.store.Devices(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("push: devices of %s: %w", userID, err)
+	}
+	for _, d := range ds {
+		if err := s.store.DeleteDevice(ctx, userID, d.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("push: forget device %s of %s: %w", d.ID, userID, err)
+		}
+	}
+	if err := s.store.PutNotificationSettings(ctx, userID, storage.NotificationSettings{}); err != nil {
+		return fmt.Errorf("push: forget settings of %s: %w", userID, err)
+	}
+	return nil
+}

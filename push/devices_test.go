@@ -130,3 +130,24 @@ func TestBadDefaultLevelIsRefused(t *testing.T) {
 		t.Fatalf("settings changed: %+v", ns)
 	}
 }
+
+func TestADeletedAccountsDevicesAndSettingsAreForgotten(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	me := e.users(t, "me")[0]
+	e.device(t, me, storage.FCM)
+	e.device(t, me, storage.WebPush)
+	off := false
+	if _, err := e.push.SetNotificationSettings(context.Background(), me, push.SettingsChange{ShowPreview: &off}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // idempotent
+		if err := e.push.ForgetUser(context.Background(), me); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, _ := e.push.Devices(context.Background(), me)
+	ns, _ := e.push.NotificationSettings(context.Background(), me)
+	if len(ds) != 0 || !ns.ShowPreview {
+		t.Fatalf("after ForgetUser: devices %+v, settings %+v", ds, ns)
+	}
+}
