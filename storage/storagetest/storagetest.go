@@ -49,6 +49,10 @@ func Run(t *testing.T, newStore Factory) {
 		{"ListingPagesEveryConversationAndUserOnce", testListing},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
+		{"MemberStatesArePrivateAndCopyMuteToTheMembership", testMemberStates},
+		{"DraftsAreSavedAndClearedPerMember", testDrafts},
+		{"ProfilesAndGroupDetailsAreUpdated", testProfilesAndGroupDetails},
+		{"RacingOwnershipTransfersLeaveOneOwner", testOwnershipTransfers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

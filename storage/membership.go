@@ -1,0 +1,106 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Membership is the state a member keeps for themself (archive, pin, mute,
+// drafts, the unread mark), a user's profile and a group's description,
+// and the one ownership move. Per-member state is private: nothing else in
+// the Store returns it to other members.
+type Membership interface {
+	MemberStates
+	Profiles
+	GroupInfo
+}
+
+// MemberState is one member's private settings of one conversation. The
+// zero value (with ConversationID set) is a conversation never touched.
+type MemberState struct {
+	ConversationID string
+	// Archived hides the conversation from the main list. ArchivedSeq is
+	// the conversation's LastSeq when it was archived: the domain reads a
+	// later message as un-archiving it (unless muted).
+	Archived    bool
+	ArchivedSeq int64
+	// PinnedAt is when the conversation was pinned; zero: not pinned.
+	PinnedAt time.Time
+	// MutedUntil and NotificationLevel as on Member (SetMemberState keeps
+	// both in step).
+	MutedUntil        time.Time
+	NotificationLevel NotificationLevel
+	// UnreadMark is the seq the member marked unread (markUnread), 0 when
+	// none: their read cursor reads as UnreadMark-1 until they read it
+	// again. The cursor itself (and so every receipt others see) stays.
+	UnreadMark int64
+}
+
+// Draft is a member's unsent text in one conversation.
+type Draft struct {
+	ConversationID string
+	Body           string
+	UpdatedAt      time.Time
+}
+
+// MemberStates stores the per-member state and drafts. Both are keyed by
+// user, so one user's whole conversation list reads one partition.
+type MemberStates interface {
+	// MemberState returns userID's state in one conversation: the zero
+	// state when none was set (even for non-members; callers check
+	// membership).
+	MemberState(ctx context.Context, conversationID, userID string) (MemberState, error)
+	// MemberStates returns every state userID has set, by conversation id,
+	// in one read whatever the number of conversations.
+	MemberStates(ctx context.Context, userID string) (map[string]MemberState, error)
+	// SetMemberState replaces userID's state in st.ConversationID and
+	// copies MutedUntil and NotificationLevel onto the membership (Member
+	// and Members return them). ErrNotFound when userID is not a member;
+	// then nothing is written. Last writer wins.
+	SetMemberState(ctx context.Context, userID string, st MemberState) error
+	// SaveDraft stores userID's draft in d.ConversationID; an empty Body
+	// deletes it. ErrNotFound when userID is not a member.
+	SaveDraft(ctx context.Context, userID string, d Draft) error
+	// Drafts returns userID's drafts by conversation id.
+	Drafts(ctx context.Context, userID string) (map[string]Draft, error)
+}
+
+// Profile is what a user shows besides their username and display name.
+type Profile struct {
+	UserID    string
+	Bio       string
+	UpdatedAt time.Time
+}
+
+// Profiles are users' editable profiles.
+type Profiles interface {
+	// UpdateProfile sets a user's display name and bio together, or
+	// returns ErrNotFound for an unknown user (writing nothing).
+	UpdateProfile(ctx context.Context, userID, displayName, bio string, at time.Time) error
+	// Profiles returns the profiles of the given users; users who never
+	// set one are absent.
+	Profiles(ctx context.Context, userIDs []string) (map[string]Profile, error)
+}
+
+// GroupDetails is what a group shows besides its title.
+type GroupDetails struct {
+	ConversationID string
+	Description    string
+	UpdatedAt      time.Time
+}
+
+// GroupInfo holds a group's description and moves its ownership.
+type GroupInfo interface {
+	// UpdateGroupDetails sets a conversation's title and description
+	// together and moves its LastActivityAt to at, or returns ErrNotFound.
+	UpdateGroupDetails(ctx context.Context, conversationID, title, description string, at time.Time) error
+	// GroupDetails returns the details of the given conversations; those
+	// never given any are absent.
+	GroupDetails(ctx context.Context, conversationIDs []string) (map[string]GroupDetails, error)
+	// TransferOwnership makes to the owner and from an admin, atomically
+	// and only if from is still the owner and to still a member (a
+	// conditional write on Cassandra): of two racing transfers one wins,
+	// the other gets ErrConflict and writes nothing. ErrNotFound when to
+	// is not a member.
+	TransferOwnership(ctx context.Context, conversationID, from, to string) error
+}

@@ -1,0 +1,198 @@
+package pebble
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"messenger/pebblekv"
+	"messenger/storage"
+)
+
+// Keys: mstate\0<user>\0<conv> -> MemberState JSON; draft\0<user>\0<conv> ->
+// Draft JSON; profile\0<user> -> Profile JSON; groupinfo\0<conv> ->
+// GroupDetails JSON. A member's MutedUntil and NotificationLevel are also
+// in its member\0<conv>\0<user> record.
+
+var _ storage.Membership = (*Store)(nil)
+
+// MemberState implements storage.Store.
+func (s *Store) MemberState(ctx context.Context, conversationID, userID string) (storage.MemberState, error) {
+	st := storage.MemberState{ConversationID: conversationID}
+	err := s.getJSON(ctx, pebblekv.Key("mstate", userID, conversationID), &st)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.MemberState{ConversationID: conversationID}, nil
+	}
+	return st, err
+}
+
+// MemberStates implements storage.Store.
+func (s *Store) MemberStates(ctx context.Context, userID string) (map[string]storage.MemberState, error) {
+	out := map[string]storage.MemberState{}
+	p := pebblekv.Prefix("mstate", userID)
+	err := s.scan(ctx, p, pebblekv.Upper(p), false, func(_, v []byte) (bool, error) {
+		var st storage.MemberState
+		if err := json.Unmarshal(v, &st); err != nil {
+			return false, err
+		}
+		out[st.ConversationID] = st
+		return true, nil
+	})
+	return out, err
+}
+
+// SetMemberState implements storage.Store.
+func (s *Store) SetMemberState(ctx context.Context, userID string, st storage.MemberState) error {
+	defer s.lock(st.ConversationID)()
+	m, err := s.Member(ctx, st.ConversationID, userID)
+	if err != nil {
+		return err
+	}
+	m.MutedUntil, m.NotificationLevel = st.MutedUntil, st.NotificationLevel
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := setJSON(b, pebblekv.Key("member", st.ConversationID, userID), m); err != nil {
+		return err
+	}
+	if err := setJSON(b, pebblekv.Key("mstate", userID, st.ConversationID), st); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// SaveDraft implements storage.Store.
+func (s *Store) SaveDraft(ctx context.Context, userID string, d storage.Draft) error {
+	if _, err := s.Member(ctx, d.ConversationID, userID); err != nil {
+		return err
+	}
+	k := pebblekv.Key("draft", userID, d.ConversationID)
+	if d.Body == "" {
+		return s.db.Delete(k, s.wo)
+	}
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := setJSON(b, k, d); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// Drafts implements storage.Store.
+func (s *Store) Drafts(ctx context.Context, userID string) (map[string]storage.Draft, error) {
+	out := map[string]storage.Draft{}
+	p := pebblekv.Prefix("draft", userID)
+	err := s.scan(ctx, p, pebblekv.Upper(p), false, func(_, v []byte) (bool, error) {
+		var d storage.Draft
+		if err := json.Unmarshal(v, &d); err != nil {
+			return false, err
+		}
+		out[d.ConversationID] = d
+		return true, nil
+	})
+	return out, err
+}
+
+// UpdateProfile implements storage.Store.
+func (s *Store) UpdateProfile(ctx context.Context, userID, displayName, bio string, at time.Time) error {
+	s.users.Lock()
+	defer s.users.Unlock()
+	var u storage.User
+	if err := s.getJSON(ctx, pebblekv.Key("user", userID), &u); err != nil {
+		return err
+	}
+	u.DisplayName = displayName
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := setJSON(b, pebblekv.Key("user", userID), u); err != nil {
+		return err
+	}
+	if err := setJSON(b, pebblekv.Key("profile", userID), storage.Profile{UserID: userID, Bio: bio, UpdatedAt: at}); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// Profiles implements storage.Store.
+func (s *Store) Profiles(ctx context.Context, userIDs []string) (map[string]storage.Profile, error) {
+	out := make(map[string]storage.Profile, len(userIDs))
+	for _, id := range userIDs {
+		var p storage.Profile
+		err := s.getJSON(ctx, pebblekv.Key("profile", id), &p)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = p
+	}
+	return out, nil
+}
+
+// UpdateGroupDetails implements storage.Store.
+func (s *Store) UpdateGroupDetails(ctx context.Context, conversationID, title, description string, at time.Time) error {
+	defer s.lock(conversationID)()
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	c.Title = title
+	if at.After(c.LastActivityAt) {
+		c.LastActivityAt = at
+	}
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := setJSON(b, pebblekv.Key("conv", c.ID), c); err != nil {
+		return err
+	}
+	d := storage.GroupDetails{ConversationID: conversationID, Description: description, UpdatedAt: at}
+	if err := setJSON(b, pebblekv.Key("groupinfo", conversationID), d); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// GroupDetails implements storage.Store.
+func (s *Store) GroupDetails(ctx context.Context, conversationIDs []string) (map[string]storage.GroupDetails, error) {
+	out := make(map[string]storage.GroupDetails, len(conversationIDs))
+	for _, id := range conversationIDs {
+		var d storage.GroupDetails
+		err := s.getJSON(ctx, pebblekv.Key("groupinfo", id), &d)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = d
+	}
+	return out, nil
+}
+
+// TransferOwnership implements storage.Store: under the conversation's
+// lock, so racing transfers run one after the other.
+func (s *Store) TransferOwnership(ctx context.Context, conversationID, from, to string) error {
+	defer s.lock(conversationID)()
+	owner, err := s.Member(ctx, conversationID, from)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && owner.Role != storage.RoleOwner) {
+		return storage.ErrConflict
+	}
+	if err != nil {
+		return err
+	}
+	heir, err := s.Member(ctx, conversationID, to)
+	if err != nil {
+		return err
+	}
+	owner.Role, heir.Role = storage.RoleAdmin, storage.RoleOwner
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := setJSON(b, pebblekv.Key("member", conversationID, from), owner); err != nil {
+		return err
+	}
+	if err := setJSON(b, pebblekv.Key("member", conversationID, to), heir); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
