@@ -55,6 +55,7 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 	// (created=false) leaves an unconfirmed original to them too.
 	if created {
 		s.fanOut(ctx, m)
+		s.draftSent(ctx, me, conversationID)
 	}
 	return m, nil
 }

@@ -254,9 +254,14 @@ func (s *Service) Conversation(ctx context.Context, me, id string) (storage.Conv
 	return s.conversation(ctx, id)
 }
 
-// Membership returns the caller's membership of a conversation.
+// Membership returns the caller's membership of a conversation, with the
+// read cursor as they see it (an unread mark moves it back: MarkUnread).
 func (s *Service) Membership(ctx context.Context, me, conversationID string) (storage.Member, error) {
-	return s.member(ctx, conversationID, me)
+	m, err := s.member(ctx, conversationID, me)
+	if err != nil {
+		return m, err
+	}
+	return s.readMark(ctx, m)
 }
 
 // MemberCount counts a conversation's current members.
