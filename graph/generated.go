@@ -36,9 +36,11 @@ type ResolverRoot interface {
 	Attachment() AttachmentResolver
 	Conversation() ConversationResolver
 	DeliveryCursorMoved() DeliveryCursorMovedResolver
+	DraftUpdated() DraftUpdatedResolver
 	MemberEdge() MemberEdgeResolver
 	MemberJoined() MemberJoinedResolver
 	MemberLeft() MemberLeftResolver
+	Membership() MembershipResolver
 	Message() MessageResolver
 	MessageDeleted() MessageDeletedResolver
 	Mutation() MutationResolver
@@ -58,6 +60,7 @@ type ResolverRoot interface {
 	UploadedFile() UploadedFileResolver
 	User() UserResolver
 	UserAt() UserAtResolver
+	UserUpdated() UserUpdatedResolver
 }
 
 type DirectiveRoot struct {
@@ -81,6 +84,8 @@ type ComplexityRoot struct {
 
 	Conversation struct {
 		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		Draft          func(childComplexity int) int
 		ID             func(childComplexity int) int
 		Kind           func(childComplexity int) int
 		LastActivityAt func(childComplexity int) int
@@ -88,6 +93,7 @@ type ComplexityRoot struct {
 		LastSeq        func(childComplexity int) int
 		MemberCount    func(childComplexity int) int
 		Members        func(childComplexity int, first *int, after *string) int
+		Membership     func(childComplexity int) int
 		MyReadSeq      func(childComplexity int) int
 		MyRole         func(childComplexity int) int
 		Title          func(childComplexity int) int
@@ -99,12 +105,20 @@ type ComplexityRoot struct {
 		PageInfo func(childComplexity int) int
 	}
 
+	ConversationCounts struct {
+		All      func(childComplexity int) int
+		Archived func(childComplexity int) int
+		Pinned   func(childComplexity int) int
+		Unread   func(childComplexity int) int
+	}
+
 	ConversationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
 
 	ConversationUpdated struct {
+		Changed      func(childComplexity int) int
 		Conversation func(childComplexity int) int
 		Cursor       func(childComplexity int) int
 		Ephemeral    func(childComplexity int) int
@@ -117,6 +131,18 @@ type ComplexityRoot struct {
 		Ephemeral      func(childComplexity int) int
 		Seq            func(childComplexity int) int
 		User           func(childComplexity int) int
+	}
+
+	Draft struct {
+		Body      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	DraftUpdated struct {
+		Conversation func(childComplexity int) int
+		Cursor       func(childComplexity int) int
+		Draft        func(childComplexity int) int
+		Ephemeral    func(childComplexity int) int
 	}
 
 	FormField struct {
@@ -150,6 +176,23 @@ type ComplexityRoot struct {
 		Cursor         func(childComplexity int) int
 		Ephemeral      func(childComplexity int) int
 		User           func(childComplexity int) int
+	}
+
+	Membership struct {
+		Archived          func(childComplexity int) int
+		Conversation      func(childComplexity int) int
+		MarkedUnread      func(childComplexity int) int
+		Muted             func(childComplexity int) int
+		MutedUntil        func(childComplexity int) int
+		NotificationLevel func(childComplexity int) int
+		Pinned            func(childComplexity int) int
+		PinnedAt          func(childComplexity int) int
+	}
+
+	MembershipUpdated struct {
+		Cursor     func(childComplexity int) int
+		Ephemeral  func(childComplexity int) int
+		Membership func(childComplexity int) int
 	}
 
 	Message struct {
@@ -235,15 +278,21 @@ type ComplexityRoot struct {
 		LogIn                    func(childComplexity int, input model.LogInInput) int
 		MarkDelivered            func(childComplexity int, conversationID string, seq int) int
 		MarkRead                 func(childComplexity int, conversationID string, seq int) int
+		MarkUnread               func(childComplexity int, conversationID string) int
 		PostStory                func(childComplexity int, uploadID string, caption *string) int
 		ReactToStory             func(childComplexity int, id string, emoji string) int
 		RemoveMember             func(childComplexity int, conversationID string, userID string) int
 		RemoveReaction           func(childComplexity int, messageID string, emoji string) int
 		RenameConversation       func(childComplexity int, conversationID string, title string) int
+		SaveDraft                func(childComplexity int, conversationID string, body string) int
 		SendMessage              func(childComplexity int, input model.SendMessageInput) int
 		SetMemberRole            func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
 		SetTyping                func(childComplexity int, conversationID string, typing bool) int
 		SignUp                   func(childComplexity int, input model.SignUpInput) int
+		TransferOwnership        func(childComplexity int, conversationID string, userID string) int
+		UpdateConversation       func(childComplexity int, conversationID string, input model.UpdateConversationInput) int
+		UpdateMembership         func(childComplexity int, conversationID string, input model.UpdateMembershipInput) int
+		UpdateProfile            func(childComplexity int, input model.UpdateProfileInput) int
 		UploadFile               func(childComplexity int, file graphql.Upload) int
 		ViewStory                func(childComplexity int, id string) int
 	}
@@ -276,17 +325,18 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Conversation   func(childComplexity int, id string) int
-		Conversations  func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Me             func(childComplexity int) int
-		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string) int
-		Node           func(childComplexity int, id string) int
-		SearchMessages func(childComplexity int, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) int
-		SearchUsers    func(childComplexity int, query string, first *int, after *string) int
-		Story          func(childComplexity int, id string) int
-		StoryFeed      func(childComplexity int, first *int, after *string) int
-		Upload         func(childComplexity int, id string) int
-		User           func(childComplexity int, id string) int
+		Conversation       func(childComplexity int, id string) int
+		ConversationCounts func(childComplexity int) int
+		Conversations      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ConversationFilter, orderBy *model.ConversationOrder) int
+		Me                 func(childComplexity int) int
+		Messages           func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string) int
+		Node               func(childComplexity int, id string) int
+		SearchMessages     func(childComplexity int, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) int
+		SearchUsers        func(childComplexity int, query string, first *int, after *string) int
+		Story              func(childComplexity int, id string) int
+		StoryFeed          func(childComplexity int, first *int, after *string) int
+		Upload             func(childComplexity int, id string) int
+		User               func(childComplexity int, id string) int
 	}
 
 	Reaction struct {
@@ -401,6 +451,7 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
+		Bio              func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		DisplayName      func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -433,6 +484,12 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	UserUpdated struct {
+		Cursor    func(childComplexity int) int
+		Ephemeral func(childComplexity int) int
+		User      func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -456,10 +513,16 @@ type ConversationResolver interface {
 	MyRole(ctx context.Context, obj *storage.Conversation) (model.MemberRole, error)
 	MyReadSeq(ctx context.Context, obj *storage.Conversation) (int, error)
 	UnreadCount(ctx context.Context, obj *storage.Conversation) (int, error)
+	Description(ctx context.Context, obj *storage.Conversation) (*string, error)
+	Membership(ctx context.Context, obj *storage.Conversation) (*chat.MyMembership, error)
+	Draft(ctx context.Context, obj *storage.Conversation) (*storage.Draft, error)
 }
 type DeliveryCursorMovedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.DeliveryCursorMoved) (string, error)
 	User(ctx context.Context, obj *chat.DeliveryCursorMoved) (*storage.User, error)
+}
+type DraftUpdatedResolver interface {
+	Conversation(ctx context.Context, obj *chat.DraftUpdated) (*storage.Conversation, error)
 }
 type MemberEdgeResolver interface {
 	Cursor(ctx context.Context, obj *storage.Member) (string, error)
@@ -474,6 +537,15 @@ type MemberLeftResolver interface {
 	ConversationID(ctx context.Context, obj *chat.MemberLeft) (string, error)
 	User(ctx context.Context, obj *chat.MemberLeft) (*storage.User, error)
 	By(ctx context.Context, obj *chat.MemberLeft) (*storage.User, error)
+}
+type MembershipResolver interface {
+	Conversation(ctx context.Context, obj *chat.MyMembership) (*storage.Conversation, error)
+
+	Pinned(ctx context.Context, obj *chat.MyMembership) (bool, error)
+	PinnedAt(ctx context.Context, obj *chat.MyMembership) (*time.Time, error)
+	Muted(ctx context.Context, obj *chat.MyMembership) (bool, error)
+	MutedUntil(ctx context.Context, obj *chat.MyMembership) (*time.Time, error)
+	NotificationLevel(ctx context.Context, obj *chat.MyMembership) (*storage.NotificationLevel, error)
 }
 type MessageResolver interface {
 	ID(ctx context.Context, obj *storage.Message) (string, error)
@@ -517,6 +589,12 @@ type MutationResolver interface {
 	ViewStory(ctx context.Context, id string) (*media.Story, error)
 	ReactToStory(ctx context.Context, id string, emoji string) (*media.Story, error)
 	DeleteStory(ctx context.Context, id string) (bool, error)
+	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*storage.User, error)
+	UpdateConversation(ctx context.Context, conversationID string, input model.UpdateConversationInput) (*storage.Conversation, error)
+	TransferOwnership(ctx context.Context, conversationID string, userID string) (*storage.Conversation, error)
+	UpdateMembership(ctx context.Context, conversationID string, input model.UpdateMembershipInput) (*chat.MyMembership, error)
+	MarkUnread(ctx context.Context, conversationID string) (*storage.Conversation, error)
+	SaveDraft(ctx context.Context, conversationID string, body string) (*storage.Draft, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*storage.Message, error)
 	EditMessage(ctx context.Context, messageID string, body string) (*storage.Message, error)
 	DeleteMessage(ctx context.Context, messageID string, forEveryone bool) (*storage.Message, error)
@@ -529,10 +607,11 @@ type PresenceUpdatedResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ids.Node, error)
 	Conversation(ctx context.Context, id string) (*storage.Conversation, error)
-	Conversations(ctx context.Context, first *int, after *string, last *int, before *string) (*model.ConversationConnection, error)
+	Conversations(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ConversationFilter, orderBy *model.ConversationOrder) (*model.ConversationConnection, error)
 	Upload(ctx context.Context, id string) (*media.Upload, error)
 	Story(ctx context.Context, id string) (*media.Story, error)
 	StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error)
+	ConversationCounts(ctx context.Context) (*chat.ConversationCounts, error)
 	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error)
 	SearchMessages(ctx context.Context, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) (*model.MessageSearchConnection, error)
 	Me(ctx context.Context) (*storage.User, error)
@@ -605,9 +684,13 @@ type UserResolver interface {
 
 	Presence(ctx context.Context, obj *storage.User) (*model.Presence, error)
 	TotalUnreadCount(ctx context.Context, obj *storage.User) (*int, error)
+	Bio(ctx context.Context, obj *storage.User) (string, error)
 }
 type UserAtResolver interface {
 	User(ctx context.Context, obj *storage.Receipt) (*storage.User, error)
+}
+type UserUpdatedResolver interface {
+	User(ctx context.Context, obj *chat.UserUpdated) (*storage.User, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -690,6 +773,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.CreatedAt(childComplexity), true
+	case "Conversation.description":
+		if e.ComplexityRoot.Conversation.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Description(childComplexity), true
+	case "Conversation.draft":
+		if e.ComplexityRoot.Conversation.Draft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Draft(childComplexity), true
 	case "Conversation.id":
 		if e.ComplexityRoot.Conversation.ID == nil {
 			break
@@ -737,6 +832,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.Members(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Conversation.membership":
+		if e.ComplexityRoot.Conversation.Membership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Membership(childComplexity), true
 	case "Conversation.myReadSeq":
 		if e.ComplexityRoot.Conversation.MyReadSeq == nil {
 			break
@@ -775,6 +876,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationConnection.PageInfo(childComplexity), true
 
+	case "ConversationCounts.all":
+		if e.ComplexityRoot.ConversationCounts.All == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.All(childComplexity), true
+	case "ConversationCounts.archived":
+		if e.ComplexityRoot.ConversationCounts.Archived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.Archived(childComplexity), true
+	case "ConversationCounts.pinned":
+		if e.ComplexityRoot.ConversationCounts.Pinned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.Pinned(childComplexity), true
+	case "ConversationCounts.unread":
+		if e.ComplexityRoot.ConversationCounts.Unread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.Unread(childComplexity), true
+
 	case "ConversationEdge.cursor":
 		if e.ComplexityRoot.ConversationEdge.Cursor == nil {
 			break
@@ -788,6 +914,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationEdge.Node(childComplexity), true
 
+	case "ConversationUpdated.changed":
+		if e.ComplexityRoot.ConversationUpdated.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationUpdated.Changed(childComplexity), true
 	case "ConversationUpdated.conversation":
 		if e.ComplexityRoot.ConversationUpdated.Conversation == nil {
 			break
@@ -843,6 +975,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliveryCursorMoved.User(childComplexity), true
+
+	case "Draft.body":
+		if e.ComplexityRoot.Draft.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.Body(childComplexity), true
+	case "Draft.updatedAt":
+		if e.ComplexityRoot.Draft.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.UpdatedAt(childComplexity), true
+
+	case "DraftUpdated.conversation":
+		if e.ComplexityRoot.DraftUpdated.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Conversation(childComplexity), true
+	case "DraftUpdated.cursor":
+		if e.ComplexityRoot.DraftUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Cursor(childComplexity), true
+	case "DraftUpdated.draft":
+		if e.ComplexityRoot.DraftUpdated.Draft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Draft(childComplexity), true
+	case "DraftUpdated.ephemeral":
+		if e.ComplexityRoot.DraftUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Ephemeral(childComplexity), true
 
 	case "FormField.name":
 		if e.ComplexityRoot.FormField.Name == nil {
@@ -956,6 +1126,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberLeft.User(childComplexity), true
+
+	case "Membership.archived":
+		if e.ComplexityRoot.Membership.Archived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Archived(childComplexity), true
+	case "Membership.conversation":
+		if e.ComplexityRoot.Membership.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Conversation(childComplexity), true
+	case "Membership.markedUnread":
+		if e.ComplexityRoot.Membership.MarkedUnread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.MarkedUnread(childComplexity), true
+	case "Membership.muted":
+		if e.ComplexityRoot.Membership.Muted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Muted(childComplexity), true
+	case "Membership.mutedUntil":
+		if e.ComplexityRoot.Membership.MutedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.MutedUntil(childComplexity), true
+	case "Membership.notificationLevel":
+		if e.ComplexityRoot.Membership.NotificationLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.NotificationLevel(childComplexity), true
+	case "Membership.pinned":
+		if e.ComplexityRoot.Membership.Pinned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Pinned(childComplexity), true
+	case "Membership.pinnedAt":
+		if e.ComplexityRoot.Membership.PinnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.PinnedAt(childComplexity), true
+
+	case "MembershipUpdated.cursor":
+		if e.ComplexityRoot.MembershipUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipUpdated.Cursor(childComplexity), true
+	case "MembershipUpdated.ephemeral":
+		if e.ComplexityRoot.MembershipUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipUpdated.Ephemeral(childComplexity), true
+	case "MembershipUpdated.membership":
+		if e.ComplexityRoot.MembershipUpdated.Membership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipUpdated.Membership(childComplexity), true
 
 	case "Message.attachments":
 		if e.ComplexityRoot.Message.Attachments == nil {
@@ -1376,6 +1614,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkRead(childComplexity, args["conversationId"].(string), args["seq"].(int)), true
+	case "Mutation.markUnread":
+		if e.ComplexityRoot.Mutation.MarkUnread == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markUnread_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkUnread(childComplexity, args["conversationId"].(string)), true
 	case "Mutation.postStory":
 		if e.ComplexityRoot.Mutation.PostStory == nil {
 			break
@@ -1431,6 +1680,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenameConversation(childComplexity, args["conversationId"].(string), args["title"].(string)), true
+	case "Mutation.saveDraft":
+		if e.ComplexityRoot.Mutation.SaveDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveDraft(childComplexity, args["conversationId"].(string), args["body"].(string)), true
 	case "Mutation.sendMessage":
 		if e.ComplexityRoot.Mutation.SendMessage == nil {
 			break
@@ -1475,6 +1735,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.transferOwnership":
+		if e.ComplexityRoot.Mutation.TransferOwnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transferOwnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransferOwnership(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
+	case "Mutation.updateConversation":
+		if e.ComplexityRoot.Mutation.UpdateConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateConversation(childComplexity, args["conversationId"].(string), args["input"].(model.UpdateConversationInput)), true
+	case "Mutation.updateMembership":
+		if e.ComplexityRoot.Mutation.UpdateMembership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMembership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMembership(childComplexity, args["conversationId"].(string), args["input"].(model.UpdateMembershipInput)), true
+	case "Mutation.updateProfile":
+		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(model.UpdateProfileInput)), true
 	case "Mutation.uploadFile":
 		if e.ComplexityRoot.Mutation.UploadFile == nil {
 			break
@@ -1603,6 +1907,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conversation(childComplexity, args["id"].(string)), true
+	case "Query.conversationCounts":
+		if e.ComplexityRoot.Query.ConversationCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ConversationCounts(childComplexity), true
 	case "Query.conversations":
 		if e.ComplexityRoot.Query.Conversations == nil {
 			break
@@ -1613,7 +1923,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.ConversationFilter), args["orderBy"].(*model.ConversationOrder)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -2153,6 +2463,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UploadedFile.Width(childComplexity), true
 
+	case "User.bio":
+		if e.ComplexityRoot.User.Bio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Bio(childComplexity), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -2255,6 +2571,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "UserUpdated.cursor":
+		if e.ComplexityRoot.UserUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserUpdated.Cursor(childComplexity), true
+	case "UserUpdated.ephemeral":
+		if e.ComplexityRoot.UserUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserUpdated.Ephemeral(childComplexity), true
+	case "UserUpdated.user":
+		if e.ComplexityRoot.UserUpdated.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserUpdated.User(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2264,11 +2599,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ConversationFilter", ec.unmarshalInputConversationFilter),
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateUploadInput", ec.unmarshalInputCreateUploadInput),
 			graphql.NewInputUnmarshaler("LogInInput", ec.unmarshalInputLogInInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
+			graphql.NewInputUnmarshaler("UpdateConversationInput", ec.unmarshalInputUpdateConversationInput),
+			graphql.NewInputUnmarshaler("UpdateMembershipInput", ec.unmarshalInputUpdateMembershipInput),
+			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 		)
 	}
 	first := true
@@ -2474,8 +2813,9 @@ extend type Query {
   (the usual list) or backward with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `, as Relay specifies; 20 when
   neither ` + "`" + `first` + "`" + ` nor ` + "`" + `last` + "`" + ` is given, both capped at 100. A cursor is a place in
   the order of activity: a conversation that became active since moved to the top.
+  Pinned conversations come first; ` + "`" + `filter` + "`" + ` narrows the list (see ConversationFilter).
   """
-  conversations(first: Int, after: String, last: Int, before: String): ConversationConnection!
+  conversations(first: Int, after: String, last: Int, before: String, filter: ConversationFilter, orderBy: ConversationOrder = LAST_ACTIVITY): ConversationConnection!
 }
 
 extend type Mutation {
@@ -2913,6 +3253,163 @@ extend type Mutation {
   deleteStory(id: ID!): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/membership.graphqls", Input: `# Profiles, group details and per-member state (the membership area).
+
+"My own settings of one conversation. Nobody else sees them."
+type Membership {
+  "The conversation."
+  conversation: Conversation!
+  "Hidden from the main list. A new message un-archives it unless it is muted."
+  archived: Boolean!
+  "Pinned conversations are listed first (at most 5)."
+  pinned: Boolean!
+  "When I pinned it; null when not pinned."
+  pinnedAt: Time
+  "Muted now?"
+  muted: Boolean!
+  "Muted until then (9999-01-01T00:00:00Z: until I unmute); null when not muted."
+  mutedUntil: Time
+  "My level for this conversation; null follows my account default."
+  notificationLevel: NotificationLevel
+  "True after markUnread, until I read the conversation again."
+  markedUnread: Boolean!
+}
+
+"Changes to my settings of a conversation; absent fields stay as they are."
+input UpdateMembershipInput {
+  "Archive (true) or un-archive (false)."
+  archived: Boolean
+  "Pin (true; at most 5 pinned) or unpin (false)."
+  pinned: Boolean
+  "Mute until this time (must be in the future)."
+  mutedUntil: Time
+  "true without mutedUntil: mute until unmuted; false: unmute."
+  muted: Boolean
+  "ALL, MENTIONS or NONE for this conversation."
+  notificationLevel: NotificationLevel
+}
+
+"My unsent text in a conversation, synced to my devices."
+type Draft {
+  "The text."
+  body: String!
+  "When it was saved."
+  updatedAt: Time!
+}
+
+"Which of my conversations to list."
+input ConversationFilter {
+  "true: only archived conversations; false: only the others (the main list); absent: both."
+  archived: Boolean
+  "Only conversations with something unread for me (or marked unread)."
+  unreadOnly: Boolean
+}
+
+"How to order my conversations (pinned ones always come first)."
+enum ConversationOrder {
+  "Most recently active first."
+  LAST_ACTIVITY
+}
+
+"How many of my conversations each list holds."
+type ConversationCounts {
+  "Not archived (the main list)."
+  all: Int!
+  "Archived."
+  archived: Int!
+  "With something unread or marked unread."
+  unread: Int!
+  "Pinned."
+  pinned: Int!
+}
+
+"Changes to my profile; absent fields stay as they are."
+input UpdateProfileInput {
+  "1-64 characters shown to others."
+  displayName: String
+  "At most 160 characters; empty clears it."
+  bio: String
+}
+
+"Changes to a group; absent fields stay as they are."
+input UpdateConversationInput {
+  "1-128 characters."
+  title: String
+  "At most 255 characters; empty clears it."
+  description: String
+}
+
+extend type User {
+  "What the user says about themself (at most 160 characters); empty when none."
+  bio: String!
+}
+
+extend type Conversation {
+  "The group's description; null for direct conversations."
+  description: String
+  "My own settings of this conversation (private to me)."
+  membership: Membership!
+  "My draft here, or null."
+  draft: Draft
+}
+
+extend type Query {
+  "How many of my conversations each list holds."
+  conversationCounts: ConversationCounts!
+}
+
+extend type Mutation {
+  "Change my display name and bio. My contacts hear UserUpdated."
+  updateProfile(input: UpdateProfileInput!): User!
+  "Change a group's title and description (owner or admin). Members hear ConversationUpdated with ` + "`" + `changed` + "`" + `."
+  updateConversation(conversationId: ID!, input: UpdateConversationInput!): Conversation!
+  "Make another member the owner; I become an admin (owner only). A transfer that lost a race gets CONFLICT."
+  transferOwnership(conversationId: ID!, userId: ID!): Conversation!
+  "Change my own settings of a conversation: archive, pin, mute, notification level."
+  updateMembership(conversationId: ID!, input: UpdateMembershipInput!): Membership!
+  "Mark a conversation unread for me: my read cursor reads one message back (others see nothing) until I read it."
+  markUnread(conversationId: ID!): Conversation!
+  "Save my unsent text (empty clears it); returns null when cleared. Sending a message clears it."
+  saveDraft(conversationId: ID!, body: String!): Draft
+}
+
+extend type ConversationUpdated {
+  "What changed (title, description, owner); empty when not said."
+  changed: [String!]!
+}
+
+"My settings of a conversation changed (on another of my devices)."
+type MembershipUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "My settings as they are now."
+  membership: Membership!
+}
+
+"My draft of a conversation was saved or cleared."
+type DraftUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The conversation."
+  conversation: Conversation!
+  "The draft; null when cleared (deleted or sent)."
+  draft: Draft
+}
+
+"A user's profile changed."
+type UserUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The user as they are now."
+  user: User!
+}
+`, BuiltIn: false},
 	{Name: "../schema/messages.graphqls", Input: `# Messages, receipts and reactions.
 
 """
@@ -3293,6 +3790,12 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_myReadSeq(ctx, field)
 	case "unreadCount":
 		return ec.fieldContext_Conversation_unreadCount(ctx, field)
+	case "description":
+		return ec.fieldContext_Conversation_description(ctx, field)
+	case "membership":
+		return ec.fieldContext_Conversation_membership(ctx, field)
+	case "draft":
+		return ec.fieldContext_Conversation_draft(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
 }
@@ -3307,6 +3810,20 @@ func (ec *executionContext) childFields_ConversationConnection(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type ConversationConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_ConversationCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "all":
+		return ec.fieldContext_ConversationCounts_all(ctx, field)
+	case "archived":
+		return ec.fieldContext_ConversationCounts_archived(ctx, field)
+	case "unread":
+		return ec.fieldContext_ConversationCounts_unread(ctx, field)
+	case "pinned":
+		return ec.fieldContext_ConversationCounts_pinned(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationCounts", field.Name)
+}
+
 func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cursor":
@@ -3315,6 +3832,16 @@ func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, fi
 		return ec.fieldContext_ConversationEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConversationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Draft(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "body":
+		return ec.fieldContext_Draft_body(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Draft_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Draft", field.Name)
 }
 
 func (ec *executionContext) childFields_FormField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3349,6 +3876,28 @@ func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field gr
 		return ec.fieldContext_MemberEdge_joinedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversation":
+		return ec.fieldContext_Membership_conversation(ctx, field)
+	case "archived":
+		return ec.fieldContext_Membership_archived(ctx, field)
+	case "pinned":
+		return ec.fieldContext_Membership_pinned(ctx, field)
+	case "pinnedAt":
+		return ec.fieldContext_Membership_pinnedAt(ctx, field)
+	case "muted":
+		return ec.fieldContext_Membership_muted(ctx, field)
+	case "mutedUntil":
+		return ec.fieldContext_Membership_mutedUntil(ctx, field)
+	case "notificationLevel":
+		return ec.fieldContext_Membership_notificationLevel(ctx, field)
+	case "markedUnread":
+		return ec.fieldContext_Membership_markedUnread(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3623,6 +4172,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_presence(ctx, field)
 	case "totalUnreadCount":
 		return ec.fieldContext_User_totalUnreadCount(ctx, field)
+	case "bio":
+		return ec.fieldContext_User_bio(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -4103,6 +4654,20 @@ func (ec *executionContext) field_Mutation_markRead_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markUnread_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_postStory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4213,6 +4778,28 @@ func (ec *executionContext) field_Mutation_renameConversation_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4285,6 +4872,86 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SignUpInput, error) {
 			return ec.unmarshalNSignUpInput2messengerᚋgraphᚋmodelᚐSignUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_transferOwnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateConversationInput, error) {
+			return ec.unmarshalNUpdateConversationInput2messengerᚋgraphᚋmodelᚐUpdateConversationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMembership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateMembershipInput, error) {
+			return ec.unmarshalNUpdateMembershipInput2messengerᚋgraphᚋmodelᚐUpdateMembershipInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateProfileInput, error) {
+			return ec.unmarshalNUpdateProfileInput2messengerᚋgraphᚋmodelᚐUpdateProfileInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4384,6 +5051,22 @@ func (ec *executionContext) field_Query_conversations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ConversationFilter, error) {
+			return ec.unmarshalOConversationFilter2ᚖmessengerᚋgraphᚋmodelᚐConversationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.ConversationOrder, error) {
+			return ec.unmarshalOConversationOrder2ᚖmessengerᚋgraphᚋmodelᚐConversationOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -5241,6 +5924,93 @@ func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Cont
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
+func (ec *executionContext) _Conversation_description(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Conversation_membership(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_membership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Membership(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_membership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_draft(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Draft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_draft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5303,6 +6073,98 @@ func (ec *executionContext) fieldContext_ConversationConnection_pageInfo(_ conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ConversationCounts_all(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_all(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.All, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_all(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationCounts_archived(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_archived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Archived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_archived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationCounts_unread(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_unread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unread, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_unread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationCounts_pinned(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_pinned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pinned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_pinned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ConversationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEdge) (ret graphql.Marshaler) {
@@ -5436,6 +6298,29 @@ func (ec *executionContext) fieldContext_ConversationUpdated_conversation(_ cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ConversationUpdated_changed(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationUpdated_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationUpdated_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationUpdated", field, false, false, "String")
 }
 
 func (ec *executionContext) _DeliveryCursorMoved_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.DeliveryCursorMoved) (ret graphql.Marshaler) {
@@ -5583,6 +6468,162 @@ func (ec *executionContext) _DeliveryCursorMoved_at(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_DeliveryCursorMoved_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeliveryCursorMoved", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Draft_body(ctx context.Context, field graphql.CollectedField, obj *storage.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, "String")
+}
+
+func (ec *executionContext) _Draft_updatedAt(ctx context.Context, field graphql.CollectedField, obj *storage.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DraftUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DraftUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _DraftUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DraftUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DraftUpdated_conversation(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DraftUpdated().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DraftUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DraftUpdated_draft(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Draft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_draft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DraftUpdated",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _FormField_name(ctx context.Context, field graphql.CollectedField, obj *model.FormField) (ret graphql.Marshaler) {
@@ -6066,6 +7107,277 @@ func (ec *executionContext) fieldContext_MemberLeft_by(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_conversation(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Membership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_archived(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_archived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Archived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_archived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Membership_pinned(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_pinned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Pinned(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_pinned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Membership_pinnedAt(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_pinnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().PinnedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_pinnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Membership_muted(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_muted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Muted(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_muted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Membership_mutedUntil(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_mutedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().MutedUntil(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_mutedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Membership_notificationLevel(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_notificationLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().NotificationLevel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.NotificationLevel) graphql.Marshaler {
+			return ec.marshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_notificationLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "NotificationLevel")
+}
+
+func (ec *executionContext) _Membership_markedUnread(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_markedUnread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarkedUnread, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_markedUnread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MembershipUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MembershipUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MembershipUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _MembershipUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.MembershipUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MembershipUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MembershipUpdated_membership(ctx context.Context, field graphql.CollectedField, obj *chat.MembershipUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipUpdated_membership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Membership, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipUpdated_membership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MembershipUpdated",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8080,6 +9392,270 @@ func (ec *executionContext) fieldContext_Mutation_deleteStory(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProfile(ctx, fc.Args["input"].(model.UpdateProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateConversation(ctx, fc.Args["conversationId"].(string), fc.Args["input"].(model.UpdateConversationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transferOwnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransferOwnership(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transferOwnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMembership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMembership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMembership(ctx, fc.Args["conversationId"].(string), fc.Args["input"].(model.UpdateMembershipInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMembership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMembership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markUnread(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markUnread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkUnread(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markUnread(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markUnread_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveDraft(ctx, fc.Args["conversationId"].(string), fc.Args["body"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8770,7 +10346,7 @@ func (ec *executionContext) _Query_conversations(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ConversationFilter), fc.Args["orderBy"].(*model.ConversationOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
@@ -8932,6 +10508,38 @@ func (ec *executionContext) fieldContext_Query_storyFeed(ctx context.Context, fi
 	if fc.Args, err = ec.field_Query_storyFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversationCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversationCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ConversationCounts(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.ConversationCounts) graphql.Marshaler {
+			return ec.marshalNConversationCounts2ᚖmessengerᚋchatᚐConversationCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversationCounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationCounts(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11152,6 +12760,29 @@ func (ec *executionContext) fieldContext_User_totalUnreadCount(_ context.Context
 	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
 }
 
+func (ec *executionContext) _User_bio(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_bio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Bio(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_bio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+}
+
 func (ec *executionContext) _UserAt_user(ctx context.Context, field graphql.CollectedField, obj *storage.Receipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11438,6 +13069,84 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.UserUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.UserUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _UserUpdated_user(ctx context.Context, field graphql.CollectedField, obj *chat.UserUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserUpdated_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UserUpdated().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserUpdated_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -12518,6 +14227,55 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputConversationFilter(ctx context.Context, obj any) (model.ConversationFilter, error) {
+	var it model.ConversationFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"archived", "unreadOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "archived":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("archived"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Archived = data
+		case "unreadOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unreadOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnreadOnly = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConversationFilter unmarshals raw into the ConversationFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConversationFilter(ctx context.Context, raw any) (model.ConversationFilter, error) {
+	var out model.ConversationFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConversationFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateGroupInput(ctx context.Context, obj any) (model.CreateGroupInput, error) {
 	var it model.CreateGroupInput
 	if obj == nil {
@@ -12791,6 +14549,174 @@ func UnmarshalSignUpInput(ctx context.Context, raw any) (model.SignUpInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateConversationInput(ctx context.Context, obj any) (model.UpdateConversationInput, error) {
+	var it model.UpdateConversationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateConversationInput unmarshals raw into the UpdateConversationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateConversationInput(ctx context.Context, raw any) (model.UpdateConversationInput, error) {
+	var out model.UpdateConversationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateConversationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateMembershipInput(ctx context.Context, obj any) (model.UpdateMembershipInput, error) {
+	var it model.UpdateMembershipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"archived", "pinned", "mutedUntil", "muted", "notificationLevel"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "archived":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("archived"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Archived = data
+		case "pinned":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pinned"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pinned = data
+		case "mutedUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mutedUntil"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MutedUntil = data
+		case "muted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("muted"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Muted = data
+		case "notificationLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationLevel"))
+			data, err := ec.unmarshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationLevel = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateMembershipInput unmarshals raw into the UpdateMembershipInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMembershipInput(ctx context.Context, raw any) (model.UpdateMembershipInput, error) {
+	var out model.UpdateMembershipInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMembershipInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context, obj any) (model.UpdateProfileInput, error) {
+	var it model.UpdateProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"displayName", "bio"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "bio":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bio"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bio = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateProfileInput unmarshals raw into the UpdateProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateProfileInput(ctx context.Context, raw any) (model.UpdateProfileInput, error) {
+	var out model.UpdateProfileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateProfileInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -12799,6 +14725,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *chat.UserUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._UserUpdated(ctx, sel, obj)
 	case *chat.TypingUpdated:
 		if obj == nil {
 			return graphql.Null
@@ -12844,6 +14775,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._MessageAdded(ctx, sel, obj)
+	case *chat.MembershipUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MembershipUpdated(ctx, sel, obj)
 	case *chat.MemberLeft:
 		if obj == nil {
 			return graphql.Null
@@ -12854,6 +14790,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._MemberJoined(ctx, sel, obj)
+	case *chat.DraftUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DraftUpdated(ctx, sel, obj)
 	case *chat.DeliveryCursorMoved:
 		if obj == nil {
 			return graphql.Null
@@ -13116,6 +15057,24 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_unreadCount(ctx, field, obj)
 				})
+		case "description":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_description(ctx, field, obj)
+				})
+		case "membership":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_membership(ctx, field, obj)
+				})
+		case "draft":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_draft(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13151,6 +15110,54 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 			}
 		case "pageInfo":
 			out.Values[i] = ec._ConversationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationCountsImplementors = []string{"ConversationCounts"}
+
+func (ec *executionContext) _ConversationCounts(ctx context.Context, sel ast.SelectionSet, obj *chat.ConversationCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationCounts")
+		case "all":
+			out.Values[i] = ec._ConversationCounts_all(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "archived":
+			out.Values[i] = ec._ConversationCounts_archived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unread":
+			out.Values[i] = ec._ConversationCounts_unread(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pinned":
+			out.Values[i] = ec._ConversationCounts_pinned(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13235,6 +15242,11 @@ func (ec *executionContext) _ConversationUpdated(ctx context.Context, sel ast.Se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changed":
+			out.Values[i] = ec._ConversationUpdated_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13293,6 +15305,93 @@ func (ec *executionContext) _DeliveryCursorMoved(ctx context.Context, sel ast.Se
 		case "at":
 			out.Values[i] = ec._DeliveryCursorMoved_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var draftImplementors = []string{"Draft"}
+
+func (ec *executionContext) _Draft(ctx context.Context, sel ast.SelectionSet, obj *storage.Draft) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, draftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Draft")
+		case "body":
+			out.Values[i] = ec._Draft_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Draft_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var draftUpdatedImplementors = []string{"DraftUpdated", "Event"}
+
+func (ec *executionContext) _DraftUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.DraftUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, draftUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DraftUpdated")
+		case "cursor":
+			out.Values[i] = ec._DraftUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._DraftUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DraftUpdated_conversation(ctx, field, obj)
+				})
+		case "draft":
+			out.Values[i] = ec._DraftUpdated_draft(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -13533,6 +15632,123 @@ func (ec *executionContext) _MemberLeft(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberLeft_by(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var membershipImplementors = []string{"Membership"}
+
+func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSet, obj *chat.MyMembership) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, membershipImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Membership")
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_conversation(ctx, field, obj)
+				})
+		case "archived":
+			out.Values[i] = ec._Membership_archived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pinned":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_pinned(ctx, field, obj)
+				})
+		case "pinnedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_pinnedAt(ctx, field, obj)
+				})
+		case "muted":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_muted(ctx, field, obj)
+				})
+		case "mutedUntil":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_mutedUntil(ctx, field, obj)
+				})
+		case "notificationLevel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_notificationLevel(ctx, field, obj)
+				})
+		case "markedUnread":
+			out.Values[i] = ec._Membership_markedUnread(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var membershipUpdatedImplementors = []string{"MembershipUpdated", "Event"}
+
+func (ec *executionContext) _MembershipUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.MembershipUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, membershipUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MembershipUpdated")
+		case "cursor":
+			out.Values[i] = ec._MembershipUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ephemeral":
+			out.Values[i] = ec._MembershipUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "membership":
+			out.Values[i] = ec._MembershipUpdated_membership(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14179,6 +16395,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transferOwnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transferOwnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMembership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMembership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markUnread":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markUnread(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "sendMessage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendMessage(ctx, field)
@@ -14473,6 +16731,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_storyFeed(ctx, field)
+				})
+		case "conversationCounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversationCounts(ctx, field)
 				})
 		case "messages":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -15335,6 +17599,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_totalUnreadCount(ctx, field, obj)
 				})
+		case "bio":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_bio(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15526,6 +17796,50 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userUpdatedImplementors = []string{"UserUpdated", "Event"}
+
+func (ec *executionContext) _UserUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.UserUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserUpdated")
+		case "cursor":
+			out.Values[i] = ec._UserUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._UserUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserUpdated_user(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15971,6 +18285,14 @@ func (ec *executionContext) marshalNConversationConnection2ᚖmessengerᚋgraph�
 	return ec._ConversationConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConversationCounts2ᚖmessengerᚋchatᚐConversationCounts(ctx context.Context, sel ast.SelectionSet, v *chat.ConversationCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationCounts!")
+		return graphql.Null
+	}
+	return ec._ConversationCounts(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNConversationEdge2ᚕᚖmessengerᚋgraphᚋmodelᚐConversationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConversationEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16163,6 +18485,14 @@ func (ec *executionContext) unmarshalNMemberRole2messengerᚋgraphᚋmodelᚐMem
 
 func (ec *executionContext) marshalNMemberRole2messengerᚋgraphᚋmodelᚐMemberRole(ctx context.Context, sel ast.SelectionSet, v model.MemberRole) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx context.Context, sel ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Membership!")
+		return graphql.Null
+	}
+	return ec._Membership(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMessage2messengerᚋstorageᚐMessage(ctx context.Context, sel ast.SelectionSet, v storage.Message) graphql.Marshaler {
@@ -16482,6 +18812,21 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) unmarshalNUpdateConversationInput2messengerᚋgraphᚋmodelᚐUpdateConversationInput(ctx context.Context, v any) (model.UpdateConversationInput, error) {
+	res, err := ec.unmarshalInputUpdateConversationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateMembershipInput2messengerᚋgraphᚋmodelᚐUpdateMembershipInput(ctx context.Context, v any) (model.UpdateMembershipInput, error) {
+	res, err := ec.unmarshalInputUpdateMembershipInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateProfileInput2messengerᚋgraphᚋmodelᚐUpdateProfileInput(ctx context.Context, v any) (model.UpdateProfileInput, error) {
+	res, err := ec.unmarshalInputUpdateProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
 	res, err := graphql.UnmarshalUpload(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16763,6 +19108,37 @@ func (ec *executionContext) marshalOConversation2ᚖmessengerᚋstorageᚐConver
 	return ec._Conversation(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOConversationFilter2ᚖmessengerᚋgraphᚋmodelᚐConversationFilter(ctx context.Context, v any) (*model.ConversationFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConversationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOConversationOrder2ᚖmessengerᚋgraphᚋmodelᚐConversationOrder(ctx context.Context, v any) (*model.ConversationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ConversationOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConversationOrder2ᚖmessengerᚋgraphᚋmodelᚐConversationOrder(ctx context.Context, sel ast.SelectionSet, v *model.ConversationOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx context.Context, sel ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Draft(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -16846,6 +19222,25 @@ func (ec *executionContext) marshalONode2messengerᚋidsᚐNode(ctx context.Cont
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx context.Context, v any) (*storage.NotificationLevel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.NotificationLevel(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx context.Context, sel ast.SelectionSet, v *storage.NotificationLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOSearchOrder2ᚖmessengerᚋgraphᚋmodelᚐSearchOrder(ctx context.Context, v any) (*model.SearchOrder, error) {
