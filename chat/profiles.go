@@ -21,6 +21,8 @@ const (
 type ProfileChange struct {
 	DisplayName *string
 	Bio         *string
+	// AvatarUploadID makes the avatar from an image upload; "" removes it.
+	AvatarUploadID *string
 }
 
 // UpdateProfile changes my display name and bio. UserUpdated reaches me and
@@ -34,7 +36,8 @@ func (s *Service) UpdateProfile(ctx context.Context, me string, ch ProfileChange
 	if err != nil {
 		return u, fmt.Errorf("chat: profile of %s: %w", me, err)
 	}
-	name, bio := u.DisplayName, profiles[me].Bio
+	p := profiles[me]
+	name, bio := u.DisplayName, p.Bio
 	if ch.DisplayName != nil {
 		name = strings.TrimSpace(*ch.DisplayName)
 		if name == "" || utf8.RuneCountInString(name) > MaxDisplayName {
@@ -55,7 +58,12 @@ func (s *Service) UpdateProfile(ctx context.Context, me string, ch ProfileChange
 			}
 		}
 	}
-	if err := s.store.UpdateProfile(ctx, me, name, bio, s.now()); err != nil {
+	avatar, err := s.avatarFrom(ctx, me, ch.AvatarUploadID, p.Avatar)
+	if err != nil {
+		return u, err
+	}
+	p = storage.Profile{UserID: me, Bio: bio, Avatar: avatar, UpdatedAt: s.now()}
+	if err := s.store.UpdateProfile(ctx, name, p); err != nil {
 		return u, fmt.Errorf("chat: update profile: %w", err)
 	}
 	u.DisplayName = name
@@ -81,6 +89,8 @@ func (s *Service) Bio(ctx context.Context, userID string) (string, error) {
 type GroupChange struct {
 	Title       *string
 	Description *string
+	// AvatarUploadID makes the avatar from an image upload; "" removes it.
+	AvatarUploadID *string
 }
 
 // UpdateConversation changes a group's title and description (owner or
@@ -118,15 +128,24 @@ func (s *Service) UpdateConversation(ctx context.Context, me, conversationID str
 	} else {
 		changed = append(changed, "title")
 	}
-	if ch.Description == nil || description == details[conversationID].Description {
-		description = details[conversationID].Description
+	d := details[conversationID]
+	if ch.Description == nil || description == d.Description {
+		description = d.Description
 	} else {
 		changed = append(changed, "description")
+	}
+	avatar, err := s.avatarFrom(ctx, me, ch.AvatarUploadID, d.Avatar)
+	if err != nil {
+		return c, err
+	}
+	if ch.AvatarUploadID != nil && (avatar != nil || d.Avatar != nil) {
+		changed = append(changed, "avatar")
 	}
 	if len(changed) == 0 {
 		return c, nil
 	}
-	if err := s.store.UpdateGroupDetails(ctx, conversationID, title, description, s.now()); err != nil {
+	d = storage.GroupDetails{ConversationID: conversationID, Description: description, Avatar: avatar, UpdatedAt: s.now()}
+	if err := s.store.UpdateGroupDetails(ctx, title, d); err != nil {
 		return c, fmt.Errorf("chat: update group: %w", err)
 	}
 	if c, err = s.conversation(ctx, conversationID); err != nil {

@@ -97,6 +97,8 @@ type Service struct {
 	decoded  decodeCache
 	// attachments is the plugged-in Attachments port (UseAttachments).
 	attachments atomic.Pointer[Attachments]
+	// avatars is the plugged-in Avatars port (UseAvatars).
+	avatars atomic.Pointer[Avatars]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
 	stopSweep, swept chan struct{}
 	closeOnce        sync.Once

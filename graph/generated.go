@@ -34,6 +34,8 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Attachment() AttachmentResolver
+	Avatar() AvatarResolver
+	AvatarThumbnail() AvatarThumbnailResolver
 	Conversation() ConversationResolver
 	DeliveryCursorMoved() DeliveryCursorMovedResolver
 	DraftUpdated() DraftUpdatedResolver
@@ -82,7 +84,21 @@ type ComplexityRoot struct {
 		User  func(childComplexity int) int
 	}
 
+	Avatar struct {
+		Height     func(childComplexity int) int
+		Thumbnails func(childComplexity int) int
+		URL        func(childComplexity int) int
+		Width      func(childComplexity int) int
+	}
+
+	AvatarThumbnail struct {
+		Height func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
+	}
+
 	Conversation struct {
+		Avatar         func(childComplexity int) int
 		CreatedAt      func(childComplexity int) int
 		Description    func(childComplexity int) int
 		Draft          func(childComplexity int) int
@@ -451,6 +467,7 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
+		Avatar           func(childComplexity int) int
 		Bio              func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		DisplayName      func(childComplexity int) int
@@ -502,6 +519,12 @@ type AttachmentResolver interface {
 	Width(ctx context.Context, obj *media.Attachment) (*int, error)
 	Height(ctx context.Context, obj *media.Attachment) (*int, error)
 }
+type AvatarResolver interface {
+	URL(ctx context.Context, obj *storage.Avatar) (string, error)
+}
+type AvatarThumbnailResolver interface {
+	URL(ctx context.Context, obj *storage.AvatarImage) (string, error)
+}
 type ConversationResolver interface {
 	ID(ctx context.Context, obj *storage.Conversation) (string, error)
 	Kind(ctx context.Context, obj *storage.Conversation) (model.ConversationKind, error)
@@ -514,6 +537,7 @@ type ConversationResolver interface {
 	MyReadSeq(ctx context.Context, obj *storage.Conversation) (int, error)
 	UnreadCount(ctx context.Context, obj *storage.Conversation) (int, error)
 	Description(ctx context.Context, obj *storage.Conversation) (*string, error)
+	Avatar(ctx context.Context, obj *storage.Conversation) (*storage.Avatar, error)
 	Membership(ctx context.Context, obj *storage.Conversation) (*chat.MyMembership, error)
 	Draft(ctx context.Context, obj *storage.Conversation) (*storage.Draft, error)
 }
@@ -685,6 +709,7 @@ type UserResolver interface {
 	Presence(ctx context.Context, obj *storage.User) (*model.Presence, error)
 	TotalUnreadCount(ctx context.Context, obj *storage.User) (*int, error)
 	Bio(ctx context.Context, obj *storage.User) (string, error)
+	Avatar(ctx context.Context, obj *storage.User) (*storage.Avatar, error)
 }
 type UserAtResolver interface {
 	User(ctx context.Context, obj *storage.Receipt) (*storage.User, error)
@@ -767,6 +792,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "Avatar.height":
+		if e.ComplexityRoot.Avatar.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.Height(childComplexity), true
+	case "Avatar.thumbnails":
+		if e.ComplexityRoot.Avatar.Thumbnails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.Thumbnails(childComplexity), true
+	case "Avatar.url":
+		if e.ComplexityRoot.Avatar.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.URL(childComplexity), true
+	case "Avatar.width":
+		if e.ComplexityRoot.Avatar.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.Width(childComplexity), true
+
+	case "AvatarThumbnail.height":
+		if e.ComplexityRoot.AvatarThumbnail.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvatarThumbnail.Height(childComplexity), true
+	case "AvatarThumbnail.url":
+		if e.ComplexityRoot.AvatarThumbnail.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvatarThumbnail.URL(childComplexity), true
+	case "AvatarThumbnail.width":
+		if e.ComplexityRoot.AvatarThumbnail.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvatarThumbnail.Width(childComplexity), true
+
+	case "Conversation.avatar":
+		if e.ComplexityRoot.Conversation.Avatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Avatar(childComplexity), true
 	case "Conversation.createdAt":
 		if e.ComplexityRoot.Conversation.CreatedAt == nil {
 			break
@@ -2463,6 +2538,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UploadedFile.Width(childComplexity), true
 
+	case "User.avatar":
+		if e.ComplexityRoot.User.Avatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Avatar(childComplexity), true
 	case "User.bio":
 		if e.ComplexityRoot.User.Bio == nil {
 			break
@@ -3329,6 +3410,8 @@ input UpdateProfileInput {
   displayName: String
   "At most 160 characters; empty clears it."
   bio: String
+  "An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar."
+  avatarUploadId: ID
 }
 
 "Changes to a group; absent fields stay as they are."
@@ -3337,16 +3420,47 @@ input UpdateConversationInput {
   title: String
   "At most 255 characters; empty clears it."
   description: String
+  "An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar."
+  avatarUploadId: ID
+}
+
+"""
+A picture of a user or a group, re-encoded by the server from an upload (no
+metadata of the original survives). URLs are signed and short-lived.
+"""
+type Avatar {
+  "The image, at most 1024 pixels on its longer side."
+  url: String!
+  "Width in pixels."
+  width: Int!
+  "Height in pixels."
+  height: Int!
+  "Smaller copies (256 and 64 pixels on the longer side), largest first."
+  thumbnails: [AvatarThumbnail!]!
+}
+
+"One smaller copy of an avatar."
+type AvatarThumbnail {
+  "Signed, short-lived URL."
+  url: String!
+  "Width in pixels."
+  width: Int!
+  "Height in pixels."
+  height: Int!
 }
 
 extend type User {
   "What the user says about themself (at most 160 characters); empty when none."
   bio: String!
+  "The user's picture, or null."
+  avatar: Avatar
 }
 
 extend type Conversation {
   "The group's description; null for direct conversations."
   description: String
+  "The group's picture, or null (always null for direct conversations)."
+  avatar: Avatar
   "My own settings of this conversation (private to me)."
   membership: Membership!
   "My draft here, or null."
@@ -3764,6 +3878,32 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Avatar(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Avatar_url(ctx, field)
+	case "width":
+		return ec.fieldContext_Avatar_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Avatar_height(ctx, field)
+	case "thumbnails":
+		return ec.fieldContext_Avatar_thumbnails(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Avatar", field.Name)
+}
+
+func (ec *executionContext) childFields_AvatarThumbnail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_AvatarThumbnail_url(ctx, field)
+	case "width":
+		return ec.fieldContext_AvatarThumbnail_width(ctx, field)
+	case "height":
+		return ec.fieldContext_AvatarThumbnail_height(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AvatarThumbnail", field.Name)
+}
+
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3792,6 +3932,8 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_unreadCount(ctx, field)
 	case "description":
 		return ec.fieldContext_Conversation_description(ctx, field)
+	case "avatar":
+		return ec.fieldContext_Conversation_avatar(ctx, field)
 	case "membership":
 		return ec.fieldContext_Conversation_membership(ctx, field)
 	case "draft":
@@ -4174,6 +4316,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_totalUnreadCount(ctx, field)
 	case "bio":
 		return ec.fieldContext_User_bio(ctx, field)
+	case "avatar":
+		return ec.fieldContext_User_avatar(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -5618,6 +5762,176 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Avatar_url(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Avatar().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Avatar", field, true, true, "String")
+}
+
+func (ec *executionContext) _Avatar_width(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Avatar", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Avatar_height(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Avatar", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Avatar_thumbnails(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_thumbnails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Thumbnails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []storage.AvatarImage) graphql.Marshaler {
+			return ec.marshalNAvatarThumbnail2ᚕmessengerᚋstorageᚐAvatarImageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_thumbnails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Avatar",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AvatarThumbnail(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AvatarThumbnail_url(ctx context.Context, field graphql.CollectedField, obj *storage.AvatarImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvatarThumbnail_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AvatarThumbnail().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvatarThumbnail_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvatarThumbnail", field, true, true, "String")
+}
+
+func (ec *executionContext) _AvatarThumbnail_width(ctx context.Context, field graphql.CollectedField, obj *storage.AvatarImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvatarThumbnail_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvatarThumbnail_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvatarThumbnail", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AvatarThumbnail_height(ctx context.Context, field graphql.CollectedField, obj *storage.AvatarImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvatarThumbnail_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvatarThumbnail_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvatarThumbnail", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5945,6 +6259,38 @@ func (ec *executionContext) _Conversation_description(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_Conversation_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Conversation_avatar(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_avatar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Avatar(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Avatar) graphql.Marshaler {
+			return ec.marshalOAvatar2ᚖmessengerᚋstorageᚐAvatar(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_avatar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Avatar(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Conversation_membership(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
@@ -12783,6 +13129,38 @@ func (ec *executionContext) fieldContext_User_bio(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("User", field, true, true, "String")
 }
 
+func (ec *executionContext) _User_avatar(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_avatar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Avatar(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Avatar) graphql.Marshaler {
+			return ec.marshalOAvatar2ᚖmessengerᚋstorageᚐAvatar(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_avatar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Avatar(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UserAt_user(ctx context.Context, field graphql.CollectedField, obj *storage.Receipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14560,7 +14938,7 @@ func (ec *executionContext) unmarshalInputUpdateConversationInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "description"}
+	fieldsInOrder := [...]string{"title", "description", "avatarUploadId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14581,6 +14959,13 @@ func (ec *executionContext) unmarshalInputUpdateConversationInput(ctx context.Co
 				return it, err
 			}
 			it.Description = data
+		case "avatarUploadId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("avatarUploadId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvatarUploadID = data
 		}
 	}
 	return it, nil
@@ -14679,7 +15064,7 @@ func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"displayName", "bio"}
+	fieldsInOrder := [...]string{"displayName", "bio", "avatarUploadId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14700,6 +15085,13 @@ func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context
 				return it, err
 			}
 			it.Bio = data
+		case "avatarUploadId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("avatarUploadId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvatarUploadID = data
 		}
 	}
 	return it, nil
@@ -14977,6 +15369,99 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var avatarImplementors = []string{"Avatar"}
+
+func (ec *executionContext) _Avatar(ctx context.Context, sel ast.SelectionSet, obj *storage.Avatar) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, avatarImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Avatar")
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Avatar_url(ctx, field, obj)
+				})
+		case "width":
+			out.Values[i] = ec._Avatar_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._Avatar_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "thumbnails":
+			out.Values[i] = ec._Avatar_thumbnails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var avatarThumbnailImplementors = []string{"AvatarThumbnail"}
+
+func (ec *executionContext) _AvatarThumbnail(ctx context.Context, sel ast.SelectionSet, obj *storage.AvatarImage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, avatarThumbnailImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AvatarThumbnail")
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AvatarThumbnail_url(ctx, field, obj)
+				})
+		case "width":
+			out.Values[i] = ec._AvatarThumbnail_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._AvatarThumbnail_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var conversationImplementors = []string{"Conversation", "Node"}
 
 func (ec *executionContext) _Conversation(ctx context.Context, sel ast.SelectionSet, obj *storage.Conversation) graphql.Marshaler {
@@ -15062,6 +15547,12 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_description(ctx, field, obj)
+				})
+		case "avatar":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_avatar(ctx, field, obj)
 				})
 		case "membership":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -17605,6 +18096,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_bio(ctx, field, obj)
 				})
+		case "avatar":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_avatar(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18249,6 +18746,26 @@ func (ec *executionContext) marshalNAuthPayload2ᚖmessengerᚋgraphᚋmodelᚐA
 		return graphql.Null
 	}
 	return ec._AuthPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAvatarThumbnail2messengerᚋstorageᚐAvatarImage(ctx context.Context, sel ast.SelectionSet, v storage.AvatarImage) graphql.Marshaler {
+	return ec._AvatarThumbnail(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAvatarThumbnail2ᚕmessengerᚋstorageᚐAvatarImageᚄ(ctx context.Context, sel ast.SelectionSet, v []storage.AvatarImage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAvatarThumbnail2messengerᚋstorageᚐAvatarImage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -19069,6 +19586,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalOAvatar2ᚖmessengerᚋstorageᚐAvatar(ctx context.Context, sel ast.SelectionSet, v *storage.Avatar) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Avatar(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

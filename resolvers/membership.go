@@ -1,7 +1,10 @@
 package resolvers
 
 import (
+	"context"
 	"time"
+
+	"messenger/ids"
 
 	"messenger/chat"
 	"messenger/graph/model"
@@ -21,4 +24,25 @@ func optTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// optUploadID decodes an optional upload id; "" (remove) stays "".
+func optUploadID(global *string) (*string, error) {
+	if global == nil || *global == "" {
+		return global, nil
+	}
+	id, err := ids.DecodeAs(uploadType, *global)
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// avatarURL signs an avatar image's URL.
+func (r *Resolver) avatarURL(ctx context.Context, key string) (string, error) {
+	m, err := r.media()
+	if err != nil {
+		return "", err
+	}
+	return m.AvatarURL(ctx, key)
 }

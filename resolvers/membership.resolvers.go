@@ -16,12 +16,28 @@ import (
 	"time"
 )
 
+func (r *avatarResolver) URL(ctx context.Context, obj *storage.Avatar) (string, error) {
+	return r.avatarURL(ctx, obj.Key)
+}
+
+func (r *avatarThumbnailResolver) URL(ctx context.Context, obj *storage.AvatarImage) (string, error) {
+	return r.avatarURL(ctx, obj.Key)
+}
+
 func (r *conversationResolver) Description(ctx context.Context, obj *storage.Conversation) (*string, error) {
 	if obj.Kind != storage.Group {
 		return nil, nil
 	}
 	d, err := r.Chat.Description(ctx, obj.ID)
 	return &d, err
+}
+
+func (r *conversationResolver) Avatar(ctx context.Context, obj *storage.Conversation) (*storage.Avatar, error) {
+	if obj.Kind != storage.Group {
+		return nil, nil
+	}
+	d, err := r.Chat.GroupDetails(ctx, obj.ID)
+	return d.Avatar, err
 }
 
 func (r *conversationResolver) Membership(ctx context.Context, obj *storage.Conversation) (*chat.MyMembership, error) {
@@ -79,7 +95,11 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.Update
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.Chat.UpdateProfile(ctx, me, chat.ProfileChange{DisplayName: input.DisplayName, Bio: input.Bio})
+	avatar, err := optUploadID(input.AvatarUploadID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.Chat.UpdateProfile(ctx, me, chat.ProfileChange{DisplayName: input.DisplayName, Bio: input.Bio, AvatarUploadID: avatar})
 	return &u, err
 }
 
@@ -88,7 +108,11 @@ func (r *mutationResolver) UpdateConversation(ctx context.Context, conversationI
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.Chat.UpdateConversation(ctx, me, conv, chat.GroupChange{Title: input.Title, Description: input.Description})
+	avatar, err := optUploadID(input.AvatarUploadID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Chat.UpdateConversation(ctx, me, conv, chat.GroupChange{Title: input.Title, Description: input.Description, AvatarUploadID: avatar})
 	return &c, err
 }
 
@@ -146,8 +170,19 @@ func (r *userResolver) Bio(ctx context.Context, obj *storage.User) (string, erro
 	return r.Chat.Bio(ctx, obj.ID)
 }
 
+func (r *userResolver) Avatar(ctx context.Context, obj *storage.User) (*storage.Avatar, error) {
+	p, err := r.Chat.Profile(ctx, obj.ID)
+	return p.Avatar, err
+}
+
 func (r *userUpdatedResolver) User(ctx context.Context, obj *chat.UserUpdated) (*storage.User, error) {
 	return user(ctx, obj.UserID)
+}
+
+func (r *Resolver) Avatar() graph.AvatarResolver { return &avatarResolver{r} }
+
+func (r *Resolver) AvatarThumbnail() graph.AvatarThumbnailResolver {
+	return &avatarThumbnailResolver{r}
 }
 
 func (r *Resolver) DraftUpdated() graph.DraftUpdatedResolver { return &draftUpdatedResolver{r} }
@@ -157,7 +192,9 @@ func (r *Resolver) Membership() graph.MembershipResolver { return &membershipRes
 func (r *Resolver) UserUpdated() graph.UserUpdatedResolver { return &userUpdatedResolver{r} }
 
 type (
-	draftUpdatedResolver struct{ *Resolver }
-	membershipResolver   struct{ *Resolver }
-	userUpdatedResolver  struct{ *Resolver }
+	avatarResolver          struct{ *Resolver }
+	avatarThumbnailResolver struct{ *Resolver }
+	draftUpdatedResolver    struct{ *Resolver }
+	membershipResolver      struct{ *Resolver }
+	userUpdatedResolver     struct{ *Resolver }
 )

@@ -111,7 +111,11 @@ func TestPerMemberStateIsPrivateAndSyncsMyDevices(t *testing.T) {
 		if got := listTitles(t, other, nil); len(got) != 2 {
 			t.Fatalf("other's list = %v", got)
 		}
-		var theirState struct{ Conversation struct{ Membership struct{ Archived, Muted bool } } }
+		var theirState struct {
+			Conversation struct {
+				Membership struct{ Archived, Muted bool }
+			}
+		}
 		other.Must(t, `query($c: ID!) { conversation(id: $c) { membership { archived muted } } }`, map[string]any{"c": a}, &theirState)
 		if s := theirState.Conversation.Membership; s.Archived || s.Muted {
 			t.Fatalf("other member sees my state: %+v", s)
@@ -124,18 +128,24 @@ func TestPerMemberStateIsPrivateAndSyncsMyDevices(t *testing.T) {
 		}
 
 		// markUnread: my cursor moves back, the sender's ticks do not.
-		var mu struct{ MarkUnread struct{ UnreadCount, MyReadSeq int } }
+		var mu struct {
+			MarkUnread struct{ UnreadCount, MyReadSeq int }
+		}
 		me.Must(t, `mutation($c: ID!, $s: Int!) { markRead(conversationId: $c, seq: $s) { id } }`, map[string]any{"c": a, "s": 2}, nil)
 		me.Must(t, markUnreadOp, map[string]any{"c": a}, &mu)
 		if mu.MarkUnread.UnreadCount < 1 || mu.MarkUnread.MyReadSeq != 1 {
 			t.Fatalf("markUnread = %+v", mu.MarkUnread)
 		}
-		var receipts struct{ Conversation struct{ LastMessage struct{ ReadCount int } } }
+		var receipts struct {
+			Conversation struct{ LastMessage struct{ ReadCount int } }
+		}
 		other.Must(t, `query($c: ID!) { conversation(id: $c) { lastMessage { readCount } } }`, map[string]any{"c": a}, &receipts)
 		if receipts.Conversation.LastMessage.ReadCount != 1 {
 			t.Fatalf("sender's read count after my markUnread = %d, want still 1", receipts.Conversation.LastMessage.ReadCount)
 		}
-		var n struct{ ConversationCounts struct{ All, Archived, Unread, Pinned int } }
+		var n struct {
+			ConversationCounts struct{ All, Archived, Unread, Pinned int }
+		}
 		me.Must(t, countsOp, nil, &n)
 		if c := n.ConversationCounts; c.All != 1 || c.Archived != 1 || c.Unread != 1 || c.Pinned != 1 {
 			t.Fatalf("counts = %+v", c)
@@ -154,7 +164,9 @@ func TestPerMemberStateIsPrivateAndSyncsMyDevices(t *testing.T) {
 		theirs.ExpectNone(t, "DraftUpdated", 200*time.Millisecond)
 		sendMsg(t, me, b, "k3", "sent")
 		myOtherDevice.NextOfType(t, "DraftUpdated")
-		var draft struct{ Conversation struct{ Draft *struct{ Body string } } }
+		var draft struct {
+			Conversation struct{ Draft *struct{ Body string } }
+		}
 		me.Must(t, `query($c: ID!) { conversation(id: $c) { draft { body } } }`, map[string]any{"c": b}, &draft)
 		if draft.Conversation.Draft != nil {
 			t.Fatalf("draft after sending = %+v", draft.Conversation.Draft)
@@ -168,14 +180,18 @@ func TestProfilesAndGroupDetailsThroughGraphQL(t *testing.T) {
 		g := createGroup(t, owner, "team", member)
 		watcher := subscribe(t, member)
 
-		var p struct{ UpdateProfile struct{ DisplayName, Bio string } }
+		var p struct {
+			UpdateProfile struct{ DisplayName, Bio string }
+		}
 		owner.Must(t, updateProfileOp, map[string]any{"i": map[string]any{"displayName": "The Owner", "bio": "I run this"}}, &p)
 		if p.UpdateProfile.DisplayName != "The Owner" || p.UpdateProfile.Bio != "I run this" {
 			t.Fatalf("updateProfile = %+v", p.UpdateProfile)
 		}
 		watcher.NextOfType(t, "UserUpdated") // a contact hears it
 
-		var c struct{ UpdateConversation struct{ Title, Description string } }
+		var c struct {
+			UpdateConversation struct{ Title, Description string }
+		}
 		owner.Must(t, updateConversationOp, map[string]any{"c": g, "i": map[string]any{"description": "what we do"}}, &c)
 		if c.UpdateConversation.Title != "team" || c.UpdateConversation.Description != "what we do" {
 			t.Fatalf("updateConversation = %+v", c.UpdateConversation)

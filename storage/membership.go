@@ -69,14 +69,30 @@ type MemberStates interface {
 type Profile struct {
 	UserID    string
 	Bio       string
+	Avatar    *Avatar
 	UpdatedAt time.Time
+}
+
+// Avatar is a picture re-encoded by the server: the full image and its
+// thumbnails, each an object of the blob store at its Key.
+type Avatar struct {
+	Key           string
+	Width, Height int
+	Thumbnails    []AvatarImage
+}
+
+// AvatarImage is one thumbnail of an avatar.
+type AvatarImage struct {
+	Key           string
+	Width, Height int
 }
 
 // Profiles are users' editable profiles.
 type Profiles interface {
-	// UpdateProfile sets a user's display name and bio together, or
-	// returns ErrNotFound for an unknown user (writing nothing).
-	UpdateProfile(ctx context.Context, userID, displayName, bio string, at time.Time) error
+	// UpdateProfile sets user p.UserID's display name and profile
+	// together, or returns ErrNotFound for an unknown user (writing
+	// nothing).
+	UpdateProfile(ctx context.Context, displayName string, p Profile) error
 	// Profiles returns the profiles of the given users; users who never
 	// set one are absent.
 	Profiles(ctx context.Context, userIDs []string) (map[string]Profile, error)
@@ -86,14 +102,16 @@ type Profiles interface {
 type GroupDetails struct {
 	ConversationID string
 	Description    string
+	Avatar         *Avatar
 	UpdatedAt      time.Time
 }
 
 // GroupInfo holds a group's description and moves its ownership.
 type GroupInfo interface {
-	// UpdateGroupDetails sets a conversation's title and description
-	// together and moves its LastActivityAt to at, or returns ErrNotFound.
-	UpdateGroupDetails(ctx context.Context, conversationID, title, description string, at time.Time) error
+	// UpdateGroupDetails sets conversation d.ConversationID's title and
+	// details together and moves its LastActivityAt to d.UpdatedAt, or
+	// returns ErrNotFound.
+	UpdateGroupDetails(ctx context.Context, title string, d GroupDetails) error
 	// GroupDetails returns the details of the given conversations; those
 	// never given any are absent.
 	GroupDetails(ctx context.Context, conversationIDs []string) (map[string]GroupDetails, error)

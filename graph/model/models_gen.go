@@ -210,6 +210,8 @@ type UpdateConversationInput struct {
 	Title *string `json:"title,omitempty"`
 	// At most 255 characters; empty clears it.
 	Description *string `json:"description,omitempty"`
+	// An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar.
+	AvatarUploadID *string `json:"avatarUploadId,omitempty"`
 }
 
 // Changes to my settings of a conversation; absent fields stay as they are.
@@ -232,6 +234,8 @@ type UpdateProfileInput struct {
 	DisplayName *string `json:"displayName,omitempty"`
 	// At most 160 characters; empty clears it.
 	Bio *string `json:"bio,omitempty"`
+	// An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar.
+	AvatarUploadID *string `json:"avatarUploadId,omitempty"`
 }
 
 // A page of users with times.

@@ -2,8 +2,8 @@ package cassandra
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
@@ -102,13 +102,18 @@ func (s *Store) Drafts(ctx context.Context, userID string) (map[string]storage.D
 
 // UpdateProfile implements storage.Store (a logged batch over users and
 // profiles: both or neither).
-func (s *Store) UpdateProfile(ctx context.Context, userID, displayName, bio string, at time.Time) error {
+func (s *Store) UpdateProfile(ctx context.Context, displayName string, p storage.Profile) error {
+	userID := p.UserID
 	if _, err := s.user(ctx, userID); err != nil {
 		return err
 	}
-	err := s.batch(ctx, gocql.LoggedBatch, true,
+	avatar, err := encodeAvatar(p.Avatar)
+	if err != nil {
+		return err
+	}
+	err = s.batch(ctx, gocql.LoggedBatch, true,
 		stmt{"UPDATE users SET display_name = ? WHERE id = ?", []any{displayName, userID}},
-		stmt{"INSERT INTO profiles (user_id, bio, updated_at) VALUES (?, ?, ?)", []any{userID, bio, cql.Timestamp(at)}},
+		stmt{"INSERT INTO profiles (user_id, bio, avatar, updated_at) VALUES (?, ?, ?, ?)", []any{userID, p.Bio, avatar, cql.Timestamp(p.UpdatedAt)}},
 	).Exec()
 	return wrap(err, "update profile of %s", userID)
 }
@@ -119,23 +124,30 @@ func (s *Store) Profiles(ctx context.Context, userIDs []string) (map[string]stor
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	iter := s.query(ctx, "SELECT user_id, bio, updated_at FROM profiles WHERE user_id IN ?", userIDs).Iter()
+	iter := s.query(ctx, "SELECT user_id, bio, avatar, updated_at FROM profiles WHERE user_id IN ?", userIDs).Iter()
 	var p storage.Profile
-	for iter.Scan(&p.UserID, &p.Bio, &p.UpdatedAt) {
+	var avatar string
+	for iter.Scan(&p.UserID, &p.Bio, &avatar, &p.UpdatedAt) {
 		p.UpdatedAt = utc(p.UpdatedAt)
+		p.Avatar = decodeAvatar(avatar)
 		out[p.UserID] = p
 	}
 	return out, wrap(iter.Close(), "read profiles")
 }
 
 // UpdateGroupDetails implements storage.Store.
-func (s *Store) UpdateGroupDetails(ctx context.Context, conversationID, title, description string, at time.Time) error {
+func (s *Store) UpdateGroupDetails(ctx context.Context, title string, d storage.GroupDetails) error {
+	conversationID, at := d.ConversationID, d.UpdatedAt
 	if _, err := s.conversation(ctx, conversationID); err != nil {
 		return err
 	}
-	err := s.batch(ctx, gocql.LoggedBatch, true,
+	avatar, err := encodeAvatar(d.Avatar)
+	if err != nil {
+		return err
+	}
+	err = s.batch(ctx, gocql.LoggedBatch, true,
 		stmt{"UPDATE conversations SET title = ? WHERE id = ?", []any{title, conversationID}},
-		stmt{"INSERT INTO group_details (conversation_id, description, updated_at) VALUES (?, ?, ?)", []any{conversationID, description, cql.Timestamp(at)}},
+		stmt{"INSERT INTO group_details (conversation_id, description, avatar, updated_at) VALUES (?, ?, ?, ?)", []any{conversationID, d.Description, avatar, cql.Timestamp(at)}},
 	).Exec()
 	if err != nil {
 		return wrap(err, "update group %s", conversationID)
@@ -149,10 +161,12 @@ func (s *Store) GroupDetails(ctx context.Context, conversationIDs []string) (map
 	if len(conversationIDs) == 0 {
 		return out, nil
 	}
-	iter := s.query(ctx, "SELECT conversation_id, description, updated_at FROM group_details WHERE conversation_id IN ?", conversationIDs).Iter()
+	iter := s.query(ctx, "SELECT conversation_id, description, avatar, updated_at FROM group_details WHERE conversation_id IN ?", conversationIDs).Iter()
 	var d storage.GroupDetails
-	for iter.Scan(&d.ConversationID, &d.Description, &d.UpdatedAt) {
+	var avatar string
+	for iter.Scan(&d.ConversationID, &d.Description, &avatar, &d.UpdatedAt) {
 		d.UpdatedAt = utc(d.UpdatedAt)
+		d.Avatar = decodeAvatar(avatar)
 		out[d.ConversationID] = d
 	}
 	return out, wrap(iter.Close(), "read group details")
@@ -184,4 +198,25 @@ func (s *Store) TransferOwnership(ctx context.Context, conversationID, from, to 
 		return fmt.Errorf("cassandra: transfer %s from %s to %s: %w", conversationID, from, to, storage.ErrConflict)
 	}
 	return nil
+}
+
+// encodeAvatar is an avatar as its column holds it (JSON; "" for none).
+func encodeAvatar(a *storage.Avatar) (string, error) {
+	if a == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(a)
+	return string(b), err
+}
+
+// decodeAvatar reads an avatar column; nil for none (or unreadable).
+func decodeAvatar(s string) *storage.Avatar {
+	if s == "" {
+		return nil
+	}
+	var a storage.Avatar
+	if json.Unmarshal([]byte(s), &a) != nil {
+		return nil
+	}
+	return &a
 }

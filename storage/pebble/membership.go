@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"time"
 
 	"messenger/pebblekv"
 	"messenger/storage"
@@ -94,7 +93,8 @@ func (s *Store) Drafts(ctx context.Context, userID string) (map[string]storage.D
 }
 
 // UpdateProfile implements storage.Store.
-func (s *Store) UpdateProfile(ctx context.Context, userID, displayName, bio string, at time.Time) error {
+func (s *Store) UpdateProfile(ctx context.Context, displayName string, p storage.Profile) error {
+	userID := p.UserID
 	s.users.Lock()
 	defer s.users.Unlock()
 	var u storage.User
@@ -107,7 +107,7 @@ func (s *Store) UpdateProfile(ctx context.Context, userID, displayName, bio stri
 	if err := setJSON(b, pebblekv.Key("user", userID), u); err != nil {
 		return err
 	}
-	if err := setJSON(b, pebblekv.Key("profile", userID), storage.Profile{UserID: userID, Bio: bio, UpdatedAt: at}); err != nil {
+	if err := setJSON(b, pebblekv.Key("profile", userID), p); err != nil {
 		return err
 	}
 	return b.Commit(s.wo)
@@ -131,7 +131,8 @@ func (s *Store) Profiles(ctx context.Context, userIDs []string) (map[string]stor
 }
 
 // UpdateGroupDetails implements storage.Store.
-func (s *Store) UpdateGroupDetails(ctx context.Context, conversationID, title, description string, at time.Time) error {
+func (s *Store) UpdateGroupDetails(ctx context.Context, title string, d storage.GroupDetails) error {
+	conversationID, at := d.ConversationID, d.UpdatedAt
 	defer s.lock(conversationID)()
 	c, err := s.conversation(ctx, conversationID)
 	if err != nil {
@@ -146,7 +147,6 @@ func (s *Store) UpdateGroupDetails(ctx context.Context, conversationID, title, d
 	if err := setJSON(b, pebblekv.Key("conv", c.ID), c); err != nil {
 		return err
 	}
-	d := storage.GroupDetails{ConversationID: conversationID, Description: description, UpdatedAt: at}
 	if err := setJSON(b, pebblekv.Key("groupinfo", conversationID), d); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -99,7 +100,10 @@ func testProfilesAndGroupDetails(t *testing.T, s storage.Store) {
 	ctx := context.Background()
 	a := mustUser(t, s)
 	at := now()
-	if err := s.UpdateProfile(ctx, a.ID, "New Name", "bio text", at); err != nil {
+	avatar := &storage.Avatar{Key: "avatars/x/full.jpg", Width: 512, Height: 384,
+		Thumbnails: []storage.AvatarImage{{Key: "avatars/x/64.jpg", Width: 64, Height: 48}}}
+	want := storage.Profile{UserID: a.ID, Bio: "bio text", Avatar: avatar, UpdatedAt: at}
+	if err := s.UpdateProfile(ctx, "New Name", want); err != nil {
 		t.Fatal(err)
 	}
 	us, err := s.Users(ctx, []string{a.ID})
@@ -107,16 +111,16 @@ func testProfilesAndGroupDetails(t *testing.T, s storage.Store) {
 		t.Fatalf("user after UpdateProfile = %+v, %v", us[a.ID], err)
 	}
 	ps, err := s.Profiles(ctx, []string{a.ID, "nobody"})
-	if err != nil || len(ps) != 1 || ps[a.ID] != (storage.Profile{UserID: a.ID, Bio: "bio text", UpdatedAt: at}) {
+	if err != nil || len(ps) != 1 || !reflect.DeepEqual(ps[a.ID], want) {
 		t.Fatalf("Profiles = %+v, %v", ps, err)
 	}
-	if err := s.UpdateProfile(ctx, "nobody", "x", "", at); !errors.Is(err, storage.ErrNotFound) {
+	if err := s.UpdateProfile(ctx, "x", storage.Profile{UserID: "nobody", UpdatedAt: at}); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("UpdateProfile(unknown) err = %v", err)
 	}
 
 	c := mustGroup(t, s, a.ID)
 	later := now().Add(time.Minute)
-	if err := s.UpdateGroupDetails(ctx, c.ID, "New title", "what we do", later); err != nil {
+	if err := s.UpdateGroupDetails(ctx, "New title", storage.GroupDetails{ConversationID: c.ID, Description: "what we do", Avatar: avatar, UpdatedAt: later}); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := s.Conversations(ctx, []string{c.ID})
@@ -124,10 +128,10 @@ func testProfilesAndGroupDetails(t *testing.T, s storage.Store) {
 		t.Fatalf("conversation after UpdateGroupDetails = %+v, %v", cs[c.ID], err)
 	}
 	ds, err := s.GroupDetails(ctx, []string{c.ID, "nothing"})
-	if err != nil || len(ds) != 1 || ds[c.ID].Description != "what we do" {
+	if err != nil || len(ds) != 1 || ds[c.ID].Description != "what we do" || !reflect.DeepEqual(ds[c.ID].Avatar, avatar) {
 		t.Fatalf("GroupDetails = %+v, %v", ds, err)
 	}
-	if err := s.UpdateGroupDetails(ctx, "nothing", "t", "", later); !errors.Is(err, storage.ErrNotFound) {
+	if err := s.UpdateGroupDetails(ctx, "t", storage.GroupDetails{ConversationID: "nothing", UpdatedAt: later}); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("UpdateGroupDetails(unknown) err = %v", err)
 	}
 }
