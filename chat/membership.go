@@ -231,3 +231,21 @@ func (s *Service) clearUnreadMark(ctx context.Context, me, conversationID string
 		s.emit(ctx, []string{me}, &MembershipUpdated{Membership: &v})
 	}
 }
+
+// MemberStates returns every per-member state I have set, by conversation
+// id, in one read (loaders read it once per request).
+func (s *Service) MemberStates(ctx context.Context, me string) (map[string]storage.MemberState, error) {
+	return s.store.MemberStates(ctx, me)
+}
+
+// Drafts returns all my drafts by conversation id, in one read.
+func (s *Service) Drafts(ctx context.Context, me string) (map[string]storage.Draft, error) {
+	return s.store.Drafts(ctx, me)
+}
+
+// ViewMembership is my state st in conversation c as it reads now (see
+// MyMembership); the caller has checked that c is mine.
+func ViewMembership(c storage.Conversation, st storage.MemberState) MyMembership {
+	st.ConversationID = c.ID
+	return view(st, c)
+}

@@ -33,6 +33,7 @@ type Loaders struct {
 
 	opts            Options
 	attachmentLoads // see Attachments and Page
+	membershipLoads // see MemberStates and Drafts
 }
 
 // userMsgKey names one user's view of one message.

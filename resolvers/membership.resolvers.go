@@ -45,8 +45,12 @@ func (r *conversationResolver) Membership(ctx context.Context, obj *storage.Conv
 	if err != nil {
 		return nil, err
 	}
-	m, err := r.Chat.MyMembership(ctx, me, obj.ID)
-	return &m, err
+	states, err := loaders.For(ctx).MemberStates(ctx, r.Chat, me)
+	if err != nil {
+		return nil, err
+	}
+	m := chat.ViewMembership(*obj, states[obj.ID])
+	return &m, nil
 }
 
 func (r *conversationResolver) Draft(ctx context.Context, obj *storage.Conversation) (*storage.Draft, error) {
@@ -54,7 +58,11 @@ func (r *conversationResolver) Draft(ctx context.Context, obj *storage.Conversat
 	if err != nil {
 		return nil, err
 	}
-	return r.Chat.Draft(ctx, me, obj.ID)
+	ds, err := loaders.For(ctx).Drafts(ctx, r.Chat, me)
+	if d, ok := ds[obj.ID]; ok && err == nil {
+		return &d, nil
+	}
+	return nil, err
 }
 
 func (r *draftUpdatedResolver) Conversation(ctx context.Context, obj *chat.DraftUpdated) (*storage.Conversation, error) {
