@@ -13,6 +13,7 @@ type Membership interface {
 	MemberStates
 	Profiles
 	GroupInfo
+	Deletions
 }
 
 // MemberState is one member's private settings of one conversation. The
@@ -121,4 +122,27 @@ type GroupInfo interface {
 	// the other gets ErrConflict and writes nothing. ErrNotFound when to
 	// is not a member.
 	TransferOwnership(ctx context.Context, conversationID, from, to string) error
+}
+
+// Deletion is a conversation being deleted, a job any instance may resume:
+// first every membership ends, then every message is tombstoned (and its
+// files dropped) in seq order.
+type Deletion struct {
+	ConversationID string
+	By             string
+	RequestedAt    time.Time
+	// MembersRemoved: every membership has ended.
+	MembersRemoved bool
+	// PurgedSeq: the messages up to it are tombstoned.
+	PurgedSeq int64
+}
+
+// Deletions records conversation deletions until they finish.
+type Deletions interface {
+	// SaveDeletion records d, or its progress (last writer wins).
+	SaveDeletion(ctx context.Context, d Deletion) error
+	// PendingDeletions lists the deletions not yet done, oldest first.
+	PendingDeletions(ctx context.Context) ([]Deletion, error)
+	// DeletionDone forgets a finished deletion; an unknown one is no error.
+	DeletionDone(ctx context.Context, conversationID string) error
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
@@ -219,4 +220,34 @@ func decodeAvatar(s string) *storage.Avatar {
 		return nil
 	}
 	return &a
+}
+
+// SaveDeletion implements storage.Store. Deletions are rare and short-lived:
+// they share one partition, so PendingDeletions is one read.
+func (s *Store) SaveDeletion(ctx context.Context, d storage.Deletion) error {
+	err := s.query(ctx, `INSERT INTO conversation_deletions (shard, conversation_id, by_user, requested_at, members_removed, purged_seq)
+		VALUES (0, ?, ?, ?, ?, ?)`, d.ConversationID, d.By, cql.Timestamp(d.RequestedAt), d.MembersRemoved, d.PurgedSeq).Exec()
+	return wrap(err, "save deletion of %s", d.ConversationID)
+}
+
+// PendingDeletions implements storage.Store.
+func (s *Store) PendingDeletions(ctx context.Context) ([]storage.Deletion, error) {
+	iter := s.query(ctx, "SELECT conversation_id, by_user, requested_at, members_removed, purged_seq FROM conversation_deletions WHERE shard = 0").Iter()
+	var out []storage.Deletion
+	var d storage.Deletion
+	for iter.Scan(&d.ConversationID, &d.By, &d.RequestedAt, &d.MembersRemoved, &d.PurgedSeq) {
+		d.RequestedAt = utc(d.RequestedAt)
+		out = append(out, d)
+	}
+	if err := iter.Close(); err != nil {
+		return nil, wrap(err, "list deletions")
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RequestedAt.Before(out[j].RequestedAt) })
+	return out, nil
+}
+
+// DeletionDone implements storage.Store.
+func (s *Store) DeletionDone(ctx context.Context, conversationID string) error {
+	err := s.query(ctx, "DELETE FROM conversation_deletions WHERE shard = 0 AND conversation_id = ?", conversationID).Exec()
+	return wrap(err, "finish deletion of %s", conversationID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sort"
 
 	"messenger/pebblekv"
 	"messenger/storage"
@@ -195,4 +196,35 @@ func (s *Store) TransferOwnership(ctx context.Context, conversationID, from, to 
 		return err
 	}
 	return b.Commit(s.wo)
+}
+
+// SaveDeletion implements storage.Store (key deletion\0<conv>).
+func (s *Store) SaveDeletion(ctx context.Context, d storage.Deletion) error {
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := setJSON(b, pebblekv.Key("deletion", d.ConversationID), d); err != nil {
+		return err
+	}
+	return b.Commit(s.wo)
+}
+
+// PendingDeletions implements storage.Store.
+func (s *Store) PendingDeletions(ctx context.Context) ([]storage.Deletion, error) {
+	var out []storage.Deletion
+	p := pebblekv.Prefix("deletion")
+	err := s.scan(ctx, p, pebblekv.Upper(p), false, func(_, v []byte) (bool, error) {
+		var d storage.Deletion
+		if err := json.Unmarshal(v, &d); err != nil {
+			return false, err
+		}
+		out = append(out, d)
+		return true, nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].RequestedAt.Before(out[j].RequestedAt) })
+	return out, err
+}
+
+// DeletionDone implements storage.Store.
+func (s *Store) DeletionDone(ctx context.Context, conversationID string) error {
+	return s.db.Delete(pebblekv.Key("deletion", conversationID), s.wo)
 }

@@ -184,3 +184,44 @@ func testOwnershipTransfers(t *testing.T, s storage.Store) {
 		t.Fatalf("%d owners after racing transfers, want 1", owners)
 	}
 }
+
+func testDeletions(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	mine := func() map[string]storage.Deletion {
+		ds, err := s.PendingDeletions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]storage.Deletion{}
+		for _, d := range ds {
+			out[d.ConversationID] = d
+		}
+		return out
+	}
+	a, b := id(), id()
+	da := storage.Deletion{ConversationID: a, By: id(), RequestedAt: now()}
+	db := storage.Deletion{ConversationID: b, By: id(), RequestedAt: now().Add(time.Second)}
+	for _, d := range []storage.Deletion{da, db} {
+		if err := s.SaveDeletion(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	da.MembersRemoved, da.PurgedSeq = true, 42
+	if err := s.SaveDeletion(ctx, da); err != nil {
+		t.Fatal(err)
+	}
+	got := mine()
+	if got[a] != da || got[b] != db {
+		t.Fatalf("pending = %+v, want %+v and %+v", got, da, db)
+	}
+	if err := s.DeletionDone(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletionDone(ctx, "never"); err != nil {
+		t.Fatalf("DeletionDone(unknown) = %v", err)
+	}
+	if got := mine(); len(got[a].ConversationID) != 0 || got[b] != db {
+		t.Fatalf("pending after done = %+v", got)
+	}
+	_ = s.DeletionDone(ctx, b)
+}

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"DraftsAreSavedAndClearedPerMember", testDrafts},
 		{"ProfilesAndGroupDetailsAreUpdated", testProfilesAndGroupDetails},
 		{"RacingOwnershipTransfersLeaveOneOwner", testOwnershipTransfers},
+		{"DeletionsArePendingUntilDone", testDeletions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
