@@ -218,3 +218,35 @@ func TestSendingClearsMyDraft(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestDeletingAGroupEndsEveryMembershipAndTombstonesItsHistory(t *testing.T) {
+	ctx := context.Background()
+	e := newRulesEnv(t, nil)
+	owner, admin, member := e.user(t, "owner"), e.user(t, "admin"), e.user(t, "member")
+	g, _ := e.chat.CreateGroup(ctx, owner, "doomed", []string{admin, member})
+	if _, err := e.chat.SetRole(ctx, owner, g.ID, admin, storage.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	var sent []storage.Message
+	for i := 0; i < 5; i++ {
+		sent = append(sent, mustSend(t, e, member, g.ID))
+	}
+	if err := e.chat.DeleteConversation(ctx, admin, g.ID); code(err) != "FORBIDDEN" {
+		t.Fatalf("admin deletes: %v, want FORBIDDEN", err)
+	}
+	if err := e.chat.DeleteConversation(ctx, owner, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The job runs in the background; the sweep finishes whatever is left.
+	if _, err := e.chat.ResumeDeletions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{owner, admin, member} {
+		if _, err := e.chat.Conversation(ctx, u, g.ID); code(err) != "NOT_FOUND" {
+			t.Fatalf("after deletion, %s reads the group: %v", u, err)
+		}
+	}
+	if _, err := e.chat.Message(ctx, member, sent[0].ID); code(err) != "NOT_FOUND" {
+		t.Fatalf("after deletion a message reads: %v", err)
+	}
+}

@@ -19,6 +19,14 @@ type (
 		ConversationID string         `json:"conversationId"`
 		Draft          *storage.Draft `json:"draft,omitempty"`
 	}
+	// ConversationDeleted: the owner deleted a group; its history goes
+	// with it.
+	ConversationDeleted struct {
+		Cursor         string `json:"-"`
+		Ephemeral      bool   `json:"-"`
+		ConversationID string `json:"conversationId"`
+		ByID           string `json:"byId"`
+	}
 	// UserUpdated: a user's profile changed (to them and their contacts).
 	UserUpdated struct {
 		Cursor    string `json:"-"`
@@ -35,6 +43,15 @@ func (*DraftUpdated) EventType() string { return "DraftUpdated" }
 
 // EventType implements Event.
 func (*UserUpdated) EventType() string { return "UserUpdated" }
+
+// EventType implements Event.
+func (*ConversationDeleted) EventType() string { return "ConversationDeleted" }
+
+// WithCursor implements Event.
+func (e ConversationDeleted) WithCursor(c string) Event {
+	e.Cursor, e.Ephemeral = c, c == ""
+	return &e
+}
 
 // WithCursor implements Event.
 func (e MembershipUpdated) WithCursor(c string) Event {
@@ -58,4 +75,5 @@ func init() {
 	RegisterEvent(func() Event { return &MembershipUpdated{} })
 	RegisterEvent(func() Event { return &DraftUpdated{} })
 	RegisterEvent(func() Event { return &UserUpdated{} })
+	RegisterEvent(func() Event { return &ConversationDeleted{} })
 }

@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	Avatar() AvatarResolver
 	AvatarThumbnail() AvatarThumbnailResolver
 	Conversation() ConversationResolver
+	ConversationDeleted() ConversationDeletedResolver
 	DeliveryCursorMoved() DeliveryCursorMovedResolver
 	DraftUpdated() DraftUpdatedResolver
 	MemberEdge() MemberEdgeResolver
@@ -126,6 +127,13 @@ type ComplexityRoot struct {
 		Archived func(childComplexity int) int
 		Pinned   func(childComplexity int) int
 		Unread   func(childComplexity int) int
+	}
+
+	ConversationDeleted struct {
+		By             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Cursor         func(childComplexity int) int
+		Ephemeral      func(childComplexity int) int
 	}
 
 	ConversationEdge struct {
@@ -287,6 +295,7 @@ type ComplexityRoot struct {
 		CreateDirectConversation func(childComplexity int, userID string) int
 		CreateGroup              func(childComplexity int, input model.CreateGroupInput) int
 		CreateUpload             func(childComplexity int, input model.CreateUploadInput) int
+		DeleteConversation       func(childComplexity int, conversationID string) int
 		DeleteMessage            func(childComplexity int, messageID string, forEveryone bool) int
 		DeleteStory              func(childComplexity int, id string) int
 		EditMessage              func(childComplexity int, messageID string, body string) int
@@ -541,6 +550,10 @@ type ConversationResolver interface {
 	Membership(ctx context.Context, obj *storage.Conversation) (*chat.MyMembership, error)
 	Draft(ctx context.Context, obj *storage.Conversation) (*storage.Draft, error)
 }
+type ConversationDeletedResolver interface {
+	ConversationID(ctx context.Context, obj *chat.ConversationDeleted) (string, error)
+	By(ctx context.Context, obj *chat.ConversationDeleted) (*storage.User, error)
+}
 type DeliveryCursorMovedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.DeliveryCursorMoved) (string, error)
 	User(ctx context.Context, obj *chat.DeliveryCursorMoved) (*storage.User, error)
@@ -615,6 +628,7 @@ type MutationResolver interface {
 	DeleteStory(ctx context.Context, id string) (bool, error)
 	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*storage.User, error)
 	UpdateConversation(ctx context.Context, conversationID string, input model.UpdateConversationInput) (*storage.Conversation, error)
+	DeleteConversation(ctx context.Context, conversationID string) (bool, error)
 	TransferOwnership(ctx context.Context, conversationID string, userID string) (*storage.Conversation, error)
 	UpdateMembership(ctx context.Context, conversationID string, input model.UpdateMembershipInput) (*chat.MyMembership, error)
 	MarkUnread(ctx context.Context, conversationID string) (*storage.Conversation, error)
@@ -975,6 +989,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConversationCounts.Unread(childComplexity), true
+
+	case "ConversationDeleted.by":
+		if e.ComplexityRoot.ConversationDeleted.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.By(childComplexity), true
+	case "ConversationDeleted.conversationId":
+		if e.ComplexityRoot.ConversationDeleted.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.ConversationID(childComplexity), true
+	case "ConversationDeleted.cursor":
+		if e.ComplexityRoot.ConversationDeleted.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.Cursor(childComplexity), true
+	case "ConversationDeleted.ephemeral":
+		if e.ComplexityRoot.ConversationDeleted.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.Ephemeral(childComplexity), true
 
 	case "ConversationEdge.cursor":
 		if e.ComplexityRoot.ConversationEdge.Cursor == nil {
@@ -1612,6 +1651,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUpload(childComplexity, args["input"].(model.CreateUploadInput)), true
+	case "Mutation.deleteConversation":
+		if e.ComplexityRoot.Mutation.DeleteConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteConversation(childComplexity, args["conversationId"].(string)), true
 	case "Mutation.deleteMessage":
 		if e.ComplexityRoot.Mutation.DeleteMessage == nil {
 			break
@@ -3477,6 +3527,12 @@ extend type Mutation {
   updateProfile(input: UpdateProfileInput!): User!
   "Change a group's title and description (owner or admin). Members hear ConversationUpdated with ` + "`" + `changed` + "`" + `."
   updateConversation(conversationId: ID!, input: UpdateConversationInput!): Conversation!
+  """
+  Delete a group (owner only). Members hear ConversationDeleted; then every
+  membership ends and every message is tombstoned (search and files included),
+  as a job any instance resumes.
+  """
+  deleteConversation(conversationId: ID!): Boolean!
   "Make another member the owner; I become an admin (owner only). A transfer that lost a race gets CONFLICT."
   transferOwnership(conversationId: ID!, userId: ID!): Conversation!
   "Change my own settings of a conversation: archive, pin, mute, notification level."
@@ -3522,6 +3578,18 @@ type UserUpdated implements Event {
   ephemeral: Boolean!
   "The user as they are now."
   user: User!
+}
+
+"The owner deleted a group I was in; its history goes with it."
+type ConversationDeleted implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The deleted conversation's id."
+  conversationId: ID!
+  "Who deleted it."
+  by: User
 }
 `, BuiltIn: false},
 	{Name: "../schema/messages.graphqls", Input: `# Messages, receipts and reactions.
@@ -4665,6 +4733,20 @@ func (ec *executionContext) field_Mutation_createUpload_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
 	return args, nil
 }
 
@@ -6511,6 +6593,107 @@ func (ec *executionContext) _ConversationCounts_pinned(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_ConversationCounts_pinned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationDeleted_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationDeleted", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationDeleted_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationDeleted", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConversationDeleted_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationDeleted().ConversationID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationDeleted", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ConversationDeleted_by(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationDeleted().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationDeleted",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ConversationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEdge) (ret graphql.Marshaler) {
@@ -9820,6 +10003,50 @@ func (ec *executionContext) fieldContext_Mutation_updateConversation(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteConversation(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15197,6 +15424,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._ConversationUpdated(ctx, sel, obj)
+	case *chat.ConversationDeleted:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ConversationDeleted(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -15652,6 +15884,56 @@ func (ec *executionContext) _ConversationCounts(ctx context.Context, sel ast.Sel
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationDeletedImplementors = []string{"ConversationDeleted", "Event"}
+
+func (ec *executionContext) _ConversationDeleted(ctx context.Context, sel ast.SelectionSet, obj *chat.ConversationDeleted) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationDeletedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationDeleted")
+		case "cursor":
+			out.Values[i] = ec._ConversationDeleted_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._ConversationDeleted_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationDeleted_conversationId(ctx, field, obj)
+				})
+		case "by":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationDeleted_by(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16896,6 +17178,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateConversation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteConversation(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -65,6 +65,14 @@ func (r *conversationResolver) Draft(ctx context.Context, obj *storage.Conversat
 	return nil, err
 }
 
+func (r *conversationDeletedResolver) ConversationID(ctx context.Context, obj *chat.ConversationDeleted) (string, error) {
+	return ids.Encode(ids.Conversation, obj.ConversationID), nil
+}
+
+func (r *conversationDeletedResolver) By(ctx context.Context, obj *chat.ConversationDeleted) (*storage.User, error) {
+	return optUser(ctx, obj.ByID)
+}
+
 func (r *draftUpdatedResolver) Conversation(ctx context.Context, obj *chat.DraftUpdated) (*storage.Conversation, error) {
 	c, err := loaders.For(ctx).Conversation(ctx, obj.ConversationID)
 	return &c, err
@@ -122,6 +130,17 @@ func (r *mutationResolver) UpdateConversation(ctx context.Context, conversationI
 	}
 	c, err := r.Chat.UpdateConversation(ctx, me, conv, chat.GroupChange{Title: input.Title, Description: input.Description, AvatarUploadID: avatar})
 	return &c, err
+}
+
+func (r *mutationResolver) DeleteConversation(ctx context.Context, conversationID string) (bool, error) {
+	me, conv, err := callerAnd(ctx, ids.Conversation, conversationID)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Chat.DeleteConversation(ctx, me, conv); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 func (r *mutationResolver) TransferOwnership(ctx context.Context, conversationID string, userID string) (*storage.Conversation, error) {
@@ -193,6 +212,10 @@ func (r *Resolver) AvatarThumbnail() graph.AvatarThumbnailResolver {
 	return &avatarThumbnailResolver{r}
 }
 
+func (r *Resolver) ConversationDeleted() graph.ConversationDeletedResolver {
+	return &conversationDeletedResolver{r}
+}
+
 func (r *Resolver) DraftUpdated() graph.DraftUpdatedResolver { return &draftUpdatedResolver{r} }
 
 func (r *Resolver) Membership() graph.MembershipResolver { return &membershipResolver{r} }
@@ -200,9 +223,10 @@ func (r *Resolver) Membership() graph.MembershipResolver { return &membershipRes
 func (r *Resolver) UserUpdated() graph.UserUpdatedResolver { return &userUpdatedResolver{r} }
 
 type (
-	avatarResolver          struct{ *Resolver }
-	avatarThumbnailResolver struct{ *Resolver }
-	draftUpdatedResolver    struct{ *Resolver }
-	membershipResolver      struct{ *Resolver }
-	userUpdatedResolver     struct{ *Resolver }
+	avatarResolver              struct{ *Resolver }
+	avatarThumbnailResolver     struct{ *Resolver }
+	conversationDeletedResolver struct{ *Resolver }
+	draftUpdatedResolver        struct{ *Resolver }
+	membershipResolver          struct{ *Resolver }
+	userUpdatedResolver         struct{ *Resolver }
 )

@@ -11,6 +11,7 @@ import (
 
 	"messenger/apitest"
 	"messenger/cql/cqltest"
+	"messenger/ids"
 	"messenger/server"
 	"messenger/storage/cassandra"
 )
@@ -28,6 +29,7 @@ const (
 	transferOp           = `mutation($c: ID!, $u: ID!) { transferOwnership(conversationId: $c, userId: $u) { id } }`
 	listOp               = `query($f: ConversationFilter) { conversations(filter: $f, orderBy: LAST_ACTIVITY) { edges { node { title membership { archived pinned } } } } }`
 	countsOp             = `{ conversationCounts { all archived unread pinned } }`
+	deleteConversationOp = `mutation($c: ID!) { deleteConversation(conversationId: $c) }`
 )
 
 // onBothStores runs fn against the API on the embedded store and on
@@ -229,12 +231,15 @@ func TestMembershipMutationsPermissionMatrix(t *testing.T) {
 		"saveDraft": func(c *apitest.Client, g, _ string) apitest.Response {
 			return c.Do(t, saveDraftOp, map[string]any{"c": g, "b": "x"})
 		},
+		"deleteConversation": func(c *apitest.Client, g, _ string) apitest.Response {
+			return c.Do(t, deleteConversationOp, map[string]any{"c": g})
+		},
 	}
 	want := map[string]map[string]string{
-		"owner":    {"updateConversation": "", "transferOwnership": "", "updateMembership": "", "markUnread": "", "saveDraft": ""},
-		"admin":    {"updateConversation": "", "transferOwnership": "FORBIDDEN", "updateMembership": "", "markUnread": "", "saveDraft": ""},
-		"member":   {"updateConversation": "FORBIDDEN", "transferOwnership": "FORBIDDEN", "updateMembership": "", "markUnread": "", "saveDraft": ""},
-		"outsider": {"updateConversation": "NOT_FOUND", "transferOwnership": "NOT_FOUND", "updateMembership": "NOT_FOUND", "markUnread": "NOT_FOUND", "saveDraft": "NOT_FOUND"},
+		"owner":    {"updateConversation": "", "transferOwnership": "", "updateMembership": "", "markUnread": "", "saveDraft": "", "deleteConversation": ""},
+		"admin":    {"updateConversation": "", "transferOwnership": "FORBIDDEN", "updateMembership": "", "markUnread": "", "saveDraft": "", "deleteConversation": "FORBIDDEN"},
+		"member":   {"updateConversation": "FORBIDDEN", "transferOwnership": "FORBIDDEN", "updateMembership": "", "markUnread": "", "saveDraft": "", "deleteConversation": "FORBIDDEN"},
+		"outsider": {"updateConversation": "NOT_FOUND", "transferOwnership": "NOT_FOUND", "updateMembership": "NOT_FOUND", "markUnread": "NOT_FOUND", "saveDraft": "NOT_FOUND", "deleteConversation": "NOT_FOUND"},
 	}
 	for role, byOp := range want {
 		for name, code := range byOp {
@@ -292,4 +297,40 @@ func TestBadMembershipInputThroughGraphQL(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDeleteConversationThroughGraphQL(t *testing.T) {
+	onBothStores(t, func(t *testing.T, api *testAPI) {
+		owner, member := api.signUp(t, "owner"), api.signUp(t, "member")
+		g := createGroup(t, owner, "doomed", member)
+		for i := 0; i < 3; i++ {
+			sendMsg(t, member, g, fmt.Sprintf("k%d", i), "soon gone")
+		}
+		events := subscribe(t, member)
+		owner.Must(t, deleteConversationOp, map[string]any{"c": g}, nil)
+		events.NextOfType(t, "ConversationDeleted")
+		conv, _ := ids.DecodeAs(ids.Conversation, g)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			msgs, err := api.Store.Messages(context.Background(), conv, []int64{1, 2, 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gone := 0
+			for _, m := range msgs {
+				if m.DeletedAt != nil && m.Body == "" {
+					gone++
+				}
+			}
+			if gone == 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("history still there: %+v", msgs)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		member.Refused(t, "NOT_FOUND", `query($c: ID!) { conversation(id: $c) { id } }`, map[string]any{"c": g})
+		owner.Refused(t, "NOT_FOUND", deleteConversationOp, map[string]any{"c": g})
+	})
 }
