@@ -62,7 +62,7 @@ func (s *Service) UpdateProfile(ctx context.Context, me string, ch ProfileChange
 	if err != nil {
 		return u, err
 	}
-	p = storage.Profile{UserID: me, Bio: bio, Avatar: avatar, UpdatedAt: s.now()}
+	p.UserID, p.Bio, p.Avatar, p.UpdatedAt = me, bio, avatar, s.now()
 	if err := s.store.UpdateProfile(ctx, name, p); err != nil {
 		return u, fmt.Errorf("chat: update profile: %w", err)
 	}

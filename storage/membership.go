@@ -72,6 +72,8 @@ type Profile struct {
 	Bio       string
 	Avatar    *Avatar
 	UpdatedAt time.Time
+	// UsernameChangedAt is when the username last changed (zero: never).
+	UsernameChangedAt time.Time
 }
 
 // Avatar is a picture re-encoded by the server: the full image and its
@@ -97,6 +99,14 @@ type Profiles interface {
 	// Profiles returns the profiles of the given users; users who never
 	// set one are absent.
 	Profiles(ctx context.Context, userIDs []string) (map[string]Profile, error)
+	// ChangeUsername gives user userID the username name (key: its
+	// case-folded form) and records the change time in their profile. The
+	// old username stays claimed by them until reserveUntil, so nobody else
+	// can take it meanwhile; afterwards anyone may. Taking a name is a
+	// conditional write (Cassandra: INSERT IF NOT EXISTS): ErrConflict when
+	// another user has or reserves it, and then nothing is written; taking
+	// back one's own reserved name succeeds. ErrNotFound for an unknown user.
+	ChangeUsername(ctx context.Context, userID, name, key string, at, reserveUntil time.Time) error
 }
 
 // GroupDetails is what a group shows besides its title.

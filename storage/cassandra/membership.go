@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 
@@ -114,7 +115,7 @@ func (s *Store) UpdateProfile(ctx context.Context, displayName string, p storage
 	}
 	err = s.batch(ctx, gocql.LoggedBatch, true,
 		stmt{"UPDATE users SET display_name = ? WHERE id = ?", []any{displayName, userID}},
-		stmt{"INSERT INTO profiles (user_id, bio, avatar, updated_at) VALUES (?, ?, ?, ?)", []any{userID, p.Bio, avatar, cql.Timestamp(p.UpdatedAt)}},
+		stmt{"UPDATE profiles SET bio = ?, avatar = ?, updated_at = ? WHERE user_id = ?", []any{p.Bio, avatar, cql.Timestamp(p.UpdatedAt), userID}},
 	).Exec()
 	return wrap(err, "update profile of %s", userID)
 }
@@ -125,11 +126,11 @@ func (s *Store) Profiles(ctx context.Context, userIDs []string) (map[string]stor
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	iter := s.query(ctx, "SELECT user_id, bio, avatar, updated_at FROM profiles WHERE user_id IN ?", userIDs).Iter()
+	iter := s.query(ctx, "SELECT user_id, bio, avatar, updated_at, username_changed_at FROM profiles WHERE user_id IN ?", userIDs).Iter()
 	var p storage.Profile
 	var avatar string
-	for iter.Scan(&p.UserID, &p.Bio, &avatar, &p.UpdatedAt) {
-		p.UpdatedAt = utc(p.UpdatedAt)
+	for iter.Scan(&p.UserID, &p.Bio, &avatar, &p.UpdatedAt, &p.UsernameChangedAt) {
+		p.UpdatedAt, p.UsernameChangedAt = utc(p.UpdatedAt), utc(p.UsernameChangedAt)
 		p.Avatar = decodeAvatar(avatar)
 		out[p.UserID] = p
 	}
@@ -250,4 +251,49 @@ func (s *Store) PendingDeletions(ctx context.Context) ([]storage.Deletion, error
 func (s *Store) DeletionDone(ctx context.Context, conversationID string) error {
 	err := s.query(ctx, "DELETE FROM conversation_deletions WHERE shard = 0 AND conversation_id = ?", conversationID).Exec()
 	return wrap(err, "finish deletion of %s", conversationID)
+}
+
+// ChangeUsername implements storage.Store. The new name is claimed with
+// INSERT ... IF NOT EXISTS (one Paxos transaction), like a sign-up's; then
+// the users row and the profile move to it; then the old claim is written
+// again USING TTL, so it expires at reserveUntil and a sign-up's IF NOT
+// EXISTS can take it afterwards. A crash after the claim leaves the new name
+// claimed by the user without the users row moved: a retry (the claim is
+// theirs) completes it.
+func (s *Store) ChangeUsername(ctx context.Context, userID, name, key string, at, reserveUntil time.Time) error {
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return err
+	}
+	existing := map[string]any{}
+	applied, err := s.lwt(ctx, "INSERT INTO usernames (username_key, user_id) VALUES (?, ?) IF NOT EXISTS", key, userID).MapScanCAS(existing)
+	if err != nil {
+		return wrap(err, "change username of %s: claim", userID)
+	}
+	if !applied {
+		if existing["user_id"] != userID {
+			return fmt.Errorf("cassandra: change username of %s to %q: %w", userID, key, storage.ErrConflict)
+		}
+		// Taking back my own reserved name: claim it again without its TTL.
+		if err := s.query(ctx, "INSERT INTO usernames (username_key, user_id) VALUES (?, ?)", key, userID).Exec(); err != nil {
+			return wrap(err, "change username of %s: reclaim", userID)
+		}
+	}
+	err = s.batch(ctx, gocql.LoggedBatch, true,
+		stmt{"UPDATE users SET username = ?, username_key = ? WHERE id = ?", []any{name, key, userID}},
+		stmt{"UPDATE profiles SET username_changed_at = ? WHERE user_id = ?", []any{cql.Timestamp(at), userID}},
+	).Exec()
+	if err != nil {
+		return wrap(err, "change username of %s", userID)
+	}
+	if u.UsernameKey == key {
+		return nil
+	}
+	ttl := int(time.Until(reserveUntil).Seconds())
+	if ttl < 1 {
+		err = s.query(ctx, "DELETE FROM usernames WHERE username_key = ?", u.UsernameKey).Exec()
+	} else {
+		err = s.query(ctx, "INSERT INTO usernames (username_key, user_id) VALUES (?, ?) USING TTL ?", u.UsernameKey, userID, ttl).Exec()
+	}
+	return wrap(err, "change username of %s: reserve the old one", userID)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"time"
 
 	"messenger/pebblekv"
 	"messenger/storage"
@@ -227,4 +228,76 @@ func (s *Store) PendingDeletions(ctx context.Context) ([]storage.Deletion, error
 // DeletionDone implements storage.Store.
 func (s *Store) DeletionDone(ctx context.Context, conversationID string) error {
 	return s.db.Delete(pebblekv.Key("deletion", conversationID), s.wo)
+}
+
+// ChangeUsername implements storage.Store. The old name's claim stays,
+// with a hold (usernamehold\0<key> -> user id and until) that lets others
+// take it once it has passed (see takenBy).
+func (s *Store) ChangeUsername(ctx context.Context, userID, name, key string, at, reserveUntil time.Time) error {
+	s.users.Lock()
+	defer s.users.Unlock()
+	var u storage.User
+	if err := s.getJSON(ctx, pebblekv.Key("user", userID), &u); err != nil {
+		return err
+	}
+	if owner, err := s.takenBy(ctx, key, at); err != nil {
+		return err
+	} else if owner != "" && owner != userID {
+		return storage.ErrConflict
+	}
+	var p storage.Profile
+	if err := s.getJSON(ctx, pebblekv.Key("profile", userID), &p); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	p.UserID, p.UsernameChangedAt = userID, at
+	old := u.UsernameKey
+	u.Username, u.UsernameKey = name, key
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	if err := setJSON(b, pebblekv.Key("user", userID), u); err != nil {
+		return err
+	}
+	if err := setJSON(b, pebblekv.Key("profile", userID), p); err != nil {
+		return err
+	}
+	if err := b.Set(pebblekv.Key("username", key), []byte(userID), nil); err != nil {
+		return err
+	}
+	if err := b.Delete(pebblekv.Key("usernamehold", key), nil); err != nil {
+		return err
+	}
+	if old != key {
+		if err := setJSON(b, pebblekv.Key("usernamehold", old), usernameHold{UserID: userID, Until: reserveUntil}); err != nil {
+			return err
+		}
+	}
+	return b.Commit(s.wo)
+}
+
+// usernameHold keeps a changed-away username for its former owner.
+type usernameHold struct {
+	UserID string
+	Until  time.Time
+}
+
+// takenBy is who holds username key at t: its owner, or a former owner
+// whose hold has not passed; "" when it is free.
+func (s *Store) takenBy(ctx context.Context, key string, t time.Time) (string, error) {
+	v, closer, err := s.db.Get(pebblekv.Key("username", key))
+	if err != nil {
+		return "", nil
+	}
+	id := string(v)
+	_ = closer.Close()
+	var h usernameHold
+	err = s.getJSON(ctx, pebblekv.Key("usernamehold", key), &h)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return id, nil
+	case err != nil:
+		return "", err
+	case t.Before(h.Until):
+		return h.UserID, nil
+	}
+	return "", nil
 }

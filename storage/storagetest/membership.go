@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -224,4 +225,46 @@ func testDeletions(t *testing.T, s storage.Store) {
 		t.Fatalf("pending after done = %+v", got)
 	}
 	_ = s.DeletionDone(ctx, b)
+}
+
+func testUsernameChanges(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	a, b := mustUser(t, s), mustUser(t, s)
+	suffix := strings.ReplaceAll(id(), "-", "")[:12]
+	newName := "New" + suffix
+	at := now()
+	if err := s.ChangeUsername(ctx, a.ID, newName, strings.ToLower(newName), at, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := s.UserByUsername(ctx, strings.ToLower(newName)); err != nil || u.ID != a.ID || u.Username != newName {
+		t.Fatalf("UserByUsername(new) = %+v, %v", u, err)
+	}
+	if ps, _ := s.Profiles(ctx, []string{a.ID}); !ps[a.ID].UsernameChangedAt.Equal(at) {
+		t.Fatalf("profile after change = %+v", ps[a.ID])
+	}
+	// The old name is reserved: nobody else signs up with it or takes it.
+	taker := storage.User{ID: id(), Username: a.Username, UsernameKey: a.UsernameKey, DisplayName: "x", PasswordHash: "h", CreatedAt: now()}
+	if err := s.CreateUser(ctx, taker); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("sign-up with a reserved name err = %v", err)
+	}
+	if err := s.ChangeUsername(ctx, b.ID, a.Username, a.UsernameKey, now(), now().Add(time.Hour)); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("taking a reserved name err = %v", err)
+	}
+	if err := s.ChangeUsername(ctx, b.ID, newName, strings.ToLower(newName), now(), now().Add(time.Hour)); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("taking a used name err = %v", err)
+	}
+	if u, _ := s.Users(ctx, []string{b.ID}); u[b.ID].UsernameKey != b.UsernameKey {
+		t.Fatalf("a refused change moved b: %+v", u[b.ID])
+	}
+	// Its owner takes it back; the name they leave is held only until now.
+	if err := s.ChangeUsername(ctx, a.ID, a.Username, a.UsernameKey, now(), now()); err != nil {
+		t.Fatalf("taking back my reserved name: %v", err)
+	}
+	taker.Username, taker.UsernameKey, taker.CreatedAt = newName, strings.ToLower(newName), now().Add(time.Second)
+	if err := s.CreateUser(ctx, taker); err != nil {
+		t.Fatalf("sign-up with a name whose hold passed: %v", err)
+	}
+	if err := s.ChangeUsername(ctx, "nobody", "x"+suffix, "x"+suffix, now(), now()); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("ChangeUsername(unknown) err = %v", err)
+	}
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"ProfilesAndGroupDetailsAreUpdated", testProfilesAndGroupDetails},
 		{"RacingOwnershipTransfersLeaveOneOwner", testOwnershipTransfers},
 		{"DeletionsArePendingUntilDone", testDeletions},
+		{"ChangedUsernamesAreReservedForAWhile", testUsernameChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
