@@ -2,11 +2,14 @@ package chat_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"messenger/chat"
+	"messenger/fault"
 	"messenger/storage"
 )
 
@@ -248,5 +251,38 @@ func TestDeletingAGroupEndsEveryMembershipAndTombstonesItsHistory(t *testing.T) 
 	}
 	if _, err := e.chat.Message(ctx, member, sent[0].ID); code(err) != "NOT_FOUND" {
 		t.Fatalf("after deletion a message reads: %v", err)
+	}
+}
+
+func TestUsernameChangesAreRateLimitedAndTheOldNameReserved(t *testing.T) {
+	ctx := context.Background()
+	e := newRulesEnv(t, nil)
+	a, b := e.user(t, "alice"), e.user(t, "bob")
+	old, _ := e.chat.User(ctx, a)
+	u, err := e.chat.ChangeUsername(ctx, a, "alice_new"+old.ID[:4])
+	if err != nil || u.Username != "alice_new"+old.ID[:4] {
+		t.Fatalf("ChangeUsername = %+v, %v", u, err)
+	}
+	if _, err := e.chat.ChangeUsername(ctx, b, old.Username); code(err) != "CONFLICT" {
+		t.Fatalf("taking a reserved name: %v, want CONFLICT", err)
+	}
+	_, err = e.chat.ChangeUsername(ctx, a, "alice_again"+old.ID[:4])
+	var fe *fault.Error
+	if code(err) != "RATE_LIMITED" || !errors.As(err, &fe) || fe.Extensions["retryAt"] == nil {
+		t.Fatalf("second change within a day: %v, want RATE_LIMITED with retryAt", err)
+	}
+	// Only the case: always allowed.
+	if _, err := e.chat.ChangeUsername(ctx, a, strings.ToUpper(u.Username[:1])+u.Username[1:]); err != nil {
+		t.Fatalf("case-only change: %v", err)
+	}
+	if _, err := e.chat.ChangeUsername(ctx, a, "no spaces"); code(err) != "BAD_USER_INPUT" {
+		t.Fatalf("bad username: %v", err)
+	}
+	e.advance(chat.UsernameChangeEvery)
+	if _, err := e.chat.ChangeUsername(ctx, a, old.Username); err != nil {
+		t.Fatalf("taking back my reserved name a day later: %v", err)
+	}
+	if s, err := e.chat.LogIn(ctx, old.Username, "correct horse battery"); err != nil || s.User.ID != a {
+		t.Fatalf("log in with the name taken back: %+v, %v", s.User, err)
 	}
 }

@@ -291,6 +291,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddMembers               func(childComplexity int, conversationID string, userIds []string) int
 		AddReaction              func(childComplexity int, messageID string, emoji string) int
+		ChangeUsername           func(childComplexity int, username string) int
 		ConfirmUpload            func(childComplexity int, id string) int
 		CreateDirectConversation func(childComplexity int, userID string) int
 		CreateGroup              func(childComplexity int, input model.CreateGroupInput) int
@@ -626,6 +627,7 @@ type MutationResolver interface {
 	ViewStory(ctx context.Context, id string) (*media.Story, error)
 	ReactToStory(ctx context.Context, id string, emoji string) (*media.Story, error)
 	DeleteStory(ctx context.Context, id string) (bool, error)
+	ChangeUsername(ctx context.Context, username string) (*storage.User, error)
 	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*storage.User, error)
 	UpdateConversation(ctx context.Context, conversationID string, input model.UpdateConversationInput) (*storage.Conversation, error)
 	DeleteConversation(ctx context.Context, conversationID string) (bool, error)
@@ -1607,6 +1609,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddReaction(childComplexity, args["messageId"].(string), args["emoji"].(string)), true
+	case "Mutation.changeUsername":
+		if e.ComplexityRoot.Mutation.ChangeUsername == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeUsername_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeUsername(childComplexity, args["username"].(string)), true
 	case "Mutation.confirmUpload":
 		if e.ComplexityRoot.Mutation.ConfirmUpload == nil {
 			break
@@ -3523,6 +3536,12 @@ extend type Query {
 }
 
 extend type Mutation {
+  """
+  Change my username (3-32 letters, digits, '_', '.', '-'; unique ignoring case).
+  Once a day (RATE_LIMITED with ` + "`" + `retryAt` + "`" + `); the old name stays reserved for me
+  for 14 days (CONFLICT when a name is taken or reserved).
+  """
+  changeUsername(username: String!): User!
   "Change my display name and bio. My contacts hear UserUpdated."
   updateProfile(input: UpdateProfileInput!): User!
   "Change a group's title and description (owner or admin). Members hear ConversationUpdated with ` + "`" + `changed` + "`" + `."
@@ -4677,6 +4696,20 @@ func (ec *executionContext) field_Mutation_addReaction_args(ctx context.Context,
 		return nil, err
 	}
 	args["emoji"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changeUsername_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "username",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["username"] = arg0
 	return args, nil
 }
 
@@ -9915,6 +9948,50 @@ func (ec *executionContext) fieldContext_Mutation_deleteStory(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteStory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changeUsername(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeUsername(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeUsername(ctx, fc.Args["username"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeUsername(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeUsername_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17164,6 +17241,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteStory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteStory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changeUsername":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeUsername(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -106,6 +106,15 @@ func (r *membershipResolver) NotificationLevel(ctx context.Context, obj *chat.My
 	return &obj.NotificationLevel, nil
 }
 
+func (r *mutationResolver) ChangeUsername(ctx context.Context, username string) (*storage.User, error) {
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.Chat.ChangeUsername(ctx, me, username)
+	return &u, err
+}
+
 func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*storage.User, error) {
 	me, err := caller(ctx)
 	if err != nil {

@@ -30,6 +30,7 @@ const (
 	listOp               = `query($f: ConversationFilter) { conversations(filter: $f, orderBy: LAST_ACTIVITY) { edges { node { title membership { archived pinned } } } } }`
 	countsOp             = `{ conversationCounts { all archived unread pinned } }`
 	deleteConversationOp = `mutation($c: ID!) { deleteConversation(conversationId: $c) }`
+	changeUsernameOp     = `mutation($u: String!) { changeUsername(username: $u) { id username } }`
 )
 
 // onBothStores runs fn against the API on the embedded store and on
@@ -208,6 +209,18 @@ func TestProfilesAndGroupDetailsThroughGraphQL(t *testing.T) {
 		}
 		// The old owner is an admin now and may not transfer again.
 		owner.Refused(t, "FORBIDDEN", transferOp, map[string]any{"c": g, "u": owner.UserID})
+
+		// A new username, once a day; the old one stays reserved.
+		var ch struct{ ChangeUsername struct{ Username string } }
+		owner.Must(t, changeUsernameOp, map[string]any{"u": owner.Username + "_x"}, &ch)
+		if ch.ChangeUsername.Username != owner.Username+"_x" {
+			t.Fatalf("changeUsername = %+v", ch.ChangeUsername)
+		}
+		member.Refused(t, "CONFLICT", changeUsernameOp, map[string]any{"u": owner.Username})
+		e := owner.Refused(t, "RATE_LIMITED", changeUsernameOp, map[string]any{"u": owner.Username + "_y"})
+		if e.Extensions["retryAt"] == nil {
+			t.Fatalf("RATE_LIMITED without retryAt: %+v", e)
+		}
 	})
 }
 
@@ -277,6 +290,7 @@ func TestBadMembershipInputThroughGraphQL(t *testing.T) {
 		{"unknown level", updateMembershipOp, map[string]any{"c": g, "i": map[string]any{"notificationLevel": "LOUD"}}},
 		{"nothing to mark unread", markUnreadOp, map[string]any{"c": g}},
 		{"draft too long", saveDraftOp, map[string]any{"c": g, "b": long(4001)}},
+		{"username with a space", changeUsernameOp, map[string]any{"u": "no spaces"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
