@@ -95,6 +95,7 @@ type Service struct {
 	presence *presenceState
 	messages messageLocks
 	decoded  decodeCache
+	kinds    kindCache
 	// attachments is the plugged-in Attachments port (UseAttachments).
 	attachments atomic.Pointer[Attachments]
 	// avatars is the plugged-in Avatars port (UseAvatars).

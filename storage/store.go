@@ -22,6 +22,7 @@ type Store interface {
 	Reactions
 	Listing
 	Membership
+	Privacy
 
 	// Close flushes and releases the store.
 	Close() error

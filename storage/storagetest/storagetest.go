@@ -55,6 +55,11 @@ func Run(t *testing.T, newStore Factory) {
 		{"RacingOwnershipTransfersLeaveOneOwner", testOwnershipTransfers},
 		{"DeletionsArePendingUntilDone", testDeletions},
 		{"ChangedUsernamesAreReservedForAWhile", testUsernameChanges},
+		{"BlocksAreDirectedAndListedBothWays", testBlocks},
+		{"PrivacySettingsAreReplacedWhole", testPrivacySettings},
+		{"ForgetPrivacyRemovesBlocksBothWaysAndSettings", testForgetPrivacy},
+		{"ReportsKeepTheirSnapshotAndPageOldestFirst", testReports},
+		{"ReportsPageAcrossMonths", testReportsAcrossMonths},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
