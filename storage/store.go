@@ -23,6 +23,7 @@ type Store interface {
 	Listing
 	Sessions
 	Lifecycle
+	Membership
 	Privacy
 	Replies
 	Moderation
