@@ -39,6 +39,8 @@ type (
 		Cursor       string                `json:"-"`
 		Ephemeral    bool                  `json:"-"`
 		Conversation *storage.Conversation `json:"conversation"`
+		// Changed names the fields an update changed (empty: not said).
+		Changed []string `json:"changed,omitempty"`
 	}
 	// MessageUpdated: a message was edited.
 	MessageUpdated struct {

@@ -72,6 +72,7 @@ func (s *Service) send(ctx context.Context, me, conversationID, clientMessageID,
 	if created {
 		s.fanOut(ctx, m)
 		s.threadSent(ctx, m)
+		s.draftSent(ctx, me, conversationID)
 	}
 	return m, nil
 }

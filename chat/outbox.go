@@ -69,6 +69,9 @@ func (s *Service) sweepLoop(stop <-chan struct{}) {
 			}
 		}()
 		n, err := s.SweepFanOuts(ctx)
+		if _, derr := s.ResumeDeletions(ctx); derr != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("deletion sweep failed", "err", derr)
+		}
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("fan-out sweep failed", "replayed", n, "err", err)

@@ -41,6 +41,7 @@ func (s *Service) advance(ctx context.Context, me, conversationID string, seq in
 	now := s.now()
 	kinds := []storage.CursorKind{kind}
 	if kind == storage.Read {
+		s.clearUnreadMark(ctx, me, conversationID, seq)
 		kinds = []storage.CursorKind{storage.Delivered, storage.Read}
 	}
 	for _, k := range kinds {

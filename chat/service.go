@@ -115,6 +115,8 @@ type Service struct {
 	rules    rulesCache // postingrules.go
 	// attachments is the plugged-in Attachments port (UseAttachments).
 	attachments atomic.Pointer[Attachments]
+	// avatars is the plugged-in Avatars port (UseAvatars).
+	avatars atomic.Pointer[Avatars]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
 	stopSweep, swept chan struct{}
 	// stopRevocations ends this instance's subscription to Revocations.
@@ -287,9 +289,14 @@ func (s *Service) Conversation(ctx context.Context, me, id string) (storage.Conv
 	return s.conversation(ctx, id)
 }
 
-// Membership returns the caller's membership of a conversation.
+// Membership returns the caller's membership of a conversation, with the
+// read cursor as they see it (an unread mark moves it back: MarkUnread).
 func (s *Service) Membership(ctx context.Context, me, conversationID string) (storage.Member, error) {
-	return s.member(ctx, conversationID, me)
+	m, err := s.member(ctx, conversationID, me)
+	if err != nil {
+		return m, err
+	}
+	return s.readMark(ctx, m)
 }
 
 // MemberCount counts a conversation's current members.

@@ -36,16 +36,21 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Attachment() AttachmentResolver
+	Avatar() AvatarResolver
+	AvatarThumbnail() AvatarThumbnailResolver
 	BannedMember() BannedMemberResolver
 	Conversation() ConversationResolver
+	ConversationDeleted() ConversationDeletedResolver
 	DeliveryCursorMoved() DeliveryCursorMovedResolver
 	Device() DeviceResolver
+	DraftUpdated() DraftUpdatedResolver
 	InviteJoinResult() InviteJoinResultResolver
 	InviteLink() InviteLinkResolver
 	JoinRequest() JoinRequestResolver
 	MemberEdge() MemberEdgeResolver
 	MemberJoined() MemberJoinedResolver
 	MemberLeft() MemberLeftResolver
+	Membership() MembershipResolver
 	Message() MessageResolver
 	MessageAdded() MessageAddedResolver
 	MessageDeleted() MessageDeletedResolver
@@ -71,6 +76,7 @@ type ResolverRoot interface {
 	UploadedFile() UploadedFileResolver
 	User() UserResolver
 	UserAt() UserAtResolver
+	UserUpdated() UserUpdatedResolver
 }
 
 type DirectiveRoot struct {
@@ -96,6 +102,19 @@ type ComplexityRoot struct {
 		User                  func(childComplexity int) int
 	}
 
+	Avatar struct {
+		Height     func(childComplexity int) int
+		Thumbnails func(childComplexity int) int
+		URL        func(childComplexity int) int
+		Width      func(childComplexity int) int
+	}
+
+	AvatarThumbnail struct {
+		Height func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
+	}
+
 	BannedMember struct {
 		BannedAt func(childComplexity int) int
 		BannedBy func(childComplexity int) int
@@ -105,7 +124,10 @@ type ComplexityRoot struct {
 
 	Conversation struct {
 		AnnouncementOnly   func(childComplexity int) int
+		Avatar             func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
+		Description        func(childComplexity int) int
+		Draft              func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Kind               func(childComplexity int) int
 		LastActivityAt     func(childComplexity int) int
@@ -113,6 +135,7 @@ type ComplexityRoot struct {
 		LastSeq            func(childComplexity int) int
 		MemberCount        func(childComplexity int) int
 		Members            func(childComplexity int, first *int, after *string) int
+		Membership         func(childComplexity int) int
 		MyReadSeq          func(childComplexity int) int
 		MyRole             func(childComplexity int) int
 		SlowModeSeconds    func(childComplexity int) int
@@ -126,12 +149,27 @@ type ComplexityRoot struct {
 		PageInfo func(childComplexity int) int
 	}
 
+	ConversationCounts struct {
+		All      func(childComplexity int) int
+		Archived func(childComplexity int) int
+		Pinned   func(childComplexity int) int
+		Unread   func(childComplexity int) int
+	}
+
+	ConversationDeleted struct {
+		By             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Cursor         func(childComplexity int) int
+		Ephemeral      func(childComplexity int) int
+	}
+
 	ConversationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
 
 	ConversationUpdated struct {
+		Changed      func(childComplexity int) int
 		Conversation func(childComplexity int) int
 		Cursor       func(childComplexity int) int
 		Ephemeral    func(childComplexity int) int
@@ -167,6 +205,18 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Locale    func(childComplexity int) int
 		Platform  func(childComplexity int) int
+	}
+
+	Draft struct {
+		Body      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	DraftUpdated struct {
+		Conversation func(childComplexity int) int
+		Cursor       func(childComplexity int) int
+		Draft        func(childComplexity int) int
+		Ephemeral    func(childComplexity int) int
 	}
 
 	FormField struct {
@@ -228,6 +278,23 @@ type ComplexityRoot struct {
 		Cursor         func(childComplexity int) int
 		Ephemeral      func(childComplexity int) int
 		User           func(childComplexity int) int
+	}
+
+	Membership struct {
+		Archived          func(childComplexity int) int
+		Conversation      func(childComplexity int) int
+		MarkedUnread      func(childComplexity int) int
+		Muted             func(childComplexity int) int
+		MutedUntil        func(childComplexity int) int
+		NotificationLevel func(childComplexity int) int
+		Pinned            func(childComplexity int) int
+		PinnedAt          func(childComplexity int) int
+	}
+
+	MembershipUpdated struct {
+		Cursor     func(childComplexity int) int
+		Ephemeral  func(childComplexity int) int
+		Membership func(childComplexity int) int
 	}
 
 	Message struct {
@@ -335,6 +402,7 @@ type ComplexityRoot struct {
 		BanMember                  func(childComplexity int, conversationID string, userID string, until *time.Time) int
 		BlockUser                  func(childComplexity int, userID string) int
 		ChangePassword             func(childComplexity int, currentPassword string, newPassword string) int
+		ChangeUsername             func(childComplexity int, username string) int
 		ConfirmUpload              func(childComplexity int, id string) int
 		CreateDirectConversation   func(childComplexity int, userID string) int
 		CreateGroup                func(childComplexity int, input model.CreateGroupInput) int
@@ -342,6 +410,7 @@ type ComplexityRoot struct {
 		CreateUpload               func(childComplexity int, input model.CreateUploadInput) int
 		DeclineJoinRequest         func(childComplexity int, conversationID string, userID string) int
 		DeleteAccount              func(childComplexity int, password string) int
+		DeleteConversation         func(childComplexity int, conversationID string) int
 		DeleteMessage              func(childComplexity int, messageID string, forEveryone bool) int
 		DeleteStory                func(childComplexity int, id string) int
 		EditMessage                func(childComplexity int, messageID string, body string, mentions []string, mentionAll *bool) int
@@ -351,6 +420,7 @@ type ComplexityRoot struct {
 		LogOut                     func(childComplexity int) int
 		MarkDelivered              func(childComplexity int, conversationID string, seq int) int
 		MarkRead                   func(childComplexity int, conversationID string, seq int) int
+		MarkUnread                 func(childComplexity int, conversationID string) int
 		PostStory                  func(childComplexity int, uploadID string, caption *string) int
 		ReactToStory               func(childComplexity int, id string, emoji string) int
 		RefreshToken               func(childComplexity int, refreshToken string) int
@@ -364,17 +434,22 @@ type ComplexityRoot struct {
 		RevokeInviteLink           func(childComplexity int, code string) int
 		RevokeOtherSessions        func(childComplexity int) int
 		RevokeSession              func(childComplexity int, id string) int
+		SaveDraft                  func(childComplexity int, conversationID string, body string) int
 		SendMessage                func(childComplexity int, input model.SendMessageInput) int
 		SetAnnouncementOnly        func(childComplexity int, conversationID string, announcementOnly bool) int
 		SetMemberRole              func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
 		SetSlowMode                func(childComplexity int, conversationID string, slowModeSeconds int) int
 		SetTyping                  func(childComplexity int, conversationID string, typing bool) int
 		SignUp                     func(childComplexity int, input model.SignUpInput) int
+		TransferOwnership          func(childComplexity int, conversationID string, userID string) int
 		UnbanMember                func(childComplexity int, conversationID string, userID string) int
 		UnblockUser                func(childComplexity int, userID string) int
 		UnregisterDevice           func(childComplexity int, id string) int
+		UpdateConversation         func(childComplexity int, conversationID string, input model.UpdateConversationInput) int
+		UpdateMembership           func(childComplexity int, conversationID string, input model.UpdateMembershipInput) int
 		UpdateNotificationSettings func(childComplexity int, input model.NotificationSettingsInput) int
 		UpdatePrivacy              func(childComplexity int, input model.PrivacyInput) int
+		UpdateProfile              func(childComplexity int, input model.UpdateProfileInput) int
 		UploadFile                 func(childComplexity int, file graphql.Upload) int
 		ViewStory                  func(childComplexity int, id string) int
 	}
@@ -425,26 +500,27 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		BannedMembers  func(childComplexity int, conversationID string, first *int, after *string) int
-		Conversation   func(childComplexity int, id string) int
-		Conversations  func(childComplexity int, first *int, after *string, last *int, before *string) int
-		DataExport     func(childComplexity int) int
-		InviteLinks    func(childComplexity int, conversationID string) int
-		JoinRequests   func(childComplexity int, conversationID string, first *int, after *string) int
-		Me             func(childComplexity int) int
-		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool) int
-		ModerationLog  func(childComplexity int, conversationID string, first *int, after *string) int
-		Node           func(childComplexity int, id string) int
-		PreviewInvite  func(childComplexity int, code string) int
-		SearchMessages func(childComplexity int, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) int
-		SearchUsers    func(childComplexity int, query string, first *int, after *string) int
-		Sessions       func(childComplexity int) int
-		Story          func(childComplexity int, id string) int
-		StoryFeed      func(childComplexity int, first *int, after *string) int
-		ThreadMessages func(childComplexity int, rootID string, first *int, after *string, last *int, before *string) int
-		UnreadMentions func(childComplexity int, conversationID string, first *int, after *string) int
-		Upload         func(childComplexity int, id string) int
-		User           func(childComplexity int, id string) int
+		BannedMembers      func(childComplexity int, conversationID string, first *int, after *string) int
+		Conversation       func(childComplexity int, id string) int
+		ConversationCounts func(childComplexity int) int
+		Conversations      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ConversationFilter, orderBy *model.ConversationOrder) int
+		DataExport         func(childComplexity int) int
+		InviteLinks        func(childComplexity int, conversationID string) int
+		JoinRequests       func(childComplexity int, conversationID string, first *int, after *string) int
+		Me                 func(childComplexity int) int
+		Messages           func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool) int
+		ModerationLog      func(childComplexity int, conversationID string, first *int, after *string) int
+		Node               func(childComplexity int, id string) int
+		PreviewInvite      func(childComplexity int, code string) int
+		SearchMessages     func(childComplexity int, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) int
+		SearchUsers        func(childComplexity int, query string, first *int, after *string) int
+		Sessions           func(childComplexity int) int
+		Story              func(childComplexity int, id string) int
+		StoryFeed          func(childComplexity int, first *int, after *string) int
+		ThreadMessages     func(childComplexity int, rootID string, first *int, after *string, last *int, before *string) int
+		UnreadMentions     func(childComplexity int, conversationID string, first *int, after *string) int
+		Upload             func(childComplexity int, id string) int
+		User               func(childComplexity int, id string) int
 	}
 
 	Reaction struct {
@@ -599,6 +675,8 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
+		Avatar                  func(childComplexity int) int
+		Bio                     func(childComplexity int) int
 		BlockedByMe             func(childComplexity int) int
 		BlockedUsers            func(childComplexity int, first *int, after *string) int
 		CreatedAt               func(childComplexity int) int
@@ -638,6 +716,12 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	UserUpdated struct {
+		Cursor    func(childComplexity int) int
+		Ephemeral func(childComplexity int) int
+		User      func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -649,6 +733,12 @@ type AttachmentResolver interface {
 
 	Width(ctx context.Context, obj *media.Attachment) (*int, error)
 	Height(ctx context.Context, obj *media.Attachment) (*int, error)
+}
+type AvatarResolver interface {
+	URL(ctx context.Context, obj *storage.Avatar) (string, error)
+}
+type AvatarThumbnailResolver interface {
+	URL(ctx context.Context, obj *storage.AvatarImage) (string, error)
 }
 type BannedMemberResolver interface {
 	User(ctx context.Context, obj *storage.Ban) (*storage.User, error)
@@ -667,9 +757,17 @@ type ConversationResolver interface {
 	MyRole(ctx context.Context, obj *storage.Conversation) (model.MemberRole, error)
 	MyReadSeq(ctx context.Context, obj *storage.Conversation) (int, error)
 	UnreadCount(ctx context.Context, obj *storage.Conversation) (int, error)
+	Description(ctx context.Context, obj *storage.Conversation) (*string, error)
+	Avatar(ctx context.Context, obj *storage.Conversation) (*storage.Avatar, error)
+	Membership(ctx context.Context, obj *storage.Conversation) (*chat.MyMembership, error)
+	Draft(ctx context.Context, obj *storage.Conversation) (*storage.Draft, error)
 	SlowModeSeconds(ctx context.Context, obj *storage.Conversation) (int, error)
 	AnnouncementOnly(ctx context.Context, obj *storage.Conversation) (bool, error)
 	UnreadMentionCount(ctx context.Context, obj *storage.Conversation) (int, error)
+}
+type ConversationDeletedResolver interface {
+	ConversationID(ctx context.Context, obj *chat.ConversationDeleted) (string, error)
+	By(ctx context.Context, obj *chat.ConversationDeleted) (*storage.User, error)
 }
 type DeliveryCursorMovedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.DeliveryCursorMoved) (string, error)
@@ -680,6 +778,9 @@ type DeviceResolver interface {
 
 	AppID(ctx context.Context, obj *storage.Device) (*string, error)
 	Locale(ctx context.Context, obj *storage.Device) (*string, error)
+}
+type DraftUpdatedResolver interface {
+	Conversation(ctx context.Context, obj *chat.DraftUpdated) (*storage.Conversation, error)
 }
 type InviteJoinResultResolver interface {
 	Status(ctx context.Context, obj *chat.InviteJoin) (model.InviteJoinStatus, error)
@@ -710,6 +811,15 @@ type MemberLeftResolver interface {
 	ConversationID(ctx context.Context, obj *chat.MemberLeft) (string, error)
 	User(ctx context.Context, obj *chat.MemberLeft) (*storage.User, error)
 	By(ctx context.Context, obj *chat.MemberLeft) (*storage.User, error)
+}
+type MembershipResolver interface {
+	Conversation(ctx context.Context, obj *chat.MyMembership) (*storage.Conversation, error)
+
+	Pinned(ctx context.Context, obj *chat.MyMembership) (bool, error)
+	PinnedAt(ctx context.Context, obj *chat.MyMembership) (*time.Time, error)
+	Muted(ctx context.Context, obj *chat.MyMembership) (bool, error)
+	MutedUntil(ctx context.Context, obj *chat.MyMembership) (*time.Time, error)
+	NotificationLevel(ctx context.Context, obj *chat.MyMembership) (*storage.NotificationLevel, error)
 }
 type MessageResolver interface {
 	ID(ctx context.Context, obj *storage.Message) (string, error)
@@ -774,6 +884,14 @@ type MutationResolver interface {
 	ViewStory(ctx context.Context, id string) (*media.Story, error)
 	ReactToStory(ctx context.Context, id string, emoji string) (*media.Story, error)
 	DeleteStory(ctx context.Context, id string) (bool, error)
+	ChangeUsername(ctx context.Context, username string) (*storage.User, error)
+	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*storage.User, error)
+	UpdateConversation(ctx context.Context, conversationID string, input model.UpdateConversationInput) (*storage.Conversation, error)
+	DeleteConversation(ctx context.Context, conversationID string) (bool, error)
+	TransferOwnership(ctx context.Context, conversationID string, userID string) (*storage.Conversation, error)
+	UpdateMembership(ctx context.Context, conversationID string, input model.UpdateMembershipInput) (*chat.MyMembership, error)
+	MarkUnread(ctx context.Context, conversationID string) (*storage.Conversation, error)
+	SaveDraft(ctx context.Context, conversationID string, body string) (*storage.Draft, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*storage.Message, error)
 	EditMessage(ctx context.Context, messageID string, body string, mentions []string, mentionAll *bool) (*storage.Message, error)
 	DeleteMessage(ctx context.Context, messageID string, forEveryone bool) (*storage.Message, error)
@@ -812,11 +930,12 @@ type PrivacySettingsResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ids.Node, error)
 	Conversation(ctx context.Context, id string) (*storage.Conversation, error)
-	Conversations(ctx context.Context, first *int, after *string, last *int, before *string) (*model.ConversationConnection, error)
+	Conversations(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ConversationFilter, orderBy *model.ConversationOrder) (*model.ConversationConnection, error)
 	DataExport(ctx context.Context) (*lifecycle.Export, error)
 	Upload(ctx context.Context, id string) (*media.Upload, error)
 	Story(ctx context.Context, id string) (*media.Story, error)
 	StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error)
+	ConversationCounts(ctx context.Context) (*chat.ConversationCounts, error)
 	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool) (*model.MessageConnection, error)
 	InviteLinks(ctx context.Context, conversationID string) ([]*storage.InviteLink, error)
 	PreviewInvite(ctx context.Context, code string) (*chat.InvitePreview, error)
@@ -911,6 +1030,8 @@ type UserResolver interface {
 	Presence(ctx context.Context, obj *storage.User) (*model.Presence, error)
 	TotalUnreadCount(ctx context.Context, obj *storage.User) (*int, error)
 	Deleted(ctx context.Context, obj *storage.User) (bool, error)
+	Bio(ctx context.Context, obj *storage.User) (string, error)
+	Avatar(ctx context.Context, obj *storage.User) (*storage.Avatar, error)
 	BlockedByMe(ctx context.Context, obj *storage.User) (bool, error)
 	BlockedUsers(ctx context.Context, obj *storage.User, first *int, after *string) (*model.UserConnection, error)
 	Privacy(ctx context.Context, obj *storage.User) (*storage.PrivacySettings, error)
@@ -920,6 +1041,9 @@ type UserResolver interface {
 }
 type UserAtResolver interface {
 	User(ctx context.Context, obj *storage.Receipt) (*storage.User, error)
+}
+type UserUpdatedResolver interface {
+	User(ctx context.Context, obj *chat.UserUpdated) (*storage.User, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1020,6 +1144,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "Avatar.height":
+		if e.ComplexityRoot.Avatar.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.Height(childComplexity), true
+	case "Avatar.thumbnails":
+		if e.ComplexityRoot.Avatar.Thumbnails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.Thumbnails(childComplexity), true
+	case "Avatar.url":
+		if e.ComplexityRoot.Avatar.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.URL(childComplexity), true
+	case "Avatar.width":
+		if e.ComplexityRoot.Avatar.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.Width(childComplexity), true
+
+	case "AvatarThumbnail.height":
+		if e.ComplexityRoot.AvatarThumbnail.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvatarThumbnail.Height(childComplexity), true
+	case "AvatarThumbnail.url":
+		if e.ComplexityRoot.AvatarThumbnail.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvatarThumbnail.URL(childComplexity), true
+	case "AvatarThumbnail.width":
+		if e.ComplexityRoot.AvatarThumbnail.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvatarThumbnail.Width(childComplexity), true
+
 	case "BannedMember.bannedAt":
 		if e.ComplexityRoot.BannedMember.BannedAt == nil {
 			break
@@ -1051,12 +1219,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.AnnouncementOnly(childComplexity), true
+	case "Conversation.avatar":
+		if e.ComplexityRoot.Conversation.Avatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Avatar(childComplexity), true
 	case "Conversation.createdAt":
 		if e.ComplexityRoot.Conversation.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Conversation.CreatedAt(childComplexity), true
+	case "Conversation.description":
+		if e.ComplexityRoot.Conversation.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Description(childComplexity), true
+	case "Conversation.draft":
+		if e.ComplexityRoot.Conversation.Draft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Draft(childComplexity), true
 	case "Conversation.id":
 		if e.ComplexityRoot.Conversation.ID == nil {
 			break
@@ -1104,6 +1290,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.Members(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Conversation.membership":
+		if e.ComplexityRoot.Conversation.Membership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Membership(childComplexity), true
 	case "Conversation.myReadSeq":
 		if e.ComplexityRoot.Conversation.MyReadSeq == nil {
 			break
@@ -1154,6 +1346,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationConnection.PageInfo(childComplexity), true
 
+	case "ConversationCounts.all":
+		if e.ComplexityRoot.ConversationCounts.All == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.All(childComplexity), true
+	case "ConversationCounts.archived":
+		if e.ComplexityRoot.ConversationCounts.Archived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.Archived(childComplexity), true
+	case "ConversationCounts.pinned":
+		if e.ComplexityRoot.ConversationCounts.Pinned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.Pinned(childComplexity), true
+	case "ConversationCounts.unread":
+		if e.ComplexityRoot.ConversationCounts.Unread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.Unread(childComplexity), true
+
+	case "ConversationDeleted.by":
+		if e.ComplexityRoot.ConversationDeleted.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.By(childComplexity), true
+	case "ConversationDeleted.conversationId":
+		if e.ComplexityRoot.ConversationDeleted.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.ConversationID(childComplexity), true
+	case "ConversationDeleted.cursor":
+		if e.ComplexityRoot.ConversationDeleted.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.Cursor(childComplexity), true
+	case "ConversationDeleted.ephemeral":
+		if e.ComplexityRoot.ConversationDeleted.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.Ephemeral(childComplexity), true
+
 	case "ConversationEdge.cursor":
 		if e.ComplexityRoot.ConversationEdge.Cursor == nil {
 			break
@@ -1167,6 +1409,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationEdge.Node(childComplexity), true
 
+	case "ConversationUpdated.changed":
+		if e.ComplexityRoot.ConversationUpdated.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationUpdated.Changed(childComplexity), true
 	case "ConversationUpdated.conversation":
 		if e.ComplexityRoot.ConversationUpdated.Conversation == nil {
 			break
@@ -1309,6 +1557,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Device.Platform(childComplexity), true
+
+	case "Draft.body":
+		if e.ComplexityRoot.Draft.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.Body(childComplexity), true
+	case "Draft.updatedAt":
+		if e.ComplexityRoot.Draft.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.UpdatedAt(childComplexity), true
+
+	case "DraftUpdated.conversation":
+		if e.ComplexityRoot.DraftUpdated.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Conversation(childComplexity), true
+	case "DraftUpdated.cursor":
+		if e.ComplexityRoot.DraftUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Cursor(childComplexity), true
+	case "DraftUpdated.draft":
+		if e.ComplexityRoot.DraftUpdated.Draft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Draft(childComplexity), true
+	case "DraftUpdated.ephemeral":
+		if e.ComplexityRoot.DraftUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Ephemeral(childComplexity), true
 
 	case "FormField.name":
 		if e.ComplexityRoot.FormField.Name == nil {
@@ -1522,6 +1808,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MemberLeft.User(childComplexity), true
+
+	case "Membership.archived":
+		if e.ComplexityRoot.Membership.Archived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Archived(childComplexity), true
+	case "Membership.conversation":
+		if e.ComplexityRoot.Membership.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Conversation(childComplexity), true
+	case "Membership.markedUnread":
+		if e.ComplexityRoot.Membership.MarkedUnread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.MarkedUnread(childComplexity), true
+	case "Membership.muted":
+		if e.ComplexityRoot.Membership.Muted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Muted(childComplexity), true
+	case "Membership.mutedUntil":
+		if e.ComplexityRoot.Membership.MutedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.MutedUntil(childComplexity), true
+	case "Membership.notificationLevel":
+		if e.ComplexityRoot.Membership.NotificationLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.NotificationLevel(childComplexity), true
+	case "Membership.pinned":
+		if e.ComplexityRoot.Membership.Pinned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Pinned(childComplexity), true
+	case "Membership.pinnedAt":
+		if e.ComplexityRoot.Membership.PinnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.PinnedAt(childComplexity), true
+
+	case "MembershipUpdated.cursor":
+		if e.ComplexityRoot.MembershipUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipUpdated.Cursor(childComplexity), true
+	case "MembershipUpdated.ephemeral":
+		if e.ComplexityRoot.MembershipUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipUpdated.Ephemeral(childComplexity), true
+	case "MembershipUpdated.membership":
+		if e.ComplexityRoot.MembershipUpdated.Membership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipUpdated.Membership(childComplexity), true
 
 	case "Message.attachments":
 		if e.ComplexityRoot.Message.Attachments == nil {
@@ -1988,6 +2342,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
+	case "Mutation.changeUsername":
+		if e.ComplexityRoot.Mutation.ChangeUsername == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeUsername_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeUsername(childComplexity, args["username"].(string)), true
 	case "Mutation.confirmUpload":
 		if e.ComplexityRoot.Mutation.ConfirmUpload == nil {
 			break
@@ -2065,6 +2430,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(string)), true
+	case "Mutation.deleteConversation":
+		if e.ComplexityRoot.Mutation.DeleteConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteConversation(childComplexity, args["conversationId"].(string)), true
 	case "Mutation.deleteMessage":
 		if e.ComplexityRoot.Mutation.DeleteMessage == nil {
 			break
@@ -2159,6 +2535,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkRead(childComplexity, args["conversationId"].(string), args["seq"].(int)), true
+	case "Mutation.markUnread":
+		if e.ComplexityRoot.Mutation.MarkUnread == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markUnread_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkUnread(childComplexity, args["conversationId"].(string)), true
 	case "Mutation.postStory":
 		if e.ComplexityRoot.Mutation.PostStory == nil {
 			break
@@ -2292,6 +2679,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(string)), true
+	case "Mutation.saveDraft":
+		if e.ComplexityRoot.Mutation.SaveDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveDraft(childComplexity, args["conversationId"].(string), args["body"].(string)), true
 	case "Mutation.sendMessage":
 		if e.ComplexityRoot.Mutation.SendMessage == nil {
 			break
@@ -2358,6 +2756,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.transferOwnership":
+		if e.ComplexityRoot.Mutation.TransferOwnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transferOwnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransferOwnership(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
 	case "Mutation.unbanMember":
 		if e.ComplexityRoot.Mutation.UnbanMember == nil {
 			break
@@ -2391,6 +2800,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnregisterDevice(childComplexity, args["id"].(string)), true
+	case "Mutation.updateConversation":
+		if e.ComplexityRoot.Mutation.UpdateConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateConversation(childComplexity, args["conversationId"].(string), args["input"].(model.UpdateConversationInput)), true
+	case "Mutation.updateMembership":
+		if e.ComplexityRoot.Mutation.UpdateMembership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMembership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMembership(childComplexity, args["conversationId"].(string), args["input"].(model.UpdateMembershipInput)), true
 	case "Mutation.updateNotificationSettings":
 		if e.ComplexityRoot.Mutation.UpdateNotificationSettings == nil {
 			break
@@ -2413,6 +2844,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePrivacy(childComplexity, args["input"].(model.PrivacyInput)), true
+	case "Mutation.updateProfile":
+		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(model.UpdateProfileInput)), true
 	case "Mutation.uploadFile":
 		if e.ComplexityRoot.Mutation.UploadFile == nil {
 			break
@@ -2609,6 +3051,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conversation(childComplexity, args["id"].(string)), true
+	case "Query.conversationCounts":
+		if e.ComplexityRoot.Query.ConversationCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ConversationCounts(childComplexity), true
 	case "Query.conversations":
 		if e.ComplexityRoot.Query.Conversations == nil {
 			break
@@ -2619,7 +3067,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.ConversationFilter), args["orderBy"].(*model.ConversationOrder)), true
 	case "Query.dataExport":
 		if e.ComplexityRoot.Query.DataExport == nil {
 			break
@@ -3397,6 +3845,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UploadedFile.Width(childComplexity), true
 
+	case "User.avatar":
+		if e.ComplexityRoot.User.Avatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Avatar(childComplexity), true
+	case "User.bio":
+		if e.ComplexityRoot.User.Bio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Bio(childComplexity), true
 	case "User.blockedByMe":
 		if e.ComplexityRoot.User.BlockedByMe == nil {
 			break
@@ -3546,6 +4006,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "UserUpdated.cursor":
+		if e.ComplexityRoot.UserUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserUpdated.Cursor(childComplexity), true
+	case "UserUpdated.ephemeral":
+		if e.ComplexityRoot.UserUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserUpdated.Ephemeral(childComplexity), true
+	case "UserUpdated.user":
+		if e.ComplexityRoot.UserUpdated.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserUpdated.User(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -3555,6 +4034,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ConversationFilter", ec.unmarshalInputConversationFilter),
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateInviteLinkInput", ec.unmarshalInputCreateInviteLinkInput),
 			graphql.NewInputUnmarshaler("CreateUploadInput", ec.unmarshalInputCreateUploadInput),
@@ -3566,6 +4046,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ReportUserInput", ec.unmarshalInputReportUserInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
+			graphql.NewInputUnmarshaler("UpdateConversationInput", ec.unmarshalInputUpdateConversationInput),
+			graphql.NewInputUnmarshaler("UpdateMembershipInput", ec.unmarshalInputUpdateMembershipInput),
+			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 			graphql.NewInputUnmarshaler("WebPushSubscriptionInput", ec.unmarshalInputWebPushSubscriptionInput),
 		)
 	}
@@ -3772,8 +4255,9 @@ extend type Query {
   (the usual list) or backward with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `, as Relay specifies; 20 when
   neither ` + "`" + `first` + "`" + ` nor ` + "`" + `last` + "`" + ` is given, both capped at 100. A cursor is a place in
   the order of activity: a conversation that became active since moved to the top.
+  Pinned conversations come first; ` + "`" + `filter` + "`" + ` narrows the list (see ConversationFilter).
   """
-  conversations(first: Int, after: String, last: Int, before: String): ConversationConnection!
+  conversations(first: Int, after: String, last: Int, before: String, filter: ConversationFilter, orderBy: ConversationOrder = LAST_ACTIVITY): ConversationConnection!
 }
 
 extend type Mutation {
@@ -4282,6 +4766,220 @@ extend type Mutation {
   reactToStory(id: ID!, emoji: String!): Story!
   "Delete my story."
   deleteStory(id: ID!): Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/membership.graphqls", Input: `# Profiles, group details and per-member state (the membership area).
+
+"My own settings of one conversation. Nobody else sees them."
+type Membership {
+  "The conversation."
+  conversation: Conversation!
+  "Hidden from the main list. A new message un-archives it unless it is muted."
+  archived: Boolean!
+  "Pinned conversations are listed first (at most 5)."
+  pinned: Boolean!
+  "When I pinned it; null when not pinned."
+  pinnedAt: Time
+  "Muted now?"
+  muted: Boolean!
+  "Muted until then (9999-01-01T00:00:00Z: until I unmute); null when not muted."
+  mutedUntil: Time
+  "My level for this conversation; null follows my account default."
+  notificationLevel: NotificationLevel
+  "True after markUnread, until I read the conversation again."
+  markedUnread: Boolean!
+}
+
+"Changes to my settings of a conversation; absent fields stay as they are."
+input UpdateMembershipInput {
+  "Archive (true) or un-archive (false)."
+  archived: Boolean
+  "Pin (true; at most 5 pinned) or unpin (false)."
+  pinned: Boolean
+  "Mute until this time (must be in the future)."
+  mutedUntil: Time
+  "true without mutedUntil: mute until unmuted; false: unmute."
+  muted: Boolean
+  "ALL, MENTIONS or NONE for this conversation."
+  notificationLevel: NotificationLevel
+}
+
+"My unsent text in a conversation, synced to my devices."
+type Draft {
+  "The text."
+  body: String!
+  "When it was saved."
+  updatedAt: Time!
+}
+
+"Which of my conversations to list."
+input ConversationFilter {
+  "true: only archived conversations; false: only the others (the main list); absent: both."
+  archived: Boolean
+  "Only conversations with something unread for me (or marked unread)."
+  unreadOnly: Boolean
+}
+
+"How to order my conversations (pinned ones always come first)."
+enum ConversationOrder {
+  "Most recently active first."
+  LAST_ACTIVITY
+}
+
+"How many of my conversations each list holds."
+type ConversationCounts {
+  "Not archived (the main list)."
+  all: Int!
+  "Archived."
+  archived: Int!
+  "With something unread or marked unread."
+  unread: Int!
+  "Pinned."
+  pinned: Int!
+}
+
+"Changes to my profile; absent fields stay as they are."
+input UpdateProfileInput {
+  "1-64 characters shown to others."
+  displayName: String
+  "At most 160 characters; empty clears it."
+  bio: String
+  "An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar."
+  avatarUploadId: ID
+}
+
+"Changes to a group; absent fields stay as they are."
+input UpdateConversationInput {
+  "1-128 characters."
+  title: String
+  "At most 255 characters; empty clears it."
+  description: String
+  "An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar."
+  avatarUploadId: ID
+}
+
+"""
+A picture of a user or a group, re-encoded by the server from an upload (no
+metadata of the original survives). URLs are signed and short-lived.
+"""
+type Avatar {
+  "The image, at most 1024 pixels on its longer side."
+  url: String!
+  "Width in pixels."
+  width: Int!
+  "Height in pixels."
+  height: Int!
+  "Smaller copies (256 and 64 pixels on the longer side), largest first."
+  thumbnails: [AvatarThumbnail!]!
+}
+
+"One smaller copy of an avatar."
+type AvatarThumbnail {
+  "Signed, short-lived URL."
+  url: String!
+  "Width in pixels."
+  width: Int!
+  "Height in pixels."
+  height: Int!
+}
+
+extend type User {
+  "What the user says about themself (at most 160 characters); empty when none."
+  bio: String!
+  "The user's picture, or null."
+  avatar: Avatar
+}
+
+extend type Conversation {
+  "The group's description; null for direct conversations."
+  description: String
+  "The group's picture, or null (always null for direct conversations)."
+  avatar: Avatar
+  "My own settings of this conversation (private to me)."
+  membership: Membership!
+  "My draft here, or null."
+  draft: Draft
+}
+
+extend type Query {
+  "How many of my conversations each list holds."
+  conversationCounts: ConversationCounts!
+}
+
+extend type Mutation {
+  """
+  Change my username (3-32 letters, digits, '_', '.', '-'; unique ignoring case).
+  Once a day (RATE_LIMITED with ` + "`" + `retryAt` + "`" + `); the old name stays reserved for me
+  for 14 days (CONFLICT when a name is taken or reserved).
+  """
+  changeUsername(username: String!): User!
+  "Change my display name and bio. My contacts hear UserUpdated."
+  updateProfile(input: UpdateProfileInput!): User!
+  "Change a group's title and description (owner or admin). Members hear ConversationUpdated with ` + "`" + `changed` + "`" + `."
+  updateConversation(conversationId: ID!, input: UpdateConversationInput!): Conversation!
+  """
+  Delete a group (owner only). Members hear ConversationDeleted; then every
+  membership ends and every message is tombstoned (search and files included),
+  as a job any instance resumes.
+  """
+  deleteConversation(conversationId: ID!): Boolean!
+  "Make another member the owner; I become an admin (owner only). A transfer that lost a race gets CONFLICT."
+  transferOwnership(conversationId: ID!, userId: ID!): Conversation!
+  "Change my own settings of a conversation: archive, pin, mute, notification level."
+  updateMembership(conversationId: ID!, input: UpdateMembershipInput!): Membership!
+  "Mark a conversation unread for me: my read cursor reads one message back (others see nothing) until I read it."
+  markUnread(conversationId: ID!): Conversation!
+  "Save my unsent text (empty clears it); returns null when cleared. Sending a message clears it."
+  saveDraft(conversationId: ID!, body: String!): Draft
+}
+
+extend type ConversationUpdated {
+  "What changed (title, description, owner); empty when not said."
+  changed: [String!]!
+}
+
+"My settings of a conversation changed (on another of my devices)."
+type MembershipUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "My settings as they are now."
+  membership: Membership!
+}
+
+"My draft of a conversation was saved or cleared."
+type DraftUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The conversation."
+  conversation: Conversation!
+  "The draft; null when cleared (deleted or sent)."
+  draft: Draft
+}
+
+"A user's profile changed."
+type UserUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The user as they are now."
+  user: User!
+}
+
+"The owner deleted a group I was in; its history goes with it."
+type ConversationDeleted implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The deleted conversation's id."
+  conversationId: ID!
+  "Who deleted it."
+  by: User
 }
 `, BuiltIn: false},
 	{Name: "../schema/messages.graphqls", Input: `# Messages, receipts and reactions.
@@ -5267,6 +5965,32 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Avatar(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Avatar_url(ctx, field)
+	case "width":
+		return ec.fieldContext_Avatar_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Avatar_height(ctx, field)
+	case "thumbnails":
+		return ec.fieldContext_Avatar_thumbnails(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Avatar", field.Name)
+}
+
+func (ec *executionContext) childFields_AvatarThumbnail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_AvatarThumbnail_url(ctx, field)
+	case "width":
+		return ec.fieldContext_AvatarThumbnail_width(ctx, field)
+	case "height":
+		return ec.fieldContext_AvatarThumbnail_height(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AvatarThumbnail", field.Name)
+}
+
 func (ec *executionContext) childFields_BannedMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "user":
@@ -5307,6 +6031,14 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_myReadSeq(ctx, field)
 	case "unreadCount":
 		return ec.fieldContext_Conversation_unreadCount(ctx, field)
+	case "description":
+		return ec.fieldContext_Conversation_description(ctx, field)
+	case "avatar":
+		return ec.fieldContext_Conversation_avatar(ctx, field)
+	case "membership":
+		return ec.fieldContext_Conversation_membership(ctx, field)
+	case "draft":
+		return ec.fieldContext_Conversation_draft(ctx, field)
 	case "slowModeSeconds":
 		return ec.fieldContext_Conversation_slowModeSeconds(ctx, field)
 	case "announcementOnly":
@@ -5325,6 +6057,20 @@ func (ec *executionContext) childFields_ConversationConnection(ctx context.Conte
 		return ec.fieldContext_ConversationConnection_pageInfo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConversationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConversationCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "all":
+		return ec.fieldContext_ConversationCounts_all(ctx, field)
+	case "archived":
+		return ec.fieldContext_ConversationCounts_archived(ctx, field)
+	case "unread":
+		return ec.fieldContext_ConversationCounts_unread(ctx, field)
+	case "pinned":
+		return ec.fieldContext_ConversationCounts_pinned(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationCounts", field.Name)
 }
 
 func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5381,6 +6127,16 @@ func (ec *executionContext) childFields_Device(ctx context.Context, field graphq
 		return ec.fieldContext_Device_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
+func (ec *executionContext) childFields_Draft(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "body":
+		return ec.fieldContext_Draft_body(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Draft_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Draft", field.Name)
 }
 
 func (ec *executionContext) childFields_FormField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5471,6 +6227,28 @@ func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field gr
 		return ec.fieldContext_MemberEdge_joinedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversation":
+		return ec.fieldContext_Membership_conversation(ctx, field)
+	case "archived":
+		return ec.fieldContext_Membership_archived(ctx, field)
+	case "pinned":
+		return ec.fieldContext_Membership_pinned(ctx, field)
+	case "pinnedAt":
+		return ec.fieldContext_Membership_pinnedAt(ctx, field)
+	case "muted":
+		return ec.fieldContext_Membership_muted(ctx, field)
+	case "mutedUntil":
+		return ec.fieldContext_Membership_mutedUntil(ctx, field)
+	case "notificationLevel":
+		return ec.fieldContext_Membership_notificationLevel(ctx, field)
+	case "markedUnread":
+		return ec.fieldContext_Membership_markedUnread(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5871,6 +6649,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_totalUnreadCount(ctx, field)
 	case "deleted":
 		return ec.fieldContext_User_deleted(ctx, field)
+	case "bio":
+		return ec.fieldContext_User_bio(ctx, field)
+	case "avatar":
+		return ec.fieldContext_User_avatar(ctx, field)
 	case "blockedByMe":
 		return ec.fieldContext_User_blockedByMe(ctx, field)
 	case "blockedUsers":
@@ -6265,6 +7047,20 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changeUsername_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "username",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["username"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6376,6 +7172,20 @@ func (ec *executionContext) field_Mutation_deleteAccount_args(ctx context.Contex
 		return nil, err
 	}
 	args["password"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
 	return args, nil
 }
 
@@ -6536,6 +7346,20 @@ func (ec *executionContext) field_Mutation_markRead_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["seq"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_markUnread_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
 	return args, nil
 }
 
@@ -6733,6 +7557,28 @@ func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6857,6 +7703,28 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_transferOwnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unbanMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6907,6 +7775,50 @@ func (ec *executionContext) field_Mutation_unregisterDevice_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateConversationInput, error) {
+			return ec.unmarshalNUpdateConversationInput2messengerᚋgraphᚋmodelᚐUpdateConversationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMembership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateMembershipInput, error) {
+			return ec.unmarshalNUpdateMembershipInput2messengerᚋgraphᚋmodelᚐUpdateMembershipInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateNotificationSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6927,6 +7839,20 @@ func (ec *executionContext) field_Mutation_updatePrivacy_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PrivacyInput, error) {
 			return ec.unmarshalNPrivacyInput2messengerᚋgraphᚋmodelᚐPrivacyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateProfileInput, error) {
+			return ec.unmarshalNUpdateProfileInput2messengerᚋgraphᚋmodelᚐUpdateProfileInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7056,6 +7982,22 @@ func (ec *executionContext) field_Query_conversations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ConversationFilter, error) {
+			return ec.unmarshalOConversationFilter2ᚖmessengerᚋgraphᚋmodelᚐConversationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.ConversationOrder, error) {
+			return ec.unmarshalOConversationOrder2ᚖmessengerᚋgraphᚋmodelᚐConversationOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -7916,6 +8858,176 @@ func (ec *executionContext) fieldContext_AuthPayload_session(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Avatar_url(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Avatar().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Avatar", field, true, true, "String")
+}
+
+func (ec *executionContext) _Avatar_width(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Avatar", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Avatar_height(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Avatar", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Avatar_thumbnails(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_thumbnails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Thumbnails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []storage.AvatarImage) graphql.Marshaler {
+			return ec.marshalNAvatarThumbnail2ᚕmessengerᚋstorageᚐAvatarImageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_thumbnails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Avatar",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AvatarThumbnail(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AvatarThumbnail_url(ctx context.Context, field graphql.CollectedField, obj *storage.AvatarImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvatarThumbnail_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AvatarThumbnail().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvatarThumbnail_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvatarThumbnail", field, true, true, "String")
+}
+
+func (ec *executionContext) _AvatarThumbnail_width(ctx context.Context, field graphql.CollectedField, obj *storage.AvatarImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvatarThumbnail_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvatarThumbnail_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvatarThumbnail", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AvatarThumbnail_height(ctx context.Context, field graphql.CollectedField, obj *storage.AvatarImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvatarThumbnail_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvatarThumbnail_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvatarThumbnail", field, false, false, "Int")
+}
+
 func (ec *executionContext) _BannedMember_user(ctx context.Context, field graphql.CollectedField, obj *storage.Ban) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8332,6 +9444,125 @@ func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Cont
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
+func (ec *executionContext) _Conversation_description(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Conversation_avatar(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_avatar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Avatar(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Avatar) graphql.Marshaler {
+			return ec.marshalOAvatar2ᚖmessengerᚋstorageᚐAvatar(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_avatar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Avatar(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_membership(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_membership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Membership(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_membership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_draft(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Draft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_draft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Conversation_slowModeSeconds(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8460,6 +9691,199 @@ func (ec *executionContext) fieldContext_ConversationConnection_pageInfo(_ conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationCounts_all(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_all(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.All, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_all(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationCounts_archived(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_archived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Archived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_archived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationCounts_unread(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_unread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unread, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_unread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationCounts_pinned(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_pinned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pinned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_pinned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationDeleted_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationDeleted", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationDeleted_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationDeleted", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConversationDeleted_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationDeleted().ConversationID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationDeleted", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ConversationDeleted_by(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationDeleted().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationDeleted",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8596,6 +10020,29 @@ func (ec *executionContext) fieldContext_ConversationUpdated_conversation(_ cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ConversationUpdated_changed(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationUpdated_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationUpdated_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationUpdated", field, false, false, "String")
 }
 
 func (ec *executionContext) _DataExport_id(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
@@ -9065,6 +10512,162 @@ func (ec *executionContext) _Device_createdAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Device_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Device", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Draft_body(ctx context.Context, field graphql.CollectedField, obj *storage.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, "String")
+}
+
+func (ec *executionContext) _Draft_updatedAt(ctx context.Context, field graphql.CollectedField, obj *storage.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DraftUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DraftUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _DraftUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DraftUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DraftUpdated_conversation(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DraftUpdated().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DraftUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DraftUpdated_draft(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Draft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_draft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DraftUpdated",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _FormField_name(ctx context.Context, field graphql.CollectedField, obj *model.FormField) (ret graphql.Marshaler) {
@@ -9952,6 +11555,277 @@ func (ec *executionContext) fieldContext_MemberLeft_by(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_conversation(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Membership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_archived(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_archived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Archived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_archived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Membership_pinned(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_pinned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Pinned(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_pinned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Membership_pinnedAt(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_pinnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().PinnedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_pinnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Membership_muted(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_muted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Muted(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_muted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Membership_mutedUntil(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_mutedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().MutedUntil(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_mutedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Membership_notificationLevel(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_notificationLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().NotificationLevel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.NotificationLevel) graphql.Marshaler {
+			return ec.marshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_notificationLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "NotificationLevel")
+}
+
+func (ec *executionContext) _Membership_markedUnread(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_markedUnread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarkedUnread, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_markedUnread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MembershipUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MembershipUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MembershipUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _MembershipUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.MembershipUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MembershipUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MembershipUpdated_membership(ctx context.Context, field graphql.CollectedField, obj *chat.MembershipUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipUpdated_membership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Membership, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipUpdated_membership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MembershipUpdated",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12592,6 +14466,358 @@ func (ec *executionContext) fieldContext_Mutation_deleteStory(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_changeUsername(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeUsername(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeUsername(ctx, fc.Args["username"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeUsername(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeUsername_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProfile(ctx, fc.Args["input"].(model.UpdateProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateConversation(ctx, fc.Args["conversationId"].(string), fc.Args["input"].(model.UpdateConversationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteConversation(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transferOwnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransferOwnership(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transferOwnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMembership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMembership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMembership(ctx, fc.Args["conversationId"].(string), fc.Args["input"].(model.UpdateMembershipInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMembership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMembership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markUnread(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markUnread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkUnread(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markUnread(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markUnread_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveDraft(ctx, fc.Args["conversationId"].(string), fc.Args["body"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14424,7 +16650,7 @@ func (ec *executionContext) _Query_conversations(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ConversationFilter), fc.Args["orderBy"].(*model.ConversationOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
@@ -14618,6 +16844,38 @@ func (ec *executionContext) fieldContext_Query_storyFeed(ctx context.Context, fi
 	if fc.Args, err = ec.field_Query_storyFeed_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversationCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversationCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ConversationCounts(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.ConversationCounts) graphql.Marshaler {
+			return ec.marshalNConversationCounts2ᚖmessengerᚋchatᚐConversationCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversationCounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationCounts(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -17824,6 +20082,61 @@ func (ec *executionContext) fieldContext_User_deleted(_ context.Context, field g
 	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _User_bio(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_bio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Bio(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_bio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+}
+
+func (ec *executionContext) _User_avatar(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_avatar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Avatar(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Avatar) graphql.Marshaler {
+			return ec.marshalOAvatar2ᚖmessengerᚋstorageᚐAvatar(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_avatar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Avatar(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_blockedByMe(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18296,6 +20609,84 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.UserUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.UserUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _UserUpdated_user(ctx context.Context, field graphql.CollectedField, obj *chat.UserUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserUpdated_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UserUpdated().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserUpdated_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -19376,6 +21767,55 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputConversationFilter(ctx context.Context, obj any) (model.ConversationFilter, error) {
+	var it model.ConversationFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"archived", "unreadOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "archived":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("archived"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Archived = data
+		case "unreadOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unreadOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnreadOnly = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConversationFilter unmarshals raw into the ConversationFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConversationFilter(ctx context.Context, raw any) (model.ConversationFilter, error) {
+	var out model.ConversationFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConversationFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateGroupInput(ctx context.Context, obj any) (model.CreateGroupInput, error) {
 	var it model.CreateGroupInput
 	if obj == nil {
@@ -20059,6 +22499,188 @@ func UnmarshalSignUpInput(ctx context.Context, raw any) (model.SignUpInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateConversationInput(ctx context.Context, obj any) (model.UpdateConversationInput, error) {
+	var it model.UpdateConversationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "avatarUploadId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "avatarUploadId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("avatarUploadId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvatarUploadID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateConversationInput unmarshals raw into the UpdateConversationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateConversationInput(ctx context.Context, raw any) (model.UpdateConversationInput, error) {
+	var out model.UpdateConversationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateConversationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateMembershipInput(ctx context.Context, obj any) (model.UpdateMembershipInput, error) {
+	var it model.UpdateMembershipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"archived", "pinned", "mutedUntil", "muted", "notificationLevel"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "archived":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("archived"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Archived = data
+		case "pinned":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pinned"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pinned = data
+		case "mutedUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mutedUntil"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MutedUntil = data
+		case "muted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("muted"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Muted = data
+		case "notificationLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationLevel"))
+			data, err := ec.unmarshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationLevel = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateMembershipInput unmarshals raw into the UpdateMembershipInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMembershipInput(ctx context.Context, raw any) (model.UpdateMembershipInput, error) {
+	var out model.UpdateMembershipInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMembershipInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context, obj any) (model.UpdateProfileInput, error) {
+	var it model.UpdateProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"displayName", "bio", "avatarUploadId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "bio":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bio"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bio = data
+		case "avatarUploadId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("avatarUploadId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvatarUploadID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateProfileInput unmarshals raw into the UpdateProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateProfileInput(ctx context.Context, raw any) (model.UpdateProfileInput, error) {
+	var out model.UpdateProfileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateProfileInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWebPushSubscriptionInput(ctx context.Context, obj any) (model.WebPushSubscriptionInput, error) {
 	var it model.WebPushSubscriptionInput
 	if obj == nil {
@@ -20123,6 +22745,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *chat.UserUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._UserUpdated(ctx, sel, obj)
 	case *chat.TypingUpdated:
 		if obj == nil {
 			return graphql.Null
@@ -20183,6 +22810,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._MessageAdded(ctx, sel, obj)
+	case *chat.MembershipUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MembershipUpdated(ctx, sel, obj)
 	case *chat.MemberLeft:
 		if obj == nil {
 			return graphql.Null
@@ -20193,6 +22825,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._MemberJoined(ctx, sel, obj)
+	case *chat.DraftUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DraftUpdated(ctx, sel, obj)
 	case *chat.DeliveryCursorMoved:
 		if obj == nil {
 			return graphql.Null
@@ -20203,6 +22840,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._ConversationUpdated(ctx, sel, obj)
+	case *chat.ConversationDeleted:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ConversationDeleted(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -20395,6 +23037,99 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var avatarImplementors = []string{"Avatar"}
+
+func (ec *executionContext) _Avatar(ctx context.Context, sel ast.SelectionSet, obj *storage.Avatar) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, avatarImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Avatar")
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Avatar_url(ctx, field, obj)
+				})
+		case "width":
+			out.Values[i] = ec._Avatar_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._Avatar_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "thumbnails":
+			out.Values[i] = ec._Avatar_thumbnails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var avatarThumbnailImplementors = []string{"AvatarThumbnail"}
+
+func (ec *executionContext) _AvatarThumbnail(ctx context.Context, sel ast.SelectionSet, obj *storage.AvatarImage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, avatarThumbnailImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AvatarThumbnail")
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AvatarThumbnail_url(ctx, field, obj)
+				})
+		case "width":
+			out.Values[i] = ec._AvatarThumbnail_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._AvatarThumbnail_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var bannedMemberImplementors = []string{"BannedMember"}
 
 func (ec *executionContext) _BannedMember(ctx context.Context, sel ast.SelectionSet, obj *storage.Ban) graphql.Marshaler {
@@ -20527,6 +23262,30 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_unreadCount(ctx, field, obj)
 				})
+		case "description":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_description(ctx, field, obj)
+				})
+		case "avatar":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_avatar(ctx, field, obj)
+				})
+		case "membership":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_membership(ctx, field, obj)
+				})
+		case "draft":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_draft(ctx, field, obj)
+				})
 		case "slowModeSeconds":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -20583,6 +23342,104 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationCountsImplementors = []string{"ConversationCounts"}
+
+func (ec *executionContext) _ConversationCounts(ctx context.Context, sel ast.SelectionSet, obj *chat.ConversationCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationCounts")
+		case "all":
+			out.Values[i] = ec._ConversationCounts_all(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "archived":
+			out.Values[i] = ec._ConversationCounts_archived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unread":
+			out.Values[i] = ec._ConversationCounts_unread(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pinned":
+			out.Values[i] = ec._ConversationCounts_pinned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationDeletedImplementors = []string{"ConversationDeleted", "Event"}
+
+func (ec *executionContext) _ConversationDeleted(ctx context.Context, sel ast.SelectionSet, obj *chat.ConversationDeleted) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationDeletedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationDeleted")
+		case "cursor":
+			out.Values[i] = ec._ConversationDeleted_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._ConversationDeleted_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationDeleted_conversationId(ctx, field, obj)
+				})
+		case "by":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationDeleted_by(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20661,6 +23518,11 @@ func (ec *executionContext) _ConversationUpdated(ctx context.Context, sel ast.Se
 			}
 		case "conversation":
 			out.Values[i] = ec._ConversationUpdated_conversation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._ConversationUpdated_changed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20879,6 +23741,93 @@ func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, o
 		case "createdAt":
 			out.Values[i] = ec._Device_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var draftImplementors = []string{"Draft"}
+
+func (ec *executionContext) _Draft(ctx context.Context, sel ast.SelectionSet, obj *storage.Draft) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, draftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Draft")
+		case "body":
+			out.Values[i] = ec._Draft_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Draft_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var draftUpdatedImplementors = []string{"DraftUpdated", "Event"}
+
+func (ec *executionContext) _DraftUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.DraftUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, draftUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DraftUpdated")
+		case "cursor":
+			out.Values[i] = ec._DraftUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._DraftUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DraftUpdated_conversation(ctx, field, obj)
+				})
+		case "draft":
+			out.Values[i] = ec._DraftUpdated_draft(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -21319,6 +24268,123 @@ func (ec *executionContext) _MemberLeft(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MemberLeft_by(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var membershipImplementors = []string{"Membership"}
+
+func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSet, obj *chat.MyMembership) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, membershipImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Membership")
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_conversation(ctx, field, obj)
+				})
+		case "archived":
+			out.Values[i] = ec._Membership_archived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pinned":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_pinned(ctx, field, obj)
+				})
+		case "pinnedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_pinnedAt(ctx, field, obj)
+				})
+		case "muted":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_muted(ctx, field, obj)
+				})
+		case "mutedUntil":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_mutedUntil(ctx, field, obj)
+				})
+		case "notificationLevel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_notificationLevel(ctx, field, obj)
+				})
+		case "markedUnread":
+			out.Values[i] = ec._Membership_markedUnread(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var membershipUpdatedImplementors = []string{"MembershipUpdated", "Event"}
+
+func (ec *executionContext) _MembershipUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.MembershipUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, membershipUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MembershipUpdated")
+		case "cursor":
+			out.Values[i] = ec._MembershipUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ephemeral":
+			out.Values[i] = ec._MembershipUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "membership":
+			out.Values[i] = ec._MembershipUpdated_membership(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22177,6 +25243,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changeUsername":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeUsername(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transferOwnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transferOwnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMembership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMembership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markUnread":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markUnread(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "sendMessage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendMessage(ctx, field)
@@ -22762,6 +25884,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_storyFeed(ctx, field)
+				})
+		case "conversationCounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversationCounts(ctx, field)
 				})
 		case "messages":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -23950,6 +27078,18 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_deleted(ctx, field, obj)
 				})
+		case "bio":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_bio(ctx, field, obj)
+				})
+		case "avatar":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_avatar(ctx, field, obj)
+				})
 		case "blockedByMe":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -24177,6 +27317,50 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userUpdatedImplementors = []string{"UserUpdated", "Event"}
+
+func (ec *executionContext) _UserUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.UserUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserUpdated")
+		case "cursor":
+			out.Values[i] = ec._UserUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._UserUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserUpdated_user(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24588,6 +27772,26 @@ func (ec *executionContext) marshalNAuthPayload2ᚖmessengerᚋchatᚐSession(ct
 	return ec._AuthPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAvatarThumbnail2messengerᚋstorageᚐAvatarImage(ctx context.Context, sel ast.SelectionSet, v storage.AvatarImage) graphql.Marshaler {
+	return ec._AvatarThumbnail(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAvatarThumbnail2ᚕmessengerᚋstorageᚐAvatarImageᚄ(ctx context.Context, sel ast.SelectionSet, v []storage.AvatarImage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAvatarThumbnail2messengerᚋstorageᚐAvatarImage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNBannedMember2ᚕᚖmessengerᚋstorageᚐBanᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.Ban) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -24644,6 +27848,14 @@ func (ec *executionContext) marshalNConversationConnection2ᚖmessengerᚋgraph�
 		return graphql.Null
 	}
 	return ec._ConversationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationCounts2ᚖmessengerᚋchatᚐConversationCounts(ctx context.Context, sel ast.SelectionSet, v *chat.ConversationCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationCounts!")
+		return graphql.Null
+	}
+	return ec._ConversationCounts(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNConversationEdge2ᚕᚖmessengerᚋgraphᚋmodelᚐConversationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConversationEdge) graphql.Marshaler {
@@ -24971,6 +28183,14 @@ func (ec *executionContext) unmarshalNMemberRole2messengerᚋgraphᚋmodelᚐMem
 
 func (ec *executionContext) marshalNMemberRole2messengerᚋgraphᚋmodelᚐMemberRole(ctx context.Context, sel ast.SelectionSet, v model.MemberRole) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx context.Context, sel ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Membership!")
+		return graphql.Null
+	}
+	return ec._Membership(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMessage2messengerᚋstorageᚐMessage(ctx context.Context, sel ast.SelectionSet, v storage.Message) graphql.Marshaler {
@@ -25489,6 +28709,21 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) unmarshalNUpdateConversationInput2messengerᚋgraphᚋmodelᚐUpdateConversationInput(ctx context.Context, v any) (model.UpdateConversationInput, error) {
+	res, err := ec.unmarshalInputUpdateConversationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateMembershipInput2messengerᚋgraphᚋmodelᚐUpdateMembershipInput(ctx context.Context, v any) (model.UpdateMembershipInput, error) {
+	res, err := ec.unmarshalInputUpdateMembershipInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateProfileInput2messengerᚋgraphᚋmodelᚐUpdateProfileInput(ctx context.Context, v any) (model.UpdateProfileInput, error) {
+	res, err := ec.unmarshalInputUpdateProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
 	res, err := graphql.UnmarshalUpload(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -25753,6 +28988,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAvatar2ᚖmessengerᚋstorageᚐAvatar(ctx context.Context, sel ast.SelectionSet, v *storage.Avatar) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Avatar(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -25790,6 +29032,30 @@ func (ec *executionContext) marshalOConversation2ᚖmessengerᚋstorageᚐConver
 	return ec._Conversation(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOConversationFilter2ᚖmessengerᚋgraphᚋmodelᚐConversationFilter(ctx context.Context, v any) (*model.ConversationFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConversationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOConversationOrder2ᚖmessengerᚋgraphᚋmodelᚐConversationOrder(ctx context.Context, v any) (*model.ConversationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ConversationOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConversationOrder2ᚖmessengerᚋgraphᚋmodelᚐConversationOrder(ctx context.Context, sel ast.SelectionSet, v *model.ConversationOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalODataExport2ᚖmessengerᚋlifecycleᚐExport(ctx context.Context, sel ast.SelectionSet, v *lifecycle.Export) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -25814,6 +29080,13 @@ func (ec *executionContext) marshalODevice2ᚕᚖmessengerᚋstorageᚐDeviceᚄ
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx context.Context, sel ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Draft(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -34,6 +34,7 @@ type Loaders struct {
 	opts            Options
 	attachmentLoads // see Attachments and Page
 	threadLoads     // see Thread, UnreadMentionCount and Membership
+	membershipLoads // see MemberStates and Drafts
 }
 
 // userMsgKey names one user's view of one message.

@@ -9,11 +9,8 @@ import (
 	"time"
 
 	"messenger/apitest"
-	"messenger/cql"
-	"messenger/cql/cqltest"
 	"messenger/server"
 	"messenger/storage"
-	"messenger/storage/cassandra"
 )
 
 // Replies, threads and mentions through GraphQL, on both stores.
@@ -56,25 +53,10 @@ func sendRefs(t *testing.T, c *apitest.Client, conv string, vars map[string]any)
 
 // onBothStores runs fn against the API on Pebble and, when
 // MESSENGER_CASSANDRA_HOSTS is set, on Cassandra (a keyspace of its own).
-func onBothStores(t *testing.T, fn func(t *testing.T, url string)) {
-	t.Run("pebble", func(t *testing.T) { fn(t, newAPI(t, apiOptions{})) })
-	t.Run("cassandra", func(t *testing.T) {
-		cfg := cqltest.Config(t, "srv_")
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		st, err := cassandra.Open(ctx, cfg)
-		if err != nil {
-			t.Fatalf("open cassandra: %v", err)
-		}
-		t.Cleanup(func() {
-			st.Close()
-			if s, err := cql.OpenUnbound(context.Background(), cfg); err == nil {
-				cqltest.DropKeyspace(t, s.Session, cfg.Keyspace)
-				s.Close()
-			}
-		})
-		fn(t, newAPI(t, apiOptions{store: st}))
-	})
+// onBothStoresURL runs fn against an API on each backend (onBothStores),
+// for tests that only need its URL.
+func onBothStoresURL(t *testing.T, fn func(t *testing.T, url string)) {
+	onBothStores(t, func(t *testing.T, api *testAPI) { fn(t, api.URL) })
 }
 
 func subscribeThreads(t *testing.T, c *apitest.Client) *apitest.Events {
@@ -90,7 +72,7 @@ func subscribeThreads(t *testing.T, c *apitest.Client) *apitest.Events {
 }
 
 func TestThreadsAndRepliesThroughGraphQL(t *testing.T) {
-	onBothStores(t, func(t *testing.T, url string) {
+	onBothStoresURL(t, func(t *testing.T, url string) {
 		alice, bob, carol := apitest.SignUp(t, url, "alice"), apitest.SignUp(t, url, "bob"), apitest.SignUp(t, url, "carol")
 		conv := createGroup(t, alice, "team", bob, carol)
 		bobEvents := subscribeThreads(t, bob)
@@ -200,7 +182,7 @@ func TestThreadsAndRepliesThroughGraphQL(t *testing.T) {
 }
 
 func TestMentionsThroughGraphQL(t *testing.T) {
-	onBothStores(t, func(t *testing.T, url string) {
+	onBothStoresURL(t, func(t *testing.T, url string) {
 		alice, bob, carol := apitest.SignUp(t, url, "alice"), apitest.SignUp(t, url, "bob"), apitest.SignUp(t, url, "carol")
 		conv := createGroup(t, alice, "team", bob, carol)
 		bobEvents := subscribeThreads(t, bob)

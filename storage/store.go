@@ -24,6 +24,7 @@ type Store interface {
 	Push
 	Sessions
 	Lifecycle
+	Membership
 	Privacy
 	Replies
 	Moderation

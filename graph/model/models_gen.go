@@ -29,6 +29,14 @@ type ConversationEdge struct {
 	Node *storage.Conversation `json:"node"`
 }
 
+// Which of my conversations to list.
+type ConversationFilter struct {
+	// true: only archived conversations; false: only the others (the main list); absent: both.
+	Archived *bool `json:"archived,omitempty"`
+	// Only conversations with something unread for me (or marked unread).
+	UnreadOnly *bool `json:"unreadOnly,omitempty"`
+}
+
 // Fields to create a group.
 type CreateGroupInput struct {
 	// 1-128 characters.
@@ -287,6 +295,40 @@ type StoryGroupEdge struct {
 type Subscription struct {
 }
 
+// Changes to a group; absent fields stay as they are.
+type UpdateConversationInput struct {
+	// 1-128 characters.
+	Title *string `json:"title,omitempty"`
+	// At most 255 characters; empty clears it.
+	Description *string `json:"description,omitempty"`
+	// An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar.
+	AvatarUploadID *string `json:"avatarUploadId,omitempty"`
+}
+
+// Changes to my settings of a conversation; absent fields stay as they are.
+type UpdateMembershipInput struct {
+	// Archive (true) or un-archive (false).
+	Archived *bool `json:"archived,omitempty"`
+	// Pin (true; at most 5 pinned) or unpin (false).
+	Pinned *bool `json:"pinned,omitempty"`
+	// Mute until this time (must be in the future).
+	MutedUntil *time.Time `json:"mutedUntil,omitempty"`
+	// true without mutedUntil: mute until unmuted; false: unmute.
+	Muted *bool `json:"muted,omitempty"`
+	// ALL, MENTIONS or NONE for this conversation.
+	NotificationLevel *storage.NotificationLevel `json:"notificationLevel,omitempty"`
+}
+
+// Changes to my profile; absent fields stay as they are.
+type UpdateProfileInput struct {
+	// 1-64 characters shown to others.
+	DisplayName *string `json:"displayName,omitempty"`
+	// At most 160 characters; empty clears it.
+	Bio *string `json:"bio,omitempty"`
+	// An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar.
+	AvatarUploadID *string `json:"avatarUploadId,omitempty"`
+}
+
 // A page of users with times.
 type UserAtConnection struct {
 	// The entries on this page.
@@ -382,6 +424,61 @@ func (e *ConversationKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e ConversationKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How to order my conversations (pinned ones always come first).
+type ConversationOrder string
+
+const (
+	// Most recently active first.
+	ConversationOrderLastActivity ConversationOrder = "LAST_ACTIVITY"
+)
+
+var AllConversationOrder = []ConversationOrder{
+	ConversationOrderLastActivity,
+}
+
+func (e ConversationOrder) IsValid() bool {
+	switch e {
+	case ConversationOrderLastActivity:
+		return true
+	}
+	return false
+}
+
+func (e ConversationOrder) String() string {
+	return string(e)
+}
+
+func (e *ConversationOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConversationOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConversationOrder", str)
+	}
+	return nil
+}
+
+func (e ConversationOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConversationOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConversationOrder) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

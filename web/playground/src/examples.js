@@ -348,6 +348,77 @@ query ModerationLog($conversationId: ID!) {
 `,
     variables: { conversationId: '...', userId: '...' },
   },
+  // membership
+  {
+    name: 'Inbox: pinned first, archive, mute, drafts',
+    query: `query Inbox($filter: ConversationFilter) {
+  conversationCounts {
+    all
+    archived
+    unread
+    pinned
+  }
+  conversations(filter: $filter, orderBy: LAST_ACTIVITY, first: 20) {
+    edges {
+      node {
+        id
+        title
+        unreadCount
+        membership {
+          archived
+          pinned
+          muted
+          mutedUntil
+          notificationLevel
+        }
+        draft {
+          body
+        }
+      }
+    }
+  }
+}
+
+mutation UpdateMembership($conversationId: ID!) {
+  updateMembership(conversationId: $conversationId, input: {pinned: true, muted: true}) {
+    pinned
+    mutedUntil
+  }
+}
+
+mutation MarkUnread($conversationId: ID!) {
+  markUnread(conversationId: $conversationId) {
+    unreadCount
+  }
+}
+`,
+    variables: { filter: { archived: false }, conversationId: '...' },
+  },
+  {
+    name: 'Profile and group settings',
+    query: `mutation UpdateProfile {
+  updateProfile(input: {displayName: "Alice B.", bio: "Hello!"}) {
+    displayName
+    bio
+    avatar {
+      url
+      thumbnails {
+        url
+        width
+      }
+    }
+  }
+}
+
+mutation UpdateConversation($conversationId: ID!) {
+  updateConversation(conversationId: $conversationId, input: {description: "What we do"}) {
+    title
+    description
+  }
+}
+`,
+    variables: { conversationId: '...' },
+  },
 ];
 
 /** GraphiQL `defaultTabs` built from {@link examples}. */
