@@ -294,5 +294,6 @@ func (s *Service) recall(ctx context.Context, me, messageID string, ev *MessageD
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
 		s.emit(ctx, ids, ev)
 	}
+	s.notifyRecalled(m)
 	return m, nil
 }

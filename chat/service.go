@@ -84,6 +84,9 @@ type Config struct {
 	// default): a takeover of an append still running can give some
 	// members that message twice, the second copy out of order.
 	FanOutPatience time.Duration
+	// Notifier hears about new and recalled messages, for push
+	// notifications (see Notifier). Nil: nobody is notified.
+	Notifier Notifier
 	// Revocations tells every instance that sessions ended (default: this
 	// process only, memrevocation; a fleet shares redisrevocation).
 	Revocations revocation.Bus

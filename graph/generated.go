@@ -13,6 +13,7 @@ import (
 	"messenger/ids"
 	"messenger/lifecycle"
 	"messenger/media"
+	"messenger/push"
 	"messenger/storage"
 	"strconv"
 	"sync/atomic"
@@ -41,6 +42,7 @@ type ResolverRoot interface {
 	Conversation() ConversationResolver
 	ConversationDeleted() ConversationDeletedResolver
 	DeliveryCursorMoved() DeliveryCursorMovedResolver
+	Device() DeviceResolver
 	DraftUpdated() DraftUpdatedResolver
 	InviteJoinResult() InviteJoinResultResolver
 	InviteLink() InviteLinkResolver
@@ -195,6 +197,14 @@ type ComplexityRoot struct {
 		Ephemeral      func(childComplexity int) int
 		Seq            func(childComplexity int) int
 		User           func(childComplexity int) int
+	}
+
+	Device struct {
+		AppID     func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Locale    func(childComplexity int) int
+		Platform  func(childComplexity int) int
 	}
 
 	Draft struct {
@@ -386,59 +396,73 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddMembers               func(childComplexity int, conversationID string, userIds []string) int
-		AddReaction              func(childComplexity int, messageID string, emoji string) int
-		ApproveJoinRequest       func(childComplexity int, conversationID string, userID string) int
-		BanMember                func(childComplexity int, conversationID string, userID string, until *time.Time) int
-		BlockUser                func(childComplexity int, userID string) int
-		ChangePassword           func(childComplexity int, currentPassword string, newPassword string) int
-		ChangeUsername           func(childComplexity int, username string) int
-		ConfirmUpload            func(childComplexity int, id string) int
-		CreateDirectConversation func(childComplexity int, userID string) int
-		CreateGroup              func(childComplexity int, input model.CreateGroupInput) int
-		CreateInviteLink         func(childComplexity int, conversationID string, input model.CreateInviteLinkInput) int
-		CreateUpload             func(childComplexity int, input model.CreateUploadInput) int
-		DeclineJoinRequest       func(childComplexity int, conversationID string, userID string) int
-		DeleteAccount            func(childComplexity int, password string) int
-		DeleteConversation       func(childComplexity int, conversationID string) int
-		DeleteMessage            func(childComplexity int, messageID string, forEveryone bool) int
-		DeleteStory              func(childComplexity int, id string) int
-		EditMessage              func(childComplexity int, messageID string, body string, mentions []string, mentionAll *bool) int
-		JoinByInvite             func(childComplexity int, code string) int
-		LeaveConversation        func(childComplexity int, conversationID string) int
-		LogIn                    func(childComplexity int, input model.LogInInput) int
-		LogOut                   func(childComplexity int) int
-		MarkDelivered            func(childComplexity int, conversationID string, seq int) int
-		MarkRead                 func(childComplexity int, conversationID string, seq int) int
-		MarkUnread               func(childComplexity int, conversationID string) int
-		PostStory                func(childComplexity int, uploadID string, caption *string) int
-		ReactToStory             func(childComplexity int, id string, emoji string) int
-		RefreshToken             func(childComplexity int, refreshToken string) int
-		RemoveMember             func(childComplexity int, conversationID string, userID string) int
-		RemoveReaction           func(childComplexity int, messageID string, emoji string) int
-		RenameConversation       func(childComplexity int, conversationID string, title string) int
-		ReportMessage            func(childComplexity int, input model.ReportMessageInput) int
-		ReportUser               func(childComplexity int, input model.ReportUserInput) int
-		RequestDataExport        func(childComplexity int) int
-		RevokeInviteLink         func(childComplexity int, code string) int
-		RevokeOtherSessions      func(childComplexity int) int
-		RevokeSession            func(childComplexity int, id string) int
-		SaveDraft                func(childComplexity int, conversationID string, body string) int
-		SendMessage              func(childComplexity int, input model.SendMessageInput) int
-		SetAnnouncementOnly      func(childComplexity int, conversationID string, announcementOnly bool) int
-		SetMemberRole            func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
-		SetSlowMode              func(childComplexity int, conversationID string, slowModeSeconds int) int
-		SetTyping                func(childComplexity int, conversationID string, typing bool) int
-		SignUp                   func(childComplexity int, input model.SignUpInput) int
-		TransferOwnership        func(childComplexity int, conversationID string, userID string) int
-		UnbanMember              func(childComplexity int, conversationID string, userID string) int
-		UnblockUser              func(childComplexity int, userID string) int
-		UpdateConversation       func(childComplexity int, conversationID string, input model.UpdateConversationInput) int
-		UpdateMembership         func(childComplexity int, conversationID string, input model.UpdateMembershipInput) int
-		UpdatePrivacy            func(childComplexity int, input model.PrivacyInput) int
-		UpdateProfile            func(childComplexity int, input model.UpdateProfileInput) int
-		UploadFile               func(childComplexity int, file graphql.Upload) int
-		ViewStory                func(childComplexity int, id string) int
+		AddMembers                 func(childComplexity int, conversationID string, userIds []string) int
+		AddReaction                func(childComplexity int, messageID string, emoji string) int
+		ApproveJoinRequest         func(childComplexity int, conversationID string, userID string) int
+		BanMember                  func(childComplexity int, conversationID string, userID string, until *time.Time) int
+		BlockUser                  func(childComplexity int, userID string) int
+		ChangePassword             func(childComplexity int, currentPassword string, newPassword string) int
+		ChangeUsername             func(childComplexity int, username string) int
+		ConfirmUpload              func(childComplexity int, id string) int
+		CreateDirectConversation   func(childComplexity int, userID string) int
+		CreateGroup                func(childComplexity int, input model.CreateGroupInput) int
+		CreateInviteLink           func(childComplexity int, conversationID string, input model.CreateInviteLinkInput) int
+		CreateUpload               func(childComplexity int, input model.CreateUploadInput) int
+		DeclineJoinRequest         func(childComplexity int, conversationID string, userID string) int
+		DeleteAccount              func(childComplexity int, password string) int
+		DeleteConversation         func(childComplexity int, conversationID string) int
+		DeleteMessage              func(childComplexity int, messageID string, forEveryone bool) int
+		DeleteStory                func(childComplexity int, id string) int
+		EditMessage                func(childComplexity int, messageID string, body string, mentions []string, mentionAll *bool) int
+		JoinByInvite               func(childComplexity int, code string) int
+		LeaveConversation          func(childComplexity int, conversationID string) int
+		LogIn                      func(childComplexity int, input model.LogInInput) int
+		LogOut                     func(childComplexity int) int
+		MarkDelivered              func(childComplexity int, conversationID string, seq int) int
+		MarkRead                   func(childComplexity int, conversationID string, seq int) int
+		MarkUnread                 func(childComplexity int, conversationID string) int
+		PostStory                  func(childComplexity int, uploadID string, caption *string) int
+		ReactToStory               func(childComplexity int, id string, emoji string) int
+		RefreshToken               func(childComplexity int, refreshToken string) int
+		RegisterDevice             func(childComplexity int, input model.RegisterDeviceInput) int
+		RemoveMember               func(childComplexity int, conversationID string, userID string) int
+		RemoveReaction             func(childComplexity int, messageID string, emoji string) int
+		RenameConversation         func(childComplexity int, conversationID string, title string) int
+		ReportMessage              func(childComplexity int, input model.ReportMessageInput) int
+		ReportUser                 func(childComplexity int, input model.ReportUserInput) int
+		RequestDataExport          func(childComplexity int) int
+		RevokeInviteLink           func(childComplexity int, code string) int
+		RevokeOtherSessions        func(childComplexity int) int
+		RevokeSession              func(childComplexity int, id string) int
+		SaveDraft                  func(childComplexity int, conversationID string, body string) int
+		SendMessage                func(childComplexity int, input model.SendMessageInput) int
+		SetAnnouncementOnly        func(childComplexity int, conversationID string, announcementOnly bool) int
+		SetMemberRole              func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
+		SetSlowMode                func(childComplexity int, conversationID string, slowModeSeconds int) int
+		SetTyping                  func(childComplexity int, conversationID string, typing bool) int
+		SignUp                     func(childComplexity int, input model.SignUpInput) int
+		TransferOwnership          func(childComplexity int, conversationID string, userID string) int
+		UnbanMember                func(childComplexity int, conversationID string, userID string) int
+		UnblockUser                func(childComplexity int, userID string) int
+		UnregisterDevice           func(childComplexity int, id string) int
+		UpdateConversation         func(childComplexity int, conversationID string, input model.UpdateConversationInput) int
+		UpdateMembership           func(childComplexity int, conversationID string, input model.UpdateMembershipInput) int
+		UpdateNotificationSettings func(childComplexity int, input model.NotificationSettingsInput) int
+		UpdatePrivacy              func(childComplexity int, input model.PrivacyInput) int
+		UpdateProfile              func(childComplexity int, input model.UpdateProfileInput) int
+		UploadFile                 func(childComplexity int, file graphql.Upload) int
+		ViewStory                  func(childComplexity int, id string) int
+	}
+
+	NotificationSettings struct {
+		DefaultLevel func(childComplexity int) int
+		ShowPreview  func(childComplexity int) int
+	}
+
+	NotificationSettingsChanged struct {
+		Cursor    func(childComplexity int) int
+		Ephemeral func(childComplexity int) int
+		Settings  func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -657,8 +681,10 @@ type ComplexityRoot struct {
 		BlockedUsers            func(childComplexity int, first *int, after *string) int
 		CreatedAt               func(childComplexity int) int
 		Deleted                 func(childComplexity int) int
+		Devices                 func(childComplexity int) int
 		DisplayName             func(childComplexity int) int
 		ID                      func(childComplexity int) int
+		NotificationSettings    func(childComplexity int) int
 		Presence                func(childComplexity int) int
 		Privacy                 func(childComplexity int) int
 		TotalUnreadCount        func(childComplexity int) int
@@ -746,6 +772,12 @@ type ConversationDeletedResolver interface {
 type DeliveryCursorMovedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.DeliveryCursorMoved) (string, error)
 	User(ctx context.Context, obj *chat.DeliveryCursorMoved) (*storage.User, error)
+}
+type DeviceResolver interface {
+	ID(ctx context.Context, obj *storage.Device) (string, error)
+
+	AppID(ctx context.Context, obj *storage.Device) (*string, error)
+	Locale(ctx context.Context, obj *storage.Device) (*string, error)
 }
 type DraftUpdatedResolver interface {
 	Conversation(ctx context.Context, obj *chat.DraftUpdated) (*storage.Conversation, error)
@@ -879,6 +911,9 @@ type MutationResolver interface {
 	UpdatePrivacy(ctx context.Context, input model.PrivacyInput) (*storage.PrivacySettings, error)
 	ReportUser(ctx context.Context, input model.ReportUserInput) (*storage.Report, error)
 	ReportMessage(ctx context.Context, input model.ReportMessageInput) (*storage.Report, error)
+	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*storage.Device, error)
+	UnregisterDevice(ctx context.Context, id string) (bool, error)
+	UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*push.Settings, error)
 	RefreshToken(ctx context.Context, refreshToken string) (*chat.Session, error)
 	LogOut(ctx context.Context) (bool, error)
 	RevokeSession(ctx context.Context, id string) (bool, error)
@@ -1000,6 +1035,8 @@ type UserResolver interface {
 	BlockedByMe(ctx context.Context, obj *storage.User) (bool, error)
 	BlockedUsers(ctx context.Context, obj *storage.User, first *int, after *string) (*model.UserConnection, error)
 	Privacy(ctx context.Context, obj *storage.User) (*storage.PrivacySettings, error)
+	Devices(ctx context.Context, obj *storage.User) ([]*storage.Device, error)
+	NotificationSettings(ctx context.Context, obj *storage.User) (*push.Settings, error)
 	TotalUnreadMentionCount(ctx context.Context, obj *storage.User) (*int, error)
 }
 type UserAtResolver interface {
@@ -1489,6 +1526,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeliveryCursorMoved.User(childComplexity), true
+
+	case "Device.appId":
+		if e.ComplexityRoot.Device.AppID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.AppID(childComplexity), true
+	case "Device.createdAt":
+		if e.ComplexityRoot.Device.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.CreatedAt(childComplexity), true
+	case "Device.id":
+		if e.ComplexityRoot.Device.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.ID(childComplexity), true
+	case "Device.locale":
+		if e.ComplexityRoot.Device.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Locale(childComplexity), true
+	case "Device.platform":
+		if e.ComplexityRoot.Device.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Platform(childComplexity), true
 
 	case "Draft.body":
 		if e.ComplexityRoot.Draft.Body == nil {
@@ -2511,6 +2579,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.registerDevice":
+		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(model.RegisterDeviceInput)), true
 	case "Mutation.removeMember":
 		if e.ComplexityRoot.Mutation.RemoveMember == nil {
 			break
@@ -2710,6 +2789,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnblockUser(childComplexity, args["userId"].(string)), true
+	case "Mutation.unregisterDevice":
+		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterDevice(childComplexity, args["id"].(string)), true
 	case "Mutation.updateConversation":
 		if e.ComplexityRoot.Mutation.UpdateConversation == nil {
 			break
@@ -2732,6 +2822,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateMembership(childComplexity, args["conversationId"].(string), args["input"].(model.UpdateMembershipInput)), true
+	case "Mutation.updateNotificationSettings":
+		if e.ComplexityRoot.Mutation.UpdateNotificationSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationSettings(childComplexity, args["input"].(model.NotificationSettingsInput)), true
 	case "Mutation.updatePrivacy":
 		if e.ComplexityRoot.Mutation.UpdatePrivacy == nil {
 			break
@@ -2776,6 +2877,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ViewStory(childComplexity, args["id"].(string)), true
+
+	case "NotificationSettings.defaultLevel":
+		if e.ComplexityRoot.NotificationSettings.DefaultLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.DefaultLevel(childComplexity), true
+	case "NotificationSettings.showPreview":
+		if e.ComplexityRoot.NotificationSettings.ShowPreview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.ShowPreview(childComplexity), true
+
+	case "NotificationSettingsChanged.cursor":
+		if e.ComplexityRoot.NotificationSettingsChanged.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettingsChanged.Cursor(childComplexity), true
+	case "NotificationSettingsChanged.ephemeral":
+		if e.ComplexityRoot.NotificationSettingsChanged.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettingsChanged.Ephemeral(childComplexity), true
+	case "NotificationSettingsChanged.settings":
+		if e.ComplexityRoot.NotificationSettingsChanged.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettingsChanged.Settings(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -3753,6 +3886,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Deleted(childComplexity), true
+	case "User.devices":
+		if e.ComplexityRoot.User.Devices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Devices(childComplexity), true
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -3765,6 +3904,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.notificationSettings":
+		if e.ComplexityRoot.User.NotificationSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.NotificationSettings(childComplexity), true
 	case "User.presence":
 		if e.ComplexityRoot.User.Presence == nil {
 			break
@@ -3894,7 +4039,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateInviteLinkInput", ec.unmarshalInputCreateInviteLinkInput),
 			graphql.NewInputUnmarshaler("CreateUploadInput", ec.unmarshalInputCreateUploadInput),
 			graphql.NewInputUnmarshaler("LogInInput", ec.unmarshalInputLogInInput),
+			graphql.NewInputUnmarshaler("NotificationSettingsInput", ec.unmarshalInputNotificationSettingsInput),
 			graphql.NewInputUnmarshaler("PrivacyInput", ec.unmarshalInputPrivacyInput),
+			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("ReportMessageInput", ec.unmarshalInputReportMessageInput),
 			graphql.NewInputUnmarshaler("ReportUserInput", ec.unmarshalInputReportUserInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
@@ -3902,6 +4049,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateConversationInput", ec.unmarshalInputUpdateConversationInput),
 			graphql.NewInputUnmarshaler("UpdateMembershipInput", ec.unmarshalInputUpdateMembershipInput),
 			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
+			graphql.NewInputUnmarshaler("WebPushSubscriptionInput", ec.unmarshalInputWebPushSubscriptionInput),
 		)
 	}
 	first := true
@@ -5287,6 +5435,115 @@ extend type Mutation {
   reportMessage(input: ReportMessageInput!): Report!
 }
 `, BuiltIn: false},
+	{Name: "../schema/push.graphqls", Input: `# Push notifications: the devices that are told about messages while their
+# user is not connected, and the account's notification settings.
+
+"The push service a device is reached through."
+enum DevicePlatform {
+  "Apple Push Notification service (iOS, iPadOS and macOS apps)."
+  APNS
+  "Firebase Cloud Messaging (Android apps)."
+  FCM
+  "Web Push (browsers): RFC 8030, payloads encrypted per RFC 8291, VAPID (RFC 8292)."
+  WEB_PUSH
+}
+
+"A browser's PushSubscription, as ` + "`" + `subscription.toJSON()` + "`" + ` gives it."
+input WebPushSubscriptionInput {
+  "The push service URL (` + "`" + `endpoint` + "`" + `)."
+  endpoint: String!
+  "The browser's P-256 public key (` + "`" + `keys.p256dh` + "`" + `), base64url."
+  p256dh: String!
+  "The 16-byte authentication secret (` + "`" + `keys.auth` + "`" + `), base64url."
+  auth: String!
+}
+
+"""
+A device to notify. APNS and FCM devices send ` + "`" + `token` + "`" + `; WEB_PUSH devices send
+` + "`" + `subscription` + "`" + `.
+"""
+input RegisterDeviceInput {
+  "Which push service reaches the device."
+  platform: DevicePlatform!
+  "The APNs device token (hex) or the FCM registration token."
+  token: String
+  "The browser's push subscription (WEB_PUSH only)."
+  subscription: WebPushSubscriptionInput
+  "The APNs topic (bundle id) of the app, when not the server's default."
+  appId: String
+  "The device's language (BCP 47), for future localised notifications."
+  locale: String
+}
+
+"""
+A device (app installation or browser) of mine that gets push notifications
+while I have no live ` + "`" + `events` + "`" + ` subscription. It belongs to the session that
+registered it: logging out or revoking that session unregisters it.
+"""
+type Device {
+  "Opaque id; pass to ` + "`" + `unregisterDevice` + "`" + `."
+  id: ID!
+  "Which push service reaches it."
+  platform: DevicePlatform!
+  "The app's APNs topic, if one was given."
+  appId: String
+  "The device's language, if given."
+  locale: String
+  "When it was (last) registered."
+  createdAt: Time!
+}
+
+"""
+My account's notification settings. A conversation's own level (on my
+membership) overrides ` + "`" + `defaultLevel` + "`" + `. MENTIONS notifies for messages that
+mention me (or everyone); a mention also gets through a muted conversation
+unless the level is NONE.
+"""
+type NotificationSettings {
+  "How much of a conversation without its own level notifies me."
+  defaultLevel: NotificationLevel!
+  "False: notifications say only who wrote, not what."
+  showPreview: Boolean!
+}
+
+"A change of my notification settings; omitted fields stay as they are."
+input NotificationSettingsInput {
+  "How much of a conversation without its own level notifies me."
+  defaultLevel: NotificationLevel
+  "False: notifications say only who wrote, not what."
+  showPreview: Boolean
+}
+
+"My notification settings changed (on this or another of my devices)."
+type NotificationSettingsChanged implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The settings as they are now."
+  settings: NotificationSettings!
+}
+
+extend type User {
+  "My push devices. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  devices: [Device!]
+  "My notification settings. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  notificationSettings: NotificationSettings
+}
+
+extend type Mutation {
+  """
+  Registers this device for push notifications, bound to my current session.
+  Registering the same token (or endpoint) again updates that device. I keep at
+  most 25 devices: one more replaces the one registered longest ago.
+  """
+  registerDevice(input: RegisterDeviceInput!): Device!
+  "Stops push notifications to one of my devices. True when done."
+  unregisterDevice(id: ID!): Boolean!
+  "Changes my notification settings; my other devices get NotificationSettingsChanged."
+  updateNotificationSettings(input: NotificationSettingsInput!): NotificationSettings!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Shared scalars, the Node interface, paging and the root query.
 
 """
@@ -5856,6 +6113,22 @@ func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type DeleteAccountPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Device_id(ctx, field)
+	case "platform":
+		return ec.fieldContext_Device_platform(ctx, field)
+	case "appId":
+		return ec.fieldContext_Device_appId(ctx, field)
+	case "locale":
+		return ec.fieldContext_Device_locale(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Device_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
 func (ec *executionContext) childFields_Draft(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "body":
@@ -6122,6 +6395,16 @@ func (ec *executionContext) childFields_ModerationLogEntry(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type ModerationLogEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_NotificationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "defaultLevel":
+		return ec.fieldContext_NotificationSettings_defaultLevel(ctx, field)
+	case "showPreview":
+		return ec.fieldContext_NotificationSettings_showPreview(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationSettings", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -6376,6 +6659,10 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_blockedUsers(ctx, field)
 	case "privacy":
 		return ec.fieldContext_User_privacy(ctx, field)
+	case "devices":
+		return ec.fieldContext_User_devices(ctx, field)
+	case "notificationSettings":
+		return ec.fieldContext_User_notificationSettings(ctx, field)
 	case "totalUnreadMentionCount":
 		return ec.fieldContext_User_totalUnreadMentionCount(ctx, field)
 	}
@@ -7134,6 +7421,20 @@ func (ec *executionContext) field_Mutation_refreshToken_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+			return ec.unmarshalNRegisterDeviceInput2messengerᚋgraphᚋmodelᚐRegisterDeviceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7460,6 +7761,20 @@ func (ec *executionContext) field_Mutation_unblockUser_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unregisterDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7501,6 +7816,20 @@ func (ec *executionContext) field_Mutation_updateMembership_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NotificationSettingsInput, error) {
+			return ec.unmarshalNNotificationSettingsInput2messengerᚋgraphᚋmodelᚐNotificationSettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -10068,6 +10397,121 @@ func (ec *executionContext) _DeliveryCursorMoved_at(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_DeliveryCursorMoved_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeliveryCursorMoved", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Device_id(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Device().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Device_platform(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storage.Platform) graphql.Marshaler {
+			return ec.marshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "DevicePlatform")
+}
+
+func (ec *executionContext) _Device_appId(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_appId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Device().AppID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Device_appId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, true, true, "String")
+}
+
+func (ec *executionContext) _Device_locale(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Device().Locale(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Device_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, true, true, "String")
+}
+
+func (ec *executionContext) _Device_createdAt(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Draft_body(ctx context.Context, field graphql.CollectedField, obj *storage.Draft) (ret graphql.Marshaler) {
@@ -15210,6 +15654,138 @@ func (ec *executionContext) fieldContext_Mutation_reportMessage(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterDevice(ctx, fc.Args["input"].(model.RegisterDeviceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Device) graphql.Marshaler {
+			return ec.marshalNDevice2ᚖmessengerᚋstorageᚐDevice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterDevice(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationSettings(ctx, fc.Args["input"].(model.NotificationSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_refreshToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15384,6 +15960,130 @@ func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Con
 	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationSettings_defaultLevel(ctx context.Context, field graphql.CollectedField, obj *push.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_defaultLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storage.NotificationLevel) graphql.Marshaler {
+			return ec.marshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_defaultLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "NotificationLevel")
+}
+
+func (ec *executionContext) _NotificationSettings_showPreview(ctx context.Context, field graphql.CollectedField, obj *push.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_showPreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShowPreview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_showPreview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationSettingsChanged_cursor(ctx context.Context, field graphql.CollectedField, obj *push.SettingsChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettingsChanged_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettingsChanged_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettingsChanged", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationSettingsChanged_ephemeral(ctx context.Context, field graphql.CollectedField, obj *push.SettingsChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettingsChanged_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettingsChanged_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettingsChanged", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationSettingsChanged_settings(ctx context.Context, field graphql.CollectedField, obj *push.SettingsChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettingsChanged_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v push.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2messengerᚋpushᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettingsChanged_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationSettingsChanged",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -19536,6 +20236,70 @@ func (ec *executionContext) fieldContext_User_privacy(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _User_devices(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_devices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Devices(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.Device) graphql.Marshaler {
+			return ec.marshalODevice2ᚕᚖmessengerᚋstorageᚐDeviceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_devices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_notificationSettings(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_notificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().NotificationSettings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+			return ec.marshalONotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_notificationSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_totalUnreadMentionCount(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21280,6 +22044,55 @@ func UnmarshalLogInInput(ctx context.Context, raw any) (model.LogInInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputNotificationSettingsInput(ctx context.Context, obj any) (model.NotificationSettingsInput, error) {
+	var it model.NotificationSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"defaultLevel", "showPreview"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "defaultLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultLevel"))
+			data, err := ec.unmarshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultLevel = data
+		case "showPreview":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showPreview"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowPreview = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationSettingsInput unmarshals raw into the NotificationSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationSettingsInput(ctx context.Context, raw any) (model.NotificationSettingsInput, error) {
+	var out model.NotificationSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPrivacyInput(ctx context.Context, obj any) (model.PrivacyInput, error) {
 	var it model.PrivacyInput
 	if obj == nil {
@@ -21340,6 +22153,76 @@ func (ec *executionContext) unmarshalInputPrivacyInput(ctx context.Context, obj 
 func UnmarshalPrivacyInput(ctx context.Context, raw any) (model.PrivacyInput, error) {
 	var out model.PrivacyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PrivacyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegisterDeviceInput(ctx context.Context, obj any) (model.RegisterDeviceInput, error) {
+	var it model.RegisterDeviceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"platform", "token", "subscription", "appId", "locale"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "subscription":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscription"))
+			data, err := ec.unmarshalOWebPushSubscriptionInput2ᚖmessengerᚋgraphᚋmodelᚐWebPushSubscriptionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subscription = data
+		case "appId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppID = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterDeviceInput unmarshals raw into the RegisterDeviceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterDeviceInput(ctx context.Context, raw any) (model.RegisterDeviceInput, error) {
+	var out model.RegisterDeviceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterDeviceInput", raw, &out)
 	return out, err
 }
 
@@ -21798,6 +22681,62 @@ func UnmarshalUpdateProfileInput(ctx context.Context, raw any) (model.UpdateProf
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWebPushSubscriptionInput(ctx context.Context, obj any) (model.WebPushSubscriptionInput, error) {
+	var it model.WebPushSubscriptionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"endpoint", "p256dh", "auth"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "endpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpoint"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Endpoint = data
+		case "p256dh":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("p256dh"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.P256dh = data
+		case "auth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("auth"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Auth = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebPushSubscriptionInput unmarshals raw into the WebPushSubscriptionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebPushSubscriptionInput(ctx context.Context, raw any) (model.WebPushSubscriptionInput, error) {
+	var out model.WebPushSubscriptionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebPushSubscriptionInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -21851,6 +22790,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._PresenceUpdated(ctx, sel, obj)
+	case *push.SettingsChanged:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._NotificationSettingsChanged(ctx, sel, obj)
 	case *chat.MessageUpdated:
 		if obj == nil {
 			return graphql.Null
@@ -22740,6 +23684,62 @@ func (ec *executionContext) _DeliveryCursorMoved(ctx context.Context, sel ast.Se
 			}
 		case "at":
 			out.Values[i] = ec._DeliveryCursorMoved_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deviceImplementors = []string{"Device"}
+
+func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, obj *storage.Device) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deviceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Device")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Device_id(ctx, field, obj)
+				})
+		case "platform":
+			out.Values[i] = ec._Device_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "appId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Device_appId(ctx, field, obj)
+				})
+		case "locale":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Device_locale(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Device_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -24432,6 +25432,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registerDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateNotificationSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "refreshToken":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_refreshToken(ctx, field)
@@ -24464,6 +25485,87 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_changePassword(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationSettingsImplementors = []string{"NotificationSettings"}
+
+func (ec *executionContext) _NotificationSettings(ctx context.Context, sel ast.SelectionSet, obj *push.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationSettings")
+		case "defaultLevel":
+			out.Values[i] = ec._NotificationSettings_defaultLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "showPreview":
+			out.Values[i] = ec._NotificationSettings_showPreview(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationSettingsChangedImplementors = []string{"NotificationSettingsChanged", "Event"}
+
+func (ec *executionContext) _NotificationSettingsChanged(ctx context.Context, sel ast.SelectionSet, obj *push.SettingsChanged) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationSettingsChangedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationSettingsChanged")
+		case "cursor":
+			out.Values[i] = ec._NotificationSettingsChanged_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ephemeral":
+			out.Values[i] = ec._NotificationSettingsChanged_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settings":
+			out.Values[i] = ec._NotificationSettingsChanged_settings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26006,6 +27108,18 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_privacy(ctx, field, obj)
 				})
+		case "devices":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_devices(ctx, field, obj)
+				})
+		case "notificationSettings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_notificationSettings(ctx, field, obj)
+				})
 		case "totalUnreadMentionCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -26824,6 +27938,29 @@ func (ec *executionContext) marshalNDeleteAccountPayload2ᚖmessengerᚋlifecycl
 	return ec._DeleteAccountPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDevice2ᚖmessengerᚋstorageᚐDevice(ctx context.Context, sel ast.SelectionSet, v *storage.Device) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Device!")
+		return graphql.Null
+	}
+	return ec._Device(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx context.Context, v any) (storage.Platform, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.Platform(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx context.Context, sel ast.SelectionSet, v storage.Platform) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DevicePlatform!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNEvent2messengerᚋchatᚐEvent(ctx context.Context, sel ast.SelectionSet, v chat.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Event!")
@@ -27190,6 +28327,38 @@ func (ec *executionContext) marshalNModerationLogEntry2ᚖmessengerᚋstorageᚐ
 	return ec._ModerationLogEntry(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx context.Context, v any) (storage.NotificationLevel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.NotificationLevel(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx context.Context, sel ast.SelectionSet, v storage.NotificationLevel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationLevel!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNNotificationSettings2messengerᚋpushᚐSettings(ctx context.Context, sel ast.SelectionSet, v push.Settings) graphql.Marshaler {
+	return ec._NotificationSettings(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx context.Context, sel ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationSettings!")
+		return graphql.Null
+	}
+	return ec._NotificationSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationSettingsInput2messengerᚋgraphᚋmodelᚐNotificationSettingsInput(ctx context.Context, v any) (model.NotificationSettingsInput, error) {
+	res, err := ec.unmarshalInputNotificationSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖmessengerᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -27272,6 +28441,11 @@ func (ec *executionContext) marshalNReceipt2ᚖmessengerᚋchatᚐReceipt(ctx co
 		return graphql.Null
 	}
 	return ec._Receipt(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRegisterDeviceInput2messengerᚋgraphᚋmodelᚐRegisterDeviceInput(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+	res, err := ec.unmarshalInputRegisterDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNReport2ᚖmessengerᚋstorageᚐReport(ctx context.Context, sel ast.SelectionSet, v *storage.Report) graphql.Marshaler {
@@ -27889,6 +29063,25 @@ func (ec *executionContext) marshalODataExport2ᚖmessengerᚋlifecycleᚐExport
 	return ec._DataExport(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalODevice2ᚕᚖmessengerᚋstorageᚐDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.Device) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDevice2ᚖmessengerᚋstorageᚐDevice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx context.Context, sel ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -27998,6 +29191,13 @@ func (ec *executionContext) marshalONotificationLevel2ᚖmessengerᚋstorageᚐN
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalONotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx context.Context, sel ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NotificationSettings(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPrivacyAudience2ᚖmessengerᚋstorageᚐAudience(ctx context.Context, v any) (*storage.Audience, error) {
@@ -28127,6 +29327,14 @@ func (ec *executionContext) marshalOUserConnection2ᚖmessengerᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._UserConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWebPushSubscriptionInput2ᚖmessengerᚋgraphᚋmodelᚐWebPushSubscriptionInput(ctx context.Context, v any) (*model.WebPushSubscriptionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWebPushSubscriptionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

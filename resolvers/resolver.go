@@ -15,6 +15,7 @@ import (
 	"messenger/lifecycle"
 	"messenger/loaders"
 	"messenger/media"
+	"messenger/push"
 	"messenger/storage"
 )
 
@@ -30,6 +31,9 @@ type Resolver struct {
 	// events to (stream.go); nil: every subscription is read by a
 	// goroutine that blocks on its channel.
 	Push Pusher
+	// Notifications registers push devices and keeps notification
+	// settings; nil: those fields and mutations answer UNAVAILABLE.
+	Notifications *push.Service
 }
 
 // caller returns the authenticated user's id, or UNAUTHENTICATED.

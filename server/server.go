@@ -22,6 +22,7 @@ import (
 	"messenger/observe"
 	"messenger/persisted"
 	"messenger/persisted/memcache"
+	"messenger/push"
 	"messenger/ratelimit"
 	"messenger/resolvers"
 	"messenger/web/playground"
@@ -31,6 +32,9 @@ import (
 type Config struct {
 	// Chat is the domain. Required.
 	Chat *chat.Service
+	// Notifications registers push devices and keeps notification
+	// settings (nil: those operations answer UNAVAILABLE).
+	Notifications *push.Service
 	// Lifecycle deletes accounts and exports data (nil: deleteAccount,
 	// requestDataExport and dataExport answer UNAVAILABLE).
 	Lifecycle *lifecycle.Service
@@ -135,7 +139,7 @@ func New(cfg Config) *Handler {
 		cfg.QueryCacheBytes = 32 << 20
 	}
 
-	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media, Lifecycle: cfg.Lifecycle}
+	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media, Lifecycle: cfg.Lifecycle, Notifications: cfg.Notifications}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	wsCfg := cfg.WebSocket
 	wsCfg.Init = wsInit(cfg)

@@ -21,6 +21,7 @@ type Store interface {
 	Cursors
 	Reactions
 	Listing
+	Push
 	Sessions
 	Lifecycle
 	Membership

@@ -134,12 +134,21 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 	defer closeTurns() // after svc.Close below
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
-		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep, Turns: turns,
-		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes}), Revocations: revocations})
+	ports := &chatPorts{}
+	notifications, closePush, err := openPush(ctx, cfg, store, ports, obs.Registerer(), logger)
 	if err != nil {
 		return err
 	}
+	defer closePush() // after svc.Close below: its last recalls are queued
+	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
+		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep, Turns: turns,
+		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes}), Revocations: revocations,
+		Notifier: notifications, SessionEndListener: notifications})
+	if err != nil {
+		return err
+	}
+	ports.Service = svc
+	notifications.Start()
 
 	uploads, closeUploads, err := openUploads(ctx, cfg, svc, store, key, obs)
 	if err != nil {
@@ -166,7 +175,7 @@ func run(args []string, logger *slog.Logger) error {
 		}
 		defer func() { _ = closeDebug() }()
 	}
-	sc := server.Config{Chat: svc, Lifecycle: life, Tokens: tokens, Loaders: obs.Loaders(store), Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
+	sc := server.Config{Chat: svc, Lifecycle: life, Notifications: notifications, Tokens: tokens, Loaders: obs.Loaders(store), Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
 	sc.Degraded = searchDegraded(indexer)
 	closeRedis, err := production(ctx, cfg, &sc)
 	if err != nil {

@@ -147,6 +147,14 @@ type ModerationLogEdge struct {
 type Mutation struct {
 }
 
+// A change of my notification settings; omitted fields stay as they are.
+type NotificationSettingsInput struct {
+	// How much of a conversation without its own level notifies me.
+	DefaultLevel *storage.NotificationLevel `json:"defaultLevel,omitempty"`
+	// False: notifications say only who wrote, not what.
+	ShowPreview *bool `json:"showPreview,omitempty"`
+}
+
 // Paging information of a connection (Relay cursor connections).
 type PageInfo struct {
 	// True when more items follow the last edge (paging forward with `first`).
@@ -194,6 +202,21 @@ type PrivacyInput struct {
 
 // Reads. Everything except signUp/logIn needs a token.
 type Query struct {
+}
+
+// A device to notify. APNS and FCM devices send `token`; WEB_PUSH devices send
+// `subscription`.
+type RegisterDeviceInput struct {
+	// Which push service reaches the device.
+	Platform storage.Platform `json:"platform"`
+	// The APNs device token (hex) or the FCM registration token.
+	Token *string `json:"token,omitempty"`
+	// The browser's push subscription (WEB_PUSH only).
+	Subscription *WebPushSubscriptionInput `json:"subscription,omitempty"`
+	// The APNs topic (bundle id) of the app, when not the server's default.
+	AppID *string `json:"appId,omitempty"`
+	// The device's language (BCP 47), for future localised notifications.
+	Locale *string `json:"locale,omitempty"`
 }
 
 // A report of a message; the message is copied as it is now, so a later edit or deletion does not erase it.
@@ -336,6 +359,16 @@ type UserEdge struct {
 	Cursor string `json:"cursor"`
 	// The user.
 	Node *storage.User `json:"node"`
+}
+
+// A browser's PushSubscription, as `subscription.toJSON()` gives it.
+type WebPushSubscriptionInput struct {
+	// The push service URL (`endpoint`).
+	Endpoint string `json:"endpoint"`
+	// The browser's P-256 public key (`keys.p256dh`), base64url.
+	P256dh string `json:"p256dh"`
+	// The 16-byte authentication secret (`keys.auth`), base64url.
+	Auth string `json:"auth"`
 }
 
 // Whether a conversation is one-to-one or a group.

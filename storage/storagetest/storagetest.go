@@ -49,6 +49,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ListingPagesEveryConversationAndUserOnce", testListing},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
+		{"DevicesArePerUserReplacedByIDAndDeletedOnce", testDevices},
+		{"NotificationSettingsDefaultToZero", testNotificationSettings},
 		{"SessionsAreListedPerUserAndDeleted", testSessions},
 		{"SessionRotationIsCompareAndSet", testSessionRotation},
 		{"PasswordChangeReplacesTheHash", testPasswordChange},
