@@ -136,7 +136,7 @@ func openAdmin(ctx context.Context, cfg config, logger *slog.Logger) (*adminEnv,
 		return nil, err
 	}
 	env.close = append(env.close, func() { _ = closeUploads() }, stopMedia)
-	if env.Life, err = openLifecycle(ctx, cfg, svc, store, uploads.Media, key, logger); err != nil {
+	if env.Life, err = openLifecycle(ctx, cfg, svc, store, uploads.Media, nil, key, logger); err != nil {
 		return nil, err
 	}
 	ok = true

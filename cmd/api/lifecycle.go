@@ -19,7 +19,7 @@ import (
 // <data>/blobs, whose signed URLs the API serves under /blobs/ with the
 // same key), jobs are in the chat store; files (nil: none) puts the
 // messages' attachments in archives. Start its runner with Run.
-func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store storage.Store, files *media.Service, signingKey []byte, logger *slog.Logger) (*lifecycle.Service, error) {
+func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store storage.Store, files *media.Service, devices userForgetter, signingKey []byte, logger *slog.Logger) (*lifecycle.Service, error) {
 	lc := lifecycle.Config{Store: store, Domain: svc, Logger: logger, TempDir: filepath.Join(cfg.DataDir, "tmp")}
 	if files != nil {
 		lc.Files = files
@@ -50,4 +50,27 @@ func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store sto
 	lc.SessionList = svc // the archive's sessions.json
 	lc.Privacy = svc     // blocks and privacy settings (chat/privacy.go)
 	return lifecycle.New(lc)
+}
+
+// userForgetter drops what one layer keeps about a user (push devices).
+type userForgetter interface {
+	ForgetUser(ctx context.Context, userID string) error
+}
+
+// forgetBoth is the deletion's "forget" step: the privacy layer's blocks
+// and settings, then the devices (nil: none); both are idempotent, so a
+// resumed job may run them again.
+type forgetBoth struct {
+	privacy lifecycle.PrivacyForgetter
+	devices userForgetter
+}
+
+func (f forgetBoth) ForgetPrivacy(ctx context.Context, userID string) error {
+	if err := f.privacy.ForgetPrivacy(ctx, userID); err != nil {
+		return err
+	}
+	if f.devices == nil {
+		return nil
+	}
+	return f.devices.ForgetUser(ctx, userID)
 }

@@ -155,7 +155,7 @@ func run(args []string, logger *slog.Logger) error {
 		return err
 	}
 	defer func() { _ = closeUploads() }()
-	life, err := openLifecycle(ctx, cfg, svc, store, uploads.Media, key, logger)
+	life, err := openLifecycle(ctx, cfg, svc, store, uploads.Media, notifications, key, logger)
 	if err != nil {
 		return err
 	}
