@@ -14,10 +14,10 @@ import (
 // with a message, an approval link with one pending request, and one
 // banned user: everything every moderation action can act on.
 type modFixture struct {
-	e                                           *rulesEnv
-	group                                       string
-	owner, admin, member, target, outsider      string
-	requester, banned, code, msgID, freshInvite string
+	e                                      *rulesEnv
+	group                                  string
+	owner, admin, member, target, outsider string
+	requester, banned, code, msgID         string
 }
 
 func newModFixture(t *testing.T) *modFixture {

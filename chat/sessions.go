@@ -134,7 +134,8 @@ func (s *Service) RefreshSession(ctx context.Context, refreshToken string) (Sess
 		return Session{}, fmt.Errorf("chat: read session: %w", err)
 	}
 	reused := func() (Session, error) {
-		s.endSessions(ctx, r.UserID, []string{r.SessionID}, EndRefreshReused)
+		// The refusal stands even if ending fails: the token is spent either way.
+		_ = s.endSessions(ctx, r.UserID, []string{r.SessionID}, EndRefreshReused)
 		return Session{}, unauth("the refresh token was already used, so the session has ended; log in again")
 	}
 	if r.Gen != ses.RefreshGen {

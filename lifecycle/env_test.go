@@ -31,7 +31,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 // hooks records the calls of the other layers' hooks.
 type hooks struct {
-	revoked, forgotten, mediaErased sync.Map // userID -> count
+	revoked, forgotten sync.Map // userID -> count
 }
 
 func (h *hooks) RevokeAllSessions(_ context.Context, userID string) error {

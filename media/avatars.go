@@ -61,7 +61,7 @@ func (s *Service) MakeAvatar(ctx context.Context, me, uploadID string) (storage.
 	if err != nil {
 		return storage.Avatar{}, fmt.Errorf("media: read upload %s: %w", u.ID, err)
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	raw, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
 		return storage.Avatar{}, fmt.Errorf("media: read upload %s: %w", u.ID, err)

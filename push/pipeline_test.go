@@ -21,9 +21,9 @@ func TestOfflineMemberGetsOnePushPerDeviceAndTheSenderNone(t *testing.T) {
 		e.device(t, bob, pl)
 	}
 	m := e.send(t, alice, conv, "see you at 8")
-	got := e.waitPushes(t, 3)
+	e.waitPushes(t, 3)
 	e.settle(t)
-	if got = e.all(); len(got) != 3 {
+	if got := e.all(); len(got) != 3 {
 		t.Fatalf("%d pushes; want one per device of bob (3), none to the sender", len(got))
 	}
 	for _, pl := range platforms {

@@ -63,14 +63,3 @@ func (s *sessionSockets) ended(e revocation.Ended) {
 		c(gqlws.CloseForbidden, "Forbidden: session ended")
 	}
 }
-
-// count is how many sockets are filed (tests).
-func (s *sessionSockets) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, m := range s.byID {
-		n += len(m)
-	}
-	return n
-}

@@ -48,7 +48,9 @@ func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store sto
 	}
 	lc.Sessions = svc    // deletion and bans end every session (chat/sessions.go)
 	lc.SessionList = svc // the archive's sessions.json
-	lc.Privacy = svc     // blocks and privacy settings (chat/privacy.go)
+	// Blocks and privacy settings (chat/privacy.go), then push devices and
+	// notification settings (push/devices.go).
+	lc.Privacy = forgetBoth{svc, devices}
 	return lifecycle.New(lc)
 }
 

@@ -40,7 +40,7 @@ func openPush(ctx context.Context, cfg config, store storage.Store, ports *chatP
 		}
 	}
 	var queue push.Queue
-	closeQueue := func() {}
+	var closeQueue func()
 	if len(cfg.RedisAddrs) > 0 {
 		var rdb redis.UniversalClient
 		if cfg.RedisCluster {
