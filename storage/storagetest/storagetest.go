@@ -49,6 +49,10 @@ func Run(t *testing.T, newStore Factory) {
 		{"ListingPagesEveryConversationAndUserOnce", testListing},
 		{"CreatedMessagesArePendingFanOutUntilConfirmed", testOutbox},
 		{"DeferredEventsArePendingUntilConfirmed", testDeferredEvents},
+		{"PinsAreASetWithALimit", testPinsAreASetWithALimit},
+		{"ConcurrentPinnersKeepTheLimit", testConcurrentPinnersKeepTheLimit},
+		{"EditHistoryPagesAndDrops", testEditHistoryPagesAndDrops},
+		{"ForwardMarksKeepTheFirst", testForwardMarksKeepTheFirst},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
