@@ -195,6 +195,9 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 		return m, badInput("messageId", "a deleted message cannot be edited")
 	}
 	now := s.now()
+	if err := s.recordEdit(ctx, m, now); err != nil {
+		return m, err
+	}
 	m.Body, m.EditedAt = body, &now
 	if err := s.store.UpdateMessage(ctx, m); err != nil {
 		return m, fmt.Errorf("chat: edit message: %w", err)
@@ -265,6 +268,7 @@ func (s *Service) recall(ctx context.Context, me, messageID string, ev *MessageD
 		return m, fmt.Errorf("chat: delete message: %w", err)
 	}
 	s.indexMessages(m.ConversationID, m.Seq)
+	s.afterRecall(ctx, m)
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
 		s.emit(ctx, ids, ev)
 	}
