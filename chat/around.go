@@ -23,9 +23,15 @@ type Around struct {
 // before/after, and HasPrevious/HasNext say whether anything is there.
 // A message of another conversation, or one I may not see, is NOT_FOUND.
 // Two store reads, however large the page.
-func (s *Service) HistoryAround(ctx context.Context, me, conversationID string, at Around, n int) (MessagePage, error) {
+func (s *Service) HistoryAround(ctx context.Context, me, conversationID string, at Around, a HistoryArgs) (MessagePage, error) {
 	var page MessagePage
-	n, err := capFirst(n)
+	if a.After != nil || a.Before != nil || a.Last != nil {
+		return page, badInput("around", "around takes first only: page on from the edges' cursors with after or before")
+	}
+	if at.Seq < 0 || (at.Seq == 0 && at.MessageID == "") {
+		return page, badInput("around", "around is a message id or a positive seq")
+	}
+	n, err := capFirst(optIntArg(a.First))
 	if err != nil {
 		return page, err
 	}
@@ -99,4 +105,11 @@ func (s *Service) FirstUnreadSeq(ctx context.Context, me, conversationID string)
 		return from + 1, true, nil
 	}
 	return 0, false, nil
+}
+
+func optIntArg(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

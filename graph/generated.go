@@ -36,11 +36,14 @@ type ResolverRoot interface {
 	Attachment() AttachmentResolver
 	Conversation() ConversationResolver
 	DeliveryCursorMoved() DeliveryCursorMovedResolver
+	ForwardedFrom() ForwardedFromResolver
 	MemberEdge() MemberEdgeResolver
 	MemberJoined() MemberJoinedResolver
 	MemberLeft() MemberLeftResolver
 	Message() MessageResolver
 	MessageDeleted() MessageDeletedResolver
+	MessagePinned() MessagePinnedResolver
+	MessageUnpinned() MessageUnpinnedResolver
 	Mutation() MutationResolver
 	PresenceUpdated() PresenceUpdatedResolver
 	Query() QueryResolver
@@ -81,6 +84,7 @@ type ComplexityRoot struct {
 
 	Conversation struct {
 		CreatedAt      func(childComplexity int) int
+		FirstUnreadSeq func(childComplexity int) int
 		ID             func(childComplexity int) int
 		Kind           func(childComplexity int) int
 		LastActivityAt func(childComplexity int) int
@@ -90,6 +94,7 @@ type ComplexityRoot struct {
 		Members        func(childComplexity int, first *int, after *string) int
 		MyReadSeq      func(childComplexity int) int
 		MyRole         func(childComplexity int) int
+		PinnedMessages func(childComplexity int) int
 		Title          func(childComplexity int) int
 		UnreadCount    func(childComplexity int) int
 	}
@@ -122,6 +127,11 @@ type ComplexityRoot struct {
 	FormField struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
+	}
+
+	ForwardedFrom struct {
+		ForwardedAt func(childComplexity int) int
+		Sender      func(childComplexity int) int
 	}
 
 	MemberConnection struct {
@@ -161,6 +171,8 @@ type ComplexityRoot struct {
 		DeliveredCount  func(childComplexity int) int
 		DeliveredTo     func(childComplexity int, first *int, after *string) int
 		EditedAt        func(childComplexity int) int
+		Edits           func(childComplexity int, first *int, after *string) int
+		ForwardedFrom   func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Reactions       func(childComplexity int) int
 		ReadBy          func(childComplexity int, first *int, after *string) int
@@ -198,6 +210,31 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MessageEdit struct {
+		Body       func(childComplexity int) int
+		ReplacedAt func(childComplexity int) int
+		WrittenAt  func(childComplexity int) int
+	}
+
+	MessageEditConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	MessageEditEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MessagePinned struct {
+		At             func(childComplexity int) int
+		By             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Cursor         func(childComplexity int) int
+		Ephemeral      func(childComplexity int) int
+		Message        func(childComplexity int) int
+	}
+
 	MessageSearchConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -213,6 +250,16 @@ type ComplexityRoot struct {
 		Conversation func(childComplexity int) int
 		Highlights   func(childComplexity int) int
 		Message      func(childComplexity int) int
+	}
+
+	MessageUnpinned struct {
+		At             func(childComplexity int) int
+		By             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Cursor         func(childComplexity int) int
+		Ephemeral      func(childComplexity int) int
+		MessageID      func(childComplexity int) int
+		Seq            func(childComplexity int) int
 	}
 
 	MessageUpdated struct {
@@ -231,10 +278,12 @@ type ComplexityRoot struct {
 		DeleteMessage            func(childComplexity int, messageID string, forEveryone bool) int
 		DeleteStory              func(childComplexity int, id string) int
 		EditMessage              func(childComplexity int, messageID string, body string) int
+		ForwardMessage           func(childComplexity int, messageID string, toConversationIds []string, clientMessageID string) int
 		LeaveConversation        func(childComplexity int, conversationID string) int
 		LogIn                    func(childComplexity int, input model.LogInInput) int
 		MarkDelivered            func(childComplexity int, conversationID string, seq int) int
 		MarkRead                 func(childComplexity int, conversationID string, seq int) int
+		PinMessage               func(childComplexity int, messageID string) int
 		PostStory                func(childComplexity int, uploadID string, caption *string) int
 		ReactToStory             func(childComplexity int, id string, emoji string) int
 		RemoveMember             func(childComplexity int, conversationID string, userID string) int
@@ -244,6 +293,7 @@ type ComplexityRoot struct {
 		SetMemberRole            func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
 		SetTyping                func(childComplexity int, conversationID string, typing bool) int
 		SignUp                   func(childComplexity int, input model.SignUpInput) int
+		UnpinMessage             func(childComplexity int, messageID string) int
 		UploadFile               func(childComplexity int, file graphql.Upload) int
 		ViewStory                func(childComplexity int, id string) int
 	}
@@ -279,7 +329,7 @@ type ComplexityRoot struct {
 		Conversation   func(childComplexity int, id string) int
 		Conversations  func(childComplexity int, first *int, after *string, last *int, before *string) int
 		Me             func(childComplexity int) int
-		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string) int
+		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, around *string) int
 		Node           func(childComplexity int, id string) int
 		SearchMessages func(childComplexity int, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) int
 		SearchUsers    func(childComplexity int, query string, first *int, after *string) int
@@ -456,10 +506,15 @@ type ConversationResolver interface {
 	MyRole(ctx context.Context, obj *storage.Conversation) (model.MemberRole, error)
 	MyReadSeq(ctx context.Context, obj *storage.Conversation) (int, error)
 	UnreadCount(ctx context.Context, obj *storage.Conversation) (int, error)
+	PinnedMessages(ctx context.Context, obj *storage.Conversation) ([]*storage.Message, error)
+	FirstUnreadSeq(ctx context.Context, obj *storage.Conversation) (*int, error)
 }
 type DeliveryCursorMovedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.DeliveryCursorMoved) (string, error)
 	User(ctx context.Context, obj *chat.DeliveryCursorMoved) (*storage.User, error)
+}
+type ForwardedFromResolver interface {
+	Sender(ctx context.Context, obj *storage.Forward) (*storage.User, error)
 }
 type MemberEdgeResolver interface {
 	Cursor(ctx context.Context, obj *storage.Member) (string, error)
@@ -489,6 +544,8 @@ type MessageResolver interface {
 	DeliveredTo(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error)
 	Reactions(ctx context.Context, obj *storage.Message) ([]*storage.ReactionSummary, error)
 	Attachments(ctx context.Context, obj *storage.Message) ([]*media.Attachment, error)
+	Edits(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.MessageEditConnection, error)
+	ForwardedFrom(ctx context.Context, obj *storage.Message) (*storage.Forward, error)
 }
 type MessageDeletedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.MessageDeleted) (string, error)
@@ -496,6 +553,17 @@ type MessageDeletedResolver interface {
 
 	Message(ctx context.Context, obj *chat.MessageDeleted) (*storage.Message, error)
 	Conversation(ctx context.Context, obj *chat.MessageDeleted) (*storage.Conversation, error)
+}
+type MessagePinnedResolver interface {
+	ConversationID(ctx context.Context, obj *chat.MessagePinned) (string, error)
+
+	By(ctx context.Context, obj *chat.MessagePinned) (*storage.User, error)
+}
+type MessageUnpinnedResolver interface {
+	ConversationID(ctx context.Context, obj *chat.MessageUnpinned) (string, error)
+	MessageID(ctx context.Context, obj *chat.MessageUnpinned) (string, error)
+
+	By(ctx context.Context, obj *chat.MessageUnpinned) (*storage.User, error)
 }
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error)
@@ -522,6 +590,9 @@ type MutationResolver interface {
 	DeleteMessage(ctx context.Context, messageID string, forEveryone bool) (*storage.Message, error)
 	AddReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
 	RemoveReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
+	PinMessage(ctx context.Context, messageID string) (*storage.Message, error)
+	UnpinMessage(ctx context.Context, messageID string) (*storage.Message, error)
+	ForwardMessage(ctx context.Context, messageID string, toConversationIds []string, clientMessageID string) ([]*storage.Message, error)
 }
 type PresenceUpdatedResolver interface {
 	User(ctx context.Context, obj *chat.PresenceUpdated) (*storage.User, error)
@@ -533,7 +604,7 @@ type QueryResolver interface {
 	Upload(ctx context.Context, id string) (*media.Upload, error)
 	Story(ctx context.Context, id string) (*media.Story, error)
 	StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error)
-	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error)
+	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, around *string) (*model.MessageConnection, error)
 	SearchMessages(ctx context.Context, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) (*model.MessageSearchConnection, error)
 	Me(ctx context.Context) (*storage.User, error)
 	User(ctx context.Context, id string) (*storage.User, error)
@@ -690,6 +761,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.CreatedAt(childComplexity), true
+	case "Conversation.firstUnreadSeq":
+		if e.ComplexityRoot.Conversation.FirstUnreadSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.FirstUnreadSeq(childComplexity), true
 	case "Conversation.id":
 		if e.ComplexityRoot.Conversation.ID == nil {
 			break
@@ -749,6 +826,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.MyRole(childComplexity), true
+	case "Conversation.pinnedMessages":
+		if e.ComplexityRoot.Conversation.PinnedMessages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.PinnedMessages(childComplexity), true
 	case "Conversation.title":
 		if e.ComplexityRoot.Conversation.Title == nil {
 			break
@@ -856,6 +939,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FormField.Value(childComplexity), true
+
+	case "ForwardedFrom.forwardedAt":
+		if e.ComplexityRoot.ForwardedFrom.ForwardedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForwardedFrom.ForwardedAt(childComplexity), true
+	case "ForwardedFrom.sender":
+		if e.ComplexityRoot.ForwardedFrom.Sender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForwardedFrom.Sender(childComplexity), true
 
 	case "MemberConnection.edges":
 		if e.ComplexityRoot.MemberConnection.Edges == nil {
@@ -1010,6 +1106,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.EditedAt(childComplexity), true
+	case "Message.edits":
+		if e.ComplexityRoot.Message.Edits == nil {
+			break
+		}
+
+		args, err := ec.field_Message_edits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Message.Edits(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Message.forwardedFrom":
+		if e.ComplexityRoot.Message.ForwardedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ForwardedFrom(childComplexity), true
 	case "Message.id":
 		if e.ComplexityRoot.Message.ID == nil {
 			break
@@ -1163,6 +1276,88 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageEdge.Node(childComplexity), true
 
+	case "MessageEdit.body":
+		if e.ComplexityRoot.MessageEdit.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEdit.Body(childComplexity), true
+	case "MessageEdit.replacedAt":
+		if e.ComplexityRoot.MessageEdit.ReplacedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEdit.ReplacedAt(childComplexity), true
+	case "MessageEdit.writtenAt":
+		if e.ComplexityRoot.MessageEdit.WrittenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEdit.WrittenAt(childComplexity), true
+
+	case "MessageEditConnection.edges":
+		if e.ComplexityRoot.MessageEditConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEditConnection.Edges(childComplexity), true
+	case "MessageEditConnection.pageInfo":
+		if e.ComplexityRoot.MessageEditConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEditConnection.PageInfo(childComplexity), true
+
+	case "MessageEditEdge.cursor":
+		if e.ComplexityRoot.MessageEditEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEditEdge.Cursor(childComplexity), true
+	case "MessageEditEdge.node":
+		if e.ComplexityRoot.MessageEditEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEditEdge.Node(childComplexity), true
+
+	case "MessagePinned.at":
+		if e.ComplexityRoot.MessagePinned.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.At(childComplexity), true
+	case "MessagePinned.by":
+		if e.ComplexityRoot.MessagePinned.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.By(childComplexity), true
+	case "MessagePinned.conversationId":
+		if e.ComplexityRoot.MessagePinned.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.ConversationID(childComplexity), true
+	case "MessagePinned.cursor":
+		if e.ComplexityRoot.MessagePinned.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.Cursor(childComplexity), true
+	case "MessagePinned.ephemeral":
+		if e.ComplexityRoot.MessagePinned.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.Ephemeral(childComplexity), true
+	case "MessagePinned.message":
+		if e.ComplexityRoot.MessagePinned.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.Message(childComplexity), true
+
 	case "MessageSearchConnection.edges":
 		if e.ComplexityRoot.MessageSearchConnection.Edges == nil {
 			break
@@ -1213,6 +1408,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MessageSearchHit.Message(childComplexity), true
+
+	case "MessageUnpinned.at":
+		if e.ComplexityRoot.MessageUnpinned.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.At(childComplexity), true
+	case "MessageUnpinned.by":
+		if e.ComplexityRoot.MessageUnpinned.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.By(childComplexity), true
+	case "MessageUnpinned.conversationId":
+		if e.ComplexityRoot.MessageUnpinned.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.ConversationID(childComplexity), true
+	case "MessageUnpinned.cursor":
+		if e.ComplexityRoot.MessageUnpinned.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.Cursor(childComplexity), true
+	case "MessageUnpinned.ephemeral":
+		if e.ComplexityRoot.MessageUnpinned.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.Ephemeral(childComplexity), true
+	case "MessageUnpinned.messageId":
+		if e.ComplexityRoot.MessageUnpinned.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.MessageID(childComplexity), true
+	case "MessageUnpinned.seq":
+		if e.ComplexityRoot.MessageUnpinned.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.Seq(childComplexity), true
 
 	case "MessageUpdated.cursor":
 		if e.ComplexityRoot.MessageUpdated.Cursor == nil {
@@ -1332,6 +1570,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["messageId"].(string), args["body"].(string)), true
+	case "Mutation.forwardMessage":
+		if e.ComplexityRoot.Mutation.ForwardMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_forwardMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ForwardMessage(childComplexity, args["messageId"].(string), args["toConversationIds"].([]string), args["clientMessageId"].(string)), true
 	case "Mutation.leaveConversation":
 		if e.ComplexityRoot.Mutation.LeaveConversation == nil {
 			break
@@ -1376,6 +1625,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkRead(childComplexity, args["conversationId"].(string), args["seq"].(int)), true
+	case "Mutation.pinMessage":
+		if e.ComplexityRoot.Mutation.PinMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pinMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PinMessage(childComplexity, args["messageId"].(string)), true
 	case "Mutation.postStory":
 		if e.ComplexityRoot.Mutation.PostStory == nil {
 			break
@@ -1475,6 +1735,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.unpinMessage":
+		if e.ComplexityRoot.Mutation.UnpinMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unpinMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnpinMessage(childComplexity, args["messageId"].(string)), true
 	case "Mutation.uploadFile":
 		if e.ComplexityRoot.Mutation.UploadFile == nil {
 			break
@@ -1631,7 +1902,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["around"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3029,8 +3300,11 @@ extend type Query {
   A conversation's history. Page backward from the newest with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `
   (the usual chat screen), or forward from the oldest with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `.
   Edges are always oldest first. ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` are capped at 100.
+  With ` + "`" + `around` + "`" + ` (a message id, or a seq), a page of ` + "`" + `first` + "`" + ` messages centred on that
+  message (jump to a search hit, a reply or the first unread); its edges' cursors page on
+  both ways with ` + "`" + `before` + "`" + `/` + "`" + `after` + "`" + `.
   """
-  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String): MessageConnection!
+  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String, around: ID): MessageConnection!
 }
 
 extend type Mutation {
@@ -3048,6 +3322,120 @@ extend type Mutation {
   addReaction(messageId: ID!, emoji: String!): Message!
   "Remove my reaction with this emoji; removing an absent one is a no-op."
   removeReaction(messageId: ID!, emoji: String!): Message!
+}
+`, BuiltIn: false},
+	{Name: "../schema/pins.graphqls", Input: `# Pins, jump-to-message, forwarding and edit history.
+
+extend type Conversation {
+  """
+  The pinned messages (at most 10 per conversation), the most recently pinned first.
+  Messages sent before I joined, and messages deleted for everyone, are left out.
+  """
+  pinnedMessages: [Message!]!
+  """
+  The seq of the first message after my read cursor that I should read (not mine, not
+  deleted); null when everything is read. Open the conversation there with
+  ` + "`" + `messages(conversationId:, around: firstUnreadSeq)` + "`" + `.
+  """
+  firstUnreadSeq: Int
+}
+
+extend type Message {
+  """
+  The previous versions of an edited message, the most recent first, visible to the
+  conversation's members; none once the message is deleted for everyone.
+  ` + "`" + `first` + "`" + ` is capped at 100.
+  """
+  edits(first: Int = 20, after: String): MessageEditConnection!
+  "Where this message was forwarded from; null when it is not a forwarded copy."
+  forwardedFrom: ForwardedFrom
+}
+
+"One previous version of a message."
+type MessageEdit {
+  "The text as it was."
+  body: String!
+  "When this version was written (sent, or an earlier edit)."
+  writtenAt: Time!
+  "When the edit that replaced it was made."
+  replacedAt: Time!
+}
+
+"A page of previous versions."
+type MessageEditConnection {
+  "The versions on this page, the most recent first."
+  edges: [MessageEditEdge!]!
+  "Paging information (page on with ` + "`" + `after: endCursor` + "`" + `)."
+  pageInfo: PageInfo!
+}
+
+"A previous version in a connection."
+type MessageEditEdge {
+  "Cursor of this edge."
+  cursor: String!
+  "The version."
+  node: MessageEdit!
+}
+
+"The origin of a forwarded copy."
+type ForwardedFrom {
+  "Who sent the original (of the first message, when a forward was forwarded again)."
+  sender: User
+  "When it was forwarded here."
+  forwardedAt: Time!
+}
+
+extend type Mutation {
+  """
+  Pin a message: any member in a direct conversation, owners and admins in a group.
+  At most 10 per conversation (the 11th is BAD_USER_INPUT: unpin one first). Pinning
+  a pinned message changes nothing. Every member gets MessagePinned.
+  """
+  pinMessage(messageId: ID!): Message!
+  "Unpin a message (the same rule as pinMessage); unpinning one that is not pinned changes nothing."
+  unpinMessage(messageId: ID!): Message!
+  """
+  Forward a message I can see to up to 5 conversations I am a member of: the body and the
+  files (shared, not uploaded again; deleting the original keeps them), marked with
+  ` + "`" + `forwardedFrom` + "`" + `. Each copy is sent like ` + "`" + `sendMessage` + "`" + ` (same checks, same rate limit: one
+  send per target). Idempotent per (message, target, ` + "`" + `clientMessageId` + "`" + `). Returns the
+  copies in the order of ` + "`" + `toConversationIds` + "`" + `.
+  """
+  forwardMessage(messageId: ID!, toConversationIds: [ID!]!, clientMessageId: String!): [Message!]!
+}
+
+"A message was pinned in one of my conversations."
+type MessagePinned implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The conversation."
+  conversationId: ID!
+  "The pinned message."
+  message: Message!
+  "Who pinned it."
+  by: User!
+  "When."
+  at: Time!
+}
+
+"A message was unpinned (by a member, or because it was deleted for everyone)."
+type MessageUnpinned implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The conversation."
+  conversationId: ID!
+  "The unpinned message's id."
+  messageId: ID!
+  "Its seq."
+  seq: Int!
+  "Who unpinned it (the sender, when a recall unpinned it)."
+  by: User!
+  "When."
+  at: Time!
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Shared scalars, the Node interface, paging and the root query.
@@ -3293,6 +3681,10 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_myReadSeq(ctx, field)
 	case "unreadCount":
 		return ec.fieldContext_Conversation_unreadCount(ctx, field)
+	case "pinnedMessages":
+		return ec.fieldContext_Conversation_pinnedMessages(ctx, field)
+	case "firstUnreadSeq":
+		return ec.fieldContext_Conversation_firstUnreadSeq(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
 }
@@ -3325,6 +3717,16 @@ func (ec *executionContext) childFields_FormField(ctx context.Context, field gra
 		return ec.fieldContext_FormField_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FormField", field.Name)
+}
+
+func (ec *executionContext) childFields_ForwardedFrom(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sender":
+		return ec.fieldContext_ForwardedFrom_sender(ctx, field)
+	case "forwardedAt":
+		return ec.fieldContext_ForwardedFrom_forwardedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForwardedFrom", field.Name)
 }
 
 func (ec *executionContext) childFields_MemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3385,6 +3787,10 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_reactions(ctx, field)
 	case "attachments":
 		return ec.fieldContext_Message_attachments(ctx, field)
+	case "edits":
+		return ec.fieldContext_Message_edits(ctx, field)
+	case "forwardedFrom":
+		return ec.fieldContext_Message_forwardedFrom(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -3407,6 +3813,38 @@ func (ec *executionContext) childFields_MessageEdge(ctx context.Context, field g
 		return ec.fieldContext_MessageEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageEdit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "body":
+		return ec.fieldContext_MessageEdit_body(ctx, field)
+	case "writtenAt":
+		return ec.fieldContext_MessageEdit_writtenAt(ctx, field)
+	case "replacedAt":
+		return ec.fieldContext_MessageEdit_replacedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageEdit", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageEditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MessageEditConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MessageEditConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageEditConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageEditEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MessageEditEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MessageEditEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageEditEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_MessageSearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3837,6 +4275,28 @@ func (ec *executionContext) field_Message_deliveredTo_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Message_edits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Message_readBy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4031,6 +4491,36 @@ func (ec *executionContext) field_Mutation_editMessage_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_forwardMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "toConversationIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["toConversationIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "clientMessageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clientMessageId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_leaveConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4100,6 +4590,20 @@ func (ec *executionContext) field_Mutation_markRead_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["seq"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pinMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg0
 	return args, nil
 }
 
@@ -4293,6 +4797,20 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unpinMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_uploadFile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4430,6 +4948,14 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["before"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "around",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["around"] = arg5
 	return args, nil
 }
 
@@ -5241,6 +5767,61 @@ func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Cont
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
+func (ec *executionContext) _Conversation_pinnedMessages(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_pinnedMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().PinnedMessages(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚕᚖmessengerᚋstorageᚐMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_pinnedMessages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_firstUnreadSeq(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_firstUnreadSeq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().FirstUnreadSeq(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_firstUnreadSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
+}
+
 func (ec *executionContext) _ConversationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ConversationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5629,6 +6210,61 @@ func (ec *executionContext) _FormField_value(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_FormField_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FormField", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForwardedFrom_sender(ctx context.Context, field graphql.CollectedField, obj *storage.Forward) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForwardedFrom_sender(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ForwardedFrom().Sender(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ForwardedFrom_sender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ForwardedFrom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ForwardedFrom_forwardedAt(ctx context.Context, field graphql.CollectedField, obj *storage.Forward) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForwardedFrom_forwardedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ForwardedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForwardedFrom_forwardedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForwardedFrom", field, false, false, "Time")
 }
 
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
@@ -6538,6 +7174,82 @@ func (ec *executionContext) fieldContext_Message_attachments(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Message_edits(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_edits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Message().Edits(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageEditConnection) graphql.Marshaler {
+			return ec.marshalNMessageEditConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageEditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_edits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageEditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Message_edits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_forwardedFrom(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_forwardedFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().ForwardedFrom(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Forward) graphql.Marshaler {
+			return ec.marshalOForwardedFrom2ᚖmessengerᚋstorageᚐForward(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_forwardedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForwardedFrom(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MessageAdded_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MessageAdded) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6937,6 +7649,350 @@ func (ec *executionContext) fieldContext_MessageEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _MessageEdit_body(ctx context.Context, field graphql.CollectedField, obj *storage.Edit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEdit_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEdit_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEdit", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageEdit_writtenAt(ctx context.Context, field graphql.CollectedField, obj *storage.Edit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEdit_writtenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WrittenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEdit_writtenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEdit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MessageEdit_replacedAt(ctx context.Context, field graphql.CollectedField, obj *storage.Edit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEdit_replacedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplacedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEdit_replacedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEdit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MessageEditConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageEditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEditConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MessageEditEdge) graphql.Marshaler {
+			return ec.marshalNMessageEditEdge2ᚕᚖmessengerᚋgraphᚋmodelᚐMessageEditEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEditConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageEditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageEditEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageEditConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MessageEditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEditConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖmessengerᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEditConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageEditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageEditEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MessageEditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEditEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEditEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEditEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageEditEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MessageEditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEditEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Edit) graphql.Marshaler {
+			return ec.marshalNMessageEdit2ᚖmessengerᚋstorageᚐEdit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEditEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageEditEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageEdit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessagePinned_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessagePinned", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessagePinned_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessagePinned", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MessagePinned_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessagePinned().ConversationID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessagePinned", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MessagePinned_message(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessagePinned",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessagePinned_by(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessagePinned().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessagePinned",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessagePinned_at(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessagePinned", field, false, false, "Time")
+}
+
 func (ec *executionContext) _MessageSearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageSearchConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7164,6 +8220,176 @@ func (ec *executionContext) _MessageSearchHit_highlights(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_MessageSearchHit_highlights(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MessageSearchHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageUnpinned_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageUnpinned_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MessageUnpinned_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageUnpinned().ConversationID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MessageUnpinned_messageId(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_messageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageUnpinned().MessageID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MessageUnpinned_seq(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MessageUnpinned_by(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageUnpinned().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageUnpinned",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageUnpinned_at(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, false, false, "Time")
 }
 
 func (ec *executionContext) _MessageUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUpdated) (ret graphql.Marshaler) {
@@ -8300,6 +9526,138 @@ func (ec *executionContext) fieldContext_Mutation_removeReaction(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_pinMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pinMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PinMessage(ctx, fc.Args["messageId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pinMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pinMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unpinMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unpinMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnpinMessage(ctx, fc.Args["messageId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unpinMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unpinMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_forwardMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_forwardMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ForwardMessage(ctx, fc.Args["messageId"].(string), fc.Args["toConversationIds"].([]string), fc.Args["clientMessageId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚕᚖmessengerᚋstorageᚐMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_forwardMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_forwardMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8946,7 +10304,7 @@ func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["around"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
@@ -12834,6 +14192,16 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._MessageUpdated(ctx, sel, obj)
+	case *chat.MessageUnpinned:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MessageUnpinned(ctx, sel, obj)
+	case *chat.MessagePinned:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MessagePinned(ctx, sel, obj)
 	case *chat.MessageDeleted:
 		if obj == nil {
 			return graphql.Null
@@ -13116,6 +14484,18 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_unreadCount(ctx, field, obj)
 				})
+		case "pinnedMessages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_pinnedMessages(ctx, field, obj)
+				})
+		case "firstUnreadSeq":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_firstUnreadSeq(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13332,6 +14712,45 @@ func (ec *executionContext) _FormField(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._FormField_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forwardedFromImplementors = []string{"ForwardedFrom"}
+
+func (ec *executionContext) _ForwardedFrom(ctx context.Context, sel ast.SelectionSet, obj *storage.Forward) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forwardedFromImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForwardedFrom")
+		case "sender":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ForwardedFrom_sender(ctx, field, obj)
+				})
+		case "forwardedAt":
+			out.Values[i] = ec._ForwardedFrom_forwardedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -13652,6 +15071,18 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_attachments(ctx, field, obj)
 				})
+		case "edits":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_edits(ctx, field, obj)
+				})
+		case "forwardedFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_forwardedFrom(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13860,6 +15291,185 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var messageEditImplementors = []string{"MessageEdit"}
+
+func (ec *executionContext) _MessageEdit(ctx context.Context, sel ast.SelectionSet, obj *storage.Edit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageEditImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageEdit")
+		case "body":
+			out.Values[i] = ec._MessageEdit_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "writtenAt":
+			out.Values[i] = ec._MessageEdit_writtenAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replacedAt":
+			out.Values[i] = ec._MessageEdit_replacedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageEditConnectionImplementors = []string{"MessageEditConnection"}
+
+func (ec *executionContext) _MessageEditConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MessageEditConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageEditConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageEditConnection")
+		case "edges":
+			out.Values[i] = ec._MessageEditConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MessageEditConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageEditEdgeImplementors = []string{"MessageEditEdge"}
+
+func (ec *executionContext) _MessageEditEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MessageEditEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageEditEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageEditEdge")
+		case "cursor":
+			out.Values[i] = ec._MessageEditEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MessageEditEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messagePinnedImplementors = []string{"MessagePinned", "Event"}
+
+func (ec *executionContext) _MessagePinned(ctx context.Context, sel ast.SelectionSet, obj *chat.MessagePinned) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messagePinnedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessagePinned")
+		case "cursor":
+			out.Values[i] = ec._MessagePinned_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._MessagePinned_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessagePinned_conversationId(ctx, field, obj)
+				})
+		case "message":
+			out.Values[i] = ec._MessagePinned_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "by":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessagePinned_by(ctx, field, obj)
+				})
+		case "at":
+			out.Values[i] = ec._MessagePinned_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var messageSearchConnectionImplementors = []string{"MessageSearchConnection"}
 
 func (ec *executionContext) _MessageSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MessageSearchConnection) graphql.Marshaler {
@@ -13966,6 +15576,72 @@ func (ec *executionContext) _MessageSearchHit(ctx context.Context, sel ast.Selec
 			out.Values[i] = ec._MessageSearchHit_highlights(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageUnpinnedImplementors = []string{"MessageUnpinned", "Event"}
+
+func (ec *executionContext) _MessageUnpinned(ctx context.Context, sel ast.SelectionSet, obj *chat.MessageUnpinned) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageUnpinnedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageUnpinned")
+		case "cursor":
+			out.Values[i] = ec._MessageUnpinned_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._MessageUnpinned_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageUnpinned_conversationId(ctx, field, obj)
+				})
+		case "messageId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageUnpinned_messageId(ctx, field, obj)
+				})
+		case "seq":
+			out.Values[i] = ec._MessageUnpinned_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "by":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageUnpinned_by(ctx, field, obj)
+				})
+		case "at":
+			out.Values[i] = ec._MessageUnpinned_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -14210,6 +15886,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removeReaction":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeReaction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pinMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pinMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unpinMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unpinMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "forwardMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_forwardMessage(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -16169,6 +17866,22 @@ func (ec *executionContext) marshalNMessage2messengerᚋstorageᚐMessage(ctx co
 	return ec._Message(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNMessage2ᚕᚖmessengerᚋstorageᚐMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.Message) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx context.Context, sel ast.SelectionSet, v *storage.Message) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Message!")
@@ -16207,6 +17920,46 @@ func (ec *executionContext) marshalNMessageEdge2ᚖmessengerᚋgraphᚋmodelᚐM
 		return graphql.Null
 	}
 	return ec._MessageEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageEdit2ᚖmessengerᚋstorageᚐEdit(ctx context.Context, sel ast.SelectionSet, v *storage.Edit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageEdit!")
+		return graphql.Null
+	}
+	return ec._MessageEdit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageEditConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageEditConnection(ctx context.Context, sel ast.SelectionSet, v *model.MessageEditConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageEditConnection!")
+		return graphql.Null
+	}
+	return ec._MessageEditConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageEditEdge2ᚕᚖmessengerᚋgraphᚋmodelᚐMessageEditEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MessageEditEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessageEditEdge2ᚖmessengerᚋgraphᚋmodelᚐMessageEditEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMessageEditEdge2ᚖmessengerᚋgraphᚋmodelᚐMessageEditEdge(ctx context.Context, sel ast.SelectionSet, v *model.MessageEditEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageEditEdge!")
+		return graphql.Null
+	}
+	return ec._MessageEditEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMessageSearchConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.MessageSearchConnection) graphql.Marshaler {
@@ -16761,6 +18514,13 @@ func (ec *executionContext) marshalOConversation2ᚖmessengerᚋstorageᚐConver
 		return graphql.Null
 	}
 	return ec._Conversation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOForwardedFrom2ᚖmessengerᚋstorageᚐForward(ctx context.Context, sel ast.SelectionSet, v *storage.Forward) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ForwardedFrom(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

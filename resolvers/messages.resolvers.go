@@ -121,12 +121,18 @@ func (r *mutationResolver) RemoveReaction(ctx context.Context, messageID string,
 	return &m, err
 }
 
-func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error) {
+func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, around *string) (*model.MessageConnection, error) {
 	me, conv, err := callerAnd(ctx, ids.Conversation, conversationID)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Chat.History(ctx, me, conv, chat.HistoryArgs{First: first, After: after, Last: last, Before: before})
+	args := chat.HistoryArgs{First: first, After: after, Last: last, Before: before}
+	var p chat.MessagePage
+	if around != nil {
+		p, err = r.messagesAround(ctx, me, conv, *around, args)
+	} else {
+		p, err = r.Chat.History(ctx, me, conv, args)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,11 @@ var ratedFields = map[string]bucket{
 	"setTyping":          bucketTyping,
 	"signUp":             bucketAuth,
 	"logIn":              bucketAuth,
+	// A forward is one send per target conversation (see walker.sends);
+	// pins reach every member as an event, like an edit.
+	"forwardMessage": bucketSend,
+	"pinMessage":     bucketEdit,
+	"unpinMessage":   bucketEdit,
 }
 
 // buckets describes each bucket: its key's prefix, whether it is per
@@ -54,8 +59,8 @@ var buckets = [numBuckets]struct {
 	fields string
 	rule   func(*Limits) ratelimit.Rule
 }{
-	bucketSend:   {"send", false, "sendMessage", func(l *Limits) ratelimit.Rule { return l.Send }},
-	bucketEdit:   {"edit", false, "editMessage, deleteMessage and group changes", func(l *Limits) ratelimit.Rule { return l.Edit }},
+	bucketSend:   {"send", false, "sendMessage and forwardMessage", func(l *Limits) ratelimit.Rule { return l.Send }},
+	bucketEdit:   {"edit", false, "editMessage, deleteMessage, pins and group changes", func(l *Limits) ratelimit.Rule { return l.Edit }},
 	bucketReact:  {"react", false, "addReaction and removeReaction", func(l *Limits) ratelimit.Rule { return l.React }},
 	bucketTyping: {"typing", false, "setTyping", func(l *Limits) ratelimit.Rule { return l.Typing }},
 	bucketAuth:   {"auth", true, "signUp and logIn", func(l *Limits) ratelimit.Rule { return l.Auth }},
