@@ -169,7 +169,7 @@ func eventsOf(t *testing.T, st *stream, n int, types ...string) []realtime.Event
 func TestPinsAndRecallsReachEveryMemberAsEvents(t *testing.T) {
 	ctx := context.Background()
 	e := newRulesEnv(t, nil)
-	a, b := e.user(t, "a"), e.user(t, "b")
+	a, b := e.user(t, "alice"), e.user(t, "bob")
 	c, err := e.chat.CreateDirect(ctx, a, b)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestPinsAndRecallsReachEveryMemberAsEvents(t *testing.T) {
 func TestEditHistoryPagesNewestFirstAndARecallKeepsNone(t *testing.T) {
 	ctx := context.Background()
 	e := newRulesEnv(t, nil)
-	a, b := e.user(t, "a"), e.user(t, "b")
+	a, b := e.user(t, "alice"), e.user(t, "bob")
 	c, err := e.chat.CreateDirect(ctx, a, b)
 	if err != nil {
 		t.Fatal(err)
