@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 )
 
@@ -52,6 +53,17 @@ type Forward struct {
 	ForwardedAt     time.Time
 }
 
+// SortPins orders pins as Pins.Pins returns them: the most recently
+// pinned first, and of pins made at the same moment the later message.
+func SortPins(pins []Pin) {
+	sort.Slice(pins, func(i, j int) bool {
+		if !pins[i].PinnedAt.Equal(pins[j].PinnedAt) {
+			return pins[i].PinnedAt.After(pins[j].PinnedAt)
+		}
+		return pins[i].Seq > pins[j].Seq
+	})
+}
+
 // MessageExtras is what members add around messages without changing
 // them: pins, the edit history and forward marks.
 type MessageExtras interface {
@@ -72,8 +84,8 @@ type Pins interface {
 	// UnpinMessage removes a pin; removing an absent one is a no-op
 	// (unpinned=false).
 	UnpinMessage(ctx context.Context, conversationID string, seq int64) (unpinned bool, err error)
-	// Pins lists a conversation's pins, the most recently pinned first. An
-	// unknown conversation has none.
+	// Pins lists a conversation's pins, the most recently pinned first
+	// (see SortPins). An unknown conversation has none.
 	Pins(ctx context.Context, conversationID string) ([]Pin, error)
 }
 

@@ -2,7 +2,6 @@ package cassandra
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -75,7 +74,7 @@ func (s *Store) pinsAndVersion(ctx context.Context, conversationID string) ([]st
 	if err := iter.Close(); err != nil {
 		return nil, 0, wrap(err, "pins of %s", conversationID)
 	}
-	sort.SliceStable(pins, func(i, j int) bool { return pins[i].PinnedAt.After(pins[j].PinnedAt) })
+	storage.SortPins(pins)
 	return pins, version, nil
 }
 

@@ -3,7 +3,6 @@ package pebble
 import (
 	"context"
 	"encoding/json"
-	"sort"
 	"time"
 
 	"messenger/pebblekv"
@@ -61,7 +60,7 @@ func (s *Store) Pins(ctx context.Context, conversationID string) ([]storage.Pin,
 		pins = append(pins, pin)
 		return true, nil
 	})
-	sort.SliceStable(pins, func(i, j int) bool { return pins[i].PinnedAt.After(pins[j].PinnedAt) })
+	storage.SortPins(pins)
 	return pins, err
 }
 
