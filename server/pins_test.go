@@ -187,7 +187,11 @@ func TestJumpToAMessageThroughGraphQL(t *testing.T) {
 			if len(e) != 10 || e[0].Node.Seq != 10 || e[9].Node.Seq != 19 || !p.Messages.PageInfo.HasPreviousPage || !p.Messages.PageInfo.HasNextPage {
 				t.Fatalf("around %v: %+v", around, p.Messages)
 			}
-			var older struct{ Messages struct{ Edges []struct{ Node struct{ Seq int } } } }
+			var older struct {
+				Messages struct {
+					Edges []struct{ Node struct{ Seq int } }
+				}
+			}
 			bob.Must(t, `query($c: ID!, $b: String) { messages(conversationId: $c, last: 3, before: $b) { edges { node { seq } } } }`,
 				map[string]any{"c": conv, "b": p.Messages.PageInfo.StartCursor}, &older)
 			if o := older.Messages.Edges; len(o) != 3 || o[0].Node.Seq != 7 || o[2].Node.Seq != 9 {
@@ -243,7 +247,9 @@ func TestForwardThroughGraphQL(t *testing.T) {
 			t.Fatalf("a retry made new copies: %+v", again.ForwardMessage)
 		}
 		// An ordinary message has no origin.
-		var orig struct{ Node struct{ ForwardedFrom *struct{ ForwardedAt string } } }
+		var orig struct {
+			Node struct{ ForwardedFrom *struct{ ForwardedAt string } }
+		}
 		alice.Must(t, `query($m: ID!) { node(id: $m) { ... on Message { forwardedFrom { forwardedAt } } } }`, map[string]any{"m": id}, &orig)
 		if orig.Node.ForwardedFrom != nil {
 			t.Fatalf("an ordinary message is marked forwarded: %+v", orig.Node.ForwardedFrom)
@@ -261,7 +267,11 @@ func TestForwardThroughGraphQL(t *testing.T) {
 		bob.Refused(t, "NOT_FOUND", forwardOp, map[string]any{"m": "nonsense", "to": []string{t2}, "k": "fw-2"})
 		bob.Refused(t, "NOT_FOUND", forwardOp, map[string]any{"m": id, "to": []string{t2, "nonsense"}, "k": "fw-2"})
 		carol.Refused(t, "NOT_FOUND", forwardOp, map[string]any{"m": id, "to": []string{t1}, "k": "fw-2"})
-		var h struct{ Messages struct{ Edges []struct{ Node struct{ ID string } } } }
+		var h struct {
+			Messages struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
 		for _, c := range six {
 			bob.Must(t, historyOp, map[string]any{"c": c}, &h)
 			if want := map[string]int{t1: 1, t2: 1}[c]; len(h.Messages.Edges) != want {
