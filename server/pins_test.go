@@ -327,3 +327,23 @@ func TestEditHistoryThroughGraphQL(t *testing.T) {
 		}
 	})
 }
+
+// A forward is one send per target: it draws that many tokens from the
+// sender's send bucket, and when they are not there it is refused whole.
+func TestForwardTakesOneSendTokenPerTarget(t *testing.T) {
+	api := startProd(t, prodOptions{config: func(c *server.Config) { c.Limits.Send = slow(6) }})
+	alice, bob := apitest.SignUp(t, api.URL, "alice"), apitest.SignUp(t, api.URL, "bob")
+	src := startDirect(t, alice, bob)
+	id := sendMsg(t, alice, src, "1", "spread the word").SendMessage.ID
+	targets := []string{createGroup(t, bob, "a"), createGroup(t, bob, "b"), createGroup(t, bob, "c")}
+	bob.Must(t, forwardOp, map[string]any{"m": id, "to": targets, "k": "fw-1"}, nil)
+	bob.Must(t, forwardOp, map[string]any{"m": id, "to": targets[:2], "k": "fw-2"}, nil)
+	// Five of six tokens are gone: three more sends are too many.
+	bob.Refused(t, "RATE_LIMITED", forwardOp, map[string]any{"m": id, "to": targets, "k": "fw-3"})
+	for _, c := range targets {
+		if n := lastSeq(t, bob, c); n > 2 {
+			t.Fatalf("%s has %d messages after a refused forward", c, n)
+		}
+	}
+	sendMsg(t, bob, targets[0], "last", "the sixth token")
+}
