@@ -33,6 +33,7 @@ type Loaders struct {
 
 	opts            Options
 	attachmentLoads // see Attachments and Page
+	forwardLoads    // see ForwardMark
 }
 
 // userMsgKey names one user's view of one message.

@@ -59,11 +59,7 @@ func (r *messageResolver) Edits(ctx context.Context, obj *storage.Message, first
 }
 
 func (r *messageResolver) ForwardedFrom(ctx context.Context, obj *storage.Message) (*storage.Forward, error) {
-	marks, err := r.Chat.ForwardMarks(ctx, []storage.Message{*obj})
-	if f, ok := marks[obj.ID]; ok && err == nil {
-		return &f, nil
-	}
-	return nil, err
+	return loaders.For(ctx).ForwardMark(ctx, r.Chat, *obj)
 }
 
 func (r *messagePinnedResolver) ConversationID(ctx context.Context, obj *chat.MessagePinned) (string, error) {
