@@ -247,3 +247,34 @@ func TestEditHistoryPagesNewestFirstAndARecallKeepsNone(t *testing.T) {
 		t.Fatalf("stored history after a recall = %+v, %v", left, err)
 	}
 }
+
+func TestADeletedMessageCannotBePinnedAndAnUnknownOneIsNotFound(t *testing.T) {
+	ctx := context.Background()
+	e := newRulesEnv(t, nil)
+	a, b := e.user(t, "alice"), e.user(t, "bob")
+	c, err := e.chat.CreateDirect(ctx, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.chat.Send(ctx, a, c.ID, "c1", "gone soon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.chat.Delete(ctx, a, m.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.chat.PinMessage(ctx, b, m.ID); code(err) != fault.BadUserInput {
+		t.Fatalf("pin a recalled message: %v, want BAD_USER_INPUT", err)
+	}
+	for _, id := range []string{c.ID + ".99", "nonsense", ""} {
+		if _, err := e.chat.PinMessage(ctx, b, id); code(err) != fault.NotFound {
+			t.Fatalf("pin %q: %v, want NOT_FOUND", id, err)
+		}
+		if _, err := e.chat.UnpinMessage(ctx, b, id); code(err) != fault.NotFound {
+			t.Fatalf("unpin %q: %v, want NOT_FOUND", id, err)
+		}
+	}
+	if pins, _ := e.chat.PinnedMessages(ctx, a, c.ID); len(pins) != 0 {
+		t.Fatalf("refused pins left %+v", pins)
+	}
+}

@@ -152,6 +152,10 @@ func TestPinsThroughGraphQL(t *testing.T) {
 				t.Logf("11th pin refused with %+v", e)
 			}
 		}
+		// A member may not unpin in a group: refused, and the pin stays.
+		var first pinnedView
+		bob.Must(t, pinnedOp, map[string]any{"c": group}, &first)
+		bob.Refused(t, "FORBIDDEN", unpinOp, map[string]any{"m": first.Conversation.PinnedMessages[0].ID})
 		bob.Must(t, pinnedOp, map[string]any{"c": group}, &v)
 		if len(v.Conversation.PinnedMessages) != 10 || v.Conversation.PinnedMessages[0].Body != "news 9" {
 			t.Fatalf("after the 11th pin: %d pins, newest %+v", len(v.Conversation.PinnedMessages), v.Conversation.PinnedMessages[0])
