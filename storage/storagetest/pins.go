@@ -46,6 +46,18 @@ func testPinsAreASetWithALimit(t *testing.T, s storage.Store) {
 	if pinned, err := s.PinMessage(ctx, storage.Pin{ConversationID: c.ID, Seq: 4, PinnedBy: u.ID, PinnedAt: at.Add(time.Hour)}, 3); err != nil || !pinned {
 		t.Fatalf("pin after unpin: %v %v", pinned, err)
 	}
+	// Unpinned down to none, then pinned again.
+	for _, seq := range []int64{1, 3, 4} {
+		if _, err := s.UnpinMessage(ctx, c.ID, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pins, err := s.Pins(ctx, c.ID); err != nil || len(pins) != 0 {
+		t.Fatalf("Pins after unpinning all = %+v, %v", pins, err)
+	}
+	if pinned, err := s.PinMessage(ctx, storage.Pin{ConversationID: c.ID, Seq: 2, PinnedBy: u.ID, PinnedAt: at}, 3); err != nil || !pinned {
+		t.Fatalf("pin after unpinning all: %v %v", pinned, err)
+	}
 	if pins, err := s.Pins(ctx, "unknown-"+id()); err != nil || len(pins) != 0 {
 		t.Fatalf("pins of an unknown conversation = %+v, %v", pins, err)
 	}
