@@ -15,18 +15,60 @@ type ForwardSource interface {
 	ForwardMarks(ctx context.Context, msgs []storage.Message) (map[string]storage.Forward, error)
 }
 
-// forwardLoads batch a request's forward-mark lookups; the dataloader is
-// made on first use, so requests that never ask pay nothing.
+// forwardLoads batch a request's forward-mark lookups: whole pages named
+// with Page, and a dataloader, made on first use, for messages met one by
+// one, so requests that never ask pay nothing.
 type forwardLoads struct {
 	once   sync.Once
 	loader *dataloader.Loader[storage.Message, *storage.Forward]
+	mu     sync.Mutex
+	pages  map[*attachmentPage]*forwardPage
+}
+
+// forwardPage is the marks of one page named with Page.
+type forwardPage struct {
+	once  sync.Once
+	found map[string]storage.Forward
+	err   error
+}
+
+// pageMarks returns the marks of the page m was named in with Page, or
+// nil when it was in none (or that page's lookup failed).
+func (l *Loaders) pageMarks(ctx context.Context, src ForwardSource, m storage.Message) map[string]storage.Forward {
+	l.attachmentLoads.mu.Lock()
+	p := l.attachmentLoads.pages[m.ID]
+	l.attachmentLoads.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	f := &l.forwardLoads
+	f.mu.Lock()
+	if f.pages == nil {
+		f.pages = map[*attachmentPage]*forwardPage{}
+	}
+	fp := f.pages[p]
+	if fp == nil {
+		fp = &forwardPage{}
+		f.pages[p] = fp
+	}
+	f.mu.Unlock()
+	fp.once.Do(func() { fp.found, fp.err = src.ForwardMarks(ctx, p.msgs) })
+	if fp.err != nil {
+		return nil
+	}
+	return fp.found
 }
 
 // ForwardMark loads a message's forward mark through src (the same on
-// every call for one Loaders), or nil when it is not a forwarded copy.
-// The messages of a page arrive within one batching window and cost one
-// lookup.
+// every call for one Loaders), or nil when it is not a forwarded copy. A
+// page named with Page costs one lookup; other messages are batched.
 func (l *Loaders) ForwardMark(ctx context.Context, src ForwardSource, m storage.Message) (*storage.Forward, error) {
+	if marks := l.pageMarks(ctx, src, m); marks != nil {
+		if mark, ok := marks[m.ID]; ok {
+			return &mark, nil
+		}
+		return nil, nil
+	}
 	f := &l.forwardLoads
 	f.once.Do(func() {
 		f.loader = newLoader(func(ctx context.Context, keys []storage.Message) []*dataloader.Result[*storage.Forward] {

@@ -58,3 +58,24 @@ func TestForwardMarksOfAPageAreBatched(t *testing.T) {
 		t.Fatalf("50 messages made %d lookups: not batched", n)
 	}
 }
+
+func TestAPageOfMessagesLoadsItsForwardMarksInOneLookup(t *testing.T) {
+	src := &fakeMarks{}
+	l := New(nil, Options{})
+	msgs := page(50)
+	l.Page(msgs)
+	var wg sync.WaitGroup
+	for _, m := range msgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := l.ForwardMark(context.Background(), src, m); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := src.calls.Load(); n != 1 {
+		t.Fatalf("a page of 50 made %d lookups, want 1", n)
+	}
+}

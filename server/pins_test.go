@@ -351,3 +351,60 @@ func TestForwardTakesOneSendTokenPerTarget(t *testing.T) {
 	}
 	sendMsg(t, bob, targets[0], "last", "the sixth token")
 }
+
+// Forwards and Pins are counted like the reads of harness_test.go.
+func (s *countingStore) Forwards(ctx context.Context, keys []storage.ForwardKey) (map[storage.ForwardKey]storage.Forward, error) {
+	s.count("Forwards")
+	return s.Store.Forwards(ctx, keys)
+}
+
+func (s *countingStore) Pins(ctx context.Context, conversationID string) ([]storage.Pin, error) {
+	s.count("Pins")
+	return s.Store.Pins(ctx, conversationID)
+}
+
+// A page around a message, with the forward marks of its copies and the
+// conversation's pins, costs a few store reads however long it is.
+func TestAPageAroundAMessageReadsTheStoreAFewTimes(t *testing.T) {
+	api := startAPI(t, testAPIConfig{})
+	alice, bob := api.signUp(t, "alice"), api.signUp(t, "bob")
+	src := startDirect(t, alice, bob)
+	group := createGroup(t, bob, "copies", alice)
+	for i := 0; i < 30; i++ {
+		id := sendMsg(t, alice, src, fmt.Sprint(i), fmt.Sprint("m", i)).SendMessage.ID
+		bob.Must(t, forwardOp, map[string]any{"m": id, "to": []string{group}, "k": "k"}, nil)
+		sendMsg(t, bob, group, fmt.Sprint(i), fmt.Sprint("own ", i))
+		if i < 10 {
+			bob.Must(t, pinOp, map[string]any{"m": id}, nil)
+		}
+	}
+	q := `query($c: ID!, $s: ID!) {
+		messages(conversationId: $c, around: $s, first: 50) { edges { node { seq body forwardedFrom { sender { id } } } } }
+		conversation(id: $c) { pinnedMessages { id body } firstUnreadSeq } }`
+	var out struct {
+		Messages struct {
+			Edges []struct {
+				Node struct {
+					Seq           int
+					ForwardedFrom *struct{ Sender struct{ ID string } }
+				}
+			}
+		}
+	}
+	api.Store.Reset()
+	alice.Must(t, q, map[string]any{"c": group, "s": 30}, &out)
+	counts := api.Store.Counts()
+	marked := 0
+	for _, e := range out.Messages.Edges {
+		if e.Node.ForwardedFrom != nil {
+			marked++
+		}
+	}
+	if len(out.Messages.Edges) != 50 || marked != 25 {
+		t.Fatalf("page of %d with %d forwarded; want 50 with 25", len(out.Messages.Edges), marked)
+	}
+	t.Logf("store reads for a page of 50 around a message: %s", summary(counts, 1))
+	if counts["ListMessages"] > 3 || counts["Forwards"] > 2 || counts["Pins"] > 1 || counts["MessageByID"] > 0 {
+		t.Fatalf("too many store reads: %s", summary(counts, 1))
+	}
+}
