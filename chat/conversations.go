@@ -22,6 +22,9 @@ func (s *Service) CreateDirect(ctx context.Context, me, other string) (storage.C
 	if _, err := s.User(ctx, other); err != nil {
 		return storage.Conversation{}, err
 	}
+	if err := s.mayStartDirect(ctx, me, other); err != nil {
+		return storage.Conversation{}, err
+	}
 	pair := []string{me, other}
 	sort.Strings(pair)
 	now := s.now()

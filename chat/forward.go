@@ -81,6 +81,11 @@ func (s *Service) Forward(ctx context.Context, me, messageID string, targets []s
 		if _, err := s.member(ctx, t, me); err != nil {
 			return nil, err
 		}
+		// Send checks it too; checking every target first keeps a
+		// refusal (a direct peer who blocked me) from sending anything.
+		if err := s.mayMessageIn(ctx, me, t); err != nil {
+			return nil, err
+		}
 	}
 	origin, err := s.origin(ctx, src)
 	if err != nil {

@@ -131,3 +131,31 @@ func TestForwardRefusesBadInputAndSendsNothing(t *testing.T) {
 		t.Fatal(fmt.Sprint("the outsider's forward sent ", len(p.Messages)))
 	}
 }
+
+// A forward into a direct conversation whose peer blocked me is refused
+// like a send, before any copy goes out, so the other targets get nothing.
+func TestForwardToAPeerWhoBlockedMeSendsNothing(t *testing.T) {
+	ctx := context.Background()
+	e := newRulesEnv(t, nil)
+	alice, bob, carol := e.user(t, "alice"), e.user(t, "bob"), e.user(t, "carol")
+	src, _ := e.chat.CreateDirect(ctx, alice, bob)
+	toCarol, _ := e.chat.CreateDirect(ctx, bob, carol)
+	group, err := e.chat.CreateGroup(ctx, bob, "mine", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.chat.Send(ctx, alice, src.ID, "c1", "pass it on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.chat.BlockUser(ctx, carol, bob); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.chat.Forward(ctx, bob, m.ID, []string{group.ID, toCarol.ID}, "f1")
+	if err == nil {
+		t.Fatal("a forward to a peer who blocked me went through")
+	}
+	if p, _ := e.chat.History(ctx, bob, group.ID, chat.HistoryArgs{}); len(p.Messages) != 0 {
+		t.Fatalf("the refused forward sent %d messages to the other target", len(p.Messages))
+	}
+}

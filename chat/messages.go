@@ -29,6 +29,9 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 	if _, err := s.member(ctx, conversationID, me); err != nil {
 		return storage.Message{}, err
 	}
+	if err := s.mayMessageIn(ctx, me, conversationID); err != nil {
+		return storage.Message{}, err
+	}
 	d := Draft{ConversationID: conversationID, SenderID: me, ClientMessageID: clientMessageID, Body: body, Attachments: attachments}
 	if err := s.claimAttachments(ctx, d); err != nil {
 		return storage.Message{}, err
@@ -193,6 +196,9 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	}
 	if m.DeletedAt != nil {
 		return m, badInput("messageId", "a deleted message cannot be edited")
+	}
+	if err := s.mayMessageIn(ctx, me, m.ConversationID); err != nil {
+		return m, err
 	}
 	now := s.now()
 	if err := s.recordEdit(ctx, m, now); err != nil {

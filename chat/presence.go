@@ -74,6 +74,9 @@ func (s *Service) announcePresence(ctx context.Context, me string) {
 	if err != nil || len(to) == 0 {
 		return
 	}
+	if to = s.presenceAudience(ctx, me, to); len(to) == 0 {
+		return
+	}
 	online, seen := s.Presence(ctx, me)
 	s.signal(ctx, to, &PresenceUpdated{UserID: me, Online: online, LastSeenAt: seen})
 }
@@ -118,6 +121,9 @@ func (s *Service) SetTyping(ctx context.Context, me, conversationID string, typi
 		if m.UserID != me {
 			to = append(to, m.UserID)
 		}
+	}
+	if to = s.typingAudience(ctx, me, to); len(to) == 0 {
+		return nil
 	}
 	ev := &TypingUpdated{ConversationID: conversationID, UserID: me, Typing: typing}
 	if typing {

@@ -36,6 +36,9 @@ func (s *Service) AddReaction(ctx context.Context, me, messageID, emoji string) 
 	if m.DeletedAt != nil {
 		return m, badInput("messageId", "a deleted message cannot be reacted to")
 	}
+	if err := s.mayMessageIn(ctx, me, m.ConversationID); err != nil {
+		return m, err
+	}
 	sums, err := s.store.Reactions(ctx, m.ConversationID, []int64{m.Seq})
 	if err != nil {
 		return m, fmt.Errorf("chat: load reactions: %w", err)

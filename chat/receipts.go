@@ -60,6 +60,7 @@ func (s *Service) advance(ctx context.Context, me, conversationID string, seq in
 			s.cfg.Logger.Error("cursor event skipped", "conversation", conversationID, "err", err)
 			continue
 		}
+		to = s.cursorEventAudience(ctx, me, c, k, to)
 		if k == storage.Read {
 			s.emit(ctx, to, &ReadCursorMoved{ConversationID: conversationID, UserID: me, Seq: seq, At: now})
 		} else {

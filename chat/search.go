@@ -291,6 +291,13 @@ func (s *Service) SearchUsers(ctx context.Context, me, query string, first int, 
 	if err != nil {
 		return page, fmt.Errorf("chat: search users: %w", err)
 	}
+	mine, err := s.store.BlockedUsers(ctx, me, "", 0)
+	if err != nil {
+		return page, fmt.Errorf("chat: search users: blocks: %w", err)
+	}
+	for _, b := range mine {
+		delete(us, b.BlockedID)
+	}
 	for i, id := range res.IDs {
 		if u, ok := us[id]; ok {
 			page.Users = append(page.Users, u)

@@ -95,6 +95,7 @@ type Service struct {
 	presence *presenceState
 	messages messageLocks
 	decoded  decodeCache
+	kinds    kindCache
 	// attachments is the plugged-in Attachments port (UseAttachments).
 	attachments atomic.Pointer[Attachments]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.

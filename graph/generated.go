@@ -46,11 +46,13 @@ type ResolverRoot interface {
 	MessageUnpinned() MessageUnpinnedResolver
 	Mutation() MutationResolver
 	PresenceUpdated() PresenceUpdatedResolver
+	PrivacySettings() PrivacySettingsResolver
 	Query() QueryResolver
 	Reaction() ReactionResolver
 	ReactionUpdated() ReactionUpdatedResolver
 	ReadCursorMoved() ReadCursorMovedResolver
 	Receipt() ReceiptResolver
+	Report() ReportResolver
 	Story() StoryResolver
 	StoryGroup() StoryGroupResolver
 	StoryPosted() StoryPostedResolver
@@ -271,6 +273,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddMembers               func(childComplexity int, conversationID string, userIds []string) int
 		AddReaction              func(childComplexity int, messageID string, emoji string) int
+		BlockUser                func(childComplexity int, userID string) int
 		ConfirmUpload            func(childComplexity int, id string) int
 		CreateDirectConversation func(childComplexity int, userID string) int
 		CreateGroup              func(childComplexity int, input model.CreateGroupInput) int
@@ -289,11 +292,15 @@ type ComplexityRoot struct {
 		RemoveMember             func(childComplexity int, conversationID string, userID string) int
 		RemoveReaction           func(childComplexity int, messageID string, emoji string) int
 		RenameConversation       func(childComplexity int, conversationID string, title string) int
+		ReportMessage            func(childComplexity int, input model.ReportMessageInput) int
+		ReportUser               func(childComplexity int, input model.ReportUserInput) int
 		SendMessage              func(childComplexity int, input model.SendMessageInput) int
 		SetMemberRole            func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
 		SetTyping                func(childComplexity int, conversationID string, typing bool) int
 		SignUp                   func(childComplexity int, input model.SignUpInput) int
+		UnblockUser              func(childComplexity int, userID string) int
 		UnpinMessage             func(childComplexity int, messageID string) int
+		UpdatePrivacy            func(childComplexity int, input model.PrivacyInput) int
 		UploadFile               func(childComplexity int, file graphql.Upload) int
 		ViewStory                func(childComplexity int, id string) int
 	}
@@ -323,6 +330,13 @@ type ComplexityRoot struct {
 		Fields    func(childComplexity int) int
 		URL       func(childComplexity int) int
 		Upload    func(childComplexity int) int
+	}
+
+	PrivacySettings struct {
+		DirectConversations func(childComplexity int) int
+		LastSeen            func(childComplexity int) int
+		ReadReceipts        func(childComplexity int) int
+		Typing              func(childComplexity int) int
 	}
 
 	Query struct {
@@ -368,6 +382,13 @@ type ComplexityRoot struct {
 		DeliveredAt func(childComplexity int) int
 		ReadAt      func(childComplexity int) int
 		User        func(childComplexity int) int
+	}
+
+	Report struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Note      func(childComplexity int) int
+		Reason    func(childComplexity int) int
 	}
 
 	Story struct {
@@ -451,10 +472,13 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
+		BlockedByMe      func(childComplexity int) int
+		BlockedUsers     func(childComplexity int, first *int, after *string) int
 		CreatedAt        func(childComplexity int) int
 		DisplayName      func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Presence         func(childComplexity int) int
+		Privacy          func(childComplexity int) int
 		TotalUnreadCount func(childComplexity int) int
 		Username         func(childComplexity int) int
 	}
@@ -593,9 +617,18 @@ type MutationResolver interface {
 	PinMessage(ctx context.Context, messageID string) (*storage.Message, error)
 	UnpinMessage(ctx context.Context, messageID string) (*storage.Message, error)
 	ForwardMessage(ctx context.Context, messageID string, toConversationIds []string, clientMessageID string) ([]*storage.Message, error)
+	BlockUser(ctx context.Context, userID string) (*storage.User, error)
+	UnblockUser(ctx context.Context, userID string) (*storage.User, error)
+	UpdatePrivacy(ctx context.Context, input model.PrivacyInput) (*storage.PrivacySettings, error)
+	ReportUser(ctx context.Context, input model.ReportUserInput) (*storage.Report, error)
+	ReportMessage(ctx context.Context, input model.ReportMessageInput) (*storage.Report, error)
 }
 type PresenceUpdatedResolver interface {
 	User(ctx context.Context, obj *chat.PresenceUpdated) (*storage.User, error)
+}
+type PrivacySettingsResolver interface {
+	ReadReceipts(ctx context.Context, obj *storage.PrivacySettings) (bool, error)
+	Typing(ctx context.Context, obj *storage.PrivacySettings) (bool, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ids.Node, error)
@@ -623,6 +656,9 @@ type ReadCursorMovedResolver interface {
 }
 type ReceiptResolver interface {
 	User(ctx context.Context, obj *chat.Receipt) (*storage.User, error)
+}
+type ReportResolver interface {
+	Note(ctx context.Context, obj *storage.Report) (*string, error)
 }
 type StoryResolver interface {
 	ID(ctx context.Context, obj *media.Story) (string, error)
@@ -676,6 +712,9 @@ type UserResolver interface {
 
 	Presence(ctx context.Context, obj *storage.User) (*model.Presence, error)
 	TotalUnreadCount(ctx context.Context, obj *storage.User) (*int, error)
+	BlockedByMe(ctx context.Context, obj *storage.User) (bool, error)
+	BlockedUsers(ctx context.Context, obj *storage.User, first *int, after *string) (*model.UserConnection, error)
+	Privacy(ctx context.Context, obj *storage.User) (*storage.PrivacySettings, error)
 }
 type UserAtResolver interface {
 	User(ctx context.Context, obj *storage.Receipt) (*storage.User, error)
@@ -1493,6 +1532,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddReaction(childComplexity, args["messageId"].(string), args["emoji"].(string)), true
+	case "Mutation.blockUser":
+		if e.ComplexityRoot.Mutation.BlockUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_blockUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BlockUser(childComplexity, args["userId"].(string)), true
 	case "Mutation.confirmUpload":
 		if e.ComplexityRoot.Mutation.ConfirmUpload == nil {
 			break
@@ -1691,6 +1741,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenameConversation(childComplexity, args["conversationId"].(string), args["title"].(string)), true
+	case "Mutation.reportMessage":
+		if e.ComplexityRoot.Mutation.ReportMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportMessage(childComplexity, args["input"].(model.ReportMessageInput)), true
+	case "Mutation.reportUser":
+		if e.ComplexityRoot.Mutation.ReportUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportUser(childComplexity, args["input"].(model.ReportUserInput)), true
 	case "Mutation.sendMessage":
 		if e.ComplexityRoot.Mutation.SendMessage == nil {
 			break
@@ -1735,6 +1807,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.unblockUser":
+		if e.ComplexityRoot.Mutation.UnblockUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unblockUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnblockUser(childComplexity, args["userId"].(string)), true
 	case "Mutation.unpinMessage":
 		if e.ComplexityRoot.Mutation.UnpinMessage == nil {
 			break
@@ -1746,6 +1829,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnpinMessage(childComplexity, args["messageId"].(string)), true
+	case "Mutation.updatePrivacy":
+		if e.ComplexityRoot.Mutation.UpdatePrivacy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePrivacy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePrivacy(childComplexity, args["input"].(model.PrivacyInput)), true
 	case "Mutation.uploadFile":
 		if e.ComplexityRoot.Mutation.UploadFile == nil {
 			break
@@ -1862,6 +1956,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PresignedUpload.Upload(childComplexity), true
+
+	case "PrivacySettings.directConversations":
+		if e.ComplexityRoot.PrivacySettings.DirectConversations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacySettings.DirectConversations(childComplexity), true
+	case "PrivacySettings.lastSeen":
+		if e.ComplexityRoot.PrivacySettings.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacySettings.LastSeen(childComplexity), true
+	case "PrivacySettings.readReceipts":
+		if e.ComplexityRoot.PrivacySettings.ReadReceipts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacySettings.ReadReceipts(childComplexity), true
+	case "PrivacySettings.typing":
+		if e.ComplexityRoot.PrivacySettings.Typing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacySettings.Typing(childComplexity), true
 
 	case "Query.conversation":
 		if e.ComplexityRoot.Query.Conversation == nil {
@@ -2103,6 +2222,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Receipt.User(childComplexity), true
+
+	case "Report.createdAt":
+		if e.ComplexityRoot.Report.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.CreatedAt(childComplexity), true
+	case "Report.id":
+		if e.ComplexityRoot.Report.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.ID(childComplexity), true
+	case "Report.note":
+		if e.ComplexityRoot.Report.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Note(childComplexity), true
+	case "Report.reason":
+		if e.ComplexityRoot.Report.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Reason(childComplexity), true
 
 	case "Story.author":
 		if e.ComplexityRoot.Story.Author == nil {
@@ -2424,6 +2568,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UploadedFile.Width(childComplexity), true
 
+	case "User.blockedByMe":
+		if e.ComplexityRoot.User.BlockedByMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.BlockedByMe(childComplexity), true
+	case "User.blockedUsers":
+		if e.ComplexityRoot.User.BlockedUsers == nil {
+			break
+		}
+
+		args, err := ec.field_User_blockedUsers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.BlockedUsers(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -2448,6 +2609,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Presence(childComplexity), true
+	case "User.privacy":
+		if e.ComplexityRoot.User.Privacy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Privacy(childComplexity), true
 	case "User.totalUnreadCount":
 		if e.ComplexityRoot.User.TotalUnreadCount == nil {
 			break
@@ -2538,6 +2705,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateUploadInput", ec.unmarshalInputCreateUploadInput),
 			graphql.NewInputUnmarshaler("LogInInput", ec.unmarshalInputLogInInput),
+			graphql.NewInputUnmarshaler("PrivacyInput", ec.unmarshalInputPrivacyInput),
+			graphql.NewInputUnmarshaler("ReportMessageInput", ec.unmarshalInputReportMessageInput),
+			graphql.NewInputUnmarshaler("ReportUserInput", ec.unmarshalInputReportUserInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
 		)
@@ -3438,6 +3608,130 @@ type MessageUnpinned implements Event {
   at: Time!
 }
 `, BuiltIn: false},
+	{Name: "../schema/privacy.graphqls", Input: `# Blocking, privacy settings and reports (docs/privacy.md).
+
+"""
+Who may see something of mine, or reach me. Contacts are the people I share
+a conversation with now (a direct conversation or a group).
+"""
+enum PrivacyAudience {
+  "Anyone."
+  EVERYONE
+  "People I share a conversation with."
+  CONTACTS
+  "Nobody."
+  NOBODY
+}
+
+"""
+My privacy settings, enforced by the server in every field and event.
+"""
+type PrivacySettings {
+  "Who sees my online status and last-seen time (` + "`" + `User.presence` + "`" + `, ` + "`" + `PresenceUpdated` + "`" + `)."
+  lastSeen: PrivacyAudience!
+  """
+  Whether others see when I read (` + "`" + `ReadCursorMoved` + "`" + `, ` + "`" + `readBy` + "`" + `, ` + "`" + `receipt` + "`" + `).
+  Reciprocal in direct conversations: with mine off I see nobody's there
+  (nor ` + "`" + `readCount` + "`" + `). Groups keep counting my reads in ` + "`" + `readCount` + "`" + `.
+  """
+  readReceipts: Boolean!
+  "Whether others get my ` + "`" + `TypingUpdated` + "`" + `."
+  typing: Boolean!
+  "Who may start a direct conversation with me: EVERYONE or CONTACTS."
+  directConversations: PrivacyAudience!
+}
+
+"Changes to my privacy settings; omitted fields stay as they are."
+input PrivacyInput {
+  "Who sees my online status and last-seen time."
+  lastSeen: PrivacyAudience
+  "Send read receipts (and see others' in direct conversations)."
+  readReceipts: Boolean
+  "Send typing indicators."
+  typing: Boolean
+  "Who may start a direct conversation with me: EVERYONE or CONTACTS (NOBODY is refused)."
+  directConversations: PrivacyAudience
+}
+
+"Why something is reported."
+enum ReportReason {
+  "Unwanted bulk or commercial messages."
+  SPAM
+  "Bullying or threats."
+  HARASSMENT
+  "Hate speech."
+  HATE
+  "Violence or incitement."
+  VIOLENCE
+  "Sexual content."
+  SEXUAL_CONTENT
+  "Fraud or phishing."
+  SCAM
+  "Anything else (say what in the note)."
+  OTHER
+}
+
+"A report I filed, kept for moderators."
+type Report {
+  "The report's id."
+  id: ID!
+  "Why."
+  reason: ReportReason!
+  "My note, if any."
+  note: String
+  "When it was filed."
+  createdAt: Time!
+}
+
+"A report of a user."
+input ReportUserInput {
+  "The user reported."
+  userId: ID!
+  "Why."
+  reason: ReportReason!
+  "Optional details for moderators, at most 1,000 characters."
+  note: String
+}
+
+"A report of a message; the message is copied as it is now, so a later edit or deletion does not erase it."
+input ReportMessageInput {
+  "The message reported (one I can see, not mine)."
+  messageId: ID!
+  "Why."
+  reason: ReportReason!
+  "Optional details for moderators, at most 1,000 characters."
+  note: String
+}
+
+extend type User {
+  """
+  Whether I block this user. Clients hide or collapse the messages of users
+  I block in the groups we share (` + "`" + `Message.sender.blockedByMe` + "`" + `).
+  """
+  blockedByMe: Boolean!
+  "The users I block, by user id; ` + "`" + `first` + "`" + ` capped at 100. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  blockedUsers(first: Int = 50, after: String): UserConnection
+  "My privacy settings. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  privacy: PrivacySettings
+}
+
+extend type Mutation {
+  """
+  Block a user: no new direct conversation and no direct messages either way
+  (FORBIDDEN), no presence, typing or receipts between us, and they leave my
+  ` + "`" + `searchUsers` + "`" + `. Shared groups keep working. Blocking twice is a no-op.
+  """
+  blockUser(userId: ID!): User!
+  "Lift my block of a user. Unblocking someone not blocked is a no-op."
+  unblockUser(userId: ID!): User!
+  "Change my privacy settings; returns them all."
+  updatePrivacy(input: PrivacyInput!): PrivacySettings!
+  "Report a user to the moderators (at most 20 reports an hour)."
+  reportUser(input: ReportUserInput!): Report!
+  "Report a message to the moderators (at most 20 reports an hour)."
+  reportMessage(input: ReportMessageInput!): Report!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Shared scalars, the Node interface, paging and the root query.
 
 """
@@ -3919,6 +4213,20 @@ func (ec *executionContext) childFields_PresignedUpload(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type PresignedUpload", field.Name)
 }
 
+func (ec *executionContext) childFields_PrivacySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lastSeen":
+		return ec.fieldContext_PrivacySettings_lastSeen(ctx, field)
+	case "readReceipts":
+		return ec.fieldContext_PrivacySettings_readReceipts(ctx, field)
+	case "typing":
+		return ec.fieldContext_PrivacySettings_typing(ctx, field)
+	case "directConversations":
+		return ec.fieldContext_PrivacySettings_directConversations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PrivacySettings", field.Name)
+}
+
 func (ec *executionContext) childFields_Reaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "emoji":
@@ -3943,6 +4251,20 @@ func (ec *executionContext) childFields_Receipt(ctx context.Context, field graph
 		return ec.fieldContext_Receipt_readAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Receipt", field.Name)
+}
+
+func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Report_id(ctx, field)
+	case "reason":
+		return ec.fieldContext_Report_reason(ctx, field)
+	case "note":
+		return ec.fieldContext_Report_note(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Report_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
 }
 
 func (ec *executionContext) childFields_Story(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4061,6 +4383,12 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_presence(ctx, field)
 	case "totalUnreadCount":
 		return ec.fieldContext_User_totalUnreadCount(ctx, field)
+	case "blockedByMe":
+		return ec.fieldContext_User_blockedByMe(ctx, field)
+	case "blockedUsers":
+		return ec.fieldContext_User_blockedUsers(ctx, field)
+	case "privacy":
+		return ec.fieldContext_User_privacy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -4374,6 +4702,20 @@ func (ec *executionContext) field_Mutation_addReaction_args(ctx context.Context,
 		return nil, err
 	}
 	args["emoji"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_blockUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
 	return args, nil
 }
 
@@ -4717,6 +5059,34 @@ func (ec *executionContext) field_Mutation_renameConversation_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reportMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportMessageInput, error) {
+			return ec.unmarshalNReportMessageInput2messengerᚋgraphᚋmodelᚐReportMessageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reportUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReportUserInput, error) {
+			return ec.unmarshalNReportUserInput2messengerᚋgraphᚋmodelᚐReportUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4797,6 +5167,20 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unblockUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unpinMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4808,6 +5192,20 @@ func (ec *executionContext) field_Mutation_unpinMessage_args(ctx context.Context
 		return nil, err
 	}
 	args["messageId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePrivacy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PrivacyInput, error) {
+			return ec.unmarshalNPrivacyInput2messengerᚋgraphᚋmodelᚐPrivacyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5168,6 +5566,28 @@ func (ec *executionContext) field_Subscription_events_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_blockedUsers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -9658,6 +10078,226 @@ func (ec *executionContext) fieldContext_Mutation_forwardMessage(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_blockUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_blockUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BlockUser(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_blockUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_blockUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unblockUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unblockUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnblockUser(ctx, fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unblockUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unblockUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePrivacy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePrivacy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePrivacy(ctx, fc.Args["input"].(model.PrivacyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.PrivacySettings) graphql.Marshaler {
+			return ec.marshalNPrivacySettings2ᚖmessengerᚋstorageᚐPrivacySettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePrivacy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacySettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePrivacy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportUser(ctx, fc.Args["input"].(model.ReportUserInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖmessengerᚋstorageᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reportMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reportMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReportMessage(ctx, fc.Args["input"].(model.ReportMessageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖmessengerᚋstorageᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reportMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reportMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10028,6 +10668,98 @@ func (ec *executionContext) _PresignedUpload_expiresAt(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_PresignedUpload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PresignedUpload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PrivacySettings_lastSeen(ctx context.Context, field graphql.CollectedField, obj *storage.PrivacySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacySettings_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storage.Audience) graphql.Marshaler {
+			return ec.marshalNPrivacyAudience2messengerᚋstorageᚐAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacySettings_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacySettings", field, false, false, "PrivacyAudience")
+}
+
+func (ec *executionContext) _PrivacySettings_readReceipts(ctx context.Context, field graphql.CollectedField, obj *storage.PrivacySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacySettings_readReceipts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PrivacySettings().ReadReceipts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacySettings_readReceipts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacySettings", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _PrivacySettings_typing(ctx context.Context, field graphql.CollectedField, obj *storage.PrivacySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacySettings_typing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PrivacySettings().Typing(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacySettings_typing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacySettings", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _PrivacySettings_directConversations(ctx context.Context, field graphql.CollectedField, obj *storage.PrivacySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacySettings_directConversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DirectConversations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storage.Audience) graphql.Marshaler {
+			return ec.marshalNPrivacyAudience2messengerᚋstorageᚐAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacySettings_directConversations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacySettings", field, false, false, "PrivacyAudience")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -11070,6 +11802,98 @@ func (ec *executionContext) _Receipt_readAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Receipt_readAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Receipt", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Report_id(ctx context.Context, field graphql.CollectedField, obj *storage.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Report_reason(ctx context.Context, field graphql.CollectedField, obj *storage.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storage.ReportReason) graphql.Marshaler {
+			return ec.marshalNReportReason2messengerᚋstorageᚐReportReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "ReportReason")
+}
+
+func (ec *executionContext) _Report_note(ctx context.Context, field graphql.CollectedField, obj *storage.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Report().Note(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Report_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, true, true, "String")
+}
+
+func (ec *executionContext) _Report_createdAt(ctx context.Context, field graphql.CollectedField, obj *storage.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Story_id(ctx context.Context, field graphql.CollectedField, obj *media.Story) (ret graphql.Marshaler) {
@@ -12508,6 +13332,105 @@ func (ec *executionContext) _User_totalUnreadCount(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_User_totalUnreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
+}
+
+func (ec *executionContext) _User_blockedByMe(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_blockedByMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().BlockedByMe(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_blockedByMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _User_blockedUsers(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_blockedUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().BlockedUsers(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
+			return ec.marshalOUserConnection2ᚖmessengerᚋgraphᚋmodelᚐUserConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_blockedUsers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_blockedUsers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_privacy(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_privacy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Privacy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.PrivacySettings) graphql.Marshaler {
+			return ec.marshalOPrivacySettings2ᚖmessengerᚋstorageᚐPrivacySettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_privacy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacySettings(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _UserAt_user(ctx context.Context, field graphql.CollectedField, obj *storage.Receipt) (ret graphql.Marshaler) {
@@ -14027,6 +14950,181 @@ func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj an
 func UnmarshalLogInInput(ctx context.Context, raw any) (model.LogInInput, error) {
 	var out model.LogInInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LogInInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPrivacyInput(ctx context.Context, obj any) (model.PrivacyInput, error) {
+	var it model.PrivacyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lastSeen", "readReceipts", "typing", "directConversations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lastSeen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSeen"))
+			data, err := ec.unmarshalOPrivacyAudience2ᚖmessengerᚋstorageᚐAudience(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSeen = data
+		case "readReceipts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("readReceipts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReadReceipts = data
+		case "typing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("typing"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Typing = data
+		case "directConversations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("directConversations"))
+			data, err := ec.unmarshalOPrivacyAudience2ᚖmessengerᚋstorageᚐAudience(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DirectConversations = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPrivacyInput unmarshals raw into the PrivacyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPrivacyInput(ctx context.Context, raw any) (model.PrivacyInput, error) {
+	var out model.PrivacyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PrivacyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportMessageInput(ctx context.Context, obj any) (model.ReportMessageInput, error) {
+	var it model.ReportMessageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"messageId", "reason", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "messageId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("messageId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MessageID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNReportReason2messengerᚋstorageᚐReportReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportMessageInput unmarshals raw into the ReportMessageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportMessageInput(ctx context.Context, raw any) (model.ReportMessageInput, error) {
+	var out model.ReportMessageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportMessageInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReportUserInput(ctx context.Context, obj any) (model.ReportUserInput, error) {
+	var it model.ReportUserInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "reason", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNReportReason2messengerᚋstorageᚐReportReason(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReportUserInput unmarshals raw into the ReportUserInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReportUserInput(ctx context.Context, raw any) (model.ReportUserInput, error) {
+	var out model.ReportUserInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReportUserInput", raw, &out)
 	return out, err
 }
 
@@ -15911,6 +17009,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "blockUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_blockUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unblockUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unblockUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePrivacy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePrivacy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reportMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16098,6 +17231,56 @@ func (ec *executionContext) _PresignedUpload(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._PresignedUpload_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var privacySettingsImplementors = []string{"PrivacySettings"}
+
+func (ec *executionContext) _PrivacySettings(ctx context.Context, sel ast.SelectionSet, obj *storage.PrivacySettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, privacySettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PrivacySettings")
+		case "lastSeen":
+			out.Values[i] = ec._PrivacySettings_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "readReceipts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PrivacySettings_readReceipts(ctx, field, obj)
+				})
+		case "typing":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PrivacySettings_typing(ctx, field, obj)
+				})
+		case "directConversations":
+			out.Values[i] = ec._PrivacySettings_directConversations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16426,6 +17609,55 @@ func (ec *executionContext) _Receipt(ctx context.Context, sel ast.SelectionSet, 
 		case "readAt":
 			out.Values[i] = ec._Receipt_readAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportImplementors = []string{"Report"}
+
+func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, obj *storage.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Report")
+		case "id":
+			out.Values[i] = ec._Report_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Report_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Report_note(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Report_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -17031,6 +18263,24 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_totalUnreadCount(ctx, field, obj)
+				})
+		case "blockedByMe":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_blockedByMe(ctx, field, obj)
+				})
+		case "blockedUsers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_blockedUsers(ctx, field, obj)
+				})
+		case "privacy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_privacy(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18026,6 +19276,34 @@ func (ec *executionContext) marshalNPresignedUpload2ᚖmessengerᚋgraphᚋmodel
 	return ec._PresignedUpload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPrivacyAudience2messengerᚋstorageᚐAudience(ctx context.Context, v any) (storage.Audience, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.Audience(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPrivacyAudience2messengerᚋstorageᚐAudience(ctx context.Context, sel ast.SelectionSet, v storage.Audience) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PrivacyAudience!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNPrivacyInput2messengerᚋgraphᚋmodelᚐPrivacyInput(ctx context.Context, v any) (model.PrivacyInput, error) {
+	res, err := ec.unmarshalInputPrivacyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPrivacySettings2ᚖmessengerᚋstorageᚐPrivacySettings(ctx context.Context, sel ast.SelectionSet, v *storage.PrivacySettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PrivacySettings!")
+		return graphql.Null
+	}
+	return ec._PrivacySettings(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNReaction2ᚕᚖmessengerᚋstorageᚐReactionSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.ReactionSummary) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -18056,6 +19334,39 @@ func (ec *executionContext) marshalNReceipt2ᚖmessengerᚋchatᚐReceipt(ctx co
 		return graphql.Null
 	}
 	return ec._Receipt(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReport2ᚖmessengerᚋstorageᚐReport(ctx context.Context, sel ast.SelectionSet, v *storage.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Report!")
+		return graphql.Null
+	}
+	return ec._Report(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReportMessageInput2messengerᚋgraphᚋmodelᚐReportMessageInput(ctx context.Context, v any) (model.ReportMessageInput, error) {
+	res, err := ec.unmarshalInputReportMessageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReportReason2messengerᚋstorageᚐReportReason(ctx context.Context, v any) (storage.ReportReason, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.ReportReason(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportReason2messengerᚋstorageᚐReportReason(ctx context.Context, sel ast.SelectionSet, v storage.ReportReason) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReportReason!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNReportUserInput2messengerᚋgraphᚋmodelᚐReportUserInput(ctx context.Context, v any) (model.ReportUserInput, error) {
+	res, err := ec.unmarshalInputReportUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSendMessageInput2messengerᚋgraphᚋmodelᚐSendMessageInput(ctx context.Context, v any) (model.SendMessageInput, error) {
@@ -18608,6 +19919,32 @@ func (ec *executionContext) marshalONode2messengerᚋidsᚐNode(ctx context.Cont
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOPrivacyAudience2ᚖmessengerᚋstorageᚐAudience(ctx context.Context, v any) (*storage.Audience, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.Audience(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPrivacyAudience2ᚖmessengerᚋstorageᚐAudience(ctx context.Context, sel ast.SelectionSet, v *storage.Audience) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalOPrivacySettings2ᚖmessengerᚋstorageᚐPrivacySettings(ctx context.Context, sel ast.SelectionSet, v *storage.PrivacySettings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PrivacySettings(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOSearchOrder2ᚖmessengerᚋgraphᚋmodelᚐSearchOrder(ctx context.Context, v any) (*model.SearchOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -18695,6 +20032,13 @@ func (ec *executionContext) marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx conte
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUserConnection2ᚖmessengerᚋgraphᚋmodelᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UserConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

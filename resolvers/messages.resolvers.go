@@ -38,7 +38,10 @@ func (r *messageResolver) Body(ctx context.Context, obj *storage.Message) (*stri
 
 func (r *messageResolver) ReadCount(ctx context.Context, obj *storage.Message) (int, error) {
 	c, err := loaders.For(ctx).Counts(ctx, *obj)
-	return c.Read, err
+	if err != nil {
+		return 0, err
+	}
+	return r.visibleReadCount(ctx, obj, c.Read)
 }
 
 func (r *messageResolver) DeliveredCount(ctx context.Context, obj *storage.Message) (int, error) {
@@ -47,11 +50,11 @@ func (r *messageResolver) DeliveredCount(ctx context.Context, obj *storage.Messa
 }
 
 func (r *messageResolver) Receipt(ctx context.Context, obj *storage.Message, userID string) (*chat.Receipt, error) {
-	uid, err := ids.DecodeAs(ids.User, userID)
+	me, uid, err := callerAnd(ctx, ids.User, userID)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := r.Chat.ReceiptOf(ctx, *obj, uid)
+	rc, err := r.Chat.ReceiptFor(ctx, me, *obj, uid)
 	return &rc, err
 }
 

@@ -164,7 +164,11 @@ func (r *Resolver) receipts(ctx context.Context, m *storage.Message, kind storag
 	if err != nil {
 		return nil, err
 	}
-	rs, more, err := r.Chat.Receipts(ctx, *m, kind, optInt(first), afterID)
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rs, more, err := r.Chat.ReceiptsFor(ctx, me, *m, kind, optInt(first), afterID)
 	if err != nil {
 		return nil, err
 	}

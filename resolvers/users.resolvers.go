@@ -72,7 +72,11 @@ func (r *userResolver) ID(ctx context.Context, obj *storage.User) (string, error
 }
 
 func (r *userResolver) Presence(ctx context.Context, obj *storage.User) (*model.Presence, error) {
-	online, seen := r.Chat.Presence(ctx, obj.ID)
+	me, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	online, seen := r.Chat.PresenceFor(ctx, me, obj.ID)
 	return &model.Presence{Online: online, LastSeenAt: seen}, nil
 }
 

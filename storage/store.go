@@ -21,6 +21,7 @@ type Store interface {
 	Cursors
 	Reactions
 	Listing
+	Privacy
 	MessageExtras
 
 	// Close flushes and releases the store.

@@ -166,8 +166,40 @@ type PresignedUpload struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// Changes to my privacy settings; omitted fields stay as they are.
+type PrivacyInput struct {
+	// Who sees my online status and last-seen time.
+	LastSeen *storage.Audience `json:"lastSeen,omitempty"`
+	// Send read receipts (and see others' in direct conversations).
+	ReadReceipts *bool `json:"readReceipts,omitempty"`
+	// Send typing indicators.
+	Typing *bool `json:"typing,omitempty"`
+	// Who may start a direct conversation with me: EVERYONE or CONTACTS (NOBODY is refused).
+	DirectConversations *storage.Audience `json:"directConversations,omitempty"`
+}
+
 // Reads. Everything except signUp/logIn needs a token.
 type Query struct {
+}
+
+// A report of a message; the message is copied as it is now, so a later edit or deletion does not erase it.
+type ReportMessageInput struct {
+	// The message reported (one I can see, not mine).
+	MessageID string `json:"messageId"`
+	// Why.
+	Reason storage.ReportReason `json:"reason"`
+	// Optional details for moderators, at most 1,000 characters.
+	Note *string `json:"note,omitempty"`
+}
+
+// A report of a user.
+type ReportUserInput struct {
+	// The user reported.
+	UserID string `json:"userId"`
+	// Why.
+	Reason storage.ReportReason `json:"reason"`
+	// Optional details for moderators, at most 1,000 characters.
+	Note *string `json:"note,omitempty"`
 }
 
 // A message to send.
