@@ -28,8 +28,8 @@ func (a *accountList) AccountExists(_ context.Context, id string) (bool, error) 
 
 func TestTokensOfUsersWithoutAnAccountAreRefused(t *testing.T) {
 	tk := newTokens(t, time.Now)
-	ghost, _, _ := tk.Issue("ghost")
-	alice, _, _ := tk.Issue("alice")
+	ghost, _, _ := tk.Issue("ghost", "s-ghost")
+	alice, _, _ := tk.Issue("alice", "s-alice")
 	if _, _, err := tk.Verify(ghost); err != nil {
 		t.Fatalf("before RequireAccounts, signatures alone decide: %v", err)
 	}
@@ -60,7 +60,7 @@ func TestTokensOfUsersWithoutAnAccountAreRefused(t *testing.T) {
 func TestTokensAreRefusedWhenAccountsCannotBeChecked(t *testing.T) {
 	tk := newTokens(t, time.Now)
 	tk.RequireAccounts(&accountList{ids: map[string]bool{"bob": true}, down: true})
-	bob, _, _ := tk.Issue("bob")
+	bob, _, _ := tk.Issue("bob", "s-bob")
 	if _, _, err := tk.VerifyContext(context.Background(), bob); !errors.Is(err, ErrAccountsUnavailable) {
 		t.Fatalf("lookup failed: %v, want ErrAccountsUnavailable", err)
 	}

@@ -32,7 +32,7 @@ func newTokens(t *testing.T, now func() time.Time) *Tokens {
 func TestTokensRefuseExpiredForgedAndAlgNone(t *testing.T) {
 	clock := time.Now()
 	tk := newTokens(t, func() time.Time { return clock })
-	tok, _, err := tk.Issue("u1")
+	tok, _, err := tk.Issue("u1", "s-u1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,8 @@ type Around struct {
 // /context). Its edges' cursors continue both ways with History's
 // before/after, and HasPrevious/HasNext say whether anything is there.
 // A message of another conversation, or one I may not see, is NOT_FOUND.
-// Two store reads, however large the page.
+// Thread replies are left out unless a.IncludeThreadReplies, as in
+// History (a thread reply centred on is then skipped: open its thread).
 func (s *Service) HistoryAround(ctx context.Context, me, conversationID string, at Around, a HistoryArgs) (MessagePage, error) {
 	var page MessagePage
 	if a.After != nil || a.Before != nil || a.Last != nil {
@@ -54,11 +55,11 @@ func (s *Service) HistoryAround(ctx context.Context, me, conversationID string, 
 	if seq <= mem.JoinedSeq || seq > c.LastSeq {
 		return page, notFound("message")
 	}
-	older, err := s.store.ListMessages(ctx, conversationID, me, mem.JoinedSeq, seq, n+1, true)
+	older, err := s.listHistory(ctx, conversationID, me, mem.JoinedSeq, seq, n+1, true, a.IncludeThreadReplies)
 	if err != nil {
 		return page, fmt.Errorf("chat: list messages: %w", err)
 	}
-	newer, err := s.store.ListMessages(ctx, conversationID, me, seq-1, 0, n+1, false)
+	newer, err := s.listHistory(ctx, conversationID, me, seq-1, 0, n+1, false, a.IncludeThreadReplies)
 	if err != nil {
 		return page, fmt.Errorf("chat: list messages: %w", err)
 	}

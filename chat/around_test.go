@@ -9,13 +9,7 @@ import (
 	"messenger/fault"
 )
 
-func seqsOf(p chat.MessagePage) []int64 {
-	out := make([]int64, len(p.Messages))
-	for i, m := range p.Messages {
-		out[i] = m.Seq
-	}
-	return out
-}
+func pageSeqs(p chat.MessagePage) []int64 { return seqsOf(p.Messages) }
 
 func intp(n int) *int { return &n }
 
@@ -54,7 +48,7 @@ func TestAPageAroundAMessageIsCentredAndContinuesBothWays(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := seqsOf(p)
+			got := pageSeqs(p)
 			if len(got) == 0 || got[0] != tc.from || got[len(got)-1] != tc.to || int64(len(got)) != tc.to-tc.from+1 {
 				t.Fatalf("seqs %v; want %d..%d", got, tc.from, tc.to)
 			}
@@ -67,11 +61,11 @@ func TestAPageAroundAMessageIsCentredAndContinuesBothWays(t *testing.T) {
 	p, _ := e.chat.HistoryAround(ctx, b, c.ID, chat.Around{Seq: 15}, chat.HistoryArgs{First: intp(10)})
 	before, after := chat.MessageCursor(p.Messages[0].Seq), chat.MessageCursor(p.Messages[len(p.Messages)-1].Seq)
 	older, err := e.chat.History(ctx, b, c.ID, chat.HistoryArgs{Last: intp(5), Before: &before})
-	if got := seqsOf(older); err != nil || len(got) != 5 || got[0] != 5 || got[4] != 9 || !older.HasPrevious {
+	if got := pageSeqs(older); err != nil || len(got) != 5 || got[0] != 5 || got[4] != 9 || !older.HasPrevious {
 		t.Fatalf("before the page: %v %v", got, err)
 	}
 	newer, err := e.chat.History(ctx, b, c.ID, chat.HistoryArgs{First: intp(5), After: &after})
-	if got := seqsOf(newer); err != nil || len(got) != 5 || got[0] != 20 || got[4] != 24 || !newer.HasNext {
+	if got := pageSeqs(newer); err != nil || len(got) != 5 || got[0] != 20 || got[4] != 24 || !newer.HasNext {
 		t.Fatalf("after the page: %v %v", got, err)
 	}
 }

@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +16,9 @@ import (
 type ConversationArgs struct {
 	First, Last   *int
 	After, Before *string
+	// Filter narrows the list (see ConversationFilter); the zero filter is
+	// every conversation.
+	Filter ConversationFilter
 }
 
 // ConversationPage is one page of my conversations, most recently active
@@ -36,7 +38,8 @@ func ConversationCursor(c storage.Conversation) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.LastActivityAt.UnixNano(), 10) + ":" + c.ID))
 }
 
-// Conversations pages my conversations, most recently active first, as
+// Conversations pages my conversations, pinned first (most recently
+// pinned on top), then most recently active first, narrowed by a.Filter, as
 // Relay's cursor connections specify: `after` and `before` bound the list,
 // then `first` takes from its start or `last` from its end (20 from the
 // start when neither is given). Both page flags are exact. It reads all my
@@ -64,19 +67,18 @@ func (s *Service) Conversations(ctx context.Context, me string, a ConversationAr
 	if err != nil {
 		return page, err
 	}
-	ids, err := s.store.UserConversationIDs(ctx, me)
+	listed, err := s.listed(ctx, me, a.Filter)
 	if err != nil {
-		return page, fmt.Errorf("chat: list conversations: %w", err)
+		return page, err
 	}
-	byID, err := s.store.Conversations(ctx, ids)
-	if err != nil {
-		return page, fmt.Errorf("chat: load conversations: %w", err)
-	}
-	all := make([]storage.Conversation, 0, len(byID))
-	for _, c := range byID {
-		all = append(all, c)
+	// Pinned conversations come first: they sort by a key above every
+	// activity time (listed), which their cursors carry.
+	all := make([]storage.Conversation, len(listed))
+	for i, l := range listed {
+		all[i] = l.key
 	}
 	sort.Slice(all, func(i, j int) bool { return moreRecent(all[i], all[j]) })
+	sort.Slice(listed, func(i, j int) bool { return moreRecent(listed[i].key, listed[j].key) })
 	lo, hi := 0, len(all)
 	if after != nil {
 		lo = sort.Search(len(all), func(i int) bool { return moreRecent(*after, all[i]) })
@@ -89,11 +91,11 @@ func (s *Service) Conversations(ctx context.Context, me string, a ConversationAr
 	if a.Last != nil || (a.Before != nil && a.First == nil) {
 		start, end = max(lo, hi-n), hi
 	}
-	page.Conversations = all[start:end]
-	page.HasPrevious, page.HasNext = start > 0, end < len(all)
-	for _, c := range page.Conversations {
-		page.Cursors = append(page.Cursors, ConversationCursor(c))
+	for _, l := range listed[start:end] {
+		page.Conversations = append(page.Conversations, l.c)
+		page.Cursors = append(page.Cursors, ConversationCursor(l.key))
 	}
+	page.HasPrevious, page.HasNext = start > 0, end < len(all)
 	return page, nil
 }
 

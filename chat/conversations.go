@@ -147,6 +147,9 @@ func (s *Service) AddMembers(ctx context.Context, me, conversationID string, use
 	if err := s.mustExist(ctx, userIDs); err != nil {
 		return c, err
 	}
+	if err := s.refuseBanned(ctx, conversationID, userIDs); err != nil {
+		return c, err
+	}
 	members := make([]storage.Member, len(userIDs))
 	for i, id := range userIDs {
 		members[i] = storage.Member{UserID: id, Role: storage.RoleMember}
@@ -154,6 +157,9 @@ func (s *Service) AddMembers(ctx context.Context, me, conversationID string, use
 	added, err := s.store.AddMembers(ctx, conversationID, members, s.now())
 	if err != nil {
 		return c, fmt.Errorf("chat: add members: %w", err)
+	}
+	if err := s.refuseBannedAfterAdd(ctx, conversationID, added); err != nil {
+		return c, err
 	}
 	if c, err = s.conversation(ctx, conversationID); err != nil {
 		return c, err
@@ -195,7 +201,11 @@ func (s *Service) RemoveMember(ctx context.Context, me, conversationID, userID s
 	if target.Role == storage.RoleOwner || (target.Role == storage.RoleAdmin && mine.Role != storage.RoleOwner) {
 		return c, forbidden("you may not remove this member")
 	}
-	return c, s.leave(ctx, conversationID, userID, me)
+	if err := s.leave(ctx, conversationID, userID, me); err != nil {
+		return c, err
+	}
+	s.logModeration(ctx, storage.ModerationEntry{ConversationID: conversationID, ActorID: me, Action: ActionRemoveMember, TargetUserID: userID})
+	return c, nil
 }
 
 // Leave ends my membership of a group.
@@ -320,6 +330,7 @@ func (s *Service) SetRole(ctx context.Context, me, conversationID, userID string
 	if err := s.store.SetRole(ctx, conversationID, userID, role); err != nil {
 		return c, notFound("member")
 	}
+	s.logModeration(ctx, storage.ModerationEntry{ConversationID: conversationID, ActorID: me, Action: ActionSetRole, TargetUserID: userID, Detail: string(role)})
 	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
 		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
 	}

@@ -39,6 +39,8 @@ type (
 		Cursor       string                `json:"-"`
 		Ephemeral    bool                  `json:"-"`
 		Conversation *storage.Conversation `json:"conversation"`
+		// Changed names the fields an update changed (empty: not said).
+		Changed []string `json:"changed,omitempty"`
 	}
 	// MessageUpdated: a message was edited.
 	MessageUpdated struct {
@@ -54,6 +56,9 @@ type (
 		MessageID      string `json:"messageId"`
 		Seq            int64  `json:"seq"`
 		ForEveryone    bool   `json:"forEveryone"`
+		// DeletedByID is the moderator who deleted someone else's message
+		// for everyone ("" for a sender's recall or a hide).
+		DeletedByID string `json:"deletedById,omitempty"`
 	}
 	// ReactionUpdated: a reaction was added or removed.
 	ReactionUpdated struct {

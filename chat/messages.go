@@ -20,13 +20,26 @@ import (
 // before its event reaches anyone: a message is delivered whole or not at
 // all.
 func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID, body string, attachments ...string) (storage.Message, error) {
+	return s.send(ctx, me, conversationID, clientMessageID, body, SendRefs{}, attachments)
+}
+
+// send is Send with refs (SendWith, threads.go).
+func (s *Service) send(ctx context.Context, me, conversationID, clientMessageID, body string, sendRefs SendRefs, attachments []string) (storage.Message, error) {
 	if err := textrules.ClientMessageID(clientMessageID); err != nil {
 		return storage.Message{}, badInput("clientMessageId", "clientMessageId "+err.Error())
 	}
 	if err := s.validBody(body); err != nil {
 		return storage.Message{}, err
 	}
-	if _, err := s.member(ctx, conversationID, me); err != nil {
+	mem, err := s.member(ctx, conversationID, me)
+	if err != nil {
+		return storage.Message{}, err
+	}
+	refs, err := s.resolveRefs(ctx, mem, sendRefs)
+	if err != nil {
+		return storage.Message{}, err
+	}
+	if err := s.checkPosting(ctx, mem); err != nil {
 		return storage.Message{}, err
 	}
 	if err := s.mayMessageIn(ctx, me, conversationID); err != nil {
@@ -37,7 +50,7 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 		return storage.Message{}, err
 	}
 	m, created, err := s.store.AppendMessage(ctx, storage.Message{
-		ConversationID: conversationID, SenderID: me, ClientMessageID: clientMessageID, Body: body, SentAt: s.now(),
+		ConversationID: conversationID, SenderID: me, ClientMessageID: clientMessageID, Body: body, SentAt: s.now(), MessageRefs: refs,
 	})
 	if err != nil {
 		return m, fmt.Errorf("chat: append message: %w", err)
@@ -58,6 +71,8 @@ func (s *Service) Send(ctx context.Context, me, conversationID, clientMessageID,
 	// (created=false) leaves an unconfirmed original to them too.
 	if created {
 		s.fanOut(ctx, m)
+		s.threadSent(ctx, m)
+		s.draftSent(ctx, me, conversationID)
 	}
 	return m, nil
 }
@@ -123,6 +138,9 @@ type MessagePage struct {
 type HistoryArgs struct {
 	First, Last   *int
 	After, Before *string
+	// IncludeThreadReplies keeps thread replies in the page (History
+	// leaves them out by default; see threads.go).
+	IncludeThreadReplies bool
 }
 
 // History pages a conversation's messages as I see them: only those sent
@@ -162,7 +180,7 @@ func (s *Service) History(ctx context.Context, me, conversationID string, a Hist
 	if n == 0 {
 		return page, nil
 	}
-	msgs, err := s.store.ListMessages(ctx, conversationID, me, afterSeq, beforeSeq, n+1, !forward)
+	msgs, err := s.listHistory(ctx, conversationID, me, afterSeq, beforeSeq, n+1, !forward, a.IncludeThreadReplies)
 	if err != nil {
 		return page, fmt.Errorf("chat: list messages: %w", err)
 	}
@@ -234,15 +252,17 @@ func (s *Service) Delete(ctx context.Context, me, messageID string, forEveryone 
 			return m, fmt.Errorf("chat: hide message: %w", err)
 		}
 		s.indexHidden(m.ConversationID, m.Seq, me)
+		s.dropMyMention(ctx, me, m)
 		s.emit(ctx, []string{me}, ev)
 		return m, nil
 	}
 	if m.SenderID != me {
-		return m, forbidden("only the sender may delete a message for everyone")
+		return s.moderatorDelete(ctx, me, m, ev) // moderation.go
 	}
 	if m, err = s.recall(ctx, me, messageID, ev); err != nil {
 		return m, err
 	}
+	s.dropMentions(ctx, m)
 	// Outside the message's lock: deleting the files' bytes may be slow.
 	if a := s.attachmentsPort(); a != nil {
 		if err := a.DropAttachments(ctx, m); err != nil {
@@ -278,5 +298,6 @@ func (s *Service) recall(ctx context.Context, me, messageID string, ev *MessageD
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
 		s.emit(ctx, ids, ev)
 	}
+	s.notifyRecalled(m)
 	return m, nil
 }

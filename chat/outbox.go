@@ -40,6 +40,10 @@ func (s *Service) confirmFanOut(m storage.Message) {
 	s.goBackground(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		if err := s.notifyCreated(ctx, m); err != nil {
+			s.cfg.Logger.Warn("push not queued; the outbox will replay the message", "message", m.ID, "err", err)
+			return
+		}
 		if err := s.store.FanOutDone(ctx, storage.PendingFanOutOf(m)); err != nil {
 			s.cfg.Logger.Warn("fan-out confirmation failed; the outbox will replay it", "message", m.ID, "err", err)
 		}
@@ -65,6 +69,9 @@ func (s *Service) sweepLoop(stop <-chan struct{}) {
 			}
 		}()
 		n, err := s.SweepFanOuts(ctx)
+		if _, derr := s.ResumeDeletions(ctx); derr != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("deletion sweep failed", "err", derr)
+		}
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("fan-out sweep failed", "replayed", n, "err", err)
@@ -89,9 +96,9 @@ func (s *Service) SweepFanOuts(ctx context.Context) (int, error) {
 	var skipped error
 	for _, p := range pending {
 		err := s.replay(ctx, p)
-		if errors.Is(err, errNotWhole) {
-			// This message's attachments cannot be bound now: it stays
-			// pending, and the others go on.
+		if errors.Is(err, errNotWhole) || errors.Is(err, errNotNotified) {
+			// This message's attachments cannot be bound now, or the
+			// Notifier cannot take it: it stays pending, and the others go on.
 			skipped = cmp.Or(skipped, err)
 			continue
 		}
@@ -102,6 +109,10 @@ func (s *Service) SweepFanOuts(ctx context.Context) (int, error) {
 	}
 	return done, skipped
 }
+
+// errNotNotified marks a replay whose Notifier call failed (the push
+// queue is down): the message stays pending for a later sweep.
+var errNotNotified = errors.New("notifier unavailable")
 
 // errNotWhole marks a replay refused because the message's attachments
 // could not be bound (see Attachments.BindAttachments).
@@ -161,6 +172,9 @@ func (s *Service) replay(ctx context.Context, p storage.PendingFanOut) error {
 		return err
 	}
 	s.turns.Done(ctx, m.ConversationID, m.Seq)
+	if err := s.notifyCreated(ctx, m); err != nil {
+		return fmt.Errorf("chat: replay %s: %w: %w", id, errNotNotified, err)
+	}
 	if err := s.store.FanOutDone(ctx, p); err != nil {
 		return fmt.Errorf("chat: replay %s: confirm: %w", id, err)
 	}

@@ -41,6 +41,7 @@ func (s *Service) advance(ctx context.Context, me, conversationID string, seq in
 	now := s.now()
 	kinds := []storage.CursorKind{kind}
 	if kind == storage.Read {
+		s.clearUnreadMark(ctx, me, conversationID, seq)
 		kinds = []storage.CursorKind{storage.Delivered, storage.Read}
 	}
 	for _, k := range kinds {
@@ -54,6 +55,9 @@ func (s *Service) advance(ctx context.Context, me, conversationID string, seq in
 		}
 		if !moved {
 			continue
+		}
+		if k == storage.Read {
+			s.mentionsRead(ctx, me, conversationID, seq)
 		}
 		to, err := s.cursorAudience(ctx, conversationID, me, old, seq)
 		if err != nil {

@@ -299,7 +299,7 @@ func (s *Service) SearchUsers(ctx context.Context, me, query string, first int, 
 		delete(us, b.BlockedID)
 	}
 	for i, id := range res.IDs {
-		if u, ok := us[id]; ok {
+		if u, ok := us[id]; ok && u.DeletedAt.IsZero() { // a deleted account is not found
 			page.Users = append(page.Users, u)
 			page.Cursors = append(page.Cursors, res.Cursors[i])
 		}

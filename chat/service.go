@@ -18,6 +18,8 @@ import (
 	"messenger/presence/mempresence"
 	"messenger/realtime"
 	"messenger/realtime/memturns"
+	"messenger/revocation"
+	"messenger/revocation/memrevocation"
 	"messenger/search"
 	"messenger/storage"
 )
@@ -82,6 +84,20 @@ type Config struct {
 	// default): a takeover of an append still running can give some
 	// members that message twice, the second copy out of order.
 	FanOutPatience time.Duration
+	// Notifier hears about new and recalled messages, for push
+	// notifications (see Notifier). Nil: nobody is notified.
+	Notifier Notifier
+	// Revocations tells every instance that sessions ended (default: this
+	// process only, memrevocation; a fleet shares redisrevocation).
+	Revocations revocation.Bus
+	// SessionEndListener, when set, is told of every session that ends on
+	// this instance (push unregisters its devices).
+	SessionEndListener SessionEndListener
+	// PostingRulesTTL is how long this instance reuses a group's posting
+	// rules (slow mode, announcement-only) read for a send (default 1 s;
+	// negative: read them on every send). A change made on this instance
+	// applies at once; one made on another applies here within the TTL.
+	PostingRulesTTL time.Duration
 }
 
 // Service is the domain: every rule of the product lives behind its methods.
@@ -96,11 +112,16 @@ type Service struct {
 	messages messageLocks
 	decoded  decodeCache
 	kinds    kindCache
+	rules    rulesCache // postingrules.go
 	// attachments is the plugged-in Attachments port (UseAttachments).
 	attachments atomic.Pointer[Attachments]
+	// avatars is the plugged-in Avatars port (UseAvatars).
+	avatars atomic.Pointer[Avatars]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
 	stopSweep, swept chan struct{}
-	closeOnce        sync.Once
+	// stopRevocations ends this instance's subscription to Revocations.
+	stopRevocations func()
+	closeOnce       sync.Once
 	// background counts goroutines that outlive a request (subscriptions and
 	// their presence announcements); Close waits for them so they never
 	// touch a closed store. Not a WaitGroup: work may start while Close waits.
@@ -117,6 +138,7 @@ type Service struct {
 // and the log, so nothing touches a closed store.
 func (s *Service) Close() {
 	s.closeOnce.Do(func() {
+		s.stopRevocations()
 		close(s.stopSweep)
 		<-s.swept
 	})
@@ -197,11 +219,23 @@ func New(cfg Config) (*Service, error) {
 	if cfg.FanOutPatience <= 0 {
 		cfg.FanOutPatience = 2 * time.Second
 	}
+	if cfg.Revocations == nil {
+		cfg.Revocations = memrevocation.New()
+	}
+	if cfg.PostingRulesTTL == 0 {
+		cfg.PostingRulesTTL = time.Second
+	}
 	s := &Service{
 		cfg: cfg, store: cfg.Store, log: cfg.Log, turns: cfg.Turns, presence: &presenceState{tracker: cfg.Presence},
 		stopSweep: make(chan struct{}), swept: make(chan struct{}),
 	}
 	cfg.Tokens.RequireAccounts(s)
+	cfg.Tokens.RequireSessions(s)
+	s.stopRevocations = cfg.Revocations.Subscribe(func(e revocation.Ended) {
+		for _, id := range e.SessionIDs {
+			cfg.Tokens.Revoke(id)
+		}
+	})
 	go func() {
 		defer close(s.swept)
 		if cfg.FanOutSweep > 0 {
@@ -255,9 +289,14 @@ func (s *Service) Conversation(ctx context.Context, me, id string) (storage.Conv
 	return s.conversation(ctx, id)
 }
 
-// Membership returns the caller's membership of a conversation.
+// Membership returns the caller's membership of a conversation, with the
+// read cursor as they see it (an unread mark moves it back: MarkUnread).
 func (s *Service) Membership(ctx context.Context, me, conversationID string) (storage.Member, error) {
-	return s.member(ctx, conversationID, me)
+	m, err := s.member(ctx, conversationID, me)
+	if err != nil {
+		return m, err
+	}
+	return s.readMark(ctx, m)
 }
 
 // MemberCount counts a conversation's current members.

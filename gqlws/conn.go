@@ -65,6 +65,9 @@ type conn struct {
 	initT   *time.Timer
 	expiryT *time.Timer
 	drainT  *time.Timer
+	// onFinish undoes Config.OnAck's registration; called once the socket
+	// has finished.
+	onFinish func()
 
 	// The reader's state: one reader at a time, serialised by rmu (which
 	// also orders one reader's writes before the next reader's reads).
@@ -316,7 +319,12 @@ func (c *conn) finish() {
 		}
 	}
 	c.initT, c.expiryT, c.drainT = nil, nil, nil
+	release := c.onFinish
+	c.onFinish = nil
 	c.timerMu.Unlock()
+	if release != nil {
+		release()
+	}
 	if p := c.t.poller(); p != nil {
 		p.forget(c)
 	}

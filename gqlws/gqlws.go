@@ -167,6 +167,13 @@ type Config struct {
 	// observe results do not see those), with the operation's context and
 	// the value taken off the subscription's channel in its place.
 	OnReuse func(ctx context.Context, value any)
+	// OnAck, when set, is called once a connection_init was accepted,
+	// with the context Init returned and a function that closes the
+	// socket with a code and a reason (safe to call from any goroutine,
+	// any number of times). The function OnAck returns is called once
+	// when the socket has finished. The server uses it to close the
+	// sockets of a session that ended (4403).
+	OnAck func(ctx context.Context, close func(code int, reason string)) (release func())
 	// OnStreamEnd maps a failed stream's reason to what the client is told.
 	// Default: close with 4500.
 	OnStreamEnd func(err error) StreamEnd

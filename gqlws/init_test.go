@@ -37,3 +37,32 @@ func TestRefusedInitClosesWithTheCodeInitChose(t *testing.T) {
 		})
 	}
 }
+
+// OnAck hands the server a way to close an accepted socket (a session that
+// ended elsewhere), and the socket's end releases what OnAck registered.
+func TestOnAckClosesTheSocketAndReleasesOnFinish(t *testing.T) {
+	both(t, func(t *testing.T, poll bool) {
+		closers := make(chan func(int, string), 1)
+		released := make(chan struct{})
+		addr, _ := start(t, poll, Config{OnAck: func(_ context.Context, closeFn func(int, string)) func() {
+			closers <- closeFn
+			return func() { close(released) }
+		}}, newExecutor(false, 0, nil))
+		c := dial(t, addr, nil)
+		c.write(text(initMsg))
+		if m := c.next(); m.Type != "connection_ack" {
+			t.Fatalf("got %+v, want connection_ack", m)
+		}
+		closeFn := <-closers
+		closeFn(CloseForbidden, "Forbidden: session ended")
+		closeFn(CloseForbidden, "again") // a second call changes nothing
+		if code, reason := c.closed(); code != CloseForbidden || reason != "Forbidden: session ended" {
+			t.Fatalf("closed with %d %q", code, reason)
+		}
+		select {
+		case <-released:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the socket finished without releasing OnAck's registration")
+		}
+	})
+}

@@ -153,6 +153,17 @@ func (c *conn) init(p map[string]any) {
 		c.expiryT = time.AfterFunc(time.Until(expires), func() { c.close(CloseForbidden, "Forbidden: credentials expired") })
 	}
 	c.timerMu.Unlock()
+	if on := c.t.cfg.OnAck; on != nil {
+		release := on(ctx, c.close)
+		c.timerMu.Lock()
+		if c.finished.Load() { // finished meanwhile: nothing will call it
+			c.timerMu.Unlock()
+			release()
+		} else {
+			c.onFinish = release
+			c.timerMu.Unlock()
+		}
+	}
 	c.state.Store(stateAcked)
 	c.send(nil, msgAck)
 }

@@ -11,7 +11,9 @@ import (
 	"messenger/chat"
 	"messenger/graph/model"
 	"messenger/ids"
+	"messenger/lifecycle"
 	"messenger/media"
+	"messenger/push"
 	"messenger/storage"
 	"strconv"
 	"sync/atomic"
@@ -34,16 +36,28 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Attachment() AttachmentResolver
+	Avatar() AvatarResolver
+	AvatarThumbnail() AvatarThumbnailResolver
+	BannedMember() BannedMemberResolver
 	Conversation() ConversationResolver
+	ConversationDeleted() ConversationDeletedResolver
 	DeliveryCursorMoved() DeliveryCursorMovedResolver
+	Device() DeviceResolver
+	DraftUpdated() DraftUpdatedResolver
 	ForwardedFrom() ForwardedFromResolver
+	InviteJoinResult() InviteJoinResultResolver
+	InviteLink() InviteLinkResolver
+	JoinRequest() JoinRequestResolver
 	MemberEdge() MemberEdgeResolver
 	MemberJoined() MemberJoinedResolver
 	MemberLeft() MemberLeftResolver
+	Membership() MembershipResolver
 	Message() MessageResolver
+	MessageAdded() MessageAddedResolver
 	MessageDeleted() MessageDeletedResolver
 	MessagePinned() MessagePinnedResolver
 	MessageUnpinned() MessageUnpinnedResolver
+	ModerationLogEntry() ModerationLogEntryResolver
 	Mutation() MutationResolver
 	PresenceUpdated() PresenceUpdatedResolver
 	PrivacySettings() PrivacySettingsResolver
@@ -59,10 +73,13 @@ type ResolverRoot interface {
 	StoryReaction() StoryReactionResolver
 	StoryReactionCount() StoryReactionCountResolver
 	Subscription() SubscriptionResolver
+	ThreadSummary() ThreadSummaryResolver
+	ThreadUpdated() ThreadUpdatedResolver
 	TypingUpdated() TypingUpdatedResolver
 	UploadedFile() UploadedFileResolver
 	User() UserResolver
 	UserAt() UserAtResolver
+	UserUpdated() UserUpdatedResolver
 }
 
 type DirectiveRoot struct {
@@ -80,30 +97,75 @@ type ComplexityRoot struct {
 	}
 
 	AuthPayload struct {
-		Token func(childComplexity int) int
-		User  func(childComplexity int) int
+		Device                func(childComplexity int) int
+		ExpiresAt             func(childComplexity int) int
+		RefreshToken          func(childComplexity int) int
+		RefreshTokenExpiresAt func(childComplexity int) int
+		Token                 func(childComplexity int) int
+		User                  func(childComplexity int) int
+	}
+
+	Avatar struct {
+		Height     func(childComplexity int) int
+		Thumbnails func(childComplexity int) int
+		URL        func(childComplexity int) int
+		Width      func(childComplexity int) int
+	}
+
+	AvatarThumbnail struct {
+		Height func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
+	}
+
+	BannedMember struct {
+		BannedAt func(childComplexity int) int
+		BannedBy func(childComplexity int) int
+		Until    func(childComplexity int) int
+		User     func(childComplexity int) int
 	}
 
 	Conversation struct {
-		CreatedAt      func(childComplexity int) int
-		FirstUnreadSeq func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Kind           func(childComplexity int) int
-		LastActivityAt func(childComplexity int) int
-		LastMessage    func(childComplexity int) int
-		LastSeq        func(childComplexity int) int
-		MemberCount    func(childComplexity int) int
-		Members        func(childComplexity int, first *int, after *string) int
-		MyReadSeq      func(childComplexity int) int
-		MyRole         func(childComplexity int) int
-		PinnedMessages func(childComplexity int) int
-		Title          func(childComplexity int) int
-		UnreadCount    func(childComplexity int) int
+		AnnouncementOnly   func(childComplexity int) int
+		Avatar             func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Description        func(childComplexity int) int
+		Draft              func(childComplexity int) int
+		FirstUnreadSeq     func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		LastActivityAt     func(childComplexity int) int
+		LastMessage        func(childComplexity int) int
+		LastSeq            func(childComplexity int) int
+		MemberCount        func(childComplexity int) int
+		Members            func(childComplexity int, first *int, after *string) int
+		Membership         func(childComplexity int) int
+		MyReadSeq          func(childComplexity int) int
+		MyRole             func(childComplexity int) int
+		PinnedMessages     func(childComplexity int) int
+		SlowModeSeconds    func(childComplexity int) int
+		Title              func(childComplexity int) int
+		UnreadCount        func(childComplexity int) int
+		UnreadMentionCount func(childComplexity int) int
 	}
 
 	ConversationConnection struct {
 		Edges    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
+	}
+
+	ConversationCounts struct {
+		All      func(childComplexity int) int
+		Archived func(childComplexity int) int
+		Pinned   func(childComplexity int) int
+		Unread   func(childComplexity int) int
+	}
+
+	ConversationDeleted struct {
+		By             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Cursor         func(childComplexity int) int
+		Ephemeral      func(childComplexity int) int
 	}
 
 	ConversationEdge struct {
@@ -112,9 +174,25 @@ type ComplexityRoot struct {
 	}
 
 	ConversationUpdated struct {
+		Changed      func(childComplexity int) int
 		Conversation func(childComplexity int) int
 		Cursor       func(childComplexity int) int
 		Ephemeral    func(childComplexity int) int
+	}
+
+	DataExport struct {
+		ExpiresAt    func(childComplexity int) int
+		FinishedAt   func(childComplexity int) int
+		ID           func(childComplexity int) int
+		RequestedAt  func(childComplexity int) int
+		Status       func(childComplexity int) int
+		URL          func(childComplexity int) int
+		URLExpiresAt func(childComplexity int) int
+	}
+
+	DeleteAccountPayload struct {
+		DeletedAt          func(childComplexity int) int
+		UsernameReleasedAt func(childComplexity int) int
 	}
 
 	DeliveryCursorMoved struct {
@@ -126,6 +204,26 @@ type ComplexityRoot struct {
 		User           func(childComplexity int) int
 	}
 
+	Device struct {
+		AppID     func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Locale    func(childComplexity int) int
+		Platform  func(childComplexity int) int
+	}
+
+	Draft struct {
+		Body      func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+	}
+
+	DraftUpdated struct {
+		Conversation func(childComplexity int) int
+		Cursor       func(childComplexity int) int
+		Draft        func(childComplexity int) int
+		Ephemeral    func(childComplexity int) int
+	}
+
 	FormField struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -134,6 +232,34 @@ type ComplexityRoot struct {
 	ForwardedFrom struct {
 		ForwardedAt func(childComplexity int) int
 		Sender      func(childComplexity int) int
+	}
+
+	InviteJoinResult struct {
+		Conversation func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	InviteLink struct {
+		Code            func(childComplexity int) int
+		Conversation    func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		CreatedBy       func(childComplexity int) int
+		ExpiresAt       func(childComplexity int) int
+		MaxUses         func(childComplexity int) int
+		RequireApproval func(childComplexity int) int
+		RevokedAt       func(childComplexity int) int
+		Uses            func(childComplexity int) int
+	}
+
+	InvitePreview struct {
+		MemberCount     func(childComplexity int) int
+		RequireApproval func(childComplexity int) int
+		Title           func(childComplexity int) int
+	}
+
+	JoinRequest struct {
+		RequestedAt func(childComplexity int) int
+		User        func(childComplexity int) int
 	}
 
 	MemberConnection struct {
@@ -164,31 +290,57 @@ type ComplexityRoot struct {
 		User           func(childComplexity int) int
 	}
 
+	Membership struct {
+		Archived          func(childComplexity int) int
+		Conversation      func(childComplexity int) int
+		MarkedUnread      func(childComplexity int) int
+		Muted             func(childComplexity int) int
+		MutedUntil        func(childComplexity int) int
+		NotificationLevel func(childComplexity int) int
+		Pinned            func(childComplexity int) int
+		PinnedAt          func(childComplexity int) int
+	}
+
+	MembershipUpdated struct {
+		Cursor     func(childComplexity int) int
+		Ephemeral  func(childComplexity int) int
+		Membership func(childComplexity int) int
+	}
+
 	Message struct {
 		Attachments     func(childComplexity int) int
 		Body            func(childComplexity int) int
 		ClientMessageID func(childComplexity int) int
 		Conversation    func(childComplexity int) int
 		DeletedAt       func(childComplexity int) int
+		DeletedBy       func(childComplexity int) int
 		DeliveredCount  func(childComplexity int) int
 		DeliveredTo     func(childComplexity int, first *int, after *string) int
 		EditedAt        func(childComplexity int) int
 		Edits           func(childComplexity int, first *int, after *string) int
 		ForwardedFrom   func(childComplexity int) int
 		ID              func(childComplexity int) int
+		MentionAll      func(childComplexity int) int
+		Mentions        func(childComplexity int) int
+		MentionsMe      func(childComplexity int) int
 		Reactions       func(childComplexity int) int
 		ReadBy          func(childComplexity int, first *int, after *string) int
 		ReadCount       func(childComplexity int) int
 		Receipt         func(childComplexity int, userID string) int
+		ReplyTo         func(childComplexity int) int
 		Sender          func(childComplexity int) int
 		SentAt          func(childComplexity int) int
 		Seq             func(childComplexity int) int
+		Thread          func(childComplexity int) int
+		ThreadRootID    func(childComplexity int) int
 	}
 
 	MessageAdded struct {
-		Cursor    func(childComplexity int) int
-		Ephemeral func(childComplexity int) int
-		Message   func(childComplexity int) int
+		Cursor       func(childComplexity int) int
+		Ephemeral    func(childComplexity int) int
+		MentionsMe   func(childComplexity int) int
+		Message      func(childComplexity int) int
+		ThreadRootID func(childComplexity int) int
 	}
 
 	MessageConnection struct {
@@ -200,6 +352,7 @@ type ComplexityRoot struct {
 		Conversation   func(childComplexity int) int
 		ConversationID func(childComplexity int) int
 		Cursor         func(childComplexity int) int
+		DeletedBy      func(childComplexity int) int
 		Ephemeral      func(childComplexity int) int
 		ForEveryone    func(childComplexity int) int
 		Message        func(childComplexity int) int
@@ -270,39 +423,96 @@ type ComplexityRoot struct {
 		Message   func(childComplexity int) int
 	}
 
+	ModerationLogConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ModerationLogEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ModerationLogEntry struct {
+		Action     func(childComplexity int) int
+		Actor      func(childComplexity int) int
+		At         func(childComplexity int) int
+		Detail     func(childComplexity int) int
+		MessageID  func(childComplexity int) int
+		TargetUser func(childComplexity int) int
+	}
+
 	Mutation struct {
-		AddMembers               func(childComplexity int, conversationID string, userIds []string) int
-		AddReaction              func(childComplexity int, messageID string, emoji string) int
-		BlockUser                func(childComplexity int, userID string) int
-		ConfirmUpload            func(childComplexity int, id string) int
-		CreateDirectConversation func(childComplexity int, userID string) int
-		CreateGroup              func(childComplexity int, input model.CreateGroupInput) int
-		CreateUpload             func(childComplexity int, input model.CreateUploadInput) int
-		DeleteMessage            func(childComplexity int, messageID string, forEveryone bool) int
-		DeleteStory              func(childComplexity int, id string) int
-		EditMessage              func(childComplexity int, messageID string, body string) int
-		ForwardMessage           func(childComplexity int, messageID string, toConversationIds []string, clientMessageID string) int
-		LeaveConversation        func(childComplexity int, conversationID string) int
-		LogIn                    func(childComplexity int, input model.LogInInput) int
-		MarkDelivered            func(childComplexity int, conversationID string, seq int) int
-		MarkRead                 func(childComplexity int, conversationID string, seq int) int
-		PinMessage               func(childComplexity int, messageID string) int
-		PostStory                func(childComplexity int, uploadID string, caption *string) int
-		ReactToStory             func(childComplexity int, id string, emoji string) int
-		RemoveMember             func(childComplexity int, conversationID string, userID string) int
-		RemoveReaction           func(childComplexity int, messageID string, emoji string) int
-		RenameConversation       func(childComplexity int, conversationID string, title string) int
-		ReportMessage            func(childComplexity int, input model.ReportMessageInput) int
-		ReportUser               func(childComplexity int, input model.ReportUserInput) int
-		SendMessage              func(childComplexity int, input model.SendMessageInput) int
-		SetMemberRole            func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
-		SetTyping                func(childComplexity int, conversationID string, typing bool) int
-		SignUp                   func(childComplexity int, input model.SignUpInput) int
-		UnblockUser              func(childComplexity int, userID string) int
-		UnpinMessage             func(childComplexity int, messageID string) int
-		UpdatePrivacy            func(childComplexity int, input model.PrivacyInput) int
-		UploadFile               func(childComplexity int, file graphql.Upload) int
-		ViewStory                func(childComplexity int, id string) int
+		AddMembers                 func(childComplexity int, conversationID string, userIds []string) int
+		AddReaction                func(childComplexity int, messageID string, emoji string) int
+		ApproveJoinRequest         func(childComplexity int, conversationID string, userID string) int
+		BanMember                  func(childComplexity int, conversationID string, userID string, until *time.Time) int
+		BlockUser                  func(childComplexity int, userID string) int
+		ChangePassword             func(childComplexity int, currentPassword string, newPassword string) int
+		ChangeUsername             func(childComplexity int, username string) int
+		ConfirmUpload              func(childComplexity int, id string) int
+		CreateDirectConversation   func(childComplexity int, userID string) int
+		CreateGroup                func(childComplexity int, input model.CreateGroupInput) int
+		CreateInviteLink           func(childComplexity int, conversationID string, input model.CreateInviteLinkInput) int
+		CreateUpload               func(childComplexity int, input model.CreateUploadInput) int
+		DeclineJoinRequest         func(childComplexity int, conversationID string, userID string) int
+		DeleteAccount              func(childComplexity int, password string) int
+		DeleteConversation         func(childComplexity int, conversationID string) int
+		DeleteMessage              func(childComplexity int, messageID string, forEveryone bool) int
+		DeleteStory                func(childComplexity int, id string) int
+		EditMessage                func(childComplexity int, messageID string, body string, mentions []string, mentionAll *bool) int
+		ForwardMessage             func(childComplexity int, messageID string, toConversationIds []string, clientMessageID string) int
+		JoinByInvite               func(childComplexity int, code string) int
+		LeaveConversation          func(childComplexity int, conversationID string) int
+		LogIn                      func(childComplexity int, input model.LogInInput) int
+		LogOut                     func(childComplexity int) int
+		MarkDelivered              func(childComplexity int, conversationID string, seq int) int
+		MarkRead                   func(childComplexity int, conversationID string, seq int) int
+		MarkUnread                 func(childComplexity int, conversationID string) int
+		PinMessage                 func(childComplexity int, messageID string) int
+		PostStory                  func(childComplexity int, uploadID string, caption *string) int
+		ReactToStory               func(childComplexity int, id string, emoji string) int
+		RefreshToken               func(childComplexity int, refreshToken string) int
+		RegisterDevice             func(childComplexity int, input model.RegisterDeviceInput) int
+		RemoveMember               func(childComplexity int, conversationID string, userID string) int
+		RemoveReaction             func(childComplexity int, messageID string, emoji string) int
+		RenameConversation         func(childComplexity int, conversationID string, title string) int
+		ReportMessage              func(childComplexity int, input model.ReportMessageInput) int
+		ReportUser                 func(childComplexity int, input model.ReportUserInput) int
+		RequestDataExport          func(childComplexity int) int
+		RevokeInviteLink           func(childComplexity int, code string) int
+		RevokeOtherSessions        func(childComplexity int) int
+		RevokeSession              func(childComplexity int, id string) int
+		SaveDraft                  func(childComplexity int, conversationID string, body string) int
+		SendMessage                func(childComplexity int, input model.SendMessageInput) int
+		SetAnnouncementOnly        func(childComplexity int, conversationID string, announcementOnly bool) int
+		SetMemberRole              func(childComplexity int, conversationID string, userID string, role model.MemberRole) int
+		SetSlowMode                func(childComplexity int, conversationID string, slowModeSeconds int) int
+		SetTyping                  func(childComplexity int, conversationID string, typing bool) int
+		SignUp                     func(childComplexity int, input model.SignUpInput) int
+		TransferOwnership          func(childComplexity int, conversationID string, userID string) int
+		UnbanMember                func(childComplexity int, conversationID string, userID string) int
+		UnblockUser                func(childComplexity int, userID string) int
+		UnpinMessage               func(childComplexity int, messageID string) int
+		UnregisterDevice           func(childComplexity int, id string) int
+		UpdateConversation         func(childComplexity int, conversationID string, input model.UpdateConversationInput) int
+		UpdateMembership           func(childComplexity int, conversationID string, input model.UpdateMembershipInput) int
+		UpdateNotificationSettings func(childComplexity int, input model.NotificationSettingsInput) int
+		UpdatePrivacy              func(childComplexity int, input model.PrivacyInput) int
+		UpdateProfile              func(childComplexity int, input model.UpdateProfileInput) int
+		UploadFile                 func(childComplexity int, file graphql.Upload) int
+		ViewStory                  func(childComplexity int, id string) int
+	}
+
+	NotificationSettings struct {
+		DefaultLevel func(childComplexity int) int
+		ShowPreview  func(childComplexity int) int
+	}
+
+	NotificationSettingsChanged struct {
+		Cursor    func(childComplexity int) int
+		Ephemeral func(childComplexity int) int
+		Settings  func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -340,17 +550,27 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Conversation   func(childComplexity int, id string) int
-		Conversations  func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Me             func(childComplexity int) int
-		Messages       func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, around *string) int
-		Node           func(childComplexity int, id string) int
-		SearchMessages func(childComplexity int, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) int
-		SearchUsers    func(childComplexity int, query string, first *int, after *string) int
-		Story          func(childComplexity int, id string) int
-		StoryFeed      func(childComplexity int, first *int, after *string) int
-		Upload         func(childComplexity int, id string) int
-		User           func(childComplexity int, id string) int
+		BannedMembers      func(childComplexity int, conversationID string, first *int, after *string) int
+		Conversation       func(childComplexity int, id string) int
+		ConversationCounts func(childComplexity int) int
+		Conversations      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.ConversationFilter, orderBy *model.ConversationOrder) int
+		DataExport         func(childComplexity int) int
+		InviteLinks        func(childComplexity int, conversationID string) int
+		JoinRequests       func(childComplexity int, conversationID string, first *int, after *string) int
+		Me                 func(childComplexity int) int
+		Messages           func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool, around *string) int
+		ModerationLog      func(childComplexity int, conversationID string, first *int, after *string) int
+		Node               func(childComplexity int, id string) int
+		PreviewInvite      func(childComplexity int, code string) int
+		SearchMessages     func(childComplexity int, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) int
+		SearchUsers        func(childComplexity int, query string, first *int, after *string) int
+		Sessions           func(childComplexity int) int
+		Story              func(childComplexity int, id string) int
+		StoryFeed          func(childComplexity int, first *int, after *string) int
+		ThreadMessages     func(childComplexity int, rootID string, first *int, after *string, last *int, before *string) int
+		UnreadMentions     func(childComplexity int, conversationID string, first *int, after *string) int
+		Upload             func(childComplexity int, id string) int
+		User               func(childComplexity int, id string) int
 	}
 
 	Reaction struct {
@@ -389,6 +609,24 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Note      func(childComplexity int) int
 		Reason    func(childComplexity int) int
+	}
+
+	Session struct {
+		CreatedAt  func(childComplexity int) int
+		Current    func(childComplexity int) int
+		DeviceName func(childComplexity int) int
+		ID         func(childComplexity int) int
+		IP         func(childComplexity int) int
+		LastSeenAt func(childComplexity int) int
+		Platform   func(childComplexity int) int
+	}
+
+	SessionRevoked struct {
+		At        func(childComplexity int) int
+		Cursor    func(childComplexity int) int
+		Ephemeral func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		SessionID func(childComplexity int) int
 	}
 
 	Story struct {
@@ -449,6 +687,21 @@ type ComplexityRoot struct {
 		Events func(childComplexity int, after *string) int
 	}
 
+	ThreadSummary struct {
+		LastReplyAt  func(childComplexity int) int
+		Participants func(childComplexity int, first *int) int
+		ReplyCount   func(childComplexity int) int
+		UnreadCount  func(childComplexity int) int
+	}
+
+	ThreadUpdated struct {
+		Cursor    func(childComplexity int) int
+		Ephemeral func(childComplexity int) int
+		Reply     func(childComplexity int) int
+		Root      func(childComplexity int) int
+		Thread    func(childComplexity int) int
+	}
+
 	TypingUpdated struct {
 		ConversationID func(childComplexity int) int
 		Cursor         func(childComplexity int) int
@@ -472,15 +725,21 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		BlockedByMe      func(childComplexity int) int
-		BlockedUsers     func(childComplexity int, first *int, after *string) int
-		CreatedAt        func(childComplexity int) int
-		DisplayName      func(childComplexity int) int
-		ID               func(childComplexity int) int
-		Presence         func(childComplexity int) int
-		Privacy          func(childComplexity int) int
-		TotalUnreadCount func(childComplexity int) int
-		Username         func(childComplexity int) int
+		Avatar                  func(childComplexity int) int
+		Bio                     func(childComplexity int) int
+		BlockedByMe             func(childComplexity int) int
+		BlockedUsers            func(childComplexity int, first *int, after *string) int
+		CreatedAt               func(childComplexity int) int
+		Deleted                 func(childComplexity int) int
+		Devices                 func(childComplexity int) int
+		DisplayName             func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		NotificationSettings    func(childComplexity int) int
+		Presence                func(childComplexity int) int
+		Privacy                 func(childComplexity int) int
+		TotalUnreadCount        func(childComplexity int) int
+		TotalUnreadMentionCount func(childComplexity int) int
+		Username                func(childComplexity int) int
 	}
 
 	UserAt struct {
@@ -507,6 +766,12 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	UserUpdated struct {
+		Cursor    func(childComplexity int) int
+		Ephemeral func(childComplexity int) int
+		User      func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -519,6 +784,18 @@ type AttachmentResolver interface {
 	Width(ctx context.Context, obj *media.Attachment) (*int, error)
 	Height(ctx context.Context, obj *media.Attachment) (*int, error)
 }
+type AvatarResolver interface {
+	URL(ctx context.Context, obj *storage.Avatar) (string, error)
+}
+type AvatarThumbnailResolver interface {
+	URL(ctx context.Context, obj *storage.AvatarImage) (string, error)
+}
+type BannedMemberResolver interface {
+	User(ctx context.Context, obj *storage.Ban) (*storage.User, error)
+	BannedBy(ctx context.Context, obj *storage.Ban) (*storage.User, error)
+	BannedAt(ctx context.Context, obj *storage.Ban) (*time.Time, error)
+	Until(ctx context.Context, obj *storage.Ban) (*time.Time, error)
+}
 type ConversationResolver interface {
 	ID(ctx context.Context, obj *storage.Conversation) (string, error)
 	Kind(ctx context.Context, obj *storage.Conversation) (model.ConversationKind, error)
@@ -530,15 +807,51 @@ type ConversationResolver interface {
 	MyRole(ctx context.Context, obj *storage.Conversation) (model.MemberRole, error)
 	MyReadSeq(ctx context.Context, obj *storage.Conversation) (int, error)
 	UnreadCount(ctx context.Context, obj *storage.Conversation) (int, error)
+	Description(ctx context.Context, obj *storage.Conversation) (*string, error)
+	Avatar(ctx context.Context, obj *storage.Conversation) (*storage.Avatar, error)
+	Membership(ctx context.Context, obj *storage.Conversation) (*chat.MyMembership, error)
+	Draft(ctx context.Context, obj *storage.Conversation) (*storage.Draft, error)
+	SlowModeSeconds(ctx context.Context, obj *storage.Conversation) (int, error)
+	AnnouncementOnly(ctx context.Context, obj *storage.Conversation) (bool, error)
 	PinnedMessages(ctx context.Context, obj *storage.Conversation) ([]*storage.Message, error)
 	FirstUnreadSeq(ctx context.Context, obj *storage.Conversation) (*int, error)
+	UnreadMentionCount(ctx context.Context, obj *storage.Conversation) (int, error)
+}
+type ConversationDeletedResolver interface {
+	ConversationID(ctx context.Context, obj *chat.ConversationDeleted) (string, error)
+	By(ctx context.Context, obj *chat.ConversationDeleted) (*storage.User, error)
 }
 type DeliveryCursorMovedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.DeliveryCursorMoved) (string, error)
 	User(ctx context.Context, obj *chat.DeliveryCursorMoved) (*storage.User, error)
 }
+type DeviceResolver interface {
+	ID(ctx context.Context, obj *storage.Device) (string, error)
+
+	AppID(ctx context.Context, obj *storage.Device) (*string, error)
+	Locale(ctx context.Context, obj *storage.Device) (*string, error)
+}
+type DraftUpdatedResolver interface {
+	Conversation(ctx context.Context, obj *chat.DraftUpdated) (*storage.Conversation, error)
+}
 type ForwardedFromResolver interface {
 	Sender(ctx context.Context, obj *storage.Forward) (*storage.User, error)
+}
+type InviteJoinResultResolver interface {
+	Status(ctx context.Context, obj *chat.InviteJoin) (model.InviteJoinStatus, error)
+}
+type InviteLinkResolver interface {
+	Conversation(ctx context.Context, obj *storage.InviteLink) (*storage.Conversation, error)
+	CreatedBy(ctx context.Context, obj *storage.InviteLink) (*storage.User, error)
+
+	ExpiresAt(ctx context.Context, obj *storage.InviteLink) (*time.Time, error)
+	MaxUses(ctx context.Context, obj *storage.InviteLink) (*int, error)
+
+	RevokedAt(ctx context.Context, obj *storage.InviteLink) (*time.Time, error)
+}
+type JoinRequestResolver interface {
+	User(ctx context.Context, obj *storage.JoinRequest) (*storage.User, error)
+	RequestedAt(ctx context.Context, obj *storage.JoinRequest) (*time.Time, error)
 }
 type MemberEdgeResolver interface {
 	Cursor(ctx context.Context, obj *storage.Member) (string, error)
@@ -554,6 +867,15 @@ type MemberLeftResolver interface {
 	User(ctx context.Context, obj *chat.MemberLeft) (*storage.User, error)
 	By(ctx context.Context, obj *chat.MemberLeft) (*storage.User, error)
 }
+type MembershipResolver interface {
+	Conversation(ctx context.Context, obj *chat.MyMembership) (*storage.Conversation, error)
+
+	Pinned(ctx context.Context, obj *chat.MyMembership) (bool, error)
+	PinnedAt(ctx context.Context, obj *chat.MyMembership) (*time.Time, error)
+	Muted(ctx context.Context, obj *chat.MyMembership) (bool, error)
+	MutedUntil(ctx context.Context, obj *chat.MyMembership) (*time.Time, error)
+	NotificationLevel(ctx context.Context, obj *chat.MyMembership) (*storage.NotificationLevel, error)
+}
 type MessageResolver interface {
 	ID(ctx context.Context, obj *storage.Message) (string, error)
 
@@ -568,8 +890,19 @@ type MessageResolver interface {
 	DeliveredTo(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error)
 	Reactions(ctx context.Context, obj *storage.Message) ([]*storage.ReactionSummary, error)
 	Attachments(ctx context.Context, obj *storage.Message) ([]*media.Attachment, error)
+	DeletedBy(ctx context.Context, obj *storage.Message) (*storage.User, error)
 	Edits(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.MessageEditConnection, error)
 	ForwardedFrom(ctx context.Context, obj *storage.Message) (*storage.Forward, error)
+	ReplyTo(ctx context.Context, obj *storage.Message) (*storage.Message, error)
+	ThreadRootID(ctx context.Context, obj *storage.Message) (*string, error)
+	Thread(ctx context.Context, obj *storage.Message) (*storage.ThreadSummary, error)
+	Mentions(ctx context.Context, obj *storage.Message) ([]*storage.User, error)
+
+	MentionsMe(ctx context.Context, obj *storage.Message) (bool, error)
+}
+type MessageAddedResolver interface {
+	ThreadRootID(ctx context.Context, obj *chat.MessageAdded) (*string, error)
+	MentionsMe(ctx context.Context, obj *chat.MessageAdded) (bool, error)
 }
 type MessageDeletedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.MessageDeleted) (string, error)
@@ -577,6 +910,7 @@ type MessageDeletedResolver interface {
 
 	Message(ctx context.Context, obj *chat.MessageDeleted) (*storage.Message, error)
 	Conversation(ctx context.Context, obj *chat.MessageDeleted) (*storage.Conversation, error)
+	DeletedBy(ctx context.Context, obj *chat.MessageDeleted) (*storage.User, error)
 }
 type MessagePinnedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.MessagePinned) (string, error)
@@ -589,9 +923,16 @@ type MessageUnpinnedResolver interface {
 
 	By(ctx context.Context, obj *chat.MessageUnpinned) (*storage.User, error)
 }
+type ModerationLogEntryResolver interface {
+	Actor(ctx context.Context, obj *storage.ModerationEntry) (*storage.User, error)
+	Action(ctx context.Context, obj *storage.ModerationEntry) (model.ModerationAction, error)
+	TargetUser(ctx context.Context, obj *storage.ModerationEntry) (*storage.User, error)
+	MessageID(ctx context.Context, obj *storage.ModerationEntry) (*string, error)
+	Detail(ctx context.Context, obj *storage.ModerationEntry) (*string, error)
+}
 type MutationResolver interface {
-	SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error)
-	LogIn(ctx context.Context, input model.LogInInput) (*model.AuthPayload, error)
+	SignUp(ctx context.Context, input model.SignUpInput) (*chat.Session, error)
+	LogIn(ctx context.Context, input model.LogInInput) (*chat.Session, error)
 	CreateDirectConversation(ctx context.Context, userID string) (*storage.Conversation, error)
 	CreateGroup(ctx context.Context, input model.CreateGroupInput) (*storage.Conversation, error)
 	AddMembers(ctx context.Context, conversationID string, userIds []string) (*storage.Conversation, error)
@@ -602,6 +943,8 @@ type MutationResolver interface {
 	MarkRead(ctx context.Context, conversationID string, seq int) (*storage.Conversation, error)
 	MarkDelivered(ctx context.Context, conversationID string, seq int) (*storage.Conversation, error)
 	SetTyping(ctx context.Context, conversationID string, typing bool) (bool, error)
+	DeleteAccount(ctx context.Context, password string) (*lifecycle.Deletion, error)
+	RequestDataExport(ctx context.Context) (*lifecycle.Export, error)
 	UploadFile(ctx context.Context, file graphql.Upload) (*media.Upload, error)
 	CreateUpload(ctx context.Context, input model.CreateUploadInput) (*model.PresignedUpload, error)
 	ConfirmUpload(ctx context.Context, id string) (*media.Upload, error)
@@ -609,11 +952,28 @@ type MutationResolver interface {
 	ViewStory(ctx context.Context, id string) (*media.Story, error)
 	ReactToStory(ctx context.Context, id string, emoji string) (*media.Story, error)
 	DeleteStory(ctx context.Context, id string) (bool, error)
+	ChangeUsername(ctx context.Context, username string) (*storage.User, error)
+	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*storage.User, error)
+	UpdateConversation(ctx context.Context, conversationID string, input model.UpdateConversationInput) (*storage.Conversation, error)
+	DeleteConversation(ctx context.Context, conversationID string) (bool, error)
+	TransferOwnership(ctx context.Context, conversationID string, userID string) (*storage.Conversation, error)
+	UpdateMembership(ctx context.Context, conversationID string, input model.UpdateMembershipInput) (*chat.MyMembership, error)
+	MarkUnread(ctx context.Context, conversationID string) (*storage.Conversation, error)
+	SaveDraft(ctx context.Context, conversationID string, body string) (*storage.Draft, error)
 	SendMessage(ctx context.Context, input model.SendMessageInput) (*storage.Message, error)
-	EditMessage(ctx context.Context, messageID string, body string) (*storage.Message, error)
+	EditMessage(ctx context.Context, messageID string, body string, mentions []string, mentionAll *bool) (*storage.Message, error)
 	DeleteMessage(ctx context.Context, messageID string, forEveryone bool) (*storage.Message, error)
 	AddReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
 	RemoveReaction(ctx context.Context, messageID string, emoji string) (*storage.Message, error)
+	CreateInviteLink(ctx context.Context, conversationID string, input model.CreateInviteLinkInput) (*storage.InviteLink, error)
+	RevokeInviteLink(ctx context.Context, code string) (*storage.InviteLink, error)
+	JoinByInvite(ctx context.Context, code string) (*chat.InviteJoin, error)
+	ApproveJoinRequest(ctx context.Context, conversationID string, userID string) (*storage.Conversation, error)
+	DeclineJoinRequest(ctx context.Context, conversationID string, userID string) (bool, error)
+	BanMember(ctx context.Context, conversationID string, userID string, until *time.Time) (*storage.Ban, error)
+	UnbanMember(ctx context.Context, conversationID string, userID string) (bool, error)
+	SetSlowMode(ctx context.Context, conversationID string, slowModeSeconds int) (*storage.Conversation, error)
+	SetAnnouncementOnly(ctx context.Context, conversationID string, announcementOnly bool) (*storage.Conversation, error)
 	PinMessage(ctx context.Context, messageID string) (*storage.Message, error)
 	UnpinMessage(ctx context.Context, messageID string) (*storage.Message, error)
 	ForwardMessage(ctx context.Context, messageID string, toConversationIds []string, clientMessageID string) ([]*storage.Message, error)
@@ -622,6 +982,14 @@ type MutationResolver interface {
 	UpdatePrivacy(ctx context.Context, input model.PrivacyInput) (*storage.PrivacySettings, error)
 	ReportUser(ctx context.Context, input model.ReportUserInput) (*storage.Report, error)
 	ReportMessage(ctx context.Context, input model.ReportMessageInput) (*storage.Report, error)
+	RegisterDevice(ctx context.Context, input model.RegisterDeviceInput) (*storage.Device, error)
+	UnregisterDevice(ctx context.Context, id string) (bool, error)
+	UpdateNotificationSettings(ctx context.Context, input model.NotificationSettingsInput) (*push.Settings, error)
+	RefreshToken(ctx context.Context, refreshToken string) (*chat.Session, error)
+	LogOut(ctx context.Context) (bool, error)
+	RevokeSession(ctx context.Context, id string) (bool, error)
+	RevokeOtherSessions(ctx context.Context) (int, error)
+	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error)
 }
 type PresenceUpdatedResolver interface {
 	User(ctx context.Context, obj *chat.PresenceUpdated) (*storage.User, error)
@@ -633,12 +1001,22 @@ type PrivacySettingsResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (ids.Node, error)
 	Conversation(ctx context.Context, id string) (*storage.Conversation, error)
-	Conversations(ctx context.Context, first *int, after *string, last *int, before *string) (*model.ConversationConnection, error)
+	Conversations(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ConversationFilter, orderBy *model.ConversationOrder) (*model.ConversationConnection, error)
+	DataExport(ctx context.Context) (*lifecycle.Export, error)
 	Upload(ctx context.Context, id string) (*media.Upload, error)
 	Story(ctx context.Context, id string) (*media.Story, error)
 	StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error)
-	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, around *string) (*model.MessageConnection, error)
+	ConversationCounts(ctx context.Context) (*chat.ConversationCounts, error)
+	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool, around *string) (*model.MessageConnection, error)
+	InviteLinks(ctx context.Context, conversationID string) ([]*storage.InviteLink, error)
+	PreviewInvite(ctx context.Context, code string) (*chat.InvitePreview, error)
+	JoinRequests(ctx context.Context, conversationID string, first *int, after *string) ([]*storage.JoinRequest, error)
+	BannedMembers(ctx context.Context, conversationID string, first *int, after *string) ([]*storage.Ban, error)
+	ModerationLog(ctx context.Context, conversationID string, first *int, after *string) (*model.ModerationLogConnection, error)
 	SearchMessages(ctx context.Context, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) (*model.MessageSearchConnection, error)
+	Sessions(ctx context.Context) ([]*chat.SessionInfo, error)
+	ThreadMessages(ctx context.Context, rootID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error)
+	UnreadMentions(ctx context.Context, conversationID string, first *int, after *string) (*model.MessageConnection, error)
 	Me(ctx context.Context) (*storage.User, error)
 	User(ctx context.Context, id string) (*storage.User, error)
 	SearchUsers(ctx context.Context, query string, first *int, after *string) (*model.UserConnection, error)
@@ -694,6 +1072,16 @@ type StoryReactionCountResolver interface {
 type SubscriptionResolver interface {
 	Events(ctx context.Context, after *string) (<-chan chat.Event, error)
 }
+type ThreadSummaryResolver interface {
+	LastReplyAt(ctx context.Context, obj *storage.ThreadSummary) (*time.Time, error)
+	Participants(ctx context.Context, obj *storage.ThreadSummary, first *int) ([]*storage.User, error)
+	UnreadCount(ctx context.Context, obj *storage.ThreadSummary) (int, error)
+}
+type ThreadUpdatedResolver interface {
+	Root(ctx context.Context, obj *chat.ThreadUpdated) (*storage.Message, error)
+	Thread(ctx context.Context, obj *chat.ThreadUpdated) (*storage.ThreadSummary, error)
+	Reply(ctx context.Context, obj *chat.ThreadUpdated) (*storage.Message, error)
+}
 type TypingUpdatedResolver interface {
 	ConversationID(ctx context.Context, obj *chat.TypingUpdated) (string, error)
 	User(ctx context.Context, obj *chat.TypingUpdated) (*storage.User, error)
@@ -712,12 +1100,21 @@ type UserResolver interface {
 
 	Presence(ctx context.Context, obj *storage.User) (*model.Presence, error)
 	TotalUnreadCount(ctx context.Context, obj *storage.User) (*int, error)
+	Deleted(ctx context.Context, obj *storage.User) (bool, error)
+	Bio(ctx context.Context, obj *storage.User) (string, error)
+	Avatar(ctx context.Context, obj *storage.User) (*storage.Avatar, error)
 	BlockedByMe(ctx context.Context, obj *storage.User) (bool, error)
 	BlockedUsers(ctx context.Context, obj *storage.User, first *int, after *string) (*model.UserConnection, error)
 	Privacy(ctx context.Context, obj *storage.User) (*storage.PrivacySettings, error)
+	Devices(ctx context.Context, obj *storage.User) ([]*storage.Device, error)
+	NotificationSettings(ctx context.Context, obj *storage.User) (*push.Settings, error)
+	TotalUnreadMentionCount(ctx context.Context, obj *storage.User) (*int, error)
 }
 type UserAtResolver interface {
 	User(ctx context.Context, obj *storage.Receipt) (*storage.User, error)
+}
+type UserUpdatedResolver interface {
+	User(ctx context.Context, obj *chat.UserUpdated) (*storage.User, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -781,6 +1178,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Attachment.Width(childComplexity), true
 
+	case "AuthPayload.session":
+		if e.ComplexityRoot.AuthPayload.Device == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.Device(childComplexity), true
+	case "AuthPayload.expiresAt":
+		if e.ComplexityRoot.AuthPayload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.ExpiresAt(childComplexity), true
+	case "AuthPayload.refreshToken":
+		if e.ComplexityRoot.AuthPayload.RefreshToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.RefreshToken(childComplexity), true
+	case "AuthPayload.refreshTokenExpiresAt":
+		if e.ComplexityRoot.AuthPayload.RefreshTokenExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthPayload.RefreshTokenExpiresAt(childComplexity), true
 	case "AuthPayload.token":
 		if e.ComplexityRoot.AuthPayload.Token == nil {
 			break
@@ -794,12 +1215,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "Avatar.height":
+		if e.ComplexityRoot.Avatar.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.Height(childComplexity), true
+	case "Avatar.thumbnails":
+		if e.ComplexityRoot.Avatar.Thumbnails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.Thumbnails(childComplexity), true
+	case "Avatar.url":
+		if e.ComplexityRoot.Avatar.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.URL(childComplexity), true
+	case "Avatar.width":
+		if e.ComplexityRoot.Avatar.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Avatar.Width(childComplexity), true
+
+	case "AvatarThumbnail.height":
+		if e.ComplexityRoot.AvatarThumbnail.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvatarThumbnail.Height(childComplexity), true
+	case "AvatarThumbnail.url":
+		if e.ComplexityRoot.AvatarThumbnail.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvatarThumbnail.URL(childComplexity), true
+	case "AvatarThumbnail.width":
+		if e.ComplexityRoot.AvatarThumbnail.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AvatarThumbnail.Width(childComplexity), true
+
+	case "BannedMember.bannedAt":
+		if e.ComplexityRoot.BannedMember.BannedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BannedMember.BannedAt(childComplexity), true
+	case "BannedMember.bannedBy":
+		if e.ComplexityRoot.BannedMember.BannedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BannedMember.BannedBy(childComplexity), true
+	case "BannedMember.until":
+		if e.ComplexityRoot.BannedMember.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BannedMember.Until(childComplexity), true
+	case "BannedMember.user":
+		if e.ComplexityRoot.BannedMember.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BannedMember.User(childComplexity), true
+
+	case "Conversation.announcementOnly":
+		if e.ComplexityRoot.Conversation.AnnouncementOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.AnnouncementOnly(childComplexity), true
+	case "Conversation.avatar":
+		if e.ComplexityRoot.Conversation.Avatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Avatar(childComplexity), true
 	case "Conversation.createdAt":
 		if e.ComplexityRoot.Conversation.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Conversation.CreatedAt(childComplexity), true
+	case "Conversation.description":
+		if e.ComplexityRoot.Conversation.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Description(childComplexity), true
+	case "Conversation.draft":
+		if e.ComplexityRoot.Conversation.Draft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Draft(childComplexity), true
 	case "Conversation.firstUnreadSeq":
 		if e.ComplexityRoot.Conversation.FirstUnreadSeq == nil {
 			break
@@ -853,6 +1367,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.Members(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Conversation.membership":
+		if e.ComplexityRoot.Conversation.Membership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Membership(childComplexity), true
 	case "Conversation.myReadSeq":
 		if e.ComplexityRoot.Conversation.MyReadSeq == nil {
 			break
@@ -871,6 +1391,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.PinnedMessages(childComplexity), true
+	case "Conversation.slowModeSeconds":
+		if e.ComplexityRoot.Conversation.SlowModeSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.SlowModeSeconds(childComplexity), true
 	case "Conversation.title":
 		if e.ComplexityRoot.Conversation.Title == nil {
 			break
@@ -883,6 +1409,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.UnreadCount(childComplexity), true
+	case "Conversation.unreadMentionCount":
+		if e.ComplexityRoot.Conversation.UnreadMentionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.UnreadMentionCount(childComplexity), true
 
 	case "ConversationConnection.edges":
 		if e.ComplexityRoot.ConversationConnection.Edges == nil {
@@ -897,6 +1429,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationConnection.PageInfo(childComplexity), true
 
+	case "ConversationCounts.all":
+		if e.ComplexityRoot.ConversationCounts.All == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.All(childComplexity), true
+	case "ConversationCounts.archived":
+		if e.ComplexityRoot.ConversationCounts.Archived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.Archived(childComplexity), true
+	case "ConversationCounts.pinned":
+		if e.ComplexityRoot.ConversationCounts.Pinned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.Pinned(childComplexity), true
+	case "ConversationCounts.unread":
+		if e.ComplexityRoot.ConversationCounts.Unread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationCounts.Unread(childComplexity), true
+
+	case "ConversationDeleted.by":
+		if e.ComplexityRoot.ConversationDeleted.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.By(childComplexity), true
+	case "ConversationDeleted.conversationId":
+		if e.ComplexityRoot.ConversationDeleted.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.ConversationID(childComplexity), true
+	case "ConversationDeleted.cursor":
+		if e.ComplexityRoot.ConversationDeleted.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.Cursor(childComplexity), true
+	case "ConversationDeleted.ephemeral":
+		if e.ComplexityRoot.ConversationDeleted.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationDeleted.Ephemeral(childComplexity), true
+
 	case "ConversationEdge.cursor":
 		if e.ComplexityRoot.ConversationEdge.Cursor == nil {
 			break
@@ -910,6 +1492,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationEdge.Node(childComplexity), true
 
+	case "ConversationUpdated.changed":
+		if e.ComplexityRoot.ConversationUpdated.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationUpdated.Changed(childComplexity), true
 	case "ConversationUpdated.conversation":
 		if e.ComplexityRoot.ConversationUpdated.Conversation == nil {
 			break
@@ -928,6 +1516,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConversationUpdated.Ephemeral(childComplexity), true
+
+	case "DataExport.expiresAt":
+		if e.ComplexityRoot.DataExport.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ExpiresAt(childComplexity), true
+	case "DataExport.finishedAt":
+		if e.ComplexityRoot.DataExport.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.FinishedAt(childComplexity), true
+	case "DataExport.id":
+		if e.ComplexityRoot.DataExport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.ID(childComplexity), true
+	case "DataExport.requestedAt":
+		if e.ComplexityRoot.DataExport.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.RequestedAt(childComplexity), true
+	case "DataExport.status":
+		if e.ComplexityRoot.DataExport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.Status(childComplexity), true
+	case "DataExport.url":
+		if e.ComplexityRoot.DataExport.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.URL(childComplexity), true
+	case "DataExport.urlExpiresAt":
+		if e.ComplexityRoot.DataExport.URLExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DataExport.URLExpiresAt(childComplexity), true
+
+	case "DeleteAccountPayload.deletedAt":
+		if e.ComplexityRoot.DeleteAccountPayload.DeletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.DeletedAt(childComplexity), true
+	case "DeleteAccountPayload.usernameReleasedAt":
+		if e.ComplexityRoot.DeleteAccountPayload.UsernameReleasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteAccountPayload.UsernameReleasedAt(childComplexity), true
 
 	case "DeliveryCursorMoved.at":
 		if e.ComplexityRoot.DeliveryCursorMoved.At == nil {
@@ -966,6 +1610,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeliveryCursorMoved.User(childComplexity), true
 
+	case "Device.appId":
+		if e.ComplexityRoot.Device.AppID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.AppID(childComplexity), true
+	case "Device.createdAt":
+		if e.ComplexityRoot.Device.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.CreatedAt(childComplexity), true
+	case "Device.id":
+		if e.ComplexityRoot.Device.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.ID(childComplexity), true
+	case "Device.locale":
+		if e.ComplexityRoot.Device.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Locale(childComplexity), true
+	case "Device.platform":
+		if e.ComplexityRoot.Device.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Device.Platform(childComplexity), true
+
+	case "Draft.body":
+		if e.ComplexityRoot.Draft.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.Body(childComplexity), true
+	case "Draft.updatedAt":
+		if e.ComplexityRoot.Draft.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.UpdatedAt(childComplexity), true
+
+	case "DraftUpdated.conversation":
+		if e.ComplexityRoot.DraftUpdated.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Conversation(childComplexity), true
+	case "DraftUpdated.cursor":
+		if e.ComplexityRoot.DraftUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Cursor(childComplexity), true
+	case "DraftUpdated.draft":
+		if e.ComplexityRoot.DraftUpdated.Draft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Draft(childComplexity), true
+	case "DraftUpdated.ephemeral":
+		if e.ComplexityRoot.DraftUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftUpdated.Ephemeral(childComplexity), true
+
 	case "FormField.name":
 		if e.ComplexityRoot.FormField.Name == nil {
 			break
@@ -991,6 +1704,106 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ForwardedFrom.Sender(childComplexity), true
+
+	case "InviteJoinResult.conversation":
+		if e.ComplexityRoot.InviteJoinResult.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteJoinResult.Conversation(childComplexity), true
+	case "InviteJoinResult.status":
+		if e.ComplexityRoot.InviteJoinResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteJoinResult.Status(childComplexity), true
+
+	case "InviteLink.code":
+		if e.ComplexityRoot.InviteLink.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteLink.Code(childComplexity), true
+	case "InviteLink.conversation":
+		if e.ComplexityRoot.InviteLink.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteLink.Conversation(childComplexity), true
+	case "InviteLink.createdAt":
+		if e.ComplexityRoot.InviteLink.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteLink.CreatedAt(childComplexity), true
+	case "InviteLink.createdBy":
+		if e.ComplexityRoot.InviteLink.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteLink.CreatedBy(childComplexity), true
+	case "InviteLink.expiresAt":
+		if e.ComplexityRoot.InviteLink.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteLink.ExpiresAt(childComplexity), true
+	case "InviteLink.maxUses":
+		if e.ComplexityRoot.InviteLink.MaxUses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteLink.MaxUses(childComplexity), true
+	case "InviteLink.requireApproval":
+		if e.ComplexityRoot.InviteLink.RequireApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteLink.RequireApproval(childComplexity), true
+	case "InviteLink.revokedAt":
+		if e.ComplexityRoot.InviteLink.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteLink.RevokedAt(childComplexity), true
+	case "InviteLink.uses":
+		if e.ComplexityRoot.InviteLink.Uses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteLink.Uses(childComplexity), true
+
+	case "InvitePreview.memberCount":
+		if e.ComplexityRoot.InvitePreview.MemberCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.MemberCount(childComplexity), true
+	case "InvitePreview.requireApproval":
+		if e.ComplexityRoot.InvitePreview.RequireApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.RequireApproval(childComplexity), true
+	case "InvitePreview.title":
+		if e.ComplexityRoot.InvitePreview.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitePreview.Title(childComplexity), true
+
+	case "JoinRequest.requestedAt":
+		if e.ComplexityRoot.JoinRequest.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequest.RequestedAt(childComplexity), true
+	case "JoinRequest.user":
+		if e.ComplexityRoot.JoinRequest.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JoinRequest.User(childComplexity), true
 
 	case "MemberConnection.edges":
 		if e.ComplexityRoot.MemberConnection.Edges == nil {
@@ -1092,6 +1905,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberLeft.User(childComplexity), true
 
+	case "Membership.archived":
+		if e.ComplexityRoot.Membership.Archived == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Archived(childComplexity), true
+	case "Membership.conversation":
+		if e.ComplexityRoot.Membership.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Conversation(childComplexity), true
+	case "Membership.markedUnread":
+		if e.ComplexityRoot.Membership.MarkedUnread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.MarkedUnread(childComplexity), true
+	case "Membership.muted":
+		if e.ComplexityRoot.Membership.Muted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Muted(childComplexity), true
+	case "Membership.mutedUntil":
+		if e.ComplexityRoot.Membership.MutedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.MutedUntil(childComplexity), true
+	case "Membership.notificationLevel":
+		if e.ComplexityRoot.Membership.NotificationLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.NotificationLevel(childComplexity), true
+	case "Membership.pinned":
+		if e.ComplexityRoot.Membership.Pinned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.Pinned(childComplexity), true
+	case "Membership.pinnedAt":
+		if e.ComplexityRoot.Membership.PinnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.PinnedAt(childComplexity), true
+
+	case "MembershipUpdated.cursor":
+		if e.ComplexityRoot.MembershipUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipUpdated.Cursor(childComplexity), true
+	case "MembershipUpdated.ephemeral":
+		if e.ComplexityRoot.MembershipUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipUpdated.Ephemeral(childComplexity), true
+	case "MembershipUpdated.membership":
+		if e.ComplexityRoot.MembershipUpdated.Membership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipUpdated.Membership(childComplexity), true
+
 	case "Message.attachments":
 		if e.ComplexityRoot.Message.Attachments == nil {
 			break
@@ -1122,6 +2003,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.DeletedAt(childComplexity), true
+	case "Message.deletedBy":
+		if e.ComplexityRoot.Message.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.DeletedBy(childComplexity), true
 	case "Message.deliveredCount":
 		if e.ComplexityRoot.Message.DeliveredCount == nil {
 			break
@@ -1168,6 +2055,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ID(childComplexity), true
+	case "Message.mentionAll":
+		if e.ComplexityRoot.Message.MentionAll == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.MentionAll(childComplexity), true
+	case "Message.mentions":
+		if e.ComplexityRoot.Message.Mentions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Mentions(childComplexity), true
+	case "Message.mentionsMe":
+		if e.ComplexityRoot.Message.MentionsMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.MentionsMe(childComplexity), true
 	case "Message.reactions":
 		if e.ComplexityRoot.Message.Reactions == nil {
 			break
@@ -1202,6 +2107,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Receipt(childComplexity, args["userId"].(string)), true
+	case "Message.replyTo":
+		if e.ComplexityRoot.Message.ReplyTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ReplyTo(childComplexity), true
 	case "Message.sender":
 		if e.ComplexityRoot.Message.Sender == nil {
 			break
@@ -1220,6 +2131,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.Seq(childComplexity), true
+	case "Message.thread":
+		if e.ComplexityRoot.Message.Thread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Thread(childComplexity), true
+	case "Message.threadRootId":
+		if e.ComplexityRoot.Message.ThreadRootID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ThreadRootID(childComplexity), true
 
 	case "MessageAdded.cursor":
 		if e.ComplexityRoot.MessageAdded.Cursor == nil {
@@ -1233,12 +2156,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MessageAdded.Ephemeral(childComplexity), true
+	case "MessageAdded.mentionsMe":
+		if e.ComplexityRoot.MessageAdded.MentionsMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageAdded.MentionsMe(childComplexity), true
 	case "MessageAdded.message":
 		if e.ComplexityRoot.MessageAdded.Message == nil {
 			break
 		}
 
 		return e.ComplexityRoot.MessageAdded.Message(childComplexity), true
+	case "MessageAdded.threadRootId":
+		if e.ComplexityRoot.MessageAdded.ThreadRootID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageAdded.ThreadRootID(childComplexity), true
 
 	case "MessageConnection.edges":
 		if e.ComplexityRoot.MessageConnection.Edges == nil {
@@ -1271,6 +2206,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MessageDeleted.Cursor(childComplexity), true
+	case "MessageDeleted.deletedBy":
+		if e.ComplexityRoot.MessageDeleted.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageDeleted.DeletedBy(childComplexity), true
 	case "MessageDeleted.ephemeral":
 		if e.ComplexityRoot.MessageDeleted.Ephemeral == nil {
 			break
@@ -1510,6 +2451,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageUpdated.Message(childComplexity), true
 
+	case "ModerationLogConnection.edges":
+		if e.ComplexityRoot.ModerationLogConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogConnection.Edges(childComplexity), true
+	case "ModerationLogConnection.pageInfo":
+		if e.ComplexityRoot.ModerationLogConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogConnection.PageInfo(childComplexity), true
+
+	case "ModerationLogEdge.cursor":
+		if e.ComplexityRoot.ModerationLogEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogEdge.Cursor(childComplexity), true
+	case "ModerationLogEdge.node":
+		if e.ComplexityRoot.ModerationLogEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogEdge.Node(childComplexity), true
+
+	case "ModerationLogEntry.action":
+		if e.ComplexityRoot.ModerationLogEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogEntry.Action(childComplexity), true
+	case "ModerationLogEntry.actor":
+		if e.ComplexityRoot.ModerationLogEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogEntry.Actor(childComplexity), true
+	case "ModerationLogEntry.at":
+		if e.ComplexityRoot.ModerationLogEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogEntry.At(childComplexity), true
+	case "ModerationLogEntry.detail":
+		if e.ComplexityRoot.ModerationLogEntry.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogEntry.Detail(childComplexity), true
+	case "ModerationLogEntry.messageId":
+		if e.ComplexityRoot.ModerationLogEntry.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogEntry.MessageID(childComplexity), true
+	case "ModerationLogEntry.targetUser":
+		if e.ComplexityRoot.ModerationLogEntry.TargetUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModerationLogEntry.TargetUser(childComplexity), true
+
 	case "Mutation.addMembers":
 		if e.ComplexityRoot.Mutation.AddMembers == nil {
 			break
@@ -1532,6 +2536,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddReaction(childComplexity, args["messageId"].(string), args["emoji"].(string)), true
+	case "Mutation.approveJoinRequest":
+		if e.ComplexityRoot.Mutation.ApproveJoinRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveJoinRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveJoinRequest(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
+	case "Mutation.banMember":
+		if e.ComplexityRoot.Mutation.BanMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_banMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BanMember(childComplexity, args["conversationId"].(string), args["userId"].(string), args["until"].(*time.Time)), true
 	case "Mutation.blockUser":
 		if e.ComplexityRoot.Mutation.BlockUser == nil {
 			break
@@ -1543,6 +2569,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BlockUser(childComplexity, args["userId"].(string)), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
+	case "Mutation.changeUsername":
+		if e.ComplexityRoot.Mutation.ChangeUsername == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changeUsername_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangeUsername(childComplexity, args["username"].(string)), true
 	case "Mutation.confirmUpload":
 		if e.ComplexityRoot.Mutation.ConfirmUpload == nil {
 			break
@@ -1576,6 +2624,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateGroup(childComplexity, args["input"].(model.CreateGroupInput)), true
+	case "Mutation.createInviteLink":
+		if e.ComplexityRoot.Mutation.CreateInviteLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createInviteLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateInviteLink(childComplexity, args["conversationId"].(string), args["input"].(model.CreateInviteLinkInput)), true
 	case "Mutation.createUpload":
 		if e.ComplexityRoot.Mutation.CreateUpload == nil {
 			break
@@ -1587,6 +2646,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUpload(childComplexity, args["input"].(model.CreateUploadInput)), true
+	case "Mutation.declineJoinRequest":
+		if e.ComplexityRoot.Mutation.DeclineJoinRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineJoinRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineJoinRequest(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
+	case "Mutation.deleteAccount":
+		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["password"].(string)), true
+	case "Mutation.deleteConversation":
+		if e.ComplexityRoot.Mutation.DeleteConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteConversation(childComplexity, args["conversationId"].(string)), true
 	case "Mutation.deleteMessage":
 		if e.ComplexityRoot.Mutation.DeleteMessage == nil {
 			break
@@ -1619,7 +2711,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["messageId"].(string), args["body"].(string)), true
+		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["messageId"].(string), args["body"].(string), args["mentions"].([]string), args["mentionAll"].(*bool)), true
 	case "Mutation.forwardMessage":
 		if e.ComplexityRoot.Mutation.ForwardMessage == nil {
 			break
@@ -1631,6 +2723,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ForwardMessage(childComplexity, args["messageId"].(string), args["toConversationIds"].([]string), args["clientMessageId"].(string)), true
+	case "Mutation.joinByInvite":
+		if e.ComplexityRoot.Mutation.JoinByInvite == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_joinByInvite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.JoinByInvite(childComplexity, args["code"].(string)), true
 	case "Mutation.leaveConversation":
 		if e.ComplexityRoot.Mutation.LeaveConversation == nil {
 			break
@@ -1653,6 +2756,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LogIn(childComplexity, args["input"].(model.LogInInput)), true
+	case "Mutation.logOut":
+		if e.ComplexityRoot.Mutation.LogOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.LogOut(childComplexity), true
 	case "Mutation.markDelivered":
 		if e.ComplexityRoot.Mutation.MarkDelivered == nil {
 			break
@@ -1675,6 +2784,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkRead(childComplexity, args["conversationId"].(string), args["seq"].(int)), true
+	case "Mutation.markUnread":
+		if e.ComplexityRoot.Mutation.MarkUnread == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markUnread_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkUnread(childComplexity, args["conversationId"].(string)), true
 	case "Mutation.pinMessage":
 		if e.ComplexityRoot.Mutation.PinMessage == nil {
 			break
@@ -1708,6 +2828,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReactToStory(childComplexity, args["id"].(string), args["emoji"].(string)), true
+	case "Mutation.refreshToken":
+		if e.ComplexityRoot.Mutation.RefreshToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refreshToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["refreshToken"].(string)), true
+	case "Mutation.registerDevice":
+		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["input"].(model.RegisterDeviceInput)), true
 	case "Mutation.removeMember":
 		if e.ComplexityRoot.Mutation.RemoveMember == nil {
 			break
@@ -1763,6 +2905,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReportUser(childComplexity, args["input"].(model.ReportUserInput)), true
+	case "Mutation.requestDataExport":
+		if e.ComplexityRoot.Mutation.RequestDataExport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RequestDataExport(childComplexity), true
+	case "Mutation.revokeInviteLink":
+		if e.ComplexityRoot.Mutation.RevokeInviteLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeInviteLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeInviteLink(childComplexity, args["code"].(string)), true
+	case "Mutation.revokeOtherSessions":
+		if e.ComplexityRoot.Mutation.RevokeOtherSessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeOtherSessions(childComplexity), true
+	case "Mutation.revokeSession":
+		if e.ComplexityRoot.Mutation.RevokeSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(string)), true
+	case "Mutation.saveDraft":
+		if e.ComplexityRoot.Mutation.SaveDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveDraft(childComplexity, args["conversationId"].(string), args["body"].(string)), true
 	case "Mutation.sendMessage":
 		if e.ComplexityRoot.Mutation.SendMessage == nil {
 			break
@@ -1774,6 +2961,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendMessage(childComplexity, args["input"].(model.SendMessageInput)), true
+	case "Mutation.setAnnouncementOnly":
+		if e.ComplexityRoot.Mutation.SetAnnouncementOnly == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAnnouncementOnly_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAnnouncementOnly(childComplexity, args["conversationId"].(string), args["announcementOnly"].(bool)), true
 	case "Mutation.setMemberRole":
 		if e.ComplexityRoot.Mutation.SetMemberRole == nil {
 			break
@@ -1785,6 +2983,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetMemberRole(childComplexity, args["conversationId"].(string), args["userId"].(string), args["role"].(model.MemberRole)), true
+	case "Mutation.setSlowMode":
+		if e.ComplexityRoot.Mutation.SetSlowMode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setSlowMode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetSlowMode(childComplexity, args["conversationId"].(string), args["slowModeSeconds"].(int)), true
 	case "Mutation.setTyping":
 		if e.ComplexityRoot.Mutation.SetTyping == nil {
 			break
@@ -1807,6 +3016,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignUp(childComplexity, args["input"].(model.SignUpInput)), true
+	case "Mutation.transferOwnership":
+		if e.ComplexityRoot.Mutation.TransferOwnership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transferOwnership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransferOwnership(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
+	case "Mutation.unbanMember":
+		if e.ComplexityRoot.Mutation.UnbanMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unbanMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnbanMember(childComplexity, args["conversationId"].(string), args["userId"].(string)), true
 	case "Mutation.unblockUser":
 		if e.ComplexityRoot.Mutation.UnblockUser == nil {
 			break
@@ -1829,6 +3060,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnpinMessage(childComplexity, args["messageId"].(string)), true
+	case "Mutation.unregisterDevice":
+		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterDevice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterDevice(childComplexity, args["id"].(string)), true
+	case "Mutation.updateConversation":
+		if e.ComplexityRoot.Mutation.UpdateConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateConversation(childComplexity, args["conversationId"].(string), args["input"].(model.UpdateConversationInput)), true
+	case "Mutation.updateMembership":
+		if e.ComplexityRoot.Mutation.UpdateMembership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMembership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMembership(childComplexity, args["conversationId"].(string), args["input"].(model.UpdateMembershipInput)), true
+	case "Mutation.updateNotificationSettings":
+		if e.ComplexityRoot.Mutation.UpdateNotificationSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNotificationSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNotificationSettings(childComplexity, args["input"].(model.NotificationSettingsInput)), true
 	case "Mutation.updatePrivacy":
 		if e.ComplexityRoot.Mutation.UpdatePrivacy == nil {
 			break
@@ -1840,6 +3115,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePrivacy(childComplexity, args["input"].(model.PrivacyInput)), true
+	case "Mutation.updateProfile":
+		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(model.UpdateProfileInput)), true
 	case "Mutation.uploadFile":
 		if e.ComplexityRoot.Mutation.UploadFile == nil {
 			break
@@ -1862,6 +3148,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ViewStory(childComplexity, args["id"].(string)), true
+
+	case "NotificationSettings.defaultLevel":
+		if e.ComplexityRoot.NotificationSettings.DefaultLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.DefaultLevel(childComplexity), true
+	case "NotificationSettings.showPreview":
+		if e.ComplexityRoot.NotificationSettings.ShowPreview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettings.ShowPreview(childComplexity), true
+
+	case "NotificationSettingsChanged.cursor":
+		if e.ComplexityRoot.NotificationSettingsChanged.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettingsChanged.Cursor(childComplexity), true
+	case "NotificationSettingsChanged.ephemeral":
+		if e.ComplexityRoot.NotificationSettingsChanged.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettingsChanged.Ephemeral(childComplexity), true
+	case "NotificationSettingsChanged.settings":
+		if e.ComplexityRoot.NotificationSettingsChanged.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NotificationSettingsChanged.Settings(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1982,6 +3300,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PrivacySettings.Typing(childComplexity), true
 
+	case "Query.bannedMembers":
+		if e.ComplexityRoot.Query.BannedMembers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bannedMembers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.BannedMembers(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.conversation":
 		if e.ComplexityRoot.Query.Conversation == nil {
 			break
@@ -1993,6 +3322,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Conversation(childComplexity, args["id"].(string)), true
+	case "Query.conversationCounts":
+		if e.ComplexityRoot.Query.ConversationCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ConversationCounts(childComplexity), true
 	case "Query.conversations":
 		if e.ComplexityRoot.Query.Conversations == nil {
 			break
@@ -2003,8 +3338,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Conversations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.ConversationFilter), args["orderBy"].(*model.ConversationOrder)), true
+	case "Query.dataExport":
+		if e.ComplexityRoot.Query.DataExport == nil {
+			break
+		}
 
+		return e.ComplexityRoot.Query.DataExport(childComplexity), true
+
+	case "Query.inviteLinks":
+		if e.ComplexityRoot.Query.InviteLinks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inviteLinks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InviteLinks(childComplexity, args["conversationId"].(string)), true
+	case "Query.joinRequests":
+		if e.ComplexityRoot.Query.JoinRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_joinRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JoinRequests(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -2021,7 +3384,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["around"].(*string)), true
+		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["includeThreadReplies"].(*bool), args["around"].(*string)), true
+	case "Query.moderationLog":
+		if e.ComplexityRoot.Query.ModerationLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_moderationLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ModerationLog(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2033,6 +3407,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.previewInvite":
+		if e.ComplexityRoot.Query.PreviewInvite == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewInvite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewInvite(childComplexity, args["code"].(string)), true
 	case "Query.searchMessages":
 		if e.ComplexityRoot.Query.SearchMessages == nil {
 			break
@@ -2055,6 +3440,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SearchUsers(childComplexity, args["query"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.sessions":
+		if e.ComplexityRoot.Query.Sessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Sessions(childComplexity), true
 	case "Query.story":
 		if e.ComplexityRoot.Query.Story == nil {
 			break
@@ -2077,6 +3468,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.StoryFeed(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.threadMessages":
+		if e.ComplexityRoot.Query.ThreadMessages == nil {
+			break
+		}
+
+		args, err := ec.field_Query_threadMessages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ThreadMessages(childComplexity, args["rootId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+	case "Query.unreadMentions":
+		if e.ComplexityRoot.Query.UnreadMentions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unreadMentions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnreadMentions(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.upload":
 		if e.ComplexityRoot.Query.Upload == nil {
 			break
@@ -2247,6 +3660,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Report.Reason(childComplexity), true
+
+	case "Session.createdAt":
+		if e.ComplexityRoot.Session.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.CreatedAt(childComplexity), true
+	case "Session.current":
+		if e.ComplexityRoot.Session.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Current(childComplexity), true
+	case "Session.deviceName":
+		if e.ComplexityRoot.Session.DeviceName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.DeviceName(childComplexity), true
+	case "Session.id":
+		if e.ComplexityRoot.Session.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.ID(childComplexity), true
+	case "Session.ip":
+		if e.ComplexityRoot.Session.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.IP(childComplexity), true
+	case "Session.lastSeenAt":
+		if e.ComplexityRoot.Session.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.LastSeenAt(childComplexity), true
+	case "Session.platform":
+		if e.ComplexityRoot.Session.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Platform(childComplexity), true
+
+	case "SessionRevoked.at":
+		if e.ComplexityRoot.SessionRevoked.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionRevoked.At(childComplexity), true
+	case "SessionRevoked.cursor":
+		if e.ComplexityRoot.SessionRevoked.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionRevoked.Cursor(childComplexity), true
+	case "SessionRevoked.ephemeral":
+		if e.ComplexityRoot.SessionRevoked.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionRevoked.Ephemeral(childComplexity), true
+	case "SessionRevoked.reason":
+		if e.ComplexityRoot.SessionRevoked.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionRevoked.Reason(childComplexity), true
+	case "SessionRevoked.sessionId":
+		if e.ComplexityRoot.SessionRevoked.SessionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionRevoked.SessionID(childComplexity), true
 
 	case "Story.author":
 		if e.ComplexityRoot.Story.Author == nil {
@@ -2470,6 +3957,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.Events(childComplexity, args["after"].(*string)), true
 
+	case "ThreadSummary.lastReplyAt":
+		if e.ComplexityRoot.ThreadSummary.LastReplyAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadSummary.LastReplyAt(childComplexity), true
+	case "ThreadSummary.participants":
+		if e.ComplexityRoot.ThreadSummary.Participants == nil {
+			break
+		}
+
+		args, err := ec.field_ThreadSummary_participants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ThreadSummary.Participants(childComplexity, args["first"].(*int)), true
+	case "ThreadSummary.replyCount":
+		if e.ComplexityRoot.ThreadSummary.ReplyCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadSummary.ReplyCount(childComplexity), true
+	case "ThreadSummary.unreadCount":
+		if e.ComplexityRoot.ThreadSummary.UnreadCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadSummary.UnreadCount(childComplexity), true
+
+	case "ThreadUpdated.cursor":
+		if e.ComplexityRoot.ThreadUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Cursor(childComplexity), true
+	case "ThreadUpdated.ephemeral":
+		if e.ComplexityRoot.ThreadUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Ephemeral(childComplexity), true
+	case "ThreadUpdated.reply":
+		if e.ComplexityRoot.ThreadUpdated.Reply == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Reply(childComplexity), true
+	case "ThreadUpdated.root":
+		if e.ComplexityRoot.ThreadUpdated.Root == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Root(childComplexity), true
+	case "ThreadUpdated.thread":
+		if e.ComplexityRoot.ThreadUpdated.Thread == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreadUpdated.Thread(childComplexity), true
+
 	case "TypingUpdated.conversationId":
 		if e.ComplexityRoot.TypingUpdated.ConversationID == nil {
 			break
@@ -2568,6 +4116,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UploadedFile.Width(childComplexity), true
 
+	case "User.avatar":
+		if e.ComplexityRoot.User.Avatar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Avatar(childComplexity), true
+	case "User.bio":
+		if e.ComplexityRoot.User.Bio == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Bio(childComplexity), true
 	case "User.blockedByMe":
 		if e.ComplexityRoot.User.BlockedByMe == nil {
 			break
@@ -2591,6 +4151,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.CreatedAt(childComplexity), true
+	case "User.deleted":
+		if e.ComplexityRoot.User.Deleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Deleted(childComplexity), true
+	case "User.devices":
+		if e.ComplexityRoot.User.Devices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Devices(childComplexity), true
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -2603,6 +4175,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.notificationSettings":
+		if e.ComplexityRoot.User.NotificationSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.NotificationSettings(childComplexity), true
 	case "User.presence":
 		if e.ComplexityRoot.User.Presence == nil {
 			break
@@ -2621,6 +4199,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.TotalUnreadCount(childComplexity), true
+	case "User.totalUnreadMentionCount":
+		if e.ComplexityRoot.User.TotalUnreadMentionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.TotalUnreadMentionCount(childComplexity), true
 	case "User.username":
 		if e.ComplexityRoot.User.Username == nil {
 			break
@@ -2693,6 +4277,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "UserUpdated.cursor":
+		if e.ComplexityRoot.UserUpdated.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserUpdated.Cursor(childComplexity), true
+	case "UserUpdated.ephemeral":
+		if e.ComplexityRoot.UserUpdated.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserUpdated.Ephemeral(childComplexity), true
+	case "UserUpdated.user":
+		if e.ComplexityRoot.UserUpdated.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserUpdated.User(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2702,14 +4305,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ConversationFilter", ec.unmarshalInputConversationFilter),
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
+			graphql.NewInputUnmarshaler("CreateInviteLinkInput", ec.unmarshalInputCreateInviteLinkInput),
 			graphql.NewInputUnmarshaler("CreateUploadInput", ec.unmarshalInputCreateUploadInput),
 			graphql.NewInputUnmarshaler("LogInInput", ec.unmarshalInputLogInInput),
+			graphql.NewInputUnmarshaler("NotificationSettingsInput", ec.unmarshalInputNotificationSettingsInput),
 			graphql.NewInputUnmarshaler("PrivacyInput", ec.unmarshalInputPrivacyInput),
+			graphql.NewInputUnmarshaler("RegisterDeviceInput", ec.unmarshalInputRegisterDeviceInput),
 			graphql.NewInputUnmarshaler("ReportMessageInput", ec.unmarshalInputReportMessageInput),
 			graphql.NewInputUnmarshaler("ReportUserInput", ec.unmarshalInputReportUserInput),
 			graphql.NewInputUnmarshaler("SendMessageInput", ec.unmarshalInputSendMessageInput),
 			graphql.NewInputUnmarshaler("SignUpInput", ec.unmarshalInputSignUpInput),
+			graphql.NewInputUnmarshaler("UpdateConversationInput", ec.unmarshalInputUpdateConversationInput),
+			graphql.NewInputUnmarshaler("UpdateMembershipInput", ec.unmarshalInputUpdateMembershipInput),
+			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
+			graphql.NewInputUnmarshaler("WebPushSubscriptionInput", ec.unmarshalInputWebPushSubscriptionInput),
 		)
 	}
 	first := true
@@ -2915,8 +4526,9 @@ extend type Query {
   (the usual list) or backward with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `, as Relay specifies; 20 when
   neither ` + "`" + `first` + "`" + ` nor ` + "`" + `last` + "`" + ` is given, both capped at 100. A cursor is a place in
   the order of activity: a conversation that became active since moved to the top.
+  Pinned conversations come first; ` + "`" + `filter` + "`" + ` narrows the list (see ConversationFilter).
   """
-  conversations(first: Int, after: String, last: Int, before: String): ConversationConnection!
+  conversations(first: Int, after: String, last: Int, before: String, filter: ConversationFilter, orderBy: ConversationOrder = LAST_ACTIVITY): ConversationConnection!
 }
 
 extend type Mutation {
@@ -3124,6 +4736,79 @@ type MemberLeft implements Event {
   user: User!
   "Who removed them; null when they left by themselves."
   by: User
+}
+`, BuiltIn: false},
+	{Name: "../schema/lifecycle.graphqls", Input: `# Leaving and taking your data: account deletion and data export
+# (docs/lifecycle.md).
+
+extend type Query {
+  "My latest data export (requestDataExport), or null if I never asked for one."
+  dataExport: DataExport
+}
+
+extend type Mutation {
+  """
+  Delete my account, confirming with my password (a wrong one is BAD_USER_INPUT
+  on ` + "`" + `password` + "`" + `). At once: every session ends, the profile becomes a tombstone
+  ("Deleted account"), and no one can sign in as me. Then, in the background:
+  every message I sent is erased for everyone (text and files), my uploads and
+  stories are deleted and search forgets me. My username is released after a
+  quarantine. Deleting again is a no-op.
+  """
+  deleteAccount(password: String!): DeleteAccountPayload!
+  """
+  Start an export of my data: one zip archive (profile, sessions, conversations,
+  the messages I sent, my reactions and read positions, my uploaded files),
+  built in the background. At most one runs at a time (asking again returns it)
+  and one per day (RATE_LIMITED with ` + "`" + `extensions.retryAt` + "`" + `). Poll ` + "`" + `dataExport` + "`" + `
+  for its URL.
+  """
+  requestDataExport: DataExport!
+}
+
+"The result of deleteAccount."
+type DeleteAccountPayload {
+  "When the account was deleted."
+  deletedAt: Time!
+  "When the username becomes free for others to take."
+  usernameReleasedAt: Time!
+}
+
+"Where a data export is."
+enum DataExportStatus {
+  "Waiting to be built."
+  PENDING
+  "Being built."
+  RUNNING
+  "Ready: ` + "`" + `url` + "`" + ` downloads it."
+  READY
+  "Building failed; request a new one."
+  FAILED
+  "The archive was deleted after its retention."
+  EXPIRED
+}
+
+"A data export: one zip archive of my data."
+type DataExport {
+  "The export's id."
+  id: ID!
+  "Where it is."
+  status: DataExportStatus!
+  "When I asked for it."
+  requestedAt: Time!
+  "When it became ready or failed."
+  finishedAt: Time
+  "When a ready archive is deleted."
+  expiresAt: Time
+  "A signed download URL, valid until ` + "`" + `urlExpiresAt` + "`" + `; set only when READY. Ask again for a fresh one."
+  url: String
+  "When ` + "`" + `url` + "`" + ` stops working."
+  urlExpiresAt: Time
+}
+
+extend type User {
+  "True for a deleted account's tombstone (shown as \"Deleted account\")."
+  deleted: Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/media.graphqls", Input: `# Attachments, uploads and stories (the media package).
@@ -3354,6 +5039,220 @@ extend type Mutation {
   deleteStory(id: ID!): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/membership.graphqls", Input: `# Profiles, group details and per-member state (the membership area).
+
+"My own settings of one conversation. Nobody else sees them."
+type Membership {
+  "The conversation."
+  conversation: Conversation!
+  "Hidden from the main list. A new message un-archives it unless it is muted."
+  archived: Boolean!
+  "Pinned conversations are listed first (at most 5)."
+  pinned: Boolean!
+  "When I pinned it; null when not pinned."
+  pinnedAt: Time
+  "Muted now?"
+  muted: Boolean!
+  "Muted until then (9999-01-01T00:00:00Z: until I unmute); null when not muted."
+  mutedUntil: Time
+  "My level for this conversation; null follows my account default."
+  notificationLevel: NotificationLevel
+  "True after markUnread, until I read the conversation again."
+  markedUnread: Boolean!
+}
+
+"Changes to my settings of a conversation; absent fields stay as they are."
+input UpdateMembershipInput {
+  "Archive (true) or un-archive (false)."
+  archived: Boolean
+  "Pin (true; at most 5 pinned) or unpin (false)."
+  pinned: Boolean
+  "Mute until this time (must be in the future)."
+  mutedUntil: Time
+  "true without mutedUntil: mute until unmuted; false: unmute."
+  muted: Boolean
+  "ALL, MENTIONS or NONE for this conversation."
+  notificationLevel: NotificationLevel
+}
+
+"My unsent text in a conversation, synced to my devices."
+type Draft {
+  "The text."
+  body: String!
+  "When it was saved."
+  updatedAt: Time!
+}
+
+"Which of my conversations to list."
+input ConversationFilter {
+  "true: only archived conversations; false: only the others (the main list); absent: both."
+  archived: Boolean
+  "Only conversations with something unread for me (or marked unread)."
+  unreadOnly: Boolean
+}
+
+"How to order my conversations (pinned ones always come first)."
+enum ConversationOrder {
+  "Most recently active first."
+  LAST_ACTIVITY
+}
+
+"How many of my conversations each list holds."
+type ConversationCounts {
+  "Not archived (the main list)."
+  all: Int!
+  "Archived."
+  archived: Int!
+  "With something unread or marked unread."
+  unread: Int!
+  "Pinned."
+  pinned: Int!
+}
+
+"Changes to my profile; absent fields stay as they are."
+input UpdateProfileInput {
+  "1-64 characters shown to others."
+  displayName: String
+  "At most 160 characters; empty clears it."
+  bio: String
+  "An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar."
+  avatarUploadId: ID
+}
+
+"Changes to a group; absent fields stay as they are."
+input UpdateConversationInput {
+  "1-128 characters."
+  title: String
+  "At most 255 characters; empty clears it."
+  description: String
+  "An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar."
+  avatarUploadId: ID
+}
+
+"""
+A picture of a user or a group, re-encoded by the server from an upload (no
+metadata of the original survives). URLs are signed and short-lived.
+"""
+type Avatar {
+  "The image, at most 1024 pixels on its longer side."
+  url: String!
+  "Width in pixels."
+  width: Int!
+  "Height in pixels."
+  height: Int!
+  "Smaller copies (256 and 64 pixels on the longer side), largest first."
+  thumbnails: [AvatarThumbnail!]!
+}
+
+"One smaller copy of an avatar."
+type AvatarThumbnail {
+  "Signed, short-lived URL."
+  url: String!
+  "Width in pixels."
+  width: Int!
+  "Height in pixels."
+  height: Int!
+}
+
+extend type User {
+  "What the user says about themself (at most 160 characters); empty when none."
+  bio: String!
+  "The user's picture, or null."
+  avatar: Avatar
+}
+
+extend type Conversation {
+  "The group's description; null for direct conversations."
+  description: String
+  "The group's picture, or null (always null for direct conversations)."
+  avatar: Avatar
+  "My own settings of this conversation (private to me)."
+  membership: Membership!
+  "My draft here, or null."
+  draft: Draft
+}
+
+extend type Query {
+  "How many of my conversations each list holds."
+  conversationCounts: ConversationCounts!
+}
+
+extend type Mutation {
+  """
+  Change my username (3-32 letters, digits, '_', '.', '-'; unique ignoring case).
+  Once a day (RATE_LIMITED with ` + "`" + `retryAt` + "`" + `); the old name stays reserved for me
+  for 14 days (CONFLICT when a name is taken or reserved).
+  """
+  changeUsername(username: String!): User!
+  "Change my display name and bio. My contacts hear UserUpdated."
+  updateProfile(input: UpdateProfileInput!): User!
+  "Change a group's title and description (owner or admin). Members hear ConversationUpdated with ` + "`" + `changed` + "`" + `."
+  updateConversation(conversationId: ID!, input: UpdateConversationInput!): Conversation!
+  """
+  Delete a group (owner only). Members hear ConversationDeleted; then every
+  membership ends and every message is tombstoned (search and files included),
+  as a job any instance resumes.
+  """
+  deleteConversation(conversationId: ID!): Boolean!
+  "Make another member the owner; I become an admin (owner only). A transfer that lost a race gets CONFLICT."
+  transferOwnership(conversationId: ID!, userId: ID!): Conversation!
+  "Change my own settings of a conversation: archive, pin, mute, notification level."
+  updateMembership(conversationId: ID!, input: UpdateMembershipInput!): Membership!
+  "Mark a conversation unread for me: my read cursor reads one message back (others see nothing) until I read it."
+  markUnread(conversationId: ID!): Conversation!
+  "Save my unsent text (empty clears it); returns null when cleared. Sending a message clears it."
+  saveDraft(conversationId: ID!, body: String!): Draft
+}
+
+extend type ConversationUpdated {
+  "What changed (title, description, owner); empty when not said."
+  changed: [String!]!
+}
+
+"My settings of a conversation changed (on another of my devices)."
+type MembershipUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "My settings as they are now."
+  membership: Membership!
+}
+
+"My draft of a conversation was saved or cleared."
+type DraftUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The conversation."
+  conversation: Conversation!
+  "The draft; null when cleared (deleted or sent)."
+  draft: Draft
+}
+
+"A user's profile changed."
+type UserUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The user as they are now."
+  user: User!
+}
+
+"The owner deleted a group I was in; its history goes with it."
+type ConversationDeleted implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The deleted conversation's id."
+  conversationId: ID!
+  "Who deleted it."
+  by: User
+}
+`, BuiltIn: false},
 	{Name: "../schema/messages.graphqls", Input: `# Messages, receipts and reactions.
 
 """
@@ -3470,18 +5369,19 @@ extend type Query {
   A conversation's history. Page backward from the newest with ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + `
   (the usual chat screen), or forward from the oldest with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `.
   Edges are always oldest first. ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` are capped at 100.
+  Thread replies are left out unless ` + "`" + `includeThreadReplies` + "`" + ` (see ` + "`" + `threadMessages` + "`" + `).
   With ` + "`" + `around` + "`" + ` (a message id, or a seq), a page of ` + "`" + `first` + "`" + ` messages centred on that
   message (jump to a search hit, a reply or the first unread); its edges' cursors page on
   both ways with ` + "`" + `before` + "`" + `/` + "`" + `after` + "`" + `.
   """
-  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String, around: ID): MessageConnection!
+  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String, includeThreadReplies: Boolean = false, around: ID): MessageConnection!
 }
 
 extend type Mutation {
   "Send a message. Idempotent on ` + "`" + `clientMessageId` + "`" + `."
   sendMessage(input: SendMessageInput!): Message!
-  "Edit my own message."
-  editMessage(messageId: ID!, body: String!): Message!
+  "Edit my own message. ` + "`" + `mentions` + "`" + `/` + "`" + `mentionAll` + "`" + `, when given, replace whom it mentions."
+  editMessage(messageId: ID!, body: String!, mentions: [ID!], mentionAll: Boolean): Message!
   """
   Delete a message: for myself (any message; hidden from my history and unread count),
   or for everyone (my own message, within the recall window: 24 h by default), which
@@ -3492,6 +5392,197 @@ extend type Mutation {
   addReaction(messageId: ID!, emoji: String!): Message!
   "Remove my reaction with this emoji; removing an absent one is a no-op."
   removeReaction(messageId: ID!, emoji: String!): Message!
+}
+`, BuiltIn: false},
+	{Name: "../schema/moderation.graphqls", Input: `# Invite links, join requests, bans, posting rules and the moderation log.
+
+"""
+A link that lets whoever holds its code join a group (or ask to). Seen only by
+the group's owner and admins.
+"""
+type InviteLink {
+  "The secret code (at least 128 random bits); share it as the link."
+  code: String!
+  "The group it opens."
+  conversation: Conversation!
+  "Who made it."
+  createdBy: User!
+  "When it was made."
+  createdAt: Time!
+  "When it stops working; null: never."
+  expiresAt: Time
+  "How many joins it admits; null: unlimited."
+  maxUses: Int
+  "How many joined through it."
+  uses: Int!
+  "Joining needs an admin's approval (joinByInvite makes a join request)."
+  requireApproval: Boolean!
+  "When it was revoked; null while it works."
+  revokedAt: Time
+}
+
+"Fields of a new invite link; all optional."
+input CreateInviteLinkInput {
+  "When it stops working (in the future, at most a year ahead); absent: never."
+  expiresAt: Time
+  "How many joins it admits (1-100,000); absent: unlimited."
+  maxUses: Int
+  "Joining needs an admin's approval."
+  requireApproval: Boolean = false
+}
+
+"""
+What an invite link shows before joining: the group's title and size, and
+nothing else about it.
+"""
+type InvitePreview {
+  "The group's title."
+  title: String!
+  "Number of members."
+  memberCount: Int!
+  "Joining needs an admin's approval."
+  requireApproval: Boolean!
+}
+
+"The outcome of joinByInvite."
+enum InviteJoinStatus {
+  "I am now a member."
+  JOINED
+  "My join request waits for an admin."
+  REQUESTED
+  "I was a member already; the link was not used up."
+  ALREADY_MEMBER
+}
+
+"The result of joinByInvite."
+type InviteJoinResult {
+  "What happened."
+  status: InviteJoinStatus!
+  "The group, when I am in it (JOINED, ALREADY_MEMBER)."
+  conversation: Conversation
+}
+
+"A pending request to join a group through an approval link."
+type JoinRequest {
+  "Who asks."
+  user: User!
+  "When they asked."
+  requestedAt: Time!
+}
+
+"A user banned from a group."
+type BannedMember {
+  "The banned user."
+  user: User!
+  "Who banned them."
+  bannedBy: User!
+  "When."
+  bannedAt: Time!
+  "When the ban ends; null: until unbanned."
+  until: Time
+}
+
+"A moderation action."
+enum ModerationAction {
+  BAN
+  UNBAN
+  REMOVE_MEMBER
+  SET_ROLE
+  DELETE_MESSAGE
+  SLOW_MODE
+  ANNOUNCEMENT_ONLY
+  INVITE_CREATED
+  INVITE_REVOKED
+  JOINED_BY_INVITE
+  JOIN_APPROVED
+  JOIN_DECLINED
+}
+
+"One entry of a group's moderation log."
+type ModerationLogEntry {
+  "When it happened."
+  at: Time!
+  "Who did it (for JOINED_BY_INVITE: the link's creator)."
+  actor: User!
+  "What was done."
+  action: ModerationAction!
+  "The user acted on, if any."
+  targetUser: User
+  "The message acted on (DELETE_MESSAGE), as an id: it is a tombstone now."
+  messageId: ID
+  "The new value (a role, seconds, true/false) or a ban's end."
+  detail: String
+}
+
+"A page of the moderation log, newest first."
+type ModerationLogConnection {
+  "The entries on this page."
+  edges: [ModerationLogEdge!]!
+  "Paging information."
+  pageInfo: PageInfo!
+}
+
+"A moderation log entry in a connection."
+type ModerationLogEdge {
+  "Cursor of this edge."
+  cursor: String!
+  "The entry."
+  node: ModerationLogEntry!
+}
+
+extend type Conversation {
+  "Least seconds between two messages of a member (0: off; owners and admins exempt)."
+  slowModeSeconds: Int!
+  "Only owners and admins may send."
+  announcementOnly: Boolean!
+}
+
+extend type Message {
+  "Who deleted it for everyone: the sender, or a group's owner or admin; null if not deleted."
+  deletedBy: User
+}
+
+extend type MessageDeleted {
+  "The owner or admin who deleted someone else's message; null for a sender's own recall or a hide."
+  deletedBy: User
+}
+
+extend type Query {
+  "A group's invite links, newest first, revoked ones included (owner or admin)."
+  inviteLinks(conversationId: ID!): [InviteLink!]!
+  "What an invite link opens, without joining (signed in; rate-limited)."
+  previewInvite(code: String!): InvitePreview!
+  "A group's pending join requests by user id (owner or admin); ` + "`" + `first` + "`" + ` capped at 100."
+  joinRequests(conversationId: ID!, first: Int, after: String): [JoinRequest!]!
+  "The users banned from a group now, by user id (owner or admin); ` + "`" + `first` + "`" + ` capped at 100."
+  bannedMembers(conversationId: ID!, first: Int, after: String): [BannedMember!]!
+  "A group's moderation log, newest first (owner or admin); ` + "`" + `first` + "`" + ` capped at 100."
+  moderationLog(conversationId: ID!, first: Int, after: String): ModerationLogConnection!
+}
+
+extend type Mutation {
+  "Make an invite link to a group (owner or admin)."
+  createInviteLink(conversationId: ID!, input: CreateInviteLinkInput!): InviteLink!
+  "Stop an invite link from working (owner or admin)."
+  revokeInviteLink(code: String!): InviteLink!
+  "Join a group by an invite link, or ask to when it needs approval (rate-limited)."
+  joinByInvite(code: String!): InviteJoinResult!
+  "Admit a user who asked to join (owner or admin)."
+  approveJoinRequest(conversationId: ID!, userId: ID!): Conversation!
+  "Turn down a join request (owner or admin)."
+  declineJoinRequest(conversationId: ID!, userId: ID!): Boolean!
+  """
+  Ban a user from a group until ` + "`" + `until` + "`" + ` (absent: until unbanned): removes them,
+  and they cannot be added or join by link meanwhile (owner or admin; not the
+  owner, and admins do not ban admins).
+  """
+  banMember(conversationId: ID!, userId: ID!, until: Time): BannedMember!
+  "Lift a ban (owner or admin); the user is not added back."
+  unbanMember(conversationId: ID!, userId: ID!): Boolean!
+  "Set slow mode: 0-21,600 seconds between two messages of a member (owner or admin)."
+  setSlowMode(conversationId: ID!, slowModeSeconds: Int!): Conversation!
+  "Let only owners and admins send, or everyone again (owner or admin)."
+  setAnnouncementOnly(conversationId: ID!, announcementOnly: Boolean!): Conversation!
 }
 `, BuiltIn: false},
 	{Name: "../schema/pins.graphqls", Input: `# Pins, jump-to-message, forwarding and edit history.
@@ -3732,6 +5823,115 @@ extend type Mutation {
   reportMessage(input: ReportMessageInput!): Report!
 }
 `, BuiltIn: false},
+	{Name: "../schema/push.graphqls", Input: `# Push notifications: the devices that are told about messages while their
+# user is not connected, and the account's notification settings.
+
+"The push service a device is reached through."
+enum DevicePlatform {
+  "Apple Push Notification service (iOS, iPadOS and macOS apps)."
+  APNS
+  "Firebase Cloud Messaging (Android apps)."
+  FCM
+  "Web Push (browsers): RFC 8030, payloads encrypted per RFC 8291, VAPID (RFC 8292)."
+  WEB_PUSH
+}
+
+"A browser's PushSubscription, as ` + "`" + `subscription.toJSON()` + "`" + ` gives it."
+input WebPushSubscriptionInput {
+  "The push service URL (` + "`" + `endpoint` + "`" + `)."
+  endpoint: String!
+  "The browser's P-256 public key (` + "`" + `keys.p256dh` + "`" + `), base64url."
+  p256dh: String!
+  "The 16-byte authentication secret (` + "`" + `keys.auth` + "`" + `), base64url."
+  auth: String!
+}
+
+"""
+A device to notify. APNS and FCM devices send ` + "`" + `token` + "`" + `; WEB_PUSH devices send
+` + "`" + `subscription` + "`" + `.
+"""
+input RegisterDeviceInput {
+  "Which push service reaches the device."
+  platform: DevicePlatform!
+  "The APNs device token (hex) or the FCM registration token."
+  token: String
+  "The browser's push subscription (WEB_PUSH only)."
+  subscription: WebPushSubscriptionInput
+  "The APNs topic (bundle id) of the app, when not the server's default."
+  appId: String
+  "The device's language (BCP 47), for future localised notifications."
+  locale: String
+}
+
+"""
+A device (app installation or browser) of mine that gets push notifications
+while I have no live ` + "`" + `events` + "`" + ` subscription. It belongs to the session that
+registered it: logging out or revoking that session unregisters it.
+"""
+type Device {
+  "Opaque id; pass to ` + "`" + `unregisterDevice` + "`" + `."
+  id: ID!
+  "Which push service reaches it."
+  platform: DevicePlatform!
+  "The app's APNs topic, if one was given."
+  appId: String
+  "The device's language, if given."
+  locale: String
+  "When it was (last) registered."
+  createdAt: Time!
+}
+
+"""
+My account's notification settings. A conversation's own level (on my
+membership) overrides ` + "`" + `defaultLevel` + "`" + `. MENTIONS notifies for messages that
+mention me (or everyone); a mention also gets through a muted conversation
+unless the level is NONE.
+"""
+type NotificationSettings {
+  "How much of a conversation without its own level notifies me."
+  defaultLevel: NotificationLevel!
+  "False: notifications say only who wrote, not what."
+  showPreview: Boolean!
+}
+
+"A change of my notification settings; omitted fields stay as they are."
+input NotificationSettingsInput {
+  "How much of a conversation without its own level notifies me."
+  defaultLevel: NotificationLevel
+  "False: notifications say only who wrote, not what."
+  showPreview: Boolean
+}
+
+"My notification settings changed (on this or another of my devices)."
+type NotificationSettingsChanged implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The settings as they are now."
+  settings: NotificationSettings!
+}
+
+extend type User {
+  "My push devices. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  devices: [Device!]
+  "My notification settings. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  notificationSettings: NotificationSettings
+}
+
+extend type Mutation {
+  """
+  Registers this device for push notifications, bound to my current session.
+  Registering the same token (or endpoint) again updates that device. I keep at
+  most 25 devices: one more replaces the one registered longest ago.
+  """
+  registerDevice(input: RegisterDeviceInput!): Device!
+  "Stops push notifications to one of my devices. True when done."
+  unregisterDevice(id: ID!): Boolean!
+  "Changes my notification settings; my other devices get NotificationSettingsChanged."
+  updateNotificationSettings(input: NotificationSettingsInput!): NotificationSettings!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# Shared scalars, the Node interface, paging and the root query.
 
 """
@@ -3818,6 +6018,202 @@ type MessageSearchHit {
   each matching word wrapped in ` + "`" + `<mark>` + "`" + ` and ` + "`" + `</mark>` + "`" + `, "…" where text was cut.
   """
   highlights: [String!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/sessions.graphqls", Input: `# Sessions: one per signed-in device; short-lived access tokens and
+# rotating refresh tokens.
+
+extend input SignUpInput {
+  "The device's name as its user knows it (\"Ana's Pixel 8\"), at most 64 characters."
+  deviceName: String
+  "The client's platform (\"ios\", \"android\", \"web\"...), at most 32 characters."
+  platform: String
+}
+
+extend input LogInInput {
+  "The device's name as its user knows it (\"Ana's Pixel 8\"), at most 64 characters."
+  deviceName: String
+  "The client's platform (\"ios\", \"android\", \"web\"...), at most 32 characters."
+  platform: String
+}
+
+extend type AuthPayload {
+  "When ` + "`" + `token` + "`" + ` expires (15 minutes by default): refresh before then."
+  expiresAt: Time!
+  """
+  Trade it for new tokens with ` + "`" + `refreshToken` + "`" + `. Each is good for one use: a
+  second use of the same refresh token ends the session.
+  """
+  refreshToken: String!
+  "When ` + "`" + `refreshToken` + "`" + ` expires (30 days by default); each refresh moves it on."
+  refreshTokenExpiresAt: Time!
+  "The session these tokens belong to."
+  session: Session!
+}
+
+"One signed-in device of mine."
+type Session {
+  "The session's id (for ` + "`" + `revokeSession` + "`" + `)."
+  id: ID!
+  "What the device called itself at log-in; empty if it said nothing."
+  deviceName: String!
+  "The client's platform at log-in; empty if it said nothing."
+  platform: String!
+  "The address the session was created from."
+  ip: String!
+  "When the session was created (log-in or sign-up)."
+  createdAt: Time!
+  "When the session last refreshed its tokens."
+  lastSeenAt: Time!
+  "True for the session of the token this request was made with."
+  current: Boolean!
+}
+
+"Why a session ended."
+enum SessionEndReason {
+  "The device logged out."
+  LOGGED_OUT
+  "Revoked from another device (` + "`" + `revokeSession` + "`" + `, ` + "`" + `revokeOtherSessions` + "`" + `)."
+  REVOKED
+  "The password was changed on another device."
+  PASSWORD_CHANGED
+  "A refresh token was used twice: it may have been stolen, so the session ended."
+  REFRESH_TOKEN_REUSED
+  "The account was banned or deleted."
+  ACCOUNT_CLOSED
+}
+
+"One of my sessions ended: its tokens no longer work and its websockets closed with 4403."
+type SessionRevoked implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The session that ended."
+  sessionId: ID!
+  "Why."
+  reason: SessionEndReason!
+  "When."
+  at: Time!
+}
+
+extend type Query {
+  "My open sessions, oldest first; ` + "`" + `current` + "`" + ` marks this one."
+  sessions: [Session!]!
+}
+
+extend type Mutation {
+  """
+  Trade a refresh token for a new access token and a new refresh token (no
+  Authorization header needed). The old refresh token is spent; presenting
+  it again ends the session (UNAUTHENTICATED either way: log in again).
+  """
+  refreshToken(refreshToken: String!): AuthPayload!
+  "End this session: its tokens stop working on every server within seconds."
+  logOut: Boolean!
+  "End one of my sessions (NOT_FOUND if it is not mine or already ended)."
+  revokeSession(id: ID!): Boolean!
+  "End every session of mine but this one; returns how many ended."
+  revokeOtherSessions: Int!
+  """
+  Change my password (FORBIDDEN with field currentPassword when it is wrong;
+  BAD_USER_INPUT when the new one is not 8-256 characters). Every other
+  session of mine ends.
+  """
+  changePassword(currentPassword: String!, newPassword: String!): Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/threads.graphqls", Input: `# Replies, threads and mentions.
+
+extend input SendMessageInput {
+  "Quote this message of the same conversation (a reply). Another conversation's message gives BAD_USER_INPUT."
+  replyToId: ID
+  """
+  Send as a reply in the thread of this message of the same conversation. Threads are one
+  level deep: the root may not itself be a thread reply.
+  """
+  threadRootId: ID
+  "Users this message mentions: at most 50, each a member of the conversation."
+  mentions: [ID!]
+  """
+  Mention everyone (@all). In groups of more than 32 members only owners and admins
+  may; others get FORBIDDEN.
+  """
+  mentionAll: Boolean
+}
+
+"""
+A thread's summary as I see it. Thread replies are messages of the conversation with their
+own seq; they count in the conversation's unread count, and the one read cursor covers them.
+"""
+type ThreadSummary {
+  "How many replies the thread has."
+  replyCount: Int!
+  "When the newest reply was sent."
+  lastReplyAt: Time
+  "Who replied, ordered by user id; ` + "`" + `first` + "`" + ` capped at 100."
+  participants(first: Int = 10): [User!]!
+  "Replies after my read cursor that I did not send."
+  unreadCount: Int!
+}
+
+extend type Message {
+  """
+  The message this one quotes; null when it quotes nothing or I cannot see the quoted
+  message (sent before I joined). A tombstone (no body) when it was deleted for everyone.
+  """
+  replyTo: Message
+  "The root of the thread this message is a reply in; null when it is not a thread reply."
+  threadRootId: ID
+  "This message's thread when it has replies; null otherwise (and for thread replies)."
+  thread: ThreadSummary
+  "Users mentioned by name."
+  mentions: [User!]!
+  "Whether it mentions everyone (@all)."
+  mentionAll: Boolean!
+  "Whether it mentions me, by name or by @all (never my own messages)."
+  mentionsMe: Boolean!
+}
+
+extend type Conversation {
+  "Messages after my read cursor that mention me."
+  unreadMentionCount: Int!
+}
+
+extend type User {
+  "Unread mentions over all my conversations. Only set on ` + "`" + `me` + "`" + `; null for other users."
+  totalUnreadMentionCount: Int
+}
+
+extend type MessageAdded {
+  "The thread's root when the new message is a thread reply."
+  threadRootId: ID
+  "Whether the new message mentions me."
+  mentionsMe: Boolean!
+}
+
+"A thread got a reply: its root's summary changed."
+type ThreadUpdated implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The thread's root message."
+  root: Message!
+  "The thread as it is now."
+  thread: ThreadSummary!
+  "The reply that changed it."
+  reply: Message!
+}
+
+extend type Query {
+  """
+  A thread's replies, paged like ` + "`" + `messages` + "`" + ` (edges oldest first; ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` capped at
+  100). ` + "`" + `rootId` + "`" + ` is the thread's root message.
+  """
+  threadMessages(rootId: ID!, first: Int, after: String, last: Int, before: String): MessageConnection!
+  "Messages of a conversation that mention me and that I have not read, oldest first."
+  unreadMentions(conversationId: ID!, first: Int = 20, after: String): MessageConnection!
 }
 `, BuiltIn: false},
 	{Name: "../schema/users.graphqls", Input: `# Users, accounts and sign-in.
@@ -3945,8 +6341,56 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_token(ctx, field)
 	case "user":
 		return ec.fieldContext_AuthPayload_user(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_AuthPayload_expiresAt(ctx, field)
+	case "refreshToken":
+		return ec.fieldContext_AuthPayload_refreshToken(ctx, field)
+	case "refreshTokenExpiresAt":
+		return ec.fieldContext_AuthPayload_refreshTokenExpiresAt(ctx, field)
+	case "session":
+		return ec.fieldContext_AuthPayload_session(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Avatar(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Avatar_url(ctx, field)
+	case "width":
+		return ec.fieldContext_Avatar_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Avatar_height(ctx, field)
+	case "thumbnails":
+		return ec.fieldContext_Avatar_thumbnails(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Avatar", field.Name)
+}
+
+func (ec *executionContext) childFields_AvatarThumbnail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_AvatarThumbnail_url(ctx, field)
+	case "width":
+		return ec.fieldContext_AvatarThumbnail_width(ctx, field)
+	case "height":
+		return ec.fieldContext_AvatarThumbnail_height(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AvatarThumbnail", field.Name)
+}
+
+func (ec *executionContext) childFields_BannedMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_BannedMember_user(ctx, field)
+	case "bannedBy":
+		return ec.fieldContext_BannedMember_bannedBy(ctx, field)
+	case "bannedAt":
+		return ec.fieldContext_BannedMember_bannedAt(ctx, field)
+	case "until":
+		return ec.fieldContext_BannedMember_until(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BannedMember", field.Name)
 }
 
 func (ec *executionContext) childFields_Conversation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3975,10 +6419,24 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_myReadSeq(ctx, field)
 	case "unreadCount":
 		return ec.fieldContext_Conversation_unreadCount(ctx, field)
+	case "description":
+		return ec.fieldContext_Conversation_description(ctx, field)
+	case "avatar":
+		return ec.fieldContext_Conversation_avatar(ctx, field)
+	case "membership":
+		return ec.fieldContext_Conversation_membership(ctx, field)
+	case "draft":
+		return ec.fieldContext_Conversation_draft(ctx, field)
+	case "slowModeSeconds":
+		return ec.fieldContext_Conversation_slowModeSeconds(ctx, field)
+	case "announcementOnly":
+		return ec.fieldContext_Conversation_announcementOnly(ctx, field)
 	case "pinnedMessages":
 		return ec.fieldContext_Conversation_pinnedMessages(ctx, field)
 	case "firstUnreadSeq":
 		return ec.fieldContext_Conversation_firstUnreadSeq(ctx, field)
+	case "unreadMentionCount":
+		return ec.fieldContext_Conversation_unreadMentionCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Conversation", field.Name)
 }
@@ -3993,6 +6451,20 @@ func (ec *executionContext) childFields_ConversationConnection(ctx context.Conte
 	return nil, fmt.Errorf("no field named %q was found under type ConversationConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_ConversationCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "all":
+		return ec.fieldContext_ConversationCounts_all(ctx, field)
+	case "archived":
+		return ec.fieldContext_ConversationCounts_archived(ctx, field)
+	case "unread":
+		return ec.fieldContext_ConversationCounts_unread(ctx, field)
+	case "pinned":
+		return ec.fieldContext_ConversationCounts_pinned(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationCounts", field.Name)
+}
+
 func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "cursor":
@@ -4001,6 +6473,62 @@ func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, fi
 		return ec.fieldContext_ConversationEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConversationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DataExport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DataExport_id(ctx, field)
+	case "status":
+		return ec.fieldContext_DataExport_status(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_DataExport_requestedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_DataExport_finishedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_DataExport_expiresAt(ctx, field)
+	case "url":
+		return ec.fieldContext_DataExport_url(ctx, field)
+	case "urlExpiresAt":
+		return ec.fieldContext_DataExport_urlExpiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DataExport", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedAt":
+		return ec.fieldContext_DeleteAccountPayload_deletedAt(ctx, field)
+	case "usernameReleasedAt":
+		return ec.fieldContext_DeleteAccountPayload_usernameReleasedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteAccountPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Device_id(ctx, field)
+	case "platform":
+		return ec.fieldContext_Device_platform(ctx, field)
+	case "appId":
+		return ec.fieldContext_Device_appId(ctx, field)
+	case "locale":
+		return ec.fieldContext_Device_locale(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Device_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
+func (ec *executionContext) childFields_Draft(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "body":
+		return ec.fieldContext_Draft_body(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Draft_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Draft", field.Name)
 }
 
 func (ec *executionContext) childFields_FormField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4021,6 +6549,62 @@ func (ec *executionContext) childFields_ForwardedFrom(ctx context.Context, field
 		return ec.fieldContext_ForwardedFrom_forwardedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ForwardedFrom", field.Name)
+}
+
+func (ec *executionContext) childFields_InviteJoinResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_InviteJoinResult_status(ctx, field)
+	case "conversation":
+		return ec.fieldContext_InviteJoinResult_conversation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteJoinResult", field.Name)
+}
+
+func (ec *executionContext) childFields_InviteLink(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_InviteLink_code(ctx, field)
+	case "conversation":
+		return ec.fieldContext_InviteLink_conversation(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_InviteLink_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_InviteLink_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_InviteLink_expiresAt(ctx, field)
+	case "maxUses":
+		return ec.fieldContext_InviteLink_maxUses(ctx, field)
+	case "uses":
+		return ec.fieldContext_InviteLink_uses(ctx, field)
+	case "requireApproval":
+		return ec.fieldContext_InviteLink_requireApproval(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_InviteLink_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteLink", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "title":
+		return ec.fieldContext_InvitePreview_title(ctx, field)
+	case "memberCount":
+		return ec.fieldContext_InvitePreview_memberCount(ctx, field)
+	case "requireApproval":
+		return ec.fieldContext_InvitePreview_requireApproval(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitePreview", field.Name)
+}
+
+func (ec *executionContext) childFields_JoinRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_JoinRequest_user(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_JoinRequest_requestedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JoinRequest", field.Name)
 }
 
 func (ec *executionContext) childFields_MemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4045,6 +6629,28 @@ func (ec *executionContext) childFields_MemberEdge(ctx context.Context, field gr
 		return ec.fieldContext_MemberEdge_joinedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conversation":
+		return ec.fieldContext_Membership_conversation(ctx, field)
+	case "archived":
+		return ec.fieldContext_Membership_archived(ctx, field)
+	case "pinned":
+		return ec.fieldContext_Membership_pinned(ctx, field)
+	case "pinnedAt":
+		return ec.fieldContext_Membership_pinnedAt(ctx, field)
+	case "muted":
+		return ec.fieldContext_Membership_muted(ctx, field)
+	case "mutedUntil":
+		return ec.fieldContext_Membership_mutedUntil(ctx, field)
+	case "notificationLevel":
+		return ec.fieldContext_Membership_notificationLevel(ctx, field)
+	case "markedUnread":
+		return ec.fieldContext_Membership_markedUnread(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4081,10 +6687,24 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_reactions(ctx, field)
 	case "attachments":
 		return ec.fieldContext_Message_attachments(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_Message_deletedBy(ctx, field)
 	case "edits":
 		return ec.fieldContext_Message_edits(ctx, field)
 	case "forwardedFrom":
 		return ec.fieldContext_Message_forwardedFrom(ctx, field)
+	case "replyTo":
+		return ec.fieldContext_Message_replyTo(ctx, field)
+	case "threadRootId":
+		return ec.fieldContext_Message_threadRootId(ctx, field)
+	case "thread":
+		return ec.fieldContext_Message_thread(ctx, field)
+	case "mentions":
+		return ec.fieldContext_Message_mentions(ctx, field)
+	case "mentionAll":
+		return ec.fieldContext_Message_mentionAll(ctx, field)
+	case "mentionsMe":
+		return ec.fieldContext_Message_mentionsMe(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -4173,6 +6793,54 @@ func (ec *executionContext) childFields_MessageSearchHit(ctx context.Context, fi
 		return ec.fieldContext_MessageSearchHit_highlights(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageSearchHit", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationLogConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ModerationLogConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ModerationLogConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationLogConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationLogEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ModerationLogEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ModerationLogEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationLogEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ModerationLogEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_ModerationLogEntry_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_ModerationLogEntry_actor(ctx, field)
+	case "action":
+		return ec.fieldContext_ModerationLogEntry_action(ctx, field)
+	case "targetUser":
+		return ec.fieldContext_ModerationLogEntry_targetUser(ctx, field)
+	case "messageId":
+		return ec.fieldContext_ModerationLogEntry_messageId(ctx, field)
+	case "detail":
+		return ec.fieldContext_ModerationLogEntry_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModerationLogEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_NotificationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "defaultLevel":
+		return ec.fieldContext_NotificationSettings_defaultLevel(ctx, field)
+	case "showPreview":
+		return ec.fieldContext_NotificationSettings_showPreview(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NotificationSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4267,6 +6935,26 @@ func (ec *executionContext) childFields_Report(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
 }
 
+func (ec *executionContext) childFields_Session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Session_id(ctx, field)
+	case "deviceName":
+		return ec.fieldContext_Session_deviceName(ctx, field)
+	case "platform":
+		return ec.fieldContext_Session_platform(ctx, field)
+	case "ip":
+		return ec.fieldContext_Session_ip(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Session_createdAt(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_Session_lastSeenAt(ctx, field)
+	case "current":
+		return ec.fieldContext_Session_current(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
+}
+
 func (ec *executionContext) childFields_Story(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4343,6 +7031,20 @@ func (ec *executionContext) childFields_StoryReactionCount(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type StoryReactionCount", field.Name)
 }
 
+func (ec *executionContext) childFields_ThreadSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "replyCount":
+		return ec.fieldContext_ThreadSummary_replyCount(ctx, field)
+	case "lastReplyAt":
+		return ec.fieldContext_ThreadSummary_lastReplyAt(ctx, field)
+	case "participants":
+		return ec.fieldContext_ThreadSummary_participants(ctx, field)
+	case "unreadCount":
+		return ec.fieldContext_ThreadSummary_unreadCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreadSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_UploadedFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4383,12 +7085,24 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_presence(ctx, field)
 	case "totalUnreadCount":
 		return ec.fieldContext_User_totalUnreadCount(ctx, field)
+	case "deleted":
+		return ec.fieldContext_User_deleted(ctx, field)
+	case "bio":
+		return ec.fieldContext_User_bio(ctx, field)
+	case "avatar":
+		return ec.fieldContext_User_avatar(ctx, field)
 	case "blockedByMe":
 		return ec.fieldContext_User_blockedByMe(ctx, field)
 	case "blockedUsers":
 		return ec.fieldContext_User_blockedUsers(ctx, field)
 	case "privacy":
 		return ec.fieldContext_User_privacy(ctx, field)
+	case "devices":
+		return ec.fieldContext_User_devices(ctx, field)
+	case "notificationSettings":
+		return ec.fieldContext_User_notificationSettings(ctx, field)
+	case "totalUnreadMentionCount":
+		return ec.fieldContext_User_totalUnreadMentionCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -4705,6 +7419,58 @@ func (ec *executionContext) field_Mutation_addReaction_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveJoinRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_banMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "until",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["until"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_blockUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4716,6 +7482,42 @@ func (ec *executionContext) field_Mutation_blockUser_args(ctx context.Context, r
 		return nil, err
 	}
 	args["userId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "currentPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currentPassword"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "newPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newPassword"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changeUsername_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "username",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["username"] = arg0
 	return args, nil
 }
 
@@ -4761,6 +7563,28 @@ func (ec *executionContext) field_Mutation_createGroup_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createInviteLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateInviteLinkInput, error) {
+			return ec.unmarshalNCreateInviteLinkInput2messengerᚋgraphᚋmodelᚐCreateInviteLinkInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4772,6 +7596,56 @@ func (ec *executionContext) field_Mutation_createUpload_args(ctx context.Context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_declineJoinRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
 	return args, nil
 }
 
@@ -4830,6 +7704,22 @@ func (ec *executionContext) field_Mutation_editMessage_args(ctx context.Context,
 		return nil, err
 	}
 	args["body"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "mentions",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mentions"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "mentionAll",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mentionAll"] = arg3
 	return args, nil
 }
 
@@ -4860,6 +7750,20 @@ func (ec *executionContext) field_Mutation_forwardMessage_args(ctx context.Conte
 		return nil, err
 	}
 	args["clientMessageId"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_joinByInvite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -4935,6 +7839,20 @@ func (ec *executionContext) field_Mutation_markRead_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markUnread_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_pinMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4990,6 +7908,34 @@ func (ec *executionContext) field_Mutation_reactToStory_args(ctx context.Context
 		return nil, err
 	}
 	args["emoji"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_refreshToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "refreshToken",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["refreshToken"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+			return ec.unmarshalNRegisterDeviceInput2messengerᚋgraphᚋmodelᚐRegisterDeviceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5087,6 +8033,56 @@ func (ec *executionContext) field_Mutation_reportUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_revokeInviteLink_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5098,6 +8094,28 @@ func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setAnnouncementOnly_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "announcementOnly",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["announcementOnly"] = arg1
 	return args, nil
 }
 
@@ -5128,6 +8146,28 @@ func (ec *executionContext) field_Mutation_setMemberRole_args(ctx context.Contex
 		return nil, err
 	}
 	args["role"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setSlowMode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "slowModeSeconds",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slowModeSeconds"] = arg1
 	return args, nil
 }
 
@@ -5167,6 +8207,50 @@ func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_transferOwnership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unbanMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unblockUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5195,12 +8279,98 @@ func (ec *executionContext) field_Mutation_unpinMessage_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unregisterDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateConversationInput, error) {
+			return ec.unmarshalNUpdateConversationInput2messengerᚋgraphᚋmodelᚐUpdateConversationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMembership_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateMembershipInput, error) {
+			return ec.unmarshalNUpdateMembershipInput2messengerᚋgraphᚋmodelᚐUpdateMembershipInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateNotificationSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.NotificationSettingsInput, error) {
+			return ec.unmarshalNNotificationSettingsInput2messengerᚋgraphᚋmodelᚐNotificationSettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updatePrivacy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.PrivacyInput, error) {
 			return ec.unmarshalNPrivacyInput2messengerᚋgraphᚋmodelᚐPrivacyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateProfileInput, error) {
+			return ec.unmarshalNUpdateProfileInput2messengerᚋgraphᚋmodelᚐUpdateProfileInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5248,6 +8418,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_bannedMembers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -5300,6 +8500,66 @@ func (ec *executionContext) field_Query_conversations_args(ctx context.Context, 
 		return nil, err
 	}
 	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ConversationFilter, error) {
+			return ec.unmarshalOConversationFilter2ᚖmessengerᚋgraphᚋmodelᚐConversationFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.ConversationOrder, error) {
+			return ec.unmarshalOConversationOrder2ᚖmessengerᚋgraphᚋmodelᚐConversationOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inviteLinks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_joinRequests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -5346,14 +8606,52 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["before"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "around",
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "includeThreadReplies",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeThreadReplies"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "around",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["around"] = arg5
+	args["around"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_moderationLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -5368,6 +8666,20 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_previewInvite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -5483,6 +8795,82 @@ func (ec *executionContext) field_Query_story_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_threadMessages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "rootId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rootId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_unreadMentions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_upload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5566,6 +8954,20 @@ func (ec *executionContext) field_Subscription_events_args(ctx context.Context, 
 		return nil, err
 	}
 	args["after"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_ThreadSummary_participants_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -5826,7 +9228,7 @@ func (ec *executionContext) fieldContext_Attachment_height(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Attachment", field, true, true, "Int")
 }
 
-func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *chat.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5849,7 +9251,7 @@ func (ec *executionContext) fieldContext_AuthPayload_token(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
 }
 
-func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql.CollectedField, obj *chat.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5861,8 +9263,8 @@ func (ec *executionContext) _AuthPayload_user(ctx context.Context, field graphql
 			return obj.User, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v storage.User) graphql.Marshaler {
+			return ec.marshalNUser2messengerᚋstorageᚐUser(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5879,6 +9281,387 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AuthPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *chat.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuthPayload_refreshToken(ctx context.Context, field graphql.CollectedField, obj *chat.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_refreshToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_refreshToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuthPayload_refreshTokenExpiresAt(ctx context.Context, field graphql.CollectedField, obj *chat.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_refreshTokenExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshTokenExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_refreshTokenExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuthPayload_session(ctx context.Context, field graphql.CollectedField, obj *chat.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Device, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v chat.SessionInfo) graphql.Marshaler {
+			return ec.marshalNSession2messengerᚋchatᚐSessionInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Avatar_url(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Avatar().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Avatar", field, true, true, "String")
+}
+
+func (ec *executionContext) _Avatar_width(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Avatar", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Avatar_height(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Avatar", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Avatar_thumbnails(ctx context.Context, field graphql.CollectedField, obj *storage.Avatar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Avatar_thumbnails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Thumbnails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []storage.AvatarImage) graphql.Marshaler {
+			return ec.marshalNAvatarThumbnail2ᚕmessengerᚋstorageᚐAvatarImageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Avatar_thumbnails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Avatar",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AvatarThumbnail(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AvatarThumbnail_url(ctx context.Context, field graphql.CollectedField, obj *storage.AvatarImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvatarThumbnail_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AvatarThumbnail().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvatarThumbnail_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvatarThumbnail", field, true, true, "String")
+}
+
+func (ec *executionContext) _AvatarThumbnail_width(ctx context.Context, field graphql.CollectedField, obj *storage.AvatarImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvatarThumbnail_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvatarThumbnail_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvatarThumbnail", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AvatarThumbnail_height(ctx context.Context, field graphql.CollectedField, obj *storage.AvatarImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AvatarThumbnail_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AvatarThumbnail_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AvatarThumbnail", field, false, false, "Int")
+}
+
+func (ec *executionContext) _BannedMember_user(ctx context.Context, field graphql.CollectedField, obj *storage.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BannedMember_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BannedMember().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BannedMember_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BannedMember",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BannedMember_bannedBy(ctx context.Context, field graphql.CollectedField, obj *storage.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BannedMember_bannedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BannedMember().BannedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BannedMember_bannedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BannedMember",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BannedMember_bannedAt(ctx context.Context, field graphql.CollectedField, obj *storage.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BannedMember_bannedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BannedMember().BannedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BannedMember_bannedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BannedMember", field, true, true, "Time")
+}
+
+func (ec *executionContext) _BannedMember_until(ctx context.Context, field graphql.CollectedField, obj *storage.Ban) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BannedMember_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.BannedMember().Until(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BannedMember_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BannedMember", field, true, true, "Time")
 }
 
 func (ec *executionContext) _Conversation_id(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
@@ -6187,6 +9970,171 @@ func (ec *executionContext) fieldContext_Conversation_unreadCount(_ context.Cont
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
+func (ec *executionContext) _Conversation_description(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "String")
+}
+
+func (ec *executionContext) _Conversation_avatar(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_avatar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Avatar(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Avatar) graphql.Marshaler {
+			return ec.marshalOAvatar2ᚖmessengerᚋstorageᚐAvatar(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_avatar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Avatar(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_membership(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_membership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Membership(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_membership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_draft(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().Draft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_draft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_slowModeSeconds(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_slowModeSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().SlowModeSeconds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_slowModeSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Conversation_announcementOnly(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_announcementOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().AnnouncementOnly(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_announcementOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Boolean")
+}
+
 func (ec *executionContext) _Conversation_pinnedMessages(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6239,6 +10187,29 @@ func (ec *executionContext) _Conversation_firstUnreadSeq(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Conversation_firstUnreadSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Conversation_unreadMentionCount(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_unreadMentionCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().UnreadMentionCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_unreadMentionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
 }
 
@@ -6301,6 +10272,199 @@ func (ec *executionContext) fieldContext_ConversationConnection_pageInfo(_ conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationCounts_all(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_all(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.All, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_all(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationCounts_archived(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_archived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Archived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_archived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationCounts_unread(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_unread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unread, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_unread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationCounts_pinned(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationCounts_pinned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pinned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationCounts_pinned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConversationDeleted_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationDeleted", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationDeleted_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationDeleted", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ConversationDeleted_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationDeleted().ConversationID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationDeleted", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ConversationDeleted_by(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationDeleted_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ConversationDeleted().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationDeleted_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationDeleted",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6437,6 +10601,236 @@ func (ec *executionContext) fieldContext_ConversationUpdated_conversation(_ cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ConversationUpdated_changed(ctx context.Context, field graphql.CollectedField, obj *chat.ConversationUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationUpdated_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationUpdated_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _DataExport_id(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DataExport_status(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v lifecycle.ExportStatus) graphql.Marshaler {
+			return ec.marshalNDataExportStatus2messengerᚋlifecycleᚐExportStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "DataExportStatus")
+}
+
+func (ec *executionContext) _DataExport_requestedAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataExport_finishedAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataExport_expiresAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DataExport_url(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "String")
+}
+
+func (ec *executionContext) _DataExport_urlExpiresAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Export) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DataExport_urlExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URLExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DataExport_urlExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DataExport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DeleteAccountPayload_deletedAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Deletion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteAccountPayload_deletedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteAccountPayload_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DeleteAccountPayload_usernameReleasedAt(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Deletion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteAccountPayload_usernameReleasedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsernameReleasedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteAccountPayload_usernameReleasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteAccountPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _DeliveryCursorMoved_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.DeliveryCursorMoved) (ret graphql.Marshaler) {
@@ -6586,6 +10980,277 @@ func (ec *executionContext) fieldContext_DeliveryCursorMoved_at(_ context.Contex
 	return graphql.NewScalarFieldContext("DeliveryCursorMoved", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Device_id(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Device().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Device_platform(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storage.Platform) graphql.Marshaler {
+			return ec.marshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "DevicePlatform")
+}
+
+func (ec *executionContext) _Device_appId(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_appId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Device().AppID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Device_appId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, true, true, "String")
+}
+
+func (ec *executionContext) _Device_locale(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Device().Locale(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Device_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, true, true, "String")
+}
+
+func (ec *executionContext) _Device_createdAt(ctx context.Context, field graphql.CollectedField, obj *storage.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Device_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Device_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Device", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Draft_body(ctx context.Context, field graphql.CollectedField, obj *storage.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, "String")
+}
+
+func (ec *executionContext) _Draft_updatedAt(ctx context.Context, field graphql.CollectedField, obj *storage.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DraftUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DraftUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _DraftUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DraftUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DraftUpdated_conversation(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DraftUpdated().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DraftUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DraftUpdated_draft(ctx context.Context, field graphql.CollectedField, obj *chat.DraftUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftUpdated_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Draft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DraftUpdated_draft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DraftUpdated",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FormField_name(ctx context.Context, field graphql.CollectedField, obj *model.FormField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6685,6 +11350,410 @@ func (ec *executionContext) _ForwardedFrom_forwardedAt(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_ForwardedFrom_forwardedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ForwardedFrom", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InviteJoinResult_status(ctx context.Context, field graphql.CollectedField, obj *chat.InviteJoin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteJoinResult_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InviteJoinResult().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.InviteJoinStatus) graphql.Marshaler {
+			return ec.marshalNInviteJoinStatus2messengerᚋgraphᚋmodelᚐInviteJoinStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteJoinResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteJoinResult", field, true, true, "InviteJoinStatus")
+}
+
+func (ec *executionContext) _InviteJoinResult_conversation(ctx context.Context, field graphql.CollectedField, obj *chat.InviteJoin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteJoinResult_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalOConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteJoinResult_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteJoinResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InviteLink_code(ctx context.Context, field graphql.CollectedField, obj *storage.InviteLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteLink_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteLink_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteLink", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteLink_conversation(ctx context.Context, field graphql.CollectedField, obj *storage.InviteLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteLink_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InviteLink().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteLink_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteLink",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InviteLink_createdBy(ctx context.Context, field graphql.CollectedField, obj *storage.InviteLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteLink_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InviteLink().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteLink_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteLink",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InviteLink_createdAt(ctx context.Context, field graphql.CollectedField, obj *storage.InviteLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteLink_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteLink_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteLink", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InviteLink_expiresAt(ctx context.Context, field graphql.CollectedField, obj *storage.InviteLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteLink_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InviteLink().ExpiresAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteLink_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteLink", field, true, true, "Time")
+}
+
+func (ec *executionContext) _InviteLink_maxUses(ctx context.Context, field graphql.CollectedField, obj *storage.InviteLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteLink_maxUses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InviteLink().MaxUses(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteLink_maxUses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteLink", field, true, true, "Int")
+}
+
+func (ec *executionContext) _InviteLink_uses(ctx context.Context, field graphql.CollectedField, obj *storage.InviteLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteLink_uses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Uses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteLink_uses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteLink", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InviteLink_requireApproval(ctx context.Context, field graphql.CollectedField, obj *storage.InviteLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteLink_requireApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequireApproval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InviteLink_requireApproval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteLink", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InviteLink_revokedAt(ctx context.Context, field graphql.CollectedField, obj *storage.InviteLink) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteLink_revokedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InviteLink().RevokedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteLink_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InviteLink", field, true, true, "Time")
+}
+
+func (ec *executionContext) _InvitePreview_title(ctx context.Context, field graphql.CollectedField, obj *chat.InvitePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitePreview_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitePreview_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitePreview", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitePreview_memberCount(ctx context.Context, field graphql.CollectedField, obj *chat.InvitePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitePreview_memberCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MemberCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitePreview_memberCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitePreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InvitePreview_requireApproval(ctx context.Context, field graphql.CollectedField, obj *chat.InvitePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitePreview_requireApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequireApproval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitePreview_requireApproval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitePreview", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _JoinRequest_user(ctx context.Context, field graphql.CollectedField, obj *storage.JoinRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JoinRequest_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.JoinRequest().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JoinRequest_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JoinRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JoinRequest_requestedAt(ctx context.Context, field graphql.CollectedField, obj *storage.JoinRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JoinRequest_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.JoinRequest().RequestedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JoinRequest_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JoinRequest", field, true, true, "Time")
 }
 
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
@@ -7122,6 +12191,277 @@ func (ec *executionContext) fieldContext_MemberLeft_by(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_conversation(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Conversation(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Membership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Membership_archived(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_archived(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Archived, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_archived(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Membership_pinned(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_pinned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Pinned(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_pinned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Membership_pinnedAt(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_pinnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().PinnedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_pinnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Membership_muted(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_muted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().Muted(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_muted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Membership_mutedUntil(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_mutedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().MutedUntil(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_mutedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "Time")
+}
+
+func (ec *executionContext) _Membership_notificationLevel(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_notificationLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Membership().NotificationLevel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.NotificationLevel) graphql.Marshaler {
+			return ec.marshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_notificationLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, true, true, "NotificationLevel")
+}
+
+func (ec *executionContext) _Membership_markedUnread(ctx context.Context, field graphql.CollectedField, obj *chat.MyMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Membership_markedUnread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarkedUnread, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Membership_markedUnread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Membership", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MembershipUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MembershipUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MembershipUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _MembershipUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.MembershipUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MembershipUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MembershipUpdated_membership(ctx context.Context, field graphql.CollectedField, obj *chat.MembershipUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipUpdated_membership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Membership, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipUpdated_membership(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MembershipUpdated",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7594,6 +12934,38 @@ func (ec *executionContext) fieldContext_Message_attachments(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Message_deletedBy(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_deletedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().DeletedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Message_edits(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7668,6 +13040,171 @@ func (ec *executionContext) fieldContext_Message_forwardedFrom(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Message_replyTo(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_replyTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().ReplyTo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_replyTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_threadRootId(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_threadRootId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().ThreadRootID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_threadRootId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Message_thread(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_thread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Thread(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.ThreadSummary) graphql.Marshaler {
+			return ec.marshalOThreadSummary2ᚖmessengerᚋstorageᚐThreadSummary(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_thread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreadSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_mentions(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_mentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().Mentions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖmessengerᚋstorageᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_mentions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_mentionAll(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_mentionAll(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MentionAll, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_mentionAll(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Message_mentionsMe(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_mentionsMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().MentionsMe(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_mentionsMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _MessageAdded_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MessageAdded) (ret graphql.Marshaler) {
@@ -7746,6 +13283,52 @@ func (ec *executionContext) fieldContext_MessageAdded_message(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MessageAdded_threadRootId(ctx context.Context, field graphql.CollectedField, obj *chat.MessageAdded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageAdded_threadRootId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageAdded().ThreadRootID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MessageAdded_threadRootId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageAdded", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MessageAdded_mentionsMe(ctx context.Context, field graphql.CollectedField, obj *chat.MessageAdded) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageAdded_mentionsMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageAdded().MentionsMe(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageAdded_mentionsMe(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageAdded", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _MessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageConnection) (ret graphql.Marshaler) {
@@ -8009,6 +13592,38 @@ func (ec *executionContext) fieldContext_MessageDeleted_conversation(_ context.C
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageDeleted_deletedBy(ctx context.Context, field graphql.CollectedField, obj *chat.MessageDeleted) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageDeleted_deletedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageDeleted().DeletedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MessageDeleted_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageDeleted",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8890,6 +14505,281 @@ func (ec *executionContext) fieldContext_MessageUpdated_message(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _ModerationLogConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ModerationLogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ModerationLogEdge) graphql.Marshaler {
+			return ec.marshalNModerationLogEdge2ᚕᚖmessengerᚋgraphᚋmodelᚐModerationLogEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationLogConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationLogEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationLogConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ModerationLogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖmessengerᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationLogConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationLogEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ModerationLogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationLogEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModerationLogEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ModerationLogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.ModerationEntry) graphql.Marshaler {
+			return ec.marshalNModerationLogEntry2ᚖmessengerᚋstorageᚐModerationEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationLogEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationLogEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationLogEntry_at(ctx context.Context, field graphql.CollectedField, obj *storage.ModerationEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationLogEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ModerationLogEntry_actor(ctx context.Context, field graphql.CollectedField, obj *storage.ModerationEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationLogEntry().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationLogEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationLogEntry_action(ctx context.Context, field graphql.CollectedField, obj *storage.ModerationEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationLogEntry().Action(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ModerationAction) graphql.Marshaler {
+			return ec.marshalNModerationAction2messengerᚋgraphᚋmodelᚐModerationAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationLogEntry", field, true, true, "ModerationAction")
+}
+
+func (ec *executionContext) _ModerationLogEntry_targetUser(ctx context.Context, field graphql.CollectedField, obj *storage.ModerationEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogEntry_targetUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationLogEntry().TargetUser(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogEntry_targetUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ModerationLogEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ModerationLogEntry_messageId(ctx context.Context, field graphql.CollectedField, obj *storage.ModerationEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogEntry_messageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationLogEntry().MessageID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogEntry_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationLogEntry", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ModerationLogEntry_detail(ctx context.Context, field graphql.CollectedField, obj *storage.ModerationEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModerationLogEntry_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModerationLogEntry().Detail(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModerationLogEntry_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModerationLogEntry", field, true, true, "String")
+}
+
 func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8903,8 +14793,8 @@ func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.
 			return ec.Resolvers.Mutation().SignUp(ctx, fc.Args["input"].(model.SignUpInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
-			return ec.marshalNAuthPayload2ᚖmessengerᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Session) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖmessengerᚋchatᚐSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8947,8 +14837,8 @@ func (ec *executionContext) _Mutation_logIn(ctx context.Context, field graphql.C
 			return ec.Resolvers.Mutation().LogIn(ctx, fc.Args["input"].(model.LogInInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
-			return ec.marshalNAuthPayload2ᚖmessengerᚋgraphᚋmodelᚐAuthPayload(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Session) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖmessengerᚋchatᚐSession(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9418,6 +15308,82 @@ func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteAccount(ctx, fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *lifecycle.Deletion) graphql.Marshaler {
+			return ec.marshalNDeleteAccountPayload2ᚖmessengerᚋlifecycleᚐDeletion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestDataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestDataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RequestDataExport(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *lifecycle.Export) graphql.Marshaler {
+			return ec.marshalNDataExport2ᚖmessengerᚋlifecycleᚐExport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestDataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_uploadFile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9726,6 +15692,358 @@ func (ec *executionContext) fieldContext_Mutation_deleteStory(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_changeUsername(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changeUsername(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangeUsername(ctx, fc.Args["username"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changeUsername(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changeUsername_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProfile(ctx, fc.Args["input"].(model.UpdateProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateConversation(ctx, fc.Args["conversationId"].(string), fc.Args["input"].(model.UpdateConversationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteConversation(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transferOwnership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransferOwnership(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transferOwnership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transferOwnership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMembership(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMembership(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMembership(ctx, fc.Args["conversationId"].(string), fc.Args["input"].(model.UpdateMembershipInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+			return ec.marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMembership(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Membership(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMembership_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markUnread(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markUnread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkUnread(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markUnread(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markUnread_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveDraft(ctx, fc.Args["conversationId"].(string), fc.Args["body"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9780,7 +16098,7 @@ func (ec *executionContext) _Mutation_editMessage(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().EditMessage(ctx, fc.Args["messageId"].(string), fc.Args["body"].(string))
+			return ec.Resolvers.Mutation().EditMessage(ctx, fc.Args["messageId"].(string), fc.Args["body"].(string), fc.Args["mentions"].([]string), fc.Args["mentionAll"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
@@ -9940,6 +16258,402 @@ func (ec *executionContext) fieldContext_Mutation_removeReaction(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removeReaction_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createInviteLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createInviteLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateInviteLink(ctx, fc.Args["conversationId"].(string), fc.Args["input"].(model.CreateInviteLinkInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.InviteLink) graphql.Marshaler {
+			return ec.marshalNInviteLink2ᚖmessengerᚋstorageᚐInviteLink(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createInviteLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteLink(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createInviteLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeInviteLink(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeInviteLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeInviteLink(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.InviteLink) graphql.Marshaler {
+			return ec.marshalNInviteLink2ᚖmessengerᚋstorageᚐInviteLink(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeInviteLink(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteLink(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeInviteLink_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_joinByInvite(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_joinByInvite(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().JoinByInvite(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.InviteJoin) graphql.Marshaler {
+			return ec.marshalNInviteJoinResult2ᚖmessengerᚋchatᚐInviteJoin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_joinByInvite(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteJoinResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_joinByInvite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveJoinRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveJoinRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveJoinRequest(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveJoinRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveJoinRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declineJoinRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declineJoinRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclineJoinRequest(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declineJoinRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declineJoinRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_banMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_banMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BanMember(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string), fc.Args["until"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Ban) graphql.Marshaler {
+			return ec.marshalNBannedMember2ᚖmessengerᚋstorageᚐBan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_banMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BannedMember(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_banMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unbanMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unbanMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnbanMember(ctx, fc.Args["conversationId"].(string), fc.Args["userId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unbanMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unbanMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setSlowMode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setSlowMode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetSlowMode(ctx, fc.Args["conversationId"].(string), fc.Args["slowModeSeconds"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setSlowMode(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setSlowMode_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAnnouncementOnly(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAnnouncementOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAnnouncementOnly(ctx, fc.Args["conversationId"].(string), fc.Args["announcementOnly"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAnnouncementOnly(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAnnouncementOnly_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10294,6 +17008,440 @@ func (ec *executionContext) fieldContext_Mutation_reportMessage(ctx context.Cont
 	if fc.Args, err = ec.field_Mutation_reportMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterDevice(ctx, fc.Args["input"].(model.RegisterDeviceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Device) graphql.Marshaler {
+			return ec.marshalNDevice2ᚖmessengerᚋstorageᚐDevice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterDevice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterDevice(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterDevice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterDevice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateNotificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateNotificationSettings(ctx, fc.Args["input"].(model.NotificationSettingsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateNotificationSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateNotificationSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refreshToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refreshToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefreshToken(ctx, fc.Args["refreshToken"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.Session) graphql.Marshaler {
+			return ec.marshalNAuthPayload2ᚖmessengerᚋchatᚐSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refreshToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refreshToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_logOut(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_logOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().LogOut(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_logOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeSession(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeOtherSessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeOtherSessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RevokeOtherSessions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeOtherSessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["currentPassword"].(string), fc.Args["newPassword"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NotificationSettings_defaultLevel(ctx context.Context, field graphql.CollectedField, obj *push.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_defaultLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v storage.NotificationLevel) graphql.Marshaler {
+			return ec.marshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_defaultLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "NotificationLevel")
+}
+
+func (ec *executionContext) _NotificationSettings_showPreview(ctx context.Context, field graphql.CollectedField, obj *push.Settings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettings_showPreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ShowPreview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettings_showPreview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationSettingsChanged_cursor(ctx context.Context, field graphql.CollectedField, obj *push.SettingsChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettingsChanged_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettingsChanged_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettingsChanged", field, false, false, "String")
+}
+
+func (ec *executionContext) _NotificationSettingsChanged_ephemeral(ctx context.Context, field graphql.CollectedField, obj *push.SettingsChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettingsChanged_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettingsChanged_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NotificationSettingsChanged", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _NotificationSettingsChanged_settings(ctx context.Context, field graphql.CollectedField, obj *push.SettingsChanged) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NotificationSettingsChanged_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Settings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v push.Settings) graphql.Marshaler {
+			return ec.marshalNNotificationSettings2messengerᚋpushᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NotificationSettingsChanged_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NotificationSettingsChanged",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -10860,7 +18008,7 @@ func (ec *executionContext) _Query_conversations(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Conversations(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.ConversationFilter), fc.Args["orderBy"].(*model.ConversationOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationConnection) graphql.Marshaler {
@@ -10890,6 +18038,38 @@ func (ec *executionContext) fieldContext_Query_conversations(ctx context.Context
 	if fc.Args, err = ec.field_Query_conversations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dataExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dataExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().DataExport(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *lifecycle.Export) graphql.Marshaler {
+			return ec.marshalODataExport2ᚖmessengerᚋlifecycleᚐExport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dataExport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DataExport(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11026,6 +18206,38 @@ func (ec *executionContext) fieldContext_Query_storyFeed(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_conversationCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversationCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ConversationCounts(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.ConversationCounts) graphql.Marshaler {
+			return ec.marshalNConversationCounts2ᚖmessengerᚋchatᚐConversationCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversationCounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11036,7 +18248,7 @@ func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["around"].(*string))
+			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["includeThreadReplies"].(*bool), fc.Args["around"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
@@ -11064,6 +18276,226 @@ func (ec *executionContext) fieldContext_Query_messages(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_messages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inviteLinks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inviteLinks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InviteLinks(ctx, fc.Args["conversationId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.InviteLink) graphql.Marshaler {
+			return ec.marshalNInviteLink2ᚕᚖmessengerᚋstorageᚐInviteLinkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inviteLinks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteLink(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inviteLinks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_previewInvite(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewInvite(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewInvite(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *chat.InvitePreview) graphql.Marshaler {
+			return ec.marshalNInvitePreview2ᚖmessengerᚋchatᚐInvitePreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewInvite(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvitePreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewInvite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_joinRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_joinRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().JoinRequests(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.JoinRequest) graphql.Marshaler {
+			return ec.marshalNJoinRequest2ᚕᚖmessengerᚋstorageᚐJoinRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_joinRequests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JoinRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_joinRequests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_bannedMembers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_bannedMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().BannedMembers(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.Ban) graphql.Marshaler {
+			return ec.marshalNBannedMember2ᚕᚖmessengerᚋstorageᚐBanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_bannedMembers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BannedMember(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_bannedMembers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_moderationLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_moderationLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ModerationLog(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ModerationLogConnection) graphql.Marshaler {
+			return ec.marshalNModerationLogConnection2ᚖmessengerᚋgraphᚋmodelᚐModerationLogConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_moderationLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModerationLogConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_moderationLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11108,6 +18540,126 @@ func (ec *executionContext) fieldContext_Query_searchMessages(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_searchMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_sessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_sessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Sessions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*chat.SessionInfo) graphql.Marshaler {
+			return ec.marshalNSession2ᚕᚖmessengerᚋchatᚐSessionInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_sessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_threadMessages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_threadMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ThreadMessages(ctx, fc.Args["rootId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
+			return ec.marshalNMessageConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_threadMessages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_threadMessages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unreadMentions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unreadMentions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UnreadMentions(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
+			return ec.marshalNMessageConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unreadMentions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unreadMentions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11894,6 +19446,282 @@ func (ec *executionContext) _Report_createdAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Report_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Report", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Session_id(ctx context.Context, field graphql.CollectedField, obj *chat.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Session_deviceName(ctx context.Context, field graphql.CollectedField, obj *chat.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_deviceName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeviceName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_deviceName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
+}
+
+func (ec *executionContext) _Session_platform(ctx context.Context, field graphql.CollectedField, obj *chat.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
+}
+
+func (ec *executionContext) _Session_ip(ctx context.Context, field graphql.CollectedField, obj *chat.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "String")
+}
+
+func (ec *executionContext) _Session_createdAt(ctx context.Context, field graphql.CollectedField, obj *chat.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Session_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *chat.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_lastSeenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_lastSeenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Session_current(ctx context.Context, field graphql.CollectedField, obj *chat.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SessionRevoked_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.SessionRevoked) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionRevoked_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionRevoked_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionRevoked", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionRevoked_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.SessionRevoked) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionRevoked_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionRevoked_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionRevoked", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SessionRevoked_sessionId(ctx context.Context, field graphql.CollectedField, obj *chat.SessionRevoked) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionRevoked_sessionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SessionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionRevoked_sessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionRevoked", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SessionRevoked_reason(ctx context.Context, field graphql.CollectedField, obj *chat.SessionRevoked) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionRevoked_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v chat.SessionEndReason) graphql.Marshaler {
+			return ec.marshalNSessionEndReason2messengerᚋchatᚐSessionEndReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionRevoked_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionRevoked", field, false, false, "SessionEndReason")
+}
+
+func (ec *executionContext) _SessionRevoked_at(ctx context.Context, field graphql.CollectedField, obj *chat.SessionRevoked) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionRevoked_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionRevoked_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionRevoked", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Story_id(ctx context.Context, field graphql.CollectedField, obj *media.Story) (ret graphql.Marshaler) {
@@ -12810,6 +20638,261 @@ func (ec *executionContext) fieldContext_Subscription_events(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ThreadSummary_replyCount(ctx context.Context, field graphql.CollectedField, obj *storage.ThreadSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadSummary_replyCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplyCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadSummary_replyCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThreadSummary_lastReplyAt(ctx context.Context, field graphql.CollectedField, obj *storage.ThreadSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadSummary_lastReplyAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadSummary().LastReplyAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadSummary_lastReplyAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadSummary", field, true, true, "Time")
+}
+
+func (ec *executionContext) _ThreadSummary_participants(ctx context.Context, field graphql.CollectedField, obj *storage.ThreadSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadSummary_participants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ThreadSummary().Participants(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚕᚖmessengerᚋstorageᚐUserᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadSummary_participants(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreadSummary",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ThreadSummary_participants_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreadSummary_unreadCount(ctx context.Context, field graphql.CollectedField, obj *storage.ThreadSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadSummary_unreadCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadSummary().UnreadCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadSummary_unreadCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadSummary", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ThreadUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreadUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreadUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ThreadUpdated_root(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_root(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadUpdated().Root(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_root(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreadUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreadUpdated_thread(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_thread(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadUpdated().Thread(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.ThreadSummary) graphql.Marshaler {
+			return ec.marshalNThreadSummary2ᚖmessengerᚋstorageᚐThreadSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_thread(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreadUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreadSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreadUpdated_reply(ctx context.Context, field graphql.CollectedField, obj *chat.ThreadUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreadUpdated_reply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ThreadUpdated().Reply(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreadUpdated_reply(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreadUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TypingUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.TypingUpdated) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13334,6 +21417,84 @@ func (ec *executionContext) fieldContext_User_totalUnreadCount(_ context.Context
 	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
 }
 
+func (ec *executionContext) _User_deleted(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_deleted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Deleted(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_deleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _User_bio(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_bio(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Bio(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_bio(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "String")
+}
+
+func (ec *executionContext) _User_avatar(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_avatar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Avatar(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Avatar) graphql.Marshaler {
+			return ec.marshalOAvatar2ᚖmessengerᚋstorageᚐAvatar(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_avatar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Avatar(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_blockedByMe(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13431,6 +21592,93 @@ func (ec *executionContext) fieldContext_User_privacy(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_devices(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_devices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Devices(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.Device) graphql.Marshaler {
+			return ec.marshalODevice2ᚕᚖmessengerᚋstorageᚐDeviceᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_devices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Device(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_notificationSettings(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_notificationSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().NotificationSettings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+			return ec.marshalONotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_notificationSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_totalUnreadMentionCount(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_totalUnreadMentionCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().TotalUnreadMentionCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_User_totalUnreadMentionCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Int")
 }
 
 func (ec *executionContext) _UserAt_user(ctx context.Context, field graphql.CollectedField, obj *storage.Receipt) (ret graphql.Marshaler) {
@@ -13719,6 +21967,84 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.UserUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserUpdated_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserUpdated_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserUpdated", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserUpdated_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.UserUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserUpdated_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserUpdated_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserUpdated", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _UserUpdated_user(ctx context.Context, field graphql.CollectedField, obj *chat.UserUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserUpdated_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UserUpdated().User(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserUpdated_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserUpdated",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
 		},
@@ -14799,6 +23125,55 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputConversationFilter(ctx context.Context, obj any) (model.ConversationFilter, error) {
+	var it model.ConversationFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"archived", "unreadOnly"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "archived":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("archived"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Archived = data
+		case "unreadOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unreadOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnreadOnly = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalConversationFilter unmarshals raw into the ConversationFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalConversationFilter(ctx context.Context, raw any) (model.ConversationFilter, error) {
+	var out model.ConversationFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConversationFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateGroupInput(ctx context.Context, obj any) (model.CreateGroupInput, error) {
 	var it model.CreateGroupInput
 	if obj == nil {
@@ -14845,6 +23220,66 @@ func (ec *executionContext) unmarshalInputCreateGroupInput(ctx context.Context, 
 func UnmarshalCreateGroupInput(ctx context.Context, raw any) (model.CreateGroupInput, error) {
 	var out model.CreateGroupInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateGroupInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateInviteLinkInput(ctx context.Context, obj any) (model.CreateInviteLinkInput, error) {
+	var it model.CreateInviteLinkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["requireApproval"]; !present {
+		asMap["requireApproval"] = false
+	}
+
+	fieldsInOrder := [...]string{"expiresAt", "maxUses", "requireApproval"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		case "maxUses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxUses"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxUses = data
+		case "requireApproval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requireApproval"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequireApproval = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateInviteLinkInput unmarshals raw into the CreateInviteLinkInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateInviteLinkInput(ctx context.Context, raw any) (model.CreateInviteLinkInput, error) {
+	var out model.CreateInviteLinkInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateInviteLinkInput", raw, &out)
 	return out, err
 }
 
@@ -14915,7 +23350,7 @@ func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj an
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"username", "password"}
+	fieldsInOrder := [...]string{"username", "password", "deviceName", "platform"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14936,6 +23371,20 @@ func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj an
 				return it, err
 			}
 			it.Password = data
+		case "deviceName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeviceName = data
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
 		}
 	}
 	return it, nil
@@ -14950,6 +23399,55 @@ func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj an
 func UnmarshalLogInInput(ctx context.Context, raw any) (model.LogInInput, error) {
 	var out model.LogInInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LogInInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNotificationSettingsInput(ctx context.Context, obj any) (model.NotificationSettingsInput, error) {
+	var it model.NotificationSettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"defaultLevel", "showPreview"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "defaultLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("defaultLevel"))
+			data, err := ec.unmarshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DefaultLevel = data
+		case "showPreview":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showPreview"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowPreview = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNotificationSettingsInput unmarshals raw into the NotificationSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNotificationSettingsInput(ctx context.Context, raw any) (model.NotificationSettingsInput, error) {
+	var out model.NotificationSettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NotificationSettingsInput", raw, &out)
 	return out, err
 }
 
@@ -15013,6 +23511,76 @@ func (ec *executionContext) unmarshalInputPrivacyInput(ctx context.Context, obj 
 func UnmarshalPrivacyInput(ctx context.Context, raw any) (model.PrivacyInput, error) {
 	var out model.PrivacyInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PrivacyInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegisterDeviceInput(ctx context.Context, obj any) (model.RegisterDeviceInput, error) {
+	var it model.RegisterDeviceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"platform", "token", "subscription", "appId", "locale"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
+		case "token":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("token"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Token = data
+		case "subscription":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subscription"))
+			data, err := ec.unmarshalOWebPushSubscriptionInput2ᚖmessengerᚋgraphᚋmodelᚐWebPushSubscriptionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subscription = data
+		case "appId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppID = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterDeviceInput unmarshals raw into the RegisterDeviceInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterDeviceInput(ctx context.Context, raw any) (model.RegisterDeviceInput, error) {
+	var out model.RegisterDeviceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterDeviceInput", raw, &out)
 	return out, err
 }
 
@@ -15139,7 +23707,7 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"conversationId", "clientMessageId", "body", "attachmentIds"}
+	fieldsInOrder := [...]string{"conversationId", "clientMessageId", "body", "attachmentIds", "replyToId", "threadRootId", "mentions", "mentionAll"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15174,6 +23742,34 @@ func (ec *executionContext) unmarshalInputSendMessageInput(ctx context.Context, 
 				return it, err
 			}
 			it.AttachmentIds = data
+		case "replyToId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToID = data
+		case "threadRootId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("threadRootId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThreadRootID = data
+		case "mentions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mentions"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mentions = data
+		case "mentionAll":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mentionAll"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MentionAll = data
 		}
 	}
 	return it, nil
@@ -15202,7 +23798,7 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"username", "password", "displayName"}
+	fieldsInOrder := [...]string{"username", "password", "displayName", "deviceName", "platform"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15230,6 +23826,20 @@ func (ec *executionContext) unmarshalInputSignUpInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.DisplayName = data
+		case "deviceName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deviceName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeviceName = data
+		case "platform":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("platform"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Platform = data
 		}
 	}
 	return it, nil
@@ -15247,6 +23857,244 @@ func UnmarshalSignUpInput(ctx context.Context, raw any) (model.SignUpInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateConversationInput(ctx context.Context, obj any) (model.UpdateConversationInput, error) {
+	var it model.UpdateConversationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "avatarUploadId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "avatarUploadId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("avatarUploadId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvatarUploadID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateConversationInput unmarshals raw into the UpdateConversationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateConversationInput(ctx context.Context, raw any) (model.UpdateConversationInput, error) {
+	var out model.UpdateConversationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateConversationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateMembershipInput(ctx context.Context, obj any) (model.UpdateMembershipInput, error) {
+	var it model.UpdateMembershipInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"archived", "pinned", "mutedUntil", "muted", "notificationLevel"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "archived":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("archived"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Archived = data
+		case "pinned":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pinned"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pinned = data
+		case "mutedUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mutedUntil"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MutedUntil = data
+		case "muted":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("muted"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Muted = data
+		case "notificationLevel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notificationLevel"))
+			data, err := ec.unmarshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NotificationLevel = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateMembershipInput unmarshals raw into the UpdateMembershipInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateMembershipInput(ctx context.Context, raw any) (model.UpdateMembershipInput, error) {
+	var out model.UpdateMembershipInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateMembershipInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context, obj any) (model.UpdateProfileInput, error) {
+	var it model.UpdateProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"displayName", "bio", "avatarUploadId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "bio":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bio"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bio = data
+		case "avatarUploadId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("avatarUploadId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AvatarUploadID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateProfileInput unmarshals raw into the UpdateProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateProfileInput(ctx context.Context, raw any) (model.UpdateProfileInput, error) {
+	var out model.UpdateProfileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateProfileInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWebPushSubscriptionInput(ctx context.Context, obj any) (model.WebPushSubscriptionInput, error) {
+	var it model.WebPushSubscriptionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"endpoint", "p256dh", "auth"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "endpoint":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endpoint"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Endpoint = data
+		case "p256dh":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("p256dh"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.P256dh = data
+		case "auth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("auth"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Auth = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebPushSubscriptionInput unmarshals raw into the WebPushSubscriptionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebPushSubscriptionInput(ctx context.Context, raw any) (model.WebPushSubscriptionInput, error) {
+	var out model.WebPushSubscriptionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebPushSubscriptionInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -15255,11 +24103,21 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *chat.UserUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._UserUpdated(ctx, sel, obj)
 	case *chat.TypingUpdated:
 		if obj == nil {
 			return graphql.Null
 		}
 		return ec._TypingUpdated(ctx, sel, obj)
+	case *chat.ThreadUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ThreadUpdated(ctx, sel, obj)
 	case *media.StoryReaction:
 		if obj == nil {
 			return graphql.Null
@@ -15270,6 +24128,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._StoryPosted(ctx, sel, obj)
+	case *chat.SessionRevoked:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SessionRevoked(ctx, sel, obj)
 	case *chat.ReadCursorMoved:
 		if obj == nil {
 			return graphql.Null
@@ -15285,6 +24148,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._PresenceUpdated(ctx, sel, obj)
+	case *push.SettingsChanged:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._NotificationSettingsChanged(ctx, sel, obj)
 	case *chat.MessageUpdated:
 		if obj == nil {
 			return graphql.Null
@@ -15310,6 +24178,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._MessageAdded(ctx, sel, obj)
+	case *chat.MembershipUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MembershipUpdated(ctx, sel, obj)
 	case *chat.MemberLeft:
 		if obj == nil {
 			return graphql.Null
@@ -15320,6 +24193,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._MemberJoined(ctx, sel, obj)
+	case *chat.DraftUpdated:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._DraftUpdated(ctx, sel, obj)
 	case *chat.DeliveryCursorMoved:
 		if obj == nil {
 			return graphql.Null
@@ -15330,6 +24208,11 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._ConversationUpdated(ctx, sel, obj)
+	case *chat.ConversationDeleted:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ConversationDeleted(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -15466,7 +24349,7 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 
 var authPayloadImplementors = []string{"AuthPayload"}
 
-func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
+func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *chat.Session) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, authPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -15485,6 +24368,171 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "expiresAt":
+			out.Values[i] = ec._AuthPayload_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshToken":
+			out.Values[i] = ec._AuthPayload_refreshToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshTokenExpiresAt":
+			out.Values[i] = ec._AuthPayload_refreshTokenExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "session":
+			out.Values[i] = ec._AuthPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var avatarImplementors = []string{"Avatar"}
+
+func (ec *executionContext) _Avatar(ctx context.Context, sel ast.SelectionSet, obj *storage.Avatar) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, avatarImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Avatar")
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Avatar_url(ctx, field, obj)
+				})
+		case "width":
+			out.Values[i] = ec._Avatar_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._Avatar_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "thumbnails":
+			out.Values[i] = ec._Avatar_thumbnails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var avatarThumbnailImplementors = []string{"AvatarThumbnail"}
+
+func (ec *executionContext) _AvatarThumbnail(ctx context.Context, sel ast.SelectionSet, obj *storage.AvatarImage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, avatarThumbnailImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AvatarThumbnail")
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AvatarThumbnail_url(ctx, field, obj)
+				})
+		case "width":
+			out.Values[i] = ec._AvatarThumbnail_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._AvatarThumbnail_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bannedMemberImplementors = []string{"BannedMember"}
+
+func (ec *executionContext) _BannedMember(ctx context.Context, sel ast.SelectionSet, obj *storage.Ban) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bannedMemberImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BannedMember")
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BannedMember_user(ctx, field, obj)
+				})
+		case "bannedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BannedMember_bannedBy(ctx, field, obj)
+				})
+		case "bannedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BannedMember_bannedAt(ctx, field, obj)
+				})
+		case "until":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BannedMember_until(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15582,6 +24630,42 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_unreadCount(ctx, field, obj)
 				})
+		case "description":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_description(ctx, field, obj)
+				})
+		case "avatar":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_avatar(ctx, field, obj)
+				})
+		case "membership":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_membership(ctx, field, obj)
+				})
+		case "draft":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_draft(ctx, field, obj)
+				})
+		case "slowModeSeconds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_slowModeSeconds(ctx, field, obj)
+				})
+		case "announcementOnly":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_announcementOnly(ctx, field, obj)
+				})
 		case "pinnedMessages":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -15593,6 +24677,12 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_firstUnreadSeq(ctx, field, obj)
+				})
+		case "unreadMentionCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_unreadMentionCount(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15632,6 +24722,104 @@ func (ec *executionContext) _ConversationConnection(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationCountsImplementors = []string{"ConversationCounts"}
+
+func (ec *executionContext) _ConversationCounts(ctx context.Context, sel ast.SelectionSet, obj *chat.ConversationCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationCounts")
+		case "all":
+			out.Values[i] = ec._ConversationCounts_all(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "archived":
+			out.Values[i] = ec._ConversationCounts_archived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unread":
+			out.Values[i] = ec._ConversationCounts_unread(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pinned":
+			out.Values[i] = ec._ConversationCounts_pinned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var conversationDeletedImplementors = []string{"ConversationDeleted", "Event"}
+
+func (ec *executionContext) _ConversationDeleted(ctx context.Context, sel ast.SelectionSet, obj *chat.ConversationDeleted) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationDeletedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationDeleted")
+		case "cursor":
+			out.Values[i] = ec._ConversationDeleted_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._ConversationDeleted_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationDeleted_conversationId(ctx, field, obj)
+				})
+		case "by":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ConversationDeleted_by(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15713,6 +24901,112 @@ func (ec *executionContext) _ConversationUpdated(ctx context.Context, sel ast.Se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changed":
+			out.Values[i] = ec._ConversationUpdated_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dataExportImplementors = []string{"DataExport"}
+
+func (ec *executionContext) _DataExport(ctx context.Context, sel ast.SelectionSet, obj *lifecycle.Export) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataExportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataExport")
+		case "id":
+			out.Values[i] = ec._DataExport_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._DataExport_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestedAt":
+			out.Values[i] = ec._DataExport_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._DataExport_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._DataExport_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._DataExport_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "urlExpiresAt":
+			out.Values[i] = ec._DataExport_urlExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteAccountPayloadImplementors = []string{"DeleteAccountPayload"}
+
+func (ec *executionContext) _DeleteAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *lifecycle.Deletion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteAccountPayload")
+		case "deletedAt":
+			out.Values[i] = ec._DeleteAccountPayload_deletedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usernameReleasedAt":
+			out.Values[i] = ec._DeleteAccountPayload_usernameReleasedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15771,6 +25065,149 @@ func (ec *executionContext) _DeliveryCursorMoved(ctx context.Context, sel ast.Se
 		case "at":
 			out.Values[i] = ec._DeliveryCursorMoved_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deviceImplementors = []string{"Device"}
+
+func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, obj *storage.Device) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deviceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Device")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Device_id(ctx, field, obj)
+				})
+		case "platform":
+			out.Values[i] = ec._Device_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "appId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Device_appId(ctx, field, obj)
+				})
+		case "locale":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Device_locale(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._Device_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var draftImplementors = []string{"Draft"}
+
+func (ec *executionContext) _Draft(ctx context.Context, sel ast.SelectionSet, obj *storage.Draft) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, draftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Draft")
+		case "body":
+			out.Values[i] = ec._Draft_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Draft_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var draftUpdatedImplementors = []string{"DraftUpdated", "Event"}
+
+func (ec *executionContext) _DraftUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.DraftUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, draftUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DraftUpdated")
+		case "cursor":
+			out.Values[i] = ec._DraftUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._DraftUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._DraftUpdated_conversation(ctx, field, obj)
+				})
+		case "draft":
+			out.Values[i] = ec._DraftUpdated_draft(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -15850,6 +25287,206 @@ func (ec *executionContext) _ForwardedFrom(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inviteJoinResultImplementors = []string{"InviteJoinResult"}
+
+func (ec *executionContext) _InviteJoinResult(ctx context.Context, sel ast.SelectionSet, obj *chat.InviteJoin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteJoinResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteJoinResult")
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InviteJoinResult_status(ctx, field, obj)
+				})
+		case "conversation":
+			out.Values[i] = ec._InviteJoinResult_conversation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inviteLinkImplementors = []string{"InviteLink"}
+
+func (ec *executionContext) _InviteLink(ctx context.Context, sel ast.SelectionSet, obj *storage.InviteLink) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteLinkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteLink")
+		case "code":
+			out.Values[i] = ec._InviteLink_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InviteLink_conversation(ctx, field, obj)
+				})
+		case "createdBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InviteLink_createdBy(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._InviteLink_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InviteLink_expiresAt(ctx, field, obj)
+				})
+		case "maxUses":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InviteLink_maxUses(ctx, field, obj)
+				})
+		case "uses":
+			out.Values[i] = ec._InviteLink_uses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requireApproval":
+			out.Values[i] = ec._InviteLink_requireApproval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "revokedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InviteLink_revokedAt(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var invitePreviewImplementors = []string{"InvitePreview"}
+
+func (ec *executionContext) _InvitePreview(ctx context.Context, sel ast.SelectionSet, obj *chat.InvitePreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitePreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvitePreview")
+		case "title":
+			out.Values[i] = ec._InvitePreview_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "memberCount":
+			out.Values[i] = ec._InvitePreview_memberCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requireApproval":
+			out.Values[i] = ec._InvitePreview_requireApproval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var joinRequestImplementors = []string{"JoinRequest"}
+
+func (ec *executionContext) _JoinRequest(ctx context.Context, sel ast.SelectionSet, obj *storage.JoinRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, joinRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JoinRequest")
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JoinRequest_user(ctx, field, obj)
+				})
+		case "requestedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JoinRequest_requestedAt(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16067,6 +25704,123 @@ func (ec *executionContext) _MemberLeft(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var membershipImplementors = []string{"Membership"}
+
+func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSet, obj *chat.MyMembership) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, membershipImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Membership")
+		case "conversation":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_conversation(ctx, field, obj)
+				})
+		case "archived":
+			out.Values[i] = ec._Membership_archived(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pinned":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_pinned(ctx, field, obj)
+				})
+		case "pinnedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_pinnedAt(ctx, field, obj)
+				})
+		case "muted":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_muted(ctx, field, obj)
+				})
+		case "mutedUntil":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_mutedUntil(ctx, field, obj)
+				})
+		case "notificationLevel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Membership_notificationLevel(ctx, field, obj)
+				})
+		case "markedUnread":
+			out.Values[i] = ec._Membership_markedUnread(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var membershipUpdatedImplementors = []string{"MembershipUpdated", "Event"}
+
+func (ec *executionContext) _MembershipUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.MembershipUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, membershipUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MembershipUpdated")
+		case "cursor":
+			out.Values[i] = ec._MembershipUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ephemeral":
+			out.Values[i] = ec._MembershipUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "membership":
+			out.Values[i] = ec._MembershipUpdated_membership(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var messageImplementors = []string{"Message", "Node"}
 
 func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *storage.Message) graphql.Marshaler {
@@ -16169,6 +25923,12 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_attachments(ctx, field, obj)
 				})
+		case "deletedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_deletedBy(ctx, field, obj)
+				})
 		case "edits":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -16180,6 +25940,41 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_forwardedFrom(ctx, field, obj)
+				})
+		case "replyTo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_replyTo(ctx, field, obj)
+				})
+		case "threadRootId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_threadRootId(ctx, field, obj)
+				})
+		case "thread":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_thread(ctx, field, obj)
+				})
+		case "mentions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_mentions(ctx, field, obj)
+				})
+		case "mentionAll":
+			out.Values[i] = ec._Message_mentionAll(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mentionsMe":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_mentionsMe(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16212,18 +26007,30 @@ func (ec *executionContext) _MessageAdded(ctx context.Context, sel ast.Selection
 		case "cursor":
 			out.Values[i] = ec._MessageAdded_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ephemeral":
 			out.Values[i] = ec._MessageAdded_ephemeral(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "message":
 			out.Values[i] = ec._MessageAdded_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "threadRootId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageAdded_threadRootId(ctx, field, obj)
+				})
+		case "mentionsMe":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageAdded_mentionsMe(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16333,6 +26140,12 @@ func (ec *executionContext) _MessageDeleted(ctx context.Context, sel ast.Selecti
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MessageDeleted_conversation(ctx, field, obj)
+				})
+		case "deletedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageDeleted_deletedBy(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -16801,6 +26614,145 @@ func (ec *executionContext) _MessageUpdated(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var moderationLogConnectionImplementors = []string{"ModerationLogConnection"}
+
+func (ec *executionContext) _ModerationLogConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationLogConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationLogConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationLogConnection")
+		case "edges":
+			out.Values[i] = ec._ModerationLogConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ModerationLogConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var moderationLogEdgeImplementors = []string{"ModerationLogEdge"}
+
+func (ec *executionContext) _ModerationLogEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ModerationLogEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationLogEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationLogEdge")
+		case "cursor":
+			out.Values[i] = ec._ModerationLogEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ModerationLogEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var moderationLogEntryImplementors = []string{"ModerationLogEntry"}
+
+func (ec *executionContext) _ModerationLogEntry(ctx context.Context, sel ast.SelectionSet, obj *storage.ModerationEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moderationLogEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModerationLogEntry")
+		case "at":
+			out.Values[i] = ec._ModerationLogEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationLogEntry_actor(ctx, field, obj)
+				})
+		case "action":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationLogEntry_action(ctx, field, obj)
+				})
+		case "targetUser":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationLogEntry_targetUser(ctx, field, obj)
+				})
+		case "messageId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationLogEntry_messageId(ctx, field, obj)
+				})
+		case "detail":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModerationLogEntry_detail(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -16904,6 +26856,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "deleteAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestDataExport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestDataExport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "uploadFile":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_uploadFile(ctx, field)
@@ -16953,6 +26919,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changeUsername":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changeUsername(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transferOwnership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transferOwnership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMembership":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMembership(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markUnread":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markUnread(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "sendMessage":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_sendMessage(ctx, field)
@@ -16984,6 +27006,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removeReaction":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeReaction(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createInviteLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createInviteLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeInviteLink":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeInviteLink(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "joinByInvite":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_joinByInvite(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveJoinRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveJoinRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declineJoinRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declineJoinRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "banMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_banMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unbanMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unbanMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setSlowMode":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setSlowMode(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAnnouncementOnly":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAnnouncementOnly(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -17041,6 +27126,143 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_reportMessage(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registerDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterDevice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterDevice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateNotificationSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateNotificationSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refreshToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refreshToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logOut":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_logOut(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeOtherSessions":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeOtherSessions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationSettingsImplementors = []string{"NotificationSettings"}
+
+func (ec *executionContext) _NotificationSettings(ctx context.Context, sel ast.SelectionSet, obj *push.Settings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationSettings")
+		case "defaultLevel":
+			out.Values[i] = ec._NotificationSettings_defaultLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "showPreview":
+			out.Values[i] = ec._NotificationSettings_showPreview(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var notificationSettingsChangedImplementors = []string{"NotificationSettingsChanged", "Event"}
+
+func (ec *executionContext) _NotificationSettingsChanged(ctx context.Context, sel ast.SelectionSet, obj *push.SettingsChanged) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, notificationSettingsChangedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NotificationSettingsChanged")
+		case "cursor":
+			out.Values[i] = ec._NotificationSettingsChanged_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ephemeral":
+			out.Values[i] = ec._NotificationSettingsChanged_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "settings":
+			out.Values[i] = ec._NotificationSettingsChanged_settings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17336,6 +27558,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_conversations(ctx, field)
 				})
+		case "dataExport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dataExport(ctx, field)
+				})
 		case "upload":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -17354,17 +27582,71 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_storyFeed(ctx, field)
 				})
+		case "conversationCounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversationCounts(ctx, field)
+				})
 		case "messages":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_messages(ctx, field)
 				})
+		case "inviteLinks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inviteLinks(ctx, field)
+				})
+		case "previewInvite":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewInvite(ctx, field)
+				})
+		case "joinRequests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_joinRequests(ctx, field)
+				})
+		case "bannedMembers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_bannedMembers(ctx, field)
+				})
+		case "moderationLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_moderationLog(ctx, field)
+				})
 		case "searchMessages":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_searchMessages(ctx, field)
+				})
+		case "sessions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_sessions(ctx, field)
+				})
+		case "threadMessages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_threadMessages(ctx, field)
+				})
+		case "unreadMentions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unreadMentions(ctx, field)
 				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -17659,6 +27941,122 @@ func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = ec._Report_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sessionImplementors = []string{"Session"}
+
+func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *chat.SessionInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Session")
+		case "id":
+			out.Values[i] = ec._Session_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deviceName":
+			out.Values[i] = ec._Session_deviceName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "platform":
+			out.Values[i] = ec._Session_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._Session_ip(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Session_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastSeenAt":
+			out.Values[i] = ec._Session_lastSeenAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "current":
+			out.Values[i] = ec._Session_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sessionRevokedImplementors = []string{"SessionRevoked", "Event"}
+
+func (ec *executionContext) _SessionRevoked(ctx context.Context, sel ast.SelectionSet, obj *chat.SessionRevoked) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionRevokedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SessionRevoked")
+		case "cursor":
+			out.Values[i] = ec._SessionRevoked_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ephemeral":
+			out.Values[i] = ec._SessionRevoked_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessionId":
+			out.Values[i] = ec._SessionRevoked_sessionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._SessionRevoked_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._SessionRevoked_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18077,6 +28475,113 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
+var threadSummaryImplementors = []string{"ThreadSummary"}
+
+func (ec *executionContext) _ThreadSummary(ctx context.Context, sel ast.SelectionSet, obj *storage.ThreadSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threadSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreadSummary")
+		case "replyCount":
+			out.Values[i] = ec._ThreadSummary_replyCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastReplyAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadSummary_lastReplyAt(ctx, field, obj)
+				})
+		case "participants":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadSummary_participants(ctx, field, obj)
+				})
+		case "unreadCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadSummary_unreadCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threadUpdatedImplementors = []string{"ThreadUpdated", "Event"}
+
+func (ec *executionContext) _ThreadUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.ThreadUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threadUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreadUpdated")
+		case "cursor":
+			out.Values[i] = ec._ThreadUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._ThreadUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "root":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadUpdated_root(ctx, field, obj)
+				})
+		case "thread":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadUpdated_thread(ctx, field, obj)
+				})
+		case "reply":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ThreadUpdated_reply(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var typingUpdatedImplementors = []string{"TypingUpdated", "Event"}
 
 func (ec *executionContext) _TypingUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.TypingUpdated) graphql.Marshaler {
@@ -18264,6 +28769,24 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_totalUnreadCount(ctx, field, obj)
 				})
+		case "deleted":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_deleted(ctx, field, obj)
+				})
+		case "bio":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_bio(ctx, field, obj)
+				})
+		case "avatar":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_avatar(ctx, field, obj)
+				})
 		case "blockedByMe":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -18281,6 +28804,24 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_privacy(ctx, field, obj)
+				})
+		case "devices":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_devices(ctx, field, obj)
+				})
+		case "notificationSettings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_notificationSettings(ctx, field, obj)
+				})
+		case "totalUnreadMentionCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_totalUnreadMentionCount(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18473,6 +29014,50 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userUpdatedImplementors = []string{"UserUpdated", "Event"}
+
+func (ec *executionContext) _UserUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.UserUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserUpdated")
+		case "cursor":
+			out.Values[i] = ec._UserUpdated_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._UserUpdated_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "user":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserUpdated_user(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18876,12 +29461,56 @@ func (ec *executionContext) marshalNAttachment2ᚖmessengerᚋmediaᚐAttachment
 	return ec._Attachment(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAuthPayload2ᚖmessengerᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
+func (ec *executionContext) marshalNAuthPayload2ᚖmessengerᚋchatᚐSession(ctx context.Context, sel ast.SelectionSet, v *chat.Session) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthPayload!")
 		return graphql.Null
 	}
 	return ec._AuthPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAvatarThumbnail2messengerᚋstorageᚐAvatarImage(ctx context.Context, sel ast.SelectionSet, v storage.AvatarImage) graphql.Marshaler {
+	return ec._AvatarThumbnail(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAvatarThumbnail2ᚕmessengerᚋstorageᚐAvatarImageᚄ(ctx context.Context, sel ast.SelectionSet, v []storage.AvatarImage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAvatarThumbnail2messengerᚋstorageᚐAvatarImage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBannedMember2ᚕᚖmessengerᚋstorageᚐBanᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.Ban) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBannedMember2ᚖmessengerᚋstorageᚐBan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNBannedMember2ᚖmessengerᚋstorageᚐBan(ctx context.Context, sel ast.SelectionSet, v *storage.Ban) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BannedMember!")
+		return graphql.Null
+	}
+	return ec._BannedMember(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
@@ -18916,6 +29545,14 @@ func (ec *executionContext) marshalNConversationConnection2ᚖmessengerᚋgraph�
 		return graphql.Null
 	}
 	return ec._ConversationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConversationCounts2ᚖmessengerᚋchatᚐConversationCounts(ctx context.Context, sel ast.SelectionSet, v *chat.ConversationCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationCounts!")
+		return graphql.Null
+	}
+	return ec._ConversationCounts(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNConversationEdge2ᚕᚖmessengerᚋgraphᚋmodelᚐConversationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConversationEdge) graphql.Marshaler {
@@ -18957,9 +29594,68 @@ func (ec *executionContext) unmarshalNCreateGroupInput2messengerᚋgraphᚋmodel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateInviteLinkInput2messengerᚋgraphᚋmodelᚐCreateInviteLinkInput(ctx context.Context, v any) (model.CreateInviteLinkInput, error) {
+	res, err := ec.unmarshalInputCreateInviteLinkInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateUploadInput2messengerᚋgraphᚋmodelᚐCreateUploadInput(ctx context.Context, v any) (model.CreateUploadInput, error) {
 	res, err := ec.unmarshalInputCreateUploadInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDataExport2ᚖmessengerᚋlifecycleᚐExport(ctx context.Context, sel ast.SelectionSet, v *lifecycle.Export) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DataExport!")
+		return graphql.Null
+	}
+	return ec._DataExport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDataExportStatus2messengerᚋlifecycleᚐExportStatus(ctx context.Context, v any) (lifecycle.ExportStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := lifecycle.ExportStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDataExportStatus2messengerᚋlifecycleᚐExportStatus(ctx context.Context, sel ast.SelectionSet, v lifecycle.ExportStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DataExportStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNDeleteAccountPayload2ᚖmessengerᚋlifecycleᚐDeletion(ctx context.Context, sel ast.SelectionSet, v *lifecycle.Deletion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteAccountPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteAccountPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDevice2ᚖmessengerᚋstorageᚐDevice(ctx context.Context, sel ast.SelectionSet, v *storage.Device) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Device!")
+		return graphql.Null
+	}
+	return ec._Device(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx context.Context, v any) (storage.Platform, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.Platform(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDevicePlatform2messengerᚋstorageᚐPlatform(ctx context.Context, sel ast.SelectionSet, v storage.Platform) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DevicePlatform!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNEvent2messengerᚋchatᚐEvent(ctx context.Context, sel ast.SelectionSet, v chat.Event) graphql.Marshaler {
@@ -19065,6 +29761,80 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNInviteJoinResult2ᚖmessengerᚋchatᚐInviteJoin(ctx context.Context, sel ast.SelectionSet, v *chat.InviteJoin) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InviteJoinResult!")
+		return graphql.Null
+	}
+	return ec._InviteJoinResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInviteJoinStatus2messengerᚋgraphᚋmodelᚐInviteJoinStatus(ctx context.Context, v any) (model.InviteJoinStatus, error) {
+	var res model.InviteJoinStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInviteJoinStatus2messengerᚋgraphᚋmodelᚐInviteJoinStatus(ctx context.Context, sel ast.SelectionSet, v model.InviteJoinStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNInviteLink2ᚕᚖmessengerᚋstorageᚐInviteLinkᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.InviteLink) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInviteLink2ᚖmessengerᚋstorageᚐInviteLink(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInviteLink2ᚖmessengerᚋstorageᚐInviteLink(ctx context.Context, sel ast.SelectionSet, v *storage.InviteLink) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InviteLink!")
+		return graphql.Null
+	}
+	return ec._InviteLink(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInvitePreview2ᚖmessengerᚋchatᚐInvitePreview(ctx context.Context, sel ast.SelectionSet, v *chat.InvitePreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InvitePreview!")
+		return graphql.Null
+	}
+	return ec._InvitePreview(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNJoinRequest2ᚕᚖmessengerᚋstorageᚐJoinRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.JoinRequest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNJoinRequest2ᚖmessengerᚋstorageᚐJoinRequest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNJoinRequest2ᚖmessengerᚋstorageᚐJoinRequest(ctx context.Context, sel ast.SelectionSet, v *storage.JoinRequest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JoinRequest!")
+		return graphql.Null
+	}
+	return ec._JoinRequest(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNLogInInput2messengerᚋgraphᚋmodelᚐLogInInput(ctx context.Context, v any) (model.LogInInput, error) {
 	res, err := ec.unmarshalInputLogInInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19110,6 +29880,14 @@ func (ec *executionContext) unmarshalNMemberRole2messengerᚋgraphᚋmodelᚐMem
 
 func (ec *executionContext) marshalNMemberRole2messengerᚋgraphᚋmodelᚐMemberRole(ctx context.Context, sel ast.SelectionSet, v model.MemberRole) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNMembership2ᚖmessengerᚋchatᚐMyMembership(ctx context.Context, sel ast.SelectionSet, v *chat.MyMembership) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Membership!")
+		return graphql.Null
+	}
+	return ec._Membership(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMessage2messengerᚋstorageᚐMessage(ctx context.Context, sel ast.SelectionSet, v storage.Message) graphql.Marshaler {
@@ -19252,6 +30030,88 @@ func (ec *executionContext) marshalNMessageSearchHit2ᚖmessengerᚋchatᚐSearc
 	return ec._MessageSearchHit(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNModerationAction2messengerᚋgraphᚋmodelᚐModerationAction(ctx context.Context, v any) (model.ModerationAction, error) {
+	var res model.ModerationAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNModerationAction2messengerᚋgraphᚋmodelᚐModerationAction(ctx context.Context, sel ast.SelectionSet, v model.ModerationAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNModerationLogConnection2ᚖmessengerᚋgraphᚋmodelᚐModerationLogConnection(ctx context.Context, sel ast.SelectionSet, v *model.ModerationLogConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ModerationLogConnection!")
+		return graphql.Null
+	}
+	return ec._ModerationLogConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationLogEdge2ᚕᚖmessengerᚋgraphᚋmodelᚐModerationLogEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ModerationLogEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModerationLogEdge2ᚖmessengerᚋgraphᚋmodelᚐModerationLogEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNModerationLogEdge2ᚖmessengerᚋgraphᚋmodelᚐModerationLogEdge(ctx context.Context, sel ast.SelectionSet, v *model.ModerationLogEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ModerationLogEdge!")
+		return graphql.Null
+	}
+	return ec._ModerationLogEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNModerationLogEntry2ᚖmessengerᚋstorageᚐModerationEntry(ctx context.Context, sel ast.SelectionSet, v *storage.ModerationEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ModerationLogEntry!")
+		return graphql.Null
+	}
+	return ec._ModerationLogEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx context.Context, v any) (storage.NotificationLevel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.NotificationLevel(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx context.Context, sel ast.SelectionSet, v storage.NotificationLevel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NotificationLevel!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNNotificationSettings2messengerᚋpushᚐSettings(ctx context.Context, sel ast.SelectionSet, v push.Settings) graphql.Marshaler {
+	return ec._NotificationSettings(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNNotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx context.Context, sel ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NotificationSettings!")
+		return graphql.Null
+	}
+	return ec._NotificationSettings(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNNotificationSettingsInput2messengerᚋgraphᚋmodelᚐNotificationSettingsInput(ctx context.Context, v any) (model.NotificationSettingsInput, error) {
+	res, err := ec.unmarshalInputNotificationSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖmessengerᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
@@ -19336,6 +30196,11 @@ func (ec *executionContext) marshalNReceipt2ᚖmessengerᚋchatᚐReceipt(ctx co
 	return ec._Receipt(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRegisterDeviceInput2messengerᚋgraphᚋmodelᚐRegisterDeviceInput(ctx context.Context, v any) (model.RegisterDeviceInput, error) {
+	res, err := ec.unmarshalInputRegisterDeviceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNReport2ᚖmessengerᚋstorageᚐReport(ctx context.Context, sel ast.SelectionSet, v *storage.Report) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Report!")
@@ -19372,6 +30237,49 @@ func (ec *executionContext) unmarshalNReportUserInput2messengerᚋgraphᚋmodel�
 func (ec *executionContext) unmarshalNSendMessageInput2messengerᚋgraphᚋmodelᚐSendMessageInput(ctx context.Context, v any) (model.SendMessageInput, error) {
 	res, err := ec.unmarshalInputSendMessageInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSession2messengerᚋchatᚐSessionInfo(ctx context.Context, sel ast.SelectionSet, v chat.SessionInfo) graphql.Marshaler {
+	return ec._Session(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSession2ᚕᚖmessengerᚋchatᚐSessionInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*chat.SessionInfo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSession2ᚖmessengerᚋchatᚐSessionInfo(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSession2ᚖmessengerᚋchatᚐSessionInfo(ctx context.Context, sel ast.SelectionSet, v *chat.SessionInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Session!")
+		return graphql.Null
+	}
+	return ec._Session(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSessionEndReason2messengerᚋchatᚐSessionEndReason(ctx context.Context, v any) (chat.SessionEndReason, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := chat.SessionEndReason(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSessionEndReason2messengerᚋchatᚐSessionEndReason(ctx context.Context, sel ast.SelectionSet, v chat.SessionEndReason) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SessionEndReason!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNSignUpInput2messengerᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
@@ -19514,6 +30422,14 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNThreadSummary2ᚖmessengerᚋstorageᚐThreadSummary(ctx context.Context, sel ast.SelectionSet, v *storage.ThreadSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ThreadSummary!")
+		return graphql.Null
+	}
+	return ec._ThreadSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19546,6 +30462,21 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
+func (ec *executionContext) unmarshalNUpdateConversationInput2messengerᚋgraphᚋmodelᚐUpdateConversationInput(ctx context.Context, v any) (model.UpdateConversationInput, error) {
+	res, err := ec.unmarshalInputUpdateConversationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateMembershipInput2messengerᚋgraphᚋmodelᚐUpdateMembershipInput(ctx context.Context, v any) (model.UpdateMembershipInput, error) {
+	res, err := ec.unmarshalInputUpdateMembershipInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateProfileInput2messengerᚋgraphᚋmodelᚐUpdateProfileInput(ctx context.Context, v any) (model.UpdateProfileInput, error) {
+	res, err := ec.unmarshalInputUpdateProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
 	res, err := graphql.UnmarshalUpload(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19566,6 +30497,26 @@ func (ec *executionContext) marshalNUploadedFile2ᚖmessengerᚋmediaᚐUpload(c
 		return graphql.Null
 	}
 	return ec._UploadedFile(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUser2messengerᚋstorageᚐUser(ctx context.Context, sel ast.SelectionSet, v storage.User) graphql.Marshaler {
+	return ec._User(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUser2ᚕᚖmessengerᚋstorageᚐUserᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.User) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx context.Context, sel ast.SelectionSet, v *storage.User) graphql.Marshaler {
@@ -19790,6 +30741,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) marshalOAvatar2ᚖmessengerᚋstorageᚐAvatar(ctx context.Context, sel ast.SelectionSet, v *storage.Avatar) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Avatar(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19825,6 +30783,63 @@ func (ec *executionContext) marshalOConversation2ᚖmessengerᚋstorageᚐConver
 		return graphql.Null
 	}
 	return ec._Conversation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOConversationFilter2ᚖmessengerᚋgraphᚋmodelᚐConversationFilter(ctx context.Context, v any) (*model.ConversationFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputConversationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOConversationOrder2ᚖmessengerᚋgraphᚋmodelᚐConversationOrder(ctx context.Context, v any) (*model.ConversationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ConversationOrder)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConversationOrder2ᚖmessengerᚋgraphᚋmodelᚐConversationOrder(ctx context.Context, sel ast.SelectionSet, v *model.ConversationOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalODataExport2ᚖmessengerᚋlifecycleᚐExport(ctx context.Context, sel ast.SelectionSet, v *lifecycle.Export) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DataExport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODevice2ᚕᚖmessengerᚋstorageᚐDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.Device) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDevice2ᚖmessengerᚋstorageᚐDevice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx context.Context, sel ast.SelectionSet, v *storage.Draft) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Draft(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOForwardedFrom2ᚖmessengerᚋstorageᚐForward(ctx context.Context, sel ast.SelectionSet, v *storage.Forward) graphql.Marshaler {
@@ -19919,6 +30934,32 @@ func (ec *executionContext) marshalONode2messengerᚋidsᚐNode(ctx context.Cont
 	return ec._Node(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx context.Context, v any) (*storage.NotificationLevel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := storage.NotificationLevel(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalONotificationLevel2ᚖmessengerᚋstorageᚐNotificationLevel(ctx context.Context, sel ast.SelectionSet, v *storage.NotificationLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalONotificationSettings2ᚖmessengerᚋpushᚐSettings(ctx context.Context, sel ast.SelectionSet, v *push.Settings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NotificationSettings(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOPrivacyAudience2ᚖmessengerᚋstorageᚐAudience(ctx context.Context, v any) (*storage.Audience, error) {
 	if v == nil {
 		return nil, nil
@@ -19986,6 +31027,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalOThreadSummary2ᚖmessengerᚋstorageᚐThreadSummary(ctx context.Context, sel ast.SelectionSet, v *storage.ThreadSummary) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ThreadSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -20039,6 +31087,14 @@ func (ec *executionContext) marshalOUserConnection2ᚖmessengerᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._UserConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWebPushSubscriptionInput2ᚖmessengerᚋgraphᚋmodelᚐWebPushSubscriptionInput(ctx context.Context, v any) (*model.WebPushSubscriptionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWebPushSubscriptionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -20,9 +20,18 @@ type AttachmentSource interface {
 // advance (Page), and a dataloader for messages met one by one.
 type attachmentLoads struct {
 	once   sync.Once
-	loader *dataloader.Loader[storage.Message, []media.Attachment]
+	loader *dataloader.Loader[attachmentKey, []media.Attachment]
 	mu     sync.Mutex
 	pages  map[string]*attachmentPage // by message id
+	// byKey holds the messages the loader was asked for (a message is
+	// not comparable, so it cannot be the loader's key itself).
+	byKey map[attachmentKey]storage.Message
+}
+
+// attachmentKey names a message as its files depend on it.
+type attachmentKey struct {
+	ID      string
+	Deleted bool
 }
 
 // attachmentPage is one page of messages whose files are fetched together.
@@ -41,6 +50,7 @@ func (l *Loaders) Page(msgs []storage.Message) {
 	if l == nil || len(msgs) == 0 {
 		return
 	}
+	l.threadLoads.page(msgs)
 	p := &attachmentPage{msgs: msgs}
 	a := &l.attachmentLoads
 	a.mu.Lock()
@@ -72,8 +82,14 @@ func (l *Loaders) Attachments(ctx context.Context, src AttachmentSource, m stora
 		// A failed page, or a message that changed since: ask on its own.
 	}
 	a.once.Do(func() {
-		a.loader = newLoader(func(ctx context.Context, keys []storage.Message) []*dataloader.Result[[]media.Attachment] {
-			found, err := src.AttachmentsOf(ctx, keys)
+		a.loader = newLoader(func(ctx context.Context, keys []attachmentKey) []*dataloader.Result[[]media.Attachment] {
+			msgs := make([]storage.Message, len(keys))
+			a.mu.Lock()
+			for i, k := range keys {
+				msgs[i] = a.byKey[k]
+			}
+			a.mu.Unlock()
+			found, err := src.AttachmentsOf(ctx, msgs)
 			out := make([]*dataloader.Result[[]media.Attachment], len(keys))
 			for i, k := range keys {
 				out[i] = &dataloader.Result[[]media.Attachment]{Data: found[k.ID], Error: err}
@@ -81,5 +97,12 @@ func (l *Loaders) Attachments(ctx context.Context, src AttachmentSource, m stora
 			return out
 		}, l.opts)
 	})
-	return a.loader.Load(ctx, m)()
+	k := attachmentKey{ID: m.ID, Deleted: m.DeletedAt != nil}
+	a.mu.Lock()
+	if a.byKey == nil {
+		a.byKey = map[attachmentKey]storage.Message{}
+	}
+	a.byKey[k] = m
+	a.mu.Unlock()
+	return a.loader.Load(ctx, k)()
 }

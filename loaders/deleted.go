@@ -11,8 +11,8 @@ import (
 // loaded shows as (usernames that textrules reserves, so no one can take
 // them).
 const (
-	DeletedUsername    = "deleted"
-	DeletedDisplayName = "Deleted account"
+	DeletedUsername    = storage.DeletedUsername
+	DeletedDisplayName = storage.DeletedDisplayName
 )
 
 // DeletedUser is the placeholder for a user another object refers to (a

@@ -20,9 +20,15 @@ type ForwardSource interface {
 // one, so requests that never ask pay nothing.
 type forwardLoads struct {
 	once   sync.Once
-	loader *dataloader.Loader[storage.Message, *storage.Forward]
+	loader *dataloader.Loader[forwardKey, *storage.Forward]
 	mu     sync.Mutex
 	pages  map[*attachmentPage]*forwardPage
+}
+
+// forwardKey is what a message's forward mark depends on (a message is
+// not comparable, so it cannot be the loader's key itself).
+type forwardKey struct {
+	ID, ConversationID, SenderID, ClientMessageID string
 }
 
 // forwardPage is the marks of one page named with Page.
@@ -71,8 +77,12 @@ func (l *Loaders) ForwardMark(ctx context.Context, src ForwardSource, m storage.
 	}
 	f := &l.forwardLoads
 	f.once.Do(func() {
-		f.loader = newLoader(func(ctx context.Context, keys []storage.Message) []*dataloader.Result[*storage.Forward] {
-			found, err := src.ForwardMarks(ctx, keys)
+		f.loader = newLoader(func(ctx context.Context, keys []forwardKey) []*dataloader.Result[*storage.Forward] {
+			msgs := make([]storage.Message, len(keys))
+			for i, k := range keys {
+				msgs[i] = storage.Message{ID: k.ID, ConversationID: k.ConversationID, SenderID: k.SenderID, ClientMessageID: k.ClientMessageID}
+			}
+			found, err := src.ForwardMarks(ctx, msgs)
 			out := make([]*dataloader.Result[*storage.Forward], len(keys))
 			for i, k := range keys {
 				out[i] = &dataloader.Result[*storage.Forward]{Error: err}
@@ -83,5 +93,5 @@ func (l *Loaders) ForwardMark(ctx context.Context, src ForwardSource, m storage.
 			return out
 		}, l.opts)
 	})
-	return f.loader.Load(ctx, m)()
+	return f.loader.Load(ctx, forwardKey{ID: m.ID, ConversationID: m.ConversationID, SenderID: m.SenderID, ClientMessageID: m.ClientMessageID})()
 }

@@ -33,6 +33,8 @@ type Loaders struct {
 
 	opts            Options
 	attachmentLoads // see Attachments and Page
+	threadLoads     // see Thread, UnreadMentionCount and Membership
+	membershipLoads // see MemberStates and Drafts
 	forwardLoads    // see ForwardMark
 }
 

@@ -135,6 +135,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, uploads: cfg.Store, attachments: cfg.Store, stories: cfg.Store, views: cfg.Store,
 		members: cfg.Members, blobs: cfg.Blobs, chat: cfg.Chat}
 	cfg.Chat.UseAttachments(s) // messages carry uploads through chat's port
+	cfg.Chat.UseAvatars(s)     // profiles and groups make avatars through chat's port
 	return s, nil
 }
 

@@ -226,12 +226,12 @@ func (r *queryResolver) Conversation(ctx context.Context, id string) (*storage.C
 	return &c, err
 }
 
-func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string, last *int, before *string) (*model.ConversationConnection, error) {
+func (r *queryResolver) Conversations(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.ConversationFilter, orderBy *model.ConversationOrder) (*model.ConversationConnection, error) {
 	me, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Chat.Conversations(ctx, me, chat.ConversationArgs{First: first, Last: last, After: after, Before: before})
+	p, err := r.Chat.Conversations(ctx, me, chat.ConversationArgs{First: first, Last: last, After: after, Before: before, Filter: conversationFilter(filter)})
 	if err != nil {
 		return nil, err
 	}

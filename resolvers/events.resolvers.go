@@ -100,6 +100,8 @@ func (r *Resolver) MemberJoined() graph.MemberJoinedResolver { return &memberJoi
 
 func (r *Resolver) MemberLeft() graph.MemberLeftResolver { return &memberLeftResolver{r} }
 
+func (r *Resolver) MessageAdded() graph.MessageAddedResolver { return &messageAddedResolver{r} }
+
 func (r *Resolver) MessageDeleted() graph.MessageDeletedResolver { return &messageDeletedResolver{r} }
 
 func (r *Resolver) PresenceUpdated() graph.PresenceUpdatedResolver {
@@ -122,6 +124,7 @@ type (
 	deliveryCursorMovedResolver struct{ *Resolver }
 	memberJoinedResolver        struct{ *Resolver }
 	memberLeftResolver          struct{ *Resolver }
+	messageAddedResolver        struct{ *Resolver }
 	messageDeletedResolver      struct{ *Resolver }
 	presenceUpdatedResolver     struct{ *Resolver }
 	reactionUpdatedResolver     struct{ *Resolver }

@@ -84,14 +84,26 @@ func (r *mutationResolver) SendMessage(ctx context.Context, input model.SendMess
 	if err != nil {
 		return nil, &fault.Error{Code: fault.NotFound, Message: "upload not found", Field: "attachmentIds"}
 	}
-	m, err := r.Chat.Send(ctx, me, conv, input.ClientMessageID, input.Body, uploads...)
+	refs, err := sendRefs(input)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Chat.SendWith(ctx, me, conv, input.ClientMessageID, input.Body, refs, uploads...)
 	return &m, err
 }
 
-func (r *mutationResolver) EditMessage(ctx context.Context, messageID string, body string) (*storage.Message, error) {
+func (r *mutationResolver) EditMessage(ctx context.Context, messageID string, body string, mentions []string, mentionAll *bool) (*storage.Message, error) {
 	me, msg, err := callerAnd(ctx, ids.Message, messageID)
 	if err != nil {
 		return nil, err
+	}
+	if mentions != nil || mentionAll != nil {
+		ms, err := mentionIDs(mentions)
+		if err != nil {
+			return nil, err
+		}
+		m, err := r.Chat.EditWithMentions(ctx, me, msg, body, ms, mentionAll != nil && *mentionAll)
+		return &m, err
 	}
 	m, err := r.Chat.Edit(ctx, me, msg, body)
 	return &m, err
@@ -124,12 +136,13 @@ func (r *mutationResolver) RemoveReaction(ctx context.Context, messageID string,
 	return &m, err
 }
 
-func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, around *string) (*model.MessageConnection, error) {
+func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool, around *string) (*model.MessageConnection, error) {
 	me, conv, err := callerAnd(ctx, ids.Conversation, conversationID)
 	if err != nil {
 		return nil, err
 	}
-	args := chat.HistoryArgs{First: first, After: after, Last: last, Before: before}
+	args := chat.HistoryArgs{First: first, After: after, Last: last, Before: before,
+		IncludeThreadReplies: includeThreadReplies != nil && *includeThreadReplies}
 	var p chat.MessagePage
 	if around != nil {
 		p, err = r.messagesAround(ctx, me, conv, *around, args)

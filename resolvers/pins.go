@@ -8,17 +8,7 @@ import (
 	"messenger/fault"
 	"messenger/graph/model"
 	"messenger/ids"
-	"messenger/storage"
 )
-
-// ptrs points at each message of a slice, as list fields return them.
-func ptrs(msgs []storage.Message) []*storage.Message {
-	out := make([]*storage.Message, len(msgs))
-	for i := range msgs {
-		out[i] = &msgs[i]
-	}
-	return out
-}
 
 // editConnection is a page of previous versions as a connection.
 func editConnection(p chat.EditPage) *model.MessageEditConnection {

@@ -12,8 +12,10 @@ import (
 	"messenger/fault"
 	"messenger/graph/model"
 	"messenger/ids"
+	"messenger/lifecycle"
 	"messenger/loaders"
 	"messenger/media"
+	"messenger/push"
 	"messenger/storage"
 )
 
@@ -22,10 +24,16 @@ type Resolver struct {
 	Chat *chat.Service
 	// Media serves attachments and stories; nil disables them.
 	Media *media.Service
+	// Lifecycle deletes accounts and exports data; nil refuses those
+	// with UNAVAILABLE.
+	Lifecycle *lifecycle.Service
 	// Push is the websocket transport, which subscriptions push their
 	// events to (stream.go); nil: every subscription is read by a
 	// goroutine that blocks on its channel.
 	Push Pusher
+	// Notifications registers push devices and keeps notification
+	// settings; nil: those fields and mutations answer UNAVAILABLE.
+	Notifications *push.Service
 }
 
 // caller returns the authenticated user's id, or UNAUTHENTICATED.

@@ -15,9 +15,10 @@ import (
 // Only MessageAdded is listed: it is the event a large group multiplies.
 var sharedFields = map[string]map[string]string{
 	// field -> the type of its selection ("" for a leaf)
-	"MessageAdded": {"__typename": "", "cursor": "", "ephemeral": "", "message": "Message"},
+	"MessageAdded": {"__typename": "", "cursor": "", "ephemeral": "", "message": "Message", "threadRootId": ""},
 	"Message": {"__typename": "", "id": "", "seq": "", "body": "", "clientMessageId": "",
-		"sentAt": "", "editedAt": "", "deletedAt": "", "sender": "User", "conversation": "Conversation"},
+		"sentAt": "", "editedAt": "", "deletedAt": "", "sender": "User", "conversation": "Conversation",
+		"threadRootId": "", "mentionAll": "", "mentions": "User"}, // not mentionsMe, replyTo, thread: per viewer
 	"Conversation": {"__typename": "", "id": ""}, // not title: a direct conversation's is the other member's name
 	"User":         {"__typename": "", "id": "", "username": "", "displayName": "", "createdAt": ""},
 }

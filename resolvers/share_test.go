@@ -30,6 +30,9 @@ func TestOnlySelectionsThatReadTheEventAloneAreShared(t *testing.T) {
 		{`subscription { events { cursor ... on ReactionUpdated { message { reactions { reactedByMe } } } ... on MessageAdded { message { id } } } }`, true},
 		// Fields that depend on who is watching, on time or on arguments.
 		{`subscription { events { ... on MessageAdded { message { reactions { emoji reactedByMe } } } } }`, false},
+		{`subscription { events { ... on MessageAdded { threadRootId message { id threadRootId mentionAll mentions { id } } } } }`, true},
+		{`subscription { events { ... on MessageAdded { mentionsMe message { id } } } }`, false},
+		{`subscription { events { ... on MessageAdded { message { thread { replyCount } } } } }`, false},
 		{`subscription { events { ... on MessageAdded { message { conversation { title } } } } }`, false},
 		{`subscription { events { ... on MessageAdded { message { sender { presence { online } } } } } }`, false},
 		{`subscription { events { ... on MessageAdded { message { readCount } } } }`, false},

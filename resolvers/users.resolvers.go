@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"messenger/auth"
+	"messenger/chat"
 	"messenger/graph"
 	"messenger/graph/model"
 	"messenger/ids"
@@ -16,20 +17,20 @@ import (
 	"messenger/storage"
 )
 
-func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.AuthPayload, error) {
-	s, err := r.Chat.SignUp(ctx, input.Username, input.Password, input.DisplayName)
+func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*chat.Session, error) {
+	s, err := r.Chat.SignUpFrom(ctx, device(ctx, input.DeviceName, input.Platform), input.Username, input.Password, input.DisplayName)
 	if err != nil {
 		return nil, err
 	}
-	return &model.AuthPayload{Token: s.Token, User: &s.User}, nil
+	return &s, nil
 }
 
-func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*model.AuthPayload, error) {
-	s, err := r.Chat.LogIn(ctx, input.Username, input.Password)
+func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*chat.Session, error) {
+	s, err := r.Chat.LogInFrom(ctx, device(ctx, input.DeviceName, input.Platform), input.Username, input.Password)
 	if err != nil {
 		return nil, err
 	}
-	return &model.AuthPayload{Token: s.Token, User: &s.User}, nil
+	return &s, nil
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*storage.User, error) {

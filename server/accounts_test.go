@@ -36,7 +36,7 @@ func TestTokensOfUsersWithoutAnAccountAreRefused(t *testing.T) {
 	victim := apitest.SignUp(t, url, "victim")
 	// Validly signed (the signing key leaked, or is shared with another
 	// environment), for a user who has no account here.
-	tok, _, err := e.Tokens.Issue(uuid.NewString())
+	tok, _, err := e.Tokens.Issue(uuid.NewString(), uuid.NewString())
 	if err != nil {
 		t.Fatal(err)
 	}

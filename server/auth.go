@@ -21,11 +21,11 @@ import (
 // request or a socket's connection_init longer.
 const verifyTimeout = 5 * time.Second
 
-// verify checks a token within ctx (see auth.Tokens.VerifyContext).
-func verify(ctx context.Context, tokens *auth.Tokens, token string) (string, time.Time, error) {
+// verify checks a token within ctx (see auth.Tokens.VerifyIdentity).
+func verify(ctx context.Context, tokens *auth.Tokens, token string) (auth.Identity, error) {
 	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
-	return tokens.VerifyContext(ctx, token)
+	return tokens.VerifyIdentity(ctx, token)
 }
 
 // accountsDownKey marks a websocket upgrade whose Authorization header
@@ -46,15 +46,16 @@ var accountsDown = &gqlws.CloseError{Code: gqlws.CloseTryAgainLater, Reason: "ac
 // the same token; a websocket upgrade goes on, and wsInit refuses it.
 func withAuth(tokens *auth.Tokens, present graphql.ErrorPresenterFunc, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(auth.WithClientIP(r.Context(), clientIP(r.Context())))
 		h := r.Header.Get("Authorization")
 		if h == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		id, exp, err := verify(r.Context(), tokens, h)
+		id, err := verify(r.Context(), tokens, h)
 		switch {
 		case err == nil:
-			r = r.WithContext(auth.WithIdentity(r.Context(), auth.Identity{UserID: id, Expires: exp}))
+			r = r.WithContext(auth.WithIdentity(r.Context(), id))
 		case errors.Is(err, auth.ErrAccountsUnavailable) && r.Header.Get("Upgrade") != "":
 			r = r.WithContext(context.WithValue(r.Context(), accountsDownKey{}, true))
 		case errors.Is(err, auth.ErrAccountsUnavailable):
@@ -91,7 +92,7 @@ func withPartner(keys map[string]string, next http.Handler) http.Handler {
 // and optionally a partner's "apiKey", or else the upgrade request's
 // Authorization header. A refused token or key, or none at all, closes
 // the socket with 4403; the socket closes with 4403 when the token
-// expires. A token whose account cannot be looked up now closes it with
+// expires, or when its session ends (see sessionSockets). A token whose account cannot be looked up now closes it with
 // 1013 (try again later).
 func wsInit(cfg Config) gqlws.InitFunc {
 	return func(ctx context.Context, p map[string]any) (context.Context, time.Time, error) {
@@ -119,13 +120,13 @@ func wsInit(cfg Config) gqlws.InitFunc {
 			}
 			return ctx, time.Time{}, &fault.Error{Code: fault.Unauthenticated, Message: "connection_init needs a token"}
 		}
-		id, exp, err := verify(ctx, cfg.Tokens, tok)
+		id, err := verify(ctx, cfg.Tokens, tok)
 		if errors.Is(err, auth.ErrAccountsUnavailable) {
 			return nil, time.Time{}, accountsDown
 		}
 		if err != nil {
 			return nil, time.Time{}, err
 		}
-		return auth.WithIdentity(ctx, auth.Identity{UserID: id, Expires: exp}), exp, nil
+		return auth.WithIdentity(ctx, id), id.Expires, nil
 	}
 }

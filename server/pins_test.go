@@ -8,11 +8,8 @@ import (
 	"time"
 
 	"messenger/apitest"
-	"messenger/cql"
-	"messenger/cql/cqltest"
 	"messenger/server"
 	"messenger/storage"
-	"messenger/storage/cassandra"
 )
 
 // Pins, jump-to-message, forwarding and edit history through GraphQL, on
@@ -32,31 +29,6 @@ const (
 		... on MessagePinned { conversationId message { id } by { id } at }
 		... on MessageUnpinned { conversationId messageId seq by { id } } } }`
 )
-
-// onBothStores runs fn against an API on the embedded store and one on
-// Cassandra (a fresh keyspace; skipped when the run has no Cassandra).
-func onBothStores(t *testing.T, fn func(t *testing.T, api *testAPI)) {
-	t.Run("pebble", func(t *testing.T) { fn(t, startAPI(t, testAPIConfig{})) })
-	t.Run("cassandra", func(t *testing.T) {
-		cfg := cqltest.Config(t, "test_pins_")
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		st, err := cassandra.Open(ctx, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			st.Close()
-			if s, err := cql.Open(context.Background(), cfg); err == nil {
-				cqltest.DropKeyspace(t, s.Session, cfg.Keyspace)
-				s.Close()
-			}
-		})
-		store := &countingStore{Store: storage.Store(st)}
-		_, url := newEmbedded(t, apiOptions{store: store}).serve(t, server.Config{})
-		fn(t, &testAPI{URL: url, Store: store})
-	})
-}
 
 // pinEvents subscribes c to the pin events.
 func pinEvents(t *testing.T, c *apitest.Client) *apitest.Socket {

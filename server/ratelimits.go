@@ -43,6 +43,9 @@ var ratedFields = map[string]bucket{
 	"setTyping":          bucketTyping,
 	"signUp":             bucketAuth,
 	"logIn":              bucketAuth,
+	// Invite codes are secrets too: guessing them costs the same tokens.
+	"previewInvite": bucketAuth,
+	"joinByInvite":  bucketAuth,
 	// A forward is one send per target conversation (see walker.sends);
 	// pins reach every member as an event, like an edit.
 	"forwardMessage": bucketSend,
@@ -63,7 +66,7 @@ var buckets = [numBuckets]struct {
 	bucketEdit:   {"edit", false, "editMessage, deleteMessage, pins and group changes", func(l *Limits) ratelimit.Rule { return l.Edit }},
 	bucketReact:  {"react", false, "addReaction and removeReaction", func(l *Limits) ratelimit.Rule { return l.React }},
 	bucketTyping: {"typing", false, "setTyping", func(l *Limits) ratelimit.Rule { return l.Typing }},
-	bucketAuth:   {"auth", true, "signUp and logIn", func(l *Limits) ratelimit.Rule { return l.Auth }},
+	bucketAuth:   {"auth", true, "signUp, logIn, previewInvite and joinByInvite", func(l *Limits) ratelimit.Rule { return l.Auth }},
 }
 
 // takeRates takes the operation's tokens: one per rated root field from

@@ -17,10 +17,12 @@ import (
 	"messenger/chat"
 	"messenger/gqlws"
 	"messenger/graph"
+	"messenger/lifecycle"
 	"messenger/loaders"
 	"messenger/observe"
 	"messenger/persisted"
 	"messenger/persisted/memcache"
+	"messenger/push"
 	"messenger/ratelimit"
 	"messenger/resolvers"
 	"messenger/web/playground"
@@ -30,6 +32,12 @@ import (
 type Config struct {
 	// Chat is the domain. Required.
 	Chat *chat.Service
+	// Notifications registers push devices and keeps notification
+	// settings (nil: those operations answer UNAVAILABLE).
+	Notifications *push.Service
+	// Lifecycle deletes accounts and exports data (nil: deleteAccount,
+	// requestDataExport and dataExport answer UNAVAILABLE).
+	Lifecycle *lifecycle.Service
 	// Loaders is what the dataloaders read: the store's batch lookups (the
 	// opened store, wrapped by the Observer to time them). Required.
 	Loaders loaders.Source
@@ -93,11 +101,16 @@ type Config struct {
 type Handler struct {
 	http.Handler
 	ws *gqlws.Transport
+	// sockets closes the websockets of sessions that end.
+	sockets *sessionSockets
 }
 
 // Shutdown closes every websocket with 1001 (going away); clients
 // reconnect elsewhere and resume from their cursors.
-func (h *Handler) Shutdown() { h.ws.Shutdown() }
+func (h *Handler) Shutdown() {
+	h.sockets.watch()
+	h.ws.Shutdown()
+}
 
 // New returns the API's HTTP handler. It panics when a required field of
 // cfg is missing: a wiring mistake, found at start-up.
@@ -126,11 +139,13 @@ func New(cfg Config) *Handler {
 		cfg.QueryCacheBytes = 32 << 20
 	}
 
-	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media}
+	root := &resolvers.Resolver{Chat: cfg.Chat, Media: cfg.Uploads.Media, Lifecycle: cfg.Lifecycle, Notifications: cfg.Notifications}
 	gql := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	wsCfg := cfg.WebSocket
 	wsCfg.Init = wsInit(cfg)
 	wsCfg.OnStreamEnd = streamEnd(cfg.Logger)
+	sockets := newSessionSockets()
+	wsCfg.OnAck = sockets.onAck
 	if wsCfg.Logger == nil {
 		wsCfg.Logger = cfg.Logger
 	}
@@ -145,6 +160,7 @@ func New(cfg Config) *Handler {
 	m := obs.GraphQL(observe.GraphQLConfig{RequestID: requestID, ErrorCode: errorCode})
 	wsCfg.OnReuse = m.Reused
 	ws := gqlws.New(wsCfg)
+	sockets.watch = cfg.Chat.WatchEndedSessions(sockets.ended)
 	root.Push = ws // subscriptions push their events to the socket
 	obs.WatchWebsockets(ws)
 	store := cfg.Loaders
@@ -230,7 +246,7 @@ func New(cfg Config) *Handler {
 		mux.Handle("/playground/", playground.Handler())
 		mux.Handle("/{$}", http.RedirectHandler("/playground", http.StatusFound))
 	}
-	return &Handler{Handler: withRequestInfo(cfg.ClientIPHeader, mux), ws: ws}
+	return &Handler{Handler: withRequestInfo(cfg.ClientIPHeader, mux), ws: ws, sockets: sockets}
 }
 
 func limitBody(n int64, next http.Handler) http.Handler {

@@ -134,6 +134,8 @@ type Message struct {
 	SentAt          time.Time
 	EditedAt        *time.Time
 	DeletedAt       *time.Time
+	// Refs are the message's replies and mentions (see MessageRefs).
+	MessageRefs
 }
 
 // PendingFanOut names a message whose event may not have reached every

@@ -21,7 +21,13 @@ type Store interface {
 	Cursors
 	Reactions
 	Listing
+	Push
+	Sessions
+	Lifecycle
+	Membership
 	Privacy
+	Replies
+	Moderation
 	MessageExtras
 
 	// Close flushes and releases the store.

@@ -18,14 +18,16 @@ type config struct {
 	DebugAddr string
 	// SearchFlush is how long the search indexer gathers changes into one
 	// bulk write (indexer.Config.FlushDelay).
-	SearchFlush  time.Duration
-	DataDir      string
-	Env          string
-	Playground   bool
-	JWTSecret    string
-	TokenTTL     time.Duration
-	RecallWindow time.Duration
-	NoSync       bool
+	SearchFlush time.Duration
+	DataDir     string
+	Env         string
+	Playground  bool
+	JWTSecret   string
+	TokenTTL    time.Duration
+	// RefreshTokenTTL is how long a refresh token is valid.
+	RefreshTokenTTL time.Duration
+	RecallWindow    time.Duration
+	NoSync          bool
 	// FanOutGrace and FanOutSweep tune the fan-out outbox (chat.Config).
 	FanOutGrace, FanOutSweep time.Duration
 	// MaxHashes bounds concurrent password hashes (auth.HashGateConfig.Max;
@@ -110,7 +112,8 @@ var configVars = []configVar{
 	{"MESSENGER_ENV", "env", "development", "`production` turns the playground off unless MESSENGER_PLAYGROUND=true"},
 	{"MESSENGER_PLAYGROUND", "playground", "", "serve /playground (default: on, off in production)"},
 	{"MESSENGER_JWT_SECRET", "jwt-secret", "", "HMAC key for tokens (32+ bytes); default: generated once into the data directory"},
-	{"MESSENGER_TOKEN_TTL", "token-ttl", "168h", "how long a token is valid"},
+	{"MESSENGER_TOKEN_TTL", "token-ttl", "15m", "how long an access token is valid (also how long an instance remembers a revoked session)"},
+	{"MESSENGER_REFRESH_TOKEN_TTL", "refresh-token-ttl", "720h", "how long a refresh token is valid; each refresh issues a new one"},
 	{"MESSENGER_RECALL_WINDOW", "recall-window", "24h", "how long a sender may delete a message for everyone"},
 	{"MESSENGER_FANOUT_GRACE", "fanout-grace", "10s", "how long a message's fan-out may stay unconfirmed before the outbox sweeper replays it (e.g. after the event log was down)"},
 	{"MESSENGER_FANOUT_SWEEP", "fanout-sweep", "2s", "how often each instance sweeps the fan-out outbox"},
@@ -204,7 +207,7 @@ func loadConfig(args []string) (config, error) {
 		return c, fmt.Errorf("MESSENGER_APQ_MAX_DOCUMENT: want a size such as 64KiB, got %q", get("MESSENGER_APQ_MAX_DOCUMENT"))
 	}
 	c.APQMaxDocument = int(n)
-	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow,
+	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_REFRESH_TOKEN_TTL": &c.RefreshTokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow,
 		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep, "MESSENGER_EVENTS_MAX_AGE": &c.EventsMaxAge,
 		"MESSENGER_SEARCH_FLUSH": &c.SearchFlush} {
 		if *d, err = time.ParseDuration(get(k)); err != nil {

@@ -42,6 +42,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "migrate" {
 		cmd, os.Args = runMigrate, os.Args[1:]
 	}
+	if len(os.Args) > 1 && os.Args[1] == "admin" {
+		cmd, os.Args = runAdmin, os.Args[1:]
+	}
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
 		cmd, os.Args = runHealthcheck, os.Args[1:]
 	}
@@ -117,27 +120,49 @@ func run(args []string, logger *slog.Logger) error {
 			return err
 		}
 	}
-	tokens, err := auth.NewTokens(auth.TokensConfig{Key: key, TTL: cfg.TokenTTL})
+	tokens, err := auth.NewTokens(auth.TokensConfig{Key: key, TTL: cfg.TokenTTL, RefreshTTL: cfg.RefreshTokenTTL})
 	if err != nil {
 		return err
 	}
+	revocations, err := openRevocations(ctx, cfg, obs.RedisHook())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = revocations.Close() }() // after svc.Close below
 	turns, closeTurns, err := openTurns(ctx, cfg, obs.RedisHook())
 	if err != nil {
 		return err
 	}
 	defer closeTurns() // after svc.Close below
-	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
-		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep, Turns: turns,
-		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes})})
+	ports := &chatPorts{}
+	notifications, closePush, err := openPush(ctx, cfg, store, ports, obs.Registerer(), logger)
 	if err != nil {
 		return err
 	}
+	defer closePush() // after svc.Close below: its last recalls are queued
+	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, Logger: logger,
+		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep, Turns: turns,
+		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes}), Revocations: revocations,
+		Notifier: notifications, SessionEndListener: notifications})
+	if err != nil {
+		return err
+	}
+	ports.Service = svc
+	notifications.Start()
 
 	uploads, closeUploads, err := openUploads(ctx, cfg, svc, store, key, obs)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = closeUploads() }()
+	life, err := openLifecycle(ctx, cfg, svc, store, uploads.Media, notifications, key, logger)
+	if err != nil {
+		return err
+	}
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() { defer close(jobsDone); life.Run(jobsCtx) }() // resumes the jobs a previous process left
+	defer func() { stopJobs(); <-jobsDone }()                // before the store closes
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -150,7 +175,7 @@ func run(args []string, logger *slog.Logger) error {
 		}
 		defer func() { _ = closeDebug() }()
 	}
-	sc := server.Config{Chat: svc, Tokens: tokens, Loaders: obs.Loaders(store), Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
+	sc := server.Config{Chat: svc, Lifecycle: life, Notifications: notifications, Tokens: tokens, Loaders: obs.Loaders(store), Logger: logger, Playground: cfg.Playground, Uploads: uploads, Observer: obs}
 	sc.Degraded = searchDegraded(indexer)
 	closeRedis, err := production(ctx, cfg, &sc)
 	if err != nil {

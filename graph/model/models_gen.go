@@ -13,14 +13,6 @@ import (
 	"time"
 )
 
-// A token and the user it belongs to.
-type AuthPayload struct {
-	// A JWT to send as `Authorization: Bearer <token>` and in the websocket `connection_init` payload.
-	Token string `json:"token"`
-	// The signed-in user.
-	User *storage.User `json:"user"`
-}
-
 // A page of conversations, most recently active first.
 type ConversationConnection struct {
 	// The conversations on this page.
@@ -37,12 +29,30 @@ type ConversationEdge struct {
 	Node *storage.Conversation `json:"node"`
 }
 
+// Which of my conversations to list.
+type ConversationFilter struct {
+	// true: only archived conversations; false: only the others (the main list); absent: both.
+	Archived *bool `json:"archived,omitempty"`
+	// Only conversations with something unread for me (or marked unread).
+	UnreadOnly *bool `json:"unreadOnly,omitempty"`
+}
+
 // Fields to create a group.
 type CreateGroupInput struct {
 	// 1-128 characters.
 	Title string `json:"title"`
 	// Users to add besides me (the owner).
 	MemberIds []string `json:"memberIds"`
+}
+
+// Fields of a new invite link; all optional.
+type CreateInviteLinkInput struct {
+	// When it stops working (in the future, at most a year ahead); absent: never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// How many joins it admits (1-100,000); absent: unlimited.
+	MaxUses *int `json:"maxUses,omitempty"`
+	// Joining needs an admin's approval.
+	RequireApproval *bool `json:"requireApproval,omitempty"`
 }
 
 // A presigned upload slot to upload a file straight to storage.
@@ -69,6 +79,10 @@ type LogInInput struct {
 	Username string `json:"username"`
 	// The password.
 	Password string `json:"password"`
+	// The device's name as its user knows it ("Ana's Pixel 8"), at most 64 characters.
+	DeviceName *string `json:"deviceName,omitempty"`
+	// The client's platform ("ios", "android", "web"...), at most 32 characters.
+	Platform *string `json:"platform,omitempty"`
 }
 
 // A page of conversation members.
@@ -129,8 +143,32 @@ type MessageSearchEdge struct {
 	Node *chat.SearchHit `json:"node"`
 }
 
+// A page of the moderation log, newest first.
+type ModerationLogConnection struct {
+	// The entries on this page.
+	Edges []*ModerationLogEdge `json:"edges"`
+	// Paging information.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A moderation log entry in a connection.
+type ModerationLogEdge struct {
+	// Cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *storage.ModerationEntry `json:"node"`
+}
+
 // Writes. A refused mutation changes nothing and says why in `extensions.code`.
 type Mutation struct {
+}
+
+// A change of my notification settings; omitted fields stay as they are.
+type NotificationSettingsInput struct {
+	// How much of a conversation without its own level notifies me.
+	DefaultLevel *storage.NotificationLevel `json:"defaultLevel,omitempty"`
+	// False: notifications say only who wrote, not what.
+	ShowPreview *bool `json:"showPreview,omitempty"`
 }
 
 // Paging information of a connection (Relay cursor connections).
@@ -182,6 +220,21 @@ type PrivacyInput struct {
 type Query struct {
 }
 
+// A device to notify. APNS and FCM devices send `token`; WEB_PUSH devices send
+// `subscription`.
+type RegisterDeviceInput struct {
+	// Which push service reaches the device.
+	Platform storage.Platform `json:"platform"`
+	// The APNs device token (hex) or the FCM registration token.
+	Token *string `json:"token,omitempty"`
+	// The browser's push subscription (WEB_PUSH only).
+	Subscription *WebPushSubscriptionInput `json:"subscription,omitempty"`
+	// The APNs topic (bundle id) of the app, when not the server's default.
+	AppID *string `json:"appId,omitempty"`
+	// The device's language (BCP 47), for future localised notifications.
+	Locale *string `json:"locale,omitempty"`
+}
+
 // A report of a message; the message is copied as it is now, so a later edit or deletion does not erase it.
 type ReportMessageInput struct {
 	// The message reported (one I can see, not mine).
@@ -212,6 +265,16 @@ type SendMessageInput struct {
 	Body string `json:"body"`
 	// Up to 5 of my confirmed IMAGE or DOCUMENT uploads; each can be attached once.
 	AttachmentIds []string `json:"attachmentIds,omitempty"`
+	// Quote this message of the same conversation (a reply). Another conversation's message gives BAD_USER_INPUT.
+	ReplyToID *string `json:"replyToId,omitempty"`
+	// Send as a reply in the thread of this message of the same conversation. Threads are one
+	// level deep: the root may not itself be a thread reply.
+	ThreadRootID *string `json:"threadRootId,omitempty"`
+	// Users this message mentions: at most 50, each a member of the conversation.
+	Mentions []string `json:"mentions,omitempty"`
+	// Mention everyone (@all). In groups of more than 32 members only owners and admins
+	// may; others get FORBIDDEN.
+	MentionAll *bool `json:"mentionAll,omitempty"`
 }
 
 // Fields to create an account.
@@ -222,6 +285,10 @@ type SignUpInput struct {
 	Password string `json:"password"`
 	// 1-64 characters shown to others.
 	DisplayName string `json:"displayName"`
+	// The device's name as its user knows it ("Ana's Pixel 8"), at most 64 characters.
+	DeviceName *string `json:"deviceName,omitempty"`
+	// The client's platform ("ios", "android", "web"...), at most 32 characters.
+	Platform *string `json:"platform,omitempty"`
 }
 
 // A page of the story feed.
@@ -242,6 +309,40 @@ type StoryGroupEdge struct {
 
 // Live events over graphql-transport-ws (token in the `connection_init` payload).
 type Subscription struct {
+}
+
+// Changes to a group; absent fields stay as they are.
+type UpdateConversationInput struct {
+	// 1-128 characters.
+	Title *string `json:"title,omitempty"`
+	// At most 255 characters; empty clears it.
+	Description *string `json:"description,omitempty"`
+	// An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar.
+	AvatarUploadID *string `json:"avatarUploadId,omitempty"`
+}
+
+// Changes to my settings of a conversation; absent fields stay as they are.
+type UpdateMembershipInput struct {
+	// Archive (true) or un-archive (false).
+	Archived *bool `json:"archived,omitempty"`
+	// Pin (true; at most 5 pinned) or unpin (false).
+	Pinned *bool `json:"pinned,omitempty"`
+	// Mute until this time (must be in the future).
+	MutedUntil *time.Time `json:"mutedUntil,omitempty"`
+	// true without mutedUntil: mute until unmuted; false: unmute.
+	Muted *bool `json:"muted,omitempty"`
+	// ALL, MENTIONS or NONE for this conversation.
+	NotificationLevel *storage.NotificationLevel `json:"notificationLevel,omitempty"`
+}
+
+// Changes to my profile; absent fields stay as they are.
+type UpdateProfileInput struct {
+	// 1-64 characters shown to others.
+	DisplayName *string `json:"displayName,omitempty"`
+	// At most 160 characters; empty clears it.
+	Bio *string `json:"bio,omitempty"`
+	// An image I uploaded (JPEG, PNG or GIF), re-encoded by the server; empty removes the avatar.
+	AvatarUploadID *string `json:"avatarUploadId,omitempty"`
 }
 
 // A page of users with times.
@@ -274,6 +375,16 @@ type UserEdge struct {
 	Cursor string `json:"cursor"`
 	// The user.
 	Node *storage.User `json:"node"`
+}
+
+// A browser's PushSubscription, as `subscription.toJSON()` gives it.
+type WebPushSubscriptionInput struct {
+	// The push service URL (`endpoint`).
+	Endpoint string `json:"endpoint"`
+	// The browser's P-256 public key (`keys.p256dh`), base64url.
+	P256dh string `json:"p256dh"`
+	// The 16-byte authentication secret (`keys.auth`), base64url.
+	Auth string `json:"auth"`
 }
 
 // Whether a conversation is one-to-one or a group.
@@ -329,6 +440,122 @@ func (e *ConversationKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e ConversationKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How to order my conversations (pinned ones always come first).
+type ConversationOrder string
+
+const (
+	// Most recently active first.
+	ConversationOrderLastActivity ConversationOrder = "LAST_ACTIVITY"
+)
+
+var AllConversationOrder = []ConversationOrder{
+	ConversationOrderLastActivity,
+}
+
+func (e ConversationOrder) IsValid() bool {
+	switch e {
+	case ConversationOrderLastActivity:
+		return true
+	}
+	return false
+}
+
+func (e ConversationOrder) String() string {
+	return string(e)
+}
+
+func (e *ConversationOrder) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConversationOrder(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConversationOrder", str)
+	}
+	return nil
+}
+
+func (e ConversationOrder) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConversationOrder) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConversationOrder) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The outcome of joinByInvite.
+type InviteJoinStatus string
+
+const (
+	// I am now a member.
+	InviteJoinStatusJoined InviteJoinStatus = "JOINED"
+	// My join request waits for an admin.
+	InviteJoinStatusRequested InviteJoinStatus = "REQUESTED"
+	// I was a member already; the link was not used up.
+	InviteJoinStatusAlreadyMember InviteJoinStatus = "ALREADY_MEMBER"
+)
+
+var AllInviteJoinStatus = []InviteJoinStatus{
+	InviteJoinStatusJoined,
+	InviteJoinStatusRequested,
+	InviteJoinStatusAlreadyMember,
+}
+
+func (e InviteJoinStatus) IsValid() bool {
+	switch e {
+	case InviteJoinStatusJoined, InviteJoinStatusRequested, InviteJoinStatusAlreadyMember:
+		return true
+	}
+	return false
+}
+
+func (e InviteJoinStatus) String() string {
+	return string(e)
+}
+
+func (e *InviteJoinStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InviteJoinStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InviteJoinStatus", str)
+	}
+	return nil
+}
+
+func (e InviteJoinStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InviteJoinStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InviteJoinStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -390,6 +617,82 @@ func (e *MemberRole) UnmarshalJSON(b []byte) error {
 }
 
 func (e MemberRole) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A moderation action.
+type ModerationAction string
+
+const (
+	ModerationActionBan              ModerationAction = "BAN"
+	ModerationActionUnban            ModerationAction = "UNBAN"
+	ModerationActionRemoveMember     ModerationAction = "REMOVE_MEMBER"
+	ModerationActionSetRole          ModerationAction = "SET_ROLE"
+	ModerationActionDeleteMessage    ModerationAction = "DELETE_MESSAGE"
+	ModerationActionSlowMode         ModerationAction = "SLOW_MODE"
+	ModerationActionAnnouncementOnly ModerationAction = "ANNOUNCEMENT_ONLY"
+	ModerationActionInviteCreated    ModerationAction = "INVITE_CREATED"
+	ModerationActionInviteRevoked    ModerationAction = "INVITE_REVOKED"
+	ModerationActionJoinedByInvite   ModerationAction = "JOINED_BY_INVITE"
+	ModerationActionJoinApproved     ModerationAction = "JOIN_APPROVED"
+	ModerationActionJoinDeclined     ModerationAction = "JOIN_DECLINED"
+)
+
+var AllModerationAction = []ModerationAction{
+	ModerationActionBan,
+	ModerationActionUnban,
+	ModerationActionRemoveMember,
+	ModerationActionSetRole,
+	ModerationActionDeleteMessage,
+	ModerationActionSlowMode,
+	ModerationActionAnnouncementOnly,
+	ModerationActionInviteCreated,
+	ModerationActionInviteRevoked,
+	ModerationActionJoinedByInvite,
+	ModerationActionJoinApproved,
+	ModerationActionJoinDeclined,
+}
+
+func (e ModerationAction) IsValid() bool {
+	switch e {
+	case ModerationActionBan, ModerationActionUnban, ModerationActionRemoveMember, ModerationActionSetRole, ModerationActionDeleteMessage, ModerationActionSlowMode, ModerationActionAnnouncementOnly, ModerationActionInviteCreated, ModerationActionInviteRevoked, ModerationActionJoinedByInvite, ModerationActionJoinApproved, ModerationActionJoinDeclined:
+		return true
+	}
+	return false
+}
+
+func (e ModerationAction) String() string {
+	return string(e)
+}
+
+func (e *ModerationAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ModerationAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ModerationAction", str)
+	}
+	return nil
+}
+
+func (e ModerationAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ModerationAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ModerationAction) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -156,6 +156,9 @@ func (x *Indexer) batch(ctx context.Context, convs map[string]*pendingConv, user
 			return b, nil, fmt.Errorf("search: load users: %w", err)
 		}
 		for _, u := range us {
+			if !u.DeletedAt.IsZero() {
+				u.Username, u.DisplayName = "", "" // search forgets a deleted account
+			}
 			b.Users = append(b.Users, search.User{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName})
 		}
 	}

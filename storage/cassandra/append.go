@@ -229,8 +229,8 @@ func derefMessage(m *storage.Message) storage.Message {
 func (s *Store) claim(ctx context.Context, m storage.Message, n int64, idemKey string, attempt gocql.UUID, writeTS int64) (bool, []map[string]any, error) {
 	b := s.batch(ctx, gocql.LoggedBatch, false,
 		stmt{`UPDATE message_sequencer SET last_seq = ?, last_sender_id = ?, last_client_message_id = ?, last_body = ?,
-			last_sent_at = ?, last_write_ts = ?, last_attempt = ? WHERE conversation_id = ? IF last_seq = ?`,
-			[]any{n, m.SenderID, m.ClientMessageID, m.Body, m.SentAt, writeTS, attempt, m.ConversationID, n - 1}},
+			last_sent_at = ?, last_write_ts = ?, last_attempt = ?, last_refs = ? WHERE conversation_id = ? IF last_seq = ?`,
+			[]any{n, m.SenderID, m.ClientMessageID, m.Body, m.SentAt, writeTS, attempt, encodeRefs(m.MessageRefs), m.ConversationID, n - 1}},
 		stmt{`INSERT INTO message_sequencer (conversation_id, idem_key, seq, attempt) VALUES (?, ?, ?, ?) IF NOT EXISTS USING TTL ?`,
 			[]any{m.ConversationID, idemKey, n, attempt, int(claimTTL.Seconds())}},
 	)
@@ -299,6 +299,8 @@ func headFromRow(conversationID string, r map[string]any) head {
 	}
 	h.writeTS, _ = r["last_write_ts"].(int64)
 	h.attempt, _ = r["last_attempt"].(gocql.UUID)
+	refs, _ := r["last_refs"].(string)
+	h.msg.MessageRefs = decodeRefs(refs)
 	if h.msg.Seq > 0 {
 		h.msg.ID = storage.MessageID(conversationID, h.msg.Seq)
 	}
@@ -309,7 +311,7 @@ func headFromRow(conversationID string, r map[string]any) head {
 // conversation does not exist.
 func (s *Store) readHead(ctx context.Context, conversationID string) (head, error) {
 	row := map[string]any{}
-	err := s.query(ctx, `SELECT last_seq, last_sender_id, last_client_message_id, last_body, last_sent_at, last_write_ts, last_attempt
+	err := s.query(ctx, `SELECT last_seq, last_sender_id, last_client_message_id, last_body, last_sent_at, last_write_ts, last_attempt, last_refs
 		FROM message_sequencer WHERE conversation_id = ? LIMIT 1`, conversationID).MapScan(row)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return head{}, fmt.Errorf("cassandra: conversation %s: %w", conversationID, storage.ErrNotFound)
@@ -327,10 +329,11 @@ func (s *Store) readHead(ctx context.Context, conversationID string) (head, erro
 func (s *Store) persist(ctx context.Context, h head) error {
 	m := h.msg
 	writes := []*gocql.Query{
-		s.query(ctx, `INSERT INTO messages (conversation_id, bucket, seq, sender_id, client_message_id, body, sent_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
-			m.ConversationID, bucketOf(m.Seq), m.Seq, m.SenderID, m.ClientMessageID, m.Body, m.SentAt, h.writeTS),
+		s.query(ctx, `INSERT INTO messages (conversation_id, bucket, seq, sender_id, client_message_id, body, sent_at, refs)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
+			m.ConversationID, bucketOf(m.Seq), m.Seq, m.SenderID, m.ClientMessageID, m.Body, m.SentAt, encodeRefs(m.MessageRefs), h.writeTS),
 	}
+	writes = append(writes, s.refWrites(ctx, h)...)
 	writes = append(writes, s.outboxInsert(ctx, h))
 	if m.ClientMessageID != "" {
 		writes = append(writes, s.query(ctx, `INSERT INTO message_ids (conversation_id, sender_id, client_message_id, seq)

@@ -11,7 +11,7 @@ import (
 	"messenger/storage"
 )
 
-const memberColumns = "user_id, active, role, joined_at, joined_seq, read_seq, delivered_seq"
+const memberColumns = "user_id, active, role, joined_at, joined_seq, read_seq, delivered_seq, muted_until, notification_level"
 
 // memberRow is one row of members; inactive rows are former members, kept
 // so their cursor registers survive a re-join.
@@ -23,10 +23,12 @@ type memberRow struct {
 func scanMember(conversationID string, scan func(dest ...any) bool) (memberRow, bool) {
 	var r memberRow
 	var role string
-	var joinedAt time.Time
-	if !scan(&r.UserID, &r.active, &role, &joinedAt, &r.JoinedSeq, &r.ReadSeq, &r.DeliveredSeq) {
+	var joinedAt, mutedUntil time.Time
+	var level string
+	if !scan(&r.UserID, &r.active, &role, &joinedAt, &r.JoinedSeq, &r.ReadSeq, &r.DeliveredSeq, &mutedUntil, &level) {
 		return r, false
 	}
+	r.MutedUntil, r.NotificationLevel = utc(mutedUntil), storage.NotificationLevel(level)
 	r.ConversationID = conversationID
 	r.Role = storage.Role(role)
 	r.JoinedAt = utc(joinedAt)

@@ -13,7 +13,7 @@ import (
 	"messenger/storage"
 )
 
-const messageColumns = "seq, sender_id, client_message_id, body, sent_at, edited_at, deleted_at, hidden_by"
+const messageColumns = "seq, sender_id, client_message_id, body, sent_at, edited_at, deleted_at, hidden_by, refs"
 
 // messageRow is one row of messages. A row without a sender is not a
 // message: HideMessage on a seq that was never written leaves one.
@@ -25,9 +25,11 @@ type messageRow struct {
 func scanMessage(conversationID string, scan func(dest ...any) bool) (messageRow, bool) {
 	var r messageRow
 	var sentAt, editedAt, deletedAt time.Time
-	if !scan(&r.Seq, &r.SenderID, &r.ClientMessageID, &r.Body, &sentAt, &editedAt, &deletedAt, &r.hiddenBy) {
+	var refs string
+	if !scan(&r.Seq, &r.SenderID, &r.ClientMessageID, &r.Body, &sentAt, &editedAt, &deletedAt, &r.hiddenBy, &refs) {
 		return r, false
 	}
+	r.MessageRefs = decodeRefs(refs)
 	r.ConversationID = conversationID
 	r.ID = storage.MessageID(conversationID, r.Seq)
 	r.SentAt = utc(sentAt)

@@ -56,16 +56,16 @@ func (s *Store) UserByUsername(ctx context.Context, usernameKey string) (storage
 
 func (s *Store) user(ctx context.Context, id string) (storage.User, error) {
 	u := storage.User{ID: id}
-	var createdAt time.Time
-	err := s.query(ctx, "SELECT username, username_key, display_name, password_hash, created_at FROM users WHERE id = ?", id).
-		Scan(&u.Username, &u.UsernameKey, &u.DisplayName, &u.PasswordHash, &createdAt)
+	var createdAt, bannedAt, deletedAt time.Time
+	err := s.query(ctx, "SELECT username, username_key, display_name, password_hash, created_at, banned_at, deleted_at FROM users WHERE id = ?", id).
+		Scan(&u.Username, &u.UsernameKey, &u.DisplayName, &u.PasswordHash, &createdAt, &bannedAt, &deletedAt)
 	if errors.Is(err, gocql.ErrNotFound) {
 		return storage.User{}, fmt.Errorf("cassandra: user %s: %w", id, storage.ErrNotFound)
 	}
 	if err != nil {
 		return storage.User{}, wrap(err, "read user %s", id)
 	}
-	u.CreatedAt = utc(createdAt)
+	u.CreatedAt, u.BannedAt, u.DeletedAt = utc(createdAt), utc(bannedAt), utc(deletedAt)
 	return u, nil
 }
 

@@ -50,6 +50,9 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 	if err := b.Set(fanOutKey(storage.PendingFanOutOf(m)), nil, nil); err != nil {
 		return m, false, err
 	}
+	if err := indexRefs(b, m); err != nil {
+		return m, false, err
+	}
 	if err := b.Commit(s.wo); err != nil {
 		return m, false, err
 	}

@@ -14,11 +14,11 @@ import (
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	s.users.Lock()
 	defer s.users.Unlock()
-	taken, err := s.exists(pebblekv.Key("username", u.UsernameKey))
+	owner, err := s.takenBy(ctx, u.UsernameKey, u.CreatedAt) // a passed hold is free (membership.go)
 	if err != nil {
 		return err
 	}
-	if taken {
+	if owner != "" {
 		return storage.ErrConflict
 	}
 	b := s.db.NewBatch()
@@ -27,6 +27,9 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 		return err
 	}
 	if err := b.Set(pebblekv.Key("username", u.UsernameKey), []byte(u.ID), nil); err != nil {
+		return err
+	}
+	if err := b.Delete(pebblekv.Key("usernamehold", u.UsernameKey), nil); err != nil {
 		return err
 	}
 	return b.Commit(s.wo)

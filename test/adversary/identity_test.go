@@ -15,19 +15,32 @@ import (
 	"messenger/media/mediatest"
 )
 
-// mint signs a token for the storage user id sub with the shared
-// instance's key, as anyone holding the key (a key shared between
-// environments, restored from a backup) could.
-func mint(t *testing.T, sub string) string {
+// mint signs a token for the storage user id sub and session sid (none
+// when "") with the shared instance's key, as anyone holding the key (a key
+// shared between environments, restored from a backup) could.
+func mint(t *testing.T, sub, sid string) string {
 	t.Helper()
 	now := time.Now()
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
-		Subject: sub, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
-	}).SignedString([]byte(sharedSecret))
+	claims := jwt.MapClaims{"sub": sub, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	if sid != "" {
+		claims["sid"] = sid
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(sharedSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// sessionOf reads the session id out of a token the API issued.
+func sessionOf(t *testing.T, token string) string {
+	t.Helper()
+	var claims jwt.MapClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &claims); err != nil {
+		t.Fatal(err)
+	}
+	sid, _ := claims["sid"].(string)
+	return sid
 }
 
 // A correctly signed token for a user who does not exist is refused over
@@ -43,14 +56,22 @@ func TestTokenOfAUserWhoDoesNotExistIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	minted := &apitest.Client{URL: in.URL, Token: mint(t, realID)}
+	minted := &apitest.Client{URL: in.URL, Token: mint(t, realID, sessionOf(t, victim.Token))}
 	var me struct{ Me struct{ ID string } }
 	minted.Must(t, `{ me { id } }`, nil, &me)
 	if me.Me.ID != victim.UserID {
 		t.Fatalf("a minted token of %s is %s", victim.UserID, me.Me.ID)
 	}
 
-	ghost := &apitest.Client{URL: in.URL, Token: mint(t, uuid.NewString())}
+	// A token without a session (as every token was before sessions), or
+	// with a session that was never opened, is refused even for a real user.
+	for name, tok := range map[string]string{"no session": mint(t, realID, ""), "unknown session": mint(t, realID, uuid.NewString())} {
+		if r := (&apitest.Client{URL: in.URL, Token: tok}).Do(t, `{ me { id } }`, nil); r.Code() != "UNAUTHENTICATED" {
+			t.Errorf("me with a real user's token with %s: %s %+v", name, r.Data, r.Errors)
+		}
+	}
+
+	ghost := &apitest.Client{URL: in.URL, Token: mint(t, uuid.NewString(), uuid.NewString())}
 	if r := ghost.Do(t, `{ me { id } }`, nil); r.Code() != "UNAUTHENTICATED" {
 		t.Errorf("me with a ghost's token: %s %+v", r.Data, r.Errors)
 	}

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { GraphiQL, HISTORY_PLUGIN } from 'graphiql';
 import { EVENT_LOG_LIMIT, EventLog, describeResult } from './EventLog.jsx';
 import { SessionContext, peoplePlugin } from './UserPicker.jsx';
-import { createConnection, loadSession, saveSession, signUp, logIn, me } from './api.js';
+import { createConnection, loadSession, saveSession, signUp, logIn, logOut, me, refresh, refreshDelay } from './api.js';
 import { defaultTabs } from './examples.js';
 
 function describeError(err) {
@@ -40,7 +40,7 @@ function AuthPanel({ session, onSession }) {
 
   const adopt = (payload) => {
     setPassword('');
-    onSession({ token: payload.token, username: payload.user.username, userId: payload.user.id });
+    onSession({ token: payload.token, refreshToken: payload.refreshToken, username: payload.user.username, userId: payload.user.id });
   };
 
   const doSignUp = () =>
@@ -54,6 +54,7 @@ function AuthPanel({ session, onSession }) {
   const doLogOut = () => {
     setError('');
     setPassword('');
+    if (session && session.refreshToken) logOut(session.token);
     onSession(null);
   };
 
@@ -140,6 +141,23 @@ export function App() {
     [token],
   );
   useEffect(() => () => connection.dispose(), [connection]);
+
+  // Access tokens last minutes: refresh one a minute before it expires, so
+  // the helper stays signed in for as long as the refresh token lasts.
+  useEffect(() => {
+    const delay = refreshDelay(session);
+    if (delay === null) return undefined;
+    const timer = window.setTimeout(async () => {
+      try {
+        const next = await refresh(session.refreshToken);
+        onSession({ ...session, token: next.token, refreshToken: next.refreshToken });
+      } catch (err) {
+        onSession(null);
+        setNotice(`Your session ended (${(err && err.code) || 'refresh failed'}): log in again with the sign-in helper above.`);
+      }
+    }, delay);
+    return () => window.clearTimeout(timer);
+  }, [session]);
 
   const onSession = (s) => {
     saveSession(s);

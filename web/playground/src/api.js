@@ -79,25 +79,64 @@ export async function request(query, variables, token) {
 }
 
 const SIGN_UP = `mutation SignUp($input: SignUpInput!) {
-  signUp(input: $input) { token user { id username displayName } }
+  signUp(input: $input) { token expiresAt refreshToken user { id username displayName } }
 }`;
 
 const LOG_IN = `mutation LogIn($input: LogInInput!) {
-  logIn(input: $input) { token user { id username displayName } }
+  logIn(input: $input) { token expiresAt refreshToken user { id username displayName } }
 }`;
+
+const REFRESH = `mutation Refresh($refreshToken: String!) {
+  refreshToken(refreshToken: $refreshToken) { token expiresAt refreshToken user { id username displayName } }
+}`;
+
+const LOG_OUT = `mutation LogOut { logOut }`;
+
+/** What the playground tells the server about this device (sessions list). */
+const DEVICE = { deviceName: 'Playground', platform: 'web' };
 
 const ME = `query Me { me { id username displayName } }`;
 
 /** Creates an account and returns `{ token, user }`. */
 export async function signUp(username, password, displayName) {
-  const data = await request(SIGN_UP, { input: { username, password, displayName } });
+  const data = await request(SIGN_UP, { input: { username, password, displayName, ...DEVICE } });
   return data.signUp;
 }
 
 /** Logs in and returns `{ token, user }`. */
 export async function logIn(username, password) {
-  const data = await request(LOG_IN, { input: { username, password } });
+  const data = await request(LOG_IN, { input: { username, password, ...DEVICE } });
   return data.logIn;
+}
+
+/**
+ * Trades a refresh token for new tokens and returns `{ token, refreshToken,
+ * user }`. Each refresh token works once: a second use ends the session.
+ */
+export async function refresh(refreshToken) {
+  const data = await request(REFRESH, { refreshToken });
+  return data.refreshToken;
+}
+
+/** Ends the session of token on the server (best effort). */
+export async function logOut(token) {
+  try {
+    await request(LOG_OUT, {}, token);
+  } catch {
+    // signed out here whatever the server says
+  }
+}
+
+/**
+ * Milliseconds until a session's access token should be refreshed: one
+ * minute before it expires (at once if that is past), or null when the
+ * session cannot refresh (a pasted token has no refresh token).
+ */
+export function refreshDelay(session) {
+  if (!session || !session.refreshToken) return null;
+  const exp = tokenExpiry(session.token);
+  if (!exp) return null;
+  return Math.max(0, exp.getTime() - Date.now() - 60_000);
 }
 
 /** Returns the user a token belongs to (used when a token is pasted). */

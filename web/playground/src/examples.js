@@ -280,6 +280,146 @@ query FindPeople($prefix: String!) {
     variables: { query: 'hello', prefix: 'a' },
   },
   {
+    name: 'Invite link (owner or admin), preview and join',
+    query: `mutation CreateInviteLink($conversationId: ID!) {
+  createInviteLink(conversationId: $conversationId, input: {maxUses: 50, requireApproval: false}) {
+    code
+    uses
+    maxUses
+    expiresAt
+  }
+}
+
+query PreviewInvite($code: String!) {
+  previewInvite(code: $code) {
+    title
+    memberCount
+    requireApproval
+  }
+}
+
+mutation JoinByInvite($code: String!) {
+  joinByInvite(code: $code) {
+    status
+    conversation {
+      id
+      title
+    }
+  }
+}
+`,
+    variables: { conversationId: '...', code: '...' },
+  },
+  {
+    name: 'Moderation: ban, slow mode, log',
+    query: `mutation BanMember($conversationId: ID!, $userId: ID!) {
+  banMember(conversationId: $conversationId, userId: $userId) {
+    user {
+      username
+    }
+    until
+  }
+}
+
+mutation SetSlowMode($conversationId: ID!) {
+  setSlowMode(conversationId: $conversationId, slowModeSeconds: 30) {
+    slowModeSeconds
+    announcementOnly
+  }
+}
+
+query ModerationLog($conversationId: ID!) {
+  moderationLog(conversationId: $conversationId, first: 20) {
+    edges {
+      node {
+        at
+        action
+        actor {
+          username
+        }
+        targetUser {
+          username
+        }
+        detail
+      }
+    }
+  }
+}
+`,
+    variables: { conversationId: '...', userId: '...' },
+  },
+  // membership
+  {
+    name: 'Inbox: pinned first, archive, mute, drafts',
+    query: `query Inbox($filter: ConversationFilter) {
+  conversationCounts {
+    all
+    archived
+    unread
+    pinned
+  }
+  conversations(filter: $filter, orderBy: LAST_ACTIVITY, first: 20) {
+    edges {
+      node {
+        id
+        title
+        unreadCount
+        membership {
+          archived
+          pinned
+          muted
+          mutedUntil
+          notificationLevel
+        }
+        draft {
+          body
+        }
+      }
+    }
+  }
+}
+
+mutation UpdateMembership($conversationId: ID!) {
+  updateMembership(conversationId: $conversationId, input: {pinned: true, muted: true}) {
+    pinned
+    mutedUntil
+  }
+}
+
+mutation MarkUnread($conversationId: ID!) {
+  markUnread(conversationId: $conversationId) {
+    unreadCount
+  }
+}
+`,
+    variables: { filter: { archived: false }, conversationId: '...' },
+  },
+  {
+    name: 'Profile and group settings',
+    query: `mutation UpdateProfile {
+  updateProfile(input: {displayName: "Alice B.", bio: "Hello!"}) {
+    displayName
+    bio
+    avatar {
+      url
+      thumbnails {
+        url
+        width
+      }
+    }
+  }
+}
+
+mutation UpdateConversation($conversationId: ID!) {
+  updateConversation(conversationId: $conversationId, input: {description: "What we do"}) {
+    title
+    description
+  }
+}
+`,
+    variables: { conversationId: '...' },
+  },
+  {
     name: 'Pins',
     query: `mutation PinMessage($messageId: ID!) {
   pinMessage(messageId: $messageId) {

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"path/filepath"
+
+	"messenger/blob/folder"
+	"messenger/blob/s3blob"
+	"messenger/chat"
+	"messenger/lifecycle"
+	"messenger/media"
+	"messenger/storage"
+)
+
+// openLifecycle wires account deletion, data export and bans: archives go
+// to the same blob store as uploads (S3 when configured, else
+// <data>/blobs, whose signed URLs the API serves under /blobs/ with the
+// same key), jobs are in the chat store; files (nil: none) puts the
+// messages' attachments in archives. Start its runner with Run.
+func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store storage.Store, files *media.Service, devices userForgetter, signingKey []byte, logger *slog.Logger) (*lifecycle.Service, error) {
+	lc := lifecycle.Config{Store: store, Domain: svc, Logger: logger, TempDir: filepath.Join(cfg.DataDir, "tmp")}
+	if files != nil {
+		lc.Files = files
+	}
+	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
+		s, err := s3blob.Open(ctx, s3blob.Config{
+			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
+			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, CreateBucket: true,
+		})
+		if err != nil {
+			return nil, err
+		}
+		lc.Blobs = s
+	} else {
+		public, err := publicURL(cfg)
+		if err != nil {
+			return nil, err
+		}
+		// The key openUploads derives: the API's /blobs/ handler checks it.
+		k := sha256.Sum256(append([]byte("messenger blob urls\x00"), signingKey...))
+		f, err := folder.Open(folder.Config{Dir: filepath.Join(cfg.DataDir, "blobs"), Secret: k[:], BaseURL: public})
+		if err != nil {
+			return nil, err
+		}
+		lc.Blobs = f
+	}
+	lc.Sessions = svc    // deletion and bans end every session (chat/sessions.go)
+	lc.SessionList = svc // the archive's sessions.json
+	lc.Privacy = svc     // blocks and privacy settings (chat/privacy.go)
+	return lifecycle.New(lc)
+}
+
+// userForgetter drops what one layer keeps about a user (push devices).
+type userForgetter interface {
+	ForgetUser(ctx context.Context, userID string) error
+}
+
+// forgetBoth is the deletion's "forget" step: the privacy layer's blocks
+// and settings, then the devices (nil: none); both are idempotent, so a
+// resumed job may run them again.
+type forgetBoth struct {
+	privacy lifecycle.PrivacyForgetter
+	devices userForgetter
+}
+
+func (f forgetBoth) ForgetPrivacy(ctx context.Context, userID string) error {
+	if err := f.privacy.ForgetPrivacy(ctx, userID); err != nil {
+		return err
+	}
+	if f.devices == nil {
+		return nil
+	}
+	return f.devices.ForgetUser(ctx, userID)
+}
