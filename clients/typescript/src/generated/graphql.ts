@@ -21,8 +21,12 @@ export type CreateGroupInput = {
 
 /** Credentials to log in. */
 export type LogInInput = {
+  /** The device's name as its user knows it ("Ana's Pixel 8"), at most 64 characters. */
+  deviceName?: string | null | undefined;
   /** The password. */
   password: string;
+  /** The client's platform ("ios", "android", "web"...), at most 32 characters. */
+  platform?: string | null | undefined;
   /** The username (any case). */
   username: string;
 };
@@ -37,14 +41,32 @@ export type SendMessageInput = {
   clientMessageId: string;
   /** The conversation to send to. */
   conversationId: string;
+  /**
+   * Mention everyone (@all). In groups of more than 32 members only owners and admins
+   * may; others get FORBIDDEN.
+   */
+  mentionAll?: boolean | null | undefined;
+  /** Users this message mentions: at most 50, each a member of the conversation. */
+  mentions?: Array<string> | null | undefined;
+  /** Quote this message of the same conversation (a reply). Another conversation's message gives BAD_USER_INPUT. */
+  replyToId?: string | null | undefined;
+  /**
+   * Send as a reply in the thread of this message of the same conversation. Threads are one
+   * level deep: the root may not itself be a thread reply.
+   */
+  threadRootId?: string | null | undefined;
 };
 
 /** Fields to create an account. */
 export type SignUpInput = {
+  /** The device's name as its user knows it ("Ana's Pixel 8"), at most 64 characters. */
+  deviceName?: string | null | undefined;
   /** 1-64 characters shown to others. */
   displayName: string;
   /** At least 8 characters. */
   password: string;
+  /** The client's platform ("ios", "android", "web"...), at most 32 characters. */
+  platform?: string | null | undefined;
   /** 3-32 characters: letters, digits, '_', '.', '-'. Unique ignoring case. */
   username: string;
 };
@@ -119,19 +141,26 @@ export type EventsSubscriptionVariables = Exact<{
 
 
 export type EventsSubscription = { __typename: 'Subscription', events:
+    | { __typename: 'ConversationDeleted', cursor: string, ephemeral: boolean }
     | { __typename: 'ConversationUpdated', cursor: string, ephemeral: boolean, conversation: { __typename: 'Conversation', id: string, kind: ConversationKind, title: string | null, lastActivityAt: string, lastSeq: number, myReadSeq: number, unreadCount: number, memberCount: number, lastMessage: { __typename: 'Message', id: string, seq: number, body: string | null, clientMessageId: string, sentAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, username: string, displayName: string }, conversation: { __typename: 'Conversation', id: string } } | null, members: { __typename: 'MemberConnection', edges: Array<{ __typename: 'MemberEdge', node: { __typename: 'User', id: string, username: string, displayName: string } }> } } }
     | { __typename: 'DeliveryCursorMoved', conversationId: string, seq: number, at: string, cursor: string, ephemeral: boolean, user: { __typename: 'User', id: string } }
+    | { __typename: 'DraftUpdated', cursor: string, ephemeral: boolean }
     | { __typename: 'MemberJoined', cursor: string, ephemeral: boolean, conversation: { __typename: 'Conversation', id: string, kind: ConversationKind, title: string | null, lastActivityAt: string, lastSeq: number, myReadSeq: number, unreadCount: number, memberCount: number, lastMessage: { __typename: 'Message', id: string, seq: number, body: string | null, clientMessageId: string, sentAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, username: string, displayName: string }, conversation: { __typename: 'Conversation', id: string } } | null, members: { __typename: 'MemberConnection', edges: Array<{ __typename: 'MemberEdge', node: { __typename: 'User', id: string, username: string, displayName: string } }> } }, user: { __typename: 'User', id: string, username: string, displayName: string } }
     | { __typename: 'MemberLeft', conversationId: string, cursor: string, ephemeral: boolean, user: { __typename: 'User', id: string } }
+    | { __typename: 'MembershipUpdated', cursor: string, ephemeral: boolean }
     | { __typename: 'MessageAdded', cursor: string, ephemeral: boolean, message: { __typename: 'Message', id: string, seq: number, body: string | null, clientMessageId: string, sentAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, username: string, displayName: string }, conversation: { __typename: 'Conversation', id: string } } }
     | { __typename: 'MessageDeleted', messageId: string, conversationId: string, seq: number, forEveryone: boolean, cursor: string, ephemeral: boolean, message: { __typename: 'Message', id: string, seq: number, body: string | null, clientMessageId: string, sentAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, username: string, displayName: string }, conversation: { __typename: 'Conversation', id: string } }, conversation: { __typename: 'Conversation', id: string, lastSeq: number, unreadCount: number, lastMessage: { __typename: 'Message', id: string, seq: number, body: string | null, clientMessageId: string, sentAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, username: string, displayName: string }, conversation: { __typename: 'Conversation', id: string } } | null } }
     | { __typename: 'MessageUpdated', cursor: string, ephemeral: boolean, message: { __typename: 'Message', id: string, seq: number, body: string | null, clientMessageId: string, sentAt: string, editedAt: string | null, deletedAt: string | null, sender: { __typename: 'User', id: string, username: string, displayName: string }, conversation: { __typename: 'Conversation', id: string } } }
+    | { __typename: 'NotificationSettingsChanged', cursor: string, ephemeral: boolean }
     | { __typename: 'PresenceUpdated', online: boolean, lastSeenAt: string | null, cursor: string, ephemeral: boolean, user: { __typename: 'User', id: string } }
     | { __typename: 'ReactionUpdated', emoji: string, added: boolean, cursor: string, ephemeral: boolean, user: { __typename: 'User', id: string }, message: { __typename: 'Message', id: string, reactions: Array<{ __typename: 'Reaction', emoji: string, count: number, reactedByMe: boolean }> } }
     | { __typename: 'ReadCursorMoved', conversationId: string, seq: number, at: string, cursor: string, ephemeral: boolean, user: { __typename: 'User', id: string } }
+    | { __typename: 'SessionRevoked', cursor: string, ephemeral: boolean }
     | { __typename: 'StoryPosted', cursor: string, ephemeral: boolean }
     | { __typename: 'StoryReaction', cursor: string, ephemeral: boolean }
+    | { __typename: 'ThreadUpdated', cursor: string, ephemeral: boolean }
     | { __typename: 'TypingUpdated', conversationId: string, typing: boolean, expiresAt: string | null, cursor: string, ephemeral: boolean, user: { __typename: 'User', id: string, username: string, displayName: string } }
+    | { __typename: 'UserUpdated', cursor: string, ephemeral: boolean }
    };
 
 export type UserFieldsFragment = { __typename: 'User', id: string, username: string, displayName: string };

@@ -3,19 +3,26 @@
       export type PossibleTypesResultData = {
   "possibleTypes": {
     "Event": [
+      "ConversationDeleted",
       "ConversationUpdated",
       "DeliveryCursorMoved",
+      "DraftUpdated",
       "MemberJoined",
       "MemberLeft",
+      "MembershipUpdated",
       "MessageAdded",
       "MessageDeleted",
       "MessageUpdated",
+      "NotificationSettingsChanged",
       "PresenceUpdated",
       "ReactionUpdated",
       "ReadCursorMoved",
+      "SessionRevoked",
       "StoryPosted",
       "StoryReaction",
-      "TypingUpdated"
+      "ThreadUpdated",
+      "TypingUpdated",
+      "UserUpdated"
     ],
     "Node": [
       "Attachment",
@@ -30,19 +37,26 @@
       const result: PossibleTypesResultData = {
   "possibleTypes": {
     "Event": [
+      "ConversationDeleted",
       "ConversationUpdated",
       "DeliveryCursorMoved",
+      "DraftUpdated",
       "MemberJoined",
       "MemberLeft",
+      "MembershipUpdated",
       "MessageAdded",
       "MessageDeleted",
       "MessageUpdated",
+      "NotificationSettingsChanged",
       "PresenceUpdated",
       "ReactionUpdated",
       "ReadCursorMoved",
+      "SessionRevoked",
       "StoryPosted",
       "StoryReaction",
-      "TypingUpdated"
+      "ThreadUpdated",
+      "TypingUpdated",
+      "UserUpdated"
     ],
     "Node": [
       "Attachment",
