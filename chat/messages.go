@@ -219,6 +219,9 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 		return m, err
 	}
 	now := s.now()
+	if err := s.recordEdit(ctx, m, now); err != nil {
+		return m, err
+	}
 	m.Body, m.EditedAt = body, &now
 	if err := s.store.UpdateMessage(ctx, m); err != nil {
 		return m, fmt.Errorf("chat: edit message: %w", err)
@@ -291,6 +294,7 @@ func (s *Service) recall(ctx context.Context, me, messageID string, ev *MessageD
 		return m, fmt.Errorf("chat: delete message: %w", err)
 	}
 	s.indexMessages(m.ConversationID, m.Seq)
+	s.afterRecall(ctx, m)
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
 		s.emit(ctx, ids, ev)
 	}

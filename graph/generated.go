@@ -44,6 +44,7 @@ type ResolverRoot interface {
 	DeliveryCursorMoved() DeliveryCursorMovedResolver
 	Device() DeviceResolver
 	DraftUpdated() DraftUpdatedResolver
+	ForwardedFrom() ForwardedFromResolver
 	InviteJoinResult() InviteJoinResultResolver
 	InviteLink() InviteLinkResolver
 	JoinRequest() JoinRequestResolver
@@ -54,6 +55,8 @@ type ResolverRoot interface {
 	Message() MessageResolver
 	MessageAdded() MessageAddedResolver
 	MessageDeleted() MessageDeletedResolver
+	MessagePinned() MessagePinnedResolver
+	MessageUnpinned() MessageUnpinnedResolver
 	ModerationLogEntry() ModerationLogEntryResolver
 	Mutation() MutationResolver
 	PresenceUpdated() PresenceUpdatedResolver
@@ -128,6 +131,7 @@ type ComplexityRoot struct {
 		CreatedAt          func(childComplexity int) int
 		Description        func(childComplexity int) int
 		Draft              func(childComplexity int) int
+		FirstUnreadSeq     func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Kind               func(childComplexity int) int
 		LastActivityAt     func(childComplexity int) int
@@ -138,6 +142,7 @@ type ComplexityRoot struct {
 		Membership         func(childComplexity int) int
 		MyReadSeq          func(childComplexity int) int
 		MyRole             func(childComplexity int) int
+		PinnedMessages     func(childComplexity int) int
 		SlowModeSeconds    func(childComplexity int) int
 		Title              func(childComplexity int) int
 		UnreadCount        func(childComplexity int) int
@@ -224,6 +229,11 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	ForwardedFrom struct {
+		ForwardedAt func(childComplexity int) int
+		Sender      func(childComplexity int) int
+	}
+
 	InviteJoinResult struct {
 		Conversation func(childComplexity int) int
 		Status       func(childComplexity int) int
@@ -307,6 +317,8 @@ type ComplexityRoot struct {
 		DeliveredCount  func(childComplexity int) int
 		DeliveredTo     func(childComplexity int, first *int, after *string) int
 		EditedAt        func(childComplexity int) int
+		Edits           func(childComplexity int, first *int, after *string) int
+		ForwardedFrom   func(childComplexity int) int
 		ID              func(childComplexity int) int
 		MentionAll      func(childComplexity int) int
 		Mentions        func(childComplexity int) int
@@ -353,6 +365,31 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	MessageEdit struct {
+		Body       func(childComplexity int) int
+		ReplacedAt func(childComplexity int) int
+		WrittenAt  func(childComplexity int) int
+	}
+
+	MessageEditConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	MessageEditEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MessagePinned struct {
+		At             func(childComplexity int) int
+		By             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Cursor         func(childComplexity int) int
+		Ephemeral      func(childComplexity int) int
+		Message        func(childComplexity int) int
+	}
+
 	MessageSearchConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -368,6 +405,16 @@ type ComplexityRoot struct {
 		Conversation func(childComplexity int) int
 		Highlights   func(childComplexity int) int
 		Message      func(childComplexity int) int
+	}
+
+	MessageUnpinned struct {
+		At             func(childComplexity int) int
+		By             func(childComplexity int) int
+		ConversationID func(childComplexity int) int
+		Cursor         func(childComplexity int) int
+		Ephemeral      func(childComplexity int) int
+		MessageID      func(childComplexity int) int
+		Seq            func(childComplexity int) int
 	}
 
 	MessageUpdated struct {
@@ -414,6 +461,7 @@ type ComplexityRoot struct {
 		DeleteMessage              func(childComplexity int, messageID string, forEveryone bool) int
 		DeleteStory                func(childComplexity int, id string) int
 		EditMessage                func(childComplexity int, messageID string, body string, mentions []string, mentionAll *bool) int
+		ForwardMessage             func(childComplexity int, messageID string, toConversationIds []string, clientMessageID string) int
 		JoinByInvite               func(childComplexity int, code string) int
 		LeaveConversation          func(childComplexity int, conversationID string) int
 		LogIn                      func(childComplexity int, input model.LogInInput) int
@@ -421,6 +469,7 @@ type ComplexityRoot struct {
 		MarkDelivered              func(childComplexity int, conversationID string, seq int) int
 		MarkRead                   func(childComplexity int, conversationID string, seq int) int
 		MarkUnread                 func(childComplexity int, conversationID string) int
+		PinMessage                 func(childComplexity int, messageID string) int
 		PostStory                  func(childComplexity int, uploadID string, caption *string) int
 		ReactToStory               func(childComplexity int, id string, emoji string) int
 		RefreshToken               func(childComplexity int, refreshToken string) int
@@ -444,6 +493,7 @@ type ComplexityRoot struct {
 		TransferOwnership          func(childComplexity int, conversationID string, userID string) int
 		UnbanMember                func(childComplexity int, conversationID string, userID string) int
 		UnblockUser                func(childComplexity int, userID string) int
+		UnpinMessage               func(childComplexity int, messageID string) int
 		UnregisterDevice           func(childComplexity int, id string) int
 		UpdateConversation         func(childComplexity int, conversationID string, input model.UpdateConversationInput) int
 		UpdateMembership           func(childComplexity int, conversationID string, input model.UpdateMembershipInput) int
@@ -508,7 +558,7 @@ type ComplexityRoot struct {
 		InviteLinks        func(childComplexity int, conversationID string) int
 		JoinRequests       func(childComplexity int, conversationID string, first *int, after *string) int
 		Me                 func(childComplexity int) int
-		Messages           func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool) int
+		Messages           func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool, around *string) int
 		ModerationLog      func(childComplexity int, conversationID string, first *int, after *string) int
 		Node               func(childComplexity int, id string) int
 		PreviewInvite      func(childComplexity int, code string) int
@@ -763,6 +813,8 @@ type ConversationResolver interface {
 	Draft(ctx context.Context, obj *storage.Conversation) (*storage.Draft, error)
 	SlowModeSeconds(ctx context.Context, obj *storage.Conversation) (int, error)
 	AnnouncementOnly(ctx context.Context, obj *storage.Conversation) (bool, error)
+	PinnedMessages(ctx context.Context, obj *storage.Conversation) ([]*storage.Message, error)
+	FirstUnreadSeq(ctx context.Context, obj *storage.Conversation) (*int, error)
 	UnreadMentionCount(ctx context.Context, obj *storage.Conversation) (int, error)
 }
 type ConversationDeletedResolver interface {
@@ -781,6 +833,9 @@ type DeviceResolver interface {
 }
 type DraftUpdatedResolver interface {
 	Conversation(ctx context.Context, obj *chat.DraftUpdated) (*storage.Conversation, error)
+}
+type ForwardedFromResolver interface {
+	Sender(ctx context.Context, obj *storage.Forward) (*storage.User, error)
 }
 type InviteJoinResultResolver interface {
 	Status(ctx context.Context, obj *chat.InviteJoin) (model.InviteJoinStatus, error)
@@ -836,6 +891,8 @@ type MessageResolver interface {
 	Reactions(ctx context.Context, obj *storage.Message) ([]*storage.ReactionSummary, error)
 	Attachments(ctx context.Context, obj *storage.Message) ([]*media.Attachment, error)
 	DeletedBy(ctx context.Context, obj *storage.Message) (*storage.User, error)
+	Edits(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.MessageEditConnection, error)
+	ForwardedFrom(ctx context.Context, obj *storage.Message) (*storage.Forward, error)
 	ReplyTo(ctx context.Context, obj *storage.Message) (*storage.Message, error)
 	ThreadRootID(ctx context.Context, obj *storage.Message) (*string, error)
 	Thread(ctx context.Context, obj *storage.Message) (*storage.ThreadSummary, error)
@@ -854,6 +911,17 @@ type MessageDeletedResolver interface {
 	Message(ctx context.Context, obj *chat.MessageDeleted) (*storage.Message, error)
 	Conversation(ctx context.Context, obj *chat.MessageDeleted) (*storage.Conversation, error)
 	DeletedBy(ctx context.Context, obj *chat.MessageDeleted) (*storage.User, error)
+}
+type MessagePinnedResolver interface {
+	ConversationID(ctx context.Context, obj *chat.MessagePinned) (string, error)
+
+	By(ctx context.Context, obj *chat.MessagePinned) (*storage.User, error)
+}
+type MessageUnpinnedResolver interface {
+	ConversationID(ctx context.Context, obj *chat.MessageUnpinned) (string, error)
+	MessageID(ctx context.Context, obj *chat.MessageUnpinned) (string, error)
+
+	By(ctx context.Context, obj *chat.MessageUnpinned) (*storage.User, error)
 }
 type ModerationLogEntryResolver interface {
 	Actor(ctx context.Context, obj *storage.ModerationEntry) (*storage.User, error)
@@ -906,6 +974,9 @@ type MutationResolver interface {
 	UnbanMember(ctx context.Context, conversationID string, userID string) (bool, error)
 	SetSlowMode(ctx context.Context, conversationID string, slowModeSeconds int) (*storage.Conversation, error)
 	SetAnnouncementOnly(ctx context.Context, conversationID string, announcementOnly bool) (*storage.Conversation, error)
+	PinMessage(ctx context.Context, messageID string) (*storage.Message, error)
+	UnpinMessage(ctx context.Context, messageID string) (*storage.Message, error)
+	ForwardMessage(ctx context.Context, messageID string, toConversationIds []string, clientMessageID string) ([]*storage.Message, error)
 	BlockUser(ctx context.Context, userID string) (*storage.User, error)
 	UnblockUser(ctx context.Context, userID string) (*storage.User, error)
 	UpdatePrivacy(ctx context.Context, input model.PrivacyInput) (*storage.PrivacySettings, error)
@@ -936,7 +1007,7 @@ type QueryResolver interface {
 	Story(ctx context.Context, id string) (*media.Story, error)
 	StoryFeed(ctx context.Context, first *int, after *string) (*model.StoryFeedConnection, error)
 	ConversationCounts(ctx context.Context) (*chat.ConversationCounts, error)
-	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool) (*model.MessageConnection, error)
+	Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool, around *string) (*model.MessageConnection, error)
 	InviteLinks(ctx context.Context, conversationID string) ([]*storage.InviteLink, error)
 	PreviewInvite(ctx context.Context, code string) (*chat.InvitePreview, error)
 	JoinRequests(ctx context.Context, conversationID string, first *int, after *string) ([]*storage.JoinRequest, error)
@@ -1243,6 +1314,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.Draft(childComplexity), true
+	case "Conversation.firstUnreadSeq":
+		if e.ComplexityRoot.Conversation.FirstUnreadSeq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.FirstUnreadSeq(childComplexity), true
 	case "Conversation.id":
 		if e.ComplexityRoot.Conversation.ID == nil {
 			break
@@ -1308,6 +1385,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.MyRole(childComplexity), true
+	case "Conversation.pinnedMessages":
+		if e.ComplexityRoot.Conversation.PinnedMessages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.PinnedMessages(childComplexity), true
 	case "Conversation.slowModeSeconds":
 		if e.ComplexityRoot.Conversation.SlowModeSeconds == nil {
 			break
@@ -1608,6 +1691,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FormField.Value(childComplexity), true
+
+	case "ForwardedFrom.forwardedAt":
+		if e.ComplexityRoot.ForwardedFrom.ForwardedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForwardedFrom.ForwardedAt(childComplexity), true
+	case "ForwardedFrom.sender":
+		if e.ComplexityRoot.ForwardedFrom.Sender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForwardedFrom.Sender(childComplexity), true
 
 	case "InviteJoinResult.conversation":
 		if e.ComplexityRoot.InviteJoinResult.Conversation == nil {
@@ -1936,6 +2032,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.EditedAt(childComplexity), true
+	case "Message.edits":
+		if e.ComplexityRoot.Message.Edits == nil {
+			break
+		}
+
+		args, err := ec.field_Message_edits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Message.Edits(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Message.forwardedFrom":
+		if e.ComplexityRoot.Message.ForwardedFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ForwardedFrom(childComplexity), true
 	case "Message.id":
 		if e.ComplexityRoot.Message.ID == nil {
 			break
@@ -2143,6 +2256,88 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MessageEdge.Node(childComplexity), true
 
+	case "MessageEdit.body":
+		if e.ComplexityRoot.MessageEdit.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEdit.Body(childComplexity), true
+	case "MessageEdit.replacedAt":
+		if e.ComplexityRoot.MessageEdit.ReplacedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEdit.ReplacedAt(childComplexity), true
+	case "MessageEdit.writtenAt":
+		if e.ComplexityRoot.MessageEdit.WrittenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEdit.WrittenAt(childComplexity), true
+
+	case "MessageEditConnection.edges":
+		if e.ComplexityRoot.MessageEditConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEditConnection.Edges(childComplexity), true
+	case "MessageEditConnection.pageInfo":
+		if e.ComplexityRoot.MessageEditConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEditConnection.PageInfo(childComplexity), true
+
+	case "MessageEditEdge.cursor":
+		if e.ComplexityRoot.MessageEditEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEditEdge.Cursor(childComplexity), true
+	case "MessageEditEdge.node":
+		if e.ComplexityRoot.MessageEditEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageEditEdge.Node(childComplexity), true
+
+	case "MessagePinned.at":
+		if e.ComplexityRoot.MessagePinned.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.At(childComplexity), true
+	case "MessagePinned.by":
+		if e.ComplexityRoot.MessagePinned.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.By(childComplexity), true
+	case "MessagePinned.conversationId":
+		if e.ComplexityRoot.MessagePinned.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.ConversationID(childComplexity), true
+	case "MessagePinned.cursor":
+		if e.ComplexityRoot.MessagePinned.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.Cursor(childComplexity), true
+	case "MessagePinned.ephemeral":
+		if e.ComplexityRoot.MessagePinned.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.Ephemeral(childComplexity), true
+	case "MessagePinned.message":
+		if e.ComplexityRoot.MessagePinned.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessagePinned.Message(childComplexity), true
+
 	case "MessageSearchConnection.edges":
 		if e.ComplexityRoot.MessageSearchConnection.Edges == nil {
 			break
@@ -2193,6 +2388,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MessageSearchHit.Message(childComplexity), true
+
+	case "MessageUnpinned.at":
+		if e.ComplexityRoot.MessageUnpinned.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.At(childComplexity), true
+	case "MessageUnpinned.by":
+		if e.ComplexityRoot.MessageUnpinned.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.By(childComplexity), true
+	case "MessageUnpinned.conversationId":
+		if e.ComplexityRoot.MessageUnpinned.ConversationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.ConversationID(childComplexity), true
+	case "MessageUnpinned.cursor":
+		if e.ComplexityRoot.MessageUnpinned.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.Cursor(childComplexity), true
+	case "MessageUnpinned.ephemeral":
+		if e.ComplexityRoot.MessageUnpinned.Ephemeral == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.Ephemeral(childComplexity), true
+	case "MessageUnpinned.messageId":
+		if e.ComplexityRoot.MessageUnpinned.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.MessageID(childComplexity), true
+	case "MessageUnpinned.seq":
+		if e.ComplexityRoot.MessageUnpinned.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MessageUnpinned.Seq(childComplexity), true
 
 	case "MessageUpdated.cursor":
 		if e.ComplexityRoot.MessageUpdated.Cursor == nil {
@@ -2474,6 +2712,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EditMessage(childComplexity, args["messageId"].(string), args["body"].(string), args["mentions"].([]string), args["mentionAll"].(*bool)), true
+	case "Mutation.forwardMessage":
+		if e.ComplexityRoot.Mutation.ForwardMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_forwardMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ForwardMessage(childComplexity, args["messageId"].(string), args["toConversationIds"].([]string), args["clientMessageId"].(string)), true
 	case "Mutation.joinByInvite":
 		if e.ComplexityRoot.Mutation.JoinByInvite == nil {
 			break
@@ -2546,6 +2795,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkUnread(childComplexity, args["conversationId"].(string)), true
+	case "Mutation.pinMessage":
+		if e.ComplexityRoot.Mutation.PinMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pinMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PinMessage(childComplexity, args["messageId"].(string)), true
 	case "Mutation.postStory":
 		if e.ComplexityRoot.Mutation.PostStory == nil {
 			break
@@ -2789,6 +3049,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnblockUser(childComplexity, args["userId"].(string)), true
+	case "Mutation.unpinMessage":
+		if e.ComplexityRoot.Mutation.UnpinMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unpinMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnpinMessage(childComplexity, args["messageId"].(string)), true
 	case "Mutation.unregisterDevice":
 		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
 			break
@@ -3113,7 +3384,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["includeThreadReplies"].(*bool)), true
+		return e.ComplexityRoot.Query.Messages(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["includeThreadReplies"].(*bool), args["around"].(*string)), true
 	case "Query.moderationLog":
 		if e.ComplexityRoot.Query.ModerationLog == nil {
 			break
@@ -5099,8 +5370,11 @@ extend type Query {
   (the usual chat screen), or forward from the oldest with ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + `.
   Edges are always oldest first. ` + "`" + `first` + "`" + `/` + "`" + `last` + "`" + ` are capped at 100.
   Thread replies are left out unless ` + "`" + `includeThreadReplies` + "`" + ` (see ` + "`" + `threadMessages` + "`" + `).
+  With ` + "`" + `around` + "`" + ` (a message id, or a seq), a page of ` + "`" + `first` + "`" + ` messages centred on that
+  message (jump to a search hit, a reply or the first unread); its edges' cursors page on
+  both ways with ` + "`" + `before` + "`" + `/` + "`" + `after` + "`" + `.
   """
-  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String, includeThreadReplies: Boolean = false): MessageConnection!
+  messages(conversationId: ID!, first: Int, after: String, last: Int, before: String, includeThreadReplies: Boolean = false, around: ID): MessageConnection!
 }
 
 extend type Mutation {
@@ -5309,6 +5583,120 @@ extend type Mutation {
   setSlowMode(conversationId: ID!, slowModeSeconds: Int!): Conversation!
   "Let only owners and admins send, or everyone again (owner or admin)."
   setAnnouncementOnly(conversationId: ID!, announcementOnly: Boolean!): Conversation!
+}
+`, BuiltIn: false},
+	{Name: "../schema/pins.graphqls", Input: `# Pins, jump-to-message, forwarding and edit history.
+
+extend type Conversation {
+  """
+  The pinned messages (at most 10 per conversation), the most recently pinned first.
+  Messages sent before I joined, and messages deleted for everyone, are left out.
+  """
+  pinnedMessages: [Message!]!
+  """
+  The seq of the first message after my read cursor that I should read (not mine, not
+  deleted); null when everything is read. Open the conversation there with
+  ` + "`" + `messages(conversationId:, around: firstUnreadSeq)` + "`" + `.
+  """
+  firstUnreadSeq: Int
+}
+
+extend type Message {
+  """
+  The previous versions of an edited message, the most recent first, visible to the
+  conversation's members; none once the message is deleted for everyone.
+  ` + "`" + `first` + "`" + ` is capped at 100.
+  """
+  edits(first: Int = 20, after: String): MessageEditConnection!
+  "Where this message was forwarded from; null when it is not a forwarded copy."
+  forwardedFrom: ForwardedFrom
+}
+
+"One previous version of a message."
+type MessageEdit {
+  "The text as it was."
+  body: String!
+  "When this version was written (sent, or an earlier edit)."
+  writtenAt: Time!
+  "When the edit that replaced it was made."
+  replacedAt: Time!
+}
+
+"A page of previous versions."
+type MessageEditConnection {
+  "The versions on this page, the most recent first."
+  edges: [MessageEditEdge!]!
+  "Paging information (page on with ` + "`" + `after: endCursor` + "`" + `)."
+  pageInfo: PageInfo!
+}
+
+"A previous version in a connection."
+type MessageEditEdge {
+  "Cursor of this edge."
+  cursor: String!
+  "The version."
+  node: MessageEdit!
+}
+
+"The origin of a forwarded copy."
+type ForwardedFrom {
+  "Who sent the original (of the first message, when a forward was forwarded again)."
+  sender: User
+  "When it was forwarded here."
+  forwardedAt: Time!
+}
+
+extend type Mutation {
+  """
+  Pin a message: any member in a direct conversation, owners and admins in a group.
+  At most 10 per conversation (the 11th is BAD_USER_INPUT: unpin one first). Pinning
+  a pinned message changes nothing. Every member gets MessagePinned.
+  """
+  pinMessage(messageId: ID!): Message!
+  "Unpin a message (the same rule as pinMessage); unpinning one that is not pinned changes nothing."
+  unpinMessage(messageId: ID!): Message!
+  """
+  Forward a message I can see to up to 5 conversations I am a member of: the body and the
+  files (shared, not uploaded again; deleting the original keeps them), marked with
+  ` + "`" + `forwardedFrom` + "`" + `. Each copy is sent like ` + "`" + `sendMessage` + "`" + ` (same checks, same rate limit: one
+  send per target). Idempotent per (message, target, ` + "`" + `clientMessageId` + "`" + `). Returns the
+  copies in the order of ` + "`" + `toConversationIds` + "`" + `.
+  """
+  forwardMessage(messageId: ID!, toConversationIds: [ID!]!, clientMessageId: String!): [Message!]!
+}
+
+"A message was pinned in one of my conversations."
+type MessagePinned implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The conversation."
+  conversationId: ID!
+  "The pinned message."
+  message: Message!
+  "Who pinned it."
+  by: User!
+  "When."
+  at: Time!
+}
+
+"A message was unpinned (by a member, or because it was deleted for everyone)."
+type MessageUnpinned implements Event {
+  "Resume point."
+  cursor: String!
+  "Always false."
+  ephemeral: Boolean!
+  "The conversation."
+  conversationId: ID!
+  "The unpinned message's id."
+  messageId: ID!
+  "Its seq."
+  seq: Int!
+  "Who unpinned it (the sender, when a recall unpinned it)."
+  by: User!
+  "When."
+  at: Time!
 }
 `, BuiltIn: false},
 	{Name: "../schema/privacy.graphqls", Input: `# Blocking, privacy settings and reports (docs/privacy.md).
@@ -6043,6 +6431,10 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_slowModeSeconds(ctx, field)
 	case "announcementOnly":
 		return ec.fieldContext_Conversation_announcementOnly(ctx, field)
+	case "pinnedMessages":
+		return ec.fieldContext_Conversation_pinnedMessages(ctx, field)
+	case "firstUnreadSeq":
+		return ec.fieldContext_Conversation_firstUnreadSeq(ctx, field)
 	case "unreadMentionCount":
 		return ec.fieldContext_Conversation_unreadMentionCount(ctx, field)
 	}
@@ -6147,6 +6539,16 @@ func (ec *executionContext) childFields_FormField(ctx context.Context, field gra
 		return ec.fieldContext_FormField_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FormField", field.Name)
+}
+
+func (ec *executionContext) childFields_ForwardedFrom(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sender":
+		return ec.fieldContext_ForwardedFrom_sender(ctx, field)
+	case "forwardedAt":
+		return ec.fieldContext_ForwardedFrom_forwardedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForwardedFrom", field.Name)
 }
 
 func (ec *executionContext) childFields_InviteJoinResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6287,6 +6689,10 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_attachments(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Message_deletedBy(ctx, field)
+	case "edits":
+		return ec.fieldContext_Message_edits(ctx, field)
+	case "forwardedFrom":
+		return ec.fieldContext_Message_forwardedFrom(ctx, field)
 	case "replyTo":
 		return ec.fieldContext_Message_replyTo(ctx, field)
 	case "threadRootId":
@@ -6321,6 +6727,38 @@ func (ec *executionContext) childFields_MessageEdge(ctx context.Context, field g
 		return ec.fieldContext_MessageEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageEdit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "body":
+		return ec.fieldContext_MessageEdit_body(ctx, field)
+	case "writtenAt":
+		return ec.fieldContext_MessageEdit_writtenAt(ctx, field)
+	case "replacedAt":
+		return ec.fieldContext_MessageEdit_replacedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageEdit", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageEditConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MessageEditConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MessageEditConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageEditConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MessageEditEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MessageEditEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MessageEditEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MessageEditEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_MessageSearchConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6879,6 +7317,28 @@ func (ec *executionContext) field_Message_deliveredTo_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Message_edits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Message_readBy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7263,6 +7723,36 @@ func (ec *executionContext) field_Mutation_editMessage_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_forwardMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "toConversationIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["toConversationIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "clientMessageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clientMessageId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_joinByInvite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7360,6 +7850,20 @@ func (ec *executionContext) field_Mutation_markUnread_args(ctx context.Context, 
 		return nil, err
 	}
 	args["conversationId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pinMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg0
 	return args, nil
 }
 
@@ -7761,6 +8265,20 @@ func (ec *executionContext) field_Mutation_unblockUser_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_unpinMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "messageId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["messageId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_unregisterDevice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8096,6 +8614,14 @@ func (ec *executionContext) field_Query_messages_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["includeThreadReplies"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "around",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["around"] = arg6
 	return args, nil
 }
 
@@ -9609,6 +10135,61 @@ func (ec *executionContext) fieldContext_Conversation_announcementOnly(_ context
 	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _Conversation_pinnedMessages(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_pinnedMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().PinnedMessages(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚕᚖmessengerᚋstorageᚐMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_pinnedMessages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Conversation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Conversation_firstUnreadSeq(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_firstUnreadSeq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Conversation().FirstUnreadSeq(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_firstUnreadSeq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, true, true, "Int")
+}
+
 func (ec *executionContext) _Conversation_unreadMentionCount(ctx context.Context, field graphql.CollectedField, obj *storage.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10714,6 +11295,61 @@ func (ec *executionContext) _FormField_value(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_FormField_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FormField", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForwardedFrom_sender(ctx context.Context, field graphql.CollectedField, obj *storage.Forward) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForwardedFrom_sender(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ForwardedFrom().Sender(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ForwardedFrom_sender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ForwardedFrom",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ForwardedFrom_forwardedAt(ctx context.Context, field graphql.CollectedField, obj *storage.Forward) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForwardedFrom_forwardedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ForwardedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForwardedFrom_forwardedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForwardedFrom", field, false, false, "Time")
 }
 
 func (ec *executionContext) _InviteJoinResult_status(ctx context.Context, field graphql.CollectedField, obj *chat.InviteJoin) (ret graphql.Marshaler) {
@@ -12330,6 +12966,82 @@ func (ec *executionContext) fieldContext_Message_deletedBy(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Message_edits(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_edits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Message().Edits(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageEditConnection) graphql.Marshaler {
+			return ec.marshalNMessageEditConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageEditConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_edits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageEditConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Message_edits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_forwardedFrom(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_forwardedFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().ForwardedFrom(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Forward) graphql.Marshaler {
+			return ec.marshalOForwardedFrom2ᚖmessengerᚋstorageᚐForward(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_forwardedFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForwardedFrom(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Message_replyTo(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12972,6 +13684,350 @@ func (ec *executionContext) fieldContext_MessageEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _MessageEdit_body(ctx context.Context, field graphql.CollectedField, obj *storage.Edit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEdit_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEdit_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEdit", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageEdit_writtenAt(ctx context.Context, field graphql.CollectedField, obj *storage.Edit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEdit_writtenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WrittenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEdit_writtenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEdit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MessageEdit_replacedAt(ctx context.Context, field graphql.CollectedField, obj *storage.Edit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEdit_replacedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplacedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEdit_replacedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEdit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MessageEditConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageEditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEditConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MessageEditEdge) graphql.Marshaler {
+			return ec.marshalNMessageEditEdge2ᚕᚖmessengerᚋgraphᚋmodelᚐMessageEditEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEditConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageEditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageEditEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageEditConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MessageEditConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEditConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖmessengerᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEditConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageEditConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageEditEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MessageEditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEditEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEditEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageEditEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageEditEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MessageEditEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageEditEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Edit) graphql.Marshaler {
+			return ec.marshalNMessageEdit2ᚖmessengerᚋstorageᚐEdit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageEditEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageEditEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MessageEdit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessagePinned_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessagePinned", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessagePinned_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessagePinned", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MessagePinned_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessagePinned().ConversationID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessagePinned", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MessagePinned_message(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessagePinned",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessagePinned_by(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessagePinned().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessagePinned",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessagePinned_at(ctx context.Context, field graphql.CollectedField, obj *chat.MessagePinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessagePinned_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessagePinned_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessagePinned", field, false, false, "Time")
+}
+
 func (ec *executionContext) _MessageSearchConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MessageSearchConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13199,6 +14255,176 @@ func (ec *executionContext) _MessageSearchHit_highlights(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_MessageSearchHit_highlights(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MessageSearchHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageUnpinned_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, false, false, "String")
+}
+
+func (ec *executionContext) _MessageUnpinned_ephemeral(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_ephemeral(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ephemeral, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_ephemeral(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MessageUnpinned_conversationId(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_conversationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageUnpinned().ConversationID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_conversationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MessageUnpinned_messageId(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_messageId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageUnpinned().MessageID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_messageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MessageUnpinned_seq(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MessageUnpinned_by(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MessageUnpinned().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖmessengerᚋstorageᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MessageUnpinned",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MessageUnpinned_at(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUnpinned) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MessageUnpinned_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MessageUnpinned_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MessageUnpinned", field, false, false, "Time")
 }
 
 func (ec *executionContext) _MessageUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.MessageUpdated) (ret graphql.Marshaler) {
@@ -15434,6 +16660,138 @@ func (ec *executionContext) fieldContext_Mutation_setAnnouncementOnly(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_pinMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pinMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PinMessage(ctx, fc.Args["messageId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pinMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pinMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unpinMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unpinMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnpinMessage(ctx, fc.Args["messageId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unpinMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unpinMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_forwardMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_forwardMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ForwardMessage(ctx, fc.Args["messageId"].(string), fc.Args["toConversationIds"].([]string), fc.Args["clientMessageId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*storage.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚕᚖmessengerᚋstorageᚐMessageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_forwardMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_forwardMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_blockUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16890,7 +18248,7 @@ func (ec *executionContext) _Query_messages(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["includeThreadReplies"].(*bool))
+			return ec.Resolvers.Query().Messages(ctx, fc.Args["conversationId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["includeThreadReplies"].(*bool), fc.Args["around"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MessageConnection) graphql.Marshaler {
@@ -22800,6 +24158,16 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 			return graphql.Null
 		}
 		return ec._MessageUpdated(ctx, sel, obj)
+	case *chat.MessageUnpinned:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MessageUnpinned(ctx, sel, obj)
+	case *chat.MessagePinned:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MessagePinned(ctx, sel, obj)
 	case *chat.MessageDeleted:
 		if obj == nil {
 			return graphql.Null
@@ -23297,6 +24665,18 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Conversation_announcementOnly(ctx, field, obj)
+				})
+		case "pinnedMessages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_pinnedMessages(ctx, field, obj)
+				})
+		case "firstUnreadSeq":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Conversation_firstUnreadSeq(ctx, field, obj)
 				})
 		case "unreadMentionCount":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -23867,6 +25247,45 @@ func (ec *executionContext) _FormField(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._FormField_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forwardedFromImplementors = []string{"ForwardedFrom"}
+
+func (ec *executionContext) _ForwardedFrom(ctx context.Context, sel ast.SelectionSet, obj *storage.Forward) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forwardedFromImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForwardedFrom")
+		case "sender":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ForwardedFrom_sender(ctx, field, obj)
+				})
+		case "forwardedAt":
+			out.Values[i] = ec._ForwardedFrom_forwardedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -24510,6 +25929,18 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_deletedBy(ctx, field, obj)
 				})
+		case "edits":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_edits(ctx, field, obj)
+				})
+		case "forwardedFrom":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_forwardedFrom(ctx, field, obj)
+				})
 		case "replyTo":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -24771,6 +26202,185 @@ func (ec *executionContext) _MessageEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var messageEditImplementors = []string{"MessageEdit"}
+
+func (ec *executionContext) _MessageEdit(ctx context.Context, sel ast.SelectionSet, obj *storage.Edit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageEditImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageEdit")
+		case "body":
+			out.Values[i] = ec._MessageEdit_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "writtenAt":
+			out.Values[i] = ec._MessageEdit_writtenAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replacedAt":
+			out.Values[i] = ec._MessageEdit_replacedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageEditConnectionImplementors = []string{"MessageEditConnection"}
+
+func (ec *executionContext) _MessageEditConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MessageEditConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageEditConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageEditConnection")
+		case "edges":
+			out.Values[i] = ec._MessageEditConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MessageEditConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageEditEdgeImplementors = []string{"MessageEditEdge"}
+
+func (ec *executionContext) _MessageEditEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MessageEditEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageEditEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageEditEdge")
+		case "cursor":
+			out.Values[i] = ec._MessageEditEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MessageEditEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messagePinnedImplementors = []string{"MessagePinned", "Event"}
+
+func (ec *executionContext) _MessagePinned(ctx context.Context, sel ast.SelectionSet, obj *chat.MessagePinned) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messagePinnedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessagePinned")
+		case "cursor":
+			out.Values[i] = ec._MessagePinned_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._MessagePinned_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessagePinned_conversationId(ctx, field, obj)
+				})
+		case "message":
+			out.Values[i] = ec._MessagePinned_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "by":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessagePinned_by(ctx, field, obj)
+				})
+		case "at":
+			out.Values[i] = ec._MessagePinned_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var messageSearchConnectionImplementors = []string{"MessageSearchConnection"}
 
 func (ec *executionContext) _MessageSearchConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MessageSearchConnection) graphql.Marshaler {
@@ -24877,6 +26487,72 @@ func (ec *executionContext) _MessageSearchHit(ctx context.Context, sel ast.Selec
 			out.Values[i] = ec._MessageSearchHit_highlights(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var messageUnpinnedImplementors = []string{"MessageUnpinned", "Event"}
+
+func (ec *executionContext) _MessageUnpinned(ctx context.Context, sel ast.SelectionSet, obj *chat.MessageUnpinned) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, messageUnpinnedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MessageUnpinned")
+		case "cursor":
+			out.Values[i] = ec._MessageUnpinned_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ephemeral":
+			out.Values[i] = ec._MessageUnpinned_ephemeral(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conversationId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageUnpinned_conversationId(ctx, field, obj)
+				})
+		case "messageId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageUnpinned_messageId(ctx, field, obj)
+				})
+		case "seq":
+			out.Values[i] = ec._MessageUnpinned_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "by":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MessageUnpinned_by(ctx, field, obj)
+				})
+		case "at":
+			out.Values[i] = ec._MessageUnpinned_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25393,6 +27069,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setAnnouncementOnly":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setAnnouncementOnly(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pinMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pinMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unpinMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unpinMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "forwardMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_forwardMessage(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -28197,6 +29894,22 @@ func (ec *executionContext) marshalNMessage2messengerᚋstorageᚐMessage(ctx co
 	return ec._Message(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNMessage2ᚕᚖmessengerᚋstorageᚐMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*storage.Message) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNMessage2ᚖmessengerᚋstorageᚐMessage(ctx context.Context, sel ast.SelectionSet, v *storage.Message) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Message!")
@@ -28235,6 +29948,46 @@ func (ec *executionContext) marshalNMessageEdge2ᚖmessengerᚋgraphᚋmodelᚐM
 		return graphql.Null
 	}
 	return ec._MessageEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageEdit2ᚖmessengerᚋstorageᚐEdit(ctx context.Context, sel ast.SelectionSet, v *storage.Edit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageEdit!")
+		return graphql.Null
+	}
+	return ec._MessageEdit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageEditConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageEditConnection(ctx context.Context, sel ast.SelectionSet, v *model.MessageEditConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageEditConnection!")
+		return graphql.Null
+	}
+	return ec._MessageEditConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessageEditEdge2ᚕᚖmessengerᚋgraphᚋmodelᚐMessageEditEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MessageEditEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMessageEditEdge2ᚖmessengerᚋgraphᚋmodelᚐMessageEditEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMessageEditEdge2ᚖmessengerᚋgraphᚋmodelᚐMessageEditEdge(ctx context.Context, sel ast.SelectionSet, v *model.MessageEditEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MessageEditEdge!")
+		return graphql.Null
+	}
+	return ec._MessageEditEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMessageSearchConnection2ᚖmessengerᚋgraphᚋmodelᚐMessageSearchConnection(ctx context.Context, sel ast.SelectionSet, v *model.MessageSearchConnection) graphql.Marshaler {
@@ -29087,6 +30840,13 @@ func (ec *executionContext) marshalODraft2ᚖmessengerᚋstorageᚐDraft(ctx con
 		return graphql.Null
 	}
 	return ec._Draft(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOForwardedFrom2ᚖmessengerᚋstorageᚐForward(ctx context.Context, sel ast.SelectionSet, v *storage.Forward) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ForwardedFrom(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -35,6 +35,7 @@ type Loaders struct {
 	attachmentLoads // see Attachments and Page
 	threadLoads     // see Thread, UnreadMentionCount and Membership
 	membershipLoads // see MemberStates and Drafts
+	forwardLoads    // see ForwardMark
 }
 
 // userMsgKey names one user's view of one message.

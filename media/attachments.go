@@ -33,6 +33,11 @@ func draftKey(conversationID, senderID, clientMessageID string) string {
 // whose send already recorded its uploads keeps those and claims nothing.
 func (s *Service) ClaimAttachments(ctx context.Context, d chat.Draft) error {
 	ids := d.Attachments
+	if len(ids) == 1 {
+		if src, ok := chat.ForwardedFilesOf(ids[0]); ok {
+			return s.shareAttachments(ctx, d, src)
+		}
+	}
 	if len(ids) > MaxAttachments {
 		return badInput("attachmentIds", fmt.Sprintf("a message carries at most %d files; got %d", MaxAttachments, len(ids)))
 	}
@@ -104,13 +109,17 @@ func (s *Service) BindAttachments(ctx context.Context, m storage.Message) error 
 
 // DropAttachments implements chat.Attachments: the bytes of a message
 // deleted for everyone are deleted, so URLs already handed out stop
-// working at once.
+// working at once; files a forwarded copy shares keep their bytes.
 func (s *Service) DropAttachments(ctx context.Context, m storage.Message) error {
 	byMsg, err := s.attachments.Attachments(ctx, []string{m.ID})
 	if err != nil {
 		return fmt.Errorf("media: load attachments: %w", err)
 	}
-	for _, id := range byMsg[m.ID] {
+	ids, err := s.unshared(ctx, byMsg[m.ID])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
 		if err := s.blobs.Delete(context.WithoutCancel(ctx), BlobKey(id)); err != nil {
 			return fmt.Errorf("media: delete attachment: %w", err)
 		}

@@ -136,13 +136,19 @@ func (r *mutationResolver) RemoveReaction(ctx context.Context, messageID string,
 	return &m, err
 }
 
-func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool) (*model.MessageConnection, error) {
+func (r *queryResolver) Messages(ctx context.Context, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool, around *string) (*model.MessageConnection, error) {
 	me, conv, err := callerAnd(ctx, ids.Conversation, conversationID)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Chat.History(ctx, me, conv, chat.HistoryArgs{First: first, After: after, Last: last, Before: before,
-		IncludeThreadReplies: includeThreadReplies != nil && *includeThreadReplies})
+	args := chat.HistoryArgs{First: first, After: after, Last: last, Before: before,
+		IncludeThreadReplies: includeThreadReplies != nil && *includeThreadReplies}
+	var p chat.MessagePage
+	if around != nil {
+		p, err = r.messagesAround(ctx, me, conv, *around, args)
+	} else {
+		p, err = r.Chat.History(ctx, me, conv, args)
+	}
 	if err != nil {
 		return nil, err
 	}

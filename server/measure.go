@@ -78,7 +78,7 @@ func (w *walker) field(f *ast.Field) shape {
 		s.aliases = satAdd(s.aliases, 1)
 	}
 	if b, ok := ratedFields[f.Name]; ok {
-		s.rated[b] = 1
+		s.rated[b] = w.sends(f)
 	}
 	s.cost = satAdd(1, satMul(child.cost, w.listSize(f)))
 	return s

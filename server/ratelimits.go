@@ -46,6 +46,11 @@ var ratedFields = map[string]bucket{
 	// Invite codes are secrets too: guessing them costs the same tokens.
 	"previewInvite": bucketAuth,
 	"joinByInvite":  bucketAuth,
+	// A forward is one send per target conversation (see walker.sends);
+	// pins reach every member as an event, like an edit.
+	"forwardMessage": bucketSend,
+	"pinMessage":     bucketEdit,
+	"unpinMessage":   bucketEdit,
 }
 
 // buckets describes each bucket: its key's prefix, whether it is per
@@ -57,8 +62,8 @@ var buckets = [numBuckets]struct {
 	fields string
 	rule   func(*Limits) ratelimit.Rule
 }{
-	bucketSend:   {"send", false, "sendMessage", func(l *Limits) ratelimit.Rule { return l.Send }},
-	bucketEdit:   {"edit", false, "editMessage, deleteMessage and group changes", func(l *Limits) ratelimit.Rule { return l.Edit }},
+	bucketSend:   {"send", false, "sendMessage and forwardMessage", func(l *Limits) ratelimit.Rule { return l.Send }},
+	bucketEdit:   {"edit", false, "editMessage, deleteMessage, pins and group changes", func(l *Limits) ratelimit.Rule { return l.Edit }},
 	bucketReact:  {"react", false, "addReaction and removeReaction", func(l *Limits) ratelimit.Rule { return l.React }},
 	bucketTyping: {"typing", false, "setTyping", func(l *Limits) ratelimit.Rule { return l.Typing }},
 	bucketAuth:   {"auth", true, "signUp, logIn, previewInvite and joinByInvite", func(l *Limits) ratelimit.Rule { return l.Auth }},

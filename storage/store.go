@@ -28,6 +28,7 @@ type Store interface {
 	Privacy
 	Replies
 	Moderation
+	MessageExtras
 
 	// Close flushes and releases the store.
 	Close() error

@@ -109,6 +109,22 @@ type MessageEdge struct {
 	Node *storage.Message `json:"node"`
 }
 
+// A page of previous versions.
+type MessageEditConnection struct {
+	// The versions on this page, the most recent first.
+	Edges []*MessageEditEdge `json:"edges"`
+	// Paging information (page on with `after: endCursor`).
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A previous version in a connection.
+type MessageEditEdge struct {
+	// Cursor of this edge.
+	Cursor string `json:"cursor"`
+	// The version.
+	Node *storage.Edit `json:"node"`
+}
+
 // A page of message search results.
 type MessageSearchConnection struct {
 	// The hits on this page, in the requested order.

@@ -79,6 +79,10 @@ func Run(t *testing.T, newStore Factory) {
 		{"BansAreListedAndLifted", testBans},
 		{"ModerationSettingsPatchAndSlowModeTurns", testModerationSettingsAndSlowMode},
 		{"ModeratorDeletionsAndModerationLog", testModeratorDeletionsAndLog},
+		{"PinsAreASetWithALimit", testPinsAreASetWithALimit},
+		{"ConcurrentPinnersKeepTheLimit", testConcurrentPinnersKeepTheLimit},
+		{"EditHistoryPagesAndDrops", testEditHistoryPagesAndDrops},
+		{"ForwardMarksKeepTheFirst", testForwardMarksKeepTheFirst},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

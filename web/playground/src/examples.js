@@ -419,6 +419,87 @@ mutation UpdateConversation($conversationId: ID!) {
 `,
     variables: { conversationId: '...' },
   },
+  {
+    name: 'Pins',
+    query: `mutation PinMessage($messageId: ID!) {
+  pinMessage(messageId: $messageId) {
+    id
+    conversation {
+      pinnedMessages {
+        id
+        body
+      }
+    }
+  }
+}
+`,
+    variables: { messageId: '...' },
+  },
+  {
+    name: 'Jump to a message',
+    query: `query JumpToMessage($conversationId: ID!, $around: ID!) {
+  messages(conversationId: $conversationId, around: $around, first: 20) {
+    edges {
+      cursor
+      node {
+        seq
+        body
+      }
+    }
+    pageInfo {
+      hasPreviousPage
+      hasNextPage
+      startCursor
+      endCursor
+    }
+  }
+  conversation(id: $conversationId) {
+    firstUnreadSeq
+  }
+}
+`,
+    variables: { conversationId: '...', around: 1 },
+  },
+  {
+    name: 'Forward',
+    query: `mutation ForwardMessage($messageId: ID!, $to: [ID!]!) {
+  forwardMessage(messageId: $messageId, toConversationIds: $to, clientMessageId: "forward-1") {
+    id
+    conversation {
+      id
+    }
+    forwardedFrom {
+      sender {
+        username
+      }
+      forwardedAt
+    }
+  }
+}
+`,
+    variables: { messageId: '...', to: ['...'] },
+  },
+  {
+    name: 'Edit history',
+    query: `query EditHistory($messageId: ID!) {
+  node(id: $messageId) {
+    ... on Message {
+      body
+      edits(first: 10) {
+        edges {
+          node {
+            body
+            writtenAt
+            replacedAt
+          }
+        }
+      }
+    }
+  }
+}
+`,
+    variables: { messageId: '...' },
+  },
 ];
 
 /** GraphiQL `defaultTabs` built from {@link examples}. */
