@@ -40,7 +40,10 @@ func (s *Store) PinMessage(ctx context.Context, p storage.Pin, limit int) (bool,
 			stmt{"UPDATE pins SET version = ? WHERE conversation_id = ? " + cond, args},
 			stmt{"INSERT INTO pins (conversation_id, seq, pinned_by, pinned_at) VALUES (?, ?, ?, ?)", []any{p.ConversationID, p.Seq, p.PinnedBy, p.PinnedAt}},
 		)
-		applied, _, err := s.session.MapExecuteBatchCAS(b, map[string]any{})
+		applied, iter, err := b.MapExecCAS(map[string]any{})
+		if iter != nil {
+			_ = iter.Close()
+		}
 		if err != nil {
 			return false, wrap(err, "pin %s", storage.MessageID(p.ConversationID, p.Seq))
 		}
