@@ -419,6 +419,105 @@ mutation UpdateConversation($conversationId: ID!) {
 `,
     variables: { conversationId: '...' },
   },
+  // threads
+  {
+    name: 'Reply, thread, mention',
+    query: `mutation Reply($conversationId: ID!, $replyToId: ID!, $userId: ID!) {
+  sendMessage(
+    input: {conversationId: $conversationId, clientMessageId: "reply-1", body: "agreed!", replyToId: $replyToId, mentions: [$userId]}
+  ) {
+    id
+    replyTo {
+      body
+    }
+    mentions {
+      username
+    }
+  }
+}
+
+mutation ReplyInThread($conversationId: ID!, $rootId: ID!) {
+  sendMessage(
+    input: {conversationId: $conversationId, clientMessageId: "thread-1", body: "in the thread", threadRootId: $rootId}
+  ) {
+    id
+    threadRootId
+  }
+}
+`,
+    variables: { conversationId: '...', replyToId: '...', rootId: '...', userId: '...' },
+  },
+  {
+    name: 'Threads and unread mentions',
+    query: `query Thread($rootId: ID!) {
+  threadMessages(rootId: $rootId, last: 20) {
+    edges {
+      node {
+        body
+        sender {
+          username
+        }
+        mentionsMe
+      }
+    }
+  }
+}
+
+query Mentions($conversationId: ID!) {
+  me {
+    totalUnreadMentionCount
+  }
+  unreadMentions(conversationId: $conversationId, first: 20) {
+    edges {
+      node {
+        id
+        body
+        thread {
+          replyCount
+          unreadCount
+        }
+      }
+    }
+  }
+}
+`,
+    variables: { rootId: '...', conversationId: '...' },
+  },
+  // sessions, privacy
+  {
+    name: 'Sessions, blocking and privacy',
+    query: `query MySessions {
+  sessions {
+    id
+    deviceName
+    platform
+    lastSeenAt
+    current
+  }
+}
+
+mutation EndOtherSessions {
+  revokeOtherSessions
+}
+
+mutation Block($userId: ID!) {
+  blockUser(userId: $userId) {
+    username
+    blockedByMe
+  }
+}
+
+mutation HideLastSeen {
+  updatePrivacy(input: {lastSeen: CONTACTS, readReceipts: false}) {
+    lastSeen
+    readReceipts
+    typing
+    directConversations
+  }
+}
+`,
+    variables: { userId: '...' },
+  },
   {
     name: 'Pins',
     query: `mutation PinMessage($messageId: ID!) {
