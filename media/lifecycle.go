@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -31,6 +32,41 @@ func (s *Service) AttachmentFiles(ctx context.Context, msgs []storage.Message, f
 			if err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// EraseUserMedia deletes the stories userID has up (their video bytes
+// included) when the account is deleted (lifecycle.MediaEraser). It is
+// idempotent: a resumed deletion job may call it again. Uploads the user
+// never attached are removed by the sweeper within UploadTTL, and the
+// files of their messages go when those messages are erased.
+func (s *Service) EraseUserMedia(ctx context.Context, userID string) error {
+	// Every live story was posted within StoryTTL; twice that is margin
+	// for a clock step between instances.
+	ids, err := s.stories.PostedSince(ctx, userID, s.now().Add(-2*s.cfg.StoryTTL))
+	if err != nil {
+		return fmt.Errorf("media: list the stories of %s: %w", userID, err)
+	}
+	for _, id := range ids {
+		st, err := s.stories.Story(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // deleted or swept already
+		}
+		if err != nil {
+			return fmt.Errorf("media: read story %s: %w", id, err)
+		}
+		if st.AuthorID != userID {
+			continue
+		}
+		// The bytes first: a job resumed after the story row is gone could
+		// no longer find its upload.
+		if err := s.dropUpload(ctx, st.UploadID); err != nil {
+			return err
+		}
+		if err := s.stories.DeleteStory(ctx, id); err != nil {
+			return fmt.Errorf("media: delete story %s: %w", id, err)
 		}
 	}
 	return nil

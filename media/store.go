@@ -95,6 +95,12 @@ type Attachments interface {
 // Stories are posted stories, who may see them, the author's posting
 // quota, and their expiry (see Store on what expiry means per backend).
 type Stories interface {
+	// PostedSince returns the ids of the stories whose posts authorID
+	// reserved after since (at most the posting limit of them, in no
+	// particular order). A released post is absent; a story deleted since
+	// may still be listed (Story then gives ErrNotFound). Account deletion
+	// finds a user's live stories with it.
+	PostedSince(ctx context.Context, authorID string, since time.Time) ([]string, error)
 	// ReservePost records that authorID posts storyID at time at, provided
 	// fewer than limit posts were recorded in (at-window, at]; otherwise it
 	// records nothing and returns a *QuotaError (errors.Is ErrQuota) with

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"messenger/lifecycle"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -50,6 +51,9 @@ type mediaAPI struct {
 	blobs blob.Store
 	clock *testClock
 	count func(t *testing.T) int
+	// life deletes accounts (with their stories and files); its jobs run
+	// when a test calls life.Jobs().RunPending.
+	life *lifecycle.Service
 }
 
 // newMediaAPI starts the API with attachments and stories: blobs in a
@@ -103,7 +107,12 @@ func newMediaAPIWith(t *testing.T, s3 bool, wrap func(blob.Store) blob.Store) *m
 	}
 	up.Media = m
 	api.media = m
-	h := server.New(server.Config{Chat: e.Chat, Tokens: e.Tokens, Loaders: e.Store, Uploads: up})
+	api.life, err = lifecycle.New(lifecycle.Config{Store: e.Store, Domain: e.Chat, Blobs: blobs, Media: m, Files: m,
+		TempDir: t.TempDir(), Runner: lifecycle.RunnerConfig{Poll: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := server.New(server.Config{Chat: e.Chat, Tokens: e.Tokens, Loaders: e.Store, Uploads: up, Lifecycle: api.life})
 	srv.Config.Handler = h
 	srv.Start()
 	t.Cleanup(srv.Close)

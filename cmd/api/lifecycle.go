@@ -22,7 +22,8 @@ import (
 func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store storage.Store, files *media.Service, devices userForgetter, signingKey []byte, logger *slog.Logger) (*lifecycle.Service, error) {
 	lc := lifecycle.Config{Store: store, Domain: svc, Logger: logger, TempDir: filepath.Join(cfg.DataDir, "tmp")}
 	if files != nil {
-		lc.Files = files
+		lc.Files = files // the archive's attachments
+		lc.Media = files // deletion takes the user's stories down
 	}
 	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
 		s, err := s3blob.Open(ctx, s3blob.Config{

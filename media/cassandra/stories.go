@@ -35,6 +35,22 @@ func (s *Store) slots(ctx context.Context, authorID string, serial bool) ([]slot
 	return out, wrap(iter.Close(), "read story slots of %s", authorID)
 }
 
+// PostedSince implements media.Store: the author's slots hold every post
+// of the window (their TTL outlives it).
+func (s *Store) PostedSince(ctx context.Context, authorID string, since time.Time) ([]string, error) {
+	slots, err := s.slots(ctx, authorID, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, sl := range slots {
+		if sl.storyID != "" && sl.postedAt.After(since) {
+			out = append(out, sl.storyID)
+		}
+	}
+	return out, nil
+}
+
 // maxSlotAttempts bounds how often one post retries after losing its slot
 // to a concurrent post.
 const maxSlotAttempts = 50

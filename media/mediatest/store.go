@@ -33,6 +33,7 @@ func RunStore(t *testing.T, newStore StoreFactory) {
 		{"StaleUploadsAreOldAndUnclaimed", testStaleUploads},
 		{"QuotaCountsARollingWindow", testQuotaWindow},
 		{"QuotaHoldsUnderConcurrentPosts", func(t *testing.T, s media.Store) { RacePosts(t, s) }},
+		{"PostedSinceListsAnAuthorsPostsInTheWindow", testPostedSince},
 		{"StoriesReachTheirAudienceOnly", testAudience},
 		{"ViewsAreRecordedOnceAndPaged", testViews},
 		{"StoryReactionsCountPerEmoji", testStoryReactions},

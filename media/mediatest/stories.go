@@ -255,3 +255,30 @@ func testExpiredStories(t *testing.T, s media.Store) {
 		t.Fatalf("the live story was swept too: %v", err)
 	}
 }
+
+func testPostedSince(t *testing.T, s media.Store) {
+	ctx := context.Background()
+	author, day := id(), 24*time.Hour
+	t0 := now()
+	for i, at := range []time.Time{t0.Add(-2 * time.Hour), t0.Add(-time.Hour), t0} {
+		if err := s.ReservePost(ctx, author, fmt.Sprint("p", i), at, day, 10); err != nil {
+			t.Fatalf("post %d: %v", i, err)
+		}
+	}
+	if err := s.ReservePost(ctx, id(), "someone-else", t0, day, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReleasePost(ctx, author, "p2", t0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.PostedSince(ctx, author, t0.Add(-90*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "p1" {
+		t.Fatalf("PostedSince(90 min ago) = %v, want [p1]: p0 is older, p2 was released, the other author's is theirs", got)
+	}
+	if got, err := s.PostedSince(ctx, author, t0.Add(-day)); err != nil || len(got) != 2 {
+		t.Fatalf("PostedSince(a day ago) = %v %v, want p0 and p1", got, err)
+	}
+}

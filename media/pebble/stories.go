@@ -81,6 +81,21 @@ func (s *Store) ReleasePost(ctx context.Context, authorID, storyID string, at ti
 	return s.commit(b)
 }
 
+// PostedSince implements media.Store.
+func (s *Store) PostedSince(ctx context.Context, authorID string, since time.Time) ([]string, error) {
+	var out []string
+	err := s.scan(ctx, pebblekv.Prefix("sp", authorID), pebblekv.Key("sp", authorID, ts(since)), func(key, _ []byte) bool {
+		parts := bytes.Split(key, []byte{0})
+		var n int64
+		_, _ = fmt.Sscanf(string(parts[2]), "%x", &n)
+		if time.Unix(0, n).After(since) && len(parts) > 3 {
+			out = append(out, string(parts[3]))
+		}
+		return true
+	})
+	return out, err
+}
+
 // postTimes lists when the author posted after since, oldest first.
 func (s *Store) postTimes(ctx context.Context, authorID string, since time.Time) ([]time.Time, error) {
 	var out []time.Time

@@ -189,6 +189,7 @@ func testJobLeases(t *testing.T, s storage.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var err error // each claimer its own: they run at once
 			won[i], err = s.ClaimJob(ctx, j.ID, o, t0, t0.Add(time.Minute))
 			if err != nil {
 				t.Errorf("ClaimJob: %v", err)
