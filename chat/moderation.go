@@ -130,10 +130,18 @@ func (s *Service) BanMember(ctx context.Context, me, conversationID, userID stri
 	if err := s.store.PutBan(ctx, b); err != nil {
 		return b, fmt.Errorf("chat: ban: %w", err)
 	}
-	if isMember {
+	// Read the membership again now that the ban is written: an add or a
+	// join racing this ban writes the member first and checks for a ban
+	// after (refuseBannedAfterAdd), so either it sees the ban or this read
+	// sees its member. The read before the ban only decided permission.
+	_, err = s.store.Member(ctx, conversationID, userID)
+	switch {
+	case err == nil:
 		if err := s.leave(ctx, conversationID, userID, me); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return b, err
 		}
+	case !errors.Is(err, storage.ErrNotFound):
+		return b, fmt.Errorf("chat: membership after the ban: %w", err)
 	}
 	detail := "until unbanned"
 	if !b.Until.IsZero() {
