@@ -83,6 +83,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ConcurrentPinnersKeepTheLimit", testConcurrentPinnersKeepTheLimit},
 		{"EditHistoryPagesAndDrops", testEditHistoryPagesAndDrops},
 		{"ForwardMarksKeepTheFirst", testForwardMarksKeepTheFirst},
+		{"LinkPreviewCacheExpires", testLinkPreviewCacheExpires},
+		{"MessageLinkPreviewsAreReplaced", testMessageLinkPreviewsAreReplaced},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
