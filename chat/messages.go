@@ -71,6 +71,7 @@ func (s *Service) send(ctx context.Context, me, conversationID, clientMessageID,
 	// (created=false) leaves an unconfirmed original to them too.
 	if created {
 		s.fanOut(ctx, m)
+		s.linkPreviewWritten(m)
 		s.threadSent(ctx, m)
 		s.draftSent(ctx, me, conversationID)
 	}
@@ -235,6 +236,7 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
 		s.emit(ctx, ids, &MessageUpdated{Message: &m})
 	}
+	s.linkPreviewWritten(m)
 	return m, nil
 }
 
