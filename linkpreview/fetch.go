@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/html/charset"
 )
 
 // Errors of a fetch. Every refusal wraps one of them.
@@ -246,7 +248,13 @@ func (f *Fetcher) Page(ctx context.Context, raw string) (Head, *url.URL, error) 
 	if mt != "text/html" && mt != "application/xhtml+xml" {
 		return Head{}, nil, fmt.Errorf("%w: content type %q", ErrNotHTML, mt)
 	}
-	h := ParseHead(io.LimitReader(resp.Body, f.cfg.MaxHTMLBytes))
+	// The page's own encoding (from the header, a BOM or a <meta charset>
+	// in its first 1 KiB) becomes UTF-8; an unknown one is read as UTF-8.
+	var body io.Reader = io.LimitReader(resp.Body, f.cfg.MaxHTMLBytes)
+	if r, err := charset.NewReader(body, resp.Header.Get("Content-Type")); err == nil {
+		body = r
+	}
+	h := ParseHead(body)
 	return h, resp.Request.URL, nil
 }
 

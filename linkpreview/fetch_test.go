@@ -218,3 +218,15 @@ func TestAllowedAddressesArePublicUnicastOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestFetchReadsAPageInItsOwnEncoding(t *testing.T) {
+	// "Café" in ISO-8859-1: é is the single byte 0xE9.
+	srv, ap := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+		_, _ = w.Write([]byte("<html><head><title>Caf\xe9</title></head></html>"))
+	}))
+	h, _, err := NewFetcher(allowing(ap)).Page(context.Background(), srv.URL+"/")
+	if err != nil || h.Title != "Café" {
+		t.Fatalf("title = %q, %v", h.Title, err)
+	}
+}

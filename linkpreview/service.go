@@ -58,12 +58,14 @@ type Config struct {
 
 // Service fetches previews in the background and attaches them.
 type Service struct {
-	cfg     Config
-	fetcher *Fetcher
-	jobs    chan storage.Message
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
+	cfg      Config
+	fetcher  *Fetcher
+	jobs     chan storage.Message
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
+	mu       sync.Mutex
+	inflight map[string]*fetchCall // by link
 }
 
 var _ chat.LinkPreviewer = (*Service)(nil)
@@ -94,7 +96,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Service{cfg: cfg, fetcher: NewFetcher(cfg.Fetch), jobs: make(chan storage.Message, cfg.Queue), stop: make(chan struct{})}
+	s := &Service{cfg: cfg, fetcher: NewFetcher(cfg.Fetch), jobs: make(chan storage.Message, cfg.Queue), stop: make(chan struct{}),
+		inflight: map[string]*fetchCall{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-s.stop; cancel() }()
 	for range cfg.Workers {
@@ -164,18 +167,51 @@ func (s *Service) attach(ctx context.Context, m storage.Message) error {
 // Preview returns the preview of link from the cache, or fetches it (and
 // caches the outcome). Nil, without error, when the page gives none (a
 // refused address, not HTML, nothing in its head): that is remembered for
-// FailureTTL.
+// FailureTTL. Concurrent calls for one link in this process share one
+// fetch.
 func (s *Service) Preview(ctx context.Context, link string) (*storage.LinkPreview, error) {
-	now := s.cfg.Now()
-	f, err := s.cfg.Store.CachedLinkPreview(ctx, link, now)
+	f, err := s.cfg.Store.CachedLinkPreview(ctx, link, s.cfg.Now())
 	if err == nil {
 		return f.Preview, nil
 	}
 	if !errors.Is(err, storage.ErrNotFound) {
 		return nil, fmt.Errorf("linkpreview: cache: %w", err)
 	}
+	s.mu.Lock()
+	c, running := s.inflight[link]
+	if !running {
+		c = &fetchCall{done: make(chan struct{})}
+		s.inflight[link] = c
+	}
+	s.mu.Unlock()
+	if running {
+		select {
+		case <-c.done:
+			return c.p, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	c.p, c.err = s.fetchAndCache(ctx, link)
+	s.mu.Lock()
+	delete(s.inflight, link)
+	s.mu.Unlock()
+	close(c.done)
+	return c.p, c.err
+}
+
+// fetchCall is one fetch that concurrent Preview calls for its link share.
+type fetchCall struct {
+	done chan struct{}
+	p    *storage.LinkPreview
+	err  error
+}
+
+// fetchAndCache fetches link and caches the outcome.
+func (s *Service) fetchAndCache(ctx context.Context, link string) (*storage.LinkPreview, error) {
+	now := s.cfg.Now()
 	p, ferr := s.fetch(ctx, link)
-	f = storage.LinkPreviewFetch{URL: link, Preview: p, ExpiresAt: now.Add(s.cfg.CacheTTL)}
+	f := storage.LinkPreviewFetch{URL: link, Preview: p, ExpiresAt: now.Add(s.cfg.CacheTTL)}
 	if p == nil {
 		f.ExpiresAt = now.Add(s.cfg.FailureTTL)
 	}

@@ -143,3 +143,46 @@ func TestADecompressionBombIsRefusedBeforeDecoding(t *testing.T) {
 		t.Fatal("a 400-megapixel header was accepted")
 	}
 }
+
+func TestConcurrentPreviewsOfOneLinkFetchItOnce(t *testing.T) {
+	reached, release := make(chan struct{}), make(chan struct{})
+	var hits atomic.Int32
+	srv, ap := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			close(reached)
+			<-release
+		}
+		htmlHandler(strings.Replace(page, `<meta property="og:image" content="/img.png">`, "", 1))(w, r)
+	}))
+	dir := t.TempDir()
+	st, err := pebble.Open(pebble.Config{Dir: filepath.Join(dir, "db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	blobs, err := folder.Open(folder.Config{Dir: filepath.Join(dir, "blobs"), Secret: []byte(strings.Repeat("s", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Store: st, Blobs: blobs, Announcer: &announced{}, Fetch: allowing(ap)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	link := srv.URL + "/same"
+	results := make(chan *storage.LinkPreview, 5)
+	go func() { p, _ := s.Preview(context.Background(), link); results <- p }()
+	<-reached // the first fetch is in flight: the others join it (or find its cached result)
+	for range 4 {
+		go func() { p, _ := s.Preview(context.Background(), link); results <- p }()
+	}
+	close(release)
+	for range 5 {
+		if p := <-results; p == nil || p.Title != "The & Title" {
+			t.Fatalf("preview = %+v", p)
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("page fetched %d times", n)
+	}
+}
