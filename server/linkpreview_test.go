@@ -147,3 +147,52 @@ func TestAMessageWithALinkGetsItsPreviewAndMembersHearOfIt(t *testing.T) {
 		t.Fatalf("edited message still shows %+v", read.Node.LinkPreview)
 	}
 }
+
+// A send never waits for the linked page: with a page that does not answer
+// (and a fetch timeout far beyond the test's), the send returns and members
+// get the message.
+func TestASendDoesNotWaitForTheLinkedPage(t *testing.T) {
+	release := make(chan struct{})
+	hung := make(chan struct{}, 1)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case hung <- struct{}{}:
+		default:
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(site.Close)
+	t.Cleanup(func() { close(release) }) // runs before site.Close
+	ap := netip.MustParseAddrPort(site.Listener.Addr().String())
+	e := newEmbedded(t, apiOptions{})
+	blobs, err := folder.Open(folder.Config{Dir: filepath.Join(t.TempDir(), "blobs"), Secret: []byte(strings.Repeat("b", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := linkpreview.New(linkpreview.Config{Store: e.Store, Blobs: blobs, Announcer: e.Chat, Fetch: linkpreview.FetchConfig{
+		Timeout: time.Hour, Ports: []int{int(ap.Port())}, AllowAddrs: []netip.AddrPort{ap}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lp.Close)
+	e.Chat.UseLinkPreviews(lp)
+	_, url := e.serve(t, server.Config{})
+	alice := apitest.SignUp(t, url, "lpw")
+	bob := apitest.SignUp(t, url, "lpx")
+	var c struct{ CreateDirectConversation struct{ ID string } }
+	alice.Must(t, `mutation($u: ID!) { createDirectConversation(userId: $u) { id } }`, map[string]any{"u": bob.UserID}, &c)
+	events := subscribe(t, bob)
+	alice.Must(t, `mutation($c: ID!, $b: String!) { sendMessage(input: {conversationId: $c, clientMessageId: "lp-w", body: $b}) { id } }`,
+		map[string]any{"c": c.CreateDirectConversation.ID, "b": site.URL + "/slow"}, nil)
+	if ev := events.NextOfType(t, "MessageAdded"); ev.Message == nil || !strings.HasSuffix(ev.Message.Body, "/slow") {
+		t.Fatalf("MessageAdded = %+v", ev)
+	}
+	select {
+	case <-hung: // the fetch did start, in the background
+	case <-time.After(30 * time.Second):
+		t.Fatal("the page was never fetched")
+	}
+}
