@@ -12,8 +12,8 @@ import (
 // LinkPreviewer fetches the preview of the first link of messages:
 // linkpreview.Service implements it.
 type LinkPreviewer interface {
-	// MessageWritten is told of every message just sent or edited, after
-	// its own event was fanned out. It must return at once: the fetch runs
+	// MessageWritten is told of every message just sent with a link, or
+	// edited to another first link, after its own event was fanned out. It must return at once: the fetch runs
 	// in the background and ends with LinkPreviewAttached. It may drop the
 	// work when overloaded (the message then has no preview).
 	MessageWritten(m storage.Message)
@@ -33,6 +33,14 @@ func (s *Service) linkPreviewWritten(m storage.Message) {
 		return
 	}
 	(*p).MessageWritten(m)
+}
+
+// linkPreviewEdited hands an edited message over when the edit changed
+// its first link (the preview of an unchanged link stands).
+func (s *Service) linkPreviewEdited(previousBody string, m storage.Message) {
+	if textrules.FirstURL(previousBody) != textrules.FirstURL(m.Body) {
+		s.linkPreviewWritten(m)
+	}
 }
 
 // LinkPreviewAttached tells every member that a preview was attached to the

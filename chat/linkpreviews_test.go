@@ -58,6 +58,10 @@ func TestOnlyMessagesWithALinkGoToThePreviewer(t *testing.T) {
 	if _, err := d.svc.Edit(ctx, u[0], m.ID, "now https://example.org/b"); err != nil {
 		t.Fatal(err)
 	}
+	// An edit that keeps the first link keeps its preview: nothing to fetch.
+	if _, err := d.svc.Edit(ctx, u[0], m.ID, "still https://example.org/b, reworded"); err != nil {
+		t.Fatal(err)
+	}
 	got := p.bodies()
 	if len(got) != 2 || got[0] != "see https://example.com/a" || got[1] != "now https://example.org/b" {
 		t.Fatalf("previewer got %q", got)

@@ -223,6 +223,7 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	if err := s.recordEdit(ctx, m, now); err != nil {
 		return m, err
 	}
+	previous := m.Body
 	m.Body, m.EditedAt = body, &now
 	if err := s.store.UpdateMessage(ctx, m); err != nil {
 		return m, fmt.Errorf("chat: edit message: %w", err)
@@ -236,7 +237,7 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
 		s.emit(ctx, ids, &MessageUpdated{Message: &m})
 	}
-	s.linkPreviewWritten(m)
+	s.linkPreviewEdited(previous, m)
 	return m, nil
 }
 
