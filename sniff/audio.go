@@ -92,6 +92,9 @@ func classifyMovie(c Content, moov []byte) (Content, error) {
 				return c, refused("the audio is %q, not AAC: voice notes in M4A must be AAC", t.Codec)
 			}
 		}
+		if wave == nil {
+			return c, refused("the audio track has no sample sizes (stsz): not a finished recording")
+		}
 		c.Kind, c.ContentType, c.Ext, c.Waveform = Voice, "audio/mp4", "m4a", wave
 	}
 	if c.Duration > 24*time.Hour {

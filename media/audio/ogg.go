@@ -128,10 +128,10 @@ func ParseOgg(r io.ReaderAt, size int64) (Info, error) {
 	if len(packet) > 0 {
 		return info, invalid("the Ogg stream is truncated (its last packet is cut off)")
 	}
-	if samples == 0 {
+	info.Duration = max(samplesToDuration(granule-preSkip, opusRate), samplesToDuration(samples-preSkip, opusRate))
+	if samples == 0 || info.Duration <= 0 {
 		return info, invalid("the Opus stream has no audio")
 	}
-	info.Duration = max(samplesToDuration(granule-preSkip, opusRate), samplesToDuration(samples-preSkip, opusRate))
 	if info.Duration > maxDuration {
 		return info, invalid("the Opus stream's length is implausible")
 	}
