@@ -44,6 +44,9 @@ func (s *Service) CreateUpload(ctx context.Context, me, filename, declaredType s
 	if err != nil {
 		return Upload{}, blob.PostForm{}, err
 	}
+	if err := declaredAs(name, declaredType); err != nil {
+		return Upload{}, blob.PostForm{}, err
+	}
 	limit := s.uploadLimit(Image)
 	if strings.HasPrefix(strings.ToLower(declaredType), "video/") {
 		limit = s.uploadLimit(Video)

@@ -66,6 +66,20 @@ func (s *Service) checkContent(field, name string, c sniff.Content, n int64) err
 	return nil
 }
 
+// declaredAs refuses a presigned voice note whose declared audio type
+// and name disagree (audio/mpeg named note.ogg); the bytes are checked
+// against the name when the upload is confirmed (checkContent), so the
+// three must agree. Other declared types only pick the size limit.
+func declaredAs(name, declaredType string) error {
+	ct, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(declaredType)), ";")
+	exts := sniff.Extensions(ct)
+	ext := strings.TrimPrefix(strings.ToLower(path.Ext(name)), ".")
+	if !strings.HasPrefix(ct, "audio/") || len(exts) == 0 || ext == "" || slices.Contains(exts, ext) {
+		return nil
+	}
+	return badInput("contentType", fmt.Sprintf("the file is named .%s but declared as %s", ext, ct))
+}
+
 // checkAttachable applies the message rules of voice notes and videos to
 // the uploads about to be attached to one message: at most one voice
 // note, and videos no longer than MaxMessageVideoDuration nor larger than

@@ -58,3 +58,22 @@ func TestVoiceNoteRulesApplyToWhatTheBytesAre(t *testing.T) {
 		}
 	}
 }
+
+func TestDeclaredAudioTypeMustAgreeWithTheName(t *testing.T) {
+	for _, tc := range []struct {
+		name, declared string
+		ok             bool
+	}{
+		{"note.ogg", "audio/ogg", true},
+		{"note.ogg", "Audio/Ogg; codecs=opus", true},
+		{"note", "audio/mpeg", true},
+		{"note.m4a", "audio/mp4", true},
+		{"note.ogg", "application/octet-stream", true},
+		{"note.ogg", "audio/mpeg", false},
+		{"note.mp3", "audio/mp4", false},
+	} {
+		if err := declaredAs(tc.name, tc.declared); (err == nil) != tc.ok {
+			t.Errorf("%s declared %s: err = %v", tc.name, tc.declared, err)
+		}
+	}
+}

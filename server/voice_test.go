@@ -27,7 +27,9 @@ type sentMedia struct {
 func messageCount(t *testing.T, c *apitest.Client, conv string) int {
 	t.Helper()
 	var hist struct {
-		Messages struct{ Edges []struct{ Node struct{ ID string } } }
+		Messages struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	c.Must(t, `query($c: ID!) { messages(conversationId: $c, last: 50) { edges { node { id } } } }`, map[string]any{"c": conv}, &hist)
 	return len(hist.Messages.Edges)
@@ -142,6 +144,12 @@ func TestPresignedVoiceNoteNamedAsAnotherFormatIsRefusedAtConfirmation(t *testin
 	e := a.Refused(t, "BAD_USER_INPUT", `mutation($id: ID!) { confirmUpload(id: $id) { id } }`, map[string]any{"id": id})
 	if !strings.Contains(e.Message, "named .ogg") {
 		t.Fatal(e.Message)
+	}
+	// Declared as one format, named as another: refused before any upload.
+	e = a.Refused(t, "BAD_USER_INPUT", `mutation($i: CreateUploadInput!) { createUpload(input: $i) { url } }`,
+		map[string]any{"i": map[string]any{"filename": "note.ogg", "contentType": "audio/mpeg", "size": 1000}})
+	if e.Extensions["field"] != "contentType" || !strings.Contains(e.Message, "declared as audio/mpeg") {
+		t.Fatalf("error = %+v", e)
 	}
 	good := snifftest.M4A(2 * time.Second)
 	id, form = presign(t, a, "note.m4a", len(good))
