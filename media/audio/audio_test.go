@@ -144,3 +144,9 @@ func TestWaveformOfManyPacketsStaysBounded(t *testing.T) {
 		t.Fatal(w)
 	}
 }
+
+func TestTextStartingWithID3IsNotMP3(t *testing.T) {
+	if audio.IsMP3([]byte("ID3,name,amount\nx,1,2\n")) {
+		t.Fatal("a CSV was taken for MP3")
+	}
+}

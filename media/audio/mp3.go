@@ -48,8 +48,9 @@ func parseMP3Frame(h []byte) (mp3Frame, bool) {
 
 // id3Len is the length of the ID3v2 tag at the start of head (0 if none).
 func id3Len(head []byte) int64 {
-	if len(head) < 10 || string(head[:3]) != "ID3" {
-		return 0
+	if len(head) < 10 || string(head[:3]) != "ID3" || head[3] < 2 || head[3] > 4 || head[4] == 0xFF ||
+		(head[6]|head[7]|head[8]|head[9])&0x80 != 0 {
+		return 0 // not an ID3v2.2-2.4 header (a CSV may start with "ID3,")
 	}
 	n := int64(head[6]&0x7F)<<21 | int64(head[7]&0x7F)<<14 | int64(head[8]&0x7F)<<7 | int64(head[9]&0x7F)
 	n += 10
