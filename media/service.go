@@ -66,6 +66,8 @@ type Config struct {
 	MaxAudience int
 	// SweepEvery is the sweeper's period (default 1 min).
 	SweepEvery time.Duration
+	// Multipart enables large files uploaded in parts (multipart.go).
+	Multipart MultipartConfig
 }
 
 // URLSigner signs download URLs with the contract of blob.Store.PresignGet.
