@@ -318,3 +318,8 @@ func (s *Service) sweepMultiparts(ctx context.Context, now time.Time) (int, erro
 func sameType(declared, detected string) bool {
 	return strings.EqualFold(declared, detected)
 }
+
+// PartURLExpiry is when part URLs signed now stop working.
+func (s *Service) PartURLExpiry() time.Time {
+	return s.now().Add(s.cfg.Multipart.withDefaults().URLTTL)
+}
