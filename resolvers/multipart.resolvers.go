@@ -8,11 +8,11 @@ package resolvers
 import (
 	"context"
 	"errors"
-	"messenger/fault"
-	"messenger/ids"
 	"messenger/blob"
+	"messenger/fault"
 	"messenger/graph"
 	"messenger/graph/model"
+	"messenger/ids"
 	"messenger/media"
 	"time"
 )
@@ -86,7 +86,7 @@ func (r *mutationResolver) CreateMultipartUpload(ctx context.Context, input mode
 }
 
 func (r *mutationResolver) CompleteMultipartUpload(ctx context.Context, id string) (*media.Upload, error) {
-	me, m, id, err := r.callerMedia(ctx, multipartType, id)
+	me, m, id, err := r.callerMultipart(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (r *mutationResolver) CompleteMultipartUpload(ctx context.Context, id strin
 }
 
 func (r *mutationResolver) AbortMultipartUpload(ctx context.Context, id string) (bool, error) {
-	me, m, id, err := r.callerMedia(ctx, multipartType, id)
+	me, m, id, err := r.callerMultipart(ctx, id)
 	if err != nil {
 		return false, err
 	}
@@ -102,9 +102,12 @@ func (r *mutationResolver) AbortMultipartUpload(ctx context.Context, id string) 
 }
 
 func (r *queryResolver) MultipartUpload(ctx context.Context, id string) (*media.MultipartUpload, error) {
-	me, m, id, err := r.callerMedia(ctx, multipartType, id)
-	if err != nil {
+	me, m, id, err := r.callerMultipart(ctx, id)
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil, nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	mu, err := m.MultipartUpload(ctx, me, id)
 	if errors.Is(err, fault.ErrNotFound) {
