@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"messenger/apitest"
@@ -108,5 +110,48 @@ func TestOnlyTheUploaderSeesCompletesOrAbortsALargeFile(t *testing.T) {
 				t.Errorf("%s by %s changed the upload", o.name, role.name)
 			}
 		}
+	}
+}
+
+func TestConcurrentCompletionsAgreeOnOneFile(t *testing.T) {
+	for _, backend := range []string{"folder", "minio"} {
+		t.Run(backend, func(t *testing.T) {
+			api := newMediaAPI(t, backend == "minio")
+			a := apitest.SignUp(t, api.url, "lcc")
+			data := largePDF(media.MinPartBytes + 100)
+			up := createLargeUpload(t, a, map[string]any{"filename": "r.pdf", "contentType": "application/pdf", "size": len(data), "partSize": media.MinPartBytes})
+			for _, p := range up.Parts {
+				if code := blobtest.PutPart(t, p.UploadURL, chunk(data, up.PartSize, p.Number)); code != http.StatusOK {
+					t.Fatalf("PUT part %d = %d", p.Number, code)
+				}
+			}
+			const n = 4
+			results := make([]apitest.Response, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					results[i] = a.Do(t, completeLarge, map[string]any{"id": up.ID})
+				}()
+			}
+			wg.Wait()
+			var first string
+			for i, r := range results {
+				var out struct{ CompleteMultipartUpload struct{ ID string } }
+				if len(r.Errors) > 0 || json.Unmarshal(r.Data, &out) != nil {
+					t.Fatalf("completion %d: %+v", i, r.Errors)
+				}
+				if first == "" {
+					first = out.CompleteMultipartUpload.ID
+				}
+				if out.CompleteMultipartUpload.ID != first {
+					t.Fatalf("completions disagree: %s vs %s", out.CompleteMultipartUpload.ID, first)
+				}
+			}
+			if n := api.blobCount(t); n != 1 {
+				t.Fatalf("%d objects after concurrent completions, want 1", n)
+			}
+		})
 	}
 }
