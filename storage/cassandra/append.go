@@ -194,7 +194,9 @@ func (s *Store) commitLoop(conversationID string) {
 func takeBatch(waiting []*send) (batch, rest []*send) {
 	size := 0
 	for i, r := range waiting {
-		n := len(r.m.Body) + len(r.m.ClientMessageID) + len(r.m.SenderID) + len(encodeRefs(r.m.MessageRefs)) + 64
+		// Twice the body: JSON escapes of quotes and newlines, and the
+		// newest message's body travels twice (last_batch and last_body).
+		n := 2*len(r.m.Body) + len(r.m.ClientMessageID) + len(r.m.SenderID) + len(encodeRefs(r.m.MessageRefs)) + 64
 		if i > 0 && (i == maxBatch || size+n > maxBatchBytes) {
 			return waiting[:i], append([]*send(nil), waiting[i:]...)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -316,8 +317,13 @@ func encodeBatch(msgs []storage.Message) string {
 	for i, m := range msgs {
 		out[i] = batchEntry{Seq: m.Seq, SenderID: m.SenderID, ClientID: m.ClientMessageID, Body: m.Body, SentAt: m.SentAt.UnixMicro(), Refs: encodeRefs(m.MessageRefs)}
 	}
-	b, _ := json.Marshal(out)
-	return string(b)
+	// No HTML escaping: "<" as \u003c would make the transaction six
+	// times the body it carries.
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(out)
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func decodeBatch(conversationID, s string) []storage.Message {
