@@ -288,4 +288,3 @@ func (s *Store) HideMessage(ctx context.Context, userID, conversationID string, 
 		stmt{"INSERT INTO unread_exceptions (user_id, conversation_id, seq) VALUES (?, ?, ?)", []any{userID, conversationID, seq}}).Exec()
 	return wrap(err, "hide message %s for %s", storage.MessageID(conversationID, seq), userID)
 }
-

@@ -161,4 +161,3 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 func (s *Store) HideMessage(ctx context.Context, userID, conversationID string, seq int64) error {
 	return s.db.Set(pebblekv.Key("hidden", userID, conversationID, seqKey(seq)), nil, s.wo)
 }
-
