@@ -19,7 +19,7 @@ func BenchmarkUnreadPage(b *testing.B) {
 	for _, tc := range []struct {
 		name       string
 		sent, read int
-	}{{"empty", 0, 0}, {"read=10000", 10_000, 10_000}, {"unread=10", 10, 0}, {"unread=10000", 10_000, 0}} {
+	}{{"empty", 0, 0}, {"read=10000", 10_000, 10_000}, {"unread=10-after-10000-read", 10_010, 10_000}, {"unread=10", 10, 0}, {"unread=10000", 10_000, 0}} {
 		b.Run(tc.name, func(b *testing.B) {
 			s, err := pebble.Open(pebble.Config{Dir: b.TempDir(), NoSync: true})
 			if err != nil {
