@@ -2,7 +2,9 @@ package pebble
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -63,4 +65,47 @@ func (s *Store) CountUnread(ctx context.Context, conversationID, userID string, 
 		}
 	}
 	return int(c.LastSeq-afterSeq) - len(except), nil
+}
+
+// unreadIndexedKey marks a store whose messages all have their sent and
+// recall keys: those written before the keys existed get them once, at Open.
+var unreadIndexedKey = pebblekv.Key("meta", "unread-indexed")
+
+// backfillUnread writes the sent and recall keys of the messages stored
+// before they existed (once per data directory; keys are a set, so a
+// backfill cut short by a crash is simply done again at the next Open).
+func (s *Store) backfillUnread() error {
+	if _, closer, err := s.db.Get(unreadIndexedKey); err == nil {
+		return closer.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("pebble: open: %w", err)
+	}
+	b := s.db.NewBatch()
+	defer func() { _ = b.Close() }()
+	p := pebblekv.Prefix("msg")
+	err := s.scan(context.Background(), p, pebblekv.Upper(p), false, func(_, v []byte) (bool, error) {
+		var m storage.Message
+		if err := json.Unmarshal(v, &m); err != nil {
+			return false, err
+		}
+		if err := indexSent(b, m); err != nil {
+			return false, err
+		}
+		if m.DeletedAt != nil {
+			if err := b.Set(recallKey(m.ConversationID, m.Seq), nil, nil); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+	if err == nil {
+		err = b.Set(unreadIndexedKey, nil, nil)
+	}
+	if err == nil {
+		err = b.Commit(pebble.Sync)
+	}
+	if err != nil {
+		return fmt.Errorf("pebble: index unread counts: %w", err)
+	}
+	return nil
 }
