@@ -53,6 +53,7 @@ type Store interface {
 	Stories
 	StoryViews
 	Waveforms
+	Multiparts
 
 	// Close releases the store.
 	Close() error

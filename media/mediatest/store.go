@@ -39,6 +39,8 @@ func RunStore(t *testing.T, newStore StoreFactory) {
 		{"StoryReactionsCountPerEmoji", testStoryReactions},
 		{"ExpiredStoriesAreListedUntilSwept", testExpiredStories},
 		{"WaveformsAreKeptBesideTheirUploads", testWaveforms},
+		{"MultipartsRoundTrip", testMultipartsRoundTrip},
+		{"StaleMultipartsAreOldAndListedUntilDeleted", testStaleMultiparts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
