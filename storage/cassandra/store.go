@@ -56,6 +56,7 @@ type Store struct {
 	sendLocks [1024]chan struct{}
 	heads     headCache
 	outbox    outboxState
+	cold      coldTier
 }
 
 // Open connects to Cassandra, creates the keyspace when missing and applies
