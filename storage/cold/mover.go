@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"messenger/blob"
@@ -166,11 +167,7 @@ func (mv *Mover) moveBucket(ctx context.Context, conv string, b int64, st *Stats
 		if m, err = mv.Backend.RecordSegment(ctx, mine); err != nil {
 			return err
 		}
-		if m.Key != key {
-			// Another mover recorded its own snapshot first: ours is an
-			// orphan nobody will read.
-			_ = mv.Blobs.Delete(ctx, key)
-		} else {
+		if m.Key == key {
 			st.Buckets++
 			st.Messages += m.Count
 			st.Bytes += m.Bytes
@@ -183,6 +180,11 @@ func (mv *Mover) moveBucket(ctx context.Context, conv string, b int64, st *Stats
 		}
 	}
 	if !m.HotDropped {
+		if err := mv.sweep(ctx, conv, b, m.Key); err != nil {
+			return err
+		}
+	}
+	if !m.HotDropped {
 		if err := mv.Backend.DropHot(ctx, m); err != nil {
 			return err
 		}
@@ -191,4 +193,24 @@ func (mv *Mover) moveBucket(ctx context.Context, conv string, b int64, st *Stats
 		}
 	}
 	return mv.Backend.ReleaseBucket(ctx, conv, b, mv.Owner)
+}
+
+// sweep deletes the bucket's segments other than the recorded one: those
+// of a mover that crashed before recording, or lost the race to record.
+// Nobody reads them (reads go through the manifest), and once a manifest
+// exists none can be recorded any more.
+func (mv *Mover) sweep(ctx context.Context, conv string, b int64, keep string) error {
+	prefix := strings.TrimSuffix(Key(mv.Prefix, conv, b, strings.Repeat("0", 16)), strings.Repeat("0", 16)+".seg")
+	keys, err := mv.Blobs.List(ctx, prefix, "", 100)
+	if err != nil {
+		return fmt.Errorf("cold: list segments %s: %w", prefix, err)
+	}
+	for _, k := range keys {
+		if k != keep {
+			if err := mv.Blobs.Delete(ctx, k); err != nil {
+				return fmt.Errorf("cold: delete orphan segment %s: %w", k, err)
+			}
+		}
+	}
+	return nil
 }
