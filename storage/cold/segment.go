@@ -114,7 +114,7 @@ func Decode(data []byte) (Header, []Record, error) {
 		return h, nil, fmt.Errorf("cold: decode: %w", err)
 	}
 	defer dec.Close()
-	raw, err := dec.DecodeAll(payload, make([]byte, 0, h.RawBytes))
+	raw, err := dec.DecodeAll(payload, make([]byte, 0, min(h.RawBytes, 1<<20)))
 	if err != nil || int64(len(raw)) != h.RawBytes {
 		return h, nil, fmt.Errorf("%w: payload: %v", ErrCorrupt, err)
 	}
