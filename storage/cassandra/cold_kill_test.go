@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"messenger/blob"
 	"messenger/storage/cold"
 )
 
@@ -19,11 +20,11 @@ import (
 const childEnv = "MESSENGER_COLD_MOVER_CHILD"
 
 // TestColdMoverChildProcess is the mover killed by
-// TestColdMoveSurvivesKill9: it runs only as that test's child process.
+// testColdMoveSurvivesKill9: it runs only as that test's child process.
 func TestColdMoverChildProcess(t *testing.T) {
 	orders := strings.Split(os.Getenv(childEnv), "|")
 	if len(orders) != 5 {
-		t.Skip("run by TestColdMoveSurvivesKill9 only")
+		t.Skip("run by TestColdTier/MoveSurvivesKill9 only")
 	}
 	cfg := testConfig(t)
 	cfg.Keyspace = orders[0]
@@ -50,21 +51,14 @@ func TestColdMoverChildProcess(t *testing.T) {
 	t.Fatalf("the mover was not killed: %v", err)
 }
 
-// TestColdMoveSurvivesKill9 kills a mover process with SIGKILL right after
+// testColdMoveSurvivesKill9 kills a mover process with SIGKILL right after
 // a step of a bucket's move, then finishes the move in this process once
 // the dead mover's lease has expired: the history reads the same, with
 // one manifest and one segment.
-func TestColdMoveSurvivesKill9(t *testing.T) {
-	if os.Getenv(childEnv) != "" {
-		t.Skip("in the child")
-	}
+func testColdMoveSurvivesKill9(t *testing.T, s *Store, cfg Config, blobs blob.Store, prefix string) {
 	if os.Getenv("MESSENGER_S3_ENDPOINT") == "" {
 		t.Skip("MESSENGER_S3_ENDPOINT is unset: the child mover must share object storage with this process")
 	}
-	cfg := testConfig(t)
-	s := openTestStore(t, cfg, true)
-	blobs, prefix := coldTestBlobs(t)
-	s.SetColdTier(blobs, prefix)
 	ctx := context.Background()
 	for _, step := range []cold.Step{cold.StepPut, cold.StepRecorded} {
 		t.Run(string(step), func(t *testing.T) {

@@ -91,16 +91,28 @@ var errCrash = errors.New("injected crash")
 
 func coldCutoff() time.Time { return time.Now().Add(-90 * 24 * time.Hour) }
 
-// TestColdMoveSurvivesACrashAtEveryStep stops a mover right after each
+// TestColdTier runs the cold tier's crash and race tests on one keyspace
+// (opening one is the slow part on a shared cluster).
+func TestColdTier(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("in the child")
+	}
+	cfg := testConfig(t)
+	s := openTestStore(t, cfg, true)
+	blobs, prefix := coldTestBlobs(t)
+	s.SetColdTier(blobs, prefix)
+	t.Run("MoveSurvivesACrashAtEveryStep", func(t *testing.T) { testColdMoveSurvivesACrashAtEveryStep(t, s, blobs, prefix) })
+	t.Run("MoversRaceOnOneConversation", func(t *testing.T) { testColdMoversRaceOnOneConversation(t, s, blobs, prefix) })
+	t.Run("MoveSurvivesKill9", func(t *testing.T) { testColdMoveSurvivesKill9(t, s, cfg, blobs, prefix) })
+}
+
+// testColdMoveSurvivesACrashAtEveryStep stops a mover right after each
 // step of a bucket's move (as if its process died: no cleanup, its lease
 // left behind), checks that reads are unchanged at that point, edits a
 // message in the crash window, and lets a second mover finish once the
 // lease expires: nothing is lost, nothing doubled, one manifest, one
 // segment object.
-func TestColdMoveSurvivesACrashAtEveryStep(t *testing.T) {
-	s := openTestStore(t, testConfig(t), true)
-	blobs, prefix := coldTestBlobs(t)
-	s.SetColdTier(blobs, prefix)
+func testColdMoveSurvivesACrashAtEveryStep(t *testing.T, s *Store, blobs blob.Store, prefix string) {
 	ctx := context.Background()
 	for _, step := range []cold.Step{cold.StepClaimed, cold.StepPut, cold.StepRecorded, cold.StepDropped} {
 		t.Run(string(step), func(t *testing.T) {
@@ -173,12 +185,9 @@ func assertOneSegment(t *testing.T, s *Store, blobs blob.Store, prefix, conv str
 	}
 }
 
-// TestColdMoversRaceOnOneConversation runs three movers at once: the
+// testColdMoversRaceOnOneConversation runs three movers at once: the
 // bucket moves once.
-func TestColdMoversRaceOnOneConversation(t *testing.T) {
-	s := openTestStore(t, testConfig(t), true)
-	blobs, prefix := coldTestBlobs(t)
-	s.SetColdTier(blobs, prefix)
+func testColdMoversRaceOnOneConversation(t *testing.T, s *Store, blobs blob.Store, prefix string) {
 	conv, user := coldConversation(t, s, 1001)
 	want := history(t, s, conv, user)
 	var wg sync.WaitGroup
