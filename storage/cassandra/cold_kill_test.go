@@ -27,7 +27,7 @@ func TestColdMoverChildProcess(t *testing.T) {
 		t.Skip("run by TestColdTier/MoveSurvivesKill9 only")
 	}
 	cfg := testConfig(t)
-	cfg.Keyspace = orders[0]
+	cfg.Keyspace, cfg.Timeout = orders[0], 30*time.Second
 	var s *Store
 	var err error
 	for try := 0; try < 5 && (s == nil); try++ { // a loaded cluster may time out the migrations check
