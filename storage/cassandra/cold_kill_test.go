@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"messenger/blob"
+	"messenger/storage"
 	"messenger/storage/cold"
 )
 
@@ -100,7 +101,7 @@ func testColdMoveSurvivesKill9(t *testing.T, s *Store, cfg Config, blobs blob.St
 			next := cold.Mover{Backend: s, Blobs: blobs, Prefix: prefix, Owner: "survivor"}
 			stop := time.Now().Add(60 * time.Second)
 			for {
-				if _, err := next.MoveConversation(ctx, conv, coldCutoff()); err != nil && !errors.Is(err, context.Canceled) {
+				if _, err := next.MoveConversation(ctx, conv, coldCutoff()); err != nil && !errors.Is(err, storage.ErrUnavailable) {
 					t.Fatal(err)
 				}
 				if m, ok, err := s.SegmentOf(ctx, conv, 0); err != nil {
