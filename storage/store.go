@@ -29,6 +29,7 @@ type Store interface {
 	Replies
 	Moderation
 	MessageExtras
+	Cold
 
 	// Close flushes and releases the store.
 	Close() error

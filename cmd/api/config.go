@@ -14,6 +14,9 @@ import (
 // config is everything the API reads from flags and MESSENGER_* environment
 // variables. A flag wins over its variable; nothing is required.
 type config struct {
+	// ColdAfter is the age after which history moves to the cold tier
+	// (0: never).
+	ColdAfter time.Duration
 	HTTPAddr  string
 	DebugAddr string
 	// SearchFlush is how long the search indexer gathers changes into one
@@ -164,6 +167,7 @@ var configVars = []configVar{
 	{"MESSENGER_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key"},
 	{"MESSENGER_MESSAGE_VIDEO_MAX_BYTES", "message-video-max-bytes", "32MiB", "largest video attached to a message (at most 3 minutes long; story videos keep their 32 MiB)"},
 	{"MESSENGER_MAX_LARGE_FILE", "max-large-file", "2GiB", "largest file uploaded in parts straight to storage (createMultipartUpload), e.g. 2GiB"},
+	{"MESSENGER_COLD_AFTER", "cold-after", "0", "age (e.g. 2160h) after which message history moves from Cassandra to S3 segments (the cold tier, docs/cold-tier.md; needs MESSENGER_S3_*); 0: never moved, though moved history is always read back"},
 	{"MESSENGER_SEARCH_FLUSH", "search-flush", "500ms", "how long the search indexer gathers changes into one bulk write: longer costs less CPU per message (each write is a new bleve segment to merge), shorter makes messages searchable sooner"},
 	{"MESSENGER_OPENSEARCH_URL", "opensearch-url", "", "comma-separated OpenSearch node URLs: switches search to OpenSearch (default: bleve index in <data>/search)"},
 	{"MESSENGER_OPENSEARCH_USERNAME", "opensearch-username", "", "OpenSearch basic-auth user"},
@@ -221,7 +225,7 @@ func loadConfig(args []string) (config, error) {
 	}
 	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_REFRESH_TOKEN_TTL": &c.RefreshTokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow,
 		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep, "MESSENGER_EVENTS_MAX_AGE": &c.EventsMaxAge,
-		"MESSENGER_SEARCH_FLUSH": &c.SearchFlush} {
+		"MESSENGER_SEARCH_FLUSH": &c.SearchFlush, "MESSENGER_COLD_AFTER": &c.ColdAfter} {
 		if *d, err = time.ParseDuration(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}

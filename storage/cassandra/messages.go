@@ -68,7 +68,10 @@ func (s *Store) Messages(ctx context.Context, conversationID string, seqs []int6
 			out[m.Seq] = m
 		}
 	}
-	return out, nil
+	if len(out) < len(seqs) {
+		err = s.coldFill(ctx, conversationID, seqs, out)
+	}
+	return out, err
 }
 
 // MessageByID implements storage.Store.
@@ -131,7 +134,10 @@ func (s *Store) scanBucket(ctx context.Context, conversationID string, bucket, l
 			break
 		}
 	}
-	return last, wrap(iter.Close(), "read messages of %s", conversationID)
+	if err := iter.Close(); err != nil || last != 0 {
+		return last, wrap(err, "read messages of %s", conversationID)
+	}
+	return s.scanCold(ctx, conversationID, bucket, lo, hi, desc, fn) // no hot message: moved to the cold tier?
 }
 
 func bucketEnd(bucket int64) int64 { return (bucket+1)*bucketSize - 1 }
@@ -237,7 +243,16 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 		FROM messages WHERE conversation_id = ? AND bucket = ? AND seq = ?`, m.ConversationID, bucketOf(m.Seq), m.Seq).
 		Scan(&sender, &deletedAt, &wts[0], &wts[1], &wts[2])
 	if errors.Is(err, gocql.ErrNotFound) || err == nil && sender == "" {
-		return fmt.Errorf("cassandra: update message %s: %w", id, storage.ErrNotFound)
+		// Not in the hot table: in the cold tier, the update goes to the
+		// overlay (see cold_read.go), newer than the move's drop.
+		cm, dropTS, ok, cerr := s.coldMessage(ctx, m.ConversationID, m.Seq)
+		if cerr != nil {
+			return cerr
+		}
+		if !ok {
+			return fmt.Errorf("cassandra: update message %s: %w", id, storage.ErrNotFound)
+		}
+		deletedAt, wts[0], err = cm.DeletedAt, &dropTS, nil
 	}
 	if err != nil {
 		return wrap(err, "update message %s", id)

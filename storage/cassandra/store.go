@@ -59,6 +59,7 @@ type Store struct {
 	// afterClaim, when set (tests only), runs between a batch's Paxos claim
 	// and its writes.
 	afterClaim func(conversationID string, first, last int64)
+	cold       coldTier
 }
 
 // Open connects to Cassandra, creates the keyspace when missing and applies

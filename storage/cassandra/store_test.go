@@ -42,6 +42,7 @@ func openTestStore(t testing.TB, cfg Config, dropKeyspace bool) *Store {
 
 func TestContract(t *testing.T) {
 	s := openTestStore(t, testConfig(t), true)
+	s.SetColdTier(coldTestBlobs(t))
 	storagetest.Run(t, func(t *testing.T) storage.Store { return s })
 }
 

@@ -86,6 +86,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"ConcurrentPinnersKeepTheLimit", testConcurrentPinnersKeepTheLimit},
 		{"EditHistoryPagesAndDrops", testEditHistoryPagesAndDrops},
 		{"ForwardMarksKeepTheFirst", testForwardMarksKeepTheFirst},
+		{"ColdHistoryReadsTheSame", testColdHistoryReadsTheSame},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
