@@ -29,5 +29,6 @@ func (s *Service) Attachment(ctx context.Context, me, uploadID string) (Attachme
 	if err != nil {
 		return Attachment{}, err
 	}
-	return Attachment{Upload: u, URL: url}, nil
+	a := Attachment{Upload: u, URL: url}
+	return a, s.addPreviews(ctx, []*Attachment{&a})
 }

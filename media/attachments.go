@@ -14,6 +14,8 @@ type Attachment struct {
 	Upload
 	// URL is a short-lived signed download URL.
 	URL string
+	// Previews are its thumbnails and BlurHash (images only).
+	Previews Previews
 }
 
 var _ chat.Attachments = (*Service)(nil)
@@ -123,6 +125,9 @@ func (s *Service) DropAttachments(ctx context.Context, m storage.Message) error 
 		if err := s.blobs.Delete(context.WithoutCancel(ctx), BlobKey(id)); err != nil {
 			return fmt.Errorf("media: delete attachment: %w", err)
 		}
+		if err := s.dropThumbnails(context.WithoutCancel(ctx), id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -184,6 +189,15 @@ func (s *Service) AttachmentsOf(ctx context.Context, msgs []storage.Message) (ma
 			as = append(as, Attachment{Upload: u, URL: url})
 		}
 		out[msgID] = as
+	}
+	var withFiles []*Attachment
+	for _, as := range out {
+		for i := range as {
+			withFiles = append(withFiles, &as[i])
+		}
+	}
+	if err := s.addPreviews(ctx, withFiles); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

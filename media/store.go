@@ -52,6 +52,7 @@ type Store interface {
 	Attachments
 	Stories
 	StoryViews
+	Thumbnails
 
 	// Close releases the store.
 	Close() error
