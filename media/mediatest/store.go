@@ -38,6 +38,8 @@ func RunStore(t *testing.T, newStore StoreFactory) {
 		{"ViewsAreRecordedOnceAndPaged", testViews},
 		{"StoryReactionsCountPerEmoji", testStoryReactions},
 		{"ExpiredStoriesAreListedUntilSwept", testExpiredStories},
+		{"ThumbnailJobsArePendingUntilTheirResult", testThumbnailJobs},
+		{"DroppedThumbnailJobsAreGone", testThumbnailJobDrop},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
