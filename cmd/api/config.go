@@ -33,6 +33,9 @@ type config struct {
 	// MaxHashes bounds concurrent password hashes (auth.HashGateConfig.Max;
 	// 0: one per core).
 	MaxHashes int
+	// ImageDecodes bounds concurrent image decodes (thumbnails, avatars:
+	// media.SetConcurrentDecodes).
+	ImageDecodes int
 
 	CassandraHosts    []string
 	CassandraKeyspace string
@@ -158,6 +161,7 @@ var configVars = []configVar{
 	{"MESSENGER_S3_REGION", "s3-region", "us-east-1", "S3 region"},
 	{"MESSENGER_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key"},
 	{"MESSENGER_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key"},
+	{"MESSENGER_IMAGE_DECODES", "image-decodes", "2", "images decoded at once (thumbnails, avatars), each up to 40 megapixels in memory; more wait"},
 	{"MESSENGER_SEARCH_FLUSH", "search-flush", "500ms", "how long the search indexer gathers changes into one bulk write: longer costs less CPU per message (each write is a new bleve segment to merge), shorter makes messages searchable sooner"},
 	{"MESSENGER_OPENSEARCH_URL", "opensearch-url", "", "comma-separated OpenSearch node URLs: switches search to OpenSearch (default: bleve index in <data>/search)"},
 	{"MESSENGER_OPENSEARCH_USERNAME", "opensearch-username", "", "OpenSearch basic-auth user"},
@@ -229,6 +233,9 @@ func loadConfig(args []string) (config, error) {
 	c.RedisAddrs = list(get("MESSENGER_REDIS_ADDRS"))
 	if c.MaxHashes, err = strconv.Atoi(get("MESSENGER_MAX_CONCURRENT_HASHES")); err != nil || c.MaxHashes < 0 {
 		return c, fmt.Errorf("MESSENGER_MAX_CONCURRENT_HASHES: want 0 (one per core) or a positive number, got %q", get("MESSENGER_MAX_CONCURRENT_HASHES"))
+	}
+	if c.ImageDecodes, err = strconv.Atoi(get("MESSENGER_IMAGE_DECODES")); err != nil || c.ImageDecodes < 1 {
+		return c, fmt.Errorf("MESSENGER_IMAGE_DECODES: want a positive number, got %q", get("MESSENGER_IMAGE_DECODES"))
 	}
 	if c.EventsMaxLen, err = strconv.Atoi(get("MESSENGER_EVENTS_MAX_LEN")); err != nil || c.EventsMaxLen < 1 {
 		return c, fmt.Errorf("MESSENGER_EVENTS_MAX_LEN: want a positive number of events, got %q", get("MESSENGER_EVENTS_MAX_LEN"))
