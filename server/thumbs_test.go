@@ -176,7 +176,9 @@ func TestThumbnailJobCutOffMidwayCompletesAfterARestart(t *testing.T) {
 			var sent struct{ SendMessage struct{ ID string } }
 			alice.Must(t, sendWithFiles, sendFiles(conv, img.ID), &sent)
 			read := func() previews {
-				var out struct{ Node struct{ Attachments []previews } }
+				var out struct {
+					Node struct{ Attachments []previews }
+				}
 				bob.Must(t, `query($id: ID!) { node(id: $id) { ... on Message { `+thumbsFields+` } } }`, map[string]any{"id": sent.SendMessage.ID}, &out)
 				if len(out.Node.Attachments) != 1 {
 					t.Fatalf("attachments %+v", out.Node.Attachments)
