@@ -89,6 +89,7 @@ type ComplexityRoot struct {
 	Attachment struct {
 		Blurhash          func(childComplexity int) int
 		ContentType       func(childComplexity int) int
+		DurationMs        func(childComplexity int) int
 		Filename          func(childComplexity int) int
 		Height            func(childComplexity int) int
 		ID                func(childComplexity int) int
@@ -96,6 +97,7 @@ type ComplexityRoot struct {
 		Thumbnails        func(childComplexity int) int
 		ThumbnailsPending func(childComplexity int) int
 		URL               func(childComplexity int) int
+		Waveform          func(childComplexity int) int
 		Width             func(childComplexity int) int
 	}
 
@@ -1156,6 +1158,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attachment.ContentType(childComplexity), true
+	case "Attachment.durationMs":
+		if e.ComplexityRoot.Attachment.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.DurationMs(childComplexity), true
 	case "Attachment.filename":
 		if e.ComplexityRoot.Attachment.Filename == nil {
 			break
@@ -1198,6 +1206,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attachment.URL(childComplexity), true
+	case "Attachment.waveform":
+		if e.ComplexityRoot.Attachment.Waveform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Waveform(childComplexity), true
 	case "Attachment.width":
 		if e.ComplexityRoot.Attachment.Width == nil {
 			break
@@ -4873,7 +4887,7 @@ enum UploadKind {
   IMAGE
   "pdf, doc, docx, xls, xlsx or csv: attachable, served as a download."
   DOCUMENT
-  "MP4 or QuickTime: for stories."
+  "MP4 or QuickTime: for stories (60 s) and messages (3 minutes)."
   VIDEO
 }
 
@@ -4885,7 +4899,7 @@ type UploadedFile implements Node {
   filename: String!
   "The type detected from the bytes; empty until confirmed."
   contentType: String!
-  "IMAGE, DOCUMENT or VIDEO; null until confirmed."
+  "IMAGE, DOCUMENT, VIDEO or VOICE; null until confirmed."
   kind: UploadKind
   "Size in bytes (declared size until confirmed)."
   size: Int!
@@ -4949,9 +4963,9 @@ type Attachment implements Node {
   Content-Disposition: attachment. Fetch the message again for a fresh one.
   """
   url: String!
-  "Image width in pixels, when known."
+  "Image or video width in pixels, when known."
   width: Int
-  "Image height in pixels, when known."
+  "Image or video height in pixels, when known."
   height: Int
 }
 
@@ -6392,6 +6406,27 @@ type UserEdge {
   node: User!
 }
 `, BuiltIn: false},
+	{Name: "../schema/voice.graphqls", Input: `# Voice notes and videos in messages (the media package, see docs/media.md).
+
+extend enum UploadKind {
+  "Ogg/Opus, M4A (AAC) or MP3 of at most 5 minutes and 5 MiB: attachable, one per message."
+  VOICE
+}
+
+extend type Attachment {
+  """
+  How long a voice note or video plays, in milliseconds, read from its
+  container when it was uploaded (never from the client); null for other files.
+  """
+  durationMs: Int
+  """
+  A voice note's waveform: 64 loudness samples from 0 to 255 over its whole
+  length, computed by the server from the bytes the encoder spent on each
+  packet or frame (no decoding); null for other files.
+  """
+  waveform: [Int!]
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -6421,6 +6456,10 @@ func (ec *executionContext) childFields_Attachment(ctx context.Context, field gr
 		return ec.fieldContext_Attachment_blurhash(ctx, field)
 	case "thumbnailsPending":
 		return ec.fieldContext_Attachment_thumbnailsPending(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_Attachment_durationMs(ctx, field)
+	case "waveform":
+		return ec.fieldContext_Attachment_waveform(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Attachment", field.Name)
 }
@@ -9406,6 +9445,52 @@ func (ec *executionContext) _Attachment_thumbnailsPending(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_Attachment_thumbnailsPending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Attachment", field, true, false, "Boolean")
+}
+
+func (ec *executionContext) _Attachment_durationMs(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_durationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DurationMs(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Attachment_waveform(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_waveform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Waveform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalOInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_waveform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *chat.Session) (ret graphql.Marshaler) {
@@ -24594,6 +24679,16 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "durationMs":
+			out.Values[i] = ec._Attachment_durationMs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "waveform":
+			out.Values[i] = ec._Attachment_waveform(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31227,6 +31322,41 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalID(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {

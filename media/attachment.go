@@ -29,6 +29,9 @@ func (s *Service) Attachment(ctx context.Context, me, uploadID string) (Attachme
 	if err != nil {
 		return Attachment{}, err
 	}
-	a := Attachment{Upload: u, URL: url}
-	return a, s.addPreviews(ctx, []*Attachment{&a})
+	a := []Attachment{{Upload: u, URL: url}}
+	if err := s.addPreviews(ctx, []*Attachment{&a[0]}); err != nil {
+		return Attachment{}, err
+	}
+	return a[0], s.addWaveforms(ctx, map[string][]Attachment{u.MessageID: a})
 }

@@ -14,6 +14,9 @@ type Attachment struct {
 	Upload
 	// URL is a short-lived signed download URL.
 	URL string
+	// Waveform is a voice note's waveform (WaveformLen samples 0-255); nil
+	// for other files.
+	Waveform []int
 	// Previews are its thumbnails and BlurHash (images only).
 	Previews Previews
 }
@@ -71,11 +74,12 @@ func (s *Service) ClaimAttachments(ctx context.Context, d chat.Draft) error {
 			return forbidden("only the uploader may attach an upload")
 		case !u.Ready:
 			return badInput("attachmentIds", "an upload is not confirmed yet: call confirmUpload first")
-		case u.Kind == Video:
-			return badInput("attachmentIds", "videos can be posted as stories, not attached")
 		case u.Claim != "" && u.Claim != key:
 			return badInput("attachmentIds", "an upload can be attached only once")
 		}
+	}
+	if err := s.checkAttachable(ids, us); err != nil {
+		return err
 	}
 	switch err := s.uploads.Claim(ctx, ids, key); {
 	case errors.Is(err, ErrClaimed):
@@ -199,5 +203,5 @@ func (s *Service) AttachmentsOf(ctx context.Context, msgs []storage.Message) (ma
 	if err := s.addPreviews(ctx, withFiles); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, s.addWaveforms(ctx, out)
 }

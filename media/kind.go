@@ -10,5 +10,6 @@ type Kind = sniff.Kind
 const (
 	Image    = sniff.Image    // attachable; shown inline
 	Document = sniff.Document // attachable; served as a download
-	Video    = sniff.Video    // stories only
+	Video    = sniff.Video    // stories, and messages up to MaxMessageVideoDuration
+	Voice    = sniff.Voice    // voice notes: one per message
 )

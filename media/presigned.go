@@ -44,9 +44,12 @@ func (s *Service) CreateUpload(ctx context.Context, me, filename, declaredType s
 	if err != nil {
 		return Upload{}, blob.PostForm{}, err
 	}
-	limit := limitFor(Image)
+	if err := declaredAs(name, declaredType); err != nil {
+		return Upload{}, blob.PostForm{}, err
+	}
+	limit := s.uploadLimit(Image)
 	if strings.HasPrefix(strings.ToLower(declaredType), "video/") {
-		limit = limitFor(Video)
+		limit = s.uploadLimit(Video)
 	}
 	if size <= 0 {
 		return Upload{}, blob.PostForm{}, badInput("size", "size must be positive")
@@ -75,7 +78,7 @@ func (s *Service) ConfirmUpload(ctx context.Context, me, id string) (Upload, err
 	if err != nil || u.Ready {
 		return u, err
 	}
-	f, err := s.spool(ctx, SlotKey(u), u.Size)
+	f, err := s.spool(ctx, SlotKey(u), u.Filename, u.Size)
 	if errors.Is(err, blob.ErrNotFound) {
 		return Upload{}, badInput("id", "nothing was uploaded to this slot (or the upload was refused)")
 	}
@@ -108,7 +111,7 @@ func (s *Service) ConfirmUpload(ctx context.Context, me, id string) (Upload, err
 // confirmStored describes the bytes a concurrent confirmation stored at
 // BlobKey, inspecting them again (they passed once; they cannot change).
 func (s *Service) confirmStored(ctx context.Context, u Upload) (Upload, error) {
-	f, err := s.spool(ctx, BlobKey(u.ID), limitFor(Video))
+	f, err := s.spool(ctx, BlobKey(u.ID), u.Filename, s.uploadLimit(Video))
 	if err != nil {
 		return Upload{}, fmt.Errorf("media: read stored upload %s: %w", u.ID, err)
 	}
@@ -121,6 +124,9 @@ func (s *Service) confirmStored(ctx context.Context, u Upload) (Upload, error) {
 func (s *Service) markReady(ctx context.Context, u Upload, f *spooled) (Upload, error) {
 	u.setContent(f.content)
 	u.Size, u.Ready = f.size, true
+	if err := s.keepWaveform(ctx, u.ID, f.content); err != nil {
+		return Upload{}, err
+	}
 	if err := s.uploads.PutUpload(ctx, u); err != nil {
 		return Upload{}, fmt.Errorf("media: record upload: %w", err)
 	}
@@ -152,7 +158,7 @@ func (e refusedFile) Error() string { return e.err.Error() }
 // and inspects it; the file is rewound for reading. It fails with
 // blob.ErrNotFound when there is no object, and with a refusedFile when the
 // bytes are too many or not acceptable.
-func (s *Service) spool(ctx context.Context, key string, max int64) (*spooled, error) {
+func (s *Service) spool(ctx context.Context, key, name string, max int64) (*spooled, error) {
 	rc, info, err := s.blobs.Get(ctx, key)
 	if err != nil {
 		if errors.Is(err, blob.ErrNotFound) {
@@ -189,8 +195,8 @@ func (s *Service) spool(ctx context.Context, key string, max int64) (*spooled, e
 	if err != nil {
 		return nil, fmt.Errorf("media: inspect upload: %w", err)
 	}
-	if limit := limitFor(f.content.Kind); f.size > limit {
-		return nil, refusedFile{tooLarge(limit)}
+	if err := s.checkContent("id", name, f.content, f.size); err != nil {
+		return nil, refusedFile{err}
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("media: spool upload: %w", err)

@@ -66,6 +66,9 @@ type Config struct {
 	MaxAudience int
 	// SweepEvery is the sweeper's period (default 1 min).
 	SweepEvery time.Duration
+	// MessageVideoBytes caps a video attached to a message (default
+	// DefaultMessageVideoBytes, 32 MiB).
+	MessageVideoBytes int64
 }
 
 // URLSigner signs download URLs with the contract of blob.Store.PresignGet.

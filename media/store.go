@@ -53,6 +53,7 @@ type Store interface {
 	Stories
 	StoryViews
 	Thumbnails
+	Waveforms
 
 	// Close releases the store.
 	Close() error
@@ -66,7 +67,8 @@ type Uploads interface {
 	PutUpload(ctx context.Context, u Upload) error
 	// Uploads returns the uploads with these ids; unknown ids are absent.
 	Uploads(ctx context.Context, ids []string) (map[string]Upload, error)
-	// DeleteUpload removes an upload's record; missing is not an error.
+	// DeleteUpload removes an upload's record (and its waveform, see
+	// Waveforms); missing is not an error.
 	DeleteUpload(ctx context.Context, id string) error
 	// Claim marks every upload as used by claim, all or none: when one is
 	// missing it returns ErrNotFound, when one is claimed by something else

@@ -40,6 +40,8 @@ func (s *Service) PostStory(ctx context.Context, me, uploadID, caption string) (
 		return Story{}, badInput("uploadId", "the upload is not confirmed yet: call confirmUpload first")
 	case u.Kind != Video:
 		return Story{}, badInput("uploadId", "a story must be a video (MP4 or QuickTime), not "+u.ContentType)
+	case u.Size > MaxVideoBytes:
+		return Story{}, badInput("uploadId", fmt.Sprintf("the video is larger than %d MiB, the limit of stories", MaxVideoBytes>>20))
 	case u.Duration > MaxVideoDuration:
 		return Story{}, badInput("uploadId", fmt.Sprintf("the video is %.1f s long; stories are at most %d s", u.Duration.Seconds(), int(MaxVideoDuration/time.Second)))
 	case u.Claim != "":

@@ -36,7 +36,7 @@ func (s *Service) UploadFile(ctx context.Context, me, filename string, r io.Read
 	}
 	br := bufio.NewReaderSize(r, sniff.HeadLen)
 	head, _ := br.Peek(sniff.HeadLen)
-	limit := limitFor(sniff.Guess(head))
+	limit := s.uploadLimit(sniff.Guess(head))
 	tmp, err := os.CreateTemp(s.cfg.TempDir, "upload-")
 	if err != nil {
 		return Upload{}, fmt.Errorf("media: spool upload: %w", err)
@@ -55,6 +55,9 @@ func (s *Service) UploadFile(ctx context.Context, me, filename string, r io.Read
 	if err != nil {
 		return Upload{}, refusal("file", err)
 	}
+	if err := s.checkContent("file", name, c, n); err != nil {
+		return Upload{}, err
+	}
 	u := Upload{ID: uuid.NewString(), OwnerID: me, Filename: name, Size: n, Ready: true, CreatedAt: s.now()}
 	u.setContent(c)
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
@@ -62,6 +65,10 @@ func (s *Service) UploadFile(ctx context.Context, me, filename string, r io.Read
 	}
 	if _, err := s.blobs.Put(ctx, BlobKey(u.ID), tmp, limit, c.ContentType); err != nil {
 		return Upload{}, fmt.Errorf("media: store upload: %w", err)
+	}
+	if err := s.keepWaveform(ctx, u.ID, c); err != nil {
+		_ = s.blobs.Delete(context.WithoutCancel(ctx), BlobKey(u.ID))
+		return Upload{}, err
 	}
 	if err := s.uploads.PutUpload(ctx, u); err != nil {
 		_ = s.blobs.Delete(context.WithoutCancel(ctx), BlobKey(u.ID))

@@ -48,6 +48,10 @@ func verdict(t *testing.T, data []byte) {
 		if c.Duration <= 0 || c.Duration > 24*time.Hour {
 			t.Fatalf("a video of %v accepted", c.Duration)
 		}
+	case sniff.Voice:
+		if c.Duration <= 0 || c.Duration > 24*time.Hour || len(c.Waveform) != 64 {
+			t.Fatalf("a voice note of %v with %d waveform samples accepted", c.Duration, len(c.Waveform))
+		}
 	case sniff.Document:
 	default:
 		t.Fatalf("accepted as kind %q", c.Kind)

@@ -24,7 +24,7 @@ func isMP4(h []byte) bool {
 // duration from moov/mvhd (version 0 or 1).
 func inspectMP4(r io.ReaderAt, size int64) (Content, error) {
 	c := Content{Kind: Video, ContentType: "video/mp4", Ext: "mp4"}
-	var mvhd []byte
+	var mvhd, moov []byte
 	var sawMdat bool
 	err := walkBoxes(r, 0, size, func(typ string, off, n int64) error {
 		switch typ {
@@ -36,6 +36,7 @@ func inspectMP4(r io.ReaderAt, size int64) (Content, error) {
 		case "mdat":
 			sawMdat = true
 		case "moov":
+			moov = readMoov(r, off, n)
 			return walkBoxes(r, off, off+n, func(typ string, off, n int64) error {
 				if typ == "mvhd" && n >= 32 && n <= 4096 {
 					mvhd = make([]byte, n)
@@ -79,7 +80,7 @@ func inspectMP4(r io.ReaderAt, size int64) (Content, error) {
 		return c, refused("the video's duration is implausible")
 	}
 	c.Duration = time.Duration(secs)*time.Second + time.Duration(duration%uint64(timescale))*time.Second/time.Duration(timescale)
-	return c, nil
+	return classifyMovie(c, moov)
 }
 
 // walkBoxes calls fn with each box's type and payload range in [start, end).

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"messenger/media/audio"
 )
 
 // Kind is what an upload may be used for.
@@ -40,6 +42,8 @@ type Content struct {
 	Width, Height int
 	// Duration of videos, from the container's movie header.
 	Duration time.Duration
+	// Waveform of voice notes: loudness samples 0-255 (see media/audio).
+	Waveform []byte
 }
 
 // HeadLen is how much of a file Guess needs.
@@ -66,7 +70,10 @@ func Guess(head []byte) Kind {
 //     counted against the bounds on size and ratio), CSV (UTF-8 text without
 //     NULs that parses as CSV with a constant number of fields);
 //   - videos: MP4 and QuickTime with a complete box structure and a movie
-//     header (mvhd) giving the duration. WebM and everything else: refused.
+//     header (mvhd) giving the duration, width and height from the video
+//     track; a movie with only AAC audio tracks is a voice note (M4A);
+//   - voice notes: Ogg/Opus and MP3 too, the duration counted from the
+//     packets or frames (see media/audio). WebM and everything else: refused.
 func Inspect(r io.ReaderAt, size int64) (Content, error) {
 	if size <= 0 {
 		return Content{}, refused("the file is empty")
@@ -94,6 +101,10 @@ func Inspect(r io.ReaderAt, size int64) (Content, error) {
 		return Content{}, refused("WebM/Matroska videos are not accepted: upload MP4 or QuickTime")
 	case isMP4(head):
 		return inspectMP4(r, size)
+	case audio.IsOgg(head):
+		return inspectOgg(r, size)
+	case audio.IsMP3(head):
+		return inspectMP3(r, size)
 	}
 	return inspectText(r, size, head)
 }

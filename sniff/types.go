@@ -19,6 +19,9 @@ var extensions = map[string][]string{
 	"text/csv":        {"csv"},
 	"video/mp4":       {"mp4", "m4v"},
 	"video/quicktime": {"mov", "qt"},
+	"audio/ogg":       {"ogg", "opus", "oga"},
+	"audio/mpeg":      {"mp3"},
+	"audio/mp4":       {"m4a", "mp4"},
 }
 
 // Extensions returns the file name extensions (lower case, without a dot)

@@ -85,6 +85,8 @@ type config struct {
 	ClientIPHeader  string
 
 	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
+	// MessageVideoBytes caps a video attached to a message.
+	MessageVideoBytes int64
 	// PublicURL is where clients reach the API; signed file URLs start
 	// with it (see publicURL in media.go).
 	PublicURL string
@@ -161,6 +163,7 @@ var configVars = []configVar{
 	{"MESSENGER_S3_REGION", "s3-region", "us-east-1", "S3 region"},
 	{"MESSENGER_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key"},
 	{"MESSENGER_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key"},
+	{"MESSENGER_MESSAGE_VIDEO_MAX_BYTES", "message-video-max-bytes", "32MiB", "largest video attached to a message (at most 3 minutes long; story videos keep their 32 MiB)"},
 	{"MESSENGER_IMAGE_DECODES", "image-decodes", "2", "images decoded at once (thumbnails, avatars), each up to 40 megapixels in memory; more wait"},
 	{"MESSENGER_SEARCH_FLUSH", "search-flush", "500ms", "how long the search indexer gathers changes into one bulk write: longer costs less CPU per message (each write is a new bleve segment to merge), shorter makes messages searchable sooner"},
 	{"MESSENGER_OPENSEARCH_URL", "opensearch-url", "", "comma-separated OpenSearch node URLs: switches search to OpenSearch (default: bleve index in <data>/search)"},
@@ -211,6 +214,9 @@ func loadConfig(args []string) (config, error) {
 		return c, fmt.Errorf("MESSENGER_APQ_MAX_DOCUMENT: want a size such as 64KiB, got %q", get("MESSENGER_APQ_MAX_DOCUMENT"))
 	}
 	c.APQMaxDocument = int(n)
+	if c.MessageVideoBytes, err = parseBytes(get("MESSENGER_MESSAGE_VIDEO_MAX_BYTES")); err != nil || c.MessageVideoBytes < 1 || c.MessageVideoBytes > 1<<30 {
+		return c, fmt.Errorf("MESSENGER_MESSAGE_VIDEO_MAX_BYTES: want a size up to 1GiB such as 32MiB, got %q", get("MESSENGER_MESSAGE_VIDEO_MAX_BYTES"))
+	}
 	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_REFRESH_TOKEN_TTL": &c.RefreshTokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow,
 		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep, "MESSENGER_EVENTS_MAX_AGE": &c.EventsMaxAge,
 		"MESSENGER_SEARCH_FLUSH": &c.SearchFlush} {

@@ -74,7 +74,8 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 	if err != nil {
 		return up, nil, err
 	}
-	m, err := media.New(media.Config{Chat: svc, Store: store, Members: members, Blobs: blobs, Downloads: downloads, TempDir: tmp})
+	m, err := media.New(media.Config{Chat: svc, Store: store, Members: members, Blobs: blobs, Downloads: downloads, TempDir: tmp,
+		MessageVideoBytes: cfg.MessageVideoBytes})
 	if err != nil {
 		_ = store.Close()
 		return up, nil, err

@@ -764,19 +764,22 @@ const (
 	UploadKindImage UploadKind = "IMAGE"
 	// pdf, doc, docx, xls, xlsx or csv: attachable, served as a download.
 	UploadKindDocument UploadKind = "DOCUMENT"
-	// MP4 or QuickTime: for stories.
+	// MP4 or QuickTime: for stories (60 s) and messages (3 minutes).
 	UploadKindVideo UploadKind = "VIDEO"
+	// Ogg/Opus, M4A (AAC) or MP3 of at most 5 minutes and 5 MiB: attachable, one per message.
+	UploadKindVoice UploadKind = "VOICE"
 )
 
 var AllUploadKind = []UploadKind{
 	UploadKindImage,
 	UploadKindDocument,
 	UploadKindVideo,
+	UploadKindVoice,
 }
 
 func (e UploadKind) IsValid() bool {
 	switch e {
-	case UploadKindImage, UploadKindDocument, UploadKindVideo:
+	case UploadKindImage, UploadKindDocument, UploadKindVideo, UploadKindVoice:
 		return true
 	}
 	return false

@@ -86,7 +86,7 @@ func (s *Store) DeleteUpload(ctx context.Context, id string) error {
 	if err != nil {
 		return wrap(err, "read upload %s", id)
 	}
-	qs := []stmt{{"DELETE FROM media_uploads WHERE id = ?", []any{id}}}
+	qs := []stmt{{"DELETE FROM media_uploads WHERE id = ?", []any{id}}, {"DELETE FROM media_waveforms WHERE upload_id = ?", []any{id}}}
 	if !created.IsZero() {
 		qs = append(qs, s.dequeue(&s.uploadQ, created, id))
 	}

@@ -40,6 +40,7 @@ func RunStore(t *testing.T, newStore StoreFactory) {
 		{"ExpiredStoriesAreListedUntilSwept", testExpiredStories},
 		{"ThumbnailJobsArePendingUntilTheirResult", testThumbnailJobs},
 		{"DroppedThumbnailJobsAreGone", testThumbnailJobDrop},
+		{"WaveformsAreKeptBesideTheirUploads", testWaveforms},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

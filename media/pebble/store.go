@@ -15,6 +15,7 @@
 //	v\0<story>\0<viewer>             -> first view time (JSON)
 //	vt\0<story>\0<viewed>\0<viewer>  -> "" (views in time order)
 //	r\0<story>\0<user>\0<emoji>      -> reaction time (JSON)
+//	w\0<upload>                      -> voice note waveform (JSON)
 package pebble
 
 import (

@@ -46,6 +46,7 @@ func (s *Store) DeleteUpload(ctx context.Context, id string) error {
 	b := s.db.NewBatch()
 	_ = b.Delete(pebblekv.Key("u", id), nil)
 	_ = b.Delete(pebblekv.Key("uc", ts(u.CreatedAt), id), nil)
+	_ = b.Delete(pebblekv.Key("w", id), nil)
 	return s.commit(b)
 }
 
