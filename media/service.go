@@ -69,6 +69,8 @@ type Config struct {
 	// MessageVideoBytes caps a video attached to a message (default
 	// DefaultMessageVideoBytes, 32 MiB).
 	MessageVideoBytes int64
+	// Multipart enables large files uploaded in parts (multipart.go).
+	Multipart MultipartConfig
 }
 
 // URLSigner signs download URLs with the contract of blob.Store.PresignGet.

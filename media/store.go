@@ -54,6 +54,7 @@ type Store interface {
 	StoryViews
 	Thumbnails
 	Waveforms
+	Multiparts
 
 	// Close releases the store.
 	Close() error

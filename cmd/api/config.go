@@ -87,6 +87,8 @@ type config struct {
 	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
 	// MessageVideoBytes caps a video attached to a message.
 	MessageVideoBytes int64
+	// MaxLargeFile caps a file uploaded in parts (createMultipartUpload).
+	MaxLargeFile int64
 	// PublicURL is where clients reach the API; signed file URLs start
 	// with it (see publicURL in media.go).
 	PublicURL string
@@ -164,6 +166,7 @@ var configVars = []configVar{
 	{"MESSENGER_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key"},
 	{"MESSENGER_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key"},
 	{"MESSENGER_MESSAGE_VIDEO_MAX_BYTES", "message-video-max-bytes", "32MiB", "largest video attached to a message (at most 3 minutes long; story videos keep their 32 MiB)"},
+	{"MESSENGER_MAX_LARGE_FILE", "max-large-file", "2GiB", "largest file uploaded in parts straight to storage (createMultipartUpload), e.g. 2GiB"},
 	{"MESSENGER_IMAGE_DECODES", "image-decodes", "2", "images decoded at once (thumbnails, avatars), each up to 40 megapixels in memory; more wait"},
 	{"MESSENGER_SEARCH_FLUSH", "search-flush", "500ms", "how long the search indexer gathers changes into one bulk write: longer costs less CPU per message (each write is a new bleve segment to merge), shorter makes messages searchable sooner"},
 	{"MESSENGER_OPENSEARCH_URL", "opensearch-url", "", "comma-separated OpenSearch node URLs: switches search to OpenSearch (default: bleve index in <data>/search)"},
@@ -205,6 +208,9 @@ func loadConfig(args []string) (config, error) {
 		if c.MetricsPublic, err = strconv.ParseBool(p); err != nil {
 			return c, fmt.Errorf("MESSENGER_METRICS_PUBLIC: %w", err)
 		}
+	}
+	if c.MaxLargeFile, err = parseBytes(get("MESSENGER_MAX_LARGE_FILE")); err != nil || c.MaxLargeFile < 1 {
+		return c, fmt.Errorf("MESSENGER_MAX_LARGE_FILE: want a size such as 2GiB, got %q", get("MESSENGER_MAX_LARGE_FILE"))
 	}
 	if c.APQCacheBytes, err = parseBytes(get("MESSENGER_APQ_CACHE_BYTES")); err != nil || c.APQCacheBytes < 1 {
 		return c, fmt.Errorf("MESSENGER_APQ_CACHE_BYTES: want a size such as 16MiB, got %q", get("MESSENGER_APQ_CACHE_BYTES"))

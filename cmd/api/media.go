@@ -37,6 +37,7 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 	var up server.Uploads
 	var blobs blob.Store
 	var downloads media.URLSigner
+	var parts blob.Multipart // the unwrapped store: large files in parts
 	public, err := publicURL(cfg)
 	if err != nil {
 		return up, nil, err
@@ -52,7 +53,7 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 		if err != nil {
 			return up, nil, err
 		}
-		blobs = obs.Blobs(s)
+		blobs, parts = obs.Blobs(s), s
 		// S3 cannot add nosniff: documents are relayed by the API.
 		r, err := relay.New(relay.Config{Store: blobs, Secret: k[:], BaseURL: public})
 		if err != nil {
@@ -64,7 +65,7 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 		if err != nil {
 			return up, nil, err
 		}
-		blobs, up.Blobs = obs.Blobs(f), f.Handler()
+		blobs, up.Blobs, parts = obs.Blobs(f), f.Handler(), f
 	}
 	tmp := filepath.Join(cfg.DataDir, "tmp")
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
@@ -75,7 +76,8 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 		return up, nil, err
 	}
 	m, err := media.New(media.Config{Chat: svc, Store: store, Members: members, Blobs: blobs, Downloads: downloads, TempDir: tmp,
-		MessageVideoBytes: cfg.MessageVideoBytes})
+		MessageVideoBytes: cfg.MessageVideoBytes,
+		Multipart:         media.MultipartConfig{Store: parts, MaxBytes: cfg.MaxLargeFile}})
 	if err != nil {
 		_ = store.Close()
 		return up, nil, err

@@ -41,6 +41,8 @@ func RunStore(t *testing.T, newStore StoreFactory) {
 		{"ThumbnailJobsArePendingUntilTheirResult", testThumbnailJobs},
 		{"DroppedThumbnailJobsAreGone", testThumbnailJobDrop},
 		{"WaveformsAreKeptBesideTheirUploads", testWaveforms},
+		{"MultipartsRoundTrip", testMultipartsRoundTrip},
+		{"StaleMultipartsAreOldAndListedUntilDeleted", testStaleMultiparts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
