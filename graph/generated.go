@@ -89,15 +89,18 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Attachment struct {
-		ContentType func(childComplexity int) int
-		DurationMs  func(childComplexity int) int
-		Filename    func(childComplexity int) int
-		Height      func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Size        func(childComplexity int) int
-		URL         func(childComplexity int) int
-		Waveform    func(childComplexity int) int
-		Width       func(childComplexity int) int
+		Blurhash          func(childComplexity int) int
+		ContentType       func(childComplexity int) int
+		DurationMs        func(childComplexity int) int
+		Filename          func(childComplexity int) int
+		Height            func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Size              func(childComplexity int) int
+		Thumbnails        func(childComplexity int) int
+		ThumbnailsPending func(childComplexity int) int
+		URL               func(childComplexity int) int
+		Waveform          func(childComplexity int) int
+		Width             func(childComplexity int) int
 	}
 
 	AuthPayload struct {
@@ -731,6 +734,12 @@ type ComplexityRoot struct {
 		Thread    func(childComplexity int) int
 	}
 
+	Thumbnail struct {
+		Height func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
+	}
+
 	TypingUpdated struct {
 		ConversationID func(childComplexity int) int
 		Cursor         func(childComplexity int) int
@@ -1185,6 +1194,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Attachment.blurhash":
+		if e.ComplexityRoot.Attachment.Blurhash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Blurhash(childComplexity), true
 	case "Attachment.contentType":
 		if e.ComplexityRoot.Attachment.ContentType == nil {
 			break
@@ -1221,6 +1236,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attachment.Size(childComplexity), true
+	case "Attachment.thumbnails":
+		if e.ComplexityRoot.Attachment.Thumbnails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Thumbnails(childComplexity), true
+	case "Attachment.thumbnailsPending":
+		if e.ComplexityRoot.Attachment.ThumbnailsPending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.ThumbnailsPending(childComplexity), true
 	case "Attachment.url":
 		if e.ComplexityRoot.Attachment.URL == nil {
 			break
@@ -4216,6 +4243,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ThreadUpdated.Thread(childComplexity), true
 
+	case "Thumbnail.height":
+		if e.ComplexityRoot.Thumbnail.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Thumbnail.Height(childComplexity), true
+	case "Thumbnail.url":
+		if e.ComplexityRoot.Thumbnail.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Thumbnail.URL(childComplexity), true
+	case "Thumbnail.width":
+		if e.ComplexityRoot.Thumbnail.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Thumbnail.Width(childComplexity), true
+
 	case "TypingUpdated.conversationId":
 		if e.ComplexityRoot.TypingUpdated.ConversationID == nil {
 			break
@@ -6524,6 +6570,44 @@ extend type Query {
   unreadMentions(conversationId: ID!, first: Int = 20, after: String): MessageConnection!
 }
 `, BuiltIn: false},
+	{Name: "../schema/thumbs.graphqls", Input: `# Thumbnails and placeholders of image attachments (media package).
+
+"""
+One pre-generated thumbnail of an image attachment: a JPEG (EXIF removed,
+orientation applied) whose longer side is at most 160, 320 or 800 pixels
+(never larger than the original).
+"""
+type Thumbnail {
+  "A short-lived signed URL (15 minutes), like ` + "`" + `Attachment.url` + "`" + `."
+  url: String!
+  "Width in pixels, as displayed (EXIF orientation applied)."
+  width: Int!
+  "Height in pixels, as displayed."
+  height: Int!
+}
+
+extend type Attachment {
+  """
+  Thumbnails of a JPEG, PNG or GIF image, smallest first (160, 320, 800 px
+  on the longer side; an image smaller than a size gets its own size once).
+  Empty while ` + "`" + `thumbnailsPending` + "`" + `, for documents, SVG and WebP, and for an
+  image that could not be decoded or declares too many pixels.
+  """
+  thumbnails: [Thumbnail!]!
+  """
+  A BlurHash (https://blurha.sh, 4 × 3 components) to paint a placeholder
+  before any download; null until the thumbnails are made, or without them.
+  """
+  blurhash: String
+  """
+  True while the thumbnails are being made in the background (seconds after
+  the upload is confirmed). When they are done every member of the
+  conversation gets ` + "`" + `MessageUpdated` + "`" + ` for the message: fetch its
+  attachments again.
+  """
+  thumbnailsPending: Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../schema/users.graphqls", Input: `# Users, accounts and sign-in.
 
 """
@@ -6660,6 +6744,12 @@ func (ec *executionContext) childFields_Attachment(ctx context.Context, field gr
 		return ec.fieldContext_Attachment_width(ctx, field)
 	case "height":
 		return ec.fieldContext_Attachment_height(ctx, field)
+	case "thumbnails":
+		return ec.fieldContext_Attachment_thumbnails(ctx, field)
+	case "blurhash":
+		return ec.fieldContext_Attachment_blurhash(ctx, field)
+	case "thumbnailsPending":
+		return ec.fieldContext_Attachment_thumbnailsPending(ctx, field)
 	case "durationMs":
 		return ec.fieldContext_Attachment_durationMs(ctx, field)
 	case "waveform":
@@ -7418,6 +7508,18 @@ func (ec *executionContext) childFields_ThreadSummary(ctx context.Context, field
 		return ec.fieldContext_ThreadSummary_unreadCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ThreadSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_Thumbnail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Thumbnail_url(ctx, field)
+	case "width":
+		return ec.fieldContext_Thumbnail_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Thumbnail_height(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Thumbnail", field.Name)
 }
 
 func (ec *executionContext) childFields_UploadedFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9669,6 +9771,84 @@ func (ec *executionContext) _Attachment_height(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Attachment_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Attachment", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Attachment_thumbnails(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_thumbnails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Thumbnails(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []media.Thumbnail) graphql.Marshaler {
+			return ec.marshalNThumbnail2ᚕmessengerᚋmediaᚐThumbnailᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_thumbnails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Attachment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Thumbnail(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Attachment_blurhash(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_blurhash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blurhash(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_blurhash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, false, "String")
+}
+
+func (ec *executionContext) _Attachment_thumbnailsPending(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_thumbnailsPending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThumbnailsPending(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_thumbnailsPending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Attachment_durationMs(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
@@ -21921,6 +22101,75 @@ func (ec *executionContext) fieldContext_ThreadUpdated_reply(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Thumbnail_url(ctx context.Context, field graphql.CollectedField, obj *media.Thumbnail) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Thumbnail_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Thumbnail_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Thumbnail", field, false, false, "String")
+}
+
+func (ec *executionContext) _Thumbnail_width(ctx context.Context, field graphql.CollectedField, obj *media.Thumbnail) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Thumbnail_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Thumbnail_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Thumbnail", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Thumbnail_height(ctx context.Context, field graphql.CollectedField, obj *media.Thumbnail) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Thumbnail_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Thumbnail_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Thumbnail", field, false, false, "Int")
+}
+
 func (ec *executionContext) _TypingUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.TypingUpdated) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25490,6 +25739,21 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Attachment_height(ctx, field, obj)
 				})
+		case "thumbnails":
+			out.Values[i] = ec._Attachment_thumbnails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blurhash":
+			out.Values[i] = ec._Attachment_blurhash(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "thumbnailsPending":
+			out.Values[i] = ec._Attachment_thumbnailsPending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "durationMs":
 			out.Values[i] = ec._Attachment_durationMs(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -29917,6 +30181,49 @@ func (ec *executionContext) _ThreadUpdated(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var thumbnailImplementors = []string{"Thumbnail"}
+
+func (ec *executionContext) _Thumbnail(ctx context.Context, sel ast.SelectionSet, obj *media.Thumbnail) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, thumbnailImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Thumbnail")
+		case "url":
+			out.Values[i] = ec._Thumbnail_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "width":
+			out.Values[i] = ec._Thumbnail_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "height":
+			out.Values[i] = ec._Thumbnail_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var typingUpdatedImplementors = []string{"TypingUpdated", "Event"}
 
 func (ec *executionContext) _TypingUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.TypingUpdated) graphql.Marshaler {
@@ -31872,6 +32179,26 @@ func (ec *executionContext) marshalNThreadSummary2ᚖmessengerᚋstorageᚐThrea
 		return graphql.Null
 	}
 	return ec._ThreadSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNThumbnail2messengerᚋmediaᚐThumbnail(ctx context.Context, sel ast.SelectionSet, v media.Thumbnail) graphql.Marshaler {
+	return ec._Thumbnail(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNThumbnail2ᚕmessengerᚋmediaᚐThumbnailᚄ(ctx context.Context, sel ast.SelectionSet, v []media.Thumbnail) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThumbnail2messengerᚋmediaᚐThumbnail(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {

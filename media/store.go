@@ -52,6 +52,7 @@ type Store interface {
 	Attachments
 	Stories
 	StoryViews
+	Thumbnails
 	Waveforms
 	Multiparts
 

@@ -36,6 +36,9 @@ type config struct {
 	// MaxHashes bounds concurrent password hashes (auth.HashGateConfig.Max;
 	// 0: one per core).
 	MaxHashes int
+	// ImageDecodes bounds concurrent image decodes (thumbnails, avatars:
+	// media.SetConcurrentDecodes).
+	ImageDecodes int
 
 	CassandraHosts    []string
 	CassandraKeyspace string
@@ -168,6 +171,7 @@ var configVars = []configVar{
 	{"MESSENGER_MESSAGE_VIDEO_MAX_BYTES", "message-video-max-bytes", "32MiB", "largest video attached to a message (at most 3 minutes long; story videos keep their 32 MiB)"},
 	{"MESSENGER_MAX_LARGE_FILE", "max-large-file", "2GiB", "largest file uploaded in parts straight to storage (createMultipartUpload), e.g. 2GiB"},
 	{"MESSENGER_COLD_AFTER", "cold-after", "0", "age (e.g. 2160h) after which message history moves from Cassandra to S3 segments (the cold tier, docs/cold-tier.md; needs MESSENGER_S3_*); 0: never moved, though moved history is always read back"},
+	{"MESSENGER_IMAGE_DECODES", "image-decodes", "2", "images decoded at once (thumbnails, avatars), each up to 40 megapixels in memory; more wait"},
 	{"MESSENGER_SEARCH_FLUSH", "search-flush", "500ms", "how long the search indexer gathers changes into one bulk write: longer costs less CPU per message (each write is a new bleve segment to merge), shorter makes messages searchable sooner"},
 	{"MESSENGER_OPENSEARCH_URL", "opensearch-url", "", "comma-separated OpenSearch node URLs: switches search to OpenSearch (default: bleve index in <data>/search)"},
 	{"MESSENGER_OPENSEARCH_USERNAME", "opensearch-username", "", "OpenSearch basic-auth user"},
@@ -245,6 +249,9 @@ func loadConfig(args []string) (config, error) {
 	c.RedisAddrs = list(get("MESSENGER_REDIS_ADDRS"))
 	if c.MaxHashes, err = strconv.Atoi(get("MESSENGER_MAX_CONCURRENT_HASHES")); err != nil || c.MaxHashes < 0 {
 		return c, fmt.Errorf("MESSENGER_MAX_CONCURRENT_HASHES: want 0 (one per core) or a positive number, got %q", get("MESSENGER_MAX_CONCURRENT_HASHES"))
+	}
+	if c.ImageDecodes, err = strconv.Atoi(get("MESSENGER_IMAGE_DECODES")); err != nil || c.ImageDecodes < 1 {
+		return c, fmt.Errorf("MESSENGER_IMAGE_DECODES: want a positive number, got %q", get("MESSENGER_IMAGE_DECODES"))
 	}
 	if c.EventsMaxLen, err = strconv.Atoi(get("MESSENGER_EVENTS_MAX_LEN")); err != nil || c.EventsMaxLen < 1 {
 		return c, fmt.Errorf("MESSENGER_EVENTS_MAX_LEN: want a positive number of events, got %q", get("MESSENGER_EVENTS_MAX_LEN"))

@@ -29,7 +29,8 @@ var _ media.URLSigner = (*relay.Relay)(nil)
 // relayed by the API, see blob/relay); metadata in Cassandra when
 // MESSENGER_CASSANDRA_HOSTS is set (see openMediaStore), else in
 // <data>/media. URLs the API serves itself start with publicURL. The
-// sweeper (unattached uploads, expired stories) runs until ctx ends. The
+// sweeper (unattached uploads, expired stories) runs until ctx ends, the
+// thumbnail jobs until ctx ends or the close function is called. The
 // returned close function releases the metadata store. obs times the blob
 // store's calls. members is the chat store, read for stories' audiences.
 func openUploads(ctx context.Context, cfg config, svc *chat.Service, members media.Members, signingKey []byte, obs *observe.Observer) (server.Uploads, func() error, error) {
@@ -82,8 +83,13 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 		return up, nil, err
 	}
 	go m.Run(ctx)
+	media.SetConcurrentDecodes(cfg.ImageDecodes)
+	// Thumbnail jobs stop, and are waited for, before the store closes.
+	thumbCtx, stopThumbs := context.WithCancel(ctx)
+	thumbsDone := make(chan struct{})
+	go func() { defer close(thumbsDone); m.RunThumbnails(thumbCtx) }()
 	up.Media = m
-	return up, store.Close, nil
+	return up, func() error { stopThumbs(); <-thumbsDone; return store.Close() }, nil
 }
 
 // publicURL is MESSENGER_PUBLIC_URL without its trailing slash, checked:

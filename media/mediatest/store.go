@@ -38,6 +38,8 @@ func RunStore(t *testing.T, newStore StoreFactory) {
 		{"ViewsAreRecordedOnceAndPaged", testViews},
 		{"StoryReactionsCountPerEmoji", testStoryReactions},
 		{"ExpiredStoriesAreListedUntilSwept", testExpiredStories},
+		{"ThumbnailJobsArePendingUntilTheirResult", testThumbnailJobs},
+		{"DroppedThumbnailJobsAreGone", testThumbnailJobDrop},
 		{"WaveformsAreKeptBesideTheirUploads", testWaveforms},
 		{"MultipartsRoundTrip", testMultipartsRoundTrip},
 		{"StaleMultipartsAreOldAndListedUntilDeleted", testStaleMultiparts},
