@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"messenger/blob"
 	"messenger/chat"
 	"messenger/graph/model"
 	"messenger/ids"
@@ -60,6 +61,7 @@ type ResolverRoot interface {
 	MessagePinned() MessagePinnedResolver
 	MessageUnpinned() MessageUnpinnedResolver
 	ModerationLogEntry() ModerationLogEntryResolver
+	MultipartUpload() MultipartUploadResolver
 	Mutation() MutationResolver
 	PresenceUpdated() PresenceUpdatedResolver
 	PrivacySettings() PrivacySettingsResolver
@@ -89,15 +91,18 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Attachment struct {
-		ContentType func(childComplexity int) int
-		DurationMs  func(childComplexity int) int
-		Filename    func(childComplexity int) int
-		Height      func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Size        func(childComplexity int) int
-		URL         func(childComplexity int) int
-		Waveform    func(childComplexity int) int
-		Width       func(childComplexity int) int
+		Blurhash          func(childComplexity int) int
+		ContentType       func(childComplexity int) int
+		DurationMs        func(childComplexity int) int
+		Filename          func(childComplexity int) int
+		Height            func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Size              func(childComplexity int) int
+		Thumbnails        func(childComplexity int) int
+		ThumbnailsPending func(childComplexity int) int
+		URL               func(childComplexity int) int
+		Waveform          func(childComplexity int) int
+		Width             func(childComplexity int) int
 	}
 
 	AuthPayload struct {
@@ -461,7 +466,29 @@ type ComplexityRoot struct {
 		TargetUser func(childComplexity int) int
 	}
 
+	MultipartPart struct {
+		Number func(childComplexity int) int
+		Size   func(childComplexity int) int
+		URL    func(childComplexity int) int
+	}
+
+	MultipartUpload struct {
+		ContentType   func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		Filename      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		MissingParts  func(childComplexity int) int
+		PartCount     func(childComplexity int) int
+		PartSize      func(childComplexity int) int
+		Parts         func(childComplexity int) int
+		Size          func(childComplexity int) int
+		UploadedParts func(childComplexity int) int
+		UrlsExpireAt  func(childComplexity int) int
+	}
+
 	Mutation struct {
+		AbortMultipartUpload       func(childComplexity int, id string) int
 		AddMembers                 func(childComplexity int, conversationID string, userIds []string) int
 		AddReaction                func(childComplexity int, messageID string, emoji string) int
 		ApproveJoinRequest         func(childComplexity int, conversationID string, userID string) int
@@ -469,10 +496,12 @@ type ComplexityRoot struct {
 		BlockUser                  func(childComplexity int, userID string) int
 		ChangePassword             func(childComplexity int, currentPassword string, newPassword string) int
 		ChangeUsername             func(childComplexity int, username string) int
+		CompleteMultipartUpload    func(childComplexity int, id string) int
 		ConfirmUpload              func(childComplexity int, id string) int
 		CreateDirectConversation   func(childComplexity int, userID string) int
 		CreateGroup                func(childComplexity int, input model.CreateGroupInput) int
 		CreateInviteLink           func(childComplexity int, conversationID string, input model.CreateInviteLinkInput) int
+		CreateMultipartUpload      func(childComplexity int, input model.CreateMultipartUploadInput) int
 		CreateUpload               func(childComplexity int, input model.CreateUploadInput) int
 		DeclineJoinRequest         func(childComplexity int, conversationID string, userID string) int
 		DeleteAccount              func(childComplexity int, password string) int
@@ -579,6 +608,7 @@ type ComplexityRoot struct {
 		Me                 func(childComplexity int) int
 		Messages           func(childComplexity int, conversationID string, first *int, after *string, last *int, before *string, includeThreadReplies *bool, around *string) int
 		ModerationLog      func(childComplexity int, conversationID string, first *int, after *string) int
+		MultipartUpload    func(childComplexity int, id string) int
 		Node               func(childComplexity int, id string) int
 		PreviewInvite      func(childComplexity int, code string) int
 		SearchMessages     func(childComplexity int, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) int
@@ -721,6 +751,12 @@ type ComplexityRoot struct {
 		Thread    func(childComplexity int) int
 	}
 
+	Thumbnail struct {
+		Height func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
+	}
+
 	TypingUpdated struct {
 		ConversationID func(childComplexity int) int
 		Cursor         func(childComplexity int) int
@@ -741,6 +777,12 @@ type ComplexityRoot struct {
 		Ready       func(childComplexity int) int
 		Size        func(childComplexity int) int
 		Width       func(childComplexity int) int
+	}
+
+	UploadedPart struct {
+		ETag   func(childComplexity int) int
+		Number func(childComplexity int) int
+		Size   func(childComplexity int) int
 	}
 
 	User struct {
@@ -958,6 +1000,17 @@ type ModerationLogEntryResolver interface {
 	MessageID(ctx context.Context, obj *storage.ModerationEntry) (*string, error)
 	Detail(ctx context.Context, obj *storage.ModerationEntry) (*string, error)
 }
+type MultipartUploadResolver interface {
+	ID(ctx context.Context, obj *media.MultipartUpload) (string, error)
+
+	PartCount(ctx context.Context, obj *media.MultipartUpload) (int, error)
+	Parts(ctx context.Context, obj *media.MultipartUpload) ([]*media.PartURL, error)
+	UploadedParts(ctx context.Context, obj *media.MultipartUpload) ([]*blob.Part, error)
+	MissingParts(ctx context.Context, obj *media.MultipartUpload) ([]int, error)
+	UrlsExpireAt(ctx context.Context, obj *media.MultipartUpload) (*time.Time, error)
+
+	ExpiresAt(ctx context.Context, obj *media.MultipartUpload) (*time.Time, error)
+}
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*chat.Session, error)
 	LogIn(ctx context.Context, input model.LogInInput) (*chat.Session, error)
@@ -1002,6 +1055,9 @@ type MutationResolver interface {
 	UnbanMember(ctx context.Context, conversationID string, userID string) (bool, error)
 	SetSlowMode(ctx context.Context, conversationID string, slowModeSeconds int) (*storage.Conversation, error)
 	SetAnnouncementOnly(ctx context.Context, conversationID string, announcementOnly bool) (*storage.Conversation, error)
+	CreateMultipartUpload(ctx context.Context, input model.CreateMultipartUploadInput) (*media.MultipartUpload, error)
+	CompleteMultipartUpload(ctx context.Context, id string) (*media.Upload, error)
+	AbortMultipartUpload(ctx context.Context, id string) (bool, error)
 	PinMessage(ctx context.Context, messageID string) (*storage.Message, error)
 	UnpinMessage(ctx context.Context, messageID string) (*storage.Message, error)
 	ForwardMessage(ctx context.Context, messageID string, toConversationIds []string, clientMessageID string) ([]*storage.Message, error)
@@ -1041,6 +1097,7 @@ type QueryResolver interface {
 	JoinRequests(ctx context.Context, conversationID string, first *int, after *string) ([]*storage.JoinRequest, error)
 	BannedMembers(ctx context.Context, conversationID string, first *int, after *string) ([]*storage.Ban, error)
 	ModerationLog(ctx context.Context, conversationID string, first *int, after *string) (*model.ModerationLogConnection, error)
+	MultipartUpload(ctx context.Context, id string) (*media.MultipartUpload, error)
 	SearchMessages(ctx context.Context, query string, conversationID *string, orderBy *model.SearchOrder, first *int, after *string) (*model.MessageSearchConnection, error)
 	Sessions(ctx context.Context) ([]*chat.SessionInfo, error)
 	ThreadMessages(ctx context.Context, rootID string, first *int, after *string, last *int, before *string) (*model.MessageConnection, error)
@@ -1163,6 +1220,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Attachment.blurhash":
+		if e.ComplexityRoot.Attachment.Blurhash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Blurhash(childComplexity), true
 	case "Attachment.contentType":
 		if e.ComplexityRoot.Attachment.ContentType == nil {
 			break
@@ -1199,6 +1262,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attachment.Size(childComplexity), true
+	case "Attachment.thumbnails":
+		if e.ComplexityRoot.Attachment.Thumbnails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.Thumbnails(childComplexity), true
+	case "Attachment.thumbnailsPending":
+		if e.ComplexityRoot.Attachment.ThumbnailsPending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attachment.ThumbnailsPending(childComplexity), true
 	case "Attachment.url":
 		if e.ComplexityRoot.Attachment.URL == nil {
 			break
@@ -2610,6 +2685,109 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ModerationLogEntry.TargetUser(childComplexity), true
 
+	case "MultipartPart.number":
+		if e.ComplexityRoot.MultipartPart.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartPart.Number(childComplexity), true
+	case "MultipartPart.size":
+		if e.ComplexityRoot.MultipartPart.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartPart.Size(childComplexity), true
+	case "MultipartPart.uploadUrl":
+		if e.ComplexityRoot.MultipartPart.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartPart.URL(childComplexity), true
+
+	case "MultipartUpload.contentType":
+		if e.ComplexityRoot.MultipartUpload.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.ContentType(childComplexity), true
+	case "MultipartUpload.createdAt":
+		if e.ComplexityRoot.MultipartUpload.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.CreatedAt(childComplexity), true
+	case "MultipartUpload.expiresAt":
+		if e.ComplexityRoot.MultipartUpload.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.ExpiresAt(childComplexity), true
+	case "MultipartUpload.filename":
+		if e.ComplexityRoot.MultipartUpload.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.Filename(childComplexity), true
+	case "MultipartUpload.id":
+		if e.ComplexityRoot.MultipartUpload.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.ID(childComplexity), true
+	case "MultipartUpload.missingParts":
+		if e.ComplexityRoot.MultipartUpload.MissingParts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.MissingParts(childComplexity), true
+	case "MultipartUpload.partCount":
+		if e.ComplexityRoot.MultipartUpload.PartCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.PartCount(childComplexity), true
+	case "MultipartUpload.partSize":
+		if e.ComplexityRoot.MultipartUpload.PartSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.PartSize(childComplexity), true
+	case "MultipartUpload.parts":
+		if e.ComplexityRoot.MultipartUpload.Parts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.Parts(childComplexity), true
+	case "MultipartUpload.size":
+		if e.ComplexityRoot.MultipartUpload.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.Size(childComplexity), true
+	case "MultipartUpload.uploadedParts":
+		if e.ComplexityRoot.MultipartUpload.UploadedParts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.UploadedParts(childComplexity), true
+	case "MultipartUpload.urlsExpireAt":
+		if e.ComplexityRoot.MultipartUpload.UrlsExpireAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MultipartUpload.UrlsExpireAt(childComplexity), true
+
+	case "Mutation.abortMultipartUpload":
+		if e.ComplexityRoot.Mutation.AbortMultipartUpload == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_abortMultipartUpload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AbortMultipartUpload(childComplexity, args["id"].(string)), true
 	case "Mutation.addMembers":
 		if e.ComplexityRoot.Mutation.AddMembers == nil {
 			break
@@ -2687,6 +2865,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangeUsername(childComplexity, args["username"].(string)), true
+	case "Mutation.completeMultipartUpload":
+		if e.ComplexityRoot.Mutation.CompleteMultipartUpload == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeMultipartUpload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteMultipartUpload(childComplexity, args["id"].(string)), true
 	case "Mutation.confirmUpload":
 		if e.ComplexityRoot.Mutation.ConfirmUpload == nil {
 			break
@@ -2731,6 +2920,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateInviteLink(childComplexity, args["conversationId"].(string), args["input"].(model.CreateInviteLinkInput)), true
+	case "Mutation.createMultipartUpload":
+		if e.ComplexityRoot.Mutation.CreateMultipartUpload == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createMultipartUpload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateMultipartUpload(childComplexity, args["input"].(model.CreateMultipartUploadInput)), true
 	case "Mutation.createUpload":
 		if e.ComplexityRoot.Mutation.CreateUpload == nil {
 			break
@@ -3492,6 +3692,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ModerationLog(childComplexity, args["conversationId"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.multipartUpload":
+		if e.ComplexityRoot.Query.MultipartUpload == nil {
+			break
+		}
+
+		args, err := ec.field_Query_multipartUpload_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MultipartUpload(childComplexity, args["id"].(string)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -4114,6 +4325,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ThreadUpdated.Thread(childComplexity), true
 
+	case "Thumbnail.height":
+		if e.ComplexityRoot.Thumbnail.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Thumbnail.Height(childComplexity), true
+	case "Thumbnail.url":
+		if e.ComplexityRoot.Thumbnail.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Thumbnail.URL(childComplexity), true
+	case "Thumbnail.width":
+		if e.ComplexityRoot.Thumbnail.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Thumbnail.Width(childComplexity), true
+
 	case "TypingUpdated.conversationId":
 		if e.ComplexityRoot.TypingUpdated.ConversationID == nil {
 			break
@@ -4211,6 +4441,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UploadedFile.Width(childComplexity), true
+
+	case "UploadedPart.etag":
+		if e.ComplexityRoot.UploadedPart.ETag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadedPart.ETag(childComplexity), true
+	case "UploadedPart.number":
+		if e.ComplexityRoot.UploadedPart.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadedPart.Number(childComplexity), true
+	case "UploadedPart.size":
+		if e.ComplexityRoot.UploadedPart.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UploadedPart.Size(childComplexity), true
 
 	case "User.avatar":
 		if e.ComplexityRoot.User.Avatar == nil {
@@ -4404,6 +4653,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ConversationFilter", ec.unmarshalInputConversationFilter),
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateInviteLinkInput", ec.unmarshalInputCreateInviteLinkInput),
+			graphql.NewInputUnmarshaler("CreateMultipartUploadInput", ec.unmarshalInputCreateMultipartUploadInput),
 			graphql.NewInputUnmarshaler("CreateUploadInput", ec.unmarshalInputCreateUploadInput),
 			graphql.NewInputUnmarshaler("LogInInput", ec.unmarshalInputLogInInput),
 			graphql.NewInputUnmarshaler("NotificationSettingsInput", ec.unmarshalInputNotificationSettingsInput),
@@ -5717,6 +5967,96 @@ extend type Mutation {
   setAnnouncementOnly(conversationId: ID!, announcementOnly: Boolean!): Conversation!
 }
 `, BuiltIn: false},
+	{Name: "../schema/multipart.graphqls", Input: `# Large files uploaded in parts straight to storage (S3 multipart upload).
+
+"A large file to upload in parts straight to storage."
+input CreateMultipartUploadInput {
+  "The file's name (for display)."
+  filename: String!
+  """
+  The file's type, e.g. application/pdf: one the API accepts (images,
+  documents, videos). Completion refuses bytes of another type.
+  """
+  contentType: String!
+  "Exact size in bytes: at most the server's limit (MESSENGER_MAX_LARGE_FILE, 2 GiB by default)."
+  size: Int!
+  "Bytes per part, 5 MiB to 64 MiB (every part but the last has exactly this size). Default: the server's (8 MiB)."
+  partSize: Int
+}
+
+"""
+A large file being uploaded in parts. PUT each part's bytes to its
+` + "`" + `uploadUrl` + "`" + ` (in any order, in parallel, with exactly ` + "`" + `size` + "`" + ` bytes), then
+call ` + "`" + `completeMultipartUpload` + "`" + `. To resume, query ` + "`" + `multipartUpload(id:)` + "`" + `:
+` + "`" + `missingParts` + "`" + ` says what to send again, with fresh URLs in ` + "`" + `parts` + "`" + `.
+Only the uploader sees it; it is aborted if not completed by ` + "`" + `expiresAt` + "`" + `.
+"""
+type MultipartUpload {
+  "Opaque id: pass it to completeMultipartUpload or abortMultipartUpload."
+  id: ID!
+  "The name the client gave."
+  filename: String!
+  "The declared type."
+  contentType: String!
+  "Declared size in bytes."
+  size: Int!
+  "Bytes of every part but the last."
+  partSize: Int!
+  "How many parts the file has."
+  partCount: Int!
+  "Every part with a fresh presigned PUT URL (valid until ` + "`" + `urlsExpireAt` + "`" + `)."
+  parts: [MultipartPart!]!
+  "The parts storage has received, by number."
+  uploadedParts: [UploadedPart!]!
+  "Numbers of the parts still to send (absent, or not of their size)."
+  missingParts: [Int!]!
+  "When the URLs in ` + "`" + `parts` + "`" + ` stop working."
+  urlsExpireAt: Time!
+  "When it was created."
+  createdAt: Time!
+  "When it is aborted unless completed."
+  expiresAt: Time!
+}
+
+"One part to upload."
+type MultipartPart {
+  "1-based part number."
+  number: Int!
+  "Exact size in bytes: storage refuses a body of any other length."
+  size: Int!
+  "Presigned URL: HTTP PUT the part's bytes here, with Content-Length set to size."
+  uploadUrl: String!
+}
+
+"A part storage has received."
+type UploadedPart {
+  "1-based part number."
+  number: Int!
+  "Size in bytes."
+  size: Int!
+  "The storage's ETag of the part's bytes."
+  etag: String!
+}
+
+extend type Query {
+  "One of my large-file uploads in progress, or null (someone else's, finished or unknown)."
+  multipartUpload(id: ID!): MultipartUpload
+}
+
+extend type Mutation {
+  "Start uploading a large file in parts straight to storage."
+  createMultipartUpload(input: CreateMultipartUploadInput!): MultipartUpload!
+  """
+  Join the parts into the file and check its bytes. Missing or wrong-size
+  parts: BAD_USER_INPUT and nothing changes (send them, complete again).
+  Bytes that are not the declared type: BAD_USER_INPUT and the upload is
+  deleted. Returns the upload to pass in ` + "`" + `attachmentIds` + "`" + `.
+  """
+  completeMultipartUpload(id: ID!): UploadedFile!
+  "Stop uploading a large file and free its parts."
+  abortMultipartUpload(id: ID!): Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../schema/pins.graphqls", Input: `# Pins, jump-to-message, forwarding and edit history.
 
 extend type Conversation {
@@ -6348,6 +6688,44 @@ extend type Query {
   unreadMentions(conversationId: ID!, first: Int = 20, after: String): MessageConnection!
 }
 `, BuiltIn: false},
+	{Name: "../schema/thumbs.graphqls", Input: `# Thumbnails and placeholders of image attachments (media package).
+
+"""
+One pre-generated thumbnail of an image attachment: a JPEG (EXIF removed,
+orientation applied) whose longer side is at most 160, 320 or 800 pixels
+(never larger than the original).
+"""
+type Thumbnail {
+  "A short-lived signed URL (15 minutes), like ` + "`" + `Attachment.url` + "`" + `."
+  url: String!
+  "Width in pixels, as displayed (EXIF orientation applied)."
+  width: Int!
+  "Height in pixels, as displayed."
+  height: Int!
+}
+
+extend type Attachment {
+  """
+  Thumbnails of a JPEG, PNG or GIF image, smallest first (160, 320, 800 px
+  on the longer side; an image smaller than a size gets its own size once).
+  Empty while ` + "`" + `thumbnailsPending` + "`" + `, for documents, SVG and WebP, and for an
+  image that could not be decoded or declares too many pixels.
+  """
+  thumbnails: [Thumbnail!]!
+  """
+  A BlurHash (https://blurha.sh, 4 × 3 components) to paint a placeholder
+  before any download; null until the thumbnails are made, or without them.
+  """
+  blurhash: String
+  """
+  True while the thumbnails are being made in the background (seconds after
+  the upload is confirmed). When they are done every member of the
+  conversation gets ` + "`" + `MessageUpdated` + "`" + ` for the message: fetch its
+  attachments again.
+  """
+  thumbnailsPending: Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../schema/users.graphqls", Input: `# Users, accounts and sign-in.
 
 """
@@ -6484,6 +6862,12 @@ func (ec *executionContext) childFields_Attachment(ctx context.Context, field gr
 		return ec.fieldContext_Attachment_width(ctx, field)
 	case "height":
 		return ec.fieldContext_Attachment_height(ctx, field)
+	case "thumbnails":
+		return ec.fieldContext_Attachment_thumbnails(ctx, field)
+	case "blurhash":
+		return ec.fieldContext_Attachment_blurhash(ctx, field)
+	case "thumbnailsPending":
+		return ec.fieldContext_Attachment_thumbnailsPending(ctx, field)
 	case "durationMs":
 		return ec.fieldContext_Attachment_durationMs(ctx, field)
 	case "waveform":
@@ -7020,6 +7404,48 @@ func (ec *executionContext) childFields_ModerationLogEntry(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type ModerationLogEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_MultipartPart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_MultipartPart_number(ctx, field)
+	case "size":
+		return ec.fieldContext_MultipartPart_size(ctx, field)
+	case "uploadUrl":
+		return ec.fieldContext_MultipartPart_uploadUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MultipartPart", field.Name)
+}
+
+func (ec *executionContext) childFields_MultipartUpload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MultipartUpload_id(ctx, field)
+	case "filename":
+		return ec.fieldContext_MultipartUpload_filename(ctx, field)
+	case "contentType":
+		return ec.fieldContext_MultipartUpload_contentType(ctx, field)
+	case "size":
+		return ec.fieldContext_MultipartUpload_size(ctx, field)
+	case "partSize":
+		return ec.fieldContext_MultipartUpload_partSize(ctx, field)
+	case "partCount":
+		return ec.fieldContext_MultipartUpload_partCount(ctx, field)
+	case "parts":
+		return ec.fieldContext_MultipartUpload_parts(ctx, field)
+	case "uploadedParts":
+		return ec.fieldContext_MultipartUpload_uploadedParts(ctx, field)
+	case "missingParts":
+		return ec.fieldContext_MultipartUpload_missingParts(ctx, field)
+	case "urlsExpireAt":
+		return ec.fieldContext_MultipartUpload_urlsExpireAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MultipartUpload_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_MultipartUpload_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MultipartUpload", field.Name)
+}
+
 func (ec *executionContext) childFields_NotificationSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "defaultLevel":
@@ -7232,6 +7658,18 @@ func (ec *executionContext) childFields_ThreadSummary(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ThreadSummary", field.Name)
 }
 
+func (ec *executionContext) childFields_Thumbnail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_Thumbnail_url(ctx, field)
+	case "width":
+		return ec.fieldContext_Thumbnail_width(ctx, field)
+	case "height":
+		return ec.fieldContext_Thumbnail_height(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Thumbnail", field.Name)
+}
+
 func (ec *executionContext) childFields_UploadedFile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7256,6 +7694,18 @@ func (ec *executionContext) childFields_UploadedFile(ctx context.Context, field 
 		return ec.fieldContext_UploadedFile_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UploadedFile", field.Name)
+}
+
+func (ec *executionContext) childFields_UploadedPart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_UploadedPart_number(ctx, field)
+	case "size":
+		return ec.fieldContext_UploadedPart_size(ctx, field)
+	case "etag":
+		return ec.fieldContext_UploadedPart_etag(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UploadedPart", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7562,6 +8012,20 @@ func (ec *executionContext) field_Message_receipt_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_abortMultipartUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addMembers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7708,6 +8172,20 @@ func (ec *executionContext) field_Mutation_changeUsername_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_completeMultipartUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_confirmUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7769,6 +8247,20 @@ func (ec *executionContext) field_Mutation_createInviteLink_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createMultipartUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateMultipartUploadInput, error) {
+			return ec.unmarshalNCreateMultipartUploadInput2messengerᚋgraphᚋmodelᚐCreateMultipartUploadInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -8842,6 +9334,20 @@ func (ec *executionContext) field_Query_moderationLog_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_multipartUpload_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9413,6 +9919,84 @@ func (ec *executionContext) _Attachment_height(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Attachment_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Attachment", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Attachment_thumbnails(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_thumbnails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Thumbnails(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []media.Thumbnail) graphql.Marshaler {
+			return ec.marshalNThumbnail2ᚕmessengerᚋmediaᚐThumbnailᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_thumbnails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Attachment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Thumbnail(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Attachment_blurhash(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_blurhash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blurhash(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_blurhash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, false, "String")
+}
+
+func (ec *executionContext) _Attachment_thumbnailsPending(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Attachment_thumbnailsPending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThumbnailsPending(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Attachment_thumbnailsPending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Attachment", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) _Attachment_durationMs(ctx context.Context, field graphql.CollectedField, obj *media.Attachment) (ret graphql.Marshaler) {
@@ -15238,6 +15822,369 @@ func (ec *executionContext) fieldContext_ModerationLogEntry_detail(_ context.Con
 	return graphql.NewScalarFieldContext("ModerationLogEntry", field, true, true, "String")
 }
 
+func (ec *executionContext) _MultipartPart_number(ctx context.Context, field graphql.CollectedField, obj *media.PartURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartPart_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartPart_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartPart", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MultipartPart_size(ctx context.Context, field graphql.CollectedField, obj *media.PartURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartPart_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartPart_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartPart", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MultipartPart_uploadUrl(ctx context.Context, field graphql.CollectedField, obj *media.PartURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartPart_uploadUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartPart_uploadUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartPart", field, false, false, "String")
+}
+
+func (ec *executionContext) _MultipartUpload_id(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MultipartUpload().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, true, true, "ID")
+}
+
+func (ec *executionContext) _MultipartUpload_filename(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, false, false, "String")
+}
+
+func (ec *executionContext) _MultipartUpload_contentType(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, false, false, "String")
+}
+
+func (ec *executionContext) _MultipartUpload_size(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MultipartUpload_partSize(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_partSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_partSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MultipartUpload_partCount(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_partCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MultipartUpload().PartCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_partCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, true, true, "Int")
+}
+
+func (ec *executionContext) _MultipartUpload_parts(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_parts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MultipartUpload().Parts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*media.PartURL) graphql.Marshaler {
+			return ec.marshalNMultipartPart2ᚕᚖmessengerᚋmediaᚐPartURLᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_parts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MultipartUpload",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MultipartPart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MultipartUpload_uploadedParts(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_uploadedParts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MultipartUpload().UploadedParts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*blob.Part) graphql.Marshaler {
+			return ec.marshalNUploadedPart2ᚕᚖmessengerᚋblobᚐPartᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_uploadedParts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MultipartUpload",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UploadedPart(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MultipartUpload_missingParts(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_missingParts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MultipartUpload().MissingParts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_missingParts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, true, true, "Int")
+}
+
+func (ec *executionContext) _MultipartUpload_urlsExpireAt(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_urlsExpireAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MultipartUpload().UrlsExpireAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_urlsExpireAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, true, true, "Time")
+}
+
+func (ec *executionContext) _MultipartUpload_createdAt(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MultipartUpload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *media.MultipartUpload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MultipartUpload_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MultipartUpload().ExpiresAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MultipartUpload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MultipartUpload", field, true, true, "Time")
+}
+
 func (ec *executionContext) _Mutation_signUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17118,6 +18065,138 @@ func (ec *executionContext) fieldContext_Mutation_setAnnouncementOnly(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createMultipartUpload(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createMultipartUpload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateMultipartUpload(ctx, fc.Args["input"].(model.CreateMultipartUploadInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *media.MultipartUpload) graphql.Marshaler {
+			return ec.marshalNMultipartUpload2ᚖmessengerᚋmediaᚐMultipartUpload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createMultipartUpload(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MultipartUpload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createMultipartUpload_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeMultipartUpload(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeMultipartUpload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteMultipartUpload(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *media.Upload) graphql.Marshaler {
+			return ec.marshalNUploadedFile2ᚖmessengerᚋmediaᚐUpload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeMultipartUpload(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UploadedFile(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeMultipartUpload_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_abortMultipartUpload(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_abortMultipartUpload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AbortMultipartUpload(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_abortMultipartUpload(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_abortMultipartUpload_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_pinMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18954,6 +20033,50 @@ func (ec *executionContext) fieldContext_Query_moderationLog(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_moderationLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_multipartUpload(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_multipartUpload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MultipartUpload(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *media.MultipartUpload) graphql.Marshaler {
+			return ec.marshalOMultipartUpload2ᚖmessengerᚋmediaᚐMultipartUpload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_multipartUpload(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MultipartUpload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_multipartUpload_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21351,6 +22474,75 @@ func (ec *executionContext) fieldContext_ThreadUpdated_reply(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Thumbnail_url(ctx context.Context, field graphql.CollectedField, obj *media.Thumbnail) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Thumbnail_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Thumbnail_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Thumbnail", field, false, false, "String")
+}
+
+func (ec *executionContext) _Thumbnail_width(ctx context.Context, field graphql.CollectedField, obj *media.Thumbnail) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Thumbnail_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Thumbnail_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Thumbnail", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Thumbnail_height(ctx context.Context, field graphql.CollectedField, obj *media.Thumbnail) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Thumbnail_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Thumbnail_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Thumbnail", field, false, false, "Int")
+}
+
 func (ec *executionContext) _TypingUpdated_cursor(ctx context.Context, field graphql.CollectedField, obj *chat.TypingUpdated) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21726,6 +22918,75 @@ func (ec *executionContext) _UploadedFile_createdAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_UploadedFile_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UploadedFile", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UploadedPart_number(ctx context.Context, field graphql.CollectedField, obj *blob.Part) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadedPart_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadedPart_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UploadedPart", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UploadedPart_size(ctx context.Context, field graphql.CollectedField, obj *blob.Part) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadedPart_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadedPart_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UploadedPart", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UploadedPart_etag(ctx context.Context, field graphql.CollectedField, obj *blob.Part) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UploadedPart_etag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ETag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UploadedPart_etag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UploadedPart", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *storage.User) (ret graphql.Marshaler) {
@@ -23741,6 +25002,69 @@ func UnmarshalCreateInviteLinkInput(ctx context.Context, raw any) (model.CreateI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateMultipartUploadInput(ctx context.Context, obj any) (model.CreateMultipartUploadInput, error) {
+	var it model.CreateMultipartUploadInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"filename", "contentType", "size", "partSize"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "filename":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filename"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filename = data
+		case "contentType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contentType"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContentType = data
+		case "size":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("size"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Size = data
+		case "partSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partSize"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartSize = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateMultipartUploadInput unmarshals raw into the CreateMultipartUploadInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateMultipartUploadInput(ctx context.Context, raw any) (model.CreateMultipartUploadInput, error) {
+	var out model.CreateMultipartUploadInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateMultipartUploadInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateUploadInput(ctx context.Context, obj any) (model.CreateUploadInput, error) {
 	var it model.CreateUploadInput
 	if obj == nil {
@@ -24788,6 +26112,21 @@ func (ec *executionContext) _Attachment(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Attachment_height(ctx, field, obj)
 				})
+		case "thumbnails":
+			out.Values[i] = ec._Attachment_thumbnails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blurhash":
+			out.Values[i] = ec._Attachment_blurhash(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "thumbnailsPending":
+			out.Values[i] = ec._Attachment_thumbnailsPending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "durationMs":
 			out.Values[i] = ec._Attachment_durationMs(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -27327,6 +28666,144 @@ func (ec *executionContext) _ModerationLogEntry(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var multipartPartImplementors = []string{"MultipartPart"}
+
+func (ec *executionContext) _MultipartPart(ctx context.Context, sel ast.SelectionSet, obj *media.PartURL) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, multipartPartImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MultipartPart")
+		case "number":
+			out.Values[i] = ec._MultipartPart_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._MultipartPart_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uploadUrl":
+			out.Values[i] = ec._MultipartPart_uploadUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var multipartUploadImplementors = []string{"MultipartUpload"}
+
+func (ec *executionContext) _MultipartUpload(ctx context.Context, sel ast.SelectionSet, obj *media.MultipartUpload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, multipartUploadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MultipartUpload")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MultipartUpload_id(ctx, field, obj)
+				})
+		case "filename":
+			out.Values[i] = ec._MultipartUpload_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contentType":
+			out.Values[i] = ec._MultipartUpload_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._MultipartUpload_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "partSize":
+			out.Values[i] = ec._MultipartUpload_partSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "partCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MultipartUpload_partCount(ctx, field, obj)
+				})
+		case "parts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MultipartUpload_parts(ctx, field, obj)
+				})
+		case "uploadedParts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MultipartUpload_uploadedParts(ctx, field, obj)
+				})
+		case "missingParts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MultipartUpload_missingParts(ctx, field, obj)
+				})
+		case "urlsExpireAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MultipartUpload_urlsExpireAt(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._MultipartUpload_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MultipartUpload_expiresAt(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -27643,6 +29120,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setAnnouncementOnly":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setAnnouncementOnly(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createMultipartUpload":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createMultipartUpload(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeMultipartUpload":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeMultipartUpload(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "abortMultipartUpload":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_abortMultipartUpload(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -28197,6 +29695,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_moderationLog(ctx, field)
+				})
+		case "multipartUpload":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_multipartUpload(ctx, field)
 				})
 		case "searchMessages":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -29156,6 +30660,49 @@ func (ec *executionContext) _ThreadUpdated(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var thumbnailImplementors = []string{"Thumbnail"}
+
+func (ec *executionContext) _Thumbnail(ctx context.Context, sel ast.SelectionSet, obj *media.Thumbnail) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, thumbnailImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Thumbnail")
+		case "url":
+			out.Values[i] = ec._Thumbnail_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "width":
+			out.Values[i] = ec._Thumbnail_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "height":
+			out.Values[i] = ec._Thumbnail_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var typingUpdatedImplementors = []string{"TypingUpdated", "Event"}
 
 func (ec *executionContext) _TypingUpdated(ctx context.Context, sel ast.SelectionSet, obj *chat.TypingUpdated) graphql.Marshaler {
@@ -29281,6 +30828,49 @@ func (ec *executionContext) _UploadedFile(ctx context.Context, sel ast.Selection
 			out.Values[i] = ec._UploadedFile_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uploadedPartImplementors = []string{"UploadedPart"}
+
+func (ec *executionContext) _UploadedPart(ctx context.Context, sel ast.SelectionSet, obj *blob.Part) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uploadedPartImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UploadedPart")
+		case "number":
+			out.Values[i] = ec._UploadedPart_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._UploadedPart_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "etag":
+			out.Values[i] = ec._UploadedPart_etag(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -30173,6 +31763,11 @@ func (ec *executionContext) unmarshalNCreateInviteLinkInput2messengerᚋgraphᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateMultipartUploadInput2messengerᚋgraphᚋmodelᚐCreateMultipartUploadInput(ctx context.Context, v any) (model.CreateMultipartUploadInput, error) {
+	res, err := ec.unmarshalInputCreateMultipartUploadInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateUploadInput2messengerᚋgraphᚋmodelᚐCreateUploadInput(ctx context.Context, v any) (model.CreateUploadInput, error) {
 	res, err := ec.unmarshalInputCreateUploadInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30333,6 +31928,35 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNInviteJoinResult2ᚖmessengerᚋchatᚐInviteJoin(ctx context.Context, sel ast.SelectionSet, v *chat.InviteJoin) graphql.Marshaler {
@@ -30652,6 +32276,38 @@ func (ec *executionContext) marshalNModerationLogEntry2ᚖmessengerᚋstorageᚐ
 		return graphql.Null
 	}
 	return ec._ModerationLogEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMultipartPart2ᚕᚖmessengerᚋmediaᚐPartURLᚄ(ctx context.Context, sel ast.SelectionSet, v []*media.PartURL) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMultipartPart2ᚖmessengerᚋmediaᚐPartURL(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMultipartPart2ᚖmessengerᚋmediaᚐPartURL(ctx context.Context, sel ast.SelectionSet, v *media.PartURL) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MultipartPart!")
+		return graphql.Null
+	}
+	return ec._MultipartPart(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMultipartUpload2ᚖmessengerᚋmediaᚐMultipartUpload(ctx context.Context, sel ast.SelectionSet, v *media.MultipartUpload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MultipartUpload!")
+		return graphql.Null
+	}
+	return ec._MultipartUpload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNNotificationLevel2messengerᚋstorageᚐNotificationLevel(ctx context.Context, v any) (storage.NotificationLevel, error) {
@@ -31004,6 +32660,26 @@ func (ec *executionContext) marshalNThreadSummary2ᚖmessengerᚋstorageᚐThrea
 	return ec._ThreadSummary(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNThumbnail2messengerᚋmediaᚐThumbnail(ctx context.Context, sel ast.SelectionSet, v media.Thumbnail) graphql.Marshaler {
+	return ec._Thumbnail(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNThumbnail2ᚕmessengerᚋmediaᚐThumbnailᚄ(ctx context.Context, sel ast.SelectionSet, v []media.Thumbnail) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThumbnail2messengerᚋmediaᚐThumbnail(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31071,6 +32747,30 @@ func (ec *executionContext) marshalNUploadedFile2ᚖmessengerᚋmediaᚐUpload(c
 		return graphql.Null
 	}
 	return ec._UploadedFile(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUploadedPart2ᚕᚖmessengerᚋblobᚐPartᚄ(ctx context.Context, sel ast.SelectionSet, v []*blob.Part) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUploadedPart2ᚖmessengerᚋblobᚐPart(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUploadedPart2ᚖmessengerᚋblobᚐPart(ctx context.Context, sel ast.SelectionSet, v *blob.Part) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UploadedPart!")
+		return graphql.Null
+	}
+	return ec._UploadedPart(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUser2messengerᚋstorageᚐUser(ctx context.Context, sel ast.SelectionSet, v storage.User) graphql.Marshaler {
@@ -31548,6 +33248,13 @@ func (ec *executionContext) marshalOMessage2ᚖmessengerᚋstorageᚐMessage(ctx
 		return graphql.Null
 	}
 	return ec._Message(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMultipartUpload2ᚖmessengerᚋmediaᚐMultipartUpload(ctx context.Context, sel ast.SelectionSet, v *media.MultipartUpload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MultipartUpload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalONode2messengerᚋidsᚐNode(ctx context.Context, sel ast.SelectionSet, v ids.Node) graphql.Marshaler {

@@ -30,5 +30,8 @@ func (s *Service) Attachment(ctx context.Context, me, uploadID string) (Attachme
 		return Attachment{}, err
 	}
 	a := []Attachment{{Upload: u, URL: url}}
+	if err := s.addPreviews(ctx, []*Attachment{&a[0]}); err != nil {
+		return Attachment{}, err
+	}
 	return a[0], s.addWaveforms(ctx, map[string][]Attachment{u.MessageID: a})
 }

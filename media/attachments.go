@@ -17,6 +17,8 @@ type Attachment struct {
 	// Waveform is a voice note's waveform (WaveformLen samples 0-255); nil
 	// for other files.
 	Waveform []int
+	// Previews are its thumbnails and BlurHash (images only).
+	Previews Previews
 }
 
 var _ chat.Attachments = (*Service)(nil)
@@ -127,6 +129,9 @@ func (s *Service) DropAttachments(ctx context.Context, m storage.Message) error 
 		if err := s.blobs.Delete(context.WithoutCancel(ctx), BlobKey(id)); err != nil {
 			return fmt.Errorf("media: delete attachment: %w", err)
 		}
+		if err := s.dropThumbnails(context.WithoutCancel(ctx), id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -188,6 +193,15 @@ func (s *Service) AttachmentsOf(ctx context.Context, msgs []storage.Message) (ma
 			as = append(as, Attachment{Upload: u, URL: url})
 		}
 		out[msgID] = as
+	}
+	var withFiles []*Attachment
+	for _, as := range out {
+		for i := range as {
+			withFiles = append(withFiles, &as[i])
+		}
+	}
+	if err := s.addPreviews(ctx, withFiles); err != nil {
+		return nil, err
 	}
 	return out, s.addWaveforms(ctx, out)
 }

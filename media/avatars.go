@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
-	"image/draw"
 	_ "image/gif" // avatars may be uploaded as GIF (first frame)
 	"image/jpeg"
 	_ "image/png" // and as PNG
@@ -66,15 +64,24 @@ func (s *Service) MakeAvatar(ctx context.Context, me, uploadID string) (storage.
 	if err != nil {
 		return storage.Avatar{}, fmt.Errorf("media: read upload %s: %w", u.ID, err)
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(raw))
-	if err != nil || cfg.Width*cfg.Height > maxAvatarPixels || cfg.Width == 0 || cfg.Height == 0 {
+	// The same bounded decode as thumbnails: the header is checked first,
+	// a decode slot is held while the image is in memory, and the EXIF
+	// orientation is applied.
+	var flat *image.RGBA
+	err = decodeBounded(ctx, raw, func(img image.Image, format string) error {
+		w, h := fitSize(img.Bounds().Dx(), img.Bounds().Dy(), AvatarFull)
+		flat = scaleDown(img, w, h)
+		if format == "jpeg" {
+			flat = orient(flat, jpegOrientation(raw))
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, ErrImageTooLarge), errors.Is(err, ErrImageUnreadable):
 		return storage.Avatar{}, badInput(field, "the image cannot be read or is too large")
+	case err != nil:
+		return storage.Avatar{}, fmt.Errorf("media: decode avatar: %w", err)
 	}
-	img, _, err := image.Decode(bytes.NewReader(raw))
-	if err != nil {
-		return storage.Avatar{}, badInput(field, "the image cannot be read")
-	}
-	flat := flatten(img)
 	id := uuid.NewString()
 	full, err := s.putAvatarImage(ctx, "avatars/"+id+"/full.jpg", fit(flat, AvatarFull))
 	if err != nil {
@@ -112,16 +119,6 @@ func (s *Service) putAvatarImage(ctx context.Context, key string, img *image.RGB
 	}
 	b := img.Bounds()
 	return storage.AvatarImage{Key: key, Width: b.Dx(), Height: b.Dy()}, nil
-}
-
-// flatten draws img on white (JPEG has no transparency) into an RGBA
-// whose pixels the scaler reads directly.
-func flatten(img image.Image) *image.RGBA {
-	b := img.Bounds()
-	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(out, out.Bounds(), &image.Uniform{C: color.White}, image.Point{}, draw.Src)
-	draw.Draw(out, out.Bounds(), img, b.Min, draw.Over)
-	return out
 }
 
 // fit scales src down (never up) so its longer side is at most size, each

@@ -130,6 +130,9 @@ func (s *Service) markReady(ctx context.Context, u Upload, f *spooled) (Upload, 
 	if err := s.uploads.PutUpload(ctx, u); err != nil {
 		return Upload{}, fmt.Errorf("media: record upload: %w", err)
 	}
+	if err := s.queueThumbnails(ctx, u); err != nil {
+		return Upload{}, err
+	}
 	_ = s.blobs.Delete(context.WithoutCancel(ctx), SlotKey(u))
 	return u, nil
 }

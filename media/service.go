@@ -69,6 +69,8 @@ type Config struct {
 	// MessageVideoBytes caps a video attached to a message (default
 	// DefaultMessageVideoBytes, 32 MiB).
 	MessageVideoBytes int64
+	// Multipart enables large files uploaded in parts (multipart.go).
+	Multipart MultipartConfig
 }
 
 // URLSigner signs download URLs with the contract of blob.Store.PresignGet.
@@ -98,6 +100,8 @@ type Service struct {
 	attachments Attachments
 	stories     Stories
 	views       StoryViews
+	thumbs      Thumbnails
+	thumbJobs   chan string // this process's new thumbnail jobs (see RunThumbnails)
 	members     Members
 	blobs       blob.Store
 	chat        *chat.Service
@@ -136,7 +140,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.MaxAudience = 10000
 	}
 	s := &Service{cfg: cfg, uploads: cfg.Store, attachments: cfg.Store, stories: cfg.Store, views: cfg.Store,
-		members: cfg.Members, blobs: cfg.Blobs, chat: cfg.Chat}
+		thumbs: cfg.Store, thumbJobs: make(chan string, thumbnailBacklog), members: cfg.Members, blobs: cfg.Blobs, chat: cfg.Chat}
 	cfg.Chat.UseAttachments(s) // messages carry uploads through chat's port
 	cfg.Chat.UseAvatars(s)     // profiles and groups make avatars through chat's port
 	return s, nil

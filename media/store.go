@@ -52,7 +52,9 @@ type Store interface {
 	Attachments
 	Stories
 	StoryViews
+	Thumbnails
 	Waveforms
+	Multiparts
 
 	// Close releases the store.
 	Close() error

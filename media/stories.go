@@ -174,6 +174,9 @@ func (s *Service) dropUpload(ctx context.Context, id string) error {
 	if err := s.blobs.Delete(ctx, BlobKey(id)); err != nil {
 		return fmt.Errorf("media: delete upload bytes: %w", err)
 	}
+	if err := s.dropThumbnails(ctx, id); err != nil {
+		return err
+	}
 	return wrap("delete upload", s.uploads.DeleteUpload(ctx, id))
 }
 

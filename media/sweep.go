@@ -9,12 +9,15 @@ import (
 
 // Sweep removes what has outlived its time: uploads never attached after
 // UploadTTL, and stories after StoryTTL (with their videos, views,
-// reactions and posting-log entries), and presigned slots no upload can
-// use any more (see sweepSlots). It works in bounded batches and is safe to
+// reactions and posting-log entries), presigned slots no upload can
+// use any more (see sweepSlots), and multipart uploads never completed. It works in bounded batches and is safe to
 // run concurrently with requests; Run calls it periodically.
 func (s *Service) Sweep(ctx context.Context) (uploads, stories int, err error) {
 	now := s.now()
 	if err := s.sweepSlots(ctx, now); err != nil {
+		return 0, 0, err
+	}
+	if _, err := s.sweepMultiparts(ctx, now); err != nil { // multipart.go
 		return 0, 0, err
 	}
 	for {

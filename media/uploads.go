@@ -74,6 +74,9 @@ func (s *Service) UploadFile(ctx context.Context, me, filename string, r io.Read
 		_ = s.blobs.Delete(context.WithoutCancel(ctx), BlobKey(u.ID))
 		return Upload{}, fmt.Errorf("media: record upload: %w", err)
 	}
+	if err := s.queueThumbnails(ctx, u); err != nil {
+		return Upload{}, err
+	}
 	return u, nil
 }
 

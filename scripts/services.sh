@@ -44,6 +44,7 @@ environment:
   MESSENGER_CACHE_DIR   installs       (default ~/.cache/messenger)
   MESSENGER_RUN_DIR     pids, state    (default ~/.cache/messenger/run)
   MESSENGER_DATA_DIR    where per-run temp data dirs go (default $TMPDIR or /tmp)
+  MESSENGER_CASSANDRA_HEAP  Cassandra's JVM heap (default 2g)
   MESSENGER_OPENSEARCH_DIR  where OpenSearch is unpacked; must be readable by
                         the `opensearch` user when running as root
                         (default: the cache dir if that user can reach it,
@@ -623,8 +624,12 @@ start_cassandra() {
   # 15-40 s while other JVMs or a MinIO build compete for the cores.
   # ExitOnOutOfMemoryError: a test node that ran out of heap should die
   # loudly, not limp on (Cassandra's own startup check asks for it).
+  # Heap: 2 GiB by default (MESSENGER_CASSANDRA_HEAP). Every table of every
+  # test keyspace holds heap; 1 GiB ran out once several test runs had made
+  # a few hundred keyspaces of ~70 tables each on one node.
+  local heap=${MESSENGER_CASSANDRA_HEAP:-2g}
   spawn "$LOG" "$(java_home)/bin/java" \
-    -Xms1g -Xmx1g -Xss256k \
+    -Xms"$heap" -Xmx"$heap" -Xss256k \
     -XX:+UseG1GC -XX:+ParallelRefProcEnabled -XX:MaxGCPauseMillis=300 \
     -XX:+ExitOnOutOfMemoryError \
     "${CASSANDRA_JVM17_FLAGS[@]}" \

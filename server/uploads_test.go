@@ -101,7 +101,8 @@ func newMediaAPIWith(t *testing.T, s3 bool, wrap func(blob.Store) blob.Store) *m
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { meta.Close() })
-	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Members: e.Store, Blobs: blobs, Downloads: downloads, Now: clk.Now, TempDir: t.TempDir()})
+	m, err := media.New(media.Config{Chat: e.Chat, Store: meta, Members: e.Store, Blobs: blobs, Downloads: downloads, Now: clk.Now, TempDir: t.TempDir(),
+		Multipart: media.MultipartConfig{Store: api.blobs.(blob.Multipart)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ type Store interface {
 	Moderation
 	MessageExtras
 	LinkPreviews
+	Cold
 
 	// Close flushes and releases the store.
 	Close() error

@@ -46,6 +46,8 @@ type Store struct {
 	cfg Config
 	// mu makes checking that a key is free and publishing it one step.
 	mu sync.Mutex
+	// mp serialises the parts and completion of multipart uploads.
+	mp sync.Mutex
 	// dl signs and serves downloads, the same code that relays S3's.
 	dl *relay.Relay
 }

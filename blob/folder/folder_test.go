@@ -11,15 +11,21 @@ import (
 )
 
 func TestFolderStoreContract(t *testing.T) {
-	blobtest.Run(t, func(t *testing.T) blob.Store {
-		var s *folder.Store
-		srv := httptest.NewServer(nil)
-		t.Cleanup(srv.Close)
-		s, err := folder.Open(folder.Config{Dir: t.TempDir(), Secret: []byte(strings.Repeat("k", 32)), BaseURL: srv.URL})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv.Config.Handler = s.Handler()
-		return s
-	})
+	blobtest.Run(t, newTestStore)
+}
+
+func TestFolderStoreMultipartContract(t *testing.T) {
+	blobtest.RunMultipart(t, newTestStore)
+}
+
+func newTestStore(t *testing.T) blob.Store {
+	var s *folder.Store
+	srv := httptest.NewServer(nil)
+	t.Cleanup(srv.Close)
+	s, err := folder.Open(folder.Config{Dir: t.TempDir(), Secret: []byte(strings.Repeat("k", 32)), BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = s.Handler()
+	return s
 }

@@ -18,6 +18,7 @@ import (
 //
 //	GET  <prefix>o/<key>?exp=&ct=&cd=&sig=   download (blob/relay: Range, nosniff)
 //	POST <prefix>upload                       form upload (fields, then "file")
+//	PUT  <prefix>part?key=&u=&n=&size=&exp=&sig= one part of a multipart upload
 //
 // Like S3 it answers 403 for a bad or expired signature, 404 for a missing
 // object, 400 EntityTooLarge / EntityTooSmall for a body outside the
@@ -31,6 +32,8 @@ func (s *Store) Handler() http.Handler {
 			get.ServeHTTP(w, r)
 		case ok && rest == "upload" && r.Method == http.MethodPost:
 			s.servePost(w, r)
+		case ok && rest == "part" && r.Method == http.MethodPut:
+			s.servePart(w, r) // multipart.go
 		default:
 			http.NotFound(w, r)
 		}

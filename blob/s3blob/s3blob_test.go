@@ -58,3 +58,7 @@ func removeBucket(t *testing.T, c *s3.Client, bucket string) {
 func TestS3StoreContract(t *testing.T) {
 	blobtest.Run(t, newTestStore)
 }
+
+func TestS3StoreMultipartContract(t *testing.T) {
+	blobtest.RunMultipart(t, newTestStore)
+}

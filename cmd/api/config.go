@@ -14,6 +14,9 @@ import (
 // config is everything the API reads from flags and MESSENGER_* environment
 // variables. A flag wins over its variable; nothing is required.
 type config struct {
+	// ColdAfter is the age after which history moves to the cold tier
+	// (0: never).
+	ColdAfter time.Duration
 	HTTPAddr  string
 	DebugAddr string
 	// SearchFlush is how long the search indexer gathers changes into one
@@ -33,6 +36,9 @@ type config struct {
 	// MaxHashes bounds concurrent password hashes (auth.HashGateConfig.Max;
 	// 0: one per core).
 	MaxHashes int
+	// ImageDecodes bounds concurrent image decodes (thumbnails, avatars:
+	// media.SetConcurrentDecodes).
+	ImageDecodes int
 
 	CassandraHosts    []string
 	CassandraKeyspace string
@@ -84,6 +90,8 @@ type config struct {
 	S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey string
 	// MessageVideoBytes caps a video attached to a message.
 	MessageVideoBytes int64
+	// MaxLargeFile caps a file uploaded in parts (createMultipartUpload).
+	MaxLargeFile int64
 	// PublicURL is where clients reach the API; signed file URLs start
 	// with it (see publicURL in media.go).
 	PublicURL string
@@ -165,6 +173,9 @@ var configVars = []configVar{
 	{"MESSENGER_S3_ACCESS_KEY", "s3-access-key", "", "S3 access key"},
 	{"MESSENGER_S3_SECRET_KEY", "s3-secret-key", "", "S3 secret key"},
 	{"MESSENGER_MESSAGE_VIDEO_MAX_BYTES", "message-video-max-bytes", "32MiB", "largest video attached to a message (at most 3 minutes long; story videos keep their 32 MiB)"},
+	{"MESSENGER_MAX_LARGE_FILE", "max-large-file", "2GiB", "largest file uploaded in parts straight to storage (createMultipartUpload), e.g. 2GiB"},
+	{"MESSENGER_COLD_AFTER", "cold-after", "0", "age (e.g. 2160h) after which message history moves from Cassandra to S3 segments (the cold tier, docs/cold-tier.md; needs MESSENGER_S3_*); 0: never moved, though moved history is always read back"},
+	{"MESSENGER_IMAGE_DECODES", "image-decodes", "2", "images decoded at once (thumbnails, avatars), each up to 40 megapixels in memory; more wait"},
 	{"MESSENGER_SEARCH_FLUSH", "search-flush", "500ms", "how long the search indexer gathers changes into one bulk write: longer costs less CPU per message (each write is a new bleve segment to merge), shorter makes messages searchable sooner"},
 	{"MESSENGER_OPENSEARCH_URL", "opensearch-url", "", "comma-separated OpenSearch node URLs: switches search to OpenSearch (default: bleve index in <data>/search)"},
 	{"MESSENGER_OPENSEARCH_USERNAME", "opensearch-username", "", "OpenSearch basic-auth user"},
@@ -208,6 +219,9 @@ func loadConfig(args []string) (config, error) {
 			return c, fmt.Errorf("MESSENGER_METRICS_PUBLIC: %w", err)
 		}
 	}
+	if c.MaxLargeFile, err = parseBytes(get("MESSENGER_MAX_LARGE_FILE")); err != nil || c.MaxLargeFile < 1 {
+		return c, fmt.Errorf("MESSENGER_MAX_LARGE_FILE: want a size such as 2GiB, got %q", get("MESSENGER_MAX_LARGE_FILE"))
+	}
 	if c.APQCacheBytes, err = parseBytes(get("MESSENGER_APQ_CACHE_BYTES")); err != nil || c.APQCacheBytes < 1 {
 		return c, fmt.Errorf("MESSENGER_APQ_CACHE_BYTES: want a size such as 16MiB, got %q", get("MESSENGER_APQ_CACHE_BYTES"))
 	}
@@ -221,7 +235,7 @@ func loadConfig(args []string) (config, error) {
 	}
 	for k, d := range map[string]*time.Duration{"MESSENGER_TOKEN_TTL": &c.TokenTTL, "MESSENGER_REFRESH_TOKEN_TTL": &c.RefreshTokenTTL, "MESSENGER_RECALL_WINDOW": &c.RecallWindow,
 		"MESSENGER_FANOUT_GRACE": &c.FanOutGrace, "MESSENGER_FANOUT_SWEEP": &c.FanOutSweep, "MESSENGER_EVENTS_MAX_AGE": &c.EventsMaxAge,
-		"MESSENGER_SEARCH_FLUSH": &c.SearchFlush} {
+		"MESSENGER_SEARCH_FLUSH": &c.SearchFlush, "MESSENGER_COLD_AFTER": &c.ColdAfter} {
 		if *d, err = time.ParseDuration(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
@@ -241,6 +255,9 @@ func loadConfig(args []string) (config, error) {
 	c.RedisAddrs = list(get("MESSENGER_REDIS_ADDRS"))
 	if c.MaxHashes, err = strconv.Atoi(get("MESSENGER_MAX_CONCURRENT_HASHES")); err != nil || c.MaxHashes < 0 {
 		return c, fmt.Errorf("MESSENGER_MAX_CONCURRENT_HASHES: want 0 (one per core) or a positive number, got %q", get("MESSENGER_MAX_CONCURRENT_HASHES"))
+	}
+	if c.ImageDecodes, err = strconv.Atoi(get("MESSENGER_IMAGE_DECODES")); err != nil || c.ImageDecodes < 1 {
+		return c, fmt.Errorf("MESSENGER_IMAGE_DECODES: want a positive number, got %q", get("MESSENGER_IMAGE_DECODES"))
 	}
 	if c.EventsMaxLen, err = strconv.Atoi(get("MESSENGER_EVENTS_MAX_LEN")); err != nil || c.EventsMaxLen < 1 {
 		return c, fmt.Errorf("MESSENGER_EVENTS_MAX_LEN: want a positive number of events, got %q", get("MESSENGER_EVENTS_MAX_LEN"))

@@ -168,6 +168,11 @@ func run(args []string, logger *slog.Logger) error {
 	jobsDone := make(chan struct{})
 	go func() { defer close(jobsDone); life.Run(jobsCtx) }() // resumes the jobs a previous process left
 	defer func() { stopJobs(); <-jobsDone }()                // before the store closes
+	stopCold, err := startColdTier(ctx, cfg, store, logger)
+	if err != nil {
+		return err
+	}
+	defer stopCold() // before the store closes
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

@@ -29,13 +29,15 @@ var _ media.URLSigner = (*relay.Relay)(nil)
 // relayed by the API, see blob/relay); metadata in Cassandra when
 // MESSENGER_CASSANDRA_HOSTS is set (see openMediaStore), else in
 // <data>/media. URLs the API serves itself start with publicURL. The
-// sweeper (unattached uploads, expired stories) runs until ctx ends. The
+// sweeper (unattached uploads, expired stories) runs until ctx ends, the
+// thumbnail jobs until ctx ends or the close function is called. The
 // returned close function releases the metadata store. obs times the blob
 // store's calls. members is the chat store, read for stories' audiences.
 func openUploads(ctx context.Context, cfg config, svc *chat.Service, members media.Members, signingKey []byte, obs *observe.Observer) (server.Uploads, func() error, error) {
 	var up server.Uploads
 	var blobs blob.Store
 	var downloads media.URLSigner
+	var parts blob.Multipart // the unwrapped store: large files in parts
 	public, err := publicURL(cfg)
 	if err != nil {
 		return up, nil, err
@@ -51,7 +53,7 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 		if err != nil {
 			return up, nil, err
 		}
-		blobs = obs.Blobs(s)
+		blobs, parts = obs.Blobs(s), s
 		// S3 cannot add nosniff: documents are relayed by the API.
 		r, err := relay.New(relay.Config{Store: blobs, Secret: k[:], BaseURL: public})
 		if err != nil {
@@ -63,7 +65,7 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 		if err != nil {
 			return up, nil, err
 		}
-		blobs, up.Blobs = obs.Blobs(f), f.Handler()
+		blobs, up.Blobs, parts = obs.Blobs(f), f.Handler(), f
 	}
 	tmp := filepath.Join(cfg.DataDir, "tmp")
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
@@ -74,14 +76,20 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 		return up, nil, err
 	}
 	m, err := media.New(media.Config{Chat: svc, Store: store, Members: members, Blobs: blobs, Downloads: downloads, TempDir: tmp,
-		MessageVideoBytes: cfg.MessageVideoBytes})
+		MessageVideoBytes: cfg.MessageVideoBytes,
+		Multipart:         media.MultipartConfig{Store: parts, MaxBytes: cfg.MaxLargeFile}})
 	if err != nil {
 		_ = store.Close()
 		return up, nil, err
 	}
 	go m.Run(ctx)
+	media.SetConcurrentDecodes(cfg.ImageDecodes)
+	// Thumbnail jobs stop, and are waited for, before the store closes.
+	thumbCtx, stopThumbs := context.WithCancel(ctx)
+	thumbsDone := make(chan struct{})
+	go func() { defer close(thumbsDone); m.RunThumbnails(thumbCtx) }()
 	up.Media = m
-	return up, store.Close, nil
+	return up, func() error { stopThumbs(); <-thumbsDone; return store.Close() }, nil
 }
 
 // publicURL is MESSENGER_PUBLIC_URL without its trailing slash, checked:

@@ -29,6 +29,7 @@ import (
 
 type config struct {
 	URL          string
+	AlsoURLs     string
 	Scenario     string
 	Label        string
 	Duration     time.Duration
@@ -71,6 +72,7 @@ func main() {
 	var c config
 	fs := flag.NewFlagSet("loadgen", flag.ExitOnError)
 	fs.StringVar(&c.URL, "url", "http://127.0.0.1:8080", "API base URL")
+	fs.StringVar(&c.AlsoURLs, "also-url", "", "more API instances of the same fleet (comma-separated base URLs): sends go round-robin over -url and these, sockets stay on -url (direct, group)")
 	fs.StringVar(&c.Scenario, "scenario", "direct", "idle | direct | group | storm | history")
 	fs.StringVar(&c.Label, "label", "", "free text stored in the result (e.g. embedded, redis+cassandra)")
 	fs.DurationVar(&c.Duration, "duration", 30*time.Second, "measured time of a direct, group or history run")
@@ -154,7 +156,16 @@ func run(c config) error {
 	}
 	switch c.Target {
 	case "messenger":
-		r.plat = &messenger{api: r.api, ws: r.ws, usersFile: c.UsersFile, signupK: c.SignupConc}
+		m := &messenger{api: r.api, ws: r.ws, usersFile: c.UsersFile, signupK: c.SignupConc}
+		for _, u := range strings.Split(c.AlsoURLs, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				m.more = append(m.more, newAPI(u, c.Workers, nd.DialContext))
+			}
+		}
+		if len(m.more) > 0 {
+			r.res.Params["alsoURLs"] = c.AlsoURLs
+		}
+		r.plat = m
 	case "centrifugo":
 		if c.Scenario != "direct" && c.Scenario != "group" && c.Scenario != "idle" {
 			return fmt.Errorf("-target centrifugo runs the direct, group and idle scenarios, not %q", c.Scenario)

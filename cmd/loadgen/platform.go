@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 )
 
 // platform is what the direct, group and idle scenarios need from the
@@ -29,6 +30,10 @@ type messenger struct {
 	ws        *wsClient
 	usersFile string
 	signupK   int
+	// more are other API instances of the same fleet (-also-url): sends
+	// alternate between api and these.
+	more []*api
+	next atomic.Uint64
 }
 
 func (m *messenger) users(ctx context.Context, n int) ([]user, error) {
@@ -57,5 +62,11 @@ func (m *messenger) open(ctx context.Context, u user, onNext func([]byte), onEnd
 }
 
 func (m *messenger) send(ctx context.Context, from user, conv, key, body string) error {
-	return m.api.do(ctx, from.Token, sendMutation, map[string]any{"c": conv, "k": key, "b": body}, nil)
+	a := m.api
+	if len(m.more) > 0 {
+		if i := m.next.Add(1) % uint64(len(m.more)+1); i > 0 {
+			a = m.more[i-1]
+		}
+	}
+	return a.do(ctx, from.Token, sendMutation, map[string]any{"c": conv, "k": key, "b": body}, nil)
 }

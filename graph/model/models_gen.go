@@ -55,6 +55,19 @@ type CreateInviteLinkInput struct {
 	RequireApproval *bool `json:"requireApproval,omitempty"`
 }
 
+// A large file to upload in parts straight to storage.
+type CreateMultipartUploadInput struct {
+	// The file's name (for display).
+	Filename string `json:"filename"`
+	// The file's type, e.g. application/pdf: one the API accepts (images,
+	// documents, videos). Completion refuses bytes of another type.
+	ContentType string `json:"contentType"`
+	// Exact size in bytes: at most the server's limit (MESSENGER_MAX_LARGE_FILE, 2 GiB by default).
+	Size int `json:"size"`
+	// Bytes per part, 5 MiB to 64 MiB (every part but the last has exactly this size). Default: the server's (8 MiB).
+	PartSize *int `json:"partSize,omitempty"`
+}
+
 // A presigned upload slot to upload a file straight to storage.
 type CreateUploadInput struct {
 	// The file's name.

@@ -77,6 +77,7 @@ type Store struct {
 	lookback time.Duration
 	uploadQ  queue
 	storyQ   queue
+	mpQ      queue // multipart.go
 }
 
 // Open connects, creates the keyspace and tables when missing, and returns
@@ -91,6 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{session: session.Session, serial: session.Serial, shards: cfg.Shards, lookback: cfg.SweepLookback}
 	s.uploadQ = queue{table: "media_uploads_by_time"}
 	s.storyQ = queue{table: "media_stories_by_expiry"}
+	s.mpQ = queue{table: "media_multipart_by_time"}
 	if err := createTables(ctx, session.Session, session.Keyspace); err != nil {
 		session.Close()
 		return nil, err

@@ -38,7 +38,11 @@ func RunStore(t *testing.T, newStore StoreFactory) {
 		{"ViewsAreRecordedOnceAndPaged", testViews},
 		{"StoryReactionsCountPerEmoji", testStoryReactions},
 		{"ExpiredStoriesAreListedUntilSwept", testExpiredStories},
+		{"ThumbnailJobsArePendingUntilTheirResult", testThumbnailJobs},
+		{"DroppedThumbnailJobsAreGone", testThumbnailJobDrop},
 		{"WaveformsAreKeptBesideTheirUploads", testWaveforms},
+		{"MultipartsRoundTrip", testMultipartsRoundTrip},
+		{"StaleMultipartsAreOldAndListedUntilDeleted", testStaleMultiparts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

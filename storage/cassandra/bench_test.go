@@ -2,6 +2,7 @@ package cassandra
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -144,12 +145,24 @@ func BenchmarkAppendMessage(b *testing.B) {
 		l.report(b)
 	})
 
-	b.Run("OneConversationTwoStores", func(b *testing.B) {
+	// Two stores on one conversation, 2 and 32 senders per core: with many
+	// senders a store's sends queue and share Paxos rounds (group commit).
+	for _, par := range []int{2, 32} {
+		b.Run(fmt.Sprintf("OneConversationTwoStores/senders=%dxGOMAXPROCS", par), func(b *testing.B) {
+			benchTwoStores(b, s, cfg, u, par)
+		})
+	}
+}
+
+// benchTwoStores sends into one conversation through s and a second store
+// of the same keyspace, from par x GOMAXPROCS goroutines.
+func benchTwoStores(b *testing.B, s *Store, cfg Config, u string, par int) {
+	{
 		other := openTestStore(b, cfg, false)
 		c := newGroup(b, s, u)
 		var l latencies
 		var next atomic.Int64
-		b.SetParallelism(2)
+		b.SetParallelism(par)
 		b.ResetTimer()
 		cpu := cpuNow()
 		b.RunParallel(func(pb *testing.PB) {
@@ -162,7 +175,7 @@ func BenchmarkAppendMessage(b *testing.B) {
 		cpu.report(b)
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		l.report(b)
-	})
+	}
 }
 
 // BenchmarkListMessages50 measures a history page of 50, newest first, at

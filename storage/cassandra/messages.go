@@ -68,7 +68,10 @@ func (s *Store) Messages(ctx context.Context, conversationID string, seqs []int6
 			out[m.Seq] = m
 		}
 	}
-	return out, nil
+	if len(out) < len(seqs) {
+		err = s.coldFill(ctx, conversationID, seqs, out)
+	}
+	return out, err
 }
 
 // MessageByID implements storage.Store.
@@ -131,7 +134,10 @@ func (s *Store) scanBucket(ctx context.Context, conversationID string, bucket, l
 			break
 		}
 	}
-	return last, wrap(iter.Close(), "read messages of %s", conversationID)
+	if err := iter.Close(); err != nil || last != 0 {
+		return last, wrap(err, "read messages of %s", conversationID)
+	}
+	return s.scanCold(ctx, conversationID, bucket, lo, hi, desc, fn) // no hot message: moved to the cold tier?
 }
 
 func bucketEnd(bucket int64) int64 { return (bucket+1)*bucketSize - 1 }
@@ -237,7 +243,16 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 		FROM messages WHERE conversation_id = ? AND bucket = ? AND seq = ?`, m.ConversationID, bucketOf(m.Seq), m.Seq).
 		Scan(&sender, &deletedAt, &wts[0], &wts[1], &wts[2])
 	if errors.Is(err, gocql.ErrNotFound) || err == nil && sender == "" {
-		return fmt.Errorf("cassandra: update message %s: %w", id, storage.ErrNotFound)
+		// Not in the hot table: in the cold tier, the update goes to the
+		// overlay (see cold_read.go), newer than the move's drop.
+		cm, dropTS, ok, cerr := s.coldMessage(ctx, m.ConversationID, m.Seq)
+		if cerr != nil {
+			return cerr
+		}
+		if !ok {
+			return fmt.Errorf("cassandra: update message %s: %w", id, storage.ErrNotFound)
+		}
+		deletedAt, wts[0], err = cm.DeletedAt, &dropTS, nil
 	}
 	if err != nil {
 		return wrap(err, "update message %s", id)
@@ -246,8 +261,12 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 		return nil // a tombstone is final
 	}
 	if m.DeletedAt != nil {
-		err = s.query(ctx, "UPDATE messages USING TIMESTAMP ? SET body = ?, deleted_at = ? WHERE conversation_id = ? AND bucket = ? AND seq = ?",
-			tombstoneTS, m.Body, cql.Timestamp(*m.DeletedAt), m.ConversationID, bucketOf(m.Seq), m.Seq).Exec()
+		// One logged batch: the tombstone and the recalled row (which the
+		// unread counts subtract) are applied together or not at all.
+		err = s.batch(ctx, gocql.LoggedBatch, true,
+			stmt{"UPDATE messages USING TIMESTAMP ? SET body = ?, deleted_at = ? WHERE conversation_id = ? AND bucket = ? AND seq = ?",
+				[]any{tombstoneTS, m.Body, cql.Timestamp(*m.DeletedAt), m.ConversationID, bucketOf(m.Seq), m.Seq}},
+			stmt{"INSERT INTO recalled_messages (conversation_id, seq) VALUES (?, ?)", []any{m.ConversationID, m.Seq}}).Exec()
 		return wrap(err, "delete message %s for everyone", id)
 	}
 	// An edit: newer than every earlier write of these cells (clocks of
@@ -277,27 +296,10 @@ const tombstoneTS = int64(1) << 60
 // HideMessage implements storage.Store: the viewer joins the message's
 // hidden_by set (adding to a set is idempotent).
 func (s *Store) HideMessage(ctx context.Context, userID, conversationID string, seq int64) error {
-	err := s.query(ctx, "UPDATE messages SET hidden_by = hidden_by + ? WHERE conversation_id = ? AND bucket = ? AND seq = ?",
-		[]string{userID}, conversationID, bucketOf(seq), seq).Exec()
+	// One logged batch: hidden_by and the unread exception together.
+	err := s.batch(ctx, gocql.LoggedBatch, true,
+		stmt{"UPDATE messages SET hidden_by = hidden_by + ? WHERE conversation_id = ? AND bucket = ? AND seq = ?",
+			[]any{[]string{userID}, conversationID, bucketOf(seq), seq}},
+		stmt{"INSERT INTO unread_exceptions (user_id, conversation_id, seq) VALUES (?, ?, ?)", []any{userID, conversationID, seq}}).Exec()
 	return wrap(err, "hide message %s for %s", storage.MessageID(conversationID, seq), userID)
-}
-
-// CountUnread implements storage.Store. It reads the messages after
-// afterSeq, bucket by bucket: its cost grows with the unread count.
-func (s *Store) CountUnread(ctx context.Context, conversationID, userID string, afterSeq int64) (int, error) {
-	n := 0
-	for b := bucketOf(afterSeq + 1); ; b++ {
-		last, err := s.scanBucket(ctx, conversationID, b, afterSeq, 0, false, true, 1000, func(r messageRow) bool {
-			if r.SenderID != userID && r.DeletedAt == nil && !r.hiddenFor(userID) {
-				n++
-			}
-			return true
-		})
-		if err != nil {
-			return 0, err
-		}
-		if last != bucketEnd(b) {
-			return n, nil
-		}
-	}
 }

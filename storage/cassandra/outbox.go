@@ -44,12 +44,14 @@ func outboxShard(p storage.PendingFanOut) int {
 	return int(h.Sum32() % outboxShards)
 }
 
-// outboxInsert is the outbox row of a created message, written by persist
+// outboxRow is the outbox row of a created message (with the key of its
+// partition, so persistTip folds a batch's rows into one write), written
 // with the message's write timestamp: rewriting it cannot undo a delete.
-func (s *Store) outboxInsert(ctx context.Context, h head) *gocql.Query {
+func outboxRow(h head) (string, stmt) {
 	m := h.msg
-	return s.query(ctx, `INSERT INTO fanout_outbox (minute, shard, conversation_id, seq, event_id, sent_at) VALUES (?, ?, ?, ?, '', ?) USING TIMESTAMP ?`,
-		minuteOf(m.SentAt), outboxShard(storage.PendingFanOutOf(m)), m.ConversationID, m.Seq, m.SentAt, h.writeTS)
+	minute, shard := minuteOf(m.SentAt), outboxShard(storage.PendingFanOutOf(m))
+	return fmt.Sprintf("o\x00%d\x00%d", minute, shard), stmt{`INSERT INTO fanout_outbox (minute, shard, conversation_id, seq, event_id, sent_at) VALUES (?, ?, ?, ?, '', ?) USING TIMESTAMP ?`,
+		[]any{minute, shard, m.ConversationID, m.Seq, m.SentAt, h.writeTS}}
 }
 
 // PendingFanOuts implements storage.Store: it reads the outbox partitions

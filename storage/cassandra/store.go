@@ -25,7 +25,6 @@ package cassandra
 
 import (
 	"context"
-	"hash/fnv"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -50,12 +49,17 @@ type Store struct {
 	session  *gocql.Session
 	keyspace string
 	serial   gocql.Consistency
-	// sendLocks serialise AppendMessage per conversation inside this
-	// process, so the Paxos transactions of one conversation's sequencer
+	// sends queue AppendMessage calls per conversation inside this
+	// process, so each conversation has one batch in flight here (group
+	// commit, see AppendMessage): the Paxos transactions of its sequencer
 	// compete with other processes only, not with our own goroutines.
-	sendLocks [1024]chan struct{}
-	heads     headCache
-	outbox    outboxState
+	sends  sendQueues
+	heads  headCache
+	outbox outboxState
+	// afterClaim, when set (tests only), runs between a batch's Paxos claim
+	// and its writes.
+	afterClaim func(conversationID string, first, last int64)
+	cold       coldTier
 }
 
 // Open connects to Cassandra, creates the keyspace when missing and applies
@@ -68,9 +72,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{session: session.Session, keyspace: session.Keyspace, serial: session.Serial}
-	for i := range s.sendLocks {
-		s.sendLocks[i] = make(chan struct{}, 1)
-	}
 	if err := s.migrate(ctx); err != nil {
 		session.Close()
 		return nil, err
@@ -112,25 +113,6 @@ type stmt struct {
 // AppendMessage).
 func (s *Store) lwt(ctx context.Context, stmt string, args ...any) *gocql.Query {
 	return s.session.Query(stmt, args...).WithContext(ctx).Idempotent(false).SerialConsistency(s.serial)
-}
-
-// lockSend takes this process's send lock for a conversation, or gives up
-// when ctx ends.
-func (s *Store) lockSend(ctx context.Context, conversationID string) (func(), error) {
-	ch := s.sendLocks[fnv32(conversationID)%uint32(len(s.sendLocks))]
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	case <-ctx.Done():
-		return nil, wrap(ctx.Err(), "wait for send lock of %s", conversationID)
-	}
-}
-
-// fnv32 is the 32-bit FNV-1a hash of s.
-func fnv32(s string) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(s))
-	return h.Sum32()
 }
 
 // optTime converts a nullable timestamp read from Cassandra.

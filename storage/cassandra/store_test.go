@@ -11,6 +11,7 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/google/uuid"
 
+	"messenger/cql"
 	"messenger/cql/cqltest"
 	"messenger/storage"
 	"messenger/storage/storagetest"
@@ -41,6 +42,7 @@ func openTestStore(t testing.TB, cfg Config, dropKeyspace bool) *Store {
 
 func TestContract(t *testing.T) {
 	s := openTestStore(t, testConfig(t), true)
+	s.SetColdTier(coldTestBlobs(t))
 	storagetest.Run(t, func(t *testing.T) storage.Store { return s })
 }
 
@@ -207,16 +209,19 @@ func TestTwoInstancesShareOneConversation(t *testing.T) {
 // Paxos claim, none of the writes after it.
 func claimOnly(t *testing.T, s *Store, m storage.Message) int64 {
 	t.Helper()
-	h, err := s.readHead(context.Background(), m.ConversationID)
+	tp, err := s.readTip(context.Background(), m.ConversationID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := h.msg.Seq + 1
-	applied, _, err := s.claim(context.Background(), m, n, m.SenderID+"\x00"+m.ClientMessageID, gocql.MustRandomUUID(), time.Now().UnixMicro())
+	m.SentAt = cql.Timestamp(m.SentAt)
+	m.Seq = tp.last + 1
+	attempt := gocql.MustRandomUUID()
+	r := &send{m: m, idemKey: idemKey(m, attempt, 0)}
+	applied, _, err := s.claimBatch(context.Background(), m.ConversationID, []*send{r}, attempt, time.Now().UnixMicro())
 	if err != nil || !applied {
 		t.Fatalf("claim: applied=%v err=%v", applied, err)
 	}
-	return n
+	return m.Seq
 }
 
 func TestSendThatDiedAfterClaimingIsFinishedByTheNextSend(t *testing.T) {

@@ -51,6 +51,7 @@ func (s *Store) refWrites(ctx context.Context, h head) []*gocql.Query {
 			s.query(ctx, `INSERT INTO thread_participants (conversation_id, root_seq, user_id) VALUES (?, ?, ?) USING TIMESTAMP ?`,
 				m.ConversationID, m.ThreadRootSeq, m.SenderID, h.writeTS))
 	}
+	out = append(out, s.sentWrites(ctx, h)...) // unread exceptions, counters.go
 	return append(out, s.mentionWrites(ctx, m, h.writeTS, false)...)
 }
 

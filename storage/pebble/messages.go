@@ -53,6 +53,9 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 	if err := indexRefs(b, m); err != nil {
 		return m, false, err
 	}
+	if err := indexSent(b, m); err != nil {
+		return m, false, err
+	}
 	if err := b.Commit(s.wo); err != nil {
 		return m, false, err
 	}
@@ -145,37 +148,16 @@ func (s *Store) UpdateMessage(ctx context.Context, m storage.Message) error {
 	if err := setJSON(b, k, cur); err != nil {
 		return err
 	}
+	if cur.DeletedAt != nil {
+		// In the tombstone's batch: the unread counts stop counting it.
+		if err := b.Set(recallKey(m.ConversationID, m.Seq), nil, nil); err != nil {
+			return err
+		}
+	}
 	return b.Commit(s.wo)
 }
 
 // HideMessage implements storage.Store.
 func (s *Store) HideMessage(ctx context.Context, userID, conversationID string, seq int64) error {
 	return s.db.Set(pebblekv.Key("hidden", userID, conversationID, seqKey(seq)), nil, s.wo)
-}
-
-// CountUnread implements storage.Store.
-func (s *Store) CountUnread(ctx context.Context, conversationID, userID string, afterSeq int64) (int, error) {
-	hidden, err := s.hiddenSeqs(ctx, userID, conversationID)
-	if err != nil {
-		return 0, err
-	}
-	p := pebblekv.Prefix("msg", conversationID)
-	n := 0
-	err = s.scan(ctx, pebblekv.Key("msg", conversationID, seqKey(afterSeq+1)), pebblekv.Upper(p), false, func(k, v []byte) (bool, error) {
-		if hidden[pebblekv.Last(k)] {
-			return true, nil
-		}
-		var m struct {
-			SenderID  string
-			DeletedAt *json.RawMessage
-		}
-		if err := json.Unmarshal(v, &m); err != nil {
-			return false, err
-		}
-		if m.SenderID != userID && m.DeletedAt == nil {
-			n++
-		}
-		return true, nil
-	})
-	return n, err
 }

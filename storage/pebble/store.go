@@ -83,7 +83,12 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.NoSync {
 		wo = pebble.NoSync
 	}
-	return &Store{db: db, wo: wo}, nil
+	s := &Store{db: db, wo: wo}
+	if err := s.backfillUnread(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close flushes the memtable and closes the database.

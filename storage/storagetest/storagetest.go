@@ -42,6 +42,9 @@ func Run(t *testing.T, newStore Factory) {
 		{"ReceiptsAnswerWhoReadWhen", testReceipts},
 		{"LateJoinersAreNotReadersOfEarlierMessages", testLateJoiners},
 		{"UnreadExcludesOwnAndDeleted", testUnread},
+		{"UnreadCountsSurviveConcurrentSendsAndRetries", testUnreadConcurrentSendsAndRetries},
+		{"UnreadCountsSubtractHiddenAndRecalledOnce", testUnreadHiddenAndRecalled},
+		{"UnreadCountsStartAtRejoin", testUnreadLeaveRejoinAndUnknown},
 		{"ReactionsAreSetsPerEmoji", testReactions},
 		{"EditAndTombstone", testUpdateMessage},
 		{"RenameAndRoles", testRenameAndRoles},
@@ -85,6 +88,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"ForwardMarksKeepTheFirst", testForwardMarksKeepTheFirst},
 		{"LinkPreviewCacheExpires", testLinkPreviewCacheExpires},
 		{"MessageLinkPreviewsAreReplaced", testMessageLinkPreviewsAreReplaced},
+		{"ColdHistoryReadsTheSame", testColdHistoryReadsTheSame},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
