@@ -71,6 +71,7 @@ func (s *Service) send(ctx context.Context, me, conversationID, clientMessageID,
 	// (created=false) leaves an unconfirmed original to them too.
 	if created {
 		s.fanOut(ctx, m)
+		s.linkPreviewWritten(m)
 		s.threadSent(ctx, m)
 		s.draftSent(ctx, me, conversationID)
 	}
@@ -222,6 +223,7 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	if err := s.recordEdit(ctx, m, now); err != nil {
 		return m, err
 	}
+	previous := m.Body
 	m.Body, m.EditedAt = body, &now
 	if err := s.store.UpdateMessage(ctx, m); err != nil {
 		return m, fmt.Errorf("chat: edit message: %w", err)
@@ -235,6 +237,7 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
 		s.emit(ctx, ids, &MessageUpdated{Message: &m})
 	}
+	s.linkPreviewEdited(previous, m)
 	return m, nil
 }
 

@@ -117,6 +117,8 @@ type Service struct {
 	attachments atomic.Pointer[Attachments]
 	// avatars is the plugged-in Avatars port (UseAvatars).
 	avatars atomic.Pointer[Avatars]
+	// previewer is the plugged-in LinkPreviewer (UseLinkPreviews).
+	previewer atomic.Pointer[LinkPreviewer]
 	// stopSweep ends the outbox sweeper; swept is closed when it has ended.
 	stopSweep, swept chan struct{}
 	// stopRevocations ends this instance's subscription to Revocations.

@@ -49,6 +49,8 @@ type ResolverRoot interface {
 	InviteJoinResult() InviteJoinResultResolver
 	InviteLink() InviteLinkResolver
 	JoinRequest() JoinRequestResolver
+	LinkPreview() LinkPreviewResolver
+	LinkPreviewImage() LinkPreviewImageResolver
 	MemberEdge() MemberEdgeResolver
 	MemberJoined() MemberJoinedResolver
 	MemberLeft() MemberLeftResolver
@@ -269,6 +271,20 @@ type ComplexityRoot struct {
 		User        func(childComplexity int) int
 	}
 
+	LinkPreview struct {
+		Description func(childComplexity int) int
+		Image       func(childComplexity int) int
+		SiteName    func(childComplexity int) int
+		Title       func(childComplexity int) int
+		URL         func(childComplexity int) int
+	}
+
+	LinkPreviewImage struct {
+		Height func(childComplexity int) int
+		URL    func(childComplexity int) int
+		Width  func(childComplexity int) int
+	}
+
 	MemberConnection struct {
 		Edges    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
@@ -327,6 +343,7 @@ type ComplexityRoot struct {
 		Edits           func(childComplexity int, first *int, after *string) int
 		ForwardedFrom   func(childComplexity int) int
 		ID              func(childComplexity int) int
+		LinkPreview     func(childComplexity int) int
 		MentionAll      func(childComplexity int) int
 		Mentions        func(childComplexity int) int
 		MentionsMe      func(childComplexity int) int
@@ -897,6 +914,14 @@ type JoinRequestResolver interface {
 	User(ctx context.Context, obj *storage.JoinRequest) (*storage.User, error)
 	RequestedAt(ctx context.Context, obj *storage.JoinRequest) (*time.Time, error)
 }
+type LinkPreviewResolver interface {
+	Title(ctx context.Context, obj *storage.LinkPreview) (*string, error)
+	Description(ctx context.Context, obj *storage.LinkPreview) (*string, error)
+	SiteName(ctx context.Context, obj *storage.LinkPreview) (*string, error)
+}
+type LinkPreviewImageResolver interface {
+	URL(ctx context.Context, obj *storage.LinkPreviewImage) (string, error)
+}
 type MemberEdgeResolver interface {
 	Cursor(ctx context.Context, obj *storage.Member) (string, error)
 	Node(ctx context.Context, obj *storage.Member) (*storage.User, error)
@@ -933,6 +958,7 @@ type MessageResolver interface {
 	ReadBy(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error)
 	DeliveredTo(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error)
 	Reactions(ctx context.Context, obj *storage.Message) ([]*storage.ReactionSummary, error)
+	LinkPreview(ctx context.Context, obj *storage.Message) (*storage.LinkPreview, error)
 	Attachments(ctx context.Context, obj *storage.Message) ([]*media.Attachment, error)
 	DeletedBy(ctx context.Context, obj *storage.Message) (*storage.User, error)
 	Edits(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.MessageEditConnection, error)
@@ -1894,6 +1920,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JoinRequest.User(childComplexity), true
 
+	case "LinkPreview.description":
+		if e.ComplexityRoot.LinkPreview.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkPreview.Description(childComplexity), true
+	case "LinkPreview.image":
+		if e.ComplexityRoot.LinkPreview.Image == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkPreview.Image(childComplexity), true
+	case "LinkPreview.siteName":
+		if e.ComplexityRoot.LinkPreview.SiteName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkPreview.SiteName(childComplexity), true
+	case "LinkPreview.title":
+		if e.ComplexityRoot.LinkPreview.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkPreview.Title(childComplexity), true
+	case "LinkPreview.url":
+		if e.ComplexityRoot.LinkPreview.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkPreview.URL(childComplexity), true
+
+	case "LinkPreviewImage.height":
+		if e.ComplexityRoot.LinkPreviewImage.Height == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkPreviewImage.Height(childComplexity), true
+	case "LinkPreviewImage.url":
+		if e.ComplexityRoot.LinkPreviewImage.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkPreviewImage.URL(childComplexity), true
+	case "LinkPreviewImage.width":
+		if e.ComplexityRoot.LinkPreviewImage.Width == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LinkPreviewImage.Width(childComplexity), true
+
 	case "MemberConnection.edges":
 		if e.ComplexityRoot.MemberConnection.Edges == nil {
 			break
@@ -2144,6 +2220,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ID(childComplexity), true
+	case "Message.linkPreview":
+		if e.ComplexityRoot.Message.LinkPreview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.LinkPreview(childComplexity), true
 	case "Message.mentionAll":
 		if e.ComplexityRoot.Message.MentionAll == nil {
 			break
@@ -5075,6 +5157,42 @@ extend type User {
   deleted: Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/linkpreview.graphqls", Input: `# Link previews (the linkpreview package; docs/linkpreview.md).
+
+extend type Message {
+  """
+  The preview of the first http(s) link of the body, fetched by the server
+  in the background after the send (members get ` + "`" + `MessageUpdated` + "`" + ` when it is
+  attached). Null until then, when the page gave none, when previews are
+  off on this server, and for a deleted message.
+  """
+  linkPreview: LinkPreview
+}
+
+"What a linked page says about itself (OpenGraph, Twitter card, <title>)."
+type LinkPreview {
+  "The link, as found in the body (normalised, without its fragment)."
+  url: String!
+  "The page's title."
+  title: String
+  "The page's description."
+  description: String
+  "The site's name (og:site_name)."
+  siteName: String
+  "The page's image, re-encoded and served by us (never the page's own address)."
+  image: LinkPreviewImage
+}
+
+"A preview image: a JPEG of at most 800 pixels on its longer side."
+type LinkPreviewImage {
+  "A short-lived signed URL of the image."
+  url: String!
+  "Width in pixels."
+  width: Int!
+  "Height in pixels."
+  height: Int!
+}
+`, BuiltIn: false},
 	{Name: "../schema/media.graphqls", Input: `# Attachments, uploads and stories (the media package).
 
 # ---- Attachments and stories (media package) ----
@@ -7030,6 +7148,34 @@ func (ec *executionContext) childFields_JoinRequest(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type JoinRequest", field.Name)
 }
 
+func (ec *executionContext) childFields_LinkPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_LinkPreview_url(ctx, field)
+	case "title":
+		return ec.fieldContext_LinkPreview_title(ctx, field)
+	case "description":
+		return ec.fieldContext_LinkPreview_description(ctx, field)
+	case "siteName":
+		return ec.fieldContext_LinkPreview_siteName(ctx, field)
+	case "image":
+		return ec.fieldContext_LinkPreview_image(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkPreview", field.Name)
+}
+
+func (ec *executionContext) childFields_LinkPreviewImage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_LinkPreviewImage_url(ctx, field)
+	case "width":
+		return ec.fieldContext_LinkPreviewImage_width(ctx, field)
+	case "height":
+		return ec.fieldContext_LinkPreviewImage_height(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LinkPreviewImage", field.Name)
+}
+
 func (ec *executionContext) childFields_MemberConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -7108,6 +7254,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_deliveredTo(ctx, field)
 	case "reactions":
 		return ec.fieldContext_Message_reactions(ctx, field)
+	case "linkPreview":
+		return ec.fieldContext_Message_linkPreview(ctx, field)
 	case "attachments":
 		return ec.fieldContext_Message_attachments(ctx, field)
 	case "deletedBy":
@@ -12425,6 +12573,199 @@ func (ec *executionContext) fieldContext_JoinRequest_requestedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("JoinRequest", field, true, true, "Time")
 }
 
+func (ec *executionContext) _LinkPreview_url(ctx context.Context, field graphql.CollectedField, obj *storage.LinkPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkPreview_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkPreview_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkPreview", field, false, false, "String")
+}
+
+func (ec *executionContext) _LinkPreview_title(ctx context.Context, field graphql.CollectedField, obj *storage.LinkPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkPreview_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LinkPreview().Title(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LinkPreview_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkPreview", field, true, true, "String")
+}
+
+func (ec *executionContext) _LinkPreview_description(ctx context.Context, field graphql.CollectedField, obj *storage.LinkPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkPreview_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LinkPreview().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LinkPreview_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkPreview", field, true, true, "String")
+}
+
+func (ec *executionContext) _LinkPreview_siteName(ctx context.Context, field graphql.CollectedField, obj *storage.LinkPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkPreview_siteName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LinkPreview().SiteName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LinkPreview_siteName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkPreview", field, true, true, "String")
+}
+
+func (ec *executionContext) _LinkPreview_image(ctx context.Context, field graphql.CollectedField, obj *storage.LinkPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkPreview_image(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Image, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.LinkPreviewImage) graphql.Marshaler {
+			return ec.marshalOLinkPreviewImage2ᚖmessengerᚋstorageᚐLinkPreviewImage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LinkPreview_image(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LinkPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkPreviewImage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LinkPreviewImage_url(ctx context.Context, field graphql.CollectedField, obj *storage.LinkPreviewImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkPreviewImage_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LinkPreviewImage().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkPreviewImage_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkPreviewImage", field, true, true, "String")
+}
+
+func (ec *executionContext) _LinkPreviewImage_width(ctx context.Context, field graphql.CollectedField, obj *storage.LinkPreviewImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkPreviewImage_width(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Width, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkPreviewImage_width(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkPreviewImage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LinkPreviewImage_height(ctx context.Context, field graphql.CollectedField, obj *storage.LinkPreviewImage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LinkPreviewImage_height(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Height, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LinkPreviewImage_height(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LinkPreviewImage", field, false, false, "Int")
+}
+
 func (ec *executionContext) _MemberConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MemberConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13566,6 +13907,38 @@ func (ec *executionContext) fieldContext_Message_reactions(_ context.Context, fi
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Reaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_linkPreview(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_linkPreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().LinkPreview(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.LinkPreview) graphql.Marshaler {
+			return ec.marshalOLinkPreview2ᚖmessengerᚋstorageᚐLinkPreview(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_linkPreview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LinkPreview(ctx, field)
 		},
 	}
 	return fc, nil
@@ -26938,6 +27311,106 @@ func (ec *executionContext) _JoinRequest(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var linkPreviewImplementors = []string{"LinkPreview"}
+
+func (ec *executionContext) _LinkPreview(ctx context.Context, sel ast.SelectionSet, obj *storage.LinkPreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkPreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LinkPreview")
+		case "url":
+			out.Values[i] = ec._LinkPreview_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LinkPreview_title(ctx, field, obj)
+				})
+		case "description":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LinkPreview_description(ctx, field, obj)
+				})
+		case "siteName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LinkPreview_siteName(ctx, field, obj)
+				})
+		case "image":
+			out.Values[i] = ec._LinkPreview_image(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var linkPreviewImageImplementors = []string{"LinkPreviewImage"}
+
+func (ec *executionContext) _LinkPreviewImage(ctx context.Context, sel ast.SelectionSet, obj *storage.LinkPreviewImage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, linkPreviewImageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LinkPreviewImage")
+		case "url":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LinkPreviewImage_url(ctx, field, obj)
+				})
+		case "width":
+			out.Values[i] = ec._LinkPreviewImage_width(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "height":
+			out.Values[i] = ec._LinkPreviewImage_height(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var memberConnectionImplementors = []string{"MemberConnection"}
 
 func (ec *executionContext) _MemberConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MemberConnection) graphql.Marshaler {
@@ -27350,6 +27823,12 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_reactions(ctx, field, obj)
+				})
+		case "linkPreview":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_linkPreview(ctx, field, obj)
 				})
 		case "attachments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -32748,6 +33227,20 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOLinkPreview2ᚖmessengerᚋstorageᚐLinkPreview(ctx context.Context, sel ast.SelectionSet, v *storage.LinkPreview) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LinkPreview(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOLinkPreviewImage2ᚖmessengerᚋstorageᚐLinkPreviewImage(ctx context.Context, sel ast.SelectionSet, v *storage.LinkPreviewImage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LinkPreviewImage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOMessage2ᚖmessengerᚋstorageᚐMessage(ctx context.Context, sel ast.SelectionSet, v *storage.Message) graphql.Marshaler {

@@ -18,9 +18,11 @@ var sharedFields = map[string]map[string]string{
 	"MessageAdded": {"__typename": "", "cursor": "", "ephemeral": "", "message": "Message", "threadRootId": ""},
 	"Message": {"__typename": "", "id": "", "seq": "", "body": "", "clientMessageId": "",
 		"sentAt": "", "editedAt": "", "deletedAt": "", "sender": "User", "conversation": "Conversation",
-		"threadRootId": "", "mentionAll": "", "mentions": "User"}, // not mentionsMe, replyTo, thread: per viewer
-	"Conversation": {"__typename": "", "id": ""}, // not title: a direct conversation's is the other member's name
-	"User":         {"__typename": "", "id": "", "username": "", "displayName": "", "createdAt": ""},
+		"threadRootId": "", "mentionAll": "", "mentions": "User", "linkPreview": "LinkPreview"}, // not mentionsMe, replyTo, thread: per viewer
+	"LinkPreview":      {"__typename": "", "url": "", "title": "", "description": "", "siteName": "", "image": "LinkPreviewImage"},
+	"LinkPreviewImage": {"__typename": "", "url": "", "width": "", "height": ""}, // one signed URL for all: same object, same TTL
+	"Conversation":     {"__typename": "", "id": ""},                             // not title: a direct conversation's is the other member's name
+	"User":             {"__typename": "", "id": "", "username": "", "displayName": "", "createdAt": ""},
 }
 
 var schema = sync.OnceValue(func() *ast.Schema { return graph.NewExecutableSchema(graph.Config{}).Schema() })

@@ -40,6 +40,7 @@ func TestOnlySelectionsThatReadTheEventAloneAreShared(t *testing.T) {
 		{`subscription($b: Boolean!) { events { ... on MessageAdded { message { id body @include(if: $b) } } } }`, false},
 		{`subscription($b: Boolean!) { events { ... on MessageAdded @skip(if: $b) { message { id } } } }`, false},
 		{`subscription { events { ... on MessageAdded { message { attachments { url } } } } }`, false},
+		{`subscription { events { ... on MessageAdded { message { id linkPreview { url title description siteName image { url width height } } } } } }`, true},
 	} {
 		got := sharedEventTypes(eventsSelection(t, tc.query))["MessageAdded"]
 		if got != tc.shared {

@@ -29,6 +29,7 @@ type Store interface {
 	Replies
 	Moderation
 	MessageExtras
+	LinkPreviews
 	Cold
 
 	// Close flushes and releases the store.

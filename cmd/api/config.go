@@ -106,6 +106,10 @@ type config struct {
 	// Migrate applies Cassandra migrations and creates OpenSearch indices
 	// at start; false only checks that `api migrate` did (see migrate.go).
 	Migrate bool
+	// LinkPreviews fetches previews of the links in messages (see
+	// linkpreview.go); LinkPreviewPorts are the ports a link may name.
+	LinkPreviews     bool
+	LinkPreviewPorts []int
 }
 
 // configVar documents one setting: the README's configuration table is
@@ -179,6 +183,8 @@ var configVars = []configVar{
 	{"MESSENGER_OPENSEARCH_INSECURE", "opensearch-insecure", "false", "skip TLS certificate verification for OpenSearch (test clusters only)"},
 	{"MESSENGER_OPENSEARCH_PREFIX", "opensearch-prefix", "messenger-", "prefix of the OpenSearch index and alias names"},
 	{"MESSENGER_MIGRATE", "migrate", "true", "apply Cassandra migrations and create OpenSearch indices at start; false: refuse to start unless `api migrate` has already done it (run it before rolling out)"},
+	{"MESSENGER_LINK_PREVIEWS", "link-previews", "", "fetch a preview of the first link of each message (true/false; default: on with MESSENGER_CASSANDRA_HOSTS, off in embedded mode); see docs/linkpreview.md"},
+	{"MESSENGER_LINK_PREVIEW_PORTS", "link-preview-ports", "80,443", "comma-separated TCP ports a previewed link may name"},
 	{"MESSENGER_OTLP_ENDPOINT", "otlp-endpoint", "", "OTLP/HTTP collector base URL (e.g. http://localhost:4318): send traces to <url>/v1/traces; default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing"},
 }
 
@@ -276,6 +282,9 @@ func loadConfig(args []string) (config, error) {
 	c.OTLPEndpoint = get("MESSENGER_OTLP_ENDPOINT")
 	if c.Migrate, err = strconv.ParseBool(get("MESSENGER_MIGRATE")); err != nil {
 		return c, fmt.Errorf("MESSENGER_MIGRATE: %w", err)
+	}
+	if err := loadLinkPreviewConfig(&c, get); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -150,6 +150,11 @@ func run(args []string, logger *slog.Logger) error {
 	ports.Service = svc
 	notifications.Start()
 
+	closePreviews, err := openLinkPreviews(ctx, cfg, svc, store, key, logger)
+	if err != nil {
+		return err
+	}
+	defer closePreviews() // before the store closes
 	uploads, closeUploads, err := openUploads(ctx, cfg, svc, store, key, obs)
 	if err != nil {
 		return err

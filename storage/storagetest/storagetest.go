@@ -86,6 +86,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ConcurrentPinnersKeepTheLimit", testConcurrentPinnersKeepTheLimit},
 		{"EditHistoryPagesAndDrops", testEditHistoryPagesAndDrops},
 		{"ForwardMarksKeepTheFirst", testForwardMarksKeepTheFirst},
+		{"LinkPreviewCacheExpires", testLinkPreviewCacheExpires},
+		{"MessageLinkPreviewsAreReplaced", testMessageLinkPreviewsAreReplaced},
 		{"ColdHistoryReadsTheSame", testColdHistoryReadsTheSame},
 	}
 	for _, tc := range tests {
