@@ -77,8 +77,10 @@ export type UploadKind =
   | 'DOCUMENT'
   /** jpg, png, gif, webp or svg: attachable, shown inline. */
   | 'IMAGE'
-  /** MP4 or QuickTime: for stories. */
-  | 'VIDEO';
+  /** MP4 or QuickTime: for stories (60 s) and messages (3 minutes). */
+  | 'VIDEO'
+  /** Ogg/Opus, M4A (AAC) or MP3 of at most 5 minutes and 5 MiB: attachable, one per message. */
+  | 'VOICE';
 
 export type ConversationsQueryVariables = Exact<{
   first?: number | null | undefined;
