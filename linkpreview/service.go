@@ -259,7 +259,7 @@ func (s *Service) storeImage(ctx context.Context, page *url.URL, ref string) (*s
 	if err != nil {
 		return nil, err
 	}
-	jpg, w, h, err := reencode(raw)
+	jpg, w, h, err := reencode(ctx, raw)
 	if err != nil {
 		return nil, err
 	}

@@ -139,7 +139,7 @@ func TestADecompressionBombIsRefusedBeforeDecoding(t *testing.T) {
 	// IHDR width and height are at bytes 16..23.
 	b[16], b[17], b[18], b[19] = 0, 0, 0x4e, 0x20
 	b[20], b[21], b[22], b[23] = 0, 0, 0x4e, 0x20
-	if _, _, _, err := reencode(b); err == nil {
+	if _, _, _, err := reencode(context.Background(), b); err == nil {
 		t.Fatal("a 400-megapixel header was accepted")
 	}
 }

@@ -226,3 +226,30 @@ func orient(img *image.RGBA, o int) *image.RGBA {
 	}
 	return dst
 }
+
+// EncodeFitted decodes an image file (within the same header checks and
+// process-wide decode slots as thumbnails: see SetConcurrentDecodes), applies
+// its EXIF orientation, scales it down (never up) to at most size on the
+// longer side, and returns it as a JPEG carrying only pixels. Other packages
+// that store images we fetched (link previews) use it, so every decode in the
+// process shares one bound.
+func EncodeFitted(ctx context.Context, raw []byte, size int) (jpg []byte, width, height int, err error) {
+	var out *image.RGBA
+	err = decodeBounded(ctx, raw, func(img image.Image, format string) error {
+		b := img.Bounds()
+		w, h := fitSize(b.Dx(), b.Dy(), size)
+		out = scaleDown(img, w, h)
+		if format == "jpeg" {
+			out = orient(out, jpegOrientation(raw))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: thumbnailQuality}); err != nil {
+		return nil, 0, 0, fmt.Errorf("media: encode image: %w", err)
+	}
+	return buf.Bytes(), out.Bounds().Dx(), out.Bounds().Dy(), nil
+}
