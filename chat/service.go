@@ -131,13 +131,16 @@ type Service struct {
 		sync.Mutex
 		running int
 		idle    chan struct{} // closed when running drops to zero, if set
+		closed  bool          // Close has begun: no new background work starts
 	}
 }
 
 // Close waits (at most 10 s) for background work started by requests:
 // subscriptions whose contexts have ended and the presence announcements
 // they make. Call it after closing connections and before closing the store
-// and the log, so nothing touches a closed store.
+// and the log, so nothing touches a closed store. Work that would start after
+// Close began (a subscription whose context ends late, announcing its user
+// offline) is skipped: the store it would read is about to close.
 func (s *Service) Close() {
 	s.closeOnce.Do(func() {
 		s.stopRevocations()
@@ -146,6 +149,7 @@ func (s *Service) Close() {
 	})
 	bg := &s.background
 	bg.Lock()
+	bg.closed = true
 	if bg.running == 0 {
 		bg.Unlock()
 		return
@@ -160,10 +164,15 @@ func (s *Service) Close() {
 	}
 }
 
-// goBackground runs fn in a goroutine that Close waits for.
+// goBackground runs fn in a goroutine that Close waits for; once Close has
+// begun, fn does not run at all.
 func (s *Service) goBackground(fn func()) {
 	bg := &s.background
 	bg.Lock()
+	if bg.closed {
+		bg.Unlock()
+		return
+	}
 	bg.running++
 	bg.Unlock()
 	go func() {
