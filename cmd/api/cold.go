@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"messenger/blob/s3blob"
 	"messenger/storage"
 	"messenger/storage/cassandra"
 )
@@ -20,13 +19,10 @@ import (
 // local. stop ends the mover and waits for it.
 func startColdTier(ctx context.Context, cfg config, store storage.Store, logger *slog.Logger) (stop func(), err error) {
 	cs, ok := store.(*cassandra.Store)
-	if !ok || cfg.S3Endpoint == "" && cfg.S3Bucket == "" {
+	if !ok || !s3Configured(cfg) {
 		return func() {}, nil
 	}
-	blobs, err := s3blob.Open(ctx, s3blob.Config{
-		Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
-		AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, CreateBucket: true,
-	})
+	blobs, err := openS3(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cold tier: %w", err)
 	}

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"log/slog"
 	"path/filepath"
 
-	"messenger/blob/folder"
-	"messenger/blob/s3blob"
 	"messenger/chat"
 	"messenger/lifecycle"
 	"messenger/media"
@@ -25,28 +22,11 @@ func openLifecycle(ctx context.Context, cfg config, svc *chat.Service, store sto
 		lc.Files = files // the archive's attachments
 		lc.Media = files // deletion takes the user's stories down
 	}
-	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
-		s, err := s3blob.Open(ctx, s3blob.Config{
-			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
-			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, CreateBucket: true,
-		})
-		if err != nil {
-			return nil, err
-		}
-		lc.Blobs = s
-	} else {
-		public, err := publicURL(cfg)
-		if err != nil {
-			return nil, err
-		}
-		// The key openUploads derives: the API's /blobs/ handler checks it.
-		k := sha256.Sum256(append([]byte("messenger blob urls\x00"), signingKey...))
-		f, err := folder.Open(folder.Config{Dir: filepath.Join(cfg.DataDir, "blobs"), Secret: k[:], BaseURL: public})
-		if err != nil {
-			return nil, err
-		}
-		lc.Blobs = f
+	blobs, err := openBlobs(ctx, cfg, signingKey)
+	if err != nil {
+		return nil, err
 	}
+	lc.Blobs = blobs
 	lc.Sessions = svc    // deletion and bans end every session (chat/sessions.go)
 	lc.SessionList = svc // the archive's sessions.json
 	// Blocks and privacy settings (chat/privacy.go), then push devices and

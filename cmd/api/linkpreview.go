@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 
-	"messenger/blob"
-	"messenger/blob/folder"
-	"messenger/blob/s3blob"
 	"messenger/chat"
 	"messenger/linkpreview"
 	"messenger/storage"
@@ -51,27 +46,9 @@ func openLinkPreviews(ctx context.Context, cfg config, svc *chat.Service, store 
 	if !cfg.LinkPreviews {
 		return func() {}, nil
 	}
-	var blobs blob.Store
-	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
-		s, err := s3blob.Open(ctx, s3blob.Config{
-			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
-			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, CreateBucket: true,
-		})
-		if err != nil {
-			return nil, err
-		}
-		blobs = s
-	} else {
-		public, err := publicURL(cfg)
-		if err != nil {
-			return nil, err
-		}
-		k := sha256.Sum256(append([]byte("messenger blob urls\x00"), signingKey...))
-		f, err := folder.Open(folder.Config{Dir: filepath.Join(cfg.DataDir, "blobs"), Secret: k[:], BaseURL: public})
-		if err != nil {
-			return nil, err
-		}
-		blobs = f
+	blobs, err := openBlobs(ctx, cfg, signingKey)
+	if err != nil {
+		return nil, err
 	}
 	lp, err := linkpreview.New(linkpreview.Config{Store: store, Blobs: blobs, Announcer: svc, Logger: logger,
 		Fetch: linkpreview.FetchConfig{Ports: cfg.LinkPreviewPorts}})

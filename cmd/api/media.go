@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -12,9 +11,7 @@ import (
 	"strings"
 
 	"messenger/blob"
-	"messenger/blob/folder"
 	"messenger/blob/relay"
-	"messenger/blob/s3blob"
 	"messenger/chat"
 	"messenger/media"
 	"messenger/observe"
@@ -42,26 +39,20 @@ func openUploads(ctx context.Context, cfg config, svc *chat.Service, members med
 	if err != nil {
 		return up, nil, err
 	}
-	// A key of its own, derived from the token key: a download URL must
-	// never be usable as a token, nor the reverse.
-	k := sha256.Sum256(append([]byte("messenger blob urls\x00"), signingKey...))
-	if cfg.S3Endpoint != "" || cfg.S3Bucket != "" {
-		s, err := s3blob.Open(ctx, s3blob.Config{
-			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, Region: cfg.S3Region,
-			AccessKey: cfg.S3AccessKey, SecretKey: cfg.S3SecretKey, CreateBucket: true,
-		})
+	if s3Configured(cfg) {
+		s, err := openS3(ctx, cfg)
 		if err != nil {
 			return up, nil, err
 		}
 		blobs, parts = obs.Blobs(s), s
 		// S3 cannot add nosniff: documents are relayed by the API.
-		r, err := relay.New(relay.Config{Store: blobs, Secret: k[:], BaseURL: public})
+		r, err := relay.New(relay.Config{Store: blobs, Secret: blobURLKey(signingKey), BaseURL: public})
 		if err != nil {
 			return up, nil, err
 		}
 		downloads, up.Blobs = r, r.Handler()
 	} else {
-		f, err := folder.Open(folder.Config{Dir: filepath.Join(cfg.DataDir, "blobs"), Secret: k[:], BaseURL: public})
+		f, err := openFolder(cfg, signingKey)
 		if err != nil {
 			return up, nil, err
 		}
