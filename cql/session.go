@@ -201,7 +201,7 @@ func connect(ctx context.Context, hosts []string, newCluster func() (*gocql.Clus
 
 func createKeyspace(ctx context.Context, session *gocql.Session, cfg Config) error {
 	stmt := fmt.Sprintf("CREATE KEYSPACE IF NOT EXISTS %s WITH replication = %s", cfg.Keyspace, replication(cfg))
-	if err := session.Query(stmt).Idempotent(true).ExecContext(ctx); err != nil {
+	if err := ExecSchema(ctx, session, stmt); err != nil {
 		return Wrap(err, "cassandra: create keyspace %s", cfg.Keyspace)
 	}
 	return nil

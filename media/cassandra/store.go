@@ -112,7 +112,7 @@ func createTables(ctx context.Context, session *gocql.Session, keyspace string) 
 		} else {
 			stmt += with
 		}
-		if err := session.Query(stmt).WithContext(ctx).Idempotent(true).Exec(); err != nil {
+		if err := cql.ExecSchema(ctx, session, stmt); err != nil {
 			return wrap(err, "create table %s", name)
 		}
 	}

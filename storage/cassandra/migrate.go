@@ -85,7 +85,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			name text PRIMARY KEY, owner text, since timestamp
 		) WITH id = %s`, tableID(ks, "schema_lock")),
 	} {
-		if err := s.query(ctx, stmt).Exec(); err != nil {
+		if err := cql.ExecSchema(ctx, s.session, stmt); err != nil {
 			return wrap(err, "migrate: create bootstrap table")
 		}
 	}
@@ -173,7 +173,9 @@ func (s *Store) applyMigrations(ctx context.Context, owner string, pending []mig
 				return err
 			}
 			// DDL: the driver waits for schema agreement before returning.
-			if err := s.query(ctx, stmt).Exec(); err != nil {
+			// Every statement is idempotent (IF NOT EXISTS), so one that
+			// timed out on a busy node is run again (cql.ExecSchema).
+			if err := cql.ExecSchema(ctx, s.session, stmt); err != nil {
 				return wrap(err, "migrate: %s statement %d", m.name, i+1)
 			}
 		}
