@@ -9,29 +9,36 @@ import (
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
 	"github.com/google/uuid"
 
+	"messenger/storage"
 	"messenger/storage/storagetest"
 )
 
 // BenchmarkUnreadPage: a conversation list page of 50 conversations costs
-// the same with 10,000 unread messages in each as with 10 or none. The
+// the same with 10,000 unread messages in each as with 10 or none, and
+// 10,000 messages already read cost what none cost. The
 // 500,000 messages are seeded with the rows persist writes (message rows and
 // the LastSeq register) in single-partition batches, not through Paxos
 // sends, which would take an hour on this machine.
 func BenchmarkUnreadPage(b *testing.B) {
 	s := openTestStore(b, testConfig(b), true)
 	for _, tc := range []struct {
-		name   string
-		unread int
-	}{{"empty", 0}, {"unread=10", 10}, {"unread=10000", 10_000}} {
+		name       string
+		sent, read int
+	}{{"empty", 0, 0}, {"read=10000", 10_000, 10_000}, {"unread=10-after-10000-read", 10_010, 10_000}, {"unread=10", 10, 0}, {"unread=10000", 10_000, 0}} {
 		b.Run(tc.name, func(b *testing.B) {
 			sender, reader := uuid.NewString(), uuid.NewString()
 			convs := make([]string, 50)
 			for i := range convs {
 				convs[i] = newGroup(b, s, sender, reader).ID
-				seedMessages(b, s, convs[i], sender, tc.unread)
+				seedMessages(b, s, convs[i], sender, tc.sent)
+				if tc.read > 0 {
+					if _, err := s.AdvanceCursor(context.Background(), convs[i], reader, storage.Read, int64(tc.read), time.Now()); err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
 			cpu := cpuNow()
-			storagetest.BenchUnreadPage(b, s, reader, convs, tc.unread)
+			storagetest.BenchUnreadPage(b, s, reader, convs, tc.sent-tc.read)
 			cpu.report(b)
 		})
 	}
