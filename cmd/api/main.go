@@ -59,7 +59,12 @@ func run(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	tuneGC()
+	gcTarget := tuneGC()
+	memLimit, err := tuneMemoryLimit(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	logger.Info("garbage collector", "gcPercent", gcTarget, "memoryLimitMiB", memLimit>>20)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	stopTracing, err := tracing.Start(ctx, tracing.Config{Endpoint: cfg.OTLPEndpoint, Logger: logger})
