@@ -36,7 +36,10 @@ func TestReturnMemoryWhenQuietReleasesAndStopsWithItsContext(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); returnMemoryWhenQuiet(ctx, time.Millisecond, read, func() { releases.Add(1) }) }()
+	go func() {
+		defer close(done)
+		returnMemoryWhenQuiet(ctx, time.Millisecond, read, func() { releases.Add(1) })
+	}()
 	for deadline := time.Now().Add(30 * time.Second); releases.Load() == 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("a quiet process holding 400 MiB over 10 MiB live never handed memory back")
