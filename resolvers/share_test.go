@@ -1,6 +1,7 @@
 package resolvers
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
@@ -46,5 +47,17 @@ func TestOnlySelectionsThatReadTheEventAloneAreShared(t *testing.T) {
 		if got != tc.shared {
 			t.Errorf("%s: shared = %v, want %v", tc.query, got, tc.shared)
 		}
+	}
+}
+
+func TestSharedEventTypesAreOneMapPerAnswer(t *testing.T) {
+	q := `subscription { events { __typename cursor ... on MessageAdded { message { id seq body } } } }`
+	a, b := sharedEventTypes(eventsSelection(t, q)), sharedEventTypes(eventsSelection(t, q))
+	if !a["MessageAdded"] || reflect.ValueOf(a).UnsafePointer() != reflect.ValueOf(b).UnsafePointer() {
+		t.Fatalf("two subscriptions with one selection got %v and %v, want one shared map with MessageAdded", a, b)
+	}
+	other := sharedEventTypes(eventsSelection(t, `subscription { events { ... on MessageAdded { mentionsMe message { id } } } }`))
+	if other["MessageAdded"] || !a["MessageAdded"] {
+		t.Fatalf("a different answer must not change the first: %v, %v", other, a)
 	}
 }

@@ -242,8 +242,9 @@ func New(cfg Config) *Handler {
 		mux.Handle("/metrics", obs.MetricsHandler())
 	}
 	if cfg.Playground {
-		mux.Handle("/playground", playground.Handler())
-		mux.Handle("/playground/", playground.Handler())
+		pg := playground.Handler() // one: each holds the bundle's index
+		mux.Handle("/playground", pg)
+		mux.Handle("/playground/", pg)
 		mux.Handle("/{$}", http.RedirectHandler("/playground", http.StatusFound))
 	}
 	return &Handler{Handler: withRequestInfo(cfg.ClientIPHeader, mux), ws: ws, sockets: sockets}

@@ -59,9 +59,15 @@ func run(args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	tuneGC()
+	gcTarget := tuneGC()
+	memLimit, err := tuneMemoryLimit(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	logger.Info("garbage collector", "gcPercent", gcTarget, "memoryLimitMiB", memLimit>>20)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	startMemoryReturn(ctx)
 	stopTracing, err := tracing.Start(ctx, tracing.Config{Endpoint: cfg.OTLPEndpoint, Logger: logger})
 	if err != nil {
 		return err
