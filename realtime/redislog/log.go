@@ -51,6 +51,9 @@ type shard struct {
 	cc    *redis.ClusterClient // cluster mode
 	reads chan *readReq
 
+	pmu     sync.Mutex
+	pending map[string]*readReq // queued reads not yet sent, by tailKey
+
 	mu        sync.Mutex
 	listeners map[string]*listener // by node address
 }
@@ -110,6 +113,7 @@ func (l *Log) newShard(name string, rdb redis.UniversalClient, node *redis.Clien
 	return &shard{
 		log: l, name: name, rdb: rdb, node: node, cc: cc,
 		reads:     make(chan *readReq, readBatch*readWorkers),
+		pending:   map[string]*readReq{},
 		listeners: map[string]*listener{},
 	}
 }

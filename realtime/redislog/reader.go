@@ -11,38 +11,101 @@ import (
 	"messenger/realtime"
 )
 
-// readReq is one subscriber's read: its stream's epoch and the entries from
-// start (inclusive) on. Reads of many subscribers share one pipeline.
+// readReq is one read of a stream: its epoch and the entries from start
+// (inclusive) on. Reads of many subscribers share one pipeline, and the
+// subscribers of one key that read from the same position share one readReq
+// (see shard.read): that is the shared tail of a key.
 type readReq struct {
 	epochKey, stream, start string
 	count                   int64
 
-	epoch string // "" when the epoch key is missing
-	msgs  []redis.XMessage
+	epoch string           // "" when the epoch key is missing
+	msgs  []redis.XMessage // shared by every joiner: read-only
 	err   error
 	done  chan struct{}
 }
 
+// tailKey names the reads that may share one readReq.
+func (r *readReq) tailKey() string { return r.stream + "\x00" + r.start }
+
 var errClosed = fmt.Errorf("redislog: %w: log closed", realtime.ErrUnavailable)
 
-// read queues r for the shard's read workers and waits for its result.
+// errAbandoned: the read a subscriber joined was never sent (its first
+// subscriber left before queueing it); the joiner reads again on its own.
+var errAbandoned = errors.New("redislog: shared read abandoned")
+
+// read queues r for the shard's read workers and waits for its result,
+// filling r from it. A read of the same stream from the same position that
+// is still queued (not yet sent to Redis) is joined instead of queueing
+// another: every subscriber of a key that is caught up asks for the same
+// range when a notice wakes them, so N local subscribers of one key cost
+// about one XRANGE per notice, not N. Only a queued read is joined: one
+// already sent may predate the append that woke the joiner.
 func (s *shard) read(ctx context.Context, r *readReq) error {
-	r.done = make(chan struct{})
-	select {
-	case s.reads <- r:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.log.done:
-		return errClosed
+	for {
+		shared, err := s.readShared(ctx, r)
+		if errors.Is(err, errAbandoned) {
+			continue
+		}
+		if shared != r && err == nil {
+			r.epoch, r.msgs = shared.epoch, shared.msgs
+		}
+		return err
+	}
+}
+
+func (s *shard) readShared(ctx context.Context, r *readReq) (*readReq, error) {
+	key := r.tailKey()
+	s.pmu.Lock()
+	q := s.pending[key]
+	if q == nil || q.count != r.count {
+		q = r
+		q.done = make(chan struct{})
+		s.pending[key] = q
+	}
+	s.pmu.Unlock()
+	if q == r {
+		select {
+		case s.reads <- r:
+		case <-ctx.Done():
+			s.abandon(r)
+			return r, ctx.Err()
+		case <-s.log.done:
+			s.abandon(r)
+			return r, errClosed
+		}
 	}
 	select {
-	case <-r.done:
-		return r.err
+	case <-q.done:
+		return q, q.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return q, ctx.Err()
 	case <-s.log.done:
-		return errClosed
+		return q, errClosed
 	}
+}
+
+// abandon withdraws a read that was never queued; its joiners read again.
+func (s *shard) abandon(r *readReq) {
+	s.pmu.Lock()
+	if s.pending[r.tailKey()] == r {
+		delete(s.pending, r.tailKey())
+	}
+	s.pmu.Unlock()
+	r.err = errAbandoned
+	close(r.done)
+}
+
+// sending closes the batch's reads to joiners: from now on they may predate
+// an append.
+func (s *shard) sending(batch []*readReq) {
+	s.pmu.Lock()
+	for _, r := range batch {
+		if k := r.tailKey(); s.pending[k] == r {
+			delete(s.pending, k)
+		}
+	}
+	s.pmu.Unlock()
 }
 
 // readLoop sends the queued reads as pipelines of up to readBatch reads.
@@ -64,6 +127,7 @@ func (s *shard) readLoop() {
 				break fill
 			}
 		}
+		s.sending(batch)
 		s.execReads(batch)
 	}
 }
