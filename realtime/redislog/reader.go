@@ -54,11 +54,14 @@ func (s *shard) read(ctx context.Context, r *readReq) error {
 	}
 }
 
+// shareReads turns the shared tail off for the before/after benchmark.
+var shareReads = true
+
 func (s *shard) readShared(ctx context.Context, r *readReq) (*readReq, error) {
 	key := r.tailKey()
 	s.pmu.Lock()
 	q := s.pending[key]
-	if q == nil || q.count != r.count {
+	if q == nil || q.count != r.count || !shareReads {
 		q = r
 		q.done = make(chan struct{})
 		s.pending[key] = q
