@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -23,6 +24,49 @@ type readReq struct {
 	msgs  []redis.XMessage // shared by every joiner: read-only
 	err   error
 	done  chan struct{}
+
+	mu      sync.Mutex // guards the decoded entries below
+	dec     *batch     // msgs as events, decoded once for every joiner
+	decFrom position   // the position dec was decoded from
+	decEp   string     // and the epoch its cursors name
+}
+
+// batch is entries of a stream as events, with the position of each.
+type batch struct {
+	evs []realtime.Event
+	pos []position
+}
+
+// decode turns msgs, the entries after p, into events whose cursors name
+// epoch. Their Data is shared by every subscriber the batch is offered to.
+func decode(epoch string, p position, msgs []redis.XMessage) batch {
+	b := batch{evs: make([]realtime.Event, 0, len(msgs)), pos: make([]position, 0, len(msgs))}
+	for _, m := range msgs {
+		id, _ := parseID(m.ID)
+		p = position{id: id, ord: p.ord + 1}
+		typ, _ := m.Values["t"].(string)
+		data, _ := m.Values["d"].(string)
+		eventID, _ := m.Values["i"].(string)
+		b.evs = append(b.evs, realtime.Event{Cursor: cursor(epoch, p), ID: eventID, Type: typ, Data: []byte(data)})
+		b.pos = append(b.pos, p)
+	}
+	return b
+}
+
+// decoded is decode(epoch, p, msgs), done once for all the subscribers that
+// joined r (they read from the same position, so they agree on p and
+// epoch; one that does not gets its own decoding).
+func (r *readReq) decoded(epoch string, p position, msgs []redis.XMessage) batch {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dec != nil && r.decFrom == p && r.decEp == epoch {
+		return *r.dec
+	}
+	b := decode(epoch, p, msgs)
+	if r.dec == nil {
+		r.dec, r.decFrom, r.decEp = &b, p, epoch
+	}
+	return b
 }
 
 // tailKey names the reads that may share one readReq.
@@ -34,23 +78,20 @@ var errClosed = fmt.Errorf("redislog: %w: log closed", realtime.ErrUnavailable)
 // subscriber left before queueing it); the joiner reads again on its own.
 var errAbandoned = errors.New("redislog: shared read abandoned")
 
-// read queues r for the shard's read workers and waits for its result,
-// filling r from it. A read of the same stream from the same position that
+// read queues r for the shard's read workers and waits for its result: r
+// itself or the read it joined (whose fields are then read-only). A read of the same stream from the same position that
 // is still queued (not yet sent to Redis) is joined instead of queueing
 // another: every subscriber of a key that is caught up asks for the same
 // range when a notice wakes them, so N local subscribers of one key cost
 // about one XRANGE per notice, not N. Only a queued read is joined: one
 // already sent may predate the append that woke the joiner.
-func (s *shard) read(ctx context.Context, r *readReq) error {
+func (s *shard) read(ctx context.Context, r *readReq) (*readReq, error) {
 	for {
 		shared, err := s.readShared(ctx, r)
 		if errors.Is(err, errAbandoned) {
 			continue
 		}
-		if shared != r && err == nil {
-			r.epoch, r.msgs = shared.epoch, shared.msgs
-		}
-		return err
+		return shared, err
 	}
 }
 
