@@ -53,6 +53,7 @@ type shard struct {
 
 	pmu     sync.Mutex
 	pending map[string]*readReq // queued reads not yet sent, by tailKey
+	recent  map[string]*readReq // the latest completed read, by tailKey
 
 	mu        sync.Mutex
 	listeners map[string]*listener // by node address
@@ -114,6 +115,7 @@ func (l *Log) newShard(name string, rdb redis.UniversalClient, node *redis.Clien
 		log: l, name: name, rdb: rdb, node: node, cc: cc,
 		reads:     make(chan *readReq, readBatch*readWorkers),
 		pending:   map[string]*readReq{},
+		recent:    map[string]*readReq{},
 		listeners: map[string]*listener{},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -19,11 +20,13 @@ import (
 type readReq struct {
 	epochKey, stream, start string
 	count                   int64
+	after                   time.Time // a read sent after this serves the asker
 
-	epoch string           // "" when the epoch key is missing
-	msgs  []redis.XMessage // shared by every joiner: read-only
-	err   error
-	done  chan struct{}
+	sentAt time.Time        // when the read left the queue
+	epoch  string           // "" when the epoch key is missing
+	msgs   []redis.XMessage // shared by every joiner: read-only
+	err    error
+	done   chan struct{}
 
 	mu      sync.Mutex // guards the decoded entries below
 	dec     *batch     // msgs as events, decoded once for every joiner
@@ -84,7 +87,8 @@ var errAbandoned = errors.New("redislog: shared read abandoned")
 // another: every subscriber of a key that is caught up asks for the same
 // range when a notice wakes them, so N local subscribers of one key cost
 // about one XRANGE per notice, not N. Only a queued read is joined: one
-// already sent may predate the append that woke the joiner.
+// already sent may predate the append that woke the joiner; but one sent
+// after the joiner was woken (r.after) serves it, queued or just completed.
 func (s *shard) read(ctx context.Context, r *readReq) (*readReq, error) {
 	for {
 		shared, err := s.readShared(ctx, r)
@@ -95,12 +99,22 @@ func (s *shard) read(ctx context.Context, r *readReq) (*readReq, error) {
 	}
 }
 
+// maxRecent bounds the completed reads kept per shard for subscribers woken
+// before they were sent (the map is emptied when it grows past this).
+const maxRecent = 256
+
 // shareReads turns the shared tail off for the before/after benchmark.
 var shareReads = true
 
 func (s *shard) readShared(ctx context.Context, r *readReq) (*readReq, error) {
 	key := r.tailKey()
 	s.pmu.Lock()
+	if q := s.recent[key]; q != nil && q.count == r.count && q.sentAt.After(r.after) && shareReads {
+		// A read of the same range, sent after r's subscriber was woken,
+		// has just completed: it saw whatever woke the subscriber.
+		s.pmu.Unlock()
+		return q, nil
+	}
 	q := s.pending[key]
 	if q == nil || q.count != r.count || !shareReads {
 		q = r
@@ -143,8 +157,13 @@ func (s *shard) abandon(r *readReq) {
 // sending closes the batch's reads to joiners: from now on they may predate
 // an append.
 func (s *shard) sending(batch []*readReq) {
+	now := time.Now()
 	s.pmu.Lock()
+	if len(s.recent) > maxRecent {
+		clear(s.recent)
+	}
 	for _, r := range batch {
+		r.sentAt = now
 		if k := r.tailKey(); s.pending[k] == r {
 			delete(s.pending, k)
 		}
@@ -201,6 +220,14 @@ func (s *shard) execReads(batch []*readReq) {
 		}
 		close(r.done)
 	}
+	s.pmu.Lock()
+	for _, r := range batch {
+		k := r.tailKey()
+		if old := s.recent[k]; r.err == nil && (old == nil || old.sentAt.Before(r.sentAt)) {
+			s.recent[k] = r
+		}
+	}
+	s.pmu.Unlock()
 }
 
 // streamState is what XINFO STREAM tells about a stream, read atomically

@@ -211,7 +211,7 @@ func (sb *sub) pause(ctx context.Context, d time.Duration) error {
 func (sb *sub) fetch(ctx context.Context) (batch, bool, error) {
 	n := sb.l.cfg.ReadCount + 1
 	start := sb.pos.id.String()
-	r, err := sb.s.read(ctx, &readReq{epochKey: sb.epochKey, stream: sb.stream, start: start, count: n})
+	r, err := sb.s.read(ctx, &readReq{epochKey: sb.epochKey, stream: sb.stream, start: start, count: n, after: time.Now()})
 	if err != nil {
 		return batch{}, false, err
 	}
