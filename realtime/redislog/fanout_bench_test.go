@@ -47,15 +47,17 @@ func BenchmarkOneKeyManySubscribers(b *testing.B) {
 
 // countSink counts deliveries; the n-th event it takes bumps got[n].
 type countSink struct {
-	n    int
-	fan  *fanState
-	done chan error
+	n   int
+	fan *fanState
 }
 
 type fanState struct {
 	subs int64
 	got  []atomic.Int64
 	last []atomic.Int64 // unix ns when the last subscriber took event n
+
+	ended  atomic.Int64
+	endErr atomic.Pointer[error]
 }
 
 func (s *countSink) Offer(realtime.Event) bool {
@@ -66,7 +68,12 @@ func (s *countSink) Offer(realtime.Event) bool {
 	return true
 }
 
-func (s *countSink) End(err error) { s.done <- err }
+func (s *countSink) End(err error) {
+	s.fan.ended.Add(1)
+	if err != nil {
+		s.fan.endErr.CompareAndSwap(nil, &err)
+	}
+}
 
 func benchFanout(b *testing.B, subs int, paced bool) {
 	cfg := singleConfig(b)
@@ -89,7 +96,7 @@ func benchFanout(b *testing.B, subs int, paced bool) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if _, err := l.Subscribe(ctx, key, "", &countSink{fan: fan, done: make(chan error, 1)}); err != nil {
+			if _, err := l.Subscribe(ctx, key, "", &countSink{fan: fan}); err != nil {
 				b.Error(err)
 			}
 		}()
@@ -116,6 +123,9 @@ func benchFanout(b *testing.B, subs int, paced bool) {
 	n := len(starts)
 	deadline := time.Now().Add(5 * time.Minute)
 	for fan.last[n-1].Load() == 0 {
+		if e := fan.endErr.Load(); e != nil {
+			b.Fatalf("%d subscriptions ended, one with %v", fan.ended.Load(), *e)
+		}
 		if time.Now().After(deadline) {
 			b.Fatalf("event %d reached %d of %d subscribers", n-1, fan.got[n-1].Load(), subs)
 		}
