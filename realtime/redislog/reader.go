@@ -88,7 +88,7 @@ var errAbandoned = errors.New("redislog: shared read abandoned")
 // range when a notice wakes them, so N local subscribers of one key cost
 // about one XRANGE per notice, not N. Only a queued read is joined: one
 // already sent may predate the append that woke the joiner; but one sent
-// after the joiner was woken (r.after) serves it, queued or just completed.
+// after the joiner was woken (r.after) serves it, in flight or done.
 func (s *shard) read(ctx context.Context, r *readReq) (*readReq, error) {
 	for {
 		shared, err := s.readShared(ctx, r)
@@ -99,8 +99,8 @@ func (s *shard) read(ctx context.Context, r *readReq) (*readReq, error) {
 	}
 }
 
-// maxRecent bounds the completed reads kept per shard for subscribers woken
-// before they were sent (the map is emptied when it grows past this).
+// maxRecent is the size of a shard's map of recent reads at which stale
+// ones are first swept out.
 const maxRecent = 256
 
 // shareReads turns the shared tail off for the before/after benchmark.
@@ -111,9 +111,9 @@ func (s *shard) readShared(ctx context.Context, r *readReq) (*readReq, error) {
 	s.pmu.Lock()
 	if q := s.recent[key]; q != nil && q.count == r.count && q.sentAt.After(r.after) && shareReads {
 		// A read of the same range, sent after r's subscriber was woken,
-		// has just completed: it saw whatever woke the subscriber.
+		// is in flight or done: it sees whatever woke the subscriber.
 		s.pmu.Unlock()
-		return q, nil
+		return s.await(ctx, q)
 	}
 	q := s.pending[key]
 	if q == nil || q.count != r.count || !shareReads {
@@ -133,6 +133,10 @@ func (s *shard) readShared(ctx context.Context, r *readReq) (*readReq, error) {
 			return r, errClosed
 		}
 	}
+	return s.await(ctx, q)
+}
+
+func (s *shard) await(ctx context.Context, q *readReq) (*readReq, error) {
 	select {
 	case <-q.done:
 		return q, q.err
@@ -159,14 +163,24 @@ func (s *shard) abandon(r *readReq) {
 func (s *shard) sending(batch []*readReq) {
 	now := time.Now()
 	s.pmu.Lock()
-	if len(s.recent) > maxRecent {
-		clear(s.recent)
+	if len(s.recent) > s.recentCap {
+		// Drop the reads too old to serve anyone (a poll takes one sent
+		// up to PollInterval/4 before it); sweep again at twice the rest.
+		old := now.Add(-s.log.cfg.PollInterval / 4)
+		for k, r := range s.recent {
+			if r.sentAt.Before(old) {
+				delete(s.recent, k)
+			}
+		}
+		s.recentCap = max(maxRecent, 2*len(s.recent))
 	}
 	for _, r := range batch {
 		r.sentAt = now
-		if k := r.tailKey(); s.pending[k] == r {
+		k := r.tailKey()
+		if s.pending[k] == r {
 			delete(s.pending, k)
 		}
+		s.recent[k] = r
 	}
 	s.pmu.Unlock()
 }
@@ -220,14 +234,7 @@ func (s *shard) execReads(batch []*readReq) {
 		}
 		close(r.done)
 	}
-	s.pmu.Lock()
-	for _, r := range batch {
-		k := r.tailKey()
-		if old := s.recent[k]; r.err == nil && (old == nil || old.sentAt.Before(r.sentAt)) {
-			s.recent[k] = r
-		}
-	}
-	s.pmu.Unlock()
+
 }
 
 // streamState is what XINFO STREAM tells about a stream, read atomically

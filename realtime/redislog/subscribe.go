@@ -131,8 +131,17 @@ func (sb *sub) run(ctx context.Context) error {
 	poll := time.NewTimer(jitter(cfg.PollInterval))
 	defer poll.Stop()
 	var failingSince time.Time
+	polled := false // woken by the poll timer, not by a notice
 	for {
-		got, more, err := sb.fetch(ctx)
+		// A notice's read must be sent after it arrived; a poll, the net
+		// for lost notices, may take a read of the range that another
+		// subscriber of the key sent in the last quarter interval.
+		since := time.Now()
+		if polled {
+			since = since.Add(-cfg.PollInterval / 4)
+		}
+		polled = false
+		got, more, err := sb.fetch(ctx, since)
 		switch {
 		case err == nil:
 			failingSince = time.Time{}
@@ -169,6 +178,7 @@ func (sb *sub) run(ctx context.Context) error {
 			case <-sb.wake:
 				break wait
 			case <-poll.C:
+				polled = true
 				poll.Reset(jitter(cfg.PollInterval))
 				break wait
 			case ev := <-sb.signals:
@@ -207,11 +217,12 @@ func (sb *sub) pause(ctx context.Context, d time.Duration) error {
 // from the position itself: finding the entry at the position proves that
 // nothing after it was trimmed. Otherwise (the position's entry is gone, or
 // the position precedes the first entry) the check needs the stream's
-// counters, read in one MULTI with the range.
-func (sb *sub) fetch(ctx context.Context) (batch, bool, error) {
+// counters, read in one MULTI with the range. A shared read sent after
+// since serves (see shard.read).
+func (sb *sub) fetch(ctx context.Context, since time.Time) (batch, bool, error) {
 	n := sb.l.cfg.ReadCount + 1
 	start := sb.pos.id.String()
-	r, err := sb.s.read(ctx, &readReq{epochKey: sb.epochKey, stream: sb.stream, start: start, count: n, after: time.Now()})
+	r, err := sb.s.read(ctx, &readReq{epochKey: sb.epochKey, stream: sb.stream, start: start, count: n, after: since})
 	if err != nil {
 		return batch{}, false, err
 	}
