@@ -146,6 +146,7 @@ func (m *Log) Append(ctx context.Context, userIDs []string, e realtime.Event) er
 
 // add appends e to l (locked), trims it and offers it to l's subscribers.
 func (m *Log) add(l *userLog, e realtime.Event, now time.Time) {
+	e.Cursor = m.cursor(l.next) // once per event, not per subscriber
 	l.entries = append(l.entries, entry{seq: l.next, at: now, ev: e})
 	l.next++
 	drop := max(len(l.entries)-m.cfg.MaxEvents, 0)
@@ -175,10 +176,7 @@ func (m *Log) feed(l *userLog, s *memSub) {
 		return
 	}
 	for s.pos < l.next {
-		e := l.entries[s.pos-first]
-		ev := e.ev
-		ev.Cursor = m.cursor(e.seq)
-		if !s.sink.Offer(ev) {
+		if !s.sink.Offer(l.entries[s.pos-first].ev) {
 			s.waiting = true
 			s.refusal++
 			n := s.refusal

@@ -45,6 +45,9 @@ func Run(t *testing.T, newLog Factory) {
 		{"SinkIsCalledOneAtATime", testSinkSerial},
 		{"ReplayAddsAnEventOnlyWhereItIsMissing", testAppendOnce},
 		{"ConcurrentReplaysAddAnEventOnce", testConcurrentAppendOnce},
+		{"ManySubscribersOfOneKeyGetEveryEventOnce", testManySubscribers},
+		{"ARefusingSubscriberDoesNotDelayTheOthersOfItsKey", testSlowAmongMany},
+		{"SubscribersOfOneKeyStartAtTheirOwnCursors", testCursorsOfOneKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newLog) })

@@ -40,7 +40,12 @@
 // workers, over the shard's small command pool (PoolSize). Notices are an
 // optimisation, not the source of truth: every subscriber also polls on a
 // jittered PollInterval, and one whose pub/sub connection was lost is woken,
-// so a lost notice only delays an event, never loses it. Tens of thousands
+// so a lost notice only delays an event, never loses it. The subscribers
+// of one key on an instance share their reads (the key's shared tail): a
+// read of the same range from the same position that is still queued, or
+// was sent after the asker was woken, is joined rather than repeated, and
+// its entries are decoded once for all of them; a subscriber that is
+// behind reads from its own position (docs/realtime.md). Tens of thousands
 // of subscribers thus cost one pub/sub connection and PoolSize command
 // connections per node.
 //

@@ -51,6 +51,11 @@ type shard struct {
 	cc    *redis.ClusterClient // cluster mode
 	reads chan *readReq
 
+	pmu       sync.Mutex
+	pending   map[string]*readReq // queued reads not yet sent, by tailKey
+	recent    map[string]*readReq // the latest sent read, by tailKey
+	recentCap int                 // sweep recent when it grows past this
+
 	mu        sync.Mutex
 	listeners map[string]*listener // by node address
 }
@@ -110,6 +115,9 @@ func (l *Log) newShard(name string, rdb redis.UniversalClient, node *redis.Clien
 	return &shard{
 		log: l, name: name, rdb: rdb, node: node, cc: cc,
 		reads:     make(chan *readReq, readBatch*readWorkers),
+		pending:   map[string]*readReq{},
+		recent:    map[string]*readReq{},
+		recentCap: maxRecent,
 		listeners: map[string]*listener{},
 	}
 }

@@ -131,8 +131,17 @@ func (sb *sub) run(ctx context.Context) error {
 	poll := time.NewTimer(jitter(cfg.PollInterval))
 	defer poll.Stop()
 	var failingSince time.Time
+	polled := false // woken by the poll timer, not by a notice
 	for {
-		msgs, more, err := sb.fetch(ctx)
+		// A notice's read must be sent after it arrived; a poll, the net
+		// for lost notices, may take a read of the range that another
+		// subscriber of the key sent in the last quarter interval.
+		since := time.Now()
+		if polled {
+			since = since.Add(-cfg.PollInterval / 4)
+		}
+		polled = false
+		got, more, err := sb.fetch(ctx, since)
 		switch {
 		case err == nil:
 			failingSince = time.Time{}
@@ -154,8 +163,9 @@ func (sb *sub) run(ctx context.Context) error {
 			}
 			continue
 		}
-		for _, m := range msgs {
-			if err := sb.send(ctx, sb.event(m)); err != nil {
+		for i, ev := range got.evs {
+			sb.pos = got.pos[i]
+			if err := sb.send(ctx, ev); err != nil {
 				return stopErr(err)
 			}
 		}
@@ -168,6 +178,7 @@ func (sb *sub) run(ctx context.Context) error {
 			case <-sb.wake:
 				break wait
 			case <-poll.C:
+				polled = true
 				poll.Reset(jitter(cfg.PollInterval))
 				break wait
 			case ev := <-sb.signals:
@@ -206,26 +217,31 @@ func (sb *sub) pause(ctx context.Context, d time.Duration) error {
 // from the position itself: finding the entry at the position proves that
 // nothing after it was trimmed. Otherwise (the position's entry is gone, or
 // the position precedes the first entry) the check needs the stream's
-// counters, read in one MULTI with the range.
-func (sb *sub) fetch(ctx context.Context) ([]redis.XMessage, bool, error) {
+// counters, read in one MULTI with the range. A shared read sent after
+// since serves (see shard.read).
+func (sb *sub) fetch(ctx context.Context, since time.Time) (batch, bool, error) {
 	n := sb.l.cfg.ReadCount + 1
 	start := sb.pos.id.String()
-	r := &readReq{epochKey: sb.epochKey, stream: sb.stream, start: start, count: n}
-	if err := sb.s.read(ctx, r); err != nil {
-		return nil, false, err
+	r, err := sb.s.read(ctx, &readReq{epochKey: sb.epochKey, stream: sb.stream, start: start, count: n, after: since})
+	if err != nil {
+		return batch{}, false, err
 	}
 	if r.epoch != sb.epoch {
-		return nil, false, fmt.Errorf("%w: the stream was reset", realtime.ErrCursorExpired)
+		return batch{}, false, fmt.Errorf("%w: the stream was reset", realtime.ErrCursorExpired)
 	}
 	switch {
 	case len(r.msgs) == 0:
 		// Nothing at or after the position: trimming never empties a stream
 		// (it follows an XADD whose entry it keeps), so nothing was missed.
-		return nil, false, nil
+		return batch{}, false, nil
 	case r.msgs[0].ID == start:
-		return r.msgs[1:], int64(len(r.msgs)) == n, nil
+		return r.decoded(sb.epoch, sb.pos, r.msgs[1:]), int64(len(r.msgs)) == n, nil
 	}
-	return sb.fetchChecked(ctx, start, n)
+	msgs, more, err := sb.fetchChecked(ctx, start, n)
+	if err != nil {
+		return batch{}, false, err
+	}
+	return decode(sb.epoch, sb.pos, msgs), more, nil
 }
 
 func (sb *sub) fetchChecked(ctx context.Context, start string, n int64) ([]redis.XMessage, bool, error) {
@@ -273,16 +289,6 @@ func (sb *sub) fetchChecked(ctx context.Context, start string, n int64) ([]redis
 		return nil, false, fmt.Errorf("%w: the stream lost this cursor's event", realtime.ErrCursorExpired)
 	}
 	return msgs, int64(len(msgs)) == n, nil
-}
-
-// event turns the next stream entry into an Event and advances the position.
-func (sb *sub) event(m redis.XMessage) realtime.Event {
-	id, _ := parseID(m.ID)
-	sb.pos = position{id: id, ord: sb.pos.ord + 1}
-	typ, _ := m.Values["t"].(string)
-	data, _ := m.Values["d"].(string)
-	eventID, _ := m.Values["i"].(string)
-	return realtime.Event{Cursor: cursor(sb.epoch, sb.pos), ID: eventID, Type: typ, Data: []byte(data)}
 }
 
 // send offers ev until the sink takes it, waiting for resume between
