@@ -80,7 +80,13 @@ func cleanDevice(d Device) (Device, error) {
 // startSession opens a session of u on dev and signs it in.
 func (s *Service) startSession(ctx context.Context, u storage.User, dev Device) (Session, error) {
 	now := s.now()
-	ses := storage.Session{ID: uuid.NewString(), UserID: u.ID, DeviceName: dev.Name, Platform: dev.Platform, IP: dev.IP,
+	// Time-ordered ids (monotonic within a process): sessions opened in
+	// the same millisecond still list in the order they were opened.
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Session{}, fmt.Errorf("chat: session id: %w", err)
+	}
+	ses := storage.Session{ID: id.String(), UserID: u.ID, DeviceName: dev.Name, Platform: dev.Platform, IP: dev.IP,
 		CreatedAt: now, LastSeenAt: now}
 	if err := s.store.CreateSession(ctx, ses); err != nil {
 		return Session{}, fmt.Errorf("chat: create session: %w", err)
