@@ -498,6 +498,7 @@ type ComplexityRoot struct {
 		ChangeUsername             func(childComplexity int, username string) int
 		CompleteMultipartUpload    func(childComplexity int, id string) int
 		ConfirmUpload              func(childComplexity int, id string) int
+		CreateChannel              func(childComplexity int, input model.CreateChannelInput) int
 		CreateDirectConversation   func(childComplexity int, userID string) int
 		CreateGroup                func(childComplexity int, input model.CreateGroupInput) int
 		CreateInviteLink           func(childComplexity int, conversationID string, input model.CreateInviteLinkInput) int
@@ -1014,6 +1015,7 @@ type MultipartUploadResolver interface {
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*chat.Session, error)
 	LogIn(ctx context.Context, input model.LogInInput) (*chat.Session, error)
+	CreateChannel(ctx context.Context, input model.CreateChannelInput) (*storage.Conversation, error)
 	CreateDirectConversation(ctx context.Context, userID string) (*storage.Conversation, error)
 	CreateGroup(ctx context.Context, input model.CreateGroupInput) (*storage.Conversation, error)
 	AddMembers(ctx context.Context, conversationID string, userIds []string) (*storage.Conversation, error)
@@ -2887,6 +2889,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmUpload(childComplexity, args["id"].(string)), true
+	case "Mutation.createChannel":
+		if e.ComplexityRoot.Mutation.CreateChannel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createChannel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateChannel(childComplexity, args["input"].(model.CreateChannelInput)), true
 	case "Mutation.createDirectConversation":
 		if e.ComplexityRoot.Mutation.CreateDirectConversation == nil {
 			break
@@ -4651,6 +4664,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ConversationFilter", ec.unmarshalInputConversationFilter),
+			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateInviteLinkInput", ec.unmarshalInputCreateInviteLinkInput),
 			graphql.NewInputUnmarshaler("CreateMultipartUploadInput", ec.unmarshalInputCreateMultipartUploadInput),
@@ -4760,6 +4774,27 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/channels.graphqls", Input: `# Broadcast channels (issue 25): only owners and admins post, members read,
+# react and join through invite links. See docs/large-groups-product.md.
+
+extend enum ConversationKind {
+  "A broadcast channel: only its owner and admins post; members read, react and join by invite link."
+  CHANNEL
+}
+
+"Fields to create a broadcast channel."
+input CreateChannelInput {
+  "1-128 characters."
+  title: String!
+  "At most 255 characters; none when omitted or empty."
+  description: String
+}
+
+extend type Mutation {
+  "Create a broadcast channel; I become its owner and its only member. Others join by invite link."
+  createChannel(input: CreateChannelInput!): Conversation!
+}
+`, BuiltIn: false},
 	{Name: "../schema/conversations.graphqls", Input: `# Conversations, members, cursors and typing.
 
 "Whether a conversation is one-to-one or a group."
@@ -8197,6 +8232,20 @@ func (ec *executionContext) field_Mutation_confirmUpload_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createChannel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateChannelInput, error) {
+			return ec.unmarshalNCreateChannelInput2messengerᚋgraphᚋmodelᚐCreateChannelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -16267,6 +16316,50 @@ func (ec *executionContext) fieldContext_Mutation_logIn(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_logIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createChannel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateChannel(ctx, fc.Args["input"].(model.CreateChannelInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createChannel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createChannel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24893,6 +24986,55 @@ func UnmarshalConversationFilter(ctx context.Context, raw any) (model.Conversati
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateChannelInput(ctx context.Context, obj any) (model.CreateChannelInput, error) {
+	var it model.CreateChannelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateChannelInput unmarshals raw into the CreateChannelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateChannelInput(ctx context.Context, raw any) (model.CreateChannelInput, error) {
+	var out model.CreateChannelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateChannelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateGroupInput(ctx context.Context, obj any) (model.CreateGroupInput, error) {
 	var it model.CreateGroupInput
 	if obj == nil {
@@ -28837,6 +28979,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createChannel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createChannel(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createDirectConversation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createDirectConversation(ctx, field)
@@ -31751,6 +31900,11 @@ func (ec *executionContext) unmarshalNConversationKind2messengerᚋgraphᚋmodel
 
 func (ec *executionContext) marshalNConversationKind2messengerᚋgraphᚋmodelᚐConversationKind(ctx context.Context, sel ast.SelectionSet, v model.ConversationKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNCreateChannelInput2messengerᚋgraphᚋmodelᚐCreateChannelInput(ctx context.Context, v any) (model.CreateChannelInput, error) {
+	res, err := ec.unmarshalInputCreateChannelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateGroupInput2messengerᚋgraphᚋmodelᚐCreateGroupInput(ctx context.Context, v any) (model.CreateGroupInput, error) {
