@@ -80,3 +80,21 @@ func (s *Service) CreateChannel(ctx context.Context, me, title, description stri
 func (s *Service) IsLarge(memberCount int) bool {
 	return memberCount > s.cfg.LargeGroupThreshold
 }
+
+// ShowsViews reports whether a conversation's messages show a view count
+// (Message.viewCount) instead of per-member receipts: channels do. The
+// answer comes from the kind cache, so a page of messages reads at most
+// one conversation. Large groups (IsLarge) are to join once the stores
+// keep an O(1) member count (see docs/large-groups-product.md).
+func (s *Service) ShowsViews(ctx context.Context, conversationID string) (bool, error) {
+	key, ok := s.kinds.get(conversationID)
+	if !ok {
+		c, err := s.conversation(ctx, conversationID)
+		if err != nil {
+			return false, err
+		}
+		key = kindKey(c)
+		s.kinds.put(conversationID, key)
+	}
+	return key == channelKey, nil
+}

@@ -357,6 +357,7 @@ type ComplexityRoot struct {
 		Seq             func(childComplexity int) int
 		Thread          func(childComplexity int) int
 		ThreadRootID    func(childComplexity int) int
+		ViewCount       func(childComplexity int) int
 	}
 
 	MessageAdded struct {
@@ -959,6 +960,7 @@ type MessageResolver interface {
 	ReadBy(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error)
 	DeliveredTo(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error)
 	Reactions(ctx context.Context, obj *storage.Message) ([]*storage.ReactionSummary, error)
+	ViewCount(ctx context.Context, obj *storage.Message) (*int, error)
 	LinkPreview(ctx context.Context, obj *storage.Message) (*storage.LinkPreview, error)
 	Attachments(ctx context.Context, obj *storage.Message) ([]*media.Attachment, error)
 	DeletedBy(ctx context.Context, obj *storage.Message) (*storage.User, error)
@@ -2316,6 +2318,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ThreadRootID(childComplexity), true
+	case "Message.viewCount":
+		if e.ComplexityRoot.Message.ViewCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ViewCount(childComplexity), true
 
 	case "MessageAdded.cursor":
 		if e.ComplexityRoot.MessageAdded.Cursor == nil {
@@ -4793,6 +4801,16 @@ input CreateChannelInput {
 extend type Mutation {
   "Create a broadcast channel; I become its owner and its only member. Others join by invite link."
   createChannel(input: CreateChannelInput!): Conversation!
+}
+
+extend type Message {
+  """
+  How many members other than the sender have read up to this message, in a
+  channel; null elsewhere (groups and direct conversations show ` + "`" + `readCount` + "`" + `
+  and ` + "`" + `readBy` + "`" + `). Counted from the conversation's histogram of read cursors:
+  no write per reader per message.
+  """
+  viewCount: Int
 }
 `, BuiltIn: false},
 	{Name: "../schema/conversations.graphqls", Input: `# Conversations, members, cursors and typing.
@@ -7289,6 +7307,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_deliveredTo(ctx, field)
 	case "reactions":
 		return ec.fieldContext_Message_reactions(ctx, field)
+	case "viewCount":
+		return ec.fieldContext_Message_viewCount(ctx, field)
 	case "linkPreview":
 		return ec.fieldContext_Message_linkPreview(ctx, field)
 	case "attachments":
@@ -13959,6 +13979,29 @@ func (ec *executionContext) fieldContext_Message_reactions(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Message_viewCount(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_viewCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().ViewCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_viewCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "Int")
 }
 
 func (ec *executionContext) _Message_linkPreview(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
@@ -27965,6 +28008,12 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_reactions(ctx, field, obj)
+				})
+		case "viewCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_viewCount(ctx, field, obj)
 				})
 		case "linkPreview":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,

@@ -8,8 +8,21 @@ package resolvers
 import (
 	"context"
 	"messenger/graph/model"
+	"messenger/loaders"
 	"messenger/storage"
 )
+
+func (r *messageResolver) ViewCount(ctx context.Context, obj *storage.Message) (*int, error) {
+	views, err := r.Chat.ShowsViews(ctx, obj.ConversationID)
+	if err != nil || !views {
+		return nil, err
+	}
+	c, err := loaders.For(ctx).Counts(ctx, *obj)
+	if err != nil {
+		return nil, err
+	}
+	return &c.Read, nil
+}
 
 func (r *mutationResolver) CreateChannel(ctx context.Context, input model.CreateChannelInput) (*storage.Conversation, error) {
 	me, err := caller(ctx)
