@@ -87,14 +87,20 @@ func (s *Service) IsLarge(memberCount int) bool {
 // one conversation. Large groups (IsLarge) are to join once the stores
 // keep an O(1) member count (see docs/large-groups-product.md).
 func (s *Service) ShowsViews(ctx context.Context, conversationID string) (bool, error) {
-	key, ok := s.kinds.get(conversationID)
-	if !ok {
-		c, err := s.conversation(ctx, conversationID)
-		if err != nil {
-			return false, err
-		}
-		key = kindKey(c)
-		s.kinds.put(conversationID, key)
+	key, err := s.kindKeyOf(ctx, conversationID)
+	return key == channelKey, err
+}
+
+// kindKeyOf is a conversation's kindKey, from the kind cache when there.
+func (s *Service) kindKeyOf(ctx context.Context, conversationID string) (string, error) {
+	if key, ok := s.kinds.get(conversationID); ok {
+		return key, nil
 	}
-	return key == channelKey, nil
+	c, err := s.conversation(ctx, conversationID)
+	if err != nil {
+		return "", err
+	}
+	key := kindKey(c)
+	s.kinds.put(conversationID, key)
+	return key, nil
 }

@@ -79,14 +79,9 @@ func (s *Service) checkPosting(ctx context.Context, mem storage.Member) error {
 	if mem.Role == storage.RoleOwner || mem.Role == storage.RoleAdmin {
 		return nil
 	}
-	key, ok := s.kinds.get(mem.ConversationID)
-	if !ok {
-		c, err := s.conversation(ctx, mem.ConversationID)
-		if err != nil {
-			return err
-		}
-		key = kindKey(c)
-		s.kinds.put(mem.ConversationID, key)
+	key, err := s.kindKeyOf(ctx, mem.ConversationID)
+	if err != nil {
+		return err
 	}
 	if key == channelKey {
 		return forbidden("only the channel's owner and admins may post here")
