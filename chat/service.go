@@ -290,9 +290,17 @@ func (s *Service) conversation(ctx context.Context, id string) (storage.Conversa
 	return c, nil
 }
 
-// memberIDs lists every current member of a conversation.
+// memberIDs lists every current member of a conversation, read
+// storage.MemberPage at a time (no single query reads a 200,000-member
+// group).
 func (s *Service) memberIDs(ctx context.Context, conversationID string) ([]string, error) {
-	ids, err := s.store.MemberIDs(ctx, conversationID)
+	var ids []string
+	err := storage.EachMemberPage(ctx, s.store, conversationID, func(ms []storage.Member) error {
+		for _, m := range ms {
+			ids = append(ids, m.UserID)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("chat: members of %s: %w", conversationID, err)
 	}
