@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"messenger/chat"
+	"messenger/storage"
 )
 
 // types returns the types of the events the stream received up to now (a
@@ -103,5 +104,28 @@ func TestIsLarge(t *testing.T) {
 	}
 	if !newDomain(t, nil).svc.IsLarge(1001) || newDomain(t, nil).svc.IsLarge(1000) {
 		t.Error("the default threshold is 1,000")
+	}
+}
+
+// TestFanOutPastOneMemberPage checks a group larger than one page of
+// members (storage.MemberPage) reaches every member, the last by id too.
+func TestFanOutPastOneMemberPage(t *testing.T) {
+	ctx := context.Background()
+	d := newDomain(t, nil)
+	us := d.users(t, storage.MemberPage+2)
+	g := d.group(t, us[0], us[1:]...)
+	last := us[0]
+	for _, u := range us {
+		last = max(last, u)
+	}
+	st := open(t, d.log, last)
+	if _, err := d.svc.Send(ctx, us[0], g, "k1", "to all"); err != nil {
+		t.Fatal(err)
+	}
+	if ms := st.messages(t, d.svc); len(ms) != 1 || ms[0].Body != "to all" {
+		t.Fatalf("the last member got %d messages", len(ms))
+	}
+	if n, err := d.svc.MemberCount(ctx, g); err != nil || n != storage.MemberPage+2 {
+		t.Fatalf("member count %d, %v", n, err)
 	}
 }
