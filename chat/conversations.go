@@ -118,7 +118,7 @@ func (s *Service) manager(ctx context.Context, me, conversationID string) (stora
 	if err != nil {
 		return m, c, err
 	}
-	if c.Kind != storage.Group {
+	if !c.Kind.IsGroup() {
 		return m, c, forbidden("direct conversations have no members to manage")
 	}
 	if m.Role != storage.RoleOwner && m.Role != storage.RoleAdmin {
@@ -217,7 +217,7 @@ func (s *Service) Leave(ctx context.Context, me, conversationID string) error {
 	if err != nil {
 		return err
 	}
-	if c.Kind != storage.Group {
+	if !c.Kind.IsGroup() {
 		return forbidden("you cannot leave a direct conversation")
 	}
 	return s.leave(ctx, conversationID, me, "")

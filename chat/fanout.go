@@ -168,15 +168,17 @@ func (s *Service) replayMessage(ctx context.Context, m storage.Message) error {
 	if err := s.bindAttachments(ctx, m); err != nil {
 		return fmt.Errorf("chat: replay %s: %w: %w", m.ID, errNotWhole, err)
 	}
-	members, err := s.store.Members(ctx, m.ConversationID, "", 0)
+	var ids []string
+	err := storage.EachMemberPage(ctx, s.store, m.ConversationID, func(members []storage.Member) error {
+		for _, mem := range members {
+			if mem.JoinedSeq < m.Seq { // who joined later never sees it
+				ids = append(ids, mem.UserID)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("chat: replay %s: members: %w", m.ID, err)
-	}
-	var ids []string
-	for _, mem := range members {
-		if mem.JoinedSeq < m.Seq { // who joined later never sees it
-			ids = append(ids, mem.UserID)
-		}
 	}
 	ev, err := encode(&MessageAdded{Message: &m})
 	if err != nil {

@@ -274,7 +274,7 @@ func (s *Service) moderatorDelete(ctx context.Context, me string, m storage.Mess
 	if err != nil {
 		return m, err
 	}
-	if c.Kind != storage.Group || (mine.Role != storage.RoleOwner && mine.Role != storage.RoleAdmin) {
+	if !c.Kind.IsGroup() || (mine.Role != storage.RoleOwner && mine.Role != storage.RoleAdmin) {
 		return m, forbidden("only the sender, or a group's owner or admin, may delete a message for everyone")
 	}
 	unlock := s.messages.lock(m.ID)

@@ -71,15 +71,22 @@ func (s *Service) postingRules(ctx context.Context, conversationID string) (stor
 	return r, nil
 }
 
-// checkPosting applies a group's posting rules to a send by mem: in an
-// announcement-only group only owners and admins send; in slow mode a
+// checkPosting applies a group's posting rules to a send by mem: in a
+// channel and in an announcement-only group only owners and admins send; in slow mode a
 // member sends once per interval (RATE_LIMITED with retryAt otherwise).
 // Owners and admins are exempt from both.
 func (s *Service) checkPosting(ctx context.Context, mem storage.Member) error {
 	if mem.Role == storage.RoleOwner || mem.Role == storage.RoleAdmin {
 		return nil
 	}
-	if key, ok := s.kinds.get(mem.ConversationID); ok && key != "" {
+	key, err := s.kindKeyOf(ctx, mem.ConversationID)
+	if err != nil {
+		return err
+	}
+	if key == channelKey {
+		return forbidden("only the channel's owner and admins may post here")
+	}
+	if key != "" {
 		return nil // a direct conversation has no posting rules
 	}
 	rules, err := s.postingRules(ctx, mem.ConversationID)

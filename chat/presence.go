@@ -112,9 +112,19 @@ func (s *Service) SetTyping(ctx context.Context, me, conversationID string, typi
 	if _, err := s.member(ctx, conversationID, me); err != nil {
 		return err
 	}
-	ms, err := s.store.Members(ctx, conversationID, "", 0)
+	// Typing is not broadcast in a channel nor in a large group (above
+	// Config.LargeGroupThreshold): thousands of readers would each hear
+	// every keystroke of every writer (docs/large-groups-product.md). So
+	// at most threshold+1 members are read here.
+	if key, err := s.kindKeyOf(ctx, conversationID); err != nil || key == channelKey {
+		return err
+	}
+	ms, err := s.store.Members(ctx, conversationID, "", s.cfg.LargeGroupThreshold+1)
 	if err != nil {
 		return err
+	}
+	if s.IsLarge(len(ms)) {
+		return nil
 	}
 	to := make([]string, 0, len(ms))
 	for _, m := range ms {

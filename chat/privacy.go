@@ -166,10 +166,10 @@ func (s *Service) mayMessageIn(ctx context.Context, me, conversationID string) e
 		if err != nil {
 			return err
 		}
-		key = c.DirectKey
+		key = kindKey(c)
 		s.kinds.put(conversationID, key)
 	}
-	if key == "" {
+	if key == "" || key == channelKey {
 		return nil
 	}
 	return s.mayMessage(ctx, me, storage.Conversation{Kind: storage.Direct, DirectKey: key})
@@ -181,7 +181,7 @@ func (s *Service) mayMessageIn(ctx context.Context, me, conversationID string) e
 // afresh when full.
 type kindCache struct {
 	mu sync.Mutex
-	m  map[string]string // conversation id -> DirectKey ("" for a group)
+	m  map[string]string // conversation id -> kindKey: DirectKey, "" for a group, channelKey
 }
 
 const kindCacheSize = 100_000

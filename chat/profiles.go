@@ -104,14 +104,8 @@ func (s *Service) UpdateConversation(ctx context.Context, me, conversationID str
 		}
 	}
 	if ch.Description != nil {
-		description = strings.TrimSpace(*ch.Description)
-		if utf8.RuneCountInString(description) > MaxDescription {
-			return storage.Conversation{}, badInput("description", fmt.Sprintf("description has at most %d characters", MaxDescription))
-		}
-		if description != "" {
-			if err := textrules.Body(description); err != nil {
-				return storage.Conversation{}, badInput("description", "description "+err.Error())
-			}
+		if description, err = validDescription(*ch.Description); err != nil {
+			return storage.Conversation{}, err
 		}
 	}
 	_, c, err := s.manager(ctx, me, conversationID)

@@ -65,6 +65,11 @@ func (s *Service) advance(ctx context.Context, me, conversationID string, seq in
 			continue
 		}
 		to = s.cursorEventAudience(ctx, me, c, k, to)
+		if c.Kind == storage.Channel {
+			// A channel's admins would hear every reader: views count
+			// instead (Message.viewCount); only my own sessions hear it.
+			to = []string{me}
+		}
 		if k == storage.Read {
 			s.emit(ctx, to, &ReadCursorMoved{ConversationID: conversationID, UserID: me, Seq: seq, At: now})
 		} else {

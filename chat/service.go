@@ -39,8 +39,12 @@ type Config struct {
 	RecallWindow time.Duration
 	// MaxBodyRunes caps a message's length in characters (default 4000).
 	MaxBodyRunes int
-	// MaxGroupMembers caps a group's size (default 10,000).
+	// MaxGroupMembers caps a group's or a channel's size (default 200,000,
+	// Telegram's group limit; see docs/large-groups-product.md).
 	MaxGroupMembers int
+	// LargeGroupThreshold is the member count above which a conversation
+	// is large (default 1,000): see Service.IsLarge for what changes.
+	LargeGroupThreshold int
 	// TypingTTL is how long a typing signal lasts without renewal (default 6 s).
 	TypingTTL time.Duration
 	// Presence tracks who is online (default: in this process only; a fleet
@@ -204,7 +208,10 @@ func New(cfg Config) (*Service, error) {
 		cfg.MaxBodyRunes = 4000
 	}
 	if cfg.MaxGroupMembers <= 0 {
-		cfg.MaxGroupMembers = 10000
+		cfg.MaxGroupMembers = 200000
+	}
+	if cfg.LargeGroupThreshold <= 0 {
+		cfg.LargeGroupThreshold = 1000
 	}
 	if cfg.TypingTTL <= 0 {
 		cfg.TypingTTL = 6 * time.Second
@@ -283,9 +290,17 @@ func (s *Service) conversation(ctx context.Context, id string) (storage.Conversa
 	return c, nil
 }
 
-// memberIDs lists every current member of a conversation.
+// memberIDs lists every current member of a conversation, read
+// storage.MemberPage at a time (no single query reads a 200,000-member
+// group).
 func (s *Service) memberIDs(ctx context.Context, conversationID string) ([]string, error) {
-	ids, err := s.store.MemberIDs(ctx, conversationID)
+	var ids []string
+	err := storage.EachMemberPage(ctx, s.store, conversationID, func(ms []storage.Member) error {
+		for _, m := range ms {
+			ids = append(ids, m.UserID)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("chat: members of %s: %w", conversationID, err)
 	}

@@ -357,6 +357,7 @@ type ComplexityRoot struct {
 		Seq             func(childComplexity int) int
 		Thread          func(childComplexity int) int
 		ThreadRootID    func(childComplexity int) int
+		ViewCount       func(childComplexity int) int
 	}
 
 	MessageAdded struct {
@@ -498,6 +499,7 @@ type ComplexityRoot struct {
 		ChangeUsername             func(childComplexity int, username string) int
 		CompleteMultipartUpload    func(childComplexity int, id string) int
 		ConfirmUpload              func(childComplexity int, id string) int
+		CreateChannel              func(childComplexity int, input model.CreateChannelInput) int
 		CreateDirectConversation   func(childComplexity int, userID string) int
 		CreateGroup                func(childComplexity int, input model.CreateGroupInput) int
 		CreateInviteLink           func(childComplexity int, conversationID string, input model.CreateInviteLinkInput) int
@@ -958,6 +960,7 @@ type MessageResolver interface {
 	ReadBy(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error)
 	DeliveredTo(ctx context.Context, obj *storage.Message, first *int, after *string) (*model.UserAtConnection, error)
 	Reactions(ctx context.Context, obj *storage.Message) ([]*storage.ReactionSummary, error)
+	ViewCount(ctx context.Context, obj *storage.Message) (*int, error)
 	LinkPreview(ctx context.Context, obj *storage.Message) (*storage.LinkPreview, error)
 	Attachments(ctx context.Context, obj *storage.Message) ([]*media.Attachment, error)
 	DeletedBy(ctx context.Context, obj *storage.Message) (*storage.User, error)
@@ -1014,6 +1017,7 @@ type MultipartUploadResolver interface {
 type MutationResolver interface {
 	SignUp(ctx context.Context, input model.SignUpInput) (*chat.Session, error)
 	LogIn(ctx context.Context, input model.LogInInput) (*chat.Session, error)
+	CreateChannel(ctx context.Context, input model.CreateChannelInput) (*storage.Conversation, error)
 	CreateDirectConversation(ctx context.Context, userID string) (*storage.Conversation, error)
 	CreateGroup(ctx context.Context, input model.CreateGroupInput) (*storage.Conversation, error)
 	AddMembers(ctx context.Context, conversationID string, userIds []string) (*storage.Conversation, error)
@@ -2314,6 +2318,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ThreadRootID(childComplexity), true
+	case "Message.viewCount":
+		if e.ComplexityRoot.Message.ViewCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ViewCount(childComplexity), true
 
 	case "MessageAdded.cursor":
 		if e.ComplexityRoot.MessageAdded.Cursor == nil {
@@ -2887,6 +2897,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmUpload(childComplexity, args["id"].(string)), true
+	case "Mutation.createChannel":
+		if e.ComplexityRoot.Mutation.CreateChannel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createChannel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateChannel(childComplexity, args["input"].(model.CreateChannelInput)), true
 	case "Mutation.createDirectConversation":
 		if e.ComplexityRoot.Mutation.CreateDirectConversation == nil {
 			break
@@ -4651,6 +4672,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ConversationFilter", ec.unmarshalInputConversationFilter),
+			graphql.NewInputUnmarshaler("CreateChannelInput", ec.unmarshalInputCreateChannelInput),
 			graphql.NewInputUnmarshaler("CreateGroupInput", ec.unmarshalInputCreateGroupInput),
 			graphql.NewInputUnmarshaler("CreateInviteLinkInput", ec.unmarshalInputCreateInviteLinkInput),
 			graphql.NewInputUnmarshaler("CreateMultipartUploadInput", ec.unmarshalInputCreateMultipartUploadInput),
@@ -4760,6 +4782,37 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/channels.graphqls", Input: `# Broadcast channels (issue 25): only owners and admins post, members read,
+# react and join through invite links. See docs/large-groups-product.md.
+
+extend enum ConversationKind {
+  "A broadcast channel: only its owner and admins post; members read, react and join by invite link."
+  CHANNEL
+}
+
+"Fields to create a broadcast channel."
+input CreateChannelInput {
+  "1-128 characters."
+  title: String!
+  "At most 255 characters; none when omitted or empty."
+  description: String
+}
+
+extend type Mutation {
+  "Create a broadcast channel; I become its owner and its only member. Others join by invite link."
+  createChannel(input: CreateChannelInput!): Conversation!
+}
+
+extend type Message {
+  """
+  How many members other than the sender have read up to this message, in a
+  channel; null elsewhere (groups and direct conversations show ` + "`" + `readCount` + "`" + `
+  and ` + "`" + `readBy` + "`" + `). Counted from the conversation's histogram of read cursors:
+  no write per reader per message.
+  """
+  viewCount: Int
+}
+`, BuiltIn: false},
 	{Name: "../schema/conversations.graphqls", Input: `# Conversations, members, cursors and typing.
 
 "Whether a conversation is one-to-one or a group."
@@ -7254,6 +7307,8 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_deliveredTo(ctx, field)
 	case "reactions":
 		return ec.fieldContext_Message_reactions(ctx, field)
+	case "viewCount":
+		return ec.fieldContext_Message_viewCount(ctx, field)
 	case "linkPreview":
 		return ec.fieldContext_Message_linkPreview(ctx, field)
 	case "attachments":
@@ -8197,6 +8252,20 @@ func (ec *executionContext) field_Mutation_confirmUpload_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createChannel_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateChannelInput, error) {
+			return ec.unmarshalNCreateChannelInput2messengerᚋgraphᚋmodelᚐCreateChannelInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -13912,6 +13981,29 @@ func (ec *executionContext) fieldContext_Message_reactions(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Message_viewCount(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_viewCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Message().ViewCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_viewCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, true, true, "Int")
+}
+
 func (ec *executionContext) _Message_linkPreview(ctx context.Context, field graphql.CollectedField, obj *storage.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16267,6 +16359,50 @@ func (ec *executionContext) fieldContext_Mutation_logIn(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_logIn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createChannel(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateChannel(ctx, fc.Args["input"].(model.CreateChannelInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *storage.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖmessengerᚋstorageᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createChannel(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createChannel_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24893,6 +25029,55 @@ func UnmarshalConversationFilter(ctx context.Context, raw any) (model.Conversati
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateChannelInput(ctx context.Context, obj any) (model.CreateChannelInput, error) {
+	var it model.CreateChannelInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateChannelInput unmarshals raw into the CreateChannelInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateChannelInput(ctx context.Context, raw any) (model.CreateChannelInput, error) {
+	var out model.CreateChannelInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateChannelInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateGroupInput(ctx context.Context, obj any) (model.CreateGroupInput, error) {
 	var it model.CreateGroupInput
 	if obj == nil {
@@ -27824,6 +28009,12 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_reactions(ctx, field, obj)
 				})
+		case "viewCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Message_viewCount(ctx, field, obj)
+				})
 		case "linkPreview":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -28833,6 +29024,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "logIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_logIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createChannel":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createChannel(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -31751,6 +31949,11 @@ func (ec *executionContext) unmarshalNConversationKind2messengerᚋgraphᚋmodel
 
 func (ec *executionContext) marshalNConversationKind2messengerᚋgraphᚋmodelᚐConversationKind(ctx context.Context, sel ast.SelectionSet, v model.ConversationKind) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNCreateChannelInput2messengerᚋgraphᚋmodelᚐCreateChannelInput(ctx context.Context, v any) (model.CreateChannelInput, error) {
+	res, err := ec.unmarshalInputCreateChannelInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateGroupInput2messengerᚋgraphᚋmodelᚐCreateGroupInput(ctx context.Context, v any) (model.CreateGroupInput, error) {

@@ -94,7 +94,11 @@ func (s *Service) expand(ctx context.Context, j Job) error {
 	if !ok || (j.Kind == KindMessage && m.DeletedAt != nil) {
 		return nil // gone, or recalled before anyone was told
 	}
-	members, err := s.store.Members(ctx, j.ConversationID, "", 0)
+	var members []storage.Member
+	err = storage.EachMemberPage(ctx, s.store, j.ConversationID, func(page []storage.Member) error {
+		members = append(members, page...)
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("push: members of %s: %w", j.ConversationID, err)
 	}

@@ -161,7 +161,7 @@ func (s *Service) notification(ctx context.Context, m storage.Message, j Job) (N
 	}
 	n := Notification{ConversationID: m.ConversationID, MessageID: m.ID, ThreadID: m.ConversationID, CollapseID: m.ID, Recalled: j.Recalled}
 	c := convs[m.ConversationID]
-	group := c.Kind == storage.Group
+	group := c.Kind.IsGroup()
 	switch {
 	case group && c.Title != "":
 		n.Title = c.Title

@@ -24,7 +24,7 @@ func (r *conversationResolver) Kind(ctx context.Context, obj *storage.Conversati
 }
 
 func (r *conversationResolver) Title(ctx context.Context, obj *storage.Conversation) (*string, error) {
-	if obj.Kind != storage.Group {
+	if !obj.Kind.IsGroup() {
 		return nil, nil
 	}
 	return &obj.Title, nil

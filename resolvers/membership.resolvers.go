@@ -25,7 +25,7 @@ func (r *avatarThumbnailResolver) URL(ctx context.Context, obj *storage.AvatarIm
 }
 
 func (r *conversationResolver) Description(ctx context.Context, obj *storage.Conversation) (*string, error) {
-	if obj.Kind != storage.Group {
+	if !obj.Kind.IsGroup() {
 		return nil, nil
 	}
 	d, err := r.Chat.Description(ctx, obj.ID)
@@ -33,7 +33,7 @@ func (r *conversationResolver) Description(ctx context.Context, obj *storage.Con
 }
 
 func (r *conversationResolver) Avatar(ctx context.Context, obj *storage.Conversation) (*storage.Avatar, error) {
-	if obj.Kind != storage.Group {
+	if !obj.Kind.IsGroup() {
 		return nil, nil
 	}
 	d, err := r.Chat.GroupDetails(ctx, obj.ID)

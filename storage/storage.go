@@ -30,14 +30,24 @@ var (
 	ErrUnavailable = fault.ErrUnavailable
 )
 
-// ConversationKind tells direct (one-to-one) conversations from groups.
+// ConversationKind tells direct (one-to-one) conversations from groups
+// and broadcast channels.
 type ConversationKind string
 
 // Conversation kinds.
 const (
 	Direct ConversationKind = "DIRECT"
 	Group  ConversationKind = "GROUP"
+	// Channel is a broadcast group: only its owner and admins post,
+	// members read, react and join by invite link.
+	Channel ConversationKind = "CHANNEL"
 )
+
+// IsGroup reports whether a conversation of this kind has a title, roles
+// and managed membership: a group or a channel (not a direct conversation).
+func (k ConversationKind) IsGroup() bool {
+	return k == Group || k == Channel
+}
 
 // Role is a member's role in a conversation.
 type Role string

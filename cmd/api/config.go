@@ -36,6 +36,9 @@ type config struct {
 	// MaxHashes bounds concurrent password hashes (auth.HashGateConfig.Max;
 	// 0: one per core).
 	MaxHashes int
+	// MaxGroupMembers caps a group's or a channel's size
+	// (chat.Config.MaxGroupMembers).
+	MaxGroupMembers int
 	// ImageDecodes bounds concurrent image decodes (thumbnails, avatars:
 	// media.SetConcurrentDecodes).
 	ImageDecodes int
@@ -132,6 +135,7 @@ var configVars = []configVar{
 	{"MESSENGER_FANOUT_GRACE", "fanout-grace", "10s", "how long a message's fan-out may stay unconfirmed before the outbox sweeper replays it (e.g. after the event log was down)"},
 	{"MESSENGER_FANOUT_SWEEP", "fanout-sweep", "2s", "how often each instance sweeps the fan-out outbox"},
 	{"MESSENGER_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes (signUp, logIn) running at once, 64 MiB each; more wait up to 5 s, then RATE_LIMITED (0: one per core)"},
+	{"MESSENGER_MAX_GROUP_MEMBERS", "max-group-members", "200000", "most members a group or a channel may have"},
 	{"MESSENGER_NO_SYNC", "no-sync", "false", "embedded store: acknowledge before fsync (faster; a machine crash may lose the last writes)"},
 	{"MESSENGER_CASSANDRA_HOSTS", "cassandra-hosts", "", "comma-separated host:port list: switches durable data to Cassandra"},
 	{"MESSENGER_CASSANDRA_KEYSPACE", "cassandra-keyspace", "messenger", "Cassandra keyspace (created with migrations at start)"},
@@ -255,6 +259,9 @@ func loadConfig(args []string) (config, error) {
 	c.RedisAddrs = list(get("MESSENGER_REDIS_ADDRS"))
 	if c.MaxHashes, err = strconv.Atoi(get("MESSENGER_MAX_CONCURRENT_HASHES")); err != nil || c.MaxHashes < 0 {
 		return c, fmt.Errorf("MESSENGER_MAX_CONCURRENT_HASHES: want 0 (one per core) or a positive number, got %q", get("MESSENGER_MAX_CONCURRENT_HASHES"))
+	}
+	if c.MaxGroupMembers, err = strconv.Atoi(get("MESSENGER_MAX_GROUP_MEMBERS")); err != nil || c.MaxGroupMembers < 2 {
+		return c, fmt.Errorf("MESSENGER_MAX_GROUP_MEMBERS: want a number of at least 2, got %q", get("MESSENGER_MAX_GROUP_MEMBERS"))
 	}
 	if c.ImageDecodes, err = strconv.Atoi(get("MESSENGER_IMAGE_DECODES")); err != nil || c.ImageDecodes < 1 {
 		return c, fmt.Errorf("MESSENGER_IMAGE_DECODES: want a positive number, got %q", get("MESSENGER_IMAGE_DECODES"))

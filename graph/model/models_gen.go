@@ -37,6 +37,14 @@ type ConversationFilter struct {
 	UnreadOnly *bool `json:"unreadOnly,omitempty"`
 }
 
+// Fields to create a broadcast channel.
+type CreateChannelInput struct {
+	// 1-128 characters.
+	Title string `json:"title"`
+	// At most 255 characters; none when omitted or empty.
+	Description *string `json:"description,omitempty"`
+}
+
 // Fields to create a group.
 type CreateGroupInput struct {
 	// 1-128 characters.
@@ -408,16 +416,19 @@ const (
 	ConversationKindDirect ConversationKind = "DIRECT"
 	// A group with a title, an owner and any number of members.
 	ConversationKindGroup ConversationKind = "GROUP"
+	// A broadcast channel: only its owner and admins post; members read, react and join by invite link.
+	ConversationKindChannel ConversationKind = "CHANNEL"
 )
 
 var AllConversationKind = []ConversationKind{
 	ConversationKindDirect,
 	ConversationKindGroup,
+	ConversationKindChannel,
 }
 
 func (e ConversationKind) IsValid() bool {
 	switch e {
-	case ConversationKindDirect, ConversationKindGroup:
+	case ConversationKindDirect, ConversationKindGroup, ConversationKindChannel:
 		return true
 	}
 	return false
