@@ -6,6 +6,8 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 /** Whether a conversation is one-to-one or a group. */
 export type ConversationKind =
+  /** A broadcast channel: only its owner and admins post; members read, react and join by invite link. */
+  | 'CHANNEL'
   /** A one-to-one conversation; exactly one exists per pair of users. */
   | 'DIRECT'
   /** A group with a title, an owner and any number of members. */
