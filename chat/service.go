@@ -84,6 +84,12 @@ type Config struct {
 	// default): a takeover of an append still running can give some
 	// members that message twice, the second copy out of order.
 	FanOutPatience time.Duration
+	// LargeGroupThreshold is the member count past which a conversation
+	// becomes streamed (default 1000): marked once, for good
+	// (storage.LargeGroups), so that its events can be read from the
+	// conversation's own stream instead of being copied into every
+	// member's log (docs/large-groups.md).
+	LargeGroupThreshold int
 	// Notifier hears about new and recalled messages, for push
 	// notifications (see Notifier). Nil: nobody is notified.
 	Notifier Notifier
@@ -229,6 +235,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.FanOutPatience <= 0 {
 		cfg.FanOutPatience = 2 * time.Second
+	}
+	if cfg.LargeGroupThreshold <= 0 {
+		cfg.LargeGroupThreshold = DefaultLargeGroupThreshold
 	}
 	if cfg.Revocations == nil {
 		cfg.Revocations = memrevocation.New()
