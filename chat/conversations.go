@@ -79,6 +79,7 @@ func (s *Service) CreateGroup(ctx context.Context, me, title string, memberIDs [
 	if err != nil {
 		return c, fmt.Errorf("chat: create group: %w", err)
 	}
+	s.noteMemberCount(ctx, c.ID, len(ids))
 	s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
 	return c, nil
 }
@@ -161,6 +162,7 @@ func (s *Service) AddMembers(ctx context.Context, me, conversationID string, use
 	if err := s.refuseBannedAfterAdd(ctx, conversationID, added); err != nil {
 		return c, err
 	}
+	s.noteMemberCount(ctx, conversationID, len(current)+len(added))
 	if c, err = s.conversation(ctx, conversationID); err != nil {
 		return c, err
 	}

@@ -265,6 +265,7 @@ func (s *Service) admit(ctx context.Context, conversationID, userID, by, action 
 	if err != nil {
 		return c, err
 	}
+	s.noteMemberCount(ctx, conversationID, len(current)+len(added))
 	if len(added) > 0 {
 		s.emit(ctx, append(current, added...), &MemberJoined{Conversation: &c, UserID: userID, ByID: by})
 		s.logModeration(ctx, storage.ModerationEntry{ConversationID: conversationID, ActorID: by, Action: action, TargetUserID: userID})

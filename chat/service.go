@@ -42,9 +42,6 @@ type Config struct {
 	// MaxGroupMembers caps a group's or a channel's size (default 200,000,
 	// Telegram's group limit; see docs/large-groups-product.md).
 	MaxGroupMembers int
-	// LargeGroupThreshold is the member count above which a conversation
-	// is large (default 1,000): see Service.IsLarge for what changes.
-	LargeGroupThreshold int
 	// TypingTTL is how long a typing signal lasts without renewal (default 6 s).
 	TypingTTL time.Duration
 	// Presence tracks who is online (default: in this process only; a fleet
@@ -88,6 +85,13 @@ type Config struct {
 	// default): a takeover of an append still running can give some
 	// members that message twice, the second copy out of order.
 	FanOutPatience time.Duration
+	// LargeGroupThreshold is the member count above which a conversation
+	// is large (default 1,000): see Service.IsLarge for what changes. It
+	// also becomes streamed when it passes it: marked once, for good
+	// (storage.LargeGroups), so that its events can be read from the
+	// conversation's own stream instead of being copied into every
+	// member's log (docs/large-groups.md).
+	LargeGroupThreshold int
 	// Notifier hears about new and recalled messages, for push
 	// notifications (see Notifier). Nil: nobody is notified.
 	Notifier Notifier
@@ -210,9 +214,6 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxGroupMembers <= 0 {
 		cfg.MaxGroupMembers = 200000
 	}
-	if cfg.LargeGroupThreshold <= 0 {
-		cfg.LargeGroupThreshold = 1000
-	}
 	if cfg.TypingTTL <= 0 {
 		cfg.TypingTTL = 6 * time.Second
 	}
@@ -236,6 +237,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.FanOutPatience <= 0 {
 		cfg.FanOutPatience = 2 * time.Second
+	}
+	if cfg.LargeGroupThreshold <= 0 {
+		cfg.LargeGroupThreshold = DefaultLargeGroupThreshold
 	}
 	if cfg.Revocations == nil {
 		cfg.Revocations = memrevocation.New()

@@ -31,6 +31,7 @@ type Store interface {
 	MessageExtras
 	LinkPreviews
 	Cold
+	LargeGroups
 
 	// Close flushes and releases the store.
 	Close() error

@@ -33,6 +33,8 @@ type config struct {
 	NoSync          bool
 	// FanOutGrace and FanOutSweep tune the fan-out outbox (chat.Config).
 	FanOutGrace, FanOutSweep time.Duration
+	// LargeGroupThreshold is chat.Config.LargeGroupThreshold.
+	LargeGroupThreshold int
 	// MaxHashes bounds concurrent password hashes (auth.HashGateConfig.Max;
 	// 0: one per core).
 	MaxHashes int
@@ -134,6 +136,7 @@ var configVars = []configVar{
 	{"MESSENGER_RECALL_WINDOW", "recall-window", "24h", "how long a sender may delete a message for everyone"},
 	{"MESSENGER_FANOUT_GRACE", "fanout-grace", "10s", "how long a message's fan-out may stay unconfirmed before the outbox sweeper replays it (e.g. after the event log was down)"},
 	{"MESSENGER_FANOUT_SWEEP", "fanout-sweep", "2s", "how often each instance sweeps the fan-out outbox"},
+	{"MESSENGER_LARGE_GROUP_THRESHOLD", "large-group-threshold", "1000", "member count past which a conversation becomes streamed (sticky): its events are appended once to the conversation's stream instead of to every member's log (docs/large-groups.md)"},
 	{"MESSENGER_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes (signUp, logIn) running at once, 64 MiB each; more wait up to 5 s, then RATE_LIMITED (0: one per core)"},
 	{"MESSENGER_MAX_GROUP_MEMBERS", "max-group-members", "200000", "most members a group or a channel may have"},
 	{"MESSENGER_NO_SYNC", "no-sync", "false", "embedded store: acknowledge before fsync (faster; a machine crash may lose the last writes)"},
@@ -255,6 +258,9 @@ func loadConfig(args []string) (config, error) {
 	c.CassandraLocalDC, c.CassandraTLSCA = get("MESSENGER_CASSANDRA_LOCAL_DC"), get("MESSENGER_CASSANDRA_TLS_CA")
 	if c.CassandraRF, c.CassandraDCs, err = parseReplication(get("MESSENGER_CASSANDRA_REPLICATION")); err != nil {
 		return c, fmt.Errorf("MESSENGER_CASSANDRA_REPLICATION: %w", err)
+	}
+	if c.LargeGroupThreshold, err = strconv.Atoi(get("MESSENGER_LARGE_GROUP_THRESHOLD")); err != nil || c.LargeGroupThreshold < 1 {
+		return c, fmt.Errorf("MESSENGER_LARGE_GROUP_THRESHOLD: want a positive number of members, got %q", get("MESSENGER_LARGE_GROUP_THRESHOLD"))
 	}
 	c.RedisAddrs = list(get("MESSENGER_REDIS_ADDRS"))
 	if c.MaxHashes, err = strconv.Atoi(get("MESSENGER_MAX_CONCURRENT_HASHES")); err != nil || c.MaxHashes < 0 {

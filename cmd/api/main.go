@@ -147,7 +147,7 @@ func run(args []string, logger *slog.Logger) error {
 	}
 	defer closePush() // after svc.Close below: its last recalls are queued
 	svc, err := chat.New(chat.Config{Store: store, Log: log, Tokens: tokens, RecallWindow: cfg.RecallWindow, MaxGroupMembers: cfg.MaxGroupMembers, Logger: logger,
-		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep, Turns: turns,
+		Indexer: indexer, Search: index, Presence: tracker, FanOutGrace: cfg.FanOutGrace, FanOutSweep: cfg.FanOutSweep, Turns: turns, LargeGroupThreshold: cfg.LargeGroupThreshold,
 		Hashes: auth.NewHashGate(auth.HashGateConfig{Max: cfg.MaxHashes}), Revocations: revocations,
 		Notifier: notifications, SessionEndListener: notifications})
 	if err != nil {

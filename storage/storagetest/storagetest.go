@@ -77,6 +77,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ThreadSummaryCountsReplies", testThreadSummaryCountsReplies},
 		{"MentionsCountUntilRead", testMentionsCountUntilRead},
 		{"InviteLinksAreUsedRevokedAndExpire", testInviteLinks},
+		{"StreamedMarkIsStickyAndSetOnce", testStreamedMarkIsStickyAndSetOnce},
+		{"StreamedIndexIsPerUser", testStreamedIndexIsPerUser},
 		{"ConcurrentInviteUsesAdmitExactlyMaxUses", testInviteMaxUsesUnderConcurrency},
 		{"JoinRequestsAreTakenOnce", testJoinRequests},
 		{"BansAreListedAndLifted", testBans},
