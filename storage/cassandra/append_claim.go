@@ -120,8 +120,16 @@ func (s *Store) commitPending(ctx context.Context, conversationID string, pendin
 			return err
 		}
 		if !t.durable && t.last > 0 {
-			if err := s.persistTip(ctx, conversationID, t); err != nil {
+			// Another process's tip (or one read at start): write it unless
+			// its durable mark says it is written already.
+			durable, err := s.tipDurable(ctx, conversationID, t)
+			if err != nil {
 				return err
+			}
+			if !durable {
+				if err := s.persistTip(ctx, conversationID, t); err != nil {
+					return err
+				}
 			}
 			t.durable = true
 		}
@@ -249,6 +257,7 @@ func (s *Store) claimBatch(ctx context.Context, conversationID string, pending [
 			[]any{conversationID, r.idemKey, r.m.Seq, attempt, int(claimTTL.Seconds())}})
 	}
 	b := s.batch(ctx, gocql.LoggedBatch, false, stmts...)
+	s.writes.Add(1)
 	first := map[string]any{}
 	applied, iter, err := b.MapExecCAS(first)
 	if err != nil {
