@@ -54,7 +54,7 @@ func (s *Store) persistTip(ctx context.Context, conversationID string, t tip) er
 		add("m\x00"+strconv.FormatInt(bucketOf(m.Seq), 10), stmt{`INSERT INTO messages (conversation_id, bucket, seq, sender_id, client_message_id, body, sent_at, refs)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
 			[]any{m.ConversationID, bucketOf(m.Seq), m.Seq, m.SenderID, m.ClientMessageID, m.Body, m.SentAt, encodeRefs(m.MessageRefs), t.writeTS}})
-		if m.ClientMessageID != "" {
+		if m.ClientMessageID != "" && !t.forever {
 			add("i\x00"+m.SenderID, stmt{`INSERT INTO message_ids (conversation_id, sender_id, client_message_id, seq) VALUES (?, ?, ?, ?) USING TIMESTAMP ?`,
 				[]any{m.ConversationID, m.SenderID, m.ClientMessageID, m.Seq, t.writeTS}})
 		}
@@ -120,7 +120,8 @@ func (s *Store) settleEarlier(ctx context.Context, conversationID string, pendin
 		}
 		bySender[r.m.SenderID] = append(bySender[r.m.SenderID], r.m.ClientMessageID)
 	}
-	if len(senders) == 0 {
+	if len(senders) == 0 || t.forever {
+		// (Forever: the claim's own transaction finds every earlier send.)
 		return pending, nil
 	}
 	var mu sync.Mutex

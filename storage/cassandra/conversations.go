@@ -127,8 +127,9 @@ func (s *Store) writeConversation(ctx context.Context, c storage.Conversation, m
 		return wrap(err, "create conversation %s: write members", c.ID)
 	}
 	// The initial last_seq is written at timestamp 0, so rerunning this can
-	// never overwrite a seq a Paxos transaction has since claimed.
-	if err := s.query(ctx, "INSERT INTO message_sequencer (conversation_id, last_seq) VALUES (?, 0) USING TIMESTAMP 0", c.ID).Exec(); err != nil {
+	// never overwrite a seq a Paxos transaction has since claimed. The
+	// conversation keeps its idempotency rows for good (see tip.forever).
+	if err := s.query(ctx, "INSERT INTO message_sequencer (conversation_id, last_seq, idem_forever) VALUES (?, 0, true) USING TIMESTAMP 0", c.ID).Exec(); err != nil {
 		return wrap(err, "create conversation %s: sequencer", c.ID)
 	}
 	stmts := []stmt{{`INSERT INTO conversations (id, kind, title, created_by, created_at, direct_key) VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
