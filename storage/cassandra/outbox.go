@@ -168,12 +168,28 @@ func (s *Store) PendingFanOuts(ctx context.Context, sentBefore time.Time, limit 
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.legacyPending(ctx, legacy)
+	old, err := s.legacyPending(ctx, legacy)
 	if err != nil {
 		return nil, err
 	}
+	var all []storage.PendingFanOut
+	type key struct {
+		conv string
+		seq  int64
+	}
+	listed := map[key]bool{}
 	for _, o := range out {
+		for _, p := range o {
+			listed[key{p.ConversationID, p.Seq}] = true
+		}
 		all = append(all, o...)
+	}
+	for _, p := range old {
+		// A message an instance of the previous version wrote during an
+		// upgrade may be in both: list it once.
+		if p.EventID != "" || !listed[key{p.ConversationID, p.Seq}] {
+			all = append(all, p)
+		}
 	}
 	slices.SortStableFunc(all, func(a, b storage.PendingFanOut) int { return a.SentAt.Compare(b.SentAt) })
 	if len(all) > limit {
