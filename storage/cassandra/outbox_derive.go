@@ -57,7 +57,7 @@ func (s *Store) sweepConversation(ctx context.Context, c *convSweep, sentBefore 
 	var fanned *int64
 	err := s.query(ctx, "SELECT last_seq, fanned_seq FROM conversations WHERE id = ?", c.id).Scan(&last, &fanned)
 	if isNotFound(err) {
-		return nil, nil // deleted since
+		return nil, s.dropActive(ctx, c) // deleted since: nothing to fan out
 	}
 	if err != nil {
 		return nil, wrap(err, "read the fan-out watermark of %s", c.id)
