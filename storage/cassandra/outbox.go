@@ -159,16 +159,18 @@ func (s *Store) PendingFanOuts(ctx context.Context, sentBefore time.Time, limit 
 			}
 		}
 	}
+	// The pre-migration rows first: their confirmation rows may be
+	// range-deleted by the conversations' sweeps below.
+	old, err := s.legacyPending(ctx, legacy)
+	if err != nil {
+		return nil, err
+	}
 	out := make([][]storage.PendingFanOut, len(order))
 	err = cql.Parallel(ctx, len(order), func(ctx context.Context, i int) error {
 		var err error
 		out[i], err = s.sweepConversation(ctx, convs[order[i]], sentBefore, limit)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	old, err := s.legacyPending(ctx, legacy)
 	if err != nil {
 		return nil, err
 	}

@@ -143,8 +143,8 @@ func (s *Store) dropActive(ctx context.Context, c *convSweep) error {
 }
 
 // legacyPending keeps the fanout_outbox rows still pending: deferred events,
-// and messages written before migration 020 unless a confirmation row or
-// their conversation's watermark covers them (then the row is deleted).
+// and messages written before migration 020 unless a confirmation row
+// covers them (then the row is deleted).
 func (s *Store) legacyPending(ctx context.Context, rows []storage.PendingFanOut) ([]storage.PendingFanOut, error) {
 	keep := make([]bool, len(rows))
 	err := cql.Parallel(ctx, len(rows), func(ctx context.Context, i int) error {
@@ -157,14 +157,9 @@ func (s *Store) legacyPending(ctx context.Context, rows []storage.PendingFanOut)
 		if err := s.query(ctx, "SELECT COUNT(*) FROM fanout_done WHERE conversation_id = ? AND seq = ?", p.ConversationID, p.Seq).Scan(&n); err != nil {
 			return wrap(err, "read the fan-out confirmation of %s", describe(p))
 		}
-		var fanned *int64
 		if n == 0 {
-			err := s.query(ctx, "SELECT fanned_seq FROM conversations WHERE id = ?", p.ConversationID).Scan(&fanned)
-			if err != nil && !isNotFound(err) {
-				return wrap(err, "read the fan-out watermark of %s", p.ConversationID)
-			}
-		}
-		if n == 0 && (fanned == nil || *fanned < p.Seq) {
+			// (Not the watermark: a conversation's first one starts below
+			// its first active row, over messages these rows track.)
 			keep[i] = true
 			return nil
 		}

@@ -185,3 +185,57 @@ func TestDurableTipIsNotRewritten(t *testing.T) {
 		t.Fatalf("history = %v, %v", got, err)
 	}
 }
+
+// TestOutboxOfAConversationFromBeforeMigration020: its older messages'
+// fanout_outbox rows are still listed, once, until confirmed, and its newer
+// messages through the derived range, which starts at its first active row.
+func TestOutboxOfAConversationFromBeforeMigration020(t *testing.T) {
+	cfg := testConfig(t)
+	s := openTestStore(t, cfg, true)
+	ctx := context.Background()
+	u := uuid.NewString()
+	c := newGroup(t, s, u)
+	for _, q := range []string{
+		// At timestamp 0, the creation's: a tombstone with a real timestamp
+		// would shadow the watermark's max-register writes, which a column
+		// that never existed does not.
+		"DELETE fanned_seq FROM conversations USING TIMESTAMP 0 WHERE id = ?",
+		"DELETE idem_forever FROM message_sequencer USING TIMESTAMP 0 WHERE conversation_id = ?",
+	} {
+		if err := s.query(ctx, q, c.ID).Exec(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Seq 1 as the previous version wrote it: message, registers and an
+	// outbox row, no active row.
+	old := mustAppend(t, s, c.ID, u, "old")
+	if err := s.query(ctx, "DELETE FROM fanout_active WHERE minute = ? AND shard = ? AND conversation_id = ? AND first_seq = 1",
+		minuteOf(time.Now()), activeShard(c.ID), c.ID).Exec(); err != nil {
+		t.Fatal(err)
+	}
+	s.outbox.mu.Lock()
+	delete(s.outbox.active, c.ID)
+	s.outbox.mu.Unlock()
+	p := storage.PendingFanOutOf(old)
+	if err := s.query(ctx, "INSERT INTO fanout_outbox (minute, shard, conversation_id, seq, event_id, sent_at) VALUES (?, ?, ?, ?, '', ?)",
+		minuteOf(p.SentAt), outboxShard(p), p.ConversationID, p.Seq, p.SentAt).Exec(); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, s, c.ID, u, "new") // seq 2, by this version
+	later := time.Now().Add(time.Second)
+	if got := pendingOf(t, s, c.ID, later); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("pending = %v, want [1 2]", got)
+	}
+	if w := watermark(t, s, c.ID); w != 1 {
+		t.Fatalf("first watermark = %d, want 1 (below the first active row)", w)
+	}
+	confirm(t, s, c.ID, 1)
+	if got := pendingOf(t, s, c.ID, later); !slices.Equal(got, []int64{2}) {
+		t.Fatalf("after confirming seq 1: %v, want [2]", got)
+	}
+	var n int
+	if err := s.query(ctx, "SELECT COUNT(*) FROM fanout_outbox WHERE minute = ? AND shard = ? AND conversation_id = ? AND seq = 1",
+		minuteOf(p.SentAt), outboxShard(p), c.ID).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("confirmed legacy row left: %d, %v", n, err)
+	}
+}
