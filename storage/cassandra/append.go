@@ -61,20 +61,25 @@ const (
 // one of the k client ids in the same answer: those sends return the
 // original message, and the rest retry at once with the right n. Only then
 // are the k messages written: their messages rows (one write per bucket),
-// message_ids rows (one per sender), outbox rows (one per outbox
-// partition), thread and mention entries, and the conversation's
-// LastSeq/LastActivityAt registers (one write), all idempotent, in parallel.
+// message_ids rows (one per sender), thread, mention and unread-exception
+// entries, the conversation's fan-out active row (at most one per process
+// and minute: the outbox is derived from the seq range, see outbox.go),
+// all idempotent, in parallel; then the conversation's LastSeq and
+// LastActivityAt registers (one write). LastSeq, written last, is the
+// tip's durable mark: LastSeq >= a tip's last seq means its rows are all
+// written.
 //
 // Crash cases:
 //   - Before the Paxos transaction: nothing was written; a retry starts over.
 //   - After it, before the writes: seqs n..n+k-1 are claimed and their
 //     messages exist only in the sequencer's tip. Nobody sees a gap: LastSeq
 //     still says n-1 (or less) and no larger seq exists. Before anyone may
-//     claim past the tip they write every message of it (with the original
-//     write timestamp, so the rewrite is cell-for-cell identical and cannot
-//     undo a later edit); a retry of one of those sends finds its seq through
-//     its idempotency row, or because its message is in the tip, and writes
-//     the tip too. So a claimed seq is always filled before a larger one is
+//     claim past the tip they make sure every message of it is written:
+//     they read LastSeq (the durable mark) and, only when it is below the
+//     tip, write the tip's messages (with the original write timestamp, so
+//     the rewrite is cell-for-cell identical and cannot undo a later edit);
+//     a retry of one of those sends finds its seq through its idempotency
+//     row, or because its message is in the tip, and writes the tip too. So a claimed seq is always filled before a larger one is
 //     claimed, and the only messages that can be missing from messages are
 //     those of the newest claimed batch, until the next send. A process
 //     paused between its claim and its writes (GC, SIGSTOP) changes nothing:
@@ -96,6 +101,14 @@ const (
 //     transaction reveals seqs the last lookup could not have covered. The
 //     sequencer rows are thus only needed for sends running at the same
 //     moment.
+//   - After the rows, before LastSeq: the tip is not marked durable, so the
+//     next sender rewrites it (the same cells) and writes LastSeq. Readers
+//     that stop at LastSeq (unread counts, the outbox sweep) do not see the
+//     batch until then; history pages and message lookups already do.
+//   - After LastSeq, before fan-out (the process dies before its events
+//     reach the logs, or before FanOutDone): the seqs are above the
+//     conversation's fan-out watermark with no confirmation row, so the
+//     next outbox sweep of any instance lists exactly them (outbox.go).
 //   - A caller whose ctx ends while its send waits or is in flight gets an
 //     error; the send may still be committed (as with any timeout), and a
 //     retry with the same client id returns it.
@@ -105,9 +118,13 @@ const (
 // trips, v2: two to three), then the folded writes in parallel: three
 // client round trips in sequence, whatever k. The first batch of a process
 // to a conversation first reads the tip. When another process sent last,
-// add one failed Paxos attempt (which returns the new tip), the writes that
-// make its batch durable, and the lookup again if it claimed more than one
-// seq.
+// add one failed Paxos attempt (which returns the new tip), one read of
+// LastSeq (and, only if that process died before its durable mark, the
+// writes that make its batch durable), and the lookup again if it claimed
+// more than one seq. A lone 1:1 send: one Paxos transaction and four
+// plain writes (messages, message_ids, the sender's unread exception,
+// the registers), plus an active row at most once a minute per
+// conversation; its fan-out confirmation is one more write (FanOutDone).
 func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
 	m.SentAt = cql.Timestamp(m.SentAt)
 	m.EditedAt, m.DeletedAt = nil, nil

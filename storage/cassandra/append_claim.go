@@ -25,9 +25,15 @@ type tip struct {
 	writeTS int64      // write timestamp (µs) of every cell of the batch
 	attempt gocql.UUID // the batch that claimed it
 	// durable: every message of the batch is known written with its
-	// message_ids, outbox and index rows and the conversation's registers
-	// (true only for batches this process wrote or saw written).
+	// message_ids and index rows and the conversation's registers (true
+	// only for batches this process wrote or saw written).
 	durable bool
+	// forever: the conversation's idempotency rows never expire (static
+	// idem_forever, set when it was created, migration 020), so the Paxos
+	// transaction alone decides whether a client id was sent before, and
+	// message_ids is neither written nor read. Each claim carries it as a
+	// condition, so a wrong belief fails the claim and is corrected.
+	forever bool
 }
 
 // first is the tip's first seq (last+1 when it holds no message).
@@ -120,8 +126,16 @@ func (s *Store) commitPending(ctx context.Context, conversationID string, pendin
 			return err
 		}
 		if !t.durable && t.last > 0 {
-			if err := s.persistTip(ctx, conversationID, t); err != nil {
+			// Another process's tip (or one read at start): write it unless
+			// its durable mark says it is written already.
+			durable, err := s.tipDurable(ctx, conversationID, t)
+			if err != nil {
 				return err
+			}
+			if !durable {
+				if err := s.persistTip(ctx, conversationID, t); err != nil {
+					return err
+				}
 			}
 			t.durable = true
 		}
@@ -130,7 +144,7 @@ func (s *Store) commitPending(ctx context.Context, conversationID string, pendin
 			r.m.Seq = n + int64(i)
 			r.m.ID = storage.MessageID(conversationID, r.m.Seq)
 		}
-		ok, rows, err := s.claimBatch(ctx, conversationID, pending, attempt, writeTS)
+		ok, rows, err := s.claimBatch(ctx, conversationID, pending, attempt, writeTS, t.forever)
 		if err != nil {
 			// The transaction may or may not have applied: run the same one
 			// again (its answer holds our idempotency rows, with our
@@ -175,10 +189,12 @@ func (s *Store) commitPending(ctx context.Context, conversationID string, pendin
 			r.settle(got, false, nil)
 		}
 		pending = rest
-		if cur.first() > checked+1 {
+		if cur.first() > checked+1 || (t.forever && !cur.forever) {
 			// Seqs were claimed between the tip we knew and the new one;
 			// their message_ids rows were written before the new tip was
-			// claimed, so a lookup now sees them.
+			// claimed, so a lookup now sees them. (Or the conversation
+			// turned out not to keep its idempotency rows forever, and the
+			// lookup was skipped.)
 			if pending, err = s.settleEarlier(ctx, conversationID, pending, &cur); err != nil {
 				return err
 			}
@@ -188,7 +204,7 @@ func (s *Store) commitPending(ctx context.Context, conversationID string, pendin
 	if !applied {
 		return nil // every send was an earlier one
 	}
-	t = tip{last: pending[len(pending)-1].m.Seq, writeTS: writeTS, attempt: attempt}
+	t = tip{last: pending[len(pending)-1].m.Seq, writeTS: writeTS, attempt: attempt, forever: t.forever}
 	for _, r := range pending {
 		t.msgs = append(t.msgs, r.m)
 	}
@@ -233,7 +249,11 @@ func claimedByUs(conversationID string, pending []*send, idem map[string]idemRow
 
 // claimBatch runs the Paxos transaction that claims seqs pending[0].m.Seq
 // onwards, one per pending send.
-func (s *Store) claimBatch(ctx context.Context, conversationID string, pending []*send, attempt gocql.UUID, writeTS int64) (bool, []map[string]any, error) {
+//
+// With forever (the conversation keeps idempotency rows for good), rows of
+// sends with a client id get no TTL; the claim is conditioned on the
+// conversation's flag either way.
+func (s *Store) claimBatch(ctx context.Context, conversationID string, pending []*send, attempt gocql.UUID, writeTS int64, forever bool) (bool, []map[string]any, error) {
 	n := pending[0].m.Seq
 	newest := pending[len(pending)-1].m
 	msgs := make([]storage.Message, len(pending))
@@ -241,14 +261,19 @@ func (s *Store) claimBatch(ctx context.Context, conversationID string, pending [
 		msgs[i] = r.m
 	}
 	stmts := []stmt{{`UPDATE message_sequencer SET last_seq = ?, last_batch = ?, last_sender_id = ?, last_client_message_id = ?, last_body = ?,
-			last_sent_at = ?, last_write_ts = ?, last_attempt = ?, last_refs = ? WHERE conversation_id = ? IF last_seq = ?`,
+			last_sent_at = ?, last_write_ts = ?, last_attempt = ?, last_refs = ? WHERE conversation_id = ? IF last_seq = ? AND idem_forever = ?`,
 		[]any{newest.Seq, encodeBatch(msgs), newest.SenderID, newest.ClientMessageID, newest.Body, newest.SentAt, writeTS, attempt,
-			encodeRefs(newest.MessageRefs), conversationID, n - 1}}}
+			encodeRefs(newest.MessageRefs), conversationID, n - 1, foreverArg(forever)}}}
 	for _, r := range pending {
+		ttl := int(claimTTL.Seconds())
+		if forever && r.m.ClientMessageID != "" {
+			ttl = 0 // no expiry: this row is the conversation's idempotency index
+		}
 		stmts = append(stmts, stmt{`INSERT INTO message_sequencer (conversation_id, idem_key, seq, attempt) VALUES (?, ?, ?, ?) IF NOT EXISTS USING TTL ?`,
-			[]any{conversationID, r.idemKey, r.m.Seq, attempt, int(claimTTL.Seconds())}})
+			[]any{conversationID, r.idemKey, r.m.Seq, attempt, ttl}})
 	}
 	b := s.batch(ctx, gocql.LoggedBatch, false, stmts...)
+	s.writes.Add(1)
 	first := map[string]any{}
 	applied, iter, err := b.MapExecCAS(first)
 	if err != nil {
@@ -269,6 +294,15 @@ func (s *Store) claimBatch(ctx context.Context, conversationID string, pending [
 		return false, nil, err
 	}
 	return applied, rows, nil
+}
+
+// foreverArg is the claim's condition on idem_forever: true, or null for
+// a conversation created before migration 020.
+func foreverArg(forever bool) any {
+	if forever {
+		return true
+	}
+	return nil
 }
 
 type idemRow struct {
@@ -350,6 +384,7 @@ func tipFromRow(conversationID string, r map[string]any) tip {
 	t.last, _ = r["last_seq"].(int64)
 	t.writeTS, _ = r["last_write_ts"].(int64)
 	t.attempt, _ = r["last_attempt"].(gocql.UUID)
+	t.forever, _ = r["idem_forever"].(bool)
 	batch, _ := r["last_batch"].(string)
 	if msgs := decodeBatch(conversationID, batch); len(msgs) > 0 && msgs[len(msgs)-1].Seq == t.last && msgs[0].Seq+int64(len(msgs))-1 == t.last {
 		t.msgs = msgs
@@ -375,7 +410,7 @@ func tipFromRow(conversationID string, r map[string]any) tip {
 // conversation does not exist.
 func (s *Store) readTip(ctx context.Context, conversationID string) (tip, error) {
 	row := map[string]any{}
-	err := s.query(ctx, `SELECT last_seq, last_batch, last_sender_id, last_client_message_id, last_body, last_sent_at, last_write_ts, last_attempt, last_refs
+	err := s.query(ctx, `SELECT last_seq, last_batch, last_sender_id, last_client_message_id, last_body, last_sent_at, last_write_ts, last_attempt, last_refs, idem_forever
 		FROM message_sequencer WHERE conversation_id = ? LIMIT 1`, conversationID).MapScan(row)
 	if isNotFound(err) {
 		return tip{}, fmt.Errorf("cassandra: conversation %s: %w", conversationID, storage.ErrNotFound)

@@ -21,13 +21,21 @@ type head struct {
 }
 
 // persistTip writes every message of a claimed batch where readers find
-// it: messages rows, message_ids rows, fan-out outbox rows, thread and
-// mention entries, and the conversation's LastSeq and LastActivityAt
-// registers. Rows that share a partition go in one single-partition
-// unlogged batch (one mutation), so a batch of k messages in one bucket,
-// from one sender, in one outbox minute, is three writes plus the
-// registers, not 3k+1. Every write reuses the claim's timestamp, so running
+// it: messages rows, message_ids rows, thread, mention and unread-exception
+// entries, the conversation's row in the fan-out outbox's active set (at
+// most one per conversation, process and minute, see outbox.go), and then,
+// once all of those are written, the conversation's LastSeq and
+// LastActivityAt registers. Rows that share a partition go in one
+// single-partition unlogged batch (one mutation), so a batch of k messages
+// in one bucket from one sender is two writes plus the entries and the
+// registers, not 2k+1. Every write reuses the claim's timestamp, so running
 // it twice, from anywhere, writes the same cells.
+//
+// The registers come last because LastSeq is the tip's durable mark:
+// LastSeq >= t.last means every row of the batch is written (tipDurable),
+// so a process that finds another's tip reads one register instead of
+// rewriting the batch, and the outbox sweep (which lists seqs up to
+// LastSeq) never lists a message whose row is not written yet.
 func (s *Store) persistTip(ctx context.Context, conversationID string, t tip) error {
 	var (
 		keys    []string
@@ -46,32 +54,55 @@ func (s *Store) persistTip(ctx context.Context, conversationID string, t tip) er
 		add("m\x00"+strconv.FormatInt(bucketOf(m.Seq), 10), stmt{`INSERT INTO messages (conversation_id, bucket, seq, sender_id, client_message_id, body, sent_at, refs)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
 			[]any{m.ConversationID, bucketOf(m.Seq), m.Seq, m.SenderID, m.ClientMessageID, m.Body, m.SentAt, encodeRefs(m.MessageRefs), t.writeTS}})
-		if m.ClientMessageID != "" {
+		if m.ClientMessageID != "" && !t.forever {
 			add("i\x00"+m.SenderID, stmt{`INSERT INTO message_ids (conversation_id, sender_id, client_message_id, seq) VALUES (?, ?, ?, ?) USING TIMESTAMP ?`,
 				[]any{m.ConversationID, m.SenderID, m.ClientMessageID, m.Seq, t.writeTS}})
 		}
-		add(outboxRow(h))
 		singles = append(singles, s.refWrites(ctx, h)...)
 		if m.SentAt.After(newest) {
 			newest = m.SentAt
 		}
 	}
-	err := cql.Parallel(ctx, len(keys)+len(singles)+1, func(ctx context.Context, i int) error {
-		switch {
-		case i < len(keys):
-			st := groups[keys[i]]
-			if len(st) == 1 {
-				return s.query(ctx, st[0].cql, st[0].args...).Exec()
-			}
-			// One partition: an unlogged batch is one mutation.
-			return s.batch(ctx, gocql.UnloggedBatch, true, st...).Exec()
-		case i < len(keys)+len(singles):
+	minute := minuteOf(time.Now())
+	active := s.outbox.needsActive(conversationID, minute, t.first())
+	if active {
+		add("a", stmt{"INSERT INTO fanout_active (minute, shard, conversation_id, first_seq) VALUES (?, ?, ?, ?)",
+			[]any{minute, activeShard(conversationID), conversationID, t.first()}})
+	}
+	err := cql.Parallel(ctx, len(keys)+len(singles), func(ctx context.Context, i int) error {
+		if i >= len(keys) {
 			return singles[i-len(keys)].WithContext(ctx).Exec()
-		default:
-			return s.bumpConversation(ctx, conversationID, t.last, newest)
 		}
+		st := groups[keys[i]]
+		if len(st) == 1 {
+			return s.query(ctx, st[0].cql, st[0].args...).Exec()
+		}
+		// One partition: an unlogged batch is one mutation.
+		return s.batch(ctx, gocql.UnloggedBatch, true, st...).Exec()
 	})
+	if err == nil {
+		if active {
+			s.outbox.activeWritten(conversationID, minute, t.first())
+		}
+		err = s.bumpConversation(ctx, conversationID, t.last, newest)
+	}
+	s.writes.Add(int64(len(keys) + len(singles) + 1))
 	return wrap(err, "write messages %d-%d of %s", t.first(), t.last, conversationID)
+}
+
+// tipDurable tells whether a tip another process claimed is already
+// written: its LastSeq register, written after every row of the batch,
+// has reached the tip's last seq.
+func (s *Store) tipDurable(ctx context.Context, conversationID string, t tip) (bool, error) {
+	var last int64
+	err := s.query(ctx, "SELECT last_seq FROM conversations WHERE id = ?", conversationID).Scan(&last)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap(err, "read LastSeq of %s", conversationID)
+	}
+	return last >= t.last, nil
 }
 
 // settleEarlier finds, through message_ids, the pending sends whose sender
@@ -89,7 +120,8 @@ func (s *Store) settleEarlier(ctx context.Context, conversationID string, pendin
 		}
 		bySender[r.m.SenderID] = append(bySender[r.m.SenderID], r.m.ClientMessageID)
 	}
-	if len(senders) == 0 {
+	if len(senders) == 0 || t.forever {
+		// (Forever: the claim's own transaction finds every earlier send.)
 		return pending, nil
 	}
 	var mu sync.Mutex

@@ -133,12 +133,17 @@ func (s *Store) writeConversation(ctx context.Context, c storage.Conversation, m
 		return wrap(err, "create conversation %s: write members", c.ID)
 	}
 	// The initial last_seq is written at timestamp 0, so rerunning this can
-	// never overwrite a seq a Paxos transaction has since claimed.
-	if err := s.query(ctx, "INSERT INTO message_sequencer (conversation_id, last_seq) VALUES (?, 0) USING TIMESTAMP 0", c.ID).Exec(); err != nil {
+	// never overwrite a seq a Paxos transaction has since claimed. The
+	// conversation keeps its idempotency rows for good (see tip.forever).
+	if err := s.query(ctx, "INSERT INTO message_sequencer (conversation_id, last_seq, idem_forever) VALUES (?, 0, true) USING TIMESTAMP 0", c.ID).Exec(); err != nil {
 		return wrap(err, "create conversation %s: sequencer", c.ID)
 	}
 	stmts := []stmt{{`INSERT INTO conversations (id, kind, title, created_by, created_at, direct_key) VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
-		[]any{c.ID, string(c.Kind), c.Title, c.CreatedBy, c.CreatedAt, c.DirectKey, writeTS}}}
+		[]any{c.ID, string(c.Kind), c.Title, c.CreatedBy, c.CreatedAt, c.DirectKey, writeTS}},
+		// The fan-out watermark starts at 0, at timestamp 0 like the
+		// sequencer (a max register, see outbox.go); same partition, so it
+		// costs no write of its own.
+		{"UPDATE conversations USING TIMESTAMP 0 SET fanned_seq = 0 WHERE id = ?", []any{c.ID}}}
 	if !c.LastActivityAt.IsZero() {
 		stmts = append(stmts, stmt{"UPDATE conversations USING TIMESTAMP ? SET last_activity_at = ? WHERE id = ?",
 			[]any{c.LastActivityAt.UnixMicro(), c.LastActivityAt, c.ID}})

@@ -25,6 +25,7 @@ package cassandra
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	gocql "github.com/apache/cassandra-gocql-driver/v2"
@@ -60,6 +61,10 @@ type Store struct {
 	// and its writes.
 	afterClaim func(conversationID string, first, last int64)
 	cold       coldTier
+	// writes counts the mutations this Store sent for sends and fan-out
+	// confirmations (Paxos transactions included), so benchmarks can
+	// report writes per message, which does not depend on load.
+	writes atomic.Int64
 }
 
 // Open connects to Cassandra, creates the keyspace when missing and applies

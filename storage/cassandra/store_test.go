@@ -218,7 +218,7 @@ func claimOnly(t *testing.T, s *Store, m storage.Message) int64 {
 	m.Seq = tp.last + 1
 	attempt := gocql.MustRandomUUID()
 	r := &send{m: m, idemKey: idemKey(m, attempt, 0)}
-	applied, _, err := s.claimBatch(context.Background(), m.ConversationID, []*send{r}, attempt, time.Now().UnixMicro())
+	applied, _, err := s.claimBatch(context.Background(), m.ConversationID, []*send{r}, attempt, time.Now().UnixMicro(), tp.forever)
 	if err != nil || !applied {
 		t.Fatalf("claim: applied=%v err=%v", applied, err)
 	}
@@ -382,6 +382,8 @@ func forget(t *testing.T, s *Store, conv, sender, clientID string) {
 	}
 }
 
+// TestRetryAfterTheSequencerForgotFindsTheOriginal runs on a conversation
+// created before migration 020, whose idempotency rows expire.
 func TestRetryAfterTheSequencerForgotFindsTheOriginal(t *testing.T) {
 	cfg := testConfig(t)
 	a := openTestStore(t, cfg, true)
@@ -389,6 +391,9 @@ func TestRetryAfterTheSequencerForgotFindsTheOriginal(t *testing.T) {
 	ctx := context.Background()
 	u := uuid.NewString()
 	c := newGroup(t, a, u)
+	if err := a.session.Query("DELETE idem_forever FROM message_sequencer WHERE conversation_id = ?", c.ID).Exec(); err != nil {
+		t.Fatal(err)
+	}
 	retry := func(s *Store, id string, wantSeq int64) {
 		t.Helper()
 		got, created, err := s.AppendMessage(ctx, storage.Message{ConversationID: c.ID, SenderID: u, ClientMessageID: id, Body: "retry", SentAt: time.Now()})
