@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"messenger/pebblekv"
 
@@ -74,6 +75,12 @@ func Open(cfg Config) (*Store, error) {
 		cfg.SyncInterval = 2 * time.Millisecond
 	}
 	opts := &pebble.Options{Logger: pebblekv.QuietLogger{}, Cache: cache}
+	// Bloom filters in every table: a send's idempotency key is a miss
+	// (a new one), and without a filter each miss searched the index and a
+	// data block of every table whose key range covers it (issue #24).
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
 	if cfg.SyncInterval > 0 {
 		interval := cfg.SyncInterval
 		opts.WALMinSyncInterval = func() time.Duration { return interval }
