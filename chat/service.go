@@ -297,7 +297,18 @@ func (s *Service) conversation(ctx context.Context, id string) (storage.Conversa
 // memberIDs lists every current member of a conversation, read
 // storage.MemberPage at a time (no single query reads a 200,000-member
 // group).
+//
+// A direct conversation (known direct from kindCache, which reads nothing)
+// has at most two members: their ids are read in one scan of the keys,
+// without decoding a row: every send to it reads them.
 func (s *Service) memberIDs(ctx context.Context, conversationID string) ([]string, error) {
+	if key, ok := s.kinds.get(conversationID); ok && key != "" && key != channelKey {
+		ids, err := s.store.MemberIDs(ctx, conversationID)
+		if err != nil {
+			return nil, fmt.Errorf("chat: members of %s: %w", conversationID, err)
+		}
+		return ids, nil
+	}
 	var ids []string
 	err := storage.EachMemberPage(ctx, s.store, conversationID, func(ms []storage.Member) error {
 		for _, m := range ms {

@@ -38,6 +38,10 @@ type PebbleQueue struct {
 
 var _ Queue = (*PebbleQueue)(nil)
 
+// queueSyncInterval is the least time between two fsyncs of the queue's
+// write-ahead log; a commit after a quiet interval syncs at once.
+const queueSyncInterval = 2 * time.Millisecond
+
 // PebbleQueueConfig configures a PebbleQueue.
 type PebbleQueueConfig struct {
 	// Dir is the queue's own directory, created if missing. Required.
@@ -53,7 +57,13 @@ func OpenPebbleQueue(cfg PebbleQueueConfig) (*PebbleQueue, error) {
 	if cfg.Lease <= 0 {
 		cfg.Lease = DefaultLease
 	}
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebblekv.QuietLogger{}})
+	// Every message enqueues a job with a synced commit: like the store,
+	// concurrent enqueues share one fsync per queueSyncInterval (group
+	// commit) instead of paying one each (issue #24: this WAL synced 700
+	// times a second at 570 messages a second).
+	opts := &pebble.Options{Logger: pebblekv.QuietLogger{}}
+	opts.WALMinSyncInterval = func() time.Duration { return queueSyncInterval }
+	db, err := pebble.Open(dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("push: open queue %s: %w", dir, err)
 	}

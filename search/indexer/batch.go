@@ -9,30 +9,32 @@ import (
 	"messenger/search"
 )
 
-// take removes up to about BatchSize messages' worth of pending work.
-func (x *Indexer) take() (map[string]*pendingConv, []string) {
+// take removes up to about BatchSize messages' worth of pending work;
+// backlog reports that more was left pending than one round takes.
+func (x *Indexer) take() (convs map[string]*pendingConv, users []string, backlog bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	convs := map[string]*pendingConv{}
+	convs = map[string]*pendingConv{}
 	budget := x.cfg.BatchSize
 	for id, p := range x.pending {
 		if budget <= 0 {
+			backlog = true
 			break
 		}
 		convs[id] = p
 		delete(x.pending, id)
 		budget -= 1 + len(p.seqs) + len(p.hides)
 	}
-	var users []string
 	for id := range x.users {
 		if len(users) == x.cfg.BatchSize {
+			backlog = true
 			break
 		}
 		users = append(users, id)
 		delete(x.users, id)
 	}
 	x.busy++
-	return convs, users
+	return convs, users, backlog
 }
 
 // putBack returns work that could not be written.
@@ -51,10 +53,11 @@ func (x *Indexer) putBack(convs map[string]*pendingConv, users []string) {
 	}
 }
 
-// round writes one bulk request's worth of pending work.
-func (x *Indexer) round(ctx context.Context) (err error) {
+// round writes one bulk request's worth of pending work; backlog reports
+// that it left work for a full round more (a catch-up, a long tail).
+func (x *Indexer) round(ctx context.Context) (backlog bool, err error) {
 	t0 := time.Now()
-	convs, users := x.take()
+	convs, users, backlog := x.take()
 	synced, write := x.syncCandidate(t0)
 	defer func() {
 		if err != nil {
@@ -66,14 +69,14 @@ func (x *Indexer) round(ctx context.Context) (err error) {
 	}()
 	b, more, err := x.batch(ctx, convs, users)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if synced && write {
 		b.SyncedAt = t0
 	}
 	if !b.Empty() {
 		if err := x.cfg.Index.Apply(ctx, b); err != nil {
-			return err
+			return false, err
 		}
 	}
 	x.synced(t0, synced, synced && write)
@@ -88,7 +91,7 @@ func (x *Indexer) round(ctx context.Context) (err error) {
 	if len(more) > 0 {
 		x.poke()
 	}
-	return nil
+	return backlog || len(more) > 0, nil
 }
 
 // batch reads the current state of the pending work from the store.

@@ -211,7 +211,7 @@ func (x *Indexer) Run(ctx context.Context) error {
 			return nil
 		}
 		for !x.Idle() {
-			err := x.round(ctx)
+			backlog, err := x.round(ctx)
 			if err == nil {
 				x.finishFresh()
 				if backoff > 0 {
@@ -220,6 +220,14 @@ func (x *Indexer) Run(ctx context.Context) error {
 					x.requestScan()
 				}
 				backoff = 0
+				// Under steady sending, changes arrive while a round is
+				// written: they gather for FlushDelay as the first ones did,
+				// or every round writes only the few that came during the
+				// last (each one a bleve segment to build and merge: most
+				// of indexing's CPU per message). A backlog goes on at once.
+				if !backlog && !x.Idle() && !sleep(ctx, x.cfg.FlushDelay) {
+					return nil
+				}
 				continue
 			}
 			if ctx.Err() != nil {
