@@ -76,15 +76,14 @@ func (s *Service) Subscribe(ctx context.Context, me, after string, r Receiver) (
 	if err != nil {
 		return Subscription{}, err
 	}
-	// The streams I am in: a cursor of my own log alone misses them; those
-	// the cursor has no position in yet are read from now (or from their
-	// pointer, if my own log has it after the cursor).
+	// The streams I am in, read from now unless the cursor has a
+	// position in them, or my own log after the cursor points to them (a
+	// pointer replaces a start from now). A cursor of my own log alone
+	// (from before I read any stream) is such a cursor: every stream I
+	// joined since is pointed to after it.
 	convs, err := s.store.StreamedOf(ctx, me)
 	if err != nil {
 		return Subscription{}, fmt.Errorf("chat: subscribe: %w", err)
-	}
-	if legacy && after != "" && len(convs) > 0 {
-		return Subscription{}, cursorExpired()
 	}
 	var fresh []string
 	for _, id := range convs {
