@@ -116,8 +116,8 @@ type collector struct {
 	cursor string   // of the last durable event
 	// firstCursor is the first MessageAdded's.
 	firstCursor string
-	done   bool
-	err    error
+	done        bool
+	err         error
 }
 
 func collectSub(t *testing.T, svc *chat.Service, me, after string) *collector {
