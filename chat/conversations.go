@@ -172,16 +172,10 @@ func (s *Service) AddMembers(ctx context.Context, me, conversationID string, use
 	// then the members get one ConversationUpdated (refetch the members)
 	// and each newcomer only their own MemberJoined.
 	if len(added) <= maxJoinEvents {
-		everyone := append(current, added...)
-		for _, id := range added {
-			s.emitJoined(ctx, c, everyone, id, me)
-		}
+		s.emitJoins(ctx, c, append(current, added...), added, me, false)
 		return c, nil
 	}
-	s.appendConversation(ctx, conversationID, current, &ConversationUpdated{Conversation: &c})
-	for _, id := range added {
-		s.emitJoined(ctx, c, []string{id}, id, me)
-	}
+	s.emitJoins(ctx, c, current, added, me, true)
 	return c, nil
 }
 

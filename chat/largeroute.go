@@ -241,32 +241,58 @@ func (s *Service) messageKeys(ctx context.Context, conversationID string, ids []
 	return ids
 }
 
-// emitJoined tells a conversation's members that userID joined. When the
-// stream is started the event goes into it (position J) and the joiner's
-// own log gets it with a pointer to J; everyone is recipients otherwise.
-func (s *Service) emitJoined(ctx context.Context, c storage.Conversation, recipients []string, userID, by string) {
-	e := &MemberJoined{Conversation: &c, UserID: userID, ByID: by}
+// emitJoins tells a conversation's members that added joined (by by):
+// one MemberJoined each to recipients (everyone), or, for a bulk add, one
+// ConversationUpdated to recipients (the members before) and each
+// newcomer's own MemberJoined to them alone. When the stream is started,
+// the conversation-wide events go into it after a marker (position J),
+// and every newcomer gets a pointer to J (and the index entry).
+func (s *Service) emitJoins(ctx context.Context, c storage.Conversation, recipients, added []string, by string, bulk bool) {
 	if !s.streamStarted(ctx, c.ID) {
-		s.emit(ctx, recipients, e)
+		if !bulk {
+			for _, id := range added {
+				s.emit(ctx, recipients, &MemberJoined{Conversation: &c, UserID: id, ByID: by})
+			}
+			return
+		}
+		s.emit(ctx, recipients, &ConversationUpdated{Conversation: &c})
+		for _, id := range added {
+			s.emit(ctx, []string{id}, &MemberJoined{Conversation: &c, UserID: id, ByID: by})
+		}
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	ev, err := encode(e)
+	key := []string{StreamKey(c.ID)}
+	ev, err := encode(&StreamStarted{ConversationID: c.ID})
 	if err != nil {
-		s.cfg.Logger.Error("event not encodable", "type", e.EventType(), "err", err)
 		return
 	}
 	ev.ID = newEventID()
-	pos, err := s.appendAt(ctx, StreamKey(c.ID), ev)
+	pos, err := s.appendAt(ctx, key[0], ev)
 	if err != nil {
-		s.cfg.Logger.Error("joiner not pointed to the stream", "conversation", c.ID, "user", userID, "err", err)
-		return
+		// The newcomers cannot be pointed to the stream: they would miss
+		// it. Their membership stands; they resync on their next
+		// subscription from now (their index has the conversation).
+		s.cfg.Logger.Error("newcomers not pointed to the stream", "conversation", c.ID, "joined", len(added), "err", err)
 	}
-	if err := s.store.SetStreamedMember(ctx, userID, c.ID, true); err != nil {
-		s.cfg.Logger.Warn("streamed index not updated", "user", userID, "conversation", c.ID, "err", err)
+	for _, id := range added {
+		if err := s.store.SetStreamedMember(ctx, id, c.ID, true); err != nil {
+			s.cfg.Logger.Warn("streamed index not updated", "user", id, "conversation", c.ID, "err", err)
+		}
 	}
-	s.emit(ctx, []string{userID}, e)
-	s.emit(ctx, []string{userID}, &StreamPointer{ConversationID: c.ID, Position: pos})
+	if bulk {
+		s.emit(ctx, key, &ConversationUpdated{Conversation: &c})
+		for _, id := range added {
+			s.emit(ctx, []string{id}, &MemberJoined{Conversation: &c, UserID: id, ByID: by})
+		}
+	} else {
+		for _, id := range added {
+			s.emit(ctx, key, &MemberJoined{Conversation: &c, UserID: id, ByID: by})
+		}
+	}
+	if pos != "" {
+		s.emit(ctx, added, &StreamPointer{ConversationID: c.ID, Position: pos})
+	}
 }
 
 // emitLeft tells a conversation's members (before: including the leaver)

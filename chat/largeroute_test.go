@@ -113,6 +113,7 @@ type collector struct {
 	mu     sync.Mutex
 	seqs   []int64  // MessageAdded seqs, in arrival order
 	left   []string // MemberLeft user ids
+	joined []string // MemberJoined user ids
 	cursor string   // of the last durable event
 	// firstCursor is the first MessageAdded's.
 	firstCursor string
@@ -142,7 +143,10 @@ func collectSub(t *testing.T, svc *chat.Service, me, after string) *collector {
 			case *chat.MemberLeft:
 				c.left = append(c.left, e.UserID)
 				c.cursor = e.Cursor
-			case *chat.MessageDeleted, *chat.MemberJoined, *chat.ConversationUpdated:
+			case *chat.MemberJoined:
+				c.joined = append(c.joined, e.UserID)
+				c.cursor = e.Cursor
+			case *chat.MessageDeleted, *chat.ConversationUpdated:
 				c.cursor = cursorOf(e)
 			}
 			c.mu.Unlock()
@@ -158,8 +162,6 @@ func collectSub(t *testing.T, svc *chat.Service, me, after string) *collector {
 func cursorOf(e chat.Event) string {
 	switch e := e.(type) {
 	case *chat.MessageDeleted:
-		return e.Cursor
-	case *chat.MemberJoined:
 		return e.Cursor
 	case *chat.ConversationUpdated:
 		return e.Cursor
@@ -335,5 +337,23 @@ func largeGroupScenario(t *testing.T, in [2]instance) {
 	if !strings.HasPrefix(first, "L1.") {
 		l1 := collectSub(t, b.svc, u[1], first)
 		l1.upTo(t, "u1 from its first cursor", 2, total+11)
+	}
+
+	// A join of the started stream: the newcomer hears their own join and
+	// what follows it, from the stream.
+	s4 := collectSub(t, b.svc, u[4], "")
+	if _, err := b.svc.AddMembers(ctx, u[0], g, []string{u[4]}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := b.svc.Send(ctx, u[0], g, fmt.Sprintf("n%d", i), "to the newcomer"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s4.upTo(t, "u4", total+12, total+13)
+	s4.mu.Lock()
+	defer s4.mu.Unlock()
+	if len(s4.joined) != 1 || s4.joined[0] != u[4] {
+		t.Fatalf("u4 heard joins %v, want its own once", s4.joined)
 	}
 }
