@@ -330,10 +330,15 @@ func (s *Service) Membership(ctx context.Context, me, conversationID string) (st
 	return s.readMark(ctx, m)
 }
 
-// MemberCount counts a conversation's current members.
+// MemberCount counts a conversation's current members, in constant time
+// (storage.MemberCounts): a conversation list never reads a large group's
+// member list to show its size.
 func (s *Service) MemberCount(ctx context.Context, conversationID string) (int, error) {
-	ids, err := s.memberIDs(ctx, conversationID)
-	return len(ids), err
+	n, err := s.store.MemberCount(ctx, conversationID)
+	if err != nil {
+		return 0, fmt.Errorf("chat: member count: %w", err)
+	}
+	return n, nil
 }
 
 // Members pages the members of a conversation I belong to, by user id.

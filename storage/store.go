@@ -32,6 +32,7 @@ type Store interface {
 	LinkPreviews
 	Cold
 	LargeGroups
+	MemberCounts
 
 	// Close flushes and releases the store.
 	Close() error

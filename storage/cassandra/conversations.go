@@ -117,6 +117,12 @@ func (s *Store) writeConversation(ctx context.Context, c storage.Conversation, m
 					VALUES (?, ?, true, ?, ?, ?) USING TIMESTAMP ?`, []any{c.ID, m.UserID, string(m.Role), m.JoinedAt, m.JoinedSeq, writeTS}})
 				stmts = append(stmts, cursorStmts(c.ID, m.UserID, m.ReadSeq, m.DeliveredSeq)...)
 			}
+			if i == 0 {
+				// The count starts here; from now on only conditional
+				// batches move it (membercount.go).
+				stmts = append(stmts, stmt{"UPDATE members USING TIMESTAMP ? SET member_count = ? WHERE conversation_id = ?",
+					[]any{writeTS, storage.DistinctMembers(members), c.ID}})
+			}
 			// One partition: the unlogged batch is one atomic mutation.
 			return s.batch(ctx, gocql.UnloggedBatch, true, stmts...).Exec()
 		}

@@ -2,6 +2,7 @@ package cassandra
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -161,7 +162,10 @@ func (s *Store) joinChunk(ctx context.Context, c storage.Conversation, chunk []s
 	for i, m := range chunk {
 		ids[i] = m.UserID
 	}
-	for try := 0; try < 10; try++ {
+	for try := 0; try < maxMemberTries; try++ {
+		if err := memberBackoff(ctx, try); err != nil {
+			return nil, err
+		}
 		active := map[string]bool{}
 		iter := s.query(ctx, "SELECT user_id, active FROM members WHERE conversation_id = ? AND user_id IN ?", c.ID, ids).Iter()
 		var id string
@@ -187,7 +191,11 @@ func (s *Store) joinChunk(ctx context.Context, c storage.Conversation, chunk []s
 		if err != nil {
 			return nil, wrap(err, "add members to %s", c.ID)
 		}
-		var stmts []stmt
+		n, stored, err := s.readMemberCount(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		stmts := []stmt{memberCountStmt(c.ID, n, stored, n+len(join))}
 		for _, m := range join {
 			stmts = append(stmts, stmt{`UPDATE members SET active = true, role = ?, joined_at = ?, joined_seq = ?
 				WHERE conversation_id = ? AND user_id = ? IF active != true`,
@@ -207,17 +215,47 @@ func (s *Store) joinChunk(ctx context.Context, c storage.Conversation, chunk []s
 			}
 			return out, nil
 		}
-		// Someone joined one of them meanwhile: look again.
+		// Someone joined one of them, or the count moved, meanwhile: look
+		// again.
 	}
 	return nil, fmt.Errorf("cassandra: add members to %s: too many concurrent changes: %w", c.ID, storage.ErrUnavailable)
 }
 
-// RemoveMember implements storage.Store.
+// RemoveMember implements storage.Store: one conditional batch ends the
+// membership (IF active = true) and moves the member count, retried while
+// a concurrent change moves the count first.
 func (s *Store) RemoveMember(ctx context.Context, conversationID, userID string, at time.Time) error {
-	applied, err := s.lwt(ctx, "UPDATE members SET active = false WHERE conversation_id = ? AND user_id = ? IF active = true",
-		conversationID, userID).MapScanCAS(map[string]any{})
-	if err != nil {
-		return wrap(err, "remove member %s from %s", userID, conversationID)
+	applied := false
+	for try := 0; ; try++ {
+		if try == maxMemberTries {
+			return fmt.Errorf("cassandra: remove member %s from %s: too many concurrent changes: %w", userID, conversationID, storage.ErrUnavailable)
+		}
+		if err := memberBackoff(ctx, try); err != nil {
+			return err
+		}
+		if _, err := s.Member(ctx, conversationID, userID); errors.Is(err, storage.ErrNotFound) {
+			break
+		} else if err != nil {
+			return err
+		}
+		n, stored, err := s.readMemberCount(ctx, conversationID)
+		if err != nil {
+			return err
+		}
+		ok, iter, err := s.batch(ctx, gocql.LoggedBatch, false,
+			stmt{"UPDATE members SET active = false WHERE conversation_id = ? AND user_id = ? IF active = true", []any{conversationID, userID}},
+			memberCountStmt(conversationID, n, stored, max(n-1, 0)),
+		).MapExecCAS(map[string]any{})
+		if iter != nil {
+			_ = iter.Close()
+		}
+		if err != nil {
+			return wrap(err, "remove member %s from %s", userID, conversationID)
+		}
+		if ok {
+			applied = true
+			break
+		}
 	}
 	// Also when not a member: this repairs a listing left by a removal that
 	// died between its two writes.

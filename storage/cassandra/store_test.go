@@ -44,6 +44,7 @@ func TestContract(t *testing.T) {
 	s := openTestStore(t, testConfig(t), true)
 	s.SetColdTier(coldTestBlobs(t))
 	storagetest.Run(t, func(t *testing.T) storage.Store { return s })
+	t.Run("MemberCountOfAnOlderConversation", func(t *testing.T) { testMemberCountOfAnOlderConversation(t, s) })
 }
 
 func TestOpenIsIdempotentAndConcurrent(t *testing.T) {

@@ -53,6 +53,9 @@ func (s *Store) CreateConversation(ctx context.Context, c storage.Conversation, 
 	if err := b.Set(pebblekv.Key("posbuilt", c.ID), nil, nil); err != nil {
 		return c, false, err
 	}
+	if err := setMemberCount(b, c.ID, int64(storage.DistinctMembers(members))); err != nil {
+		return c, false, err
+	}
 	return c, true, b.Commit(s.wo)
 }
 
@@ -179,6 +182,13 @@ func (s *Store) AddMembers(ctx context.Context, conversationID string, members [
 	if len(added) == 0 {
 		return nil, nil
 	}
+	n, err := s.memberCount(ctx, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	if err := setMemberCount(b, conversationID, n+int64(len(added))); err != nil {
+		return nil, err
+	}
 	if kept {
 		if err := s.applyPositions(b, positions); err != nil {
 			return nil, err
@@ -219,6 +229,13 @@ func (s *Store) RemoveMember(ctx context.Context, conversationID, userID string,
 		if err := s.applyPositions(b, positions); err != nil {
 			return err
 		}
+	}
+	n, err := s.memberCount(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	if err := setMemberCount(b, conversationID, max(n-1, 0)); err != nil {
+		return err
 	}
 	if err := b.Delete(pebblekv.Key("member", conversationID, userID), nil); err != nil {
 		return err
