@@ -114,6 +114,7 @@ type collector struct {
 	seqs   []int64  // MessageAdded seqs, in arrival order
 	left   []string // MemberLeft user ids
 	joined []string // MemberJoined user ids
+	dms    []string // bodies of messages of other conversations ("dm:…")
 	cursor string   // of the last durable event
 	// firstCursor is the first MessageAdded's.
 	firstCursor string
@@ -135,6 +136,11 @@ func collectSub(t *testing.T, svc *chat.Service, me, after string) *collector {
 			c.mu.Lock()
 			switch e := e.(type) {
 			case *chat.MessageAdded:
+				if strings.HasPrefix(e.Message.Body, "dm:") { // another conversation
+					c.dms = append(c.dms, e.Message.Body)
+					c.cursor = e.Cursor
+					break
+				}
 				if len(c.seqs) == 0 {
 					c.firstCursor = e.Cursor
 				}
@@ -329,8 +335,18 @@ func largeGroupScenario(t *testing.T, in [2]instance) {
 			t.Fatal(err)
 		}
 	}
+	// u[3]'s cursor so far holds stream positions only; what reached its
+	// own log meanwhile (a direct message) is not missed either.
+	dm, err := b.svc.CreateDirect(ctx, u[0], u[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.svc.Send(ctx, u[0], dm.ID, "dm1", "dm:while away"); err != nil {
+		t.Fatal(err)
+	}
 	r3 := collectSub(t, b.svc, u[3], cur3)
 	r3.upTo(t, "u3 resumed", total+9, total+11)
+	r3.waitFor(t, "u3's direct message", func() bool { return len(r3.dms) == 1 })
 
 	// A cursor of u[1]'s own log alone, from before the switch, resumes
 	// across it: every message once, in order.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"messenger/fault"
 	"messenger/realtime"
@@ -43,6 +44,10 @@ type stream struct {
 	keys      map[string]*keySub // by conversation id; "" is my own log
 	closed    bool
 	final     error // set before out is closed
+	// placed is closed when my own log's position marker (hereID) is
+	// read: see placeOwn.
+	hereID string
+	placed chan struct{}
 }
 
 // keySub is the sink of one key of a stream.
@@ -89,6 +94,9 @@ func (s *Service) openStream(ctx context.Context, me string, cur compositeCursor
 	if err := st.subscribe(own, cur.Own); err != nil {
 		st.abandon()
 		return nil, err
+	}
+	if composite && cur.Own == "" {
+		st.placeOwn(ctx)
 	}
 	for id, k := range ks {
 		if err := st.subscribe(k, starts[id]); err != nil {
@@ -169,6 +177,10 @@ func (st *stream) offer(k *keySub, ev realtime.Event) bool {
 	}
 	if internalEvent(e) {
 		st.setPos(k, ev.Cursor)
+		if k.conv == "" && st.hereID != "" && ev.ID == st.hereID {
+			st.hereID = ""
+			close(st.placed)
+		}
 		if p, ok := e.(*StreamPointer); ok && k.conv == "" {
 			st.follow(p)
 		}
@@ -285,5 +297,34 @@ func (st *stream) taken() {
 	st.emu.Unlock()
 	for _, r := range rs {
 		r()
+	}
+}
+
+// placeOwn gives a subscription from now a position in my own log before
+// its streams are read: a position marker appended to my log, read back.
+// Without it a cursor handed out before any event of my own log would
+// resume that log from now, missing what it got meanwhile. If the marker
+// is not read in time the subscription goes on without it.
+func (st *stream) placeOwn(ctx context.Context) {
+	ev, err := encode(&StreamStarted{})
+	if err != nil {
+		return
+	}
+	ev.ID = newEventID()
+	st.emu.Lock()
+	st.hereID, st.placed = ev.ID, make(chan struct{})
+	placed := st.placed
+	st.emu.Unlock()
+	if err := st.s.log.Append(ctx, []string{st.me}, ev); err != nil {
+		st.s.cfg.Logger.Warn("subscription without a position in its own log", "user", st.me, "err", err)
+		return
+	}
+	t := time.NewTimer(streamStartPatience)
+	defer t.Stop()
+	select {
+	case <-placed:
+	case <-t.C:
+		st.s.cfg.Logger.Warn("subscription without a position in its own log", "user", st.me, "err", "marker not read in time")
+	case <-ctx.Done():
 	}
 }
