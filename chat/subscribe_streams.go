@@ -56,8 +56,11 @@ type keySub struct {
 	conv string // "" = my own log
 	ctx  context.Context
 	stop context.CancelFunc
-	// fresh: read from now, nothing handed out yet; a pointer to this
-	// conversation read in my own log moves its start back there.
+	// fresh: read from now (the client's cursor had no position in it);
+	// a pointer to this conversation read in my own log moves its start
+	// back there. What it handed out before the pointer was read (Redis:
+	// my own log's backlog and the stream are read by goroutines of their
+	// own) comes again: a duplicate rather than a loss.
 	fresh   bool
 	stopped bool   // under st.emu
 	resume  func() // under st.emu; nil until Subscribe returned
@@ -193,7 +196,6 @@ func (st *stream) offer(k *keySub, ev realtime.Event) bool {
 		st.setPos(k, prev)
 		return false
 	}
-	k.fresh = false
 	st.r.Ready(mine)
 	if left, ok := e.(*MemberLeft); ok && k.conv != "" && left.UserID == st.me {
 		st.stopKey(k) // nothing after my leaving reaches me
@@ -224,7 +226,7 @@ func (st *stream) follow(p *StreamPointer) {
 		if !k.fresh {
 			return
 		}
-		st.stopKey(k) // read from now, nothing handed out: start at the pointer
+		st.stopKey(k) // read from now: start at the pointer
 	}
 	st.composite = true
 	st.cur.Streams[p.ConversationID] = p.Position
