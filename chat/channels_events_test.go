@@ -108,10 +108,12 @@ func TestIsLarge(t *testing.T) {
 }
 
 // TestFanOutPastOneMemberPage checks a group larger than one page of
-// members (storage.MemberPage) reaches every member, the last by id too.
+// members (storage.MemberPage) reaches every member, the last by id too,
+// fanned out on write (the large-group threshold above it: streamed
+// groups are large_route_test.go's).
 func TestFanOutPastOneMemberPage(t *testing.T) {
 	ctx := context.Background()
-	d := newDomain(t, nil)
+	d := newDomain(t, func(c *chat.Config) { c.LargeGroupThreshold = 4 * storage.MemberPage })
 	us := d.users(t, storage.MemberPage+2)
 	g := d.group(t, us[0], us[1:]...)
 	last := us[0]

@@ -172,16 +172,10 @@ func (s *Service) AddMembers(ctx context.Context, me, conversationID string, use
 	// then the members get one ConversationUpdated (refetch the members)
 	// and each newcomer only their own MemberJoined.
 	if len(added) <= maxJoinEvents {
-		everyone := append(current, added...)
-		for _, id := range added {
-			s.emit(ctx, everyone, &MemberJoined{Conversation: &c, UserID: id, ByID: me})
-		}
+		s.emitJoins(ctx, c, append(current, added...), added, me, false)
 		return c, nil
 	}
-	s.emit(ctx, current, &ConversationUpdated{Conversation: &c})
-	for _, id := range added {
-		s.emit(ctx, []string{id}, &MemberJoined{Conversation: &c, UserID: id, ByID: me})
-	}
+	s.emitJoins(ctx, c, current, added, me, true)
 	return c, nil
 }
 
@@ -243,7 +237,7 @@ func (s *Service) leave(ctx context.Context, conversationID, userID, by string) 
 	}
 	// The leaver hears it too (their other devices drop the conversation);
 	// nothing after this reaches them.
-	s.emit(ctx, before, &MemberLeft{ConversationID: conversationID, UserID: userID, ByID: by})
+	s.emitLeft(ctx, conversationID, before, userID, by)
 	if leaver.Role == storage.RoleOwner {
 		// The leaving is done; a failed handover is for the operators.
 		if err := s.handOver(ctx, conversationID, ms, userID); err != nil {
@@ -277,9 +271,7 @@ func (s *Service) handOver(ctx context.Context, conversationID string, ms []stor
 	if err != nil {
 		return err
 	}
-	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
-		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
-	}
+	s.emitConversation(ctx, conversationID, &ConversationUpdated{Conversation: &c})
 	return nil
 }
 
@@ -311,9 +303,7 @@ func (s *Service) Rename(ctx context.Context, me, conversationID, title string) 
 	if err != nil {
 		return c, err
 	}
-	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
-		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
-	}
+	s.emitConversation(ctx, conversationID, &ConversationUpdated{Conversation: &c})
 	return c, nil
 }
 
@@ -333,9 +323,7 @@ func (s *Service) SetRole(ctx context.Context, me, conversationID, userID string
 		return c, notFound("member")
 	}
 	s.logModeration(ctx, storage.ModerationEntry{ConversationID: conversationID, ActorID: me, Action: ActionSetRole, TargetUserID: userID, Detail: string(role)})
-	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
-		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
-	}
+	s.emitConversation(ctx, conversationID, &ConversationUpdated{Conversation: &c})
 	return c, nil
 }
 

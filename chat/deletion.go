@@ -34,7 +34,7 @@ func (s *Service) DeleteConversation(ctx context.Context, me, conversationID str
 	if err := s.store.SaveDeletion(ctx, d); err != nil {
 		return fmt.Errorf("chat: record deletion: %w", err)
 	}
-	s.emit(ctx, ids, &ConversationDeleted{ConversationID: conversationID, ByID: me})
+	s.appendConversation(ctx, conversationID, ids, &ConversationDeleted{ConversationID: conversationID, ByID: me})
 	s.goBackground(func() {
 		if err := s.runDeletion(context.WithoutCancel(ctx), d); err != nil {
 			s.cfg.Logger.Warn("deletion paused; the sweeper resumes it", "conversation", conversationID, "err", err)

@@ -64,9 +64,10 @@ func (s *Service) fanOut(ctx context.Context, m storage.Message) {
 	case done < m.Seq-1:
 		s.takeOver(ctx, m.ConversationID, done+1, m.Seq-1)
 	}
-	if err := s.log.Append(ctx, ids, ev); err != nil {
+	keys := s.messageKeys(ctx, m.ConversationID, ids)
+	if err := s.log.Append(ctx, keys, ev); err != nil {
 		// Not done: successors take it over, or the sweeper replays it.
-		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "recipients", len(ids), "err", err)
+		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "recipients", len(keys), "err", err)
 		return
 	}
 	s.turns.Done(ctx, m.ConversationID, m.Seq)
@@ -74,10 +75,15 @@ func (s *Service) fanOut(ctx context.Context, m storage.Message) {
 }
 
 // messageEvent returns the recipients and the event of a created message.
+// The members of a conversation whose stream is started (known here) are
+// not read: its messages go to the stream (messageKeys).
 func (s *Service) messageEvent(ctx context.Context, m storage.Message) ([]string, realtime.Event, error) {
-	ids, err := s.memberIDs(ctx, m.ConversationID)
-	if err != nil {
-		return nil, realtime.Event{}, err
+	var ids []string
+	if _, streamed := s.started.m.Load(m.ConversationID); !streamed {
+		var err error
+		if ids, err = s.memberIDs(ctx, m.ConversationID); err != nil {
+			return nil, realtime.Event{}, err
+		}
 	}
 	ev, err := encode(&MessageAdded{Message: &m})
 	if err != nil {
@@ -163,22 +169,17 @@ func (s *Service) takeOver(ctx context.Context, conv string, from, to int64) {
 }
 
 // replayMessage makes m whole (its attachments bound) and appends its
-// event to the logs of the members who joined before it that lack it.
+// event to the logs of the members who joined before it that lack it (to
+// the conversation's stream, once started: a message from before the
+// start replayed after it may then reach its members twice, never zero
+// times).
 func (s *Service) replayMessage(ctx context.Context, m storage.Message) error {
 	if err := s.bindAttachments(ctx, m); err != nil {
 		return fmt.Errorf("chat: replay %s: %w: %w", m.ID, errNotWhole, err)
 	}
-	var ids []string
-	err := storage.EachMemberPage(ctx, s.store, m.ConversationID, func(members []storage.Member) error {
-		for _, mem := range members {
-			if mem.JoinedSeq < m.Seq { // who joined later never sees it
-				ids = append(ids, mem.UserID)
-			}
-		}
-		return nil
-	})
+	ids, err := s.replayKeys(ctx, m)
 	if err != nil {
-		return fmt.Errorf("chat: replay %s: members: %w", m.ID, err)
+		return fmt.Errorf("chat: replay %s: %w", m.ID, err)
 	}
 	ev, err := encode(&MessageAdded{Message: &m})
 	if err != nil {
@@ -189,4 +190,29 @@ func (s *Service) replayMessage(ctx context.Context, m storage.Message) error {
 		return fmt.Errorf("chat: replay %s: %w", m.ID, err)
 	}
 	return nil
+}
+
+// replayKeys is where a replay of m goes: the conversation's stream once
+// started, else the logs of the members who joined before m.
+func (s *Service) replayKeys(ctx context.Context, m storage.Message) ([]string, error) {
+	_, started, err := s.streamState(ctx, m.ConversationID)
+	if err != nil {
+		return nil, err
+	}
+	if started {
+		return []string{StreamKey(m.ConversationID)}, nil
+	}
+	var ids []string
+	err = storage.EachMemberPage(ctx, s.store, m.ConversationID, func(members []storage.Member) error {
+		for _, mem := range members {
+			if mem.JoinedSeq < m.Seq { // who joined later never sees it
+				ids = append(ids, mem.UserID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("members: %w", err)
+	}
+	return ids, nil
 }

@@ -267,7 +267,7 @@ func (s *Service) admit(ctx context.Context, conversationID, userID, by, action 
 	}
 	s.noteMemberCount(ctx, conversationID, len(current)+len(added))
 	if len(added) > 0 {
-		s.emit(ctx, append(current, added...), &MemberJoined{Conversation: &c, UserID: userID, ByID: by})
+		s.emitJoins(ctx, c, append(current, added...), added, by, false)
 		s.logModeration(ctx, storage.ModerationEntry{ConversationID: conversationID, ActorID: by, Action: action, TargetUserID: userID})
 	}
 	return c, nil

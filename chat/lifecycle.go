@@ -58,9 +58,7 @@ func (s *Service) EraseMessage(ctx context.Context, m storage.Message) error {
 			return fmt.Errorf("chat: erase %s: %w", m.ID, err)
 		}
 		s.indexMessages(m.ConversationID, m.Seq)
-		if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
-			s.emit(ctx, ids, &MessageDeleted{ConversationID: m.ConversationID, MessageID: m.ID, Seq: m.Seq, ForEveryone: true})
-		}
+		s.emitConversation(ctx, m.ConversationID, &MessageDeleted{ConversationID: m.ConversationID, MessageID: m.ID, Seq: m.Seq, ForEveryone: true})
 	}
 	unlock()
 	if !ok {

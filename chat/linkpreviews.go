@@ -59,7 +59,7 @@ func (s *Service) LinkPreviewAttached(ctx context.Context, conversationID string
 	if err != nil {
 		return err
 	}
-	s.emit(ctx, ids, &MessageUpdated{Message: &m})
+	s.appendConversation(ctx, conversationID, ids, &MessageUpdated{Message: &m})
 	return nil
 }
 

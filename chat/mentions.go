@@ -131,9 +131,7 @@ func (s *Service) setMentions(ctx context.Context, me, messageID string, mention
 	if !tell {
 		return m, nil
 	}
-	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
-		s.emit(ctx, ids, &MessageUpdated{Message: &m})
-	}
+	s.emitConversation(ctx, m.ConversationID, &MessageUpdated{Message: &m})
 	return m, nil
 }
 

@@ -234,9 +234,7 @@ func (s *Service) Edit(ctx context.Context, me, messageID, body string) (storage
 		return after[m.Seq], badInput("messageId", "a deleted message cannot be edited")
 	}
 	s.indexMessages(m.ConversationID, m.Seq)
-	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
-		s.emit(ctx, ids, &MessageUpdated{Message: &m})
-	}
+	s.emitConversation(ctx, m.ConversationID, &MessageUpdated{Message: &m})
 	s.linkPreviewEdited(previous, m)
 	return m, nil
 }
@@ -298,9 +296,7 @@ func (s *Service) recall(ctx context.Context, me, messageID string, ev *MessageD
 	}
 	s.indexMessages(m.ConversationID, m.Seq)
 	s.afterRecall(ctx, m)
-	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
-		s.emit(ctx, ids, ev)
-	}
+	s.emitConversation(ctx, m.ConversationID, ev)
 	s.notifyRecalled(m)
 	return m, nil
 }

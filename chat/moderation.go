@@ -226,9 +226,7 @@ func (s *Service) updateModeration(ctx context.Context, me, conversationID strin
 	}
 	s.rules.forget(conversationID)
 	s.logModeration(ctx, storage.ModerationEntry{ConversationID: conversationID, ActorID: me, Action: action, Detail: detail})
-	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
-		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c})
-	}
+	s.emitConversation(ctx, conversationID, &ConversationUpdated{Conversation: &c})
 	return c, nil
 }
 
@@ -296,9 +294,7 @@ func (s *Service) moderatorDelete(ctx context.Context, me string, m storage.Mess
 	unlock()
 	s.indexMessages(m.ConversationID, m.Seq)
 	ev.DeletedByID = me
-	if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
-		s.emit(ctx, ids, ev)
-	}
+	s.emitConversation(ctx, m.ConversationID, ev)
 	s.logModeration(ctx, storage.ModerationEntry{ConversationID: m.ConversationID, ActorID: me, Action: ActionDeleteMessage, TargetUserID: m.SenderID, MessageID: m.ID})
 	if a := s.attachmentsPort(); a != nil {
 		if err := a.DropAttachments(ctx, m); err != nil {

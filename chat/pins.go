@@ -104,9 +104,7 @@ func (s *Service) PinMessage(ctx context.Context, me, messageID string) (storage
 		return m, fmt.Errorf("chat: pin message: %w", err)
 	}
 	if pinned {
-		if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
-			s.emit(ctx, ids, &MessagePinned{ConversationID: m.ConversationID, Message: &m, ByID: me, At: at})
-		}
+		s.emitConversation(ctx, m.ConversationID, &MessagePinned{ConversationID: m.ConversationID, Message: &m, ByID: me, At: at})
 	}
 	return m, nil
 }
@@ -129,9 +127,7 @@ func (s *Service) unpin(ctx context.Context, m storage.Message, by string) error
 		return fmt.Errorf("chat: unpin message: %w", err)
 	}
 	if unpinned {
-		if ids, err := s.memberIDs(ctx, m.ConversationID); err == nil {
-			s.emit(ctx, ids, &MessageUnpinned{ConversationID: m.ConversationID, MessageID: m.ID, Seq: m.Seq, ByID: by, At: s.now()})
-		}
+		s.emitConversation(ctx, m.ConversationID, &MessageUnpinned{ConversationID: m.ConversationID, MessageID: m.ID, Seq: m.Seq, ByID: by, At: s.now()})
 	}
 	return nil
 }

@@ -145,9 +145,7 @@ func (s *Service) UpdateConversation(ctx context.Context, me, conversationID str
 	if c, err = s.conversation(ctx, conversationID); err != nil {
 		return c, err
 	}
-	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
-		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c, Changed: changed})
-	}
+	s.emitConversation(ctx, conversationID, &ConversationUpdated{Conversation: &c, Changed: changed})
 	return c, nil
 }
 
@@ -183,8 +181,6 @@ func (s *Service) TransferOwnership(ctx context.Context, me, conversationID, use
 	case err != nil:
 		return c, fmt.Errorf("chat: transfer ownership: %w", err)
 	}
-	if ids, err := s.memberIDs(ctx, conversationID); err == nil {
-		s.emit(ctx, ids, &ConversationUpdated{Conversation: &c, Changed: []string{"owner"}})
-	}
+	s.emitConversation(ctx, conversationID, &ConversationUpdated{Conversation: &c, Changed: []string{"owner"}})
 	return c, nil
 }

@@ -80,11 +80,7 @@ func (s *Service) RemoveReaction(ctx context.Context, me, messageID, emoji strin
 }
 
 func (s *Service) reactionEvent(ctx context.Context, m storage.Message, me, emoji string, added bool) {
-	ids, err := s.memberIDs(ctx, m.ConversationID)
-	if err != nil {
-		return
-	}
-	s.emit(ctx, ids, &ReactionUpdated{Message: &m, UserID: me, Emoji: emoji, Added: added})
+	s.emitConversation(ctx, m.ConversationID, &ReactionUpdated{Message: &m, UserID: me, Emoji: emoji, Added: added})
 }
 
 // ReactionUsers pages who reacted with emoji on a message, by user id.

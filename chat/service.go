@@ -119,6 +119,7 @@ type Service struct {
 	presence *presenceState
 	messages messageLocks
 	decoded  decodeCache
+	started  startedCache // largeroute.go
 	kinds    kindCache
 	rules    rulesCache // postingrules.go
 	// attachments is the plugged-in Attachments port (UseAttachments).

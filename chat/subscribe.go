@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 
 	"messenger/fault"
 	"messenger/realtime"
@@ -66,25 +64,57 @@ var ErrSlowConsumer = errors.New("chat: subscriber too slow; resume from your la
 // Events, and tells r (if not nil) as each one arrives; see Receiver. While
 // it is open I count as online. Events delivered to several recipients
 // share their payload's pointers (read-only).
+//
+// Besides my own log it reads the stream of each streamed conversation I
+// am in (subscribe_streams.go); then every event carries the composite
+// cursor of all of them.
 func (s *Service) Subscribe(ctx context.Context, me, after string, r Receiver) (Subscription, error) {
 	if r == nil {
 		r = noReceiver{}
 	}
-	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), r: r}
-	resume, err := s.log.Subscribe(ctx, me, after, st)
-	switch {
-	case errors.Is(err, realtime.ErrCursorExpired):
-		return Subscription{}, &fault.Error{Code: fault.CursorExpired, Message: "the cursor is too old: resync with queries, then subscribe without `after`", Field: "after"}
-	case errors.Is(err, realtime.ErrBadCursor):
-		return Subscription{}, badInput("after", "malformed cursor")
-	case err != nil:
+	cur, legacy, err := parseCursor(after)
+	if err != nil {
+		return Subscription{}, err
+	}
+	// The streams I am in, read from now unless the cursor has a
+	// position in them, or my own log after the cursor points to them (a
+	// pointer replaces a start from now). A cursor of my own log alone
+	// (from before I read any stream) is such a cursor: every stream I
+	// joined since is pointed to after it.
+	convs, err := s.store.StreamedOf(ctx, me)
+	if err != nil {
 		return Subscription{}, fmt.Errorf("chat: subscribe: %w", err)
 	}
-	st.resume = resume
+	var fresh []string
+	for _, id := range convs {
+		if _, ok := cur.Streams[id]; !ok {
+			fresh = append(fresh, id)
+		}
+	}
+	st, err := s.openStream(ctx, me, cur, fresh, !legacy || len(convs) > 0, r)
+	if err != nil {
+		return Subscription{}, err
+	}
 	// Online only once the stream is live: whoever sees me online may
 	// send me something and expect it to arrive.
 	st.connected(s.online(ctx, me))
 	return Subscription{Events: st.out, st: st}, nil
+}
+
+// cursorExpired is the error of a cursor whose events are gone.
+func cursorExpired() error {
+	return &fault.Error{Code: fault.CursorExpired, Message: "the cursor is too old: resync with queries, then subscribe without `after`", Field: "after"}
+}
+
+// subscribeError maps a Log.Subscribe error.
+func subscribeError(err error) error {
+	switch {
+	case errors.Is(err, realtime.ErrCursorExpired):
+		return cursorExpired()
+	case errors.Is(err, realtime.ErrBadCursor):
+		return badInput("after", "malformed cursor")
+	}
+	return fmt.Errorf("chat: subscribe: %w", err)
 }
 
 // noReceiver is the Receiver of a reader that blocks on Events.
@@ -92,62 +122,6 @@ type noReceiver struct{}
 
 func (noReceiver) Ready(Event) {}
 func (noReceiver) Closed()     {}
-
-// stream is a subscription's realtime.Sink: it turns log events into chat
-// events on a buffered channel.
-type stream struct {
-	s  *Service
-	me string
-	// presence: the handle of my connection, once online; the stream may
-	// end before that (its ctx ended at once), and then goes offline then.
-	mu       sync.Mutex
-	handle   string
-	isOnline bool
-	ended    bool
-
-	out    chan Event
-	r      Receiver
-	resume func()
-	// refused is set when the log's offer found out full: the next read
-	// resumes the log (realtime.TrySend).
-	refused atomic.Bool
-	final   error // set before out is closed
-}
-
-var _ realtime.Sink = (*stream)(nil)
-
-func (st *stream) Offer(ev realtime.Event) bool {
-	e := st.s.decoded.decode(ev)
-	if e == nil {
-		st.s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
-		return true
-	}
-	mine := withCursor(e, ev.Cursor)
-	if !realtime.TrySend(st.out, mine, &st.refused) {
-		return false
-	}
-	st.r.Ready(mine)
-	return true
-}
-
-func (st *stream) End(err error) {
-	switch {
-	case errors.Is(err, realtime.ErrSlowConsumer):
-		st.final = ErrSlowConsumer
-	case errors.Is(err, realtime.ErrCursorExpired):
-		st.final = &fault.Error{Code: fault.CursorExpired, Message: "events were lost while you were behind: resync with queries"}
-	case err != nil:
-		st.final = &fault.Error{Code: fault.Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
-	}
-	close(st.out)
-	st.r.Closed()
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.ended = true
-	if st.isOnline {
-		st.goOffline()
-	}
-}
 
 // connected records my presence handle; if the stream has already ended,
 // I go offline again.
@@ -165,10 +139,4 @@ func (st *stream) connected(handle string) {
 func (st *stream) goOffline() {
 	h := st.handle
 	st.s.goBackground(func() { st.s.offline(st.me, h) })
-}
-
-func (st *stream) taken() {
-	if st.refused.CompareAndSwap(true, false) {
-		st.resume()
-	}
 }

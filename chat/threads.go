@@ -103,12 +103,7 @@ func (s *Service) threadSent(ctx context.Context, m storage.Message) {
 	if m.ThreadRootSeq == 0 {
 		return
 	}
-	ids, err := s.memberIDs(ctx, m.ConversationID)
-	if err != nil {
-		s.cfg.Logger.Warn("thread update skipped", "message", m.ID, "err", err)
-		return
-	}
-	s.emit(ctx, ids, &ThreadUpdated{ConversationID: m.ConversationID, RootSeq: m.ThreadRootSeq, ReplySeq: m.Seq})
+	s.emitConversation(ctx, m.ConversationID, &ThreadUpdated{ConversationID: m.ConversationID, RootSeq: m.ThreadRootSeq, ReplySeq: m.Seq})
 }
 
 // ThreadSummaries returns the thread summaries of messages of one

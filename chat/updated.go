@@ -28,6 +28,6 @@ func (s *Service) NotifyMessageUpdated(ctx context.Context, messageID string) er
 	if err != nil {
 		return err
 	}
-	s.emit(ctx, ids, &MessageUpdated{Message: &m})
+	s.appendConversation(ctx, m.ConversationID, ids, &MessageUpdated{Message: &m})
 	return nil
 }

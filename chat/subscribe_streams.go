@@ -1,0 +1,332 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"messenger/fault"
+	"messenger/realtime"
+)
+
+// One subscription, several logs (docs/large-groups.md): my own log plus
+// the stream of each streamed conversation I am in. Each is one
+// Log.Subscribe whose sink (keySub) merges into the subscription's one out
+// channel under the stream's lock, with the cursor of everything handed
+// out so far (compositeCursor) stamped on each event. A refused offer
+// leaves its key's refused flag set, and Taken resumes every refused key.
+// A pointer read in my own log (StreamPointer) starts reading its stream
+// from its position; my own MemberLeft read in a stream stops reading it
+// right after that event.
+
+// stream is a subscription: the sinks of its keys feed it.
+type stream struct {
+	s  *Service
+	me string
+	// presence: the handle of my connection, once online; the stream may
+	// end before that (its ctx ended at once), and then goes offline then.
+	mu       sync.Mutex
+	handle   string
+	isOnline bool
+	ended    bool
+
+	out    chan Event
+	r      Receiver
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// emu orders the offers of every key, and guards what follows.
+	emu       sync.Mutex
+	cur       compositeCursor
+	composite bool               // hand out composite cursors (else cur.Own alone)
+	keys      map[string]*keySub // by conversation id; "" is my own log
+	closed    bool
+	final     error // set before out is closed
+	// placed is closed when my own log's position marker (hereID) is
+	// read: see placeOwn.
+	hereID string
+	placed chan struct{}
+}
+
+// keySub is the sink of one key of a stream.
+type keySub struct {
+	st   *stream
+	conv string // "" = my own log
+	ctx  context.Context
+	stop context.CancelFunc
+	// fresh: read from now (the client's cursor had no position in it);
+	// a pointer to this conversation read in my own log moves its start
+	// back there. What it handed out before the pointer was read (Redis:
+	// my own log's backlog and the stream are read by goroutines of their
+	// own) comes again: a duplicate rather than a loss.
+	fresh   bool
+	stopped bool   // under st.emu
+	resume  func() // under st.emu; nil until Subscribe returned
+	refused atomic.Bool
+}
+
+func (k *keySub) Offer(ev realtime.Event) bool { return k.st.offer(k, ev) }
+func (k *keySub) End(err error)                { k.st.endKey(k, err) }
+
+// openStream subscribes to my own log after cur.Own and to the stream of
+// each conversation of cur.Streams after its position, and of fresh from
+// now.
+func (s *Service) openStream(ctx context.Context, me string, cur compositeCursor, fresh []string, composite bool, r Receiver) (*stream, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), r: r, ctx: ctx, cancel: cancel,
+		cur: compositeCursor{Own: cur.Own, Streams: map[string]string{}}, composite: composite, keys: map[string]*keySub{}}
+	starts := map[string]string{}
+	for id, pos := range cur.Streams {
+		st.cur.Streams[id] = pos
+		starts[id] = pos
+	}
+	for _, id := range fresh {
+		starts[id] = ""
+	}
+	// Every stream key is known before my own log is read, so that a
+	// pointer in it to one of them is not followed twice.
+	st.emu.Lock()
+	own := st.newKey("", false)
+	ks := map[string]*keySub{}
+	for id, pos := range starts {
+		ks[id] = st.newKey(id, pos == "")
+	}
+	st.emu.Unlock()
+	if err := st.subscribe(own, cur.Own); err != nil {
+		st.abandon()
+		return nil, err
+	}
+	if composite && cur.Own == "" {
+		st.placeOwn(ctx)
+	}
+	for id, k := range ks {
+		if err := st.subscribe(k, starts[id]); err != nil {
+			st.abandon()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// newKey registers a key (under st.emu).
+func (st *stream) newKey(conv string, fresh bool) *keySub {
+	k := &keySub{st: st, conv: conv, fresh: fresh}
+	k.ctx, k.stop = context.WithCancel(st.ctx)
+	st.keys[conv] = k
+	return k
+}
+
+// subscribe reads k's log after pos ("" = from now).
+func (st *stream) subscribe(k *keySub, pos string) error {
+	key := st.me
+	if k.conv != "" {
+		key = StreamKey(k.conv)
+	}
+	resume, err := st.s.log.Subscribe(k.ctx, key, pos, k)
+	if err != nil {
+		return subscribeError(err)
+	}
+	st.emu.Lock()
+	k.resume = resume
+	st.emu.Unlock()
+	if k.refused.CompareAndSwap(true, false) {
+		resume() // refused before resume was known
+	}
+	return nil
+}
+
+// abandon ends a stream that never reached its caller: nothing is told.
+func (st *stream) abandon() {
+	st.emu.Lock()
+	st.closed = true
+	st.emu.Unlock()
+	st.cancel()
+}
+
+// cursor is what the client resumes from (under st.emu).
+func (st *stream) cursor() string {
+	if !st.composite {
+		return st.cur.Own
+	}
+	c := compositeCursor{Own: st.cur.Own, Streams: map[string]string{}}
+	for id, pos := range st.cur.Streams {
+		if pos != "" {
+			c.Streams[id] = pos
+		}
+	}
+	return c.String()
+}
+
+func (st *stream) offer(k *keySub, ev realtime.Event) bool {
+	e := st.s.decoded.decode(ev)
+	if e == nil {
+		st.s.cfg.Logger.Error("undecodable event skipped", "type", ev.Type)
+		return true
+	}
+	st.emu.Lock()
+	defer st.emu.Unlock()
+	if st.closed || k.stopped {
+		return true
+	}
+	if ev.Cursor == "" { // a signal: no position
+		mine := withCursor(e, "")
+		if !realtime.TrySend(st.out, mine, &k.refused) {
+			return false
+		}
+		st.r.Ready(mine)
+		return true
+	}
+	if internalEvent(e) {
+		st.setPos(k, ev.Cursor)
+		if k.conv == "" && st.hereID != "" && ev.ID == st.hereID {
+			st.hereID = ""
+			close(st.placed)
+		}
+		if p, ok := e.(*StreamPointer); ok && k.conv == "" {
+			st.follow(p)
+		}
+		return true
+	}
+	prev := st.pos(k)
+	st.setPos(k, ev.Cursor)
+	mine := withCursor(e, st.cursor())
+	if !realtime.TrySend(st.out, mine, &k.refused) {
+		st.setPos(k, prev)
+		return false
+	}
+	st.r.Ready(mine)
+	if left, ok := e.(*MemberLeft); ok && k.conv != "" && left.UserID == st.me {
+		st.stopKey(k) // nothing after my leaving reaches me
+	}
+	return true
+}
+
+func (st *stream) pos(k *keySub) string {
+	if k.conv == "" {
+		return st.cur.Own
+	}
+	return st.cur.Streams[k.conv]
+}
+
+func (st *stream) setPos(k *keySub, c string) {
+	if k.conv == "" {
+		st.cur.Own = c
+		return
+	}
+	st.cur.Streams[k.conv] = c
+}
+
+// follow starts reading the stream p points to, from its position, unless
+// it is read already (under st.emu). The subscribe runs on a goroutine of
+// its own: a sink may not call into the log.
+func (st *stream) follow(p *StreamPointer) {
+	if k, ok := st.keys[p.ConversationID]; ok {
+		if !k.fresh {
+			return
+		}
+		st.stopKey(k) // read from now: start at the pointer
+	}
+	st.composite = true
+	st.cur.Streams[p.ConversationID] = p.Position
+	k := st.newKey(p.ConversationID, false)
+	go func() {
+		if err := st.subscribe(k, p.Position); err != nil {
+			st.keyFailed(k, err)
+		}
+	}()
+}
+
+// stopKey stops reading k (under st.emu).
+func (st *stream) stopKey(k *keySub) {
+	k.stopped = true
+	if st.keys[k.conv] == k {
+		delete(st.keys, k.conv)
+		delete(st.cur.Streams, k.conv)
+	}
+	k.stop()
+}
+
+// keyFailed ends the stream when a followed key could not be read.
+func (st *stream) keyFailed(k *keySub, err error) {
+	var f *fault.Error
+	if !errors.As(err, &f) {
+		err = realtime.ErrUnavailable
+	} else if f.Code == fault.CursorExpired {
+		err = realtime.ErrCursorExpired
+	}
+	st.endKey(k, err)
+}
+
+// endKey ends the whole stream when any key ends (but a stopped one).
+func (st *stream) endKey(k *keySub, err error) {
+	st.emu.Lock()
+	if st.closed || k.stopped {
+		st.emu.Unlock()
+		return
+	}
+	st.closed = true
+	switch {
+	case errors.Is(err, realtime.ErrSlowConsumer):
+		st.final = ErrSlowConsumer
+	case errors.Is(err, realtime.ErrCursorExpired):
+		st.final = &fault.Error{Code: fault.CursorExpired, Message: "events were lost while you were behind: resync with queries"}
+	case err != nil:
+		st.final = &fault.Error{Code: fault.Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
+	}
+	close(st.out)
+	st.r.Closed()
+	st.emu.Unlock()
+	st.cancel() // the other keys end, and are ignored
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.ended = true
+	if st.isOnline {
+		st.goOffline()
+	}
+}
+
+// taken resumes every key whose offer was refused.
+func (st *stream) taken() {
+	st.emu.Lock()
+	var rs []func()
+	for _, k := range st.keys {
+		if k.resume != nil && k.refused.CompareAndSwap(true, false) {
+			rs = append(rs, k.resume)
+		}
+	}
+	st.emu.Unlock()
+	for _, r := range rs {
+		r()
+	}
+}
+
+// placeOwn gives a subscription from now a position in my own log before
+// its streams are read: a position marker appended to my log, read back.
+// Without it a cursor handed out before any event of my own log would
+// resume that log from now, missing what it got meanwhile. If the marker
+// is not read in time the subscription goes on without it.
+func (st *stream) placeOwn(ctx context.Context) {
+	ev, err := encode(&StreamStarted{})
+	if err != nil {
+		return
+	}
+	ev.ID = newEventID()
+	st.emu.Lock()
+	st.hereID, st.placed = ev.ID, make(chan struct{})
+	placed := st.placed
+	st.emu.Unlock()
+	if err := st.s.log.Append(ctx, []string{st.me}, ev); err != nil {
+		st.s.cfg.Logger.Warn("subscription without a position in its own log", "user", st.me, "err", err)
+		return
+	}
+	t := time.NewTimer(streamStartPatience)
+	defer t.Stop()
+	select {
+	case <-placed:
+	case <-t.C:
+		st.s.cfg.Logger.Warn("subscription without a position in its own log", "user", st.me, "err", "marker not read in time")
+	case <-ctx.Done():
+	}
+}
