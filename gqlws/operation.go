@@ -46,6 +46,7 @@ func (c *conn) run(o *op, params *graphql.RawParams) {
 	rc, errs := c.exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
+		c.finishing(o)
 		c.sendErrors(o, resp.Errors)
 		return
 	}
@@ -81,6 +82,16 @@ func (c *conn) run(o *op, params *graphql.RawParams) {
 	c.results(o, ctx, responses)
 }
 
+// finishing takes o out of the socket's operations before its last message
+// (complete or error) is queued: a client may reuse the id as soon as it
+// reads that message (graphql-ws), and its subscribe must not find the
+// finished operation still listed (4409). done does the rest.
+func (c *conn) finishing(o *op) {
+	c.mu.Lock()
+	c.takeOp(o.id, o)
+	c.mu.Unlock()
+}
+
 // done ends an operation's bookkeeping; r is what its goroutine recovered.
 func (c *conn) done(o *op, r any) {
 	if r != nil {
@@ -112,6 +123,7 @@ func (c *conn) results(o *op, ctx context.Context, responses graphql.ResponseHan
 // endStream sends what the end of an operation's results calls for:
 // complete, or what its stream's failure calls for.
 func (c *conn) endStream(o *op) {
+	c.finishing(o)
 	if o.stream != nil && o.ctx.Err() == nil {
 		if err := o.stream.Err(); err != nil {
 			se := c.t.cfg.OnStreamEnd(err)
