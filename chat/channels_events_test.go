@@ -2,38 +2,11 @@ package chat_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
-	"time"
 
 	"messenger/chat"
 	"messenger/storage"
 )
-
-// types returns the types of the events the stream received up to now (a
-// marker appended through svc closes the list, as in messages).
-func (st *stream) types(t *testing.T, svc *chat.Service) []string {
-	t.Helper()
-	svc.Publish(context.Background(), []string{st.user}, &chat.MemberLeft{UserID: markerUser})
-	var out []string
-	for {
-		select {
-		case ev, ok := <-st.events:
-			if !ok {
-				t.Fatalf("%s's subscription ended", st.user)
-			}
-			if ev.Type == "MemberLeft" {
-				var e chat.MemberLeft
-				if err := json.Unmarshal(ev.Data, &e); err == nil && e.UserID == markerUser {
-					return out
-				}
-			}
-			out = append(out, ev.Type)
-		case <-time.After(20 * time.Second):
-			t.Fatalf("%s: the marker did not arrive; got %v", st.user, out)
-		}
-	}
-}
 
 // TestChannelReadsAreNotBroadcast checks a member's read in a channel
 // reaches only the reader's own sessions (the owner who posted hears
@@ -66,13 +39,13 @@ func TestChannelReadsAreNotBroadcast(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, typ := range ownerStream.types(t, d.svc) {
+	for _, typ := range drain(t, ownerStream, d.svc) {
 		if typ == "ReadCursorMoved" || typ == "DeliveryCursorMoved" {
 			t.Fatalf("the owner heard a reader's %s", typ)
 		}
 	}
 	var own int
-	for _, typ := range readerStream.types(t, d.svc) {
+	for _, typ := range drain(t, readerStream, d.svc) {
 		if typ == "ReadCursorMoved" {
 			own++
 		}
