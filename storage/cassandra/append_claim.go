@@ -114,7 +114,7 @@ func (s *Store) commitPending(ctx context.Context, conversationID string, pendin
 	}
 	checked := t.last // every seq up to here is known not to hold a pending send (the tip by the loop)
 	writeTS := time.Now().UnixMicro()
-	unknown := 0
+	unknown, lost := 0, 0
 	applied := false
 	for try := 0; len(pending) > 0 && !applied; try++ {
 		if try == maxClaimTries {
@@ -125,10 +125,18 @@ func (s *Store) commitPending(ctx context.Context, conversationID string, pendin
 		}
 		if !t.durable && t.last > 0 {
 			// Another process's tip (or one read at start): write it unless
-			// its durable mark says it is written already.
-			durable, err := s.tipDurable(ctx, conversationID, t)
-			if err != nil {
-				return err
+			// its durable mark says it is written already. After a second
+			// lost claim in a row the other process is busy on this
+			// conversation and its tip is still being written: reading the
+			// mark would only add a round trip to every lost claim, and the
+			// loser writing the tip too is what keeps two busy instances
+			// taking turns (with the read, the loser was always one round
+			// trip late and lost 100 claims in a row).
+			durable := false
+			if lost < 2 {
+				if durable, err = s.tipDurable(ctx, conversationID, t); err != nil {
+					return err
+				}
 			}
 			if !durable {
 				if err := s.persistTip(ctx, conversationID, t); err != nil {
@@ -162,6 +170,7 @@ func (s *Store) commitPending(ctx context.Context, conversationID string, pendin
 			applied = true
 			break
 		}
+		lost++
 		cur, idem, err := parseClaimRows(conversationID, rows)
 		if err != nil {
 			return err

@@ -82,6 +82,42 @@ func TestGroupCommit(t *testing.T) {
 	t.Run("SendsInOneProcessShareOneClaim", func(t *testing.T) { testSendsInOneProcessShareOneClaim(t, a) })
 	t.Run("TwoInstancesRacingWithRetriesNeverDuplicateOrSkip", func(t *testing.T) { testTwoInstancesRacing(t, a, b) })
 	t.Run("SenderPausedBetweenClaimAndWritesLosesNothing", func(t *testing.T) { testSenderPaused(t, a, b) })
+	t.Run("BusyConversationOnTwoInstancesTakesTurns", func(t *testing.T) { testBusyOnTwoInstances(t, a, b) })
+}
+
+// testBusyOnTwoInstances keeps both instances claiming one conversation
+// back to back: every send must succeed. (When a lost claim read the
+// winner's durable mark before trying again, the loser was always one
+// round trip late and gave up after 100 lost claims with UNAVAILABLE.)
+func testBusyOnTwoInstances(t *testing.T, a, b *Store) {
+	u := uuid.NewString()
+	c := newGroup(t, a, u)
+	const each = 250
+	var mu sync.Mutex
+	var results []sent
+	var wg sync.WaitGroup
+	for w, s := range []*Store{a, b, a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				m, created, err := s.AppendMessage(context.Background(), storage.Message{ConversationID: c.ID, SenderID: u, ClientMessageID: id, Body: id, SentAt: time.Now()})
+				if err != nil {
+					t.Errorf("send %s: %v", id, err)
+					return
+				}
+				mu.Lock()
+				results = append(results, sent{id, m.Seq, m.Body, created})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	checkHistory(t, a, c.ID, u, results)
 }
 
 func testSendsInOneProcessShareOneClaim(t *testing.T, s *Store) {
