@@ -3,6 +3,7 @@ package cassandra
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,6 +73,48 @@ func checkHistory(t *testing.T, s *Store, conv, viewer string, results []sent) {
 	}
 }
 
+// sender is one goroutine of sendAtOnce: the client ids it sends, in
+// order, through its store.
+type sender struct {
+	store *Store
+	ids   []string
+}
+
+// numbered is n client ids: prefix0, prefix1, ...
+func numbered(prefix string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = prefix + strconv.Itoa(i)
+	}
+	return ids
+}
+
+// sendAtOnce runs every sender at once (body = client id) and returns what
+// each call answered; a failed send fails the test.
+func sendAtOnce(t *testing.T, conv, u string, workers []sender) []sent {
+	var mu sync.Mutex
+	var results []sent
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, id := range w.ids {
+				m, created, err := w.store.AppendMessage(context.Background(), storage.Message{ConversationID: conv, SenderID: u, ClientMessageID: id, Body: id, SentAt: time.Now()})
+				if err != nil {
+					t.Errorf("send %s: %v", id, err)
+					return
+				}
+				mu.Lock()
+				results = append(results, sent{id, m.Seq, m.Body, created})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
 // TestGroupCommit runs the group-commit cases on two store instances of
 // one keyspace (two API processes): one keyspace for all, as creating one
 // is the slowest step on a shared node.
@@ -93,27 +136,11 @@ func testBusyOnTwoInstances(t *testing.T, a, b *Store) {
 	u := uuid.NewString()
 	c := newGroup(t, a, u)
 	const each = 250
-	var mu sync.Mutex
-	var results []sent
-	var wg sync.WaitGroup
+	var workers []sender
 	for w, s := range []*Store{a, b, a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < each; i++ {
-				id := fmt.Sprintf("w%d-%d", w, i)
-				m, created, err := s.AppendMessage(context.Background(), storage.Message{ConversationID: c.ID, SenderID: u, ClientMessageID: id, Body: id, SentAt: time.Now()})
-				if err != nil {
-					t.Errorf("send %s: %v", id, err)
-					return
-				}
-				mu.Lock()
-				results = append(results, sent{id, m.Seq, m.Body, created})
-				mu.Unlock()
-			}
-		}()
+		workers = append(workers, sender{store: s, ids: numbered(fmt.Sprintf("w%d-", w), each)})
 	}
-	wg.Wait()
+	results := sendAtOnce(t, c.ID, u, workers)
 	if t.Failed() {
 		return
 	}
@@ -149,25 +176,11 @@ func testSendsInOneProcessShareOneClaim(t *testing.T, s *Store) {
 		t.Errorf("only some sends queued behind the first claim")
 	}
 	defer func() { s.afterClaim = nil }()
-	var mu sync.Mutex
-	var results []sent
-	var wg sync.WaitGroup
-	for w := 0; w < senders; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := fmt.Sprintf("w%d", w)
-			m, created, err := s.AppendMessage(context.Background(), storage.Message{ConversationID: c.ID, SenderID: u, ClientMessageID: id, Body: id, SentAt: time.Now()})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			results = append(results, sent{id, m.Seq, m.Body, created})
-			mu.Unlock()
-		}()
+	workers := make([]sender, senders)
+	for w := range workers {
+		workers[w] = sender{store: s, ids: []string{fmt.Sprintf("w%d", w)}}
 	}
-	wg.Wait()
+	results := sendAtOnce(t, c.ID, u, workers)
 	if t.Failed() {
 		return
 	}
@@ -188,29 +201,13 @@ func testTwoInstancesRacing(t *testing.T, a, b *Store) {
 	// running at once (a client retrying through both instances, as a
 	// load balancer would send it), and the ids of the rounds overlap.
 	const rounds, ids = 6, 10
-	var mu sync.Mutex
-	var results []sent
-	var wg sync.WaitGroup
+	var workers []sender
 	for r := 0; r < rounds; r++ {
 		for _, s := range []*Store{a, b, a, b} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; i < ids; i++ {
-					id := fmt.Sprintf("r%d-%d", r, i)
-					m, created, err := s.AppendMessage(context.Background(), storage.Message{ConversationID: c.ID, SenderID: u, ClientMessageID: id, Body: id, SentAt: time.Now()})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					mu.Lock()
-					results = append(results, sent{id, m.Seq, m.Body, created})
-					mu.Unlock()
-				}
-			}()
+			workers = append(workers, sender{store: s, ids: numbered(fmt.Sprintf("r%d-", r), ids)})
 		}
 	}
-	wg.Wait()
+	results := sendAtOnce(t, c.ID, u, workers)
 	if t.Failed() {
 		return
 	}
