@@ -354,8 +354,23 @@ func largeGroupScenario(t *testing.T, in [2]instance) {
 	if first == "" || strings.HasPrefix(first, "L1.") {
 		t.Fatalf("cursor of a message below the threshold %q: want the own log's", first)
 	}
+	// Messages keep coming while it subscribes: the stream is started at
+	// the pointer in the backlog, not read from now first (which handed
+	// out new messages before the backlog's, and then again).
+	const during = 5
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range during {
+			if _, err := b.svc.Send(ctx, u[0], g, fmt.Sprintf("c%d", i), "while u1 resumes"); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
 	l1 := collectSub(t, b.svc, u[1], first)
-	l1.upTo(t, "u1 from its first cursor", 2, total+11)
+	wg.Wait()
+	l1.upTo(t, "u1 from its first cursor", 2, total+11+during)
 
 	// A join of the started stream: the newcomer hears their own join and
 	// what follows it, from the stream.
@@ -368,7 +383,7 @@ func largeGroupScenario(t *testing.T, in [2]instance) {
 			t.Fatal(err)
 		}
 	}
-	s4.upTo(t, "u4", total+12, total+13)
+	s4.upTo(t, "u4", total+12+during, total+13+during)
 	s4.mu.Lock()
 	defer s4.mu.Unlock()
 	if len(s4.joined) != 1 || s4.joined[0] != u[4] {

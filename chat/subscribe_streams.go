@@ -56,11 +56,11 @@ type keySub struct {
 	conv string // "" = my own log
 	ctx  context.Context
 	stop context.CancelFunc
-	// fresh: read from now (the client's cursor had no position in it);
-	// a pointer to this conversation read in my own log moves its start
-	// back there. What it handed out before the pointer was read (Redis:
-	// my own log's backlog and the stream are read by goroutines of their
-	// own) comes again: a duplicate rather than a loss.
+	// fresh: read from now (the client's cursor had no position in it).
+	// It starts only once my own log's backlog is read (placeOwn), so a
+	// pointer in that backlog replaces it by a key at the pointer's
+	// position before it hands out anything; a pointer read later (a
+	// join after the subscription started) moves its start back there.
 	fresh   bool
 	stopped bool   // under st.emu
 	resume  func() // under st.emu; nil until Subscribe returned
@@ -98,10 +98,22 @@ func (s *Service) openStream(ctx context.Context, me string, cur compositeCursor
 		st.abandon()
 		return nil, err
 	}
-	if composite && cur.Own == "" {
+	// Streams with a position start at once. Streams read from now wait
+	// until my own log's backlog is read when there is one (a cursor): a
+	// pointer in it starts its stream at the pointer's position instead,
+	// so nothing of that stream is handed out before the backlog's
+	// events, and nothing twice.
+	backlog := cur.Own != "" && len(fresh) > 0
+	if (composite && cur.Own == "") || backlog {
 		st.placeOwn(ctx)
 	}
 	for id, k := range ks {
+		st.emu.Lock()
+		replaced := k.stopped
+		st.emu.Unlock()
+		if replaced {
+			continue // a pointer in the backlog started it at its position
+		}
 		if err := st.subscribe(k, starts[id]); err != nil {
 			st.abandon()
 			return nil, err
@@ -302,11 +314,12 @@ func (st *stream) taken() {
 	}
 }
 
-// placeOwn gives a subscription from now a position in my own log before
-// its streams are read: a position marker appended to my log, read back.
-// Without it a cursor handed out before any event of my own log would
-// resume that log from now, missing what it got meanwhile. If the marker
-// is not read in time the subscription goes on without it.
+// placeOwn appends a position marker to my own log and waits until it is
+// read back, so everything before it (a resumed backlog) has been read. A
+// subscription from now gets a position in my own log that way before its
+// streams are read: without it a cursor handed out before any event of my
+// own log would resume that log from now, missing what it got meanwhile.
+// If the marker is not read in time the subscription goes on without it.
 func (st *stream) placeOwn(ctx context.Context) {
 	ev, err := encode(&StreamStarted{})
 	if err != nil {
