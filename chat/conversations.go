@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -138,12 +139,16 @@ func (s *Service) AddMembers(ctx context.Context, me, conversationID string, use
 	if len(userIDs) == 0 {
 		return c, badInput("userIds", "give at least one user")
 	}
-	current, err := s.memberIDs(ctx, conversationID)
+	count, err := s.MemberCount(ctx, conversationID)
 	if err != nil {
 		return c, err
 	}
-	if len(current)+len(userIDs) > s.cfg.MaxGroupMembers {
+	if count+len(userIDs) > s.cfg.MaxGroupMembers {
 		return c, badInput("userIds", fmt.Sprintf("a group has at most %d members", s.cfg.MaxGroupMembers))
+	}
+	current, err := s.audience(ctx, conversationID)
+	if err != nil {
+		return c, err
 	}
 	if err := s.mustExist(ctx, userIDs); err != nil {
 		return c, err
@@ -162,7 +167,7 @@ func (s *Service) AddMembers(ctx context.Context, me, conversationID string, use
 	if err := s.refuseBannedAfterAdd(ctx, conversationID, added); err != nil {
 		return c, err
 	}
-	s.noteMemberCount(ctx, conversationID, len(current)+len(added))
+	s.noteMemberCount(ctx, conversationID, count+len(added))
 	if c, err = s.conversation(ctx, conversationID); err != nil {
 		return c, err
 	}
@@ -220,17 +225,13 @@ func (s *Service) Leave(ctx context.Context, me, conversationID string) error {
 }
 
 func (s *Service) leave(ctx context.Context, conversationID, userID, by string) error {
-	ms, err := s.store.Members(ctx, conversationID, "", 0)
-	if err != nil {
-		return fmt.Errorf("chat: members of %s: %w", conversationID, err)
+	leaver, err := s.store.Member(ctx, conversationID, userID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("chat: member of %s: %w", conversationID, err)
 	}
-	before := make([]string, len(ms))
-	var leaver storage.Member
-	for i, m := range ms {
-		before[i] = m.UserID
-		if m.UserID == userID {
-			leaver = m
-		}
+	before, err := s.audience(ctx, conversationID)
+	if err != nil {
+		return err
 	}
 	if err := s.store.RemoveMember(ctx, conversationID, userID, s.now()); err != nil {
 		return fmt.Errorf("chat: remove member: %w", err)
@@ -240,7 +241,7 @@ func (s *Service) leave(ctx context.Context, conversationID, userID, by string) 
 	s.emitLeft(ctx, conversationID, before, userID, by)
 	if leaver.Role == storage.RoleOwner {
 		// The leaving is done; a failed handover is for the operators.
-		if err := s.handOver(ctx, conversationID, ms, userID); err != nil {
+		if err := s.handOver(ctx, conversationID, userID); err != nil {
 			s.cfg.Logger.Error("group left without an owner", "conversation", conversationID, "err", err)
 		}
 	}
@@ -250,16 +251,18 @@ func (s *Service) leave(ctx context.Context, conversationID, userID, by string) 
 // handOver gives an owner's group to whoever has stood longest among its
 // admins, or else among its members, so a group is never left without
 // someone who may manage it. Everyone left hears the new roles.
-func (s *Service) handOver(ctx context.Context, conversationID string, ms []storage.Member, gone string) error {
+func (s *Service) handOver(ctx context.Context, conversationID string, gone string) error {
 	var next *storage.Member
-	for i := range ms {
-		m := &ms[i]
-		if m.UserID == gone {
-			continue
+	err := storage.EachMemberPage(ctx, s.store, conversationID, func(ms []storage.Member) error {
+		for _, m := range ms {
+			if m.UserID != gone && (next == nil || successorBefore(m, *next)) {
+				next = &m
+			}
 		}
-		if next == nil || successorBefore(*m, *next) {
-			next = m
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("chat: members of %s: %w", conversationID, err)
 	}
 	if next == nil {
 		return nil // the last member left

@@ -236,11 +236,11 @@ func (s *Service) JoinByInvite(ctx context.Context, me, code string) (InviteJoin
 
 // roomFor refuses when n more members would overfill a group.
 func (s *Service) roomFor(ctx context.Context, conversationID string, n int) error {
-	ids, err := s.memberIDs(ctx, conversationID)
+	count, err := s.MemberCount(ctx, conversationID)
 	if err != nil {
 		return err
 	}
-	if len(ids)+n > s.cfg.MaxGroupMembers {
+	if count+n > s.cfg.MaxGroupMembers {
 		return forbidden(fmt.Sprintf("the group is full (%d members)", s.cfg.MaxGroupMembers))
 	}
 	return nil
@@ -250,7 +250,11 @@ func (s *Service) roomFor(ctx context.Context, conversationID string, n int) err
 // tells everyone, and undoes it if a ban landed meanwhile (see
 // refuseBannedAfterAdd).
 func (s *Service) admit(ctx context.Context, conversationID, userID, by, action string) (storage.Conversation, error) {
-	current, err := s.memberIDs(ctx, conversationID)
+	count, err := s.MemberCount(ctx, conversationID)
+	if err != nil {
+		return storage.Conversation{}, err
+	}
+	current, err := s.audience(ctx, conversationID)
 	if err != nil {
 		return storage.Conversation{}, err
 	}
@@ -265,7 +269,7 @@ func (s *Service) admit(ctx context.Context, conversationID, userID, by, action 
 	if err != nil {
 		return c, err
 	}
-	s.noteMemberCount(ctx, conversationID, len(current)+len(added))
+	s.noteMemberCount(ctx, conversationID, count+len(added))
 	if len(added) > 0 {
 		s.emitJoins(ctx, c, append(current, added...), added, by, false)
 		s.logModeration(ctx, storage.ModerationEntry{ConversationID: conversationID, ActorID: by, Action: action, TargetUserID: userID})

@@ -113,6 +113,17 @@ func (s *Service) streamStarted(ctx context.Context, conversationID string) bool
 	return started
 }
 
+// audience is who hears a conversation-wide event now: nobody by name once
+// its stream is started (the event goes to the stream, and the mark never
+// goes back), else its members, read in pages. So a join or a leave of a
+// 200,000-member group reads no member list.
+func (s *Service) audience(ctx context.Context, conversationID string) ([]string, error) {
+	if s.streamStarted(ctx, conversationID) {
+		return nil, nil
+	}
+	return s.memberIDs(ctx, conversationID)
+}
+
 // emitConversation appends e, a durable event of conversationID, for all
 // of its current members: once to its stream when it is started, else to
 // every member's log.
