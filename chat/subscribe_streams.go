@@ -68,6 +68,7 @@ type keySub struct {
 }
 
 func (k *keySub) Offer(ev realtime.Event) bool { return k.st.offer(k, ev) }
+func (k *keySub) Placed(cursor string)         { k.st.setStart(k, cursor) }
 func (k *keySub) End(err error)                { k.st.endKey(k, err) }
 
 // openStream subscribes to my own log after cur.Own and to the stream of
@@ -104,7 +105,10 @@ func (s *Service) openStream(ctx context.Context, me string, cur compositeCursor
 	// so nothing of that stream is handed out before the backlog's
 	// events, and nothing twice.
 	backlog := cur.Own != "" && len(fresh) > 0
-	if (composite && cur.Own == "") || backlog {
+	st.emu.Lock()
+	unplaced := st.cur.Own == "" // (the log did not tell where it started)
+	st.emu.Unlock()
+	if (composite && unplaced) || backlog {
 		st.placeOwn(ctx)
 	}
 	for id, k := range ks {
@@ -213,6 +217,18 @@ func (st *stream) offer(k *keySub, ev realtime.Event) bool {
 		st.stopKey(k) // nothing after my leaving reaches me
 	}
 	return true
+}
+
+// setStart gives a key read from now its start position, so the cursors
+// handed out name it before the key's first event: a client that leaves
+// before then resumes that log exactly, not from a later "now".
+func (st *stream) setStart(k *keySub, c string) {
+	st.emu.Lock()
+	defer st.emu.Unlock()
+	if st.closed || k.stopped || st.keys[k.conv] != k || st.pos(k) != "" {
+		return
+	}
+	st.setPos(k, c)
 }
 
 func (st *stream) pos(k *keySub) string {

@@ -97,6 +97,17 @@ type Log interface {
 	Close() error
 }
 
+// Placer is what a Sink may also implement to learn where a subscription
+// from now (after == "") starts: Placed is called once, before any Offer,
+// with a cursor of that start (the position after the log's newest
+// event), so the subscriber has a position to resume from before its
+// first event arrives. Subscribing with that cursor later gets every
+// event appended after the subscription started. Every Log of this
+// module calls it; the rules of Sink apply.
+type Placer interface {
+	Placed(cursor string)
+}
+
 // Sink receives one subscription's events. A Log calls its methods one at a
 // time, never concurrently, in log order; possibly while holding locks of
 // its own, so neither may block or call back into the log (resume

@@ -304,6 +304,9 @@ func (m *Log) Subscribe(ctx context.Context, userID, after string, sink realtime
 			return nil, realtime.ErrCursorExpired
 		}
 	}
+	if p, ok := sink.(realtime.Placer); ok && after == "" {
+		p.Placed(m.cursor(pos - 1)) // pos >= 1: next starts at 1
+	}
 	s := &memSub{sink: sink, pos: pos}
 	l.subs = append(l.subs[:len(l.subs):len(l.subs)], s)
 	// When ctx is already done, AfterFunc runs at once on its own

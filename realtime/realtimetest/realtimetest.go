@@ -48,6 +48,7 @@ func Run(t *testing.T, newLog Factory) {
 		{"ManySubscribersOfOneKeyGetEveryEventOnce", testManySubscribers},
 		{"ARefusingSubscriberDoesNotDelayTheOthersOfItsKey", testSlowAmongMany},
 		{"SubscribersOfOneKeyStartAtTheirOwnCursors", testCursorsOfOneKey},
+		{"ASubscriptionFromNowIsPlacedBeforeItsFirstEvent", testPlaced},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newLog) })

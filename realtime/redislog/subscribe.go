@@ -78,6 +78,9 @@ func (l *Log) Subscribe(ctx context.Context, userID, after string, sink realtime
 		l.unregister(sb)
 		return nil, err
 	}
+	if p, ok := sink.(realtime.Placer); ok && after == "" {
+		p.Placed(cursor(sb.epoch, sb.pos))
+	}
 	go func() {
 		err := sb.run(ctx)
 		l.unregister(sb)

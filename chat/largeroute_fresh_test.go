@@ -1,0 +1,46 @@
+package chat_test
+
+import (
+	"context"
+	"testing"
+
+	"messenger/realtime/redislog"
+)
+
+func TestStreamReadFromNowHasAPositionAtOnceMemory(t *testing.T) {
+	freshStreamScenario(t, memPair(t))
+}
+
+func TestStreamReadFromNowHasAPositionAtOnceRedis(t *testing.T) {
+	freshStreamScenario(t, redisPair(t, redislog.Config{Addrs: envAddrs(t, "MESSENGER_REDIS_ADDRS")}))
+}
+
+// freshStreamScenario: a member of a started group subscribes from now and
+// gets only a direct message before leaving; the cursor of that message
+// must already hold the group stream's start, so a group message sent
+// while the member is away is delivered on resume (it was skipped when the
+// stream had no position before its first event and resumed from "now").
+func freshStreamScenario(t *testing.T, in [2]instance) {
+	ctx := context.Background()
+	a, b := in[0], in[1]
+	u := a.users(t, 4)
+	g := a.group(t, u[0], u[1], u[2], u[3]) // 4 members: past the threshold of 3
+	if _, err := a.svc.Send(ctx, u[0], g, "start", "starts the stream"); err != nil {
+		t.Fatal(err)
+	}
+	s := collectSub(t, b.svc, u[1], "")
+	dm, err := a.svc.CreateDirect(ctx, u[0], u[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.Send(ctx, u[0], dm.ID, "dm1", "dm:hello"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(t, "the direct message", func() bool { return len(s.dms) == 1 })
+	cur := s.stop(t)
+	if _, err := a.svc.Send(ctx, u[0], g, "away", "while u1 is away"); err != nil {
+		t.Fatal(err)
+	}
+	r := collectSub(t, a.svc, u[1], cur)
+	r.upTo(t, "u1 resumed", 2, 2)
+}

@@ -1,0 +1,86 @@
+package realtimetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"messenger/realtime"
+)
+
+// placedSink records Placed and the offers after it.
+type placedSink struct {
+	mu     sync.Mutex
+	placed []string
+	offers int
+	early  bool // an offer came before Placed
+}
+
+func (s *placedSink) Placed(c string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.placed = append(s.placed, c)
+}
+
+func (s *placedSink) Offer(realtime.Event) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.placed) == 0 {
+		s.early = true
+	}
+	s.offers++
+	return true
+}
+
+func (s *placedSink) End(error) {}
+
+// testPlaced: a subscription from now tells its start once, before any
+// offer, and that cursor resumes at exactly the events appended after it
+// (on an empty log and on one with events before); a resumed subscription
+// is not placed.
+func testPlaced(t *testing.T, newLog Factory) {
+	l := newLog(t, Options{})
+	for _, before := range []int{0, 3} {
+		u := user()
+		appendN(t, l, []string{u}, 100, 100+before)
+		ctx, cancel := context.WithCancel(context.Background())
+		s := &placedSink{}
+		if _, err := l.Subscribe(ctx, u, "", s); err != nil {
+			t.Fatal(err)
+		}
+		s.mu.Lock()
+		placed := append([]string(nil), s.placed...)
+		s.mu.Unlock()
+		if len(placed) != 1 || placed[0] == "" {
+			cancel()
+			t.Fatalf("%d events before: Placed %q before Subscribe returned, want one cursor", before, placed)
+		}
+		appendN(t, l, []string{u}, 0, 2)
+		cancel()
+		ch, _ := subscribe(t, l, u, placed[0])
+		for i := 0; i < 2; i++ {
+			if e := next(t, ch); string(e.Data) != string(ev(i).Data) {
+				t.Fatalf("%d events before: resumed at the placed cursor, event %d = %s, want %s", before, i, e.Data, ev(i).Data)
+			}
+		}
+		s.mu.Lock()
+		early := s.early
+		s.mu.Unlock()
+		if early {
+			t.Fatal("an event was offered before Placed")
+		}
+		resumed := &placedSink{}
+		rctx, rcancel := context.WithCancel(context.Background())
+		if _, err := l.Subscribe(rctx, u, placed[0], resumed); err != nil {
+			rcancel()
+			t.Fatal(err)
+		}
+		rcancel()
+		resumed.mu.Lock()
+		n := len(resumed.placed)
+		resumed.mu.Unlock()
+		if n != 0 {
+			t.Fatalf("a subscription from a cursor was placed %d times", n)
+		}
+	}
+}
