@@ -26,7 +26,7 @@ func (s *Service) DeleteConversation(ctx context.Context, me, conversationID str
 	if mine.Role != storage.RoleOwner {
 		return forbidden("only the owner may delete the group")
 	}
-	ids, err := s.memberIDs(ctx, conversationID)
+	ids, err := s.audience(ctx, conversationID)
 	if err != nil {
 		return err
 	}
@@ -69,10 +69,20 @@ func (s *Service) runDeletion(ctx context.Context, d storage.Deletion) error {
 		if err != nil {
 			return err
 		}
+		_, started, err := s.streamState(ctx, conv)
+		if err != nil {
+			return fmt.Errorf("chat: delete %s: %w", conv, err)
+		}
 		for _, id := range ids {
 			err := s.store.RemoveMember(ctx, conv, id, s.now())
 			if err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return fmt.Errorf("chat: delete %s: remove %s: %w", conv, id, err)
+			}
+			if started {
+				// Their next subscription does not read the stream.
+				if err := s.store.SetStreamedMember(ctx, id, conv, false); err != nil {
+					return fmt.Errorf("chat: delete %s: unlist %s: %w", conv, id, err)
+				}
 			}
 		}
 		d.MembersRemoved = true

@@ -216,6 +216,9 @@ func (st *stream) offer(k *keySub, ev realtime.Event) bool {
 	if left, ok := e.(*MemberLeft); ok && k.conv != "" && left.UserID == st.me {
 		st.stopKey(k) // nothing after my leaving reaches me
 	}
+	if _, ok := e.(*ConversationDeleted); ok && k.conv != "" {
+		st.stopKey(k) // the group is gone: its stream has nothing more for me
+	}
 	return true
 }
 
