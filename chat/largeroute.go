@@ -27,8 +27,8 @@ import (
 // of conversationID is started". Conversation ids never contain '/'.
 func startedMark(conversationID string) string { return "started/" + conversationID }
 
-// streamStartPatience bounds how long finding the position of an event
-// appended to a stream (appendAt) may take.
+// streamStartPatience bounds how long a subscription waits to read back
+// the position marker it appended to its own log (placeOwn).
 const streamStartPatience = 15 * time.Second
 
 // StreamPointer is an internal event of a member's own log: read the
@@ -151,41 +151,13 @@ func (s *Service) appendConversation(ctx context.Context, conversationID string,
 	s.emit(ctx, recipients, e)
 }
 
-// probeSink catches the cursor of one event (by id) of the key it
-// subscribes to.
-type probeSink struct {
-	id   string
-	once sync.Once
-	got  chan string
-}
-
-func (p *probeSink) Offer(ev realtime.Event) bool {
-	if ev.ID == p.id {
-		p.once.Do(func() { p.got <- ev.Cursor })
-	}
-	return true
-}
-
-func (p *probeSink) End(error) {}
-
-// appendAt appends ev (whose ID is set) to key and returns its cursor
-// there: a subscription from now sees it, as the first event with its id.
+// appendAt appends ev to key and returns its cursor there.
 func (s *Service) appendAt(ctx context.Context, key string, ev realtime.Event) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, streamStartPatience)
-	defer cancel()
-	p := &probeSink{id: ev.ID, got: make(chan string, 1)}
-	if _, err := s.log.Subscribe(ctx, key, "", p); err != nil {
+	c, err := s.log.AppendAt(ctx, key, ev)
+	if err != nil {
 		return "", fmt.Errorf("chat: stream %s: %w", key, err)
 	}
-	if err := s.log.Append(ctx, []string{key}, ev); err != nil {
-		return "", fmt.Errorf("chat: stream %s: %w", key, err)
-	}
-	select {
-	case c := <-p.got:
-		return c, nil
-	case <-ctx.Done():
-		return "", fmt.Errorf("chat: stream %s: position unknown: %w", key, ctx.Err())
-	}
+	return c, nil
 }
 
 // errNotStarted: the stream could not be started now; the fan-out goes on

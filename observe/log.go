@@ -27,6 +27,16 @@ func (l observedLog) Append(ctx context.Context, userIDs []string, e realtime.Ev
 	return err
 }
 
+func (l observedLog) AppendAt(ctx context.Context, userID string, e realtime.Event) (string, error) {
+	ctx, c := l.o.begin(ctx, "event_log", "append")
+	cur, err := l.Log.AppendAt(ctx, userID, e)
+	c.end(err)
+	if err == nil {
+		l.o.appended.WithLabelValues(eventLabel(e.Type)).Inc()
+	}
+	return cur, err
+}
+
 func (l observedLog) Signal(ctx context.Context, userIDs []string, e realtime.Event) error {
 	ctx, c := l.o.begin(ctx, "event_log", "signal")
 	err := l.Log.Signal(ctx, userIDs, e)

@@ -63,6 +63,11 @@ type Log interface {
 	// waits for subscribers.
 	Append(ctx context.Context, userIDs []string, e Event) error
 
+	// AppendAt is Append to one user's log that also returns the event's
+	// cursor there: the Cursor its subscribers see it with, so resuming
+	// after it starts with the next event.
+	AppendAt(ctx context.Context, userID string, e Event) (cursor string, err error)
+
 	// AppendOnce is Append for replaying a fan-out that may have partly
 	// happened (an outbox): it adds e to the log of every user in userIDs
 	// unless that log already holds an event with e.ID appended at or after

@@ -144,6 +144,19 @@ func (m *Log) Append(ctx context.Context, userIDs []string, e realtime.Event) er
 	return nil
 }
 
+// AppendAt implements Log.
+func (m *Log) AppendAt(ctx context.Context, userID string, e realtime.Event) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	l := m.log(userID)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := m.cursor(l.next)
+	m.add(l, e, time.Now())
+	return c, nil
+}
+
 // add appends e to l (locked), trims it and offers it to l's subscribers.
 func (m *Log) add(l *userLog, e realtime.Event, now time.Time) {
 	e.Cursor = m.cursor(l.next) // once per event, not per subscriber

@@ -49,6 +49,7 @@ func Run(t *testing.T, newLog Factory) {
 		{"ARefusingSubscriberDoesNotDelayTheOthersOfItsKey", testSlowAmongMany},
 		{"SubscribersOfOneKeyStartAtTheirOwnCursors", testCursorsOfOneKey},
 		{"ASubscriptionFromNowIsPlacedBeforeItsFirstEvent", testPlaced},
+		{"AppendAtReturnsTheEventsCursor", testAppendAt},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newLog) })

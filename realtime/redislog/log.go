@@ -238,10 +238,7 @@ func (l *Log) Append(ctx context.Context, userIDs []string, e realtime.Event) er
 	if len(userIDs) == 0 {
 		return nil
 	}
-	values := []any{"t", e.Type, "d", e.Data}
-	if e.ID != "" {
-		values = append([]any{"i", e.ID}, values...)
-	}
+	values := entryValues(e)
 	var minID string
 	if mrand.IntN(ageTrimOneIn) == 0 {
 		minID = strconv.FormatInt(time.Now().Add(-l.cfg.MaxAge).UnixMilli(), 10)
@@ -268,6 +265,55 @@ func (l *Log) Append(ctx context.Context, userIDs []string, e realtime.Event) er
 		}
 		return nil
 	})
+}
+
+// entryValues is e as the fields of a stream entry.
+func entryValues(e realtime.Event) []any {
+	values := []any{"t", e.Type, "d", e.Data}
+	if e.ID != "" {
+		values = append([]any{"i", e.ID}, values...)
+	}
+	return values
+}
+
+// AppendAt implements realtime.Log: the XADD runs in one transaction with
+// the epoch (created if the stream has none yet, as a subscription does)
+// and XINFO STREAM, whose entries-added is the new entry's ordinal; the
+// wake-up notice follows (a lost notice costs a poll interval).
+func (l *Log) AppendAt(ctx context.Context, userID string, e realtime.Event) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if l.closed() {
+		return "", fmt.Errorf("redislog: append: %w: log closed", realtime.ErrUnavailable)
+	}
+	s := l.shardOf(userID)
+	key := l.streamKey(userID)
+	var (
+		get  *redis.StringCmd
+		add  *redis.StringCmd
+		info *redis.XInfoStreamCmd
+	)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SetNX(ctx, l.epochKey(userID), newEpoch(), 0)
+		get = p.Get(ctx, l.epochKey(userID))
+		add = p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: l.cfg.MaxLen, Approx: l.cfg.MaxLen >= approxFrom, Values: entryValues(e)})
+		info = p.XInfoStream(ctx, key)
+		return nil
+	})
+	if err != nil {
+		return "", unavailable(ctx, "append to "+key, err)
+	}
+	id, ok := parseID(add.Val())
+	st, err := stateOf(info)
+	if err != nil || !ok {
+		return "", unavailable(ctx, "append to "+key, fmt.Errorf("entry %q: %v", add.Val(), err))
+	}
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		l.publish(ctx, p, l.channel(userID), wakeNotice)
+		return nil
+	})
+	return cursor(get.Val(), position{id: id, ord: st.added}), nil
 }
 
 // publish queues a notice: sharded pub/sub in a cluster (it stays on the

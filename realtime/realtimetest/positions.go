@@ -84,3 +84,40 @@ func testPlaced(t *testing.T, newLog Factory) {
 		}
 	}
 }
+
+// testAppendAt: AppendAt returns the cursor the event's subscribers see,
+// and resuming after it starts with the next event.
+func testAppendAt(t *testing.T, newLog Factory) {
+	l := newLog(t, Options{})
+	u := user()
+	appendN(t, l, []string{u}, 0, 2)
+	ch, _ := subscribe(t, l, u, "")
+	var cursors []string
+	for i := 2; i < 5; i++ {
+		c, err := l.AppendAt(context.Background(), u, ev(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cursors = append(cursors, c)
+	}
+	for i, c := range cursors {
+		if e := next(t, ch); e.Cursor != c || string(e.Data) != string(ev(i+2).Data) {
+			t.Fatalf("event %d arrived as %s with cursor %q; AppendAt returned %q", i+2, e.Data, e.Cursor, c)
+		}
+	}
+	r, _ := subscribe(t, l, u, cursors[0])
+	if e := next(t, r); string(e.Data) != string(ev(3).Data) {
+		t.Fatalf("resumed after AppendAt's cursor: got %s, want %s", e.Data, ev(3).Data)
+	}
+	// On a log nobody ever wrote or read.
+	fresh := user()
+	c, err := l.AppendAt(context.Background(), fresh, ev(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, []string{fresh}, 8, 9)
+	f, _ := subscribe(t, l, fresh, c)
+	if e := next(t, f); string(e.Data) != string(ev(8).Data) {
+		t.Fatalf("new log: resumed after AppendAt's cursor: got %s, want %s", e.Data, ev(8).Data)
+	}
+}
