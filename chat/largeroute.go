@@ -85,10 +85,16 @@ func internalEvent(e Event) bool {
 type startedCache struct{ m sync.Map }
 
 // streamState reads whether conversationID is marked and started. A
-// started conversation is answered from the cache.
+// started conversation is answered from the cache, and so is a direct
+// conversation known to this instance: only a create, add or join of a
+// group or channel marks (noteMemberCount), so a direct one is never
+// streamed, and its messages' fan-out reads no mark.
 func (s *Service) streamState(ctx context.Context, conversationID string) (marked, started bool, err error) {
 	if _, ok := s.started.m.Load(conversationID); ok {
 		return true, true, nil
+	}
+	if key, ok := s.kinds.get(conversationID); ok && key != "" && key != channelKey {
+		return false, false, nil
 	}
 	got, err := s.store.Streamed(ctx, []string{conversationID, startedMark(conversationID)})
 	if err != nil {

@@ -2,6 +2,7 @@ package chat_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -16,6 +17,12 @@ import (
 type listCounter struct {
 	storage.Store
 	lists atomic.Int64
+	marks atomic.Int64 // reads of the streamed marks
+}
+
+func (c *listCounter) Streamed(ctx context.Context, ids []string) (map[string]bool, error) {
+	c.marks.Add(1)
+	return c.Store.Streamed(ctx, ids)
 }
 
 func (c *listCounter) MemberIDs(ctx context.Context, conversationID string) ([]string, error) {
@@ -79,5 +86,39 @@ func TestJoinsAndLeavesOfAStreamedGroupReadNoMemberList(t *testing.T) {
 	}
 	if n, err := d.svc.MemberCount(ctx, g); err != nil || n != 4 {
 		t.Fatalf("member count %d, %v; want 4", n, err)
+	}
+}
+
+// TestDirectMessagesReadNoStreamMark: a direct conversation is never
+// streamed, so its messages' fan-out does not read the mark (one store
+// read per message saved on the hottest path).
+func TestDirectMessagesReadNoStreamMark(t *testing.T) {
+	ctx := context.Background()
+	inner, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inner.Close() })
+	store := &listCounter{Store: inner}
+	log := memlog.New(memlog.Config{})
+	t.Cleanup(func() { log.Close() })
+	d := newDomainOn(t, store, log, func(c *chat.Config) { c.LargeGroupThreshold = 3 })
+	u := d.users(t, 2)
+	dm, err := d.svc.CreateDirect(ctx, u[0], u[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, log, u[1])
+	before := store.marks.Load()
+	for i := range 5 {
+		if _, err := d.svc.Send(ctx, u[0], dm.ID, fmt.Sprintf("m%d", i), "hi"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.messages(t, d.svc); len(got) != 5 {
+		t.Fatalf("u1 got %d messages, want 5", len(got))
+	}
+	if n := store.marks.Load() - before; n != 0 {
+		t.Fatalf("5 direct messages read the streamed mark %d times", n)
 	}
 }
