@@ -140,6 +140,25 @@ func (st *stream) messages(t *testing.T, svc *chat.Service) []storage.Message {
 	}
 }
 
+// redisLogTurns opens one instance's Redis Streams log on cfg and its
+// Redis turns, both under prefix (the caller's test keys), closed when tb
+// ends.
+func redisLogTurns(tb testing.TB, cfg redislog.Config, prefix string) (*redislog.Log, realtime.Turns) {
+	tb.Helper()
+	cfg.KeyPrefix = prefix + "rt:"
+	log, err := redislog.New(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { log.Close() })
+	turns, err := redisturns.New(redisturns.Config{Client: redistest.Client(tb), KeyPrefix: prefix + "turns:"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { turns.Close() })
+	return log, turns
+}
+
 // newFleet starts n services (API instances) on one store, each with its
 // own Redis Streams log and Redis turns on the test run's real Redis, under
 // key prefixes of this test only; it skips without MESSENGER_REDIS_ADDRS.
@@ -154,16 +173,7 @@ func newFleet(t *testing.T, n int, adjust func(*chat.Config)) []*domain {
 	prefix := fmt.Sprintf("test-chat-%x:", rand.Uint64())
 	fleet := make([]*domain, n)
 	for i := range fleet {
-		log, err := redislog.New(context.Background(), redislog.Config{Addrs: strings.Split(addrs, ","), KeyPrefix: prefix + "rt:"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { log.Close() })
-		turns, err := redisturns.New(redisturns.Config{Client: redistest.Client(t), KeyPrefix: prefix + "turns:"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { turns.Close() })
+		log, turns := redisLogTurns(t, redislog.Config{Addrs: strings.Split(addrs, ",")}, prefix)
 		fleet[i] = newDomainOn(t, store, log, func(c *chat.Config) {
 			c.Turns = turns
 			if adjust != nil {

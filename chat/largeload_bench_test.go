@@ -19,7 +19,6 @@ import (
 	"messenger/auth"
 	"messenger/chat"
 	"messenger/realtime/redislog"
-	"messenger/realtime/redisturns"
 	"messenger/redistest"
 	"messenger/storage"
 	"messenger/storage/pebble"
@@ -137,16 +136,7 @@ func largeBenchService(b *testing.B, members int) (*chat.Service, storage.Store,
 	}
 	b.Cleanup(func() { store.Close() })
 	prefix := fmt.Sprintf("bench-large-%x:", rand.Uint64())
-	log, err := redislog.New(context.Background(), redislog.Config{Addrs: strings.Split(addrs, ","), KeyPrefix: prefix + "rt:"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { log.Close() })
-	turns, err := redisturns.New(redisturns.Config{Client: rdb, KeyPrefix: prefix + "turns:"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { turns.Close() })
+	log, turns := redisLogTurns(b, redislog.Config{Addrs: strings.Split(addrs, ",")}, prefix)
 	b.Cleanup(func() { dropKeys(rdb, prefix) })
 	tokens, err := auth.NewTokens(auth.TokensConfig{Key: []byte(strings.Repeat("k", 32))})
 	if err != nil {

@@ -15,8 +15,6 @@ import (
 	"messenger/realtime/memlog"
 	"messenger/realtime/memturns"
 	"messenger/realtime/redislog"
-	"messenger/realtime/redisturns"
-	"messenger/redistest"
 	"messenger/storage/pebble"
 )
 
@@ -60,22 +58,12 @@ func memPair(t *testing.T) [2]instance {
 	return pairOn(t, func(*testing.T) (realtime.Log, realtime.Turns, func()) { return log, turns, nil })
 }
 
-// redisPair: each instance with its own Redis log on cfg (a fresh key
-// prefix for the pair) and Redis turns.
+// redisPair: each instance with its own Redis log on cfg and Redis turns
+// (a fresh key prefix for the pair).
 func redisPair(t *testing.T, cfg redislog.Config) [2]instance {
 	prefix := fmt.Sprintf("test-route-%x:", rand.Uint64())
-	cfg.KeyPrefix = prefix + "rt:"
 	return pairOn(t, func(t *testing.T) (realtime.Log, realtime.Turns, func()) {
-		log, err := redislog.New(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { log.Close() })
-		turns, err := redisturns.New(redisturns.Config{Client: redistest.Client(t), KeyPrefix: prefix + "turns:"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { turns.Close() })
+		log, turns := redisLogTurns(t, cfg, prefix)
 		return log, turns, func() { log.Close() }
 	})
 }
