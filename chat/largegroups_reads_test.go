@@ -37,13 +37,8 @@ func (c *listCounter) Members(ctx context.Context, conversationID, afterUserID s
 	return c.Store.Members(ctx, conversationID, afterUserID, limit)
 }
 
-// TestJoinsAndLeavesOfAStreamedGroupReadNoMemberList: once a group's
-// stream is started, adding a member, joining by link, leaving and being
-// removed count members with the O(1) count and send their events to the
-// stream, so none of them reads the member list (200,000 rows in the
-// largest group). Below the threshold the events still reach every member.
-func TestJoinsAndLeavesOfAStreamedGroupReadNoMemberList(t *testing.T) {
-	ctx := context.Background()
+// countedDomain is a service on an embedded store that counts its reads.
+func countedDomain(t *testing.T, adjust func(*chat.Config)) (*domain, *listCounter, *memlog.Log) {
 	inner, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +47,17 @@ func TestJoinsAndLeavesOfAStreamedGroupReadNoMemberList(t *testing.T) {
 	store := &listCounter{Store: inner}
 	log := memlog.New(memlog.Config{})
 	t.Cleanup(func() { log.Close() })
-	d := newDomainOn(t, store, log, func(c *chat.Config) { c.LargeGroupThreshold = 3; c.MaxGroupMembers = 7 })
+	return newDomainOn(t, store, log, adjust), store, log
+}
+
+// TestJoinsAndLeavesOfAStreamedGroupReadNoMemberList: once a group's
+// stream is started, adding a member, joining by link, leaving and being
+// removed count members with the O(1) count and send their events to the
+// stream, so none of them reads the member list (200,000 rows in the
+// largest group). Below the threshold the events still reach every member.
+func TestJoinsAndLeavesOfAStreamedGroupReadNoMemberList(t *testing.T) {
+	ctx := context.Background()
+	d, store, _ := countedDomain(t, func(c *chat.Config) { c.LargeGroupThreshold = 3; c.MaxGroupMembers = 7 })
 	u := d.users(t, 9)
 	g := d.group(t, u[0], u[1], u[2], u[3]) // 4 members: marked
 	if _, err := d.svc.Send(ctx, u[0], g, "start", "starts the stream"); err != nil {
@@ -94,15 +99,7 @@ func TestJoinsAndLeavesOfAStreamedGroupReadNoMemberList(t *testing.T) {
 // read per message saved on the hottest path).
 func TestDirectMessagesReadNoStreamMark(t *testing.T) {
 	ctx := context.Background()
-	inner, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inner.Close() })
-	store := &listCounter{Store: inner}
-	log := memlog.New(memlog.Config{})
-	t.Cleanup(func() { log.Close() })
-	d := newDomainOn(t, store, log, func(c *chat.Config) { c.LargeGroupThreshold = 3 })
+	d, store, log := countedDomain(t, func(c *chat.Config) { c.LargeGroupThreshold = 3 })
 	u := d.users(t, 2)
 	dm, err := d.svc.CreateDirect(ctx, u[0], u[1])
 	if err != nil {

@@ -19,6 +19,18 @@ func TestStreamReadFromNowHasAPositionAtOnceRedis(t *testing.T) {
 	freshStreamScenario(t, redisPair(t, redislog.Config{Addrs: envAddrs(t, "MESSENGER_REDIS_ADDRS")}))
 }
 
+// startedGroup makes a group of 4 users (past the threshold of 3) on a and
+// starts its stream with a first message; u[0] owns it.
+func startedGroup(t *testing.T, a instance) ([]string, string) {
+	t.Helper()
+	u := a.users(t, 4)
+	g := a.group(t, u[0], u[1], u[2], u[3])
+	if _, err := a.svc.Send(context.Background(), u[0], g, "start", "starts the stream"); err != nil {
+		t.Fatal(err)
+	}
+	return u, g
+}
+
 // freshStreamScenario: a member of a started group subscribes from now and
 // gets only a direct message before leaving; the cursor of that message
 // must already hold the group stream's start, so a group message sent
@@ -27,11 +39,7 @@ func TestStreamReadFromNowHasAPositionAtOnceRedis(t *testing.T) {
 func freshStreamScenario(t *testing.T, in [2]instance) {
 	ctx := context.Background()
 	a, b := in[0], in[1]
-	u := a.users(t, 4)
-	g := a.group(t, u[0], u[1], u[2], u[3]) // 4 members: past the threshold of 3
-	if _, err := a.svc.Send(ctx, u[0], g, "start", "starts the stream"); err != nil {
-		t.Fatal(err)
-	}
+	u, g := startedGroup(t, a)
 	s := collectSub(t, b.svc, u[1], "")
 	dm, err := a.svc.CreateDirect(ctx, u[0], u[1])
 	if err != nil {
@@ -64,11 +72,7 @@ func TestDeletingAStreamedGroupEndsItsStreamRedis(t *testing.T) {
 func deletedStreamScenario(t *testing.T, in [2]instance) {
 	ctx := context.Background()
 	a, b := in[0], in[1]
-	u := a.users(t, 4)
-	g := a.group(t, u[0], u[1], u[2], u[3])
-	if _, err := a.svc.Send(ctx, u[0], g, "start", "starts the stream"); err != nil {
-		t.Fatal(err)
-	}
+	u, g := startedGroup(t, a)
 	s := collectSub(t, b.svc, u[1], "")
 	if err := a.svc.DeleteConversation(ctx, u[0], g); err != nil {
 		t.Fatal(err)
