@@ -161,6 +161,11 @@ func (s *Service) MessageCreated(ctx context.Context, m storage.Message) error {
 		s.cfg.Metrics.noDevice()
 		return nil
 	}
+	return s.enqueueCreated(ctx, m)
+}
+
+// enqueueCreated writes the job that expands a new message into deliveries.
+func (s *Service) enqueueCreated(ctx context.Context, m storage.Message) error {
 	return s.queue.Enqueue(ctx, Job{Kind: KindMessage, ConversationID: m.ConversationID, Seq: m.Seq, SentAt: m.SentAt})
 }
 

@@ -26,17 +26,45 @@ func (s *Service) anyRecipientDevice(ctx context.Context, m storage.Message) (bo
 	if len(members) > skipPage {
 		return true, nil
 	}
+	ids := make([]string, 0, len(members))
 	for _, mem := range members {
-		if mem.UserID == m.SenderID || mem.JoinedSeq >= m.Seq {
-			continue // the expansion would skip them too
+		if mem.JoinedSeq < m.Seq { // the expansion skips the others too
+			ids = append(ids, mem.UserID)
 		}
-		ds, err := s.store.Devices(ctx, mem.UserID)
+	}
+	return s.anyDevice(ctx, ids, m.SenderID)
+}
+
+// anyDevice reports whether a user of ids other than sender has a
+// registered device.
+func (s *Service) anyDevice(ctx context.Context, ids []string, sender string) (bool, error) {
+	for _, id := range ids {
+		if id == sender {
+			continue
+		}
+		ds, err := s.store.Devices(ctx, id)
 		if err != nil {
-			return false, fmt.Errorf("push: devices of %s: %w", mem.UserID, err)
+			return false, fmt.Errorf("push: devices of %s: %w", id, err)
 		}
 		if len(ds) > 0 {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// MessageCreatedFor implements chat.RecipientsNotifier: MessageCreated
+// where the fan-out already read the ids of all of m's members, so only
+// their devices are read (a member who joined after m counts, which can
+// only enqueue a job the expansion then finds nothing for). Without ids,
+// or with more than skipPage, it is MessageCreated.
+func (s *Service) MessageCreatedFor(ctx context.Context, m storage.Message, memberIDs []string) error {
+	if len(memberIDs) == 0 || len(memberIDs) > skipPage {
+		return s.MessageCreated(ctx, m)
+	}
+	if any, err := s.anyDevice(ctx, memberIDs, m.SenderID); err == nil && !any {
+		s.cfg.Metrics.noDevice()
+		return nil
+	}
+	return s.enqueueCreated(ctx, m)
 }

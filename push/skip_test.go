@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"messenger/push"
 	"messenger/storage"
@@ -78,5 +79,41 @@ func TestAGroupBeyondTheCheckedMembersIsAlwaysQueued(t *testing.T) {
 	}
 	if d := e.depth(t); d < 1 {
 		t.Fatal("a large group's message queued no job; its expansion decides")
+	}
+}
+
+func TestMemberIDsFromTheFanOutDecideWithoutReadingMembers(t *testing.T) {
+	e := newEnv(t, envOptions{noStart: true})
+	ids := e.users(t, "alice", "bob")
+	alice, bob := ids[0], ids[1]
+	conv := e.group(t, "Pair", alice, storage.Member{UserID: bob})
+	m := e.send(t, alice, conv, "hi")
+	// The send's own notification (in the background) finds no device.
+	deadline := time.Now().Add(20 * time.Second)
+	for e.m.NoDevice.Load() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the send's notification never decided")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	settled := e.depth(t)
+	if err := e.push.MessageCreatedFor(context.Background(), m, []string{alice, bob}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.depth(t); d != settled {
+		t.Fatalf("queue depth %d → %d for recipients without devices; want no job", settled, d)
+	}
+	e.device(t, bob, storage.FCM)
+	if err := e.push.MessageCreatedFor(context.Background(), m, []string{alice, bob}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.depth(t); d != settled+1 {
+		t.Fatalf("queue depth %d → %d once bob has a device; want one job", settled, d)
+	}
+	if err := e.push.MessageCreatedFor(context.Background(), m, nil); err != nil { // unknown: reads members
+		t.Fatal(err)
+	}
+	if d := e.depth(t); d != settled+2 {
+		t.Fatalf("queue depth %d → %d without member ids; want one more job", settled, d)
 	}
 }
