@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"unique"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -23,7 +24,8 @@ type op struct {
 	// A pushed subscription (push.go) has no goroutine while it waits:
 	// its stream says when a result is ready.
 	c         *conn
-	doc       string                  // operation name and document: the render cache's scope
+	doc       unique.Handle[string]   // operation name and document: the render cache's scope
+	query     unique.Handle[string]   // keeps the shared document (gqlgen holds its Value) interned
 	stream    Stream                  // set by Push.Start during dispatch; nil: not pushed
 	responses graphql.ResponseHandler // set before armed
 	rctx      context.Context         // the context responses run in

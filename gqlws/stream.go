@@ -67,7 +67,7 @@ func (c *conn) drain(o *op) {
 		}
 		var kept *rendering
 		if r.key != nil {
-			k, mine := c.t.renders.lookup(o.doc, r.key)
+			k, mine := c.t.renders.lookup(o.doc.Value(), r.key)
 			if !mine {
 				<-k.done
 				if k.ok {

@@ -21,8 +21,13 @@ const (
 	// 1 MiB/s: keep-alive pings and timers).
 	quietAllocBytes = 8 << 20
 	// quietSlackBytes: hand back only when the heap the runtime keeps
-	// exceeds the live heap by more than this.
-	quietSlackBytes = 64 << 20
+	// exceeds the live heap by more than this, or by more than an eighth
+	// of the live heap (quietSlackShift) when that is larger. A fixed
+	// 64 MiB left 15,000 idle sockets (≈ 100 MiB live) at ≈ 10 KiB of RSS
+	// each; a slack relative to the live heap keeps RSS ≈ live × 1.125.
+	quietSlackBytes = 16 << 20
+	// quietSlackShift: the relative slack is live >> quietSlackShift.
+	quietSlackShift = 3
 )
 
 // heapSample is what the hand-back decides on, read from runtime/metrics
@@ -59,7 +64,8 @@ func readHeap() heapSample {
 // shouldHandBack says whether, between prev and cur, the process was quiet
 // while holding much more heap than it uses.
 func shouldHandBack(prev, cur heapSample) bool {
-	return cur.allocs-prev.allocs < quietAllocBytes && cur.retained > cur.live+quietSlackBytes
+	slack := max(uint64(quietSlackBytes), cur.live>>quietSlackShift)
+	return cur.allocs-prev.allocs < quietAllocBytes && cur.retained > cur.live+slack
 }
 
 // returnMemoryWhenQuiet collects and hands free memory back to the OS

@@ -17,7 +17,9 @@ func TestHandBackOnlyWhenQuietAndHoldingMuchMoreThanLive(t *testing.T) {
 	}{
 		{"quiet, 400 MiB held over 10 MiB live", heapSample{allocs: 1001 * mib, retained: 400 * mib, live: 10 * mib}, true},
 		{"busy (100 MiB allocated since)", heapSample{allocs: 1100 * mib, retained: 400 * mib, live: 10 * mib}, false},
-		{"quiet, heap close to live", heapSample{allocs: 1001 * mib, retained: 70 * mib, live: 10 * mib}, false},
+		{"quiet, heap close to live", heapSample{allocs: 1001 * mib, retained: 24 * mib, live: 10 * mib}, false},
+		{"quiet, 15,000 idle sockets: 150 MiB held over 100 MiB live", heapSample{allocs: 1001 * mib, retained: 150 * mib, live: 100 * mib}, true},
+		{"quiet, within an eighth of a large live heap", heapSample{allocs: 1001 * mib, retained: 310 * mib, live: 280 * mib}, false},
 		{"quiet, large live heap all in use", heapSample{allocs: 1000 * mib, retained: 500 * mib, live: 480 * mib}, false},
 	} {
 		if got := shouldHandBack(prev, c.cur); got != c.want {
