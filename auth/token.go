@@ -39,6 +39,8 @@ type Tokens struct {
 	sessions atomic.Pointer[Sessions]
 	open     *knownAccounts
 	revoked  *revokedSessions
+	// verified caches parsed access tokens (see verifiedTokens).
+	verified *verifiedTokens
 }
 
 // TokensConfig configures Tokens.
@@ -79,7 +81,7 @@ func NewTokens(cfg TokensConfig) (*Tokens, error) {
 		cfg.Now = time.Now
 	}
 	return &Tokens{key: cfg.Key, ttl: cfg.TTL, refreshTTL: cfg.RefreshTTL, now: cfg.Now,
-		known: newKnownAccounts(), open: newKnownAccounts(), revoked: newRevokedSessions(cfg.TTL)}, nil
+		known: newKnownAccounts(), open: newKnownAccounts(), revoked: newRevokedSessions(cfg.TTL), verified: newVerifiedTokens()}, nil
 }
 
 // TTL is how long an access token is valid.
@@ -174,7 +176,7 @@ func (t *Tokens) VerifyContext(ctx context.Context, token string) (userID string
 // caller's identity, or ErrInvalidToken, or ErrAccountsUnavailable when a
 // lookup failed.
 func (t *Tokens) VerifyIdentity(ctx context.Context, token string) (Identity, error) {
-	c, err := t.parse(token)
+	c, err := t.parseAccess(token)
 	if err != nil || c.Type == refreshType {
 		return Identity{}, ErrInvalidToken
 	}

@@ -71,7 +71,7 @@ func (s *Service) fanOut(ctx context.Context, m storage.Message) {
 		return
 	}
 	s.turns.Done(ctx, m.ConversationID, m.Seq)
-	s.confirmFanOut(m)
+	s.confirmFanOutTo(m, ids)
 }
 
 // messageEvent returns the recipients and the event of a created message.

@@ -24,10 +24,24 @@ type Notifier interface {
 	MessageRecalled(ctx context.Context, m storage.Message) error
 }
 
-// notifyCreated tells the Notifier, if any, about a new message.
-func (s *Service) notifyCreated(ctx context.Context, m storage.Message) error {
+// RecipientsNotifier is a Notifier that can be handed the member ids a
+// send's fan-out already read, sparing it a read of the members.
+type RecipientsNotifier interface {
+	// MessageCreatedFor is MessageCreated where memberIDs are the ids of
+	// all of m's conversation's members (its sender included) as the
+	// fan-out read them; empty means unknown.
+	MessageCreatedFor(ctx context.Context, m storage.Message, memberIDs []string) error
+}
+
+// notifyCreated tells the Notifier, if any, about a new message; memberIDs
+// (nil: unknown) are its conversation's members, when the fan-out read
+// them.
+func (s *Service) notifyCreated(ctx context.Context, m storage.Message, memberIDs []string) error {
 	if s.cfg.Notifier == nil {
 		return nil
+	}
+	if rn, ok := s.cfg.Notifier.(RecipientsNotifier); ok && len(memberIDs) > 0 {
+		return rn.MessageCreatedFor(ctx, m, memberIDs)
 	}
 	return s.cfg.Notifier.MessageCreated(ctx, m)
 }

@@ -36,11 +36,15 @@ const sweepBatch = 500
 // confirmFanOut marks a message's fan-out done, in the background: the
 // sender need not wait for it, and if it is lost the sweeper's replay adds
 // nothing.
-func (s *Service) confirmFanOut(m storage.Message) {
+func (s *Service) confirmFanOut(m storage.Message) { s.confirmFanOutTo(m, nil) }
+
+// confirmFanOutTo is confirmFanOut where memberIDs (nil: unknown) are the
+// members the fan-out read, handed to the Notifier.
+func (s *Service) confirmFanOutTo(m storage.Message, memberIDs []string) {
 	s.goBackground(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := s.notifyCreated(ctx, m); err != nil {
+		if err := s.notifyCreated(ctx, m, memberIDs); err != nil {
 			s.cfg.Logger.Warn("push not queued; the outbox will replay the message", "message", m.ID, "err", err)
 			return
 		}
@@ -172,7 +176,7 @@ func (s *Service) replay(ctx context.Context, p storage.PendingFanOut) error {
 		return err
 	}
 	s.turns.Done(ctx, m.ConversationID, m.Seq)
-	if err := s.notifyCreated(ctx, m); err != nil {
+	if err := s.notifyCreated(ctx, m, nil); err != nil {
 		return fmt.Errorf("chat: replay %s: %w: %w", id, errNotNotified, err)
 	}
 	if err := s.store.FanOutDone(ctx, p); err != nil {

@@ -20,6 +20,8 @@ import (
 var (
 	_ chat.Notifier           = (*push.Service)(nil)
 	_ chat.SessionEndListener = (*push.Service)(nil)
+	_ chat.RecipientsNotifier = (*push.Service)(nil)
+	_ chat.RecipientsNotifier = (*lateNotifier)(nil)
 )
 
 // env is a chat service on the embedded backends with the push pipeline
@@ -102,6 +104,10 @@ type lateNotifier struct{ s *push.Service }
 
 func (n *lateNotifier) MessageCreated(ctx context.Context, m storage.Message) error {
 	return n.s.MessageCreated(ctx, m)
+}
+
+func (n *lateNotifier) MessageCreatedFor(ctx context.Context, m storage.Message, memberIDs []string) error {
+	return n.s.MessageCreatedFor(ctx, m, memberIDs)
 }
 
 func (n *lateNotifier) MessageRecalled(ctx context.Context, m storage.Message) error {

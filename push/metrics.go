@@ -18,11 +18,15 @@ import (
 type Metrics struct {
 	sentC, failedC, retriedC, droppedC *prometheus.CounterVec
 	decidedC, skippedC                 *prometheus.CounterVec
+	noDeviceC                          prometheus.Counter
 	latency                            *prometheus.HistogramVec
 	depth                              func(context.Context) (int64, error)
 
 	// Sent, Failed, Retried and Dropped are running totals.
 	Sent, Failed, Retried, Dropped atomic.Int64
+	// NoDevice counts the messages that wrote no push job: none of their
+	// recipients had a registered device.
+	NoDevice atomic.Int64
 }
 
 // NewMetrics makes the metrics and registers them with reg (nil: not
@@ -41,12 +45,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Per-member decisions about new messages, by verdict."}, []string{"verdict"}),
 		skippedC: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "messenger_push_skipped_total",
 			Help: "Deliveries with nothing to send (device unregistered, message recalled, already sent)."}, []string{"reason"}),
+		noDeviceC: prometheus.NewCounter(prometheus.CounterOpts{Name: "messenger_push_no_device_total",
+			Help: "New messages that queued no push job: no recipient had a registered device."}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "messenger_push_latency_seconds",
 			Help:    "From a message's send to its provider's acceptance.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}}, []string{"provider"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.sentC, m.failedC, m.retriedC, m.droppedC, m.decidedC, m.skippedC, m.latency,
+		reg.MustRegister(m.sentC, m.failedC, m.retriedC, m.droppedC, m.decidedC, m.skippedC, m.noDeviceC, m.latency,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "messenger_push_queue_depth",
 				Help: "Push jobs not yet done (ready, delayed or in hand)."}, m.queueDepth))
 	}
@@ -64,6 +70,11 @@ func (m *Metrics) queueDepth() float64 {
 		return -1
 	}
 	return float64(n)
+}
+
+func (m *Metrics) noDevice() {
+	m.NoDevice.Add(1)
+	m.noDeviceC.Inc()
 }
 
 func (m *Metrics) sent(p storage.Platform, latency time.Duration) {

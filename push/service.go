@@ -153,8 +153,19 @@ func New(cfg Config) (*Service, error) {
 
 // MessageCreated implements chat.Notifier: it enqueues the decision about
 // who hears of m, and returns once that is durable. Calling it twice for
-// one message sends nothing twice (deliveries are marked sent).
+// one message sends nothing twice (deliveries are marked sent). A message
+// none of whose recipients has a registered device (most 1:1 messages
+// between users on the web) writes no job at all: see anyRecipientDevice.
 func (s *Service) MessageCreated(ctx context.Context, m storage.Message) error {
+	if any, err := s.anyRecipientDevice(ctx, m); err == nil && !any {
+		s.cfg.Metrics.noDevice()
+		return nil
+	}
+	return s.enqueueCreated(ctx, m)
+}
+
+// enqueueCreated writes the job that expands a new message into deliveries.
+func (s *Service) enqueueCreated(ctx context.Context, m storage.Message) error {
 	return s.queue.Enqueue(ctx, Job{Kind: KindMessage, ConversationID: m.ConversationID, Seq: m.Seq, SentAt: m.SentAt})
 }
 

@@ -8,14 +8,17 @@
 # the result): unlike latency, it survives a machine shared with others.
 #
 #   cmd/loadgen/cpu.sh [results-dir] [rate]     (default: a temp dir, 1000)
+#
+# API=<binary> and LOADGEN=<binary> use prebuilt binaries (to interleave
+# runs of two commits without rebuilding either).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 GO=${GO:-go}
 out=${1:-$(mktemp -d "${TMPDIR:-/tmp}/cpu.XXXXXX")}
 rate=${2:-1000}
 mkdir -p "$out"
-$GO build -o "$out/api" ./cmd/api
-$GO build -o "$out/loadgen" ./cmd/loadgen
+if [ -n "${API:-}" ]; then cp "$API" "$out/api"; else $GO build -o "$out/api" ./cmd/api; fi
+if [ -n "${LOADGEN:-}" ]; then cp "$LOADGEN" "$out/loadgen"; else $GO build -o "$out/loadgen" ./cmd/loadgen; fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 dport=$(free_port)

@@ -63,7 +63,7 @@ type indexes struct {
 
 const (
 	// mappingVersion changes whenever the mapping below changes.
-	mappingVersion = "v1"
+	mappingVersion = "v2"
 	wsAnalyzer     = "messenger_ws"
 )
 
@@ -214,29 +214,33 @@ func messageMapping() mapping.IndexMapping {
 	if err := m.AddCustomAnalyzer(wsAnalyzer, map[string]any{"type": custom.Name, "tokenizer": whitespace.Name}); err != nil {
 		panic(err) // static configuration
 	}
-	kw := func(store bool) *mapping.FieldMapping {
+	// Doc values (the uninverted copy a sort or facet reads) only where a
+	// query sorts: "sent" and "sid". Every other field's would be built
+	// for each document and merged for nothing (v2; v1 generations keep
+	// the mapping stored in them).
+	kw := func(store, sorted bool) *mapping.FieldMapping {
 		f := blevesearch.NewKeywordFieldMapping()
-		f.Store, f.IncludeInAll, f.IncludeTermVectors = store, false, false
+		f.Store, f.IncludeInAll, f.IncludeTermVectors, f.DocValues = store, false, false, sorted
 		return f
 	}
 	text := blevesearch.NewTextFieldMapping()
-	text.Analyzer, text.Store, text.IncludeInAll, text.IncludeTermVectors = wsAnalyzer, false, false, true
+	text.Analyzer, text.Store, text.IncludeInAll, text.IncludeTermVectors, text.DocValues = wsAnalyzer, false, false, true, false
 	seq := blevesearch.NewNumericFieldMapping()
-	seq.Store, seq.IncludeInAll = false, false
+	seq.Store, seq.IncludeInAll, seq.DocValues = false, false, false
 	wm := blevesearch.NewNumericFieldMapping()
-	wm.Store, wm.IncludeInAll, wm.Index = true, false, false
+	wm.Store, wm.IncludeInAll, wm.Index, wm.DocValues = true, false, false, false
 	doc := blevesearch.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt("kind", kw(false))
-	doc.AddFieldMappingsAt("conv", kw(true))
+	doc.AddFieldMappingsAt("kind", kw(false, false))
+	doc.AddFieldMappingsAt("conv", kw(true, false))
 	doc.AddFieldMappingsAt("seq", seq)
-	doc.AddFieldMappingsAt("sender", kw(false))
+	doc.AddFieldMappingsAt("sender", kw(false, false))
 	doc.AddFieldMappingsAt("text", text)
-	doc.AddFieldMappingsAt("sent", kw(false))
-	doc.AddFieldMappingsAt("sid", kw(false))
-	doc.AddFieldMappingsAt("hidden", kw(true))
+	doc.AddFieldMappingsAt("sent", kw(false, true))
+	doc.AddFieldMappingsAt("sid", kw(false, true))
+	doc.AddFieldMappingsAt("hidden", kw(true, false))
 	doc.AddFieldMappingsAt("wm", wm)
 	src := blevesearch.NewKeywordFieldMapping()
-	src.Store, src.Index, src.IncludeInAll = true, false, false
+	src.Store, src.Index, src.IncludeInAll, src.DocValues = true, false, false, false
 	doc.AddFieldMappingsAt("src", src)
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = keyword.Name
