@@ -94,13 +94,9 @@ func (s *Service) expand(ctx context.Context, j Job) error {
 	if !ok || (j.Kind == KindMessage && m.DeletedAt != nil) {
 		return nil // gone, or recalled before anyone was told
 	}
-	var members []storage.Member
-	err = storage.EachMemberPage(ctx, s.store, j.ConversationID, func(page []storage.Member) error {
-		members = append(members, page...)
-		return nil
-	})
+	members, err := s.candidates(ctx, m, j)
 	if err != nil {
-		return fmt.Errorf("push: members of %s: %w", j.ConversationID, err)
+		return err
 	}
 	var out []Job
 	now := s.cfg.Now()
@@ -118,6 +114,9 @@ func (s *Service) expand(ctx context.Context, j Job) error {
 			return err
 		}
 		out = append(out, jobs...)
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	if err := s.queue.Enqueue(ctx, out...); err != nil {
 		return fmt.Errorf("push: enqueue deliveries of %s: %w", m.ID, err)
@@ -147,10 +146,7 @@ func (s *Service) deliveries(ctx context.Context, m storage.Message, mem storage
 			return nil, fmt.Errorf("push: blocks of %s: %w", mem.UserID, err)
 		}
 	}
-	if s.cfg.Presence != nil && !f.Blocked {
-		f.Connected, _ = s.cfg.Presence.Presence(ctx, mem.UserID)
-	}
-	v := Decide(f)
+	v := Decide(f) // presence was asked first (candidates): offline
 	s.metrics.decided(v)
 	if v != Notify {
 		return nil, nil

@@ -18,6 +18,8 @@ type Store interface {
 	Messages(ctx context.Context, conversationID string, seqs []int64) (map[int64]storage.Message, error)
 	Conversations(ctx context.Context, ids []string) (map[string]storage.Conversation, error)
 	Members(ctx context.Context, conversationID, afterUserID string, limit int) ([]storage.Member, error)
+	Member(ctx context.Context, conversationID, userID string) (storage.Member, error)
+	MemberIDs(ctx context.Context, conversationID string) ([]string, error)
 	Users(ctx context.Context, ids []string) (map[string]storage.User, error)
 }
 
