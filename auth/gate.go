@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -15,7 +14,7 @@ import (
 var ErrBusy = errors.New("auth: too many password checks in progress")
 
 // HashGate bounds how many password hashes run at once in a process, and
-// hands their memory back to the OS once they stop.
+// collects their garbage once they stop.
 //
 // Each argon2id hash at DefaultArgon2 allocates 64 MiB that is garbage once
 // it returns. x/crypto/argon2 allocates it inside IDKey and takes no
@@ -28,7 +27,7 @@ type HashGate struct {
 	slots       chan struct{}
 	wait        time.Duration
 	returnAfter time.Duration
-	// release hands free memory back to the OS (debug.FreeOSMemory).
+	// release collects the hashes' garbage (runtime.GC).
 	release func()
 
 	mu         sync.Mutex
@@ -49,11 +48,20 @@ type HashGateConfig struct {
 	// machine).
 	Wait time.Duration
 	// ReturnAfter: once no hash has run for this long, the gate collects
-	// the hashes' garbage and hands free memory back to the OS
-	// (debug.FreeOSMemory), at most once every MinReturnInterval; default
-	// 1 s, negative never. Without it the garbage stays until the
-	// collector's next cycle, which at the API's GC target of 400 % may
-	// be minutes away on an idle server, and the memory stays resident.
+	// the hashes' garbage (runtime.GC), at most once every
+	// MinReturnInterval; default 1 s, negative never. Without it the
+	// garbage stays until the collector's next cycle, which at the API's
+	// GC target of 400 % may be minutes away on an idle server.
+	//
+	// The collection is concurrent: the process keeps serving while it
+	// runs. Freed pages go back to the OS by the runtime's background
+	// scavenger, a little at a time, and all at once only when the process
+	// is quiet (cmd/api's memory return, debug.FreeOSMemory). The gate
+	// used to call debug.FreeOSMemory itself: that scavenges every free
+	// page in one non-preemptible step, which after 300 sign-ups held a
+	// one-core server for 33 ms (a runtime trace; every send and delivery
+	// in flight waited), just as a load test or a morning's log-ins went on
+	// to their real work (issue #24).
 	ReturnAfter time.Duration
 }
 
@@ -72,7 +80,7 @@ func NewHashGate(cfg HashGateConfig) *HashGate {
 	if cfg.ReturnAfter == 0 {
 		cfg.ReturnAfter = time.Second
 	}
-	return &HashGate{slots: make(chan struct{}, cfg.Max), wait: cfg.Wait, returnAfter: cfg.ReturnAfter, release: debug.FreeOSMemory}
+	return &HashGate{slots: make(chan struct{}, cfg.Max), wait: cfg.Wait, returnAfter: cfg.ReturnAfter, release: runtime.GC}
 }
 
 // Max is how many hashes may run at once.
@@ -136,7 +144,7 @@ func (g *HashGate) armLocked(now time.Time) {
 	g.timer.Reset(at.Sub(now))
 }
 
-// returnMemory hands free memory back if the gate is still idle; a hash
+// returnMemory collects the hashes' garbage if the gate is still idle; a hash
 // that ran meanwhile armed the timer again when it ended.
 func (g *HashGate) returnMemory() {
 	g.mu.Lock()

@@ -14,12 +14,16 @@ import (
 // goal. Measured (docs/BENCHMARKS.md, issue #24): 411 MiB RSS stayed after
 // 15,000 sockets had come and gone, over a live heap of a few MiB.
 const (
-	// quietCheckEvery is how often the allocation rate is looked at.
-	quietCheckEvery = 5 * time.Second
+	// quietCheckEvery is how often the allocation rate is looked at. This
+	// is the only hand-back to the OS after a burst of password checks
+	// (auth.HashGate only collects, so that no busy one-core server is
+	// held by a scavenge of hundreds of MiB, issue #24): once a second
+	// brings a burst's RSS down within ≈ 2 s of its end.
+	quietCheckEvery = time.Second
 	// quietAllocBytes: below this many bytes allocated since the last
 	// check, the process counts as quiet (an idle API allocates well under
-	// 1 MiB/s: keep-alive pings and timers).
-	quietAllocBytes = 8 << 20
+	// 1 MiB/s: keep-alive pings and timers; a message costs ≈ 60 KB).
+	quietAllocBytes = 2 << 20
 	// quietSlackBytes: hand back only when the heap the runtime keeps
 	// exceeds the live heap by more than this, or by more than an eighth
 	// of the live heap (quietSlackShift) when that is larger. A fixed

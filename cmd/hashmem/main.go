@@ -37,7 +37,7 @@ func main() {
 	n := flag.Int("n", 20, "concurrent logIns")
 	maxHashes := flag.Int("max-hashes", 0, "hashes at once: 0 the default (one per core), -1 no bound")
 	wait := flag.Duration("wait", 0, "how long a hash may queue (0: the default)")
-	returnAfter := flag.Duration("return-after", 0, "idle time after which the gate hands memory back (0: the default, negative: never)")
+	returnAfter := flag.Duration("return-after", 0, "idle time after which the gate collects the hashes' garbage (0: the default, negative: never)")
 	gogc := flag.Int("gogc", 400, "the garbage collector's target, as the API sets it")
 	idle := flag.Duration("idle", 5*time.Second, "how long to stay idle after the burst before measuring again")
 	flag.Parse()
@@ -73,12 +73,12 @@ func run(n, maxHashes int, wait, returnAfter time.Duration, gogc int, idle time.
 	}
 	runtime.GC()
 	debug.FreeOSMemory()
-	handBack := fmt.Sprintf("memory handed back after %v idle", returnAfter)
+	handBack := fmt.Sprintf("garbage collected after %v idle", returnAfter)
 	switch {
 	case returnAfter == 0:
-		handBack = "memory handed back after the default idle time"
+		handBack = "garbage collected after the default idle time"
 	case returnAfter < 0:
-		handBack = "memory never handed back"
+		handBack = "garbage never collected by the gate"
 	}
 	fmt.Printf("GOMAXPROCS %d, GOGC %d, %d concurrent logIns, at most %d hashes at once (wait %v, %s)\n",
 		runtime.GOMAXPROCS(0), gogc, n, gate.Max(), gate.Wait(), handBack)
