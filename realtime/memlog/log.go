@@ -54,8 +54,8 @@ type entry struct {
 
 type userLog struct {
 	mu      sync.Mutex
-	entries []entry // the live window of buf
-	buf     []entry // the array entries is a window of, len = cap (makeRoom)
+	entries []entry   // the live window of buf
+	buf     []entry   // the array entries is a window of, len = cap (makeRoom)
 	next    uint64    // seq of the next append; the first event has seq 1
 	subs    []*memSub // replaced, never modified in place, so a loop over it survives an end
 }
