@@ -32,8 +32,14 @@ type stream struct {
 	isOnline bool
 	ended    bool
 
-	out    chan Event
-	r      Receiver
+	out chan Event
+	r   Receiver
+	// ctx is what the keys read in. With conversation streams to read
+	// from the start it is a context of the stream's, so that one key's
+	// failure ends the others (cancel); else it is the caller's ctx
+	// itself and cancel is nil: most users read no stream, and their idle
+	// subscription then adds no context (with its done channel and its
+	// entry in the parent's children) to the caller's. See release.
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -44,8 +50,8 @@ type stream struct {
 	cur       compositeCursor
 	composite bool // hand out composite cursors (else cur.Own alone)
 	// own reads my own log, in st.ctx itself: it ends only with the
-	// stream, so it needs no context of its own (an idle subscription
-	// keeps one context, not a chain). Part of the stream: one allocation.
+	// stream, so it needs no context of its own. Part of the stream: one
+	// allocation.
 	own keySub
 	// keys are the streams read, by conversation id (nil while none);
 	// each has a context of its own, as it may be stopped alone.
@@ -83,15 +89,16 @@ func (k *keySub) End(err error)                { k.st.endKey(k, err) }
 // each conversation of cur.Streams after its position, and of fresh from
 // now.
 func (s *Service) openStream(ctx context.Context, me string, cur compositeCursor, fresh []string, composite bool, r Receiver) (*stream, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), r: r, ctx: ctx, cancel: cancel,
+	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), r: r, ctx: ctx,
 		cur: compositeCursor{Own: cur.Own}, composite: composite}
-	st.own = keySub{st: st, ctx: ctx}
-	own := &st.own
 	var starts map[string]string
 	if n := len(cur.Streams) + len(fresh); n > 0 {
 		starts = make(map[string]string, n)
+		st.ctx, st.cancel = context.WithCancel(ctx)
+		ctx = st.ctx
 	}
+	st.own = keySub{st: st, ctx: ctx}
+	own := &st.own
 	for id, pos := range cur.Streams {
 		st.setStreamPos(id, pos)
 		starts[id] = pos
@@ -186,14 +193,6 @@ func (st *stream) subscribe(k *keySub, pos string) error {
 	return nil
 }
 
-// abandon ends a stream that never reached its caller: nothing is told.
-func (st *stream) abandon() {
-	st.emu.Lock()
-	st.closed = true
-	st.emu.Unlock()
-	st.cancel()
-}
-
 // cursor is what the client resumes from (under st.emu).
 func (st *stream) cursor() string {
 	if !st.composite {
@@ -220,7 +219,7 @@ func (st *stream) offer(k *keySub, ev realtime.Event) bool {
 	st.emu.Lock()
 	defer st.emu.Unlock()
 	if st.closed || k.stopped {
-		return true
+		return st.keepsOffering(k)
 	}
 	if ev.Cursor == "" { // a signal: no position
 		mine := withCursor(e, "")
@@ -324,34 +323,6 @@ func (st *stream) keyFailed(k *keySub, err error) {
 		err = realtime.ErrCursorExpired
 	}
 	st.endKey(k, err)
-}
-
-// endKey ends the whole stream when any key ends (but a stopped one).
-func (st *stream) endKey(k *keySub, err error) {
-	st.emu.Lock()
-	if st.closed || k.stopped {
-		st.emu.Unlock()
-		return
-	}
-	st.closed = true
-	switch {
-	case errors.Is(err, realtime.ErrSlowConsumer):
-		st.final = ErrSlowConsumer
-	case errors.Is(err, realtime.ErrCursorExpired):
-		st.final = &fault.Error{Code: fault.CursorExpired, Message: "events were lost while you were behind: resync with queries"}
-	case err != nil:
-		st.final = &fault.Error{Code: fault.Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
-	}
-	close(st.out)
-	st.r.Closed()
-	st.emu.Unlock()
-	st.cancel() // the other keys end, and are ignored
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.ended = true
-	if st.isOnline {
-		st.goOffline()
-	}
 }
 
 // taken resumes every key whose offer was refused.
