@@ -69,7 +69,7 @@ type keySub struct {
 	st   *stream
 	conv string // "" = my own log
 	ctx  context.Context
-	stop context.CancelFunc // nil for my own log: st.cancel ends it
+	stop context.CancelFunc // nil for my own log: it ends with the stream (see release)
 	// fresh: read from now (the client's cursor had no position in it).
 	// It starts only once my own log's backlog is read (placeOwn), so a
 	// pointer in that backlog replaces it by a key at the pointer's
