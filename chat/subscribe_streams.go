@@ -32,18 +32,32 @@ type stream struct {
 	isOnline bool
 	ended    bool
 
-	out    chan Event
-	r      Receiver
+	out chan Event
+	r   Receiver
+	// ctx is what the keys read in. With conversation streams to read
+	// from the start it is a context of the stream's, so that one key's
+	// failure ends the others (cancel); else it is the caller's ctx
+	// itself and cancel is nil: most users read no stream, and their idle
+	// subscription then adds no context (with its done channel and its
+	// entry in the parent's children) to the caller's. See release.
 	ctx    context.Context
 	cancel context.CancelFunc
 
 	// emu orders the offers of every key, and guards what follows.
-	emu       sync.Mutex
+	emu sync.Mutex
+	// cur.Streams is nil until a stream has a position: most users are in
+	// no streamed conversation, and an idle subscription keeps no map.
 	cur       compositeCursor
-	composite bool               // hand out composite cursors (else cur.Own alone)
-	keys      map[string]*keySub // by conversation id; "" is my own log
-	closed    bool
-	final     error // set before out is closed
+	composite bool // hand out composite cursors (else cur.Own alone)
+	// own reads my own log, in st.ctx itself: it ends only with the
+	// stream, so it needs no context of its own. Part of the stream: one
+	// allocation.
+	own keySub
+	// keys are the streams read, by conversation id (nil while none);
+	// each has a context of its own, as it may be stopped alone.
+	keys   map[string]*keySub
+	closed bool
+	final  error // set before out is closed
 	// placed is closed when my own log's position marker (hereID) is
 	// read: see placeOwn.
 	hereID string
@@ -55,7 +69,7 @@ type keySub struct {
 	st   *stream
 	conv string // "" = my own log
 	ctx  context.Context
-	stop context.CancelFunc
+	stop context.CancelFunc // nil for my own log: it ends with the stream (see release)
 	// fresh: read from now (the client's cursor had no position in it).
 	// It starts only once my own log's backlog is read (placeOwn), so a
 	// pointer in that backlog replaces it by a key at the pointer's
@@ -75,12 +89,18 @@ func (k *keySub) End(err error)                { k.st.endKey(k, err) }
 // each conversation of cur.Streams after its position, and of fresh from
 // now.
 func (s *Service) openStream(ctx context.Context, me string, cur compositeCursor, fresh []string, composite bool, r Receiver) (*stream, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), r: r, ctx: ctx, cancel: cancel,
-		cur: compositeCursor{Own: cur.Own, Streams: map[string]string{}}, composite: composite, keys: map[string]*keySub{}}
-	starts := map[string]string{}
+	st := &stream{s: s, me: me, out: make(chan Event, subscriptionBuffer), r: r, ctx: ctx,
+		cur: compositeCursor{Own: cur.Own}, composite: composite}
+	var starts map[string]string
+	if n := len(cur.Streams) + len(fresh); n > 0 {
+		starts = make(map[string]string, n)
+		st.ctx, st.cancel = context.WithCancel(ctx)
+		ctx = st.ctx
+	}
+	st.own = keySub{st: st, ctx: ctx}
+	own := &st.own
 	for id, pos := range cur.Streams {
-		st.cur.Streams[id] = pos
+		st.setStreamPos(id, pos)
 		starts[id] = pos
 	}
 	for _, id := range fresh {
@@ -89,8 +109,7 @@ func (s *Service) openStream(ctx context.Context, me string, cur compositeCursor
 	// Every stream key is known before my own log is read, so that a
 	// pointer in it to one of them is not followed twice.
 	st.emu.Lock()
-	own := st.newKey("", false)
-	ks := map[string]*keySub{}
+	ks := make(map[string]*keySub, len(starts))
 	for id, pos := range starts {
 		ks[id] = st.newKey(id, pos == "")
 	}
@@ -126,12 +145,33 @@ func (s *Service) openStream(ctx context.Context, me string, cur compositeCursor
 	return st, nil
 }
 
-// newKey registers a key (under st.emu).
+// newKey registers the key of a conversation's stream (under st.emu).
 func (st *stream) newKey(conv string, fresh bool) *keySub {
 	k := &keySub{st: st, conv: conv, fresh: fresh}
 	k.ctx, k.stop = context.WithCancel(st.ctx)
+	if st.keys == nil {
+		st.keys = map[string]*keySub{}
+	}
 	st.keys[conv] = k
 	return k
+}
+
+// key is the key currently reading conv ("" = my own log), or nil (under
+// st.emu).
+func (st *stream) key(conv string) *keySub {
+	if conv == "" {
+		return &st.own
+	}
+	return st.keys[conv]
+}
+
+// setStreamPos records the position in a conversation's stream (under
+// st.emu, or before the stream is shared).
+func (st *stream) setStreamPos(conv, c string) {
+	if st.cur.Streams == nil {
+		st.cur.Streams = map[string]string{}
+	}
+	st.cur.Streams[conv] = c
 }
 
 // subscribe reads k's log after pos ("" = from now).
@@ -153,22 +193,17 @@ func (st *stream) subscribe(k *keySub, pos string) error {
 	return nil
 }
 
-// abandon ends a stream that never reached its caller: nothing is told.
-func (st *stream) abandon() {
-	st.emu.Lock()
-	st.closed = true
-	st.emu.Unlock()
-	st.cancel()
-}
-
 // cursor is what the client resumes from (under st.emu).
 func (st *stream) cursor() string {
 	if !st.composite {
 		return st.cur.Own
 	}
-	c := compositeCursor{Own: st.cur.Own, Streams: map[string]string{}}
+	c := compositeCursor{Own: st.cur.Own}
 	for id, pos := range st.cur.Streams {
 		if pos != "" {
+			if c.Streams == nil {
+				c.Streams = map[string]string{}
+			}
 			c.Streams[id] = pos
 		}
 	}
@@ -184,7 +219,7 @@ func (st *stream) offer(k *keySub, ev realtime.Event) bool {
 	st.emu.Lock()
 	defer st.emu.Unlock()
 	if st.closed || k.stopped {
-		return true
+		return st.keepsOffering(k)
 	}
 	if ev.Cursor == "" { // a signal: no position
 		mine := withCursor(e, "")
@@ -228,7 +263,7 @@ func (st *stream) offer(k *keySub, ev realtime.Event) bool {
 func (st *stream) setStart(k *keySub, c string) {
 	st.emu.Lock()
 	defer st.emu.Unlock()
-	if st.closed || k.stopped || st.keys[k.conv] != k || st.pos(k) != "" {
+	if st.closed || k.stopped || st.key(k.conv) != k || st.pos(k) != "" {
 		return
 	}
 	st.setPos(k, c)
@@ -246,7 +281,7 @@ func (st *stream) setPos(k *keySub, c string) {
 		st.cur.Own = c
 		return
 	}
-	st.cur.Streams[k.conv] = c
+	st.setStreamPos(k.conv, c)
 }
 
 // follow starts reading the stream p points to, from its position, unless
@@ -260,7 +295,7 @@ func (st *stream) follow(p *StreamPointer) {
 		st.stopKey(k) // read from now: start at the pointer
 	}
 	st.composite = true
-	st.cur.Streams[p.ConversationID] = p.Position
+	st.setStreamPos(p.ConversationID, p.Position)
 	k := st.newKey(p.ConversationID, false)
 	go func() {
 		if err := st.subscribe(k, p.Position); err != nil {
@@ -290,38 +325,13 @@ func (st *stream) keyFailed(k *keySub, err error) {
 	st.endKey(k, err)
 }
 
-// endKey ends the whole stream when any key ends (but a stopped one).
-func (st *stream) endKey(k *keySub, err error) {
-	st.emu.Lock()
-	if st.closed || k.stopped {
-		st.emu.Unlock()
-		return
-	}
-	st.closed = true
-	switch {
-	case errors.Is(err, realtime.ErrSlowConsumer):
-		st.final = ErrSlowConsumer
-	case errors.Is(err, realtime.ErrCursorExpired):
-		st.final = &fault.Error{Code: fault.CursorExpired, Message: "events were lost while you were behind: resync with queries"}
-	case err != nil:
-		st.final = &fault.Error{Code: fault.Unavailable, Message: "the event stream is unavailable; resume from your last cursor"}
-	}
-	close(st.out)
-	st.r.Closed()
-	st.emu.Unlock()
-	st.cancel() // the other keys end, and are ignored
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.ended = true
-	if st.isOnline {
-		st.goOffline()
-	}
-}
-
 // taken resumes every key whose offer was refused.
 func (st *stream) taken() {
 	st.emu.Lock()
 	var rs []func()
+	if k := &st.own; k.resume != nil && k.refused.CompareAndSwap(true, false) {
+		rs = append(rs, k.resume)
+	}
 	for _, k := range st.keys {
 		if k.resume != nil && k.refused.CompareAndSwap(true, false) {
 			rs = append(rs, k.resume)

@@ -61,8 +61,12 @@ type userLog struct {
 }
 
 // memSub is one subscription. It has no goroutine: appends, signals and
-// resume offer it events under its log's lock.
+// resume offer it events under its log's lock. It knows its log, so that
+// its resume and its context's callback are method values rather than
+// closures of their own (an idle subscription holds both).
 type memSub struct {
+	m       *Log
+	l       *userLog
 	sink    realtime.Sink
 	pos     uint64 // seq of the next event to offer
 	waiting bool   // an offer was refused: wait for resume
@@ -344,18 +348,24 @@ func (m *Log) Subscribe(ctx context.Context, userID, after string, sink realtime
 	if p, ok := sink.(realtime.Placer); ok && after == "" {
 		p.Placed(m.cursor(pos - 1)) // pos >= 1: next starts at 1
 	}
-	s := &memSub{sink: sink, pos: pos}
+	s := &memSub{m: m, l: l, sink: sink, pos: pos}
 	l.subs = append(l.subs[:len(l.subs):len(l.subs)], s)
 	// When ctx is already done, AfterFunc runs at once on its own
 	// goroutine, which waits for this lock.
-	s.stop = context.AfterFunc(ctx, func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		m.end(l, s, nil)
-	})
+	s.stop = context.AfterFunc(ctx, s.cancelled)
 	m.feed(l, s)
-	return func() { m.resume(l, s) }, nil
+	return s.resume, nil
 }
+
+// cancelled ends s once its subscriber's ctx is done.
+func (s *memSub) cancelled() {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	s.m.end(s.l, s, nil)
+}
+
+// resume is the resume Subscribe returns.
+func (s *memSub) resume() { s.m.resume(s.l, s) }
 
 func (l *userLog) first() uint64 {
 	if len(l.entries) == 0 {
