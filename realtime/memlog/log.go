@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,7 +141,10 @@ func (m *Log) Append(ctx context.Context, userIDs []string, e realtime.Event) er
 	}
 	now := time.Now()
 	e.Cursor = ""
-	for _, u := range userIDs {
+	for i, u := range userIDs {
+		if i%yieldEvery == yieldEvery-1 {
+			runtime.Gosched()
+		}
 		l := m.log(u)
 		l.mu.Lock()
 		m.add(l, e, now)
@@ -148,6 +152,15 @@ func (m *Log) Append(ctx context.Context, userIDs []string, e realtime.Event) er
 	}
 	return nil
 }
+
+// yieldEvery: an append to many logs lets the rest of the process run
+// after each yieldEvery of them (no lock is held between two logs). On one
+// core a goroutine keeps it until it blocks or is preempted after ≥ 10 ms,
+// and a message's append to 300 members' logs (each offer waking a socket)
+// held it for 11–16 ms at a time in a runtime trace of the 300-member group
+// scenario, in front of the sockets it had just woken and every other
+// request (issue #24).
+const yieldEvery = 64
 
 // AppendAt implements Log.
 func (m *Log) AppendAt(ctx context.Context, userID string, e realtime.Event) (string, error) {
