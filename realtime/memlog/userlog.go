@@ -33,7 +33,12 @@ type userLog struct {
 // assists that held a one-core server for 10–13 ms at a time (issue #24).
 func (l *userLog) makeRoom() {
 	n := len(l.entries)
-	if cap(l.entries) < len(l.buf) { // trimmed: a gap at the front of buf
+	// Move back only when the gap in front of the window is at least half
+	// of it, so each entry is copied at most twice per array's worth of
+	// appends: a window that trims to just under the array's size (a
+	// MaxEvents of 1,023 in an array of 1,024) would otherwise be copied
+	// whole on every append. Else grow, as append would.
+	if gap := len(l.buf) - cap(l.entries); gap > 0 && 2*gap >= n {
 		copy(l.buf, l.entries)
 		clear(l.buf[n:])
 		l.entries = l.buf[:n]
