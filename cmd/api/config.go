@@ -22,11 +22,14 @@ type config struct {
 	// SearchFlush is how long the search indexer gathers changes into one
 	// bulk write (indexer.Config.FlushDelay).
 	SearchFlush time.Duration
-	DataDir     string
-	Env         string
-	Playground  bool
-	JWTSecret   string
-	TokenTTL    time.Duration
+	// SearchProcess runs the embedded search index in a child process
+	// (search/subprocess).
+	SearchProcess bool
+	DataDir       string
+	Env           string
+	Playground    bool
+	JWTSecret     string
+	TokenTTL      time.Duration
 	// RefreshTokenTTL is how long a refresh token is valid.
 	RefreshTokenTTL time.Duration
 	RecallWindow    time.Duration
@@ -184,6 +187,7 @@ var configVars = []configVar{
 	{"MESSENGER_COLD_AFTER", "cold-after", "0", "age (e.g. 2160h) after which message history moves from Cassandra to S3 segments (the cold tier, docs/cold-tier.md; needs MESSENGER_S3_*); 0: never moved, though moved history is always read back"},
 	{"MESSENGER_IMAGE_DECODES", "image-decodes", "2", "images decoded at once (thumbnails, avatars), each up to 40 megapixels in memory; more wait"},
 	{"MESSENGER_SEARCH_FLUSH", "search-flush", "500ms", "how long the search indexer gathers changes into one bulk write: longer costs less CPU per message (each write is a new bleve segment to merge), shorter makes messages searchable sooner"},
+	{"MESSENGER_SEARCH_PROCESS", "search-process", "true", "run the embedded search index (bleve) in a child process at nice 10, so indexing and merges never hold the core a send or a delivery waits for (the kernel preempts them at once); false: in the API's own process"},
 	{"MESSENGER_OPENSEARCH_URL", "opensearch-url", "", "comma-separated OpenSearch node URLs: switches search to OpenSearch (default: bleve index in <data>/search)"},
 	{"MESSENGER_OPENSEARCH_USERNAME", "opensearch-username", "", "OpenSearch basic-auth user"},
 	{"MESSENGER_OPENSEARCH_PASSWORD", "opensearch-password", "", "OpenSearch basic-auth password"},
@@ -247,7 +251,8 @@ func loadConfig(args []string) (config, error) {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}
 	}
-	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster, "MESSENGER_WS_COMPRESSION": &c.WSCompression} {
+	for k, b := range map[string]*bool{"MESSENGER_NO_SYNC": &c.NoSync, "MESSENGER_REDIS_CLUSTER": &c.RedisCluster, "MESSENGER_WS_COMPRESSION": &c.WSCompression,
+		"MESSENGER_SEARCH_PROCESS": &c.SearchProcess} {
 		if *b, err = strconv.ParseBool(get(k)); err != nil {
 			return c, fmt.Errorf("%s: %w", k, err)
 		}

@@ -45,6 +45,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "admin" {
 		cmd, os.Args = runAdmin, os.Args[1:]
 	}
+	if len(os.Args) > 1 && os.Args[1] == "search-index" {
+		cmd, os.Args = runSearchIndex, os.Args[1:]
+	}
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
 		cmd, os.Args = runHealthcheck, os.Args[1:]
 	}
@@ -108,7 +111,7 @@ func run(args []string, logger *slog.Logger) error {
 	defer func() { _ = tracker.Close() }()
 	tracker = obs.Presence(tracker)
 
-	index, err := openSearch(ctx, cfg)
+	index, err := openServingSearch(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"messenger/search"
 	"messenger/search/bleve"
 	"messenger/search/indexer"
 	"messenger/search/opensearch"
+	"messenger/search/subprocess"
 	"messenger/storage"
 )
 
@@ -29,6 +33,49 @@ func openSearch(ctx context.Context, cfg config) (search.Rebuilder, error) {
 		return idx, nil
 	}
 	return bleve.Open(bleve.Config{Dir: filepath.Join(cfg.DataDir, "search")})
+}
+
+// openServingSearch is openSearch for the running API: the embedded index
+// is served by a child process (`api search-index <dir>`, see
+// search/subprocess) unless MESSENGER_SEARCH_PROCESS=false or the platform
+// cannot pass it a socket.
+func openServingSearch(ctx context.Context, cfg config, logger *slog.Logger) (search.Rebuilder, error) {
+	if len(cfg.OpenSearchURLs) > 0 || !cfg.SearchProcess {
+		return openSearch(ctx, cfg)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("search process: find the API's own binary: %w", err)
+	}
+	idx, err := subprocess.Start(ctx, subprocess.Config{
+		Path: exe, Args: []string{"search-index", filepath.Join(cfg.DataDir, "search")}, Logger: logger,
+	})
+	if errors.Is(err, errors.ErrUnsupported) {
+		logger.Warn("search index runs in the API's process (no child processes here)")
+		return openSearch(ctx, cfg)
+	}
+	return idx, err
+}
+
+// runSearchIndex is `api search-index <dir>`, the child that
+// openServingSearch starts: it serves the bleve index in dir to its parent
+// on the socket it inherited, until the parent closes it or exits.
+func runSearchIndex(args []string, logger *slog.Logger) error {
+	if len(args) != 1 {
+		return errors.New("usage: api search-index <dir> (started by the API itself)")
+	}
+	// The child follows its parent: a Ctrl-C or a SIGTERM sent to the whole
+	// group would otherwise end it before the parent's last flush.
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
+	conn, err := subprocess.InheritedConn()
+	if err != nil {
+		return err
+	}
+	idx, err := bleve.Open(bleve.Config{Dir: args[0], Logger: logger})
+	if err != nil {
+		return err
+	}
+	return errors.Join(subprocess.Serve(conn, idx), idx.Close())
 }
 
 // startIndexer runs the search indexer until ctx ends or stop is called;
