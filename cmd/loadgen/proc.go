@@ -28,8 +28,64 @@ func raiseFileLimit() uint64 {
 	return r.Cur
 }
 
-// rssKiB is VmRSS of pid from /proc/<pid>/status, in KiB.
+// rssKiB is the VmRSS of pid and of its descendants (the API's search
+// index runs in a child process), from /proc/<pid>/status, in KiB.
 func rssKiB(pid int) int64 {
+	var sum int64
+	for _, p := range family(pid) {
+		sum += ownRSSKiB(p)
+	}
+	return sum
+}
+
+// family is pid and every live descendant of it.
+func family(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return []int{pid}
+	}
+	kids := map[int][]int{}
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pp := parentOf(p); pp > 0 {
+			kids[pp] = append(kids[pp], p)
+		}
+	}
+	out := []int{pid}
+	for i := 0; i < len(out); i++ {
+		out = append(out, kids[out[i]]...)
+	}
+	return out
+}
+
+// parentOf is field 4 (ppid) of /proc/<pid>/stat.
+func parentOf(pid int) int {
+	f := statFields(pid)
+	if len(f) < 2 {
+		return 0
+	}
+	pp, _ := strconv.Atoi(f[1])
+	return pp
+}
+
+// statFields are the fields of /proc/<pid>/stat after the command name:
+// f[0] is field 3 (state).
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	return strings.Fields(s)
+}
+
+func ownRSSKiB(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
@@ -48,23 +104,20 @@ func rssKiB(pid int) int64 {
 
 const clockTicks = 100 // USER_HZ on Linux
 
-// cpuTime is utime+stime of pid (user and kernel CPU it has used so far).
+// cpuTime is utime+stime (user and kernel CPU used so far) of pid and of
+// its live descendants: the API's search index is a child process.
 func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
+	var sum time.Duration
+	for _, p := range family(pid) {
+		f := statFields(p) // utime is field 14, stime 15
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		k, _ := strconv.ParseInt(f[12], 10, 64)
+		sum += time.Duration(u+k) * time.Second / clockTicks
 	}
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 {
-		s = s[i+1:]
-	}
-	f := strings.Fields(s) // f[0] is field 3 (state): utime is field 14, stime 15
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	k, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+k) * time.Second / clockTicks
+	return sum
 }
 
 // cpuMeter measures the CPU a set of processes uses over a window, in cores.
