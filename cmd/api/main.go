@@ -111,7 +111,7 @@ func run(args []string, logger *slog.Logger) error {
 	defer func() { _ = tracker.Close() }()
 	tracker = obs.Presence(tracker)
 
-	index, err := openServingSearch(ctx, cfg, logger)
+	index, err := openServingSearch(ctx, cfg, memLimit, logger)
 	if err != nil {
 		return err
 	}
