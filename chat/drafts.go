@@ -50,21 +50,19 @@ func (s *Service) Draft(ctx context.Context, me, conversationID string) (*storag
 	return &d, nil
 }
 
-// draftSent clears my draft of a conversation I just sent to, in the
-// background (the send is done; a draft left behind is only cosmetic).
+// draftSent clears my draft of a conversation I just sent to. A send runs
+// it in its background task (the send is done; a draft left behind is only
+// cosmetic).
 func (s *Service) draftSent(ctx context.Context, me, conversationID string) {
-	ctx = context.WithoutCancel(ctx)
-	s.goBackground(func() {
-		ds, err := s.store.Drafts(ctx, me)
-		if err != nil {
-			return
-		}
-		if _, ok := ds[conversationID]; !ok {
-			return
-		}
-		if err := s.store.SaveDraft(ctx, me, storage.Draft{ConversationID: conversationID}); err != nil {
-			return
-		}
-		s.emit(ctx, []string{me}, &DraftUpdated{ConversationID: conversationID})
-	})
+	ds, err := s.store.Drafts(ctx, me)
+	if err != nil {
+		return
+	}
+	if _, ok := ds[conversationID]; !ok {
+		return
+	}
+	if err := s.store.SaveDraft(ctx, me, storage.Draft{ConversationID: conversationID}); err != nil {
+		return
+	}
+	s.emit(ctx, []string{me}, &DraftUpdated{ConversationID: conversationID})
 }

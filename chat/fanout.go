@@ -40,13 +40,16 @@ const floorScan = 32
 const takeOverHorizon = 10 * time.Minute
 
 // fanOut delivers a message just created by this send to its members, in
-// seq order; on failure it stays pending in the outbox.
-func (s *Service) fanOut(ctx context.Context, m storage.Message) {
+// seq order; on failure it stays pending in the outbox. It reports whether
+// every member's log has the message, for the caller to confirm it
+// (confirmFanOutNow, in the send's one background task), and the member
+// ids it read (nil: not read).
+func (s *Service) fanOut(ctx context.Context, m storage.Message) (delivered bool, memberIDs []string) {
 	ctx = context.WithoutCancel(ctx) // durable already: it goes out whatever the client does
 	ids, ev, err := s.messageEvent(ctx, m)
 	if err != nil {
 		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "err", err)
-		return
+		return false, nil
 	}
 	done, err := s.waitTurn(ctx, m.ConversationID, m.Seq, s.cfg.FanOutPatience)
 	switch {
@@ -57,10 +60,9 @@ func (s *Service) fanOut(ctx context.Context, m storage.Message) {
 		// event only where the takeover did not.
 		if err := s.replayMessage(ctx, m); err != nil {
 			s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "err", err)
-			return
+			return false, nil
 		}
-		s.confirmFanOut(m)
-		return
+		return true, nil
 	case done < m.Seq-1:
 		s.takeOver(ctx, m.ConversationID, done+1, m.Seq-1)
 	}
@@ -68,10 +70,10 @@ func (s *Service) fanOut(ctx context.Context, m storage.Message) {
 	if err := s.log.Append(ctx, keys, ev); err != nil {
 		// Not done: successors take it over, or the sweeper replays it.
 		s.cfg.Logger.Warn("fan-out deferred to the outbox", "message", m.ID, "recipients", len(keys), "err", err)
-		return
+		return false, nil
 	}
 	s.turns.Done(ctx, m.ConversationID, m.Seq)
-	s.confirmFanOutTo(m, ids)
+	return true, ids
 }
 
 // messageEvent returns the recipients and the event of a created message.

@@ -70,10 +70,20 @@ func (s *Service) send(ctx context.Context, me, conversationID, clientMessageID,
 	// successor's takeover or the sweeper replays it (outbox.go). A retry
 	// (created=false) leaves an unconfirmed original to them too.
 	if created {
-		s.fanOut(ctx, m)
+		delivered, ids := s.fanOut(ctx, m)
 		s.linkPreviewWritten(m)
 		s.threadSent(ctx, m)
-		s.draftSent(ctx, me, conversationID)
+		// What follows a send need not delay its answer: one background
+		// task, not a goroutine per step. Each new goroutine's stack grows
+		// anew to the store's depth; two per send were 12 % of the API's
+		// CPU at 1,000 msg/s, one is 7 % (docs/BENCHMARKS.md, session 13).
+		bg := context.WithoutCancel(ctx)
+		s.goBackground(func() {
+			if delivered {
+				s.confirmFanOutNow(m, ids)
+			}
+			s.draftSent(bg, me, conversationID)
+		})
 	}
 	return m, nil
 }

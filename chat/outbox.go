@@ -36,22 +36,22 @@ const sweepBatch = 500
 // confirmFanOut marks a message's fan-out done, in the background: the
 // sender need not wait for it, and if it is lost the sweeper's replay adds
 // nothing.
-func (s *Service) confirmFanOut(m storage.Message) { s.confirmFanOutTo(m, nil) }
+func (s *Service) confirmFanOut(m storage.Message) {
+	s.goBackground(func() { s.confirmFanOutNow(m, nil) })
+}
 
-// confirmFanOutTo is confirmFanOut where memberIDs (nil: unknown) are the
-// members the fan-out read, handed to the Notifier.
-func (s *Service) confirmFanOutTo(m storage.Message, memberIDs []string) {
-	s.goBackground(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.notifyCreated(ctx, m, memberIDs); err != nil {
-			s.cfg.Logger.Warn("push not queued; the outbox will replay the message", "message", m.ID, "err", err)
-			return
-		}
-		if err := s.store.FanOutDone(ctx, storage.PendingFanOutOf(m)); err != nil {
-			s.cfg.Logger.Warn("fan-out confirmation failed; the outbox will replay it", "message", m.ID, "err", err)
-		}
-	})
+// confirmFanOutNow hands a delivered message to the Notifier and marks its
+// fan-out done; memberIDs (nil: unknown) are the members the fan-out read.
+func (s *Service) confirmFanOutNow(m storage.Message, memberIDs []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.notifyCreated(ctx, m, memberIDs); err != nil {
+		s.cfg.Logger.Warn("push not queued; the outbox will replay the message", "message", m.ID, "err", err)
+		return
+	}
+	if err := s.store.FanOutDone(ctx, storage.PendingFanOutOf(m)); err != nil {
+		s.cfg.Logger.Warn("fan-out confirmation failed; the outbox will replay it", "message", m.ID, "err", err)
+	}
 }
 
 // sweepLoop replays pending fan-outs every FanOutSweep until stop closes.
