@@ -148,6 +148,34 @@ func TestIndexerStartFindsWhatNoIndexerWasToldOf(t *testing.T) {
 	})
 }
 
+// TestIndexerWritesEveryMessageAcrossItsReadChunks: the worker reads the
+// store a few dozen messages at a time (batch.go); conversations longer
+// than several chunks, beside short ones, are searchable to the last
+// message.
+func TestIndexerWritesEveryMessageAcrossItsReadChunks(t *testing.T) {
+	withBackends(t, func(t *testing.T, idx search.Rebuilder) {
+		s := openStore(t)
+		word := fmt.Sprintf("chunked%d", rand.IntN(1e6))
+		long := writeWorld(t, s, 2, 101, word)
+		short := writeWorld(t, s, 5, 1, word)
+		ix, err := indexer.New(indexer.Config{Index: idx, Source: s, FlushDelay: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); ix.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		all := append(slices.Clone(long.convs), short.convs...)
+		waitFor(t, "207 messages found", func() bool { return found(t, idx, word, all) == 207 })
+		for _, c := range long.convs {
+			if n := found(t, idx, fmt.Sprintf("%s message 100", word), []string{c}); n != 1 {
+				t.Fatalf("the last message of %s: found %d", c, n)
+			}
+		}
+	})
+}
+
 // TestRebuildCoversEveryConversationAndUserOfTheStore: `reindex` rebuilds
 // from the store's own listing, so it also restores conversations and
 // users the live index never had, and keeps the live index's hides.
