@@ -55,6 +55,7 @@ type conn struct {
 	wcond    *sync.Cond // made when a producer first waits for the queue to drain
 	wq       *[]byte    // queued frames; nil while empty
 	flushing bool       // a goroutine is writing the queue
+	wdl      time.Time  // the write deadline last set (by the flusher: one at a time)
 	wdone    bool       // the close frame is queued or the socket failed: queue nothing more
 
 	mu        sync.Mutex

@@ -164,7 +164,7 @@ func (c *conn) flush(timeout time.Duration) {
 		q := c.wq
 		c.wq = nil
 		c.wmu.Unlock()
-		_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
+		c.writeDeadline(timeout)
 		_, err := c.nc.Write(*q)
 		putBuf(q)
 		c.wmu.Lock()
@@ -180,6 +180,20 @@ func (c *conn) flush(timeout time.Duration) {
 	}
 	c.flushing = false
 	c.wmu.Unlock()
+}
+
+// writeDeadline gives the next write between half and all of timeout. It
+// keeps the deadline already set while that leaves at least half: setting
+// one for every frame (a timer moved in the runtime's poller) was 2 % of
+// the API's CPU delivering to a group of 300 at 150 messages a second.
+// Called by the flusher only.
+func (c *conn) writeDeadline(timeout time.Duration) {
+	now := time.Now()
+	if left := c.wdl.Sub(now); left >= timeout/2 && left <= timeout {
+		return
+	}
+	c.wdl = now.Add(timeout)
+	_ = c.nc.SetWriteDeadline(c.wdl)
 }
 
 // dropQueue discards what was not written; nothing more is queued.
