@@ -14,12 +14,16 @@ import (
 // 20 ms of computing. With one core (GOMAXPROCS=1) that holds back every
 // request and delivery that arrives meanwhile, because the Go scheduler
 // looks for ready network connections only when it runs out of runnable
-// goroutines or every 10 ms. So the worker reads readChunk messages at a
-// time and parks for readPause between them: parking, however briefly,
-// lets the scheduler poll the network and run what is waiting first.
+// goroutines or every 10 ms. So the worker reads at most readChunk
+// messages per store call and, after readSlice of reading, parks for
+// readPause: parking, however briefly, lets the scheduler poll the network
+// and run what is waiting first. On an idle process a park lasts about a
+// millisecond (the poller's granularity), so a catch-up reads at about half
+// speed, while the index's own work, which follows each round, is unchanged.
 // Measured in docs/BENCHMARKS.md (session 13).
 const (
-	readChunk = 32
+	readChunk = 64
+	readSlice = time.Millisecond
 	readPause = 50 * time.Microsecond
 )
 
@@ -126,7 +130,7 @@ func (x *Indexer) batch(ctx context.Context, convs map[string]*pendingConv, user
 	}
 	budget := x.cfg.BatchSize
 	var more []string
-	var read int // messages read since the worker last parked
+	slice := time.Now() // when the worker last parked
 	for _, id := range ids {
 		p, c := convs[id], stored[id]
 		w := wms[id]
@@ -145,16 +149,15 @@ func (x *Indexer) batch(ctx context.Context, convs map[string]*pendingConv, user
 		}
 		budget -= len(seqs)
 		for len(seqs) > 0 {
-			if read >= readChunk {
+			if time.Since(slice) >= readSlice {
 				time.Sleep(readPause)
-				read = 0
+				slice = time.Now()
 			}
 			n := min(len(seqs), readChunk)
 			ms, err := x.cfg.Source.Messages(ctx, id, seqs[:n])
 			if err != nil {
 				return b, nil, fmt.Errorf("search: load messages of %s: %w", id, err)
 			}
-			read += n
 			for _, s := range seqs[:n] {
 				m, ok := ms[s]
 				if !ok || m.DeletedAt != nil {
