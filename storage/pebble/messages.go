@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"messenger/pebblekv"
 
+	"github.com/cockroachdb/pebble/v2"
+
+	"messenger/pebblekv"
 	"messenger/storage"
 )
 
@@ -13,16 +15,32 @@ import (
 // idem\0<conv>\0<sender>\0<clientMessageID> -> seq hex;
 // hidden\0<user>\0<conv>\0<seq hex> -> "".
 
-// AppendMessage implements storage.Store.
+// AppendMessage implements storage.Store. The conversation's stripe is
+// held while the seq is taken and the batch applied, not while the WAL
+// syncs (appendBatch): the next send to the conversation need not wait for
+// this one's fsync, and its own sync covers this one's too (the WAL is
+// written in order).
 func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.Message, bool, error) {
-	defer s.lock(m.ConversationID)()
+	unlock := s.lock(m.ConversationID)
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
 	idem := pebblekv.Key("idem", m.ConversationID, m.SenderID, m.ClientMessageID)
 	if v, closer, err := s.db.Get(idem); err == nil {
 		seq := string(v)
 		_ = closer.Close()
 		var existing storage.Message
-		err := s.getJSON(ctx, pebblekv.Key("msg", m.ConversationID, seq), &existing)
-		return existing, false, err
+		if err := s.getJSON(ctx, pebblekv.Key("msg", m.ConversationID, seq), &existing); err != nil {
+			return existing, false, err
+		}
+		locked = false
+		unlock()
+		// A retry can arrive while the original waits for its sync: it is
+		// answered only once the original is durable too.
+		return existing, false, s.syncWAL()
 	}
 	c, err := s.conversation(ctx, m.ConversationID)
 	if err != nil {
@@ -56,10 +74,37 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 	if err := indexSent(b, m); err != nil {
 		return m, false, err
 	}
-	if err := b.Commit(s.wo); err != nil {
+	locked = false
+	if err := s.appendBatch(b, unlock); err != nil {
 		return m, false, err
 	}
 	return m, true, nil
+}
+
+// appendBatch commits b and calls unlock once b is applied (visible), before
+// waiting for the WAL sync when writes are synced. Pebble makes an applied
+// batch visible before its sync either way; what changes is only that the
+// lock's next holder may apply its batch meanwhile.
+func (s *Store) appendBatch(b *pebble.Batch, unlock func()) error {
+	if !s.wo.Sync {
+		err := b.Commit(s.wo)
+		unlock()
+		return err
+	}
+	err := s.db.ApplyNoSyncWait(b, s.wo)
+	unlock()
+	// SyncWait also when the apply failed: it returns at once if the batch
+	// never reached the WAL, and the batch must not be closed before it.
+	return errors.Join(err, b.SyncWait())
+}
+
+// syncWAL returns once everything written before it is durable (at once
+// with NoSync).
+func (s *Store) syncWAL() error {
+	if !s.wo.Sync {
+		return nil
+	}
+	return s.db.LogData(nil, s.wo)
 }
 
 // Messages implements storage.Store.

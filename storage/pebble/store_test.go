@@ -22,6 +22,23 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestContractSynced runs the contract with every commit synced, the
+// default a user gets: a send's batch is applied under its conversation's
+// lock and synced after it (AppendMessage), which NoSync does not exercise.
+func TestContractSynced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("synced commits: a few seconds more")
+	}
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s, err := pebble.Open(pebble.Config{Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func TestDataSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	s, err := pebble.Open(pebble.Config{Dir: dir})
