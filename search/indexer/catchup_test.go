@@ -123,6 +123,19 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
+// runIndexer runs an indexer of s into idx until the test ends.
+func runIndexer(t *testing.T, idx search.Index, s storage.Store) {
+	t.Helper()
+	ix, err := indexer.New(indexer.Config{Index: idx, Source: s, FlushDelay: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); ix.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
 // TestIndexerStartFindsWhatNoIndexerWasToldOf: conversations, messages and
 // users written while no indexer ran (the process crashed before indexing
 // them; the index had never heard of these conversations) are searchable
@@ -135,22 +148,15 @@ func TestIndexerStartFindsWhatNoIndexerWasToldOf(t *testing.T) {
 		if n := found(t, idx, word, w.convs); n != 0 {
 			t.Fatalf("found %d messages before any indexing", n)
 		}
-		ix, err := indexer.New(indexer.Config{Index: idx, Source: s, FlushDelay: 10 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); ix.Run(ctx) }()
-		t.Cleanup(func() { cancel(); <-done })
+		runIndexer(t, idx, s)
 		waitFor(t, "12 messages found", func() bool { return found(t, idx, word, w.convs) == 12 })
 		waitFor(t, "3 users found", func() bool { return len(usersFound(t, idx, word)) == 3 })
 	})
 }
 
 // TestIndexerWritesEveryMessageAcrossItsReadChunks: the worker reads the
-// store a few dozen messages at a time (batch.go); conversations longer
-// than several chunks, beside short ones, are searchable to the last
+// store at most readChunk (64) messages per call (batch.go); conversations
+// longer than a chunk, beside short ones, are searchable to the last
 // message.
 func TestIndexerWritesEveryMessageAcrossItsReadChunks(t *testing.T) {
 	withBackends(t, func(t *testing.T, idx search.Rebuilder) {
@@ -158,14 +164,7 @@ func TestIndexerWritesEveryMessageAcrossItsReadChunks(t *testing.T) {
 		word := fmt.Sprintf("chunked%d", rand.IntN(1e6))
 		long := writeWorld(t, s, 2, 101, word)
 		short := writeWorld(t, s, 5, 1, word)
-		ix, err := indexer.New(indexer.Config{Index: idx, Source: s, FlushDelay: 10 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); ix.Run(ctx) }()
-		t.Cleanup(func() { cancel(); <-done })
+		runIndexer(t, idx, s)
 		all := append(slices.Clone(long.convs), short.convs...)
 		waitFor(t, "207 messages found", func() bool { return found(t, idx, word, all) == 207 })
 		for _, c := range long.convs {
