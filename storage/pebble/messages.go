@@ -84,7 +84,10 @@ func (s *Store) AppendMessage(ctx context.Context, m storage.Message) (storage.M
 // appendBatch commits b and calls unlock once b is applied (visible), before
 // waiting for the WAL sync when writes are synced. Pebble makes an applied
 // batch visible before its sync either way; what changes is only that the
-// lock's next holder may apply its batch meanwhile.
+// lock's next holder may apply its batch meanwhile. Pebble marks
+// ApplyNoSyncWait experimental (CockroachDB's write path uses it); the
+// contract suite runs with synced commits (TestContractSynced) so that an
+// upgrade that changes it fails there.
 func (s *Store) appendBatch(b *pebble.Batch, unlock func()) error {
 	if !s.wo.Sync {
 		err := b.Commit(s.wo)
