@@ -11,16 +11,20 @@ import (
 	"messenger/storage/storagetest"
 )
 
-func TestContract(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storage.Store {
-		s, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: true})
+// newStore is the contract suite's factory: a fresh store in a test
+// directory, synced or not.
+func newStore(noSync bool) storagetest.Factory {
+	return func(t *testing.T) storage.Store {
+		s, err := pebble.Open(pebble.Config{Dir: t.TempDir(), NoSync: noSync})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
-	})
+	}
 }
+
+func TestContract(t *testing.T) { storagetest.Run(t, newStore(true)) }
 
 // TestContractSynced runs the contract with every commit synced, the
 // default a user gets: a send's batch is applied under its conversation's
@@ -29,14 +33,7 @@ func TestContractSynced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("synced commits: a few seconds more")
 	}
-	storagetest.Run(t, func(t *testing.T) storage.Store {
-		s, err := pebble.Open(pebble.Config{Dir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+	storagetest.Run(t, newStore(false))
 }
 
 func TestDataSurvivesReopen(t *testing.T) {
